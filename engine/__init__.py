@@ -1,0 +1,51 @@
+"""gradcanvas engine: the document model and all the math. Pure Python + networkx, no Qt.
+
+>>> from engine import NumberWithGrad
+>>> a = NumberWithGrad(3); e = (a * 4 + 3) * (a + 2); e.backward(); a.grad
+35
+"""
+
+from .errors import (
+    CycleError,
+    DocumentError,
+    DuplicateNameError,
+    GraphError,
+    InvalidNameError,
+    InvalidValueError,
+    NodeNotFoundError,
+    NoOutputError,
+    ParseError,
+    PortError,
+    PortInUseError,
+    PortNotConnectedError,
+    UnknownOpError,
+)
+from .graph import Event, Graph
+from .ops import OPS, Op
+from .value import NumberWithGrad, Value, ensure_number
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPS",
+    "CycleError",
+    "DocumentError",
+    "DuplicateNameError",
+    "Event",
+    "Graph",
+    "GraphError",
+    "InvalidNameError",
+    "InvalidValueError",
+    "NodeNotFoundError",
+    "NoOutputError",
+    "NumberWithGrad",
+    "Op",
+    "ParseError",
+    "PortError",
+    "PortInUseError",
+    "PortNotConnectedError",
+    "UnknownOpError",
+    "Value",
+    "__version__",
+    "ensure_number",
+]

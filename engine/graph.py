@@ -1,0 +1,573 @@
+"""Graph: the document. A networkx MultiDiGraph whose edges are keyed by input port.
+
+Every edit method validates first and raises a :class:`GraphError` subclass without
+touching anything, or applies the edit and tells every subscriber. Evaluation is lazy and
+cached: a compiled tape per topology, a forward+backward result per edit.
+
+>>> g = Graph()
+>>> a = g.add_number(3.0, name="a")
+>>> m = g.add_op("mul")
+>>> g.connect(a, m, 0); g.connect(a, m, 1)
+>>> g.backward()
+>>> g.value(m), g.grad("a")
+(9.0, 6.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import networkx as nx
+
+from . import autodiff
+from .errors import (
+    CycleError,
+    DuplicateNameError,
+    GraphError,
+    InvalidNameError,
+    InvalidValueError,
+    NodeNotFoundError,
+    NoOutputError,
+    PortError,
+    PortInUseError,
+    PortNotConnectedError,
+    UnknownOpError,
+)
+from .ops import OPS
+
+MAX_NAME = 64
+
+
+@dataclass(frozen=True)
+class Event:
+    """What changed. ``kind`` is one of: node_added, node_removed, edge_added, edge_removed,
+    value_changed, name_changed, node_moved, output_changed, evaluated, reset."""
+
+    kind: str
+    node: Any = None
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Result:
+    tape: autodiff.Tape
+    values: list
+    root: int | None  # tape index of the output, None when there is none
+    grads: list
+    sent: list
+
+
+def check_number(value, what="value") -> float:
+    """A finite real number as float, or InvalidValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:  # numpy scalars and the like, but never strings
+            if isinstance(value, (str, bytes)):
+                raise TypeError
+            value = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise InvalidValueError(f"{what} must be a number, not {type(value).__name__}") from None
+    try:
+        value = float(value)
+    except OverflowError:
+        raise InvalidValueError(f"{what} {value} is too large for a float") from None
+    if not math.isfinite(value):
+        raise InvalidValueError(f"{what} must be finite, not {value}")
+    return value
+
+
+def check_name(name) -> str | None:
+    """A valid node name (stripped), or None for no name."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise InvalidNameError(f"a name must be text, not {type(name).__name__}")
+    name = name.strip()
+    if not name:
+        return None
+    if len(name) > MAX_NAME:
+        raise InvalidNameError(f"name '{name[:20]}…' is longer than {MAX_NAME} characters")
+    if any(not c.isprintable() for c in name):
+        raise InvalidNameError(f"name {name!r} contains control characters")
+    if name.lstrip("+-").isdigit():
+        raise InvalidNameError(f"name '{name}' looks like a node id; start it with a letter")
+    return name
+
+
+class Graph:
+    """A computational graph document. See the module docstring for an example."""
+
+    def __init__(self):
+        self.nx = nx.MultiDiGraph()
+        self._names: dict[str, int] = {}
+        self._output: int | None = None
+        self._next_id = 1
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._tape: autodiff.Tape | None = None
+        self._result: _Result | None = None
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_expression(cls, source: str, **values) -> Graph:
+        """Parse an expression or short program into a Graph (see :mod:`engine.parse`).
+
+        >>> Graph.from_expression("(a*4+3)*(a+2)", a=3).grad("a")
+        35.0
+        """
+        from .parse import parse_program
+
+        return parse_program(source, values)
+
+    @classmethod
+    def load(cls, path) -> Graph:
+        """Read a document saved by :meth:`save`; raises DocumentError on any problem."""
+        from .document import load
+
+        return load(path)
+
+    def save(self, path) -> None:
+        """Write the document atomically (temporary file, then rename)."""
+        from .document import save
+
+        save(self, path)
+
+    def to_dict(self) -> dict:
+        """The document as JSON-ready data (the saved format)."""
+        from .document import to_dict
+
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data) -> Graph:
+        from .document import from_dict
+
+        return from_dict(data)
+
+    def copy(self) -> Graph:
+        """An independent copy (no subscribers)."""
+        g = Graph()
+        g.nx = self.nx.copy()
+        g._names = dict(self._names)
+        g._output = self._output
+        g._next_id = self._next_id
+        return g
+
+    def _build(self, nodes: Iterable[dict], edges: Iterable[tuple], output=None) -> None:
+        """Fill an empty graph from already validated data, without per-edit checks.
+
+        Used by the loader, the parser and Value.graph(), which check everything first.
+        """
+        g = self.nx
+        for n in nodes:
+            attrs = {"op": n["op"], "name": n.get("name"), "x": n.get("x", 0.0), "y": n.get("y", 0.0)}
+            if n["op"] == "number":
+                attrs["value"] = n["value"]
+            g.add_node(n["id"], **attrs)
+            if attrs["name"]:
+                self._names[attrs["name"]] = n["id"]
+            self._next_id = max(self._next_id, n["id"] + 1)
+        g.add_edges_from((s, t, p) for s, t, p in edges)
+        self._output = output
+        self._invalidate(topology=True)
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` after every edit and evaluation. Returns an unsubscribe."""
+        self._subscribers.append(callback)
+
+        def unsubscribe():
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, kind, node=None, **data):
+        if self._subscribers:
+            ev = Event(kind, node, data)
+            for cb in list(self._subscribers):
+                cb(ev)
+
+    def _invalidate(self, topology=False):
+        if topology:
+            self._tape = None
+        self._result = None
+
+    # ------------------------------------------------------------------ lookups
+
+    def resolve(self, ref) -> int:
+        """Node id for an id or a unique name; NodeNotFoundError otherwise."""
+        if isinstance(ref, bool):
+            raise NodeNotFoundError(f"no node {ref!r}")
+        if isinstance(ref, int):
+            if ref in self.nx:
+                return ref
+            raise NodeNotFoundError(f"no node with id {ref}")
+        if isinstance(ref, str):
+            if ref in self._names:
+                return self._names[ref]
+            s = ref.strip()
+            if s.lstrip("-").isdigit() and int(s) in self.nx:
+                return int(s)
+            raise NodeNotFoundError(f"no node named '{ref}'")
+        raise NodeNotFoundError(f"no node {ref!r} (give an id or a name)")
+
+    def __contains__(self, ref) -> bool:
+        try:
+            self.resolve(ref)
+            return True
+        except GraphError:
+            return False
+
+    def __len__(self) -> int:
+        return self.nx.number_of_nodes()
+
+    def nodes(self) -> list[int]:
+        """Node ids in insertion order."""
+        return list(self.nx.nodes)
+
+    def edges(self) -> list[tuple[int, int, int]]:
+        """Every wire as (source, target, port)."""
+        return list(self.nx.edges(keys=True))
+
+    def op(self, ref) -> str:
+        """The node's op name, "number" for a number node."""
+        return self.nx.nodes[self.resolve(ref)]["op"]
+
+    def name(self, ref) -> str | None:
+        return self.nx.nodes[self.resolve(ref)]["name"]
+
+    def label(self, ref) -> str:
+        """The name, or the op and id for an unnamed node."""
+        n = self.resolve(ref)
+        a = self.nx.nodes[n]
+        return a["name"] or f"{a['op']}#{n}"
+
+    def number(self, ref) -> float:
+        """The value typed into a number node."""
+        n = self.resolve(ref)
+        a = self.nx.nodes[n]
+        if a["op"] != "number":
+            raise InvalidValueError(f"node {self.label(n)} is an op, not a number")
+        return a["value"]
+
+    def position(self, ref) -> tuple[float, float]:
+        a = self.nx.nodes[self.resolve(ref)]
+        return a["x"], a["y"]
+
+    def node(self, ref) -> dict:
+        """A copy of the node's stored attributes, with its id."""
+        n = self.resolve(ref)
+        d = dict(self.nx.nodes[n])
+        d["id"] = n
+        return d
+
+    def inputs(self, ref) -> list[int | None]:
+        """Source node per input port, None where unconnected."""
+        n = self.resolve(ref)
+        op = self.nx.nodes[n]["op"]
+        ins: list[int | None] = [None] * (0 if op == "number" else OPS[op].arity)
+        for s, _, p in self.nx.in_edges(n, keys=True):
+            ins[p] = s
+        return ins
+
+    def consumers(self, ref) -> list[tuple[int, int]]:
+        """Every (target, port) that this node feeds."""
+        n = self.resolve(ref)
+        return [(t, p) for _, t, p in self.nx.out_edges(n, keys=True)]
+
+    def arity(self, ref) -> int:
+        op = self.op(ref)
+        return 0 if op == "number" else OPS[op].arity
+
+    @property
+    def output(self) -> int | None:
+        """The output set explicitly, or None."""
+        return self._output
+
+    def output_node(self) -> int | None:
+        """The document's output, else its single sink, else None."""
+        if self._output is not None:
+            return self._output
+        sinks = [n for n in self.nx.nodes if self.nx.out_degree(n) == 0]
+        return sinks[0] if len(sinks) == 1 else None
+
+    # ------------------------------------------------------------------ edits
+
+    def _new_id(self, node_id) -> int:
+        if node_id is None:
+            node_id = self._next_id
+        elif isinstance(node_id, bool) or not isinstance(node_id, int) or node_id < 0:
+            raise GraphError(f"node id must be a non-negative integer, not {node_id!r}")
+        elif node_id in self.nx:
+            raise GraphError(f"node id {node_id} is already used")
+        return node_id
+
+    def _check_new_name(self, name, node=None):
+        name = check_name(name)
+        if name is not None and self._names.get(name, node) != node:
+            raise DuplicateNameError(f"the name '{name}' is already used by node {self._names[name]}")
+        return name
+
+    def add_number(self, value=0.0, name=None, x=0.0, y=0.0, node_id=None) -> int:
+        """Add a number node and return its id.
+
+        >>> g = Graph(); g.add_number(2.5, name="w")
+        1
+        """
+        value = check_number(value)
+        return self._add("number", value, name, x, y, node_id)
+
+    def add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None) -> int:
+        """Add an operator node (``op`` is a key of OPS) and return its id.
+
+        >>> g = Graph(); g.add_op("tanh")
+        1
+        """
+        if not isinstance(op, str) or op not in OPS:
+            raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
+        return self._add(op, None, name, x, y, node_id)
+
+    def _add(self, op, value, name, x, y, node_id) -> int:
+        x = check_number(x, "x")
+        y = check_number(y, "y")
+        name = self._check_new_name(name)
+        node_id = self._new_id(node_id)
+        attrs = {"op": op, "name": name, "x": x, "y": y}
+        if op == "number":
+            attrs["value"] = value
+        self.nx.add_node(node_id, **attrs)
+        if name:
+            self._names[name] = node_id
+        self._next_id = max(self._next_id, node_id + 1)
+        self._invalidate(topology=True)
+        self._emit("node_added", node_id)
+        return node_id
+
+    def remove_node(self, ref) -> None:
+        """Remove a node and every wire touching it (wires are removed first, with events)."""
+        n = self.resolve(ref)
+        for s, t, p in list(self.nx.in_edges(n, keys=True)) + list(self.nx.out_edges(n, keys=True)):
+            self.disconnect(t, p)
+        if self._output == n:
+            self.set_output(None)
+        name = self.nx.nodes[n]["name"]
+        if name:
+            del self._names[name]
+        self.nx.remove_node(n)
+        self._invalidate(topology=True)
+        self._emit("node_removed", n)
+
+    def connect(self, source, target, port: int) -> None:
+        """Wire ``source``'s output into input ``port`` of ``target``.
+
+        Raises PortError (no such port), PortInUseError (port already wired) or CycleError.
+        """
+        s = self.resolve(source)
+        t = self.resolve(target)
+        op = self.nx.nodes[t]["op"]
+        arity = 0 if op == "number" else OPS[op].arity
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < arity:
+            if arity == 0:
+                raise PortError(f"node {self.label(t)} is a number and has no inputs")
+            raise PortError(f"node {self.label(t)} ({op}) has ports 0..{arity - 1}, not {port!r}")
+        if self.nx.has_edge(s, t, port) or any(p == port for *_, p in self.nx.in_edges(t, keys=True)):
+            src = next(a for a, _, p in self.nx.in_edges(t, keys=True) if p == port)
+            raise PortInUseError(
+                f"port {port} of node {self.label(t)} is already wired from {self.label(src)}"
+            )
+        if s == t:
+            raise CycleError(f"node {self.label(s)} cannot feed itself")
+        # A fresh target (no consumers) cannot reach anything: skip the search.
+        if self.nx.out_degree(t) and nx.has_path(self.nx, t, s):
+            raise CycleError(
+                f"wiring {self.label(s)} into {self.label(t)} would make a cycle "
+                f"({self.label(t)} already feeds {self.label(s)})"
+            )
+        self.nx.add_edge(s, t, key=port)
+        self._invalidate(topology=True)
+        self._emit("edge_added", t, source=s, port=port)
+
+    def disconnect(self, target, port: int) -> int:
+        """Remove the wire into ``port`` of ``target``; returns the source it came from."""
+        t = self.resolve(target)
+        for s, _, p in self.nx.in_edges(t, keys=True):
+            if p == port and not isinstance(port, bool):
+                self.nx.remove_edge(s, t, key=p)
+                self._invalidate(topology=True)
+                self._emit("edge_removed", t, source=s, port=p)
+                return s
+        raise PortNotConnectedError(f"port {port!r} of node {self.label(t)} is not connected")
+
+    def set_value(self, ref, value) -> None:
+        """Change a number node's value; re-evaluation reuses the compiled tape."""
+        n = self.resolve(ref)
+        attrs = self.nx.nodes[n]
+        if attrs["op"] != "number":
+            raise InvalidValueError(f"node {self.label(n)} is a {attrs['op']} op; only numbers have values")
+        value = check_number(value)
+        old = attrs["value"]
+        attrs["value"] = value
+        if self._tape is not None:
+            self._tape.numbers[self._tape.index[n]] = value
+        self._invalidate()
+        self._emit("value_changed", n, old=old, new=value)
+
+    def set_name(self, ref, name) -> None:
+        """Rename a node (None or "" removes the name). Names are unique."""
+        n = self.resolve(ref)
+        name = self._check_new_name(name, n)
+        attrs = self.nx.nodes[n]
+        old = attrs["name"]
+        if old:
+            del self._names[old]
+        attrs["name"] = name
+        if name:
+            self._names[name] = n
+        self._emit("name_changed", n, old=old, new=name)
+
+    def set_position(self, ref, x, y) -> None:
+        """Move a node on the canvas. Does not affect evaluation."""
+        n = self.resolve(ref)
+        x = check_number(x, "x")
+        y = check_number(y, "y")
+        attrs = self.nx.nodes[n]
+        old = (attrs["x"], attrs["y"])
+        attrs["x"], attrs["y"] = x, y
+        self._emit("node_moved", n, old=old, new=(x, y))
+
+    def set_output(self, ref) -> None:
+        """Mark the node backward starts from; None goes back to 'the single sink'."""
+        n = None if ref is None else self.resolve(ref)
+        old = self._output
+        self._output = n
+        self._invalidate()
+        self._emit("output_changed", n, old=old)
+
+    # ------------------------------------------------------------------ evaluation
+
+    def tape(self) -> autodiff.Tape:
+        """The compiled tape, rebuilt only after a topology change."""
+        if self._tape is None:
+            self._tape = autodiff.compile_tape(self.nx)
+        return self._tape
+
+    def _evaluate(self, root_id) -> _Result:
+        tape = self.tape()
+        vals = autodiff.forward(tape)
+        if root_id is None:
+            return _Result(tape, vals, None, [None] * len(vals), [None] * len(vals))
+        root = tape.index[root_id]
+        grads, sent = autodiff.backward(tape, vals, root)
+        return _Result(tape, vals, root, grads, sent)
+
+    def evaluate(self) -> None:
+        """Run forward and backward from the document's output (if there is one); emit
+        ``evaluated``. Queries call this lazily, so calling it is only needed for the event."""
+        self._result = self._evaluate(self.output_node())
+        self._emit("evaluated")
+
+    def backward(self, output=None) -> None:
+        """Forward, then backward from ``output`` (default: the document's output, else its
+        single sink). Raises NoOutputError if there is no such node.
+
+        >>> g = Graph.from_expression("x*x", x=3.0); g.backward(); g.grad("x")
+        6.0
+        """
+        if output is None:
+            root = self.output_node()
+            if root is None:
+                sinks = [self.label(n) for n in self.nx.nodes if self.nx.out_degree(n) == 0]
+                raise NoOutputError(
+                    "no output: the graph is empty"
+                    if not sinks
+                    else f"no output set and {len(sinks)} nodes have no consumers "
+                    f"({', '.join(sinks[:5])}{'…' if len(sinks) > 5 else ''}); set an output"
+                )
+        else:
+            root = self.resolve(output)
+        self._result = self._evaluate(root)
+        self._emit("evaluated")
+
+    def _res(self) -> _Result:
+        if self._result is None:
+            self._result = self._evaluate(self.output_node())
+        return self._result
+
+    def value(self, ref):
+        """The node's value from the last forward pass (None if an input is unconnected)."""
+        r = self._res()
+        return r.values[r.tape.index[self.resolve(ref)]]
+
+    def grad(self, ref):
+        """d(output)/d(node), or None where the node has no path to the output."""
+        r = self._res()
+        return r.grads[r.tape.index[self.resolve(ref)]]
+
+    def values(self) -> dict:
+        """Every node's value by id."""
+        r = self._res()
+        return dict(zip(r.tape.order, r.values))
+
+    def grads(self) -> dict:
+        """Every node's gradient by id (None off the output's ancestors)."""
+        r = self._res()
+        return dict(zip(r.tape.order, r.grads))
+
+    def evaluated_output(self) -> int | None:
+        """The node the current gradients are relative to."""
+        r = self._res()
+        return None if r.root is None else r.tape.order[r.root]
+
+    def contributions(self, ref) -> list[tuple[int, int, float]]:
+        """The terms that sum to ``grad(ref)``: (consumer, port, amount) for each wire out.
+
+        >>> g = Graph.from_expression("a*a", a=3.0)
+        >>> sorted(g.contributions("a"))
+        [(2, 0, 3.0), (2, 1, 3.0)]
+        """
+        n = self.resolve(ref)
+        r = self._res()
+        idx = r.tape.index
+        out = []
+        for _, t, p in self.nx.out_edges(n, keys=True):
+            s = r.sent[idx[t]]
+            if s is not None:
+                out.append((t, p, s[p]))
+        return out
+
+    def edge_grad(self, source, target, port):
+        """The gradient sent back along one wire, or None if none flows."""
+        r = self._res()
+        s = r.sent[r.tape.index[self.resolve(target)]]
+        return None if s is None else s[port]
+
+    def problems(self) -> dict[int, str]:
+        """Nodes whose value is unusable, with the reason: unconnected inputs, NaN, inf."""
+        r = self._res()
+        t = r.tape
+        out = {}
+        for i, n in enumerate(t.order):
+            why = autodiff.problem(t, r.values, i)
+            if why:
+                out[n] = why
+        return out
+
+    def steps(self, output=None):
+        """The backward pass one node at a time (see :func:`engine.autodiff.steps`), with node
+        ids instead of tape indices: ``(node, grad, [(port, input, amount, before, after)])``."""
+        root = self.resolve(output) if output is not None else self.output_node()
+        if root is None:
+            return []
+        r = self._res()
+        t = r.tape
+        order = t.order
+        return [
+            (order[i], g, [(p, order[j], a, b, c) for p, j, a, b, c in sends])
+            for i, g, sends in autodiff.steps(t, r.values, t.index[root])
+        ]
+
+    def __repr__(self):
+        return f"<Graph {len(self)} nodes, {self.nx.number_of_edges()} edges>"

@@ -1,0 +1,204 @@
+"""The op table: the single source of every operator's forward rule and local derivatives.
+
+Each entry keeps the forward rule and its partial derivatives side by side, so the calculus
+can be checked at a glance. Adding an op means adding one entry here (and one test).
+
+Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, d(a**b)/db = a**b * log(a)
+(NaN for a < 0, 0 where a == 0 and b >= 0). Domain errors give NaN or inf, never an exception.
+
+>>> OPS["mul"].forward(3.0, 4.0), OPS["mul"].local(3.0, 4.0, 12.0)
+(12.0, (4.0, 3.0))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+INF = math.inf
+NAN = math.nan
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operator: how to compute it and how it responds to each input.
+
+    ``forward(*inputs)`` returns the output; ``local(*inputs, output)`` returns one partial
+    derivative per input, d(output)/d(input_k), which backward multiplies by the output's
+    gradient. Both are total functions: they return NaN/inf instead of raising.
+    """
+
+    name: str
+    symbol: str
+    arity: int
+    forward: Callable[..., float]
+    local: Callable[..., tuple]
+    ports: tuple[str, ...]
+    doc: str
+
+    @property
+    def ordered(self) -> bool:
+        """Whether swapping the inputs changes the result (so ports need labels)."""
+        return self.name in ("sub", "div", "pow")
+
+
+# --- total helpers: the places where Python's arithmetic would raise -------------------------
+
+
+def _div(a, b):
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return NAN
+        return math.copysign(INF, a) * math.copysign(1.0, b)
+    except OverflowError:  # huge int / small int
+        return _div(float("inf") if a > 0 else float("-inf"), b)
+
+
+def _odd_int(b) -> bool:
+    return b == b and not math.isinf(b) and float(b).is_integer() and int(b) % 2 == 1
+
+
+def _pow(a, b):
+    try:
+        r = math.pow(a, b)
+    except OverflowError:
+        return -INF if (a < 0 and _odd_int(b)) else INF
+    except ValueError:
+        if a == 0:  # 0 ** negative
+            return -INF if (math.copysign(1.0, a) < 0 and _odd_int(b)) else INF
+        return NAN  # negative base, fractional exponent
+    if type(a) is int and type(b) is int and b >= 0 and r.is_integer() and abs(r) < 2**53:
+        return int(r)  # keep integer arithmetic integer, as Python does
+    return r
+
+
+def _log(a):
+    if a > 0:
+        return math.log(a)
+    if a == 0:
+        return -INF
+    return NAN  # negative or NaN
+
+
+def _sqrt(a):
+    if a >= 0:
+        return math.sqrt(a)
+    return NAN
+
+
+def _exp(a):
+    try:
+        return math.exp(a)
+    except OverflowError:
+        return INF
+
+
+def _trig(f):
+    def g(a):
+        try:
+            return f(a)
+        except (ValueError, OverflowError):  # sin(inf)
+            return NAN
+
+    return g
+
+
+_sin, _cos = _trig(math.sin), _trig(math.cos)
+
+
+def _sigmoid(a):
+    # Two branches so that exp never overflows.
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    if a < 0:
+        e = math.exp(a)
+        return e / (1.0 + e)
+    return NAN
+
+
+def _relu(a):
+    if a > 0 or a != a:
+        return a
+    return 0 if type(a) is int else 0.0
+
+
+def _sign(a):
+    if a > 0:
+        return 1
+    if a < 0:
+        return -1
+    return a * 0 if a != a else 0  # NaN stays NaN; abs'(0) = 0
+
+
+def _step(a):
+    if a > 0:
+        return 1
+    return a if a != a else 0  # relu'(0) = 0
+
+
+def _pow_local(a, b, y):
+    da = b * _pow(a, b - 1) if b != 0 else 0.0  # PyTorch: x**0 has zero slope everywhere
+    if a > 0:
+        db = y * math.log(a)
+    elif a == 0 and b >= 0:
+        db = 0.0
+    else:
+        db = NAN
+    return da, db
+
+
+def _add(a, b):
+    return a + b
+
+
+def _sub(a, b):
+    return a - b
+
+
+def _mul(a, b):
+    return a * b
+
+
+_ENTRIES = [
+    # name     symbol arity forward                local derivatives (inputs..., output)
+    Op("add", "+", 2, _add, lambda a, b, y: (1, 1), ("a", "b"), "a + b"),
+    Op("sub", "−", 2, _sub, lambda a, b, y: (1, -1), ("a", "b"), "a − b"),
+    Op("mul", "×", 2, _mul, lambda a, b, y: (b, a), ("a", "b"), "a × b"),
+    Op("div", "÷", 2, _div, lambda a, b, y: (_div(1, b), _div(-a, b * b)), ("a", "b"), "a ÷ b"),
+    Op("pow", "^", 2, _pow, _pow_local, ("base", "exp"), "base raised to exp"),
+    Op("neg", "−x", 1, lambda a: -a, lambda a, y: (-1,), ("x",), "negation"),
+    Op("exp", "exp", 1, _exp, lambda a, y: (y,), ("x",), "e to the x"),
+    Op("log", "log", 1, _log, lambda a, y: (_div(1, a),), ("x",), "natural logarithm"),
+    Op("sqrt", "√", 1, _sqrt, lambda a, y: (_div(0.5, y),), ("x",), "square root"),
+    Op("sin", "sin", 1, _sin, lambda a, y: (_cos(a),), ("x",), "sine (radians)"),
+    Op("cos", "cos", 1, _cos, lambda a, y: (-_sin(a),), ("x",), "cosine (radians)"),
+    Op("tanh", "tanh", 1, math.tanh, lambda a, y: (1 - y * y,), ("x",), "hyperbolic tangent"),
+    Op("sigmoid", "σ", 1, _sigmoid, lambda a, y: (y * (1 - y),), ("x",), "logistic sigmoid"),
+    Op("relu", "relu", 1, _relu, lambda a, y: (_step(a),), ("x",), "max(0, x)"),
+    Op("abs", "|x|", 1, abs, lambda a, y: (_sign(a),), ("x",), "absolute value"),
+]
+
+OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
+"""Every operator by name, in palette order."""
+
+BINARY = tuple(n for n, op in OPS.items() if op.arity == 2)
+UNARY = tuple(n for n, op in OPS.items() if op.arity == 1)
+
+
+def apply(op: Op, args) -> float:
+    """Forward rule with a last line of defence: arithmetic errors become NaN, never raise."""
+    try:
+        return op.forward(*args)
+    except (ArithmeticError, ValueError, TypeError):
+        return NAN
+
+
+def local(op: Op, args, y) -> tuple:
+    """Local derivatives with the same guarantee as :func:`apply`."""
+    try:
+        return op.local(*args, y)
+    except (ArithmeticError, ValueError, TypeError):
+        return (NAN,) * op.arity

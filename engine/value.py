@@ -1,0 +1,260 @@
+"""Value (alias NumberWithGrad): the eager scalar API of the seed notebook and micrograd.
+
+Every operation looks up its forward rule and local derivatives in the op table, so there is
+no second copy of the calculus here. ``backward()`` walks the graph once, iteratively, in
+reverse topological order; a value used twice receives the sum of both contributions.
+
+>>> a = NumberWithGrad(3)
+>>> e = (a * 4 + 3) * (a + 2)
+>>> e.backward(); a.grad
+35
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Union
+
+from .ops import OPS
+from .ops import apply as _apply
+from .ops import local as _local
+
+Numberable = Union[float, int]
+
+
+_FAST_TYPES = (int, float)
+_UNARY = object()
+_FORWARDS = {name: op.forward for name, op in OPS.items()}
+_LOCALS = {name: op.local for name, op in OPS.items()}
+
+
+def _forward(opname, args):
+    try:
+        return _FORWARDS[opname](*args)
+    except (ArithmeticError, ValueError, TypeError):
+        return _apply(OPS[opname], args)
+
+
+def ensure_number(num) -> Value:
+    """The seed's helper: wrap a plain number in a Value, pass a Value through."""
+    return num if isinstance(num, Value) else Value(num)
+
+
+class Value:
+    """A scalar that remembers how it was made, so gradients can flow back to its inputs.
+
+    ``num`` (alias ``data``) is the value, ``grad`` the accumulated gradient (None until a
+    backward pass reaches it), ``depends_on`` the inputs in port order, ``creation_op`` the
+    op's name ('' for a leaf).
+    """
+
+    __slots__ = ("num", "grad", "depends_on", "creation_op", "name", "_g", "__weakref__")
+
+    def __init__(self, num: Numberable, depends_on=None, creation_op: str = "", name=None):
+        if type(num) not in _FAST_TYPES:
+            if isinstance(num, Value):
+                num = num.num
+            elif not isinstance(num, numbers.Real):
+                raise TypeError(f"Value needs a real number, not {type(num).__name__}")
+        self.num = num
+        self.grad = None
+        self.depends_on = depends_on if type(depends_on) is list else list(depends_on or ())
+        self.creation_op = creation_op
+        self.name = name
+        self._g = None  # this backward pass's gradient; None outside a pass
+
+    # micrograd spells it .data and ._prev/._op
+    @property
+    def data(self):
+        return self.num
+
+    @data.setter
+    def data(self, v):
+        self.num = v
+
+    @property
+    def _prev(self):
+        return set(self.depends_on)
+
+    @property
+    def _op(self):
+        return self.creation_op
+
+    # ---------------------------------------------------------------- building
+
+    def _make(self, opname: str, other=_UNARY) -> Value:
+        if other is _UNARY:
+            return Value(_forward(opname, (self.num,)), [self], opname)
+        if type(other) is not Value:
+            other = ensure_number(other)
+        return Value(_forward(opname, (self.num, other.num)), [self, other], opname)
+
+    def __add__(self, other):
+        return self._make("add", other)
+
+    def __radd__(self, other):
+        return ensure_number(other)._make("add", self)
+
+    def __sub__(self, other):
+        return self._make("sub", other)
+
+    def __rsub__(self, other):
+        return ensure_number(other)._make("sub", self)
+
+    def __mul__(self, other):
+        return self._make("mul", other)
+
+    def __rmul__(self, other):
+        return ensure_number(other)._make("mul", self)
+
+    def __truediv__(self, other):
+        return self._make("div", other)
+
+    def __rtruediv__(self, other):
+        return ensure_number(other)._make("div", self)
+
+    def __pow__(self, other):
+        return self._make("pow", other)
+
+    def __rpow__(self, other):
+        return ensure_number(other)._make("pow", self)
+
+    def __neg__(self):
+        return self._make("neg")
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self._make("abs")
+
+    def __float__(self):
+        return float(self.num)
+
+    def __repr__(self):
+        label = f"{self.name}: " if self.name else ""
+        return f"Value({label}data={self.num}, grad={self.grad})"
+
+    # ---------------------------------------------------------------- backward
+
+    def _topo(self) -> list[Value]:
+        """Every node this value depends on, inputs before users (iterative DFS)."""
+        order: list[Value] = []
+        seen = {id(self)}
+        stack = [(self, iter(self.depends_on))]
+        while stack:
+            node, it = stack[-1]
+            for child in it:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, iter(child.depends_on)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+        return order
+
+    def backward(self, backward_grad: Numberable = None) -> None:
+        """Accumulate d(self)/d(node) * backward_grad (default 1) into every node's ``grad``.
+
+        Like PyTorch and the seed, calling it again adds the same amounts again; call
+        ``zero_grad()`` in between to start over. Each call adds exactly one pass's worth:
+        the seed's and micrograd's re-propagation of already-accumulated grads is avoided.
+        """
+        order = self._topo()
+        self._g = 1 if backward_grad is None else backward_grad
+        locals_ = _LOCALS
+        try:
+            for node in reversed(order):
+                g = node._g
+                ins = node.depends_on
+                if not ins:
+                    continue
+                f = locals_[node.creation_op]
+                if len(ins) == 2:
+                    a, b = ins
+                    try:
+                        da, db = f(a.num, b.num, node.num)
+                    except (ArithmeticError, ValueError, TypeError):
+                        da, db = _local(OPS[node.creation_op], (a.num, b.num), node.num)
+                    a._g = g * da if a._g is None else a._g + g * da
+                    b._g = g * db if b._g is None else b._g + g * db
+                else:
+                    (a,) = ins
+                    try:
+                        (da,) = f(a.num, node.num)
+                    except (ArithmeticError, ValueError, TypeError):
+                        (da,) = _local(OPS[node.creation_op], (a.num,), node.num)
+                    a._g = g * da if a._g is None else a._g + g * da
+            for node in order:
+                node.grad = node._g if node.grad is None else node.grad + node._g
+        finally:
+            for node in order:
+                node._g = None
+
+    def zero_grad(self) -> None:
+        """Clear ``grad`` on this value and everything it depends on."""
+        for node in self._topo():
+            node.grad = None
+
+    # ---------------------------------------------------------------- graph view
+
+    def graph(self):
+        """The Graph of everything this value depends on, with names kept; its output is self.
+
+        >>> a = Value(3, name="a"); g = (a * a).graph(); g.grad("a")
+        6.0
+        """
+        from .graph import Graph, check_name, check_number
+
+        order = self._topo()
+        ids = {id(v): i + 1 for i, v in enumerate(order)}
+        used: set[str] = set()
+        nodes, edges = [], []
+        for v in order:
+            name = v.name if isinstance(v.name, str) and v.name.strip() else None
+            if name is not None:
+                name = check_name(name)
+                if name in used:
+                    name = None  # two Values with one name: keep the first, like a program would
+                else:
+                    used.add(name)
+            n = {"id": ids[id(v)], "op": v.creation_op or "number", "name": name}
+            if not v.creation_op:
+                n["value"] = check_number(v.num)
+            nodes.append(n)
+            for port, child in enumerate(v.depends_on):
+                edges.append((ids[id(child)], ids[id(v)], port))
+        _layout_positions(nodes, edges)
+        g = Graph()
+        g._build(nodes, edges, output=ids[id(self)])
+        return g
+
+
+def _layout_positions(nodes, edges) -> None:
+    """Place nodes in columns by depth, so a built graph is readable before any layout."""
+    depth = {n["id"]: 0 for n in nodes}
+    for s, t, _ in sorted(edges, key=lambda e: e[1]):
+        depth[t] = max(depth[t], depth[s] + 1)
+    rows: dict[int, int] = {}
+    for n in nodes:
+        d = depth[n["id"]]
+        n["x"] = 200.0 * d
+        n["y"] = 110.0 * rows.get(d, 0)
+        rows[d] = rows.get(d, 0) + 1
+
+
+def _unary(opname):
+    def method(self):
+        return self._make(opname)
+
+    method.__name__ = opname
+    method.__doc__ = f"{OPS[opname].doc} (op '{opname}')."
+    return method
+
+
+for _name, _op in OPS.items():
+    if _op.arity == 1 and _name != "neg":
+        setattr(Value, _name, _unary(_name))
+
+NumberWithGrad = Value
