@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .ops import NAN, OPS, Op
+from .ops import NAN, OPS
 from .ops import apply as safe_apply
 from .ops import local as safe_local
 

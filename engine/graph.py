@@ -16,8 +16,9 @@ cached: a compiled tape per topology, a forward+backward result per edit.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import networkx as nx
 
@@ -35,6 +36,7 @@ from .errors import (
     PortNotConnectedError,
     UnknownOpError,
 )
+from .layout import layered_positions
 from .ops import OPS
 
 MAX_NAME = 64
@@ -106,6 +108,7 @@ class Graph:
         self._subscribers: list[Callable[[Event], None]] = []
         self._tape: autodiff.Tape | None = None
         self._result: _Result | None = None
+        self.meta: dict = {}  # document metadata kept on save/load: "title", "lesson"
 
     # ------------------------------------------------------------------ construction
 
@@ -152,6 +155,7 @@ class Graph:
         g._names = dict(self._names)
         g._output = self._output
         g._next_id = self._next_id
+        g.meta = dict(self.meta)
         return g
 
     def _build(self, nodes: Iterable[dict], edges: Iterable[tuple], output=None) -> None:
@@ -349,7 +353,7 @@ class Graph:
     def remove_node(self, ref) -> None:
         """Remove a node and every wire touching it (wires are removed first, with events)."""
         n = self.resolve(ref)
-        for s, t, p in list(self.nx.in_edges(n, keys=True)) + list(self.nx.out_edges(n, keys=True)):
+        for _s, t, p in list(self.nx.in_edges(n, keys=True)) + list(self.nx.out_edges(n, keys=True)):
             self.disconnect(t, p)
         if self._output == n:
             self.set_output(None)
@@ -445,6 +449,16 @@ class Graph:
         self._output = n
         self._invalidate()
         self._emit("output_changed", n, old=old)
+
+    def layout(self) -> dict:
+        """Layered left-to-right positions for every node (see :mod:`engine.layout`);
+        nothing is moved: apply them with set_position (the GUI does, as one undo step)."""
+        return layered_positions(self.nx)
+
+    def apply_layout(self) -> None:
+        """Move every node to :meth:`layout`'s position, silently (for freshly built graphs)."""
+        for n, (x, y) in self.layout().items():
+            self.nx.nodes[n]["x"], self.nx.nodes[n]["y"] = x, y
 
     # ------------------------------------------------------------------ evaluation
 

@@ -13,8 +13,8 @@ Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, d(a**b)/db = a**b * log(a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 INF = math.inf
 NAN = math.nan

@@ -13,13 +13,12 @@ reverse topological order; a value used twice receives the sum of both contribut
 from __future__ import annotations
 
 import numbers
-from typing import Union
 
 from .ops import OPS
 from .ops import apply as _apply
 from .ops import local as _local
 
-Numberable = Union[float, int]
+Numberable = float | int
 
 
 _FAST_TYPES = (int, float)
@@ -225,23 +224,10 @@ class Value:
             nodes.append(n)
             for port, child in enumerate(v.depends_on):
                 edges.append((ids[id(child)], ids[id(v)], port))
-        _layout_positions(nodes, edges)
         g = Graph()
         g._build(nodes, edges, output=ids[id(self)])
+        g.apply_layout()
         return g
-
-
-def _layout_positions(nodes, edges) -> None:
-    """Place nodes in columns by depth, so a built graph is readable before any layout."""
-    depth = {n["id"]: 0 for n in nodes}
-    for s, t, _ in sorted(edges, key=lambda e: e[1]):
-        depth[t] = max(depth[t], depth[s] + 1)
-    rows: dict[int, int] = {}
-    for n in nodes:
-        d = depth[n["id"]]
-        n["x"] = 200.0 * d
-        n["y"] = 110.0 * rows.get(d, 0)
-        rows[d] = rows.get(d, 0) + 1
 
 
 def _unary(opname):
