@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .ops import NAN, OPS
+from .ops import OPS
 from .ops import apply as safe_apply
 from .ops import local as safe_local
 
@@ -32,6 +32,7 @@ class Tape:
     defined: list  # per index: False where an input is missing upstream
     _fwd: list = field(default_factory=list)  # (i, forward, j, k) for defined op nodes
     _bwd: list = field(default_factory=list)  # per index: (local, j, k) or None
+    _plans: dict = field(default_factory=dict)  # root index -> plan(), see below
 
     def __len__(self):
         return len(self.order)
@@ -85,50 +86,73 @@ def forward(tape: Tape) -> list:
     return vals
 
 
-def backward(tape: Tape, vals: list, root: int, seed=1.0):
-    """Reverse-mode pass from tape index ``root``.
+def plan(tape: Tape, root: int):
+    """What backward from ``root`` visits, cached on the tape: the op rows of the root's
+    ancestors in reverse topological order, and a gradient template (0.0 for ancestors,
+    None for nodes with no path to the root). Computed once per topology and root."""
+    cached = tape._plans.get(root)
+    if cached is None:
+        reach = [False] * len(tape.order)
+        reach[root] = True
+        rows = []
+        parents, bwd = tape.parents, tape._bwd
+        for i in range(root, -1, -1):
+            if reach[i]:
+                for j in parents[i]:
+                    if j is not None:
+                        reach[j] = True
+                row = bwd[i]
+                if row is not None:
+                    rows.append((i, *row))
+        template = [0.0 if r else None for r in reach]
+        cached = tape._plans[root] = (rows, template)
+    return cached
 
-    Returns ``(grads, sent)``: ``grads[i]`` is the accumulated gradient of node i (None where
-    it has no path to the root), ``sent[i]`` the tuple of amounts node i sent back along each
-    input port (None where node i was not processed).
+
+def backward(tape: Tape, vals: list, root: int, seed=1.0) -> list:
+    """Reverse-mode pass from tape index ``root``: the accumulated gradient of every node,
+    None where it has no path to the root (or the root itself is undefined).
+
+    Each op node is processed once, after all its consumers, and adds ``grad * local`` into
+    each input: that sum over a value's uses is exactly the seed notebook's accumulation.
     """
-    n = len(vals)
-    grads = [None] * n
-    sent = [None] * n
     if vals[root] is None:
-        return grads, sent
+        return [None] * len(vals)
+    rows, template = plan(tape, root)
+    grads = template.copy()
     grads[root] = seed
-    bwd = tape._bwd
-    for i in range(root, -1, -1):
+    for i, loc, j, k in rows:
         g = grads[i]
-        if g is None:
-            continue
-        row = bwd[i]
-        if row is None:
-            continue
-        loc, j, k = row
         if k >= 0:
             try:
                 da, db = loc(vals[j], vals[k], vals[i])
             except (ArithmeticError, ValueError, TypeError):
                 da, db = safe_local(tape.ops[i], (vals[j], vals[k]), vals[i])
-            ca = g * da
-            cb = g * db
-            sent[i] = (ca, cb)
-            gj = grads[j]
-            grads[j] = ca if gj is None else gj + ca
-            gk = grads[k]
-            grads[k] = cb if gk is None else gk + cb
+            grads[j] += g * da
+            grads[k] += g * db
         else:
             try:
                 (da,) = loc(vals[j], vals[i])
             except (ArithmeticError, ValueError, TypeError):
                 (da,) = safe_local(tape.ops[i], (vals[j],), vals[i])
-            ca = g * da
-            sent[i] = (ca,)
-            gj = grads[j]
-            grads[j] = ca if gj is None else gj + ca
-    return grads, sent
+            grads[j] += g * da
+    return grads
+
+
+def sends(tape: Tape, vals: list, grads: list, root: int) -> list:
+    """Per tape index, the tuple of amounts the node sent back along each input port during
+    backward (None where it sent nothing). Same arithmetic as :func:`backward`, so the
+    amounts into a node sum to its gradient; computed on demand, for display."""
+    sent = [None] * len(vals)
+    if vals[root] is None:
+        return sent
+    for row in plan(tape, root)[0]:
+        i = row[0]
+        ps = tape.parents[i]
+        loc = safe_local(tape.ops[i], [vals[p] for p in ps], vals[i])
+        g = grads[i]
+        sent[i] = tuple(g * d for d in loc)
+    return sent
 
 
 def steps(tape: Tape, vals: list, root: int, seed=1.0):
@@ -194,4 +218,4 @@ def _fmt(v) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
-__all__ = ["Tape", "compile_tape", "forward", "backward", "steps", "problem", "NAN"]
+__all__ = ["Tape", "compile_tape", "forward", "backward", "plan", "sends", "steps", "problem"]

@@ -58,7 +58,17 @@ class _Result:
     values: list
     root: int | None  # tape index of the output, None when there is none
     grads: list
-    sent: list
+    _sent: list | None = None
+
+    @property
+    def sent(self) -> list:
+        """Amounts sent back along each wire, computed on first use (display only)."""
+        if self._sent is None:
+            if self.root is None:
+                self._sent = [None] * len(self.values)
+            else:
+                self._sent = autodiff.sends(self.tape, self.values, self.grads, self.root)
+        return self._sent
 
 
 def check_number(value, what="value") -> float:
@@ -472,10 +482,9 @@ class Graph:
         tape = self.tape()
         vals = autodiff.forward(tape)
         if root_id is None:
-            return _Result(tape, vals, None, [None] * len(vals), [None] * len(vals))
+            return _Result(tape, vals, None, [None] * len(vals))
         root = tape.index[root_id]
-        grads, sent = autodiff.backward(tape, vals, root)
-        return _Result(tape, vals, root, grads, sent)
+        return _Result(tape, vals, root, autodiff.backward(tape, vals, root))
 
     def evaluate(self) -> None:
         """Run forward and backward from the document's output (if there is one); emit
