@@ -75,7 +75,7 @@ def check_number(value, what="value") -> float:
     """A finite real number as float, or InvalidValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         try:  # numpy scalars and the like, but never strings
-            if isinstance(value, (str, bytes)):
+            if isinstance(value, (str, bytes, bool)):  # float(True) would quietly give 1.0
                 raise TypeError
             value = float(value)
         except (TypeError, ValueError, OverflowError):
@@ -83,7 +83,7 @@ def check_number(value, what="value") -> float:
     try:
         value = float(value)
     except OverflowError:
-        raise InvalidValueError(f"{what} {value} is too large for a float") from None
+        raise InvalidValueError(f"{what} is too large for a float") from None
     if not math.isfinite(value):
         raise InvalidValueError(f"{what} must be finite, not {value}")
     return value
@@ -223,7 +223,8 @@ class Graph:
             if ref in self._names:
                 return self._names[ref]
             s = ref.strip()
-            if s.lstrip("-").isdigit() and int(s) in self.nx:
+            # isdecimal, not isdigit: "²" is a digit that int() refuses
+            if (s[1:] if s[:1] == "-" else s).isdecimal() and int(s) in self.nx:
                 return int(s)
             raise NodeNotFoundError(f"no node named '{ref}'")
         raise NodeNotFoundError(f"no node {ref!r} (give an id or a name)")

@@ -14,5 +14,5 @@ def example_path(name: str) -> Path:
 
 
 def examples() -> list[Path]:
-    """Every bundled example document, sorted by file name."""
-    return sorted(EXAMPLES.glob("*.json"))
+    """Every bundled example document, sorted by file name (gallery.json is the index, not one)."""
+    return sorted(p for p in EXAMPLES.glob("*.json") if p.name != "gallery.json")

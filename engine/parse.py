@@ -1,0 +1,560 @@
+"""The safe program parser: Python syntax, read by :mod:`ast`, turned into a Graph.
+
+Nothing typed here is ever run by Python. The source goes through ``ast.parse`` only, and a
+whitelist walk (an explicit stack, so deep but legal trees work) turns the allowed syntax
+into number and op nodes. Anything else is refused with a :class:`ParseError` carrying the
+1-based line and column of the offending construct.
+
+Grammar (Python's own syntax and precedence)::
+
+    program   := statement (NEWLINE | ';') statement ...     comments and blank lines are fine
+    statement := NAME '=' [NAME '=' ...] expr                 a = b = expr binds both names
+               | NAME ('+=' | '-=' | '*=' | '/=' | '**=' | '^=') expr
+               | expr
+    expr      := expr ('+' | '-' | '*' | '/' | '**' | '^') expr
+               | '-' expr | '+' expr | '(' expr ')'
+               | FUNC '(' expr ')' | NAME | NUMBER
+    FUNC      := a unary op of engine.ops.OPS (exp, log, sqrt, sin, cos, tanh, sigmoid, ...)
+    NUMBER    := a finite real int or float literal (1, 2.5, 1e-3, 0x10, 1_000)
+
+``^`` means power, and it behaves exactly like ``**`` (it binds tighter than ``*`` and unary
+minus and groups right to left): ``x^2 + 1`` is x² + 1 and ``-a^2`` is -(a²), not Python's
+bitwise xor precedence, which would silently read ``x^2 + 1`` as x^(2 + 1).
+
+Meaning:
+
+- One name is one node. ``a*a`` is a single ``a`` wired into both ports of one mul node, so
+  its gradient is the sum of both contributions. Reassigning a name makes it refer to the new
+  node from then on; ``x = y`` makes no node, ``x`` just names ``y``'s node too.
+- A name read before any assignment takes its value from ``values``: it becomes a number node
+  (an input). Values that are never read make no node. Reading a name that has neither is an
+  error. Number literals make one unnamed number node per occurrence; a unary minus on a
+  literal folds into it (``-3`` is one number node with value -3).
+- The output is the last statement's node: its value, or for an assignment its target.
+- Names. Each node carries at most one name, and names stay unique:
+
+  1. a node bound to a name when the program ends carries that plain name (if several names
+     end bound to it, the one bound to it first: after ``b = a`` the node stays ``a``);
+  2. otherwise a node that was bound to a name earlier carries ``name@k``, k being which
+     binding of that name it was: 0 for the input from ``values``, 1 for the first assignment,
+     2 for the second, ... (an alias ``c = x`` counts too, though it names no node of its
+     own). So ``c = a + b; c = c * 2`` names the add ``c@1`` and the mul ``c``, and
+     ``a = a + 1`` (with a=3 given) names the input ``a@0`` and the add ``a``.
+     (``@`` cannot appear in a Python identifier, so these never clash with program names.)
+     If ``name@k`` would be longer than a node name may be, that node stays unnamed;
+  3. literals and intermediate results are unnamed.
+
+- Node ids are 1, 2, ...: inputs first, in the order the program first reads them, then
+  every other node in program order (operands before the op that uses them).
+
+Refused, each with its own message: attributes, subscripts, calls to anything but a FUNC by
+name (so ``__import__('os')`` too), keyword or starred arguments, strings, bytes, f-strings,
+True/False/None, complex or overflowing literals, tuples, lists, dicts, sets, comparisons,
+``and``/``or``/``not``, ``if``-expressions, lambda, comprehensions, ``:=``, the operators
+``// % @ | & << >> ~``, and every statement but the three above (import, def, class, loops,
+...). A program over 1 MB, with a null byte, or empty is refused; one nested too deeply for
+Python's own parser (about 200 parentheses, a few thousand terms in one expression) is
+refused with a hint to split it into statements.
+
+>>> g = parse_program("c = a + b; c * c", {"a": 1.0, "b": 2.0})
+>>> g.value("c"), g.grad("a"), g.grad("c")
+(3.0, 6.0, 6.0)
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+import unicodedata
+import warnings
+from collections.abc import Mapping
+from typing import NoReturn
+
+from .errors import GraphError, ParseError
+from .graph import Graph, check_name, check_number
+from .ops import OPS
+
+MAX_SOURCE = 1_000_000
+"""Longest program accepted, in bytes of UTF-8."""
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+
+_AUG_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+_OP_SYMBOLS = {
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.Invert: "~",
+    ast.Not: "not",
+}
+
+_REFUSED = {
+    ast.Attribute: "attribute access (a.b) is not allowed",
+    ast.Subscript: "subscripts (a[i]) are not allowed",
+    ast.Slice: "slices are not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "generator expressions are not allowed",
+    ast.JoinedStr: "f-strings are not allowed",
+    ast.FormattedValue: "f-strings are not allowed",
+    ast.NamedExpr: "the walrus operator := is not allowed; write 'name = expr' as its own statement",
+    ast.Compare: "comparisons (<, ==, is, in, ...) are not allowed",
+    ast.BoolOp: "'and' / 'or' are not allowed",
+    ast.IfExp: "conditional expressions (x if c else y) are not allowed",
+    ast.Tuple: "tuples are not allowed",
+    ast.List: "lists are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.Starred: "starred expressions (*x) are not allowed",
+    ast.Await: "await is not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+    ast.Import: "import is not allowed",
+    ast.ImportFrom: "import is not allowed",
+    ast.FunctionDef: "function definitions (def) are not allowed",
+    ast.AsyncFunctionDef: "function definitions (def) are not allowed",
+    ast.ClassDef: "class definitions are not allowed",
+    ast.For: "loops are not allowed",
+    ast.AsyncFor: "loops are not allowed",
+    ast.While: "loops are not allowed",
+    ast.If: "if statements are not allowed",
+    ast.With: "with statements are not allowed",
+    ast.AsyncWith: "with statements are not allowed",
+    ast.Try: "try statements are not allowed",
+    ast.Raise: "raise is not allowed",
+    ast.Assert: "assert is not allowed",
+    ast.Delete: "del is not allowed",
+    ast.Global: "global is not allowed",
+    ast.Nonlocal: "nonlocal is not allowed",
+    ast.Pass: "pass is not allowed",
+    ast.Break: "break is not allowed",
+    ast.Continue: "continue is not allowed",
+    ast.Return: "return is not allowed",
+    ast.Match: "match statements are not allowed",
+    ast.AnnAssign: "annotations (a: float = 1) are not allowed; write a = 1",
+}
+if hasattr(ast, "TryStar"):
+    _REFUSED[ast.TryStar] = "try statements are not allowed"
+
+_TARGETS = {
+    ast.Attribute: "an attribute (a.b)",
+    ast.Subscript: "a subscript (a[i])",
+    ast.Starred: "a starred name (*a)",
+}
+
+_ALLOWED = (
+    "allowed: numbers, names, + - * / ** ^, unary -, calls like exp(x), "
+    "and statements 'name = expr', 'name += expr', 'expr'"
+)
+
+
+def parse_program(source: str, values: Mapping | None = None) -> Graph:
+    """Parse a program (see the module docstring for the grammar) into a laid-out Graph.
+
+    ``values`` gives the inputs: names read before they are assigned. Raises ParseError, and
+    nothing else, on any input.
+
+    >>> g = parse_program("(a*4+3)*(a+2)", {"a": 3})
+    >>> g.value(g.output), g.grad("a")
+    (75.0, 35.0)
+    """
+    inputs = _check_values(values)
+    text = _check_source(source)
+    src = _Source(text)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings are about constructs refused anyway
+            module = ast.parse(src.text, mode="exec")
+    except SyntaxError as e:
+        line = e.lineno or 1
+        col = src.col(line, (e.offset or 1) - 1) + 1 if e.lineno else 1
+        if isinstance(e, IndentationError) and 0 < line <= len(src.lines):
+            # Python points somewhere in the indentation; the statement it misplaces is clearer.
+            bad_line = src.lines[line - 1]
+            col = src.col(line, len(bad_line) - len(bad_line.lstrip(" \t\f"))) + 1
+        raise ParseError(f"syntax error: {e.msg}", line, max(col, 1)) from None
+    except (RecursionError, MemoryError):
+        line, col = _longest_line(text)
+        raise ParseError(
+            "the program is nested too deeply for Python's parser; "
+            "split long expressions into several statements (t = ...; t = t + ...)",
+            line,
+            col,
+        ) from None
+    except ValueError as e:  # invalid text the checks above did not foresee
+        raise ParseError(f"cannot read the program: {e}") from None
+    if not module.body:
+        raise ParseError("the program is empty (only comments); write an expression such as a * b")
+    try:
+        return _Walker(src, inputs).run(module.body)
+    except (RecursionError, MemoryError):
+        raise ParseError("the program is too large to turn into a graph") from None
+
+
+# ---------------------------------------------------------------------- input checks
+
+
+def _check_values(values) -> dict:
+    """Names and numbers of the inputs, validated; names NFKC-normalised like identifiers."""
+    if values is None:
+        return {}
+    if not isinstance(values, Mapping):
+        raise ParseError(f"values must map names to numbers, not {type(values).__name__}")
+    out: dict = {}
+    try:
+        items = list(values.items())
+    except Exception as e:  # a foreign mapping that fails to iterate: report, never propagate
+        raise ParseError(f"cannot read the values: {e}") from None
+    for key, value in items:
+        if not isinstance(key, str) or not key.isidentifier() or keyword.iskeyword(key):
+            raise ParseError(
+                f"value name {key!r} is not a valid name: use letters, digits and _, "
+                "not starting with a digit, and not a Python keyword"
+            )
+        name = unicodedata.normalize("NFKC", key)  # what ast.parse does to identifiers
+        try:
+            check_name(name)
+            number = check_number(value, f"the value of '{key}'")
+        except GraphError as e:
+            raise ParseError(str(e)) from None
+        except Exception as e:  # a number-like object whose __float__ misbehaves
+            raise ParseError(f"the value of '{key}' is not a usable number: {e}") from None
+        if name in out:
+            raise ParseError(f"the value of '{name}' is given twice")
+        out[name] = number
+    return out
+
+
+def _check_source(source) -> str:
+    if not isinstance(source, str):
+        raise ParseError(f"the program must be text, not {type(source).__name__}")
+    if len(source) > MAX_SOURCE or len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE:
+        raise ParseError(f"the program is longer than {MAX_SOURCE:,} bytes")
+    # Python reads a lone \r as a line break too; one kind of break keeps line numbers simple.
+    text = source.replace("\r\n", "\n").replace("\r", "\n")
+    bad = re.search(r"[\x00\ud800-\udfff]", text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        char = bad.group()
+        what = "null bytes are" if char == "\x00" else f"lone surrogates (U+{ord(char):04X}) are"
+        raise ParseError(f"{what} not allowed in a program", line, col)
+    if not text.strip():
+        raise ParseError("the program is empty; write an expression such as a * b")
+    return text
+
+
+class _Source:
+    """The text handed to ast.parse, and the way back from its positions to the user's.
+
+    Every ``^`` becomes ``**`` (so ``^=`` becomes ``**=``), which gives it power's precedence
+    and associativity in Python's parser; each one shifts the rest of its line by one
+    character, which :meth:`col` undoes.
+    """
+
+    def __init__(self, text: str):
+        self.shifts: dict[int, list[int]] = {}  # line -> original columns of rewritten carets
+        self.text = self._rewrite_carets(text) if "^" in text else text
+        self.lines = self.text.split("\n")
+
+    def _rewrite_carets(self, text: str) -> str:
+        # Plain text replacement is enough: outside an operator, a ^ can only sit in a comment
+        # (ignored) or a string (refused anyway), so no accepted program changes meaning.
+        lines = text.split("\n")
+        for i, s in enumerate(lines):
+            if "^" in s:
+                self.shifts[i + 1] = [m.start() for m in re.finditer(r"\^", s)]
+                lines[i] = s.replace("^", "**")
+        return "\n".join(lines)
+
+    def col(self, line: int, col: int) -> int:
+        """The user's 0-based character column for a 0-based character column in ``text``."""
+        shifts = self.shifts.get(line)
+        if not shifts:
+            return col
+        return col - sum(1 for i, c in enumerate(shifts) if c + i < col)
+
+    def pos(self, node) -> tuple[int, int]:
+        """1-based (line, column) of an ast node; ast gives columns in UTF-8 bytes."""
+        line = getattr(node, "lineno", 1) or 1
+        offset = getattr(node, "col_offset", 0) or 0
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        chars = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+        return line, self.col(line, chars) + 1
+
+
+def _longest_line(text: str) -> tuple[int, int]:
+    """Where the longest line's code starts: the likely culprit when Python's parser runs
+    out of stack, since it gives no position then. Plain text, so it stays fast on 1 MB."""
+    lines = text.split("\n")
+    i = max(range(len(lines)), key=lambda k: len(lines[k]))
+    line = lines[i]
+    return i + 1, len(line) - len(line.lstrip()) + 1
+
+
+# ---------------------------------------------------------------------- the walk
+
+
+class _Walker:
+    """Turns whitelisted statements into nodes and edges; knows nothing of Graph internals
+    beyond ``_build``'s node dicts."""
+
+    def __init__(self, src: _Source, values: dict):
+        self.src = src
+        self.values = values
+        self.functions = {name for name, op in OPS.items() if op.arity == 1}
+        self.ops: list[str] = []  # per provisional node: op name, "number" for numbers
+        self.numbers: dict[int, float] = {}  # provisional node -> value, numbers only
+        self.inputs: list[int] = []  # provisional nodes made from ``values``, in first-read order
+        self.edges: list[tuple[int, int, int]] = []
+        self.env: dict[str, int] = {}  # name -> provisional node it refers to now
+        self.version: dict[str, int] = {}  # name -> how many times it has been bound (input: 0)
+        self.bindings: list[tuple[str, int, int]] = []  # (name, version, node), in order
+        self.checked_names: set[str] = set()
+
+    def fail(self, node, message: str) -> NoReturn:
+        line, col = self.src.pos(node)
+        raise ParseError(message, line, col)
+
+    def refuse(self, node, message: str | None = None) -> NoReturn:
+        if message is None:
+            message = _REFUSED.get(type(node)) or f"{type(node).__name__} is not allowed; {_ALLOWED}"
+        self.fail(node, message)
+
+    # ------------------------------------------------------------------ statements
+
+    def run(self, body: list) -> Graph:
+        out = None
+        for stmt in body:
+            kind = type(stmt)
+            if kind is ast.Expr:
+                out = self.expr(stmt.value)
+            elif kind is ast.Assign:
+                for target in stmt.targets:
+                    self.check_target(target)
+                out = self.expr(stmt.value)
+                for target in stmt.targets:
+                    self.bind(target, out)
+            elif kind is ast.AugAssign:
+                out = self.aug_assign(stmt)
+            else:
+                self.refuse(stmt)
+        return self.graph(out)
+
+    def check_target(self, target) -> None:
+        if type(target) is ast.Name:
+            self.check_name(target)
+        elif type(target) in (ast.Tuple, ast.List):
+            self.refuse(target, "only one name can be assigned at a time (no a, b = ...)")
+        else:
+            what = _TARGETS.get(type(target), "that")
+            self.refuse(target, f"only a name can be assigned to, not {what}")
+
+    def aug_assign(self, stmt) -> int:
+        target = stmt.target
+        self.check_target(target)
+        opname = _BINOPS.get(type(stmt.op))
+        if opname is None:
+            sym = _OP_SYMBOLS.get(type(stmt.op), type(stmt.op).__name__)
+            self.refuse(stmt, f"the operator {sym}= is not allowed; use += -= *= /= **= ^=")
+        name = target.id
+        if name not in self.env and name not in self.values:
+            sym = _AUG_SYMBOLS[type(stmt.op)]
+            self.fail(
+                target,
+                f"name '{name}' has no value, so '{name} {sym}= ...' cannot update it; "
+                f"give it as {name}=... or assign it first",
+            )
+        left = self.read(target)
+        right = self.expr(stmt.value)
+        node = self.add_op(opname, (left, right))
+        self.bind(target, node)
+        return node
+
+    # ------------------------------------------------------------------ names
+
+    def check_name(self, node) -> None:
+        name = node.id
+        if name in self.checked_names:
+            return
+        try:
+            check_name(name)
+        except GraphError as e:
+            self.fail(node, str(e))
+        self.checked_names.add(name)
+
+    def read(self, node) -> int:
+        name = node.id
+        found = self.env.get(name)
+        if found is not None:
+            return found
+        if name not in self.values:
+            hint = f" ('{name}' is a function: call it as {name}(x))" if name in self.functions else ""
+            self.fail(node, f"name '{name}' has no value{hint}; give it as {name}=... or assign it first")
+        self.check_name(node)
+        n = self.add_number(self.values[name])
+        self.inputs.append(n)
+        self.env[name] = n
+        self.version[name] = 0
+        self.bindings.append((name, 0, n))
+        return n
+
+    def bind(self, target, n: int) -> None:
+        name = target.id
+        v = self.version.get(name, 0) + 1
+        self.version[name] = v
+        self.env[name] = n
+        self.bindings.append((name, v, n))
+
+    # ------------------------------------------------------------------ expressions
+
+    def add_number(self, value: float) -> int:
+        n = len(self.ops)
+        self.ops.append("number")
+        self.numbers[n] = value
+        return n
+
+    def add_op(self, opname: str, args) -> int:
+        n = len(self.ops)
+        self.ops.append(opname)
+        self.edges.extend((a, n, port) for port, a in enumerate(args))
+        return n
+
+    def literal(self, node, negations: int = 0) -> int:
+        v = node.value
+        if v is None or isinstance(v, bool):
+            self.fail(node, f"{v} is not a number; only numbers and names are allowed")
+        if isinstance(v, str):
+            self.fail(node, "strings are not allowed")
+        if isinstance(v, bytes):
+            self.fail(node, "bytes are not allowed")
+        if isinstance(v, complex):
+            self.fail(node, "complex numbers (1j) are not allowed; only real numbers")
+        if not isinstance(v, (int, float)):
+            self.fail(node, f"{v!r} is not allowed; only numbers and names")
+        for _ in range(negations % 2):
+            v = -v  # Python's own negation: -0 stays the int 0, -0.0 keeps its sign
+        try:
+            return self.add_number(check_number(v, "number"))
+        except GraphError:
+            self.fail(node, "this number is too large: it overflows to infinity")
+
+    def expr(self, root) -> int:
+        """Post-order walk with an explicit stack; returns the node of ``root``'s value."""
+        results: list[int] = []
+        # Entries: (ast node, None) to visit, or (ast node, opname) to combine its operands.
+        stack: list[tuple] = [(root, None)]
+        while stack:
+            node, combine = stack.pop()
+            if combine is not None:
+                if combine == "number":  # folded literal: node is (Constant, negations)
+                    results.append(self.literal(*node))
+                    continue
+                arity = OPS[combine].arity
+                args = results[-arity:]
+                del results[-arity:]
+                results.append(self.add_op(combine, args))
+                continue
+            kind = type(node)
+            if kind is ast.Constant:
+                results.append(self.literal(node))
+            elif kind is ast.Name:
+                results.append(self.read(node))
+            elif kind is ast.BinOp:
+                opname = _BINOPS.get(type(node.op))
+                if opname is None:
+                    sym = _OP_SYMBOLS.get(type(node.op), type(node.op).__name__)
+                    self.refuse(node, f"the operator {sym} is not allowed; use + - * / ** (or ^ for power)")
+                stack.append((node, opname))
+                stack.append((node.right, None))
+                stack.append((node.left, None))
+            elif kind is ast.UnaryOp:
+                self.unary_chain(node, stack)
+            elif kind is ast.Call:
+                stack.append((node, self.call_op(node)))
+                stack.append((node.args[0], None))
+            else:
+                self.refuse(node)
+        return results[0]
+
+    def unary_chain(self, node, stack: list) -> None:
+        """Push a run of unary +/- at once: folded into a literal it ends on, else one neg
+        node per minus. Taking the whole run here keeps deep runs linear."""
+        chain = []
+        while type(node) is ast.UnaryOp:
+            if type(node.op) not in (ast.USub, ast.UAdd):
+                sym = _OP_SYMBOLS.get(type(node.op), type(node.op).__name__)
+                self.refuse(node, f"the operator {sym} is not allowed; use + - * / ** (or ^ for power)")
+            chain.append(node)
+            node = node.operand
+        minus = [u for u in chain if type(u.op) is ast.USub]
+        if type(node) is ast.Constant:
+            stack.append(((node, len(minus)), "number"))
+            return
+        stack.extend((u, "neg") for u in minus)
+        stack.append((node, None))
+
+    def call_op(self, node) -> str:
+        func = node.func
+        if type(func) is not ast.Name:
+            if type(func) in _REFUSED:
+                self.refuse(func)
+            self.refuse(node, "only unary ops can be called, by name: exp(x), relu(a + b), ...")
+        name = func.id
+        if name not in self.functions:
+            known = ", ".join(sorted(self.functions))
+            self.fail(func, f"unknown function '{name}'; the functions are: {known}")
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.fail(kw, f"** arguments are not allowed; write {name}(x)")
+            self.fail(kw, f"keyword arguments are not allowed; write {name}(x), not {name}({kw.arg}=...)")
+        for arg in node.args:
+            if type(arg) is ast.Starred:
+                self.refuse(arg)
+        if len(node.args) != 1:
+            self.fail(node, f"{name}() takes exactly one argument ({len(node.args)} given)")
+        return name
+
+    # ------------------------------------------------------------------ result
+
+    def names(self) -> dict[int, str]:
+        """Provisional node -> name, by the rules in the module docstring."""
+        names: dict[int, str] = {}
+        for name, v, n in self.bindings:
+            if v == self.version[name] and n not in names:
+                names[n] = name
+        for name, v, n in self.bindings:
+            if n in names:
+                continue
+            label = f"{name}@{v}"
+            try:
+                check_name(label)
+            except GraphError:
+                continue  # too long with its suffix: leave it unnamed rather than truncate
+            names[n] = label
+        return names
+
+    def graph(self, out: int) -> Graph:
+        inputs = set(self.inputs)
+        order = self.inputs + [n for n in range(len(self.ops)) if n not in inputs]
+        ids = {n: i + 1 for i, n in enumerate(order)}
+        names = self.names()
+        nodes = []
+        for n in order:
+            d = {"id": ids[n], "op": self.ops[n], "name": names.get(n)}
+            if n in self.numbers:
+                d["value"] = self.numbers[n]
+            nodes.append(d)
+        edges = [(ids[s], ids[t], p) for s, t, p in self.edges]
+        g = Graph()
+        g._build(nodes, edges, output=ids[out])
+        g.apply_layout()
+        return g
