@@ -563,9 +563,12 @@ class Graph:
         return out
 
     def edge_grad(self, source, target, port):
-        """The gradient sent back along one wire, or None if none flows."""
+        """The gradient sent back along one wire, or None if none flows (or there is no such wire)."""
+        src, t = self.resolve(source), self.resolve(target)
+        if isinstance(port, bool) or not isinstance(port, int) or not self.nx.has_edge(src, t, port):
+            return None
         r = self._res()
-        s = r.sent[r.tape.index[self.resolve(target)]]
+        s = r.sent[r.tape.index[t]]
         return None if s is None else s[port]
 
     def problems(self) -> dict[int, str]:

@@ -52,9 +52,16 @@ def _div(a, b):
     except ZeroDivisionError:
         if a != a or a == 0:
             return NAN
-        return math.copysign(INF, a) * math.copysign(1.0, b)
-    except OverflowError:  # huge int / small int
-        return _div(float("inf") if a > 0 else float("-inf"), b)
+        return (INF if a > 0 else -INF) * math.copysign(1.0, b)
+    except OverflowError:  # an int beyond float range on either side: it counts as ±inf
+        return _div(_float(a), _float(b))
+
+
+def _float(v) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return INF if v > 0 else -INF
 
 
 def _odd_int(b) -> bool:
@@ -192,6 +199,8 @@ def apply(op: Op, args) -> float:
     """Forward rule with a last line of defence: arithmetic errors become NaN, never raise."""
     try:
         return op.forward(*args)
+    except OverflowError:  # an int beyond float range (Value(10**400) * 0.5): as a float it is ±inf
+        return apply(op, [_float(a) for a in args]) if any(type(a) is int for a in args) else NAN
     except (ArithmeticError, ValueError, TypeError):
         return NAN
 
@@ -200,5 +209,9 @@ def local(op: Op, args, y) -> tuple:
     """Local derivatives with the same guarantee as :func:`apply`."""
     try:
         return op.local(*args, y)
+    except OverflowError:
+        if any(type(a) is int for a in (*args, y)):
+            return local(op, [_float(a) for a in args], _float(y))
+        return (NAN,) * op.arity
     except (ArithmeticError, ValueError, TypeError):
         return (NAN,) * op.arity

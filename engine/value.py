@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numbers
 
-from .ops import OPS
+from .ops import OPS, _float
 from .ops import apply as _apply
 from .ops import local as _local
 
@@ -32,6 +32,38 @@ def _forward(opname, args):
         return _FORWARDS[opname](*args)
     except (ArithmeticError, ValueError, TypeError):
         return _apply(OPS[opname], args)
+
+
+def _pass(order: list, seed, conv) -> None:
+    """One reverse sweep over ``order`` (inputs before users) from its last element, leaving
+    each node's share in ``_g``. ``conv``, if given, is applied to every partial first."""
+    order[-1]._g = seed
+    locals_ = _LOCALS
+    for node in reversed(order):
+        g = node._g
+        ins = node.depends_on
+        if not ins:
+            continue
+        f = locals_[node.creation_op]
+        if len(ins) == 2:
+            a, b = ins
+            try:
+                da, db = f(a.num, b.num, node.num)
+            except (ArithmeticError, ValueError, TypeError):
+                da, db = _local(OPS[node.creation_op], (a.num, b.num), node.num)
+            if conv is not None:
+                da, db = conv(da), conv(db)
+            a._g = g * da if a._g is None else a._g + g * da
+            b._g = g * db if b._g is None else b._g + g * db
+        else:
+            (a,) = ins
+            try:
+                (da,) = f(a.num, node.num)
+            except (ArithmeticError, ValueError, TypeError):
+                (da,) = _local(OPS[node.creation_op], (a.num,), node.num)
+            if conv is not None:
+                da = conv(da)
+            a._g = g * da if a._g is None else a._g + g * da
 
 
 def ensure_number(num) -> Value:
@@ -161,32 +193,20 @@ class Value:
         the seed's and micrograd's re-propagation of already-accumulated grads is avoided.
         """
         order = self._topo()
-        self._g = 1 if backward_grad is None else backward_grad
-        locals_ = _LOCALS
+        seed = 1 if backward_grad is None else backward_grad
         try:
-            for node in reversed(order):
-                g = node._g
-                ins = node.depends_on
-                if not ins:
-                    continue
-                f = locals_[node.creation_op]
-                if len(ins) == 2:
-                    a, b = ins
-                    try:
-                        da, db = f(a.num, b.num, node.num)
-                    except (ArithmeticError, ValueError, TypeError):
-                        da, db = _local(OPS[node.creation_op], (a.num, b.num), node.num)
-                    a._g = g * da if a._g is None else a._g + g * da
-                    b._g = g * db if b._g is None else b._g + g * db
-                else:
-                    (a,) = ins
-                    try:
-                        (da,) = f(a.num, node.num)
-                    except (ArithmeticError, ValueError, TypeError):
-                        (da,) = _local(OPS[node.creation_op], (a.num,), node.num)
-                    a._g = g * da if a._g is None else a._g + g * da
-            for node in order:
-                node.grad = node._g if node.grad is None else node.grad + node._g
+            try:
+                _pass(order, seed, None)
+                totals = [n._g if n.grad is None else n.grad + n._g for n in order]
+            except OverflowError:
+                # Python ints beyond float range met a float (Value(10**400) * 0.5 ...): the
+                # same pass again with every number as a float, where overflow is just inf.
+                for node in order:
+                    node._g = None
+                _pass(order, _float(seed), _float)
+                totals = [n._g if n.grad is None else _float(n.grad) + n._g for n in order]
+            for node, total in zip(order, totals):
+                node.grad = total
         finally:
             for node in order:
                 node._g = None

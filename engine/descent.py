@@ -1,0 +1,240 @@
+"""Gradient descent on a document: nudge number nodes against their gradient, step by step.
+
+:func:`plan_descent` runs on a copy and leaves the document alone, so the GUI can apply the
+final values as one undo step; :func:`descend` plans and then applies them.
+
+Each step: forward and backward from the output, then ``value -= lr * grad`` for every
+trainable number (``+=`` when maximizing). A number with no path to the output has no
+gradient and stays put. The run stops early, with the reason in ``DescentResult.stopped``,
+when a gradient is NaN/inf, a value would become non-finite, or the output becomes NaN/inf;
+the step that went wrong is not kept, so the final values always reproduce ``history[-1]``.
+
+>>> from engine import Value
+>>> x = Value(0.0, name="x"); g = ((x - 3) ** 2).graph()
+>>> r = descend(g, steps=200, lr=0.1)
+>>> round(g.number("x"), 6), round(r.history[-1], 12)
+(3.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .errors import InvalidValueError, NoOutputError, PortNotConnectedError
+from .graph import Graph
+
+MAX_STEPS = 100_000
+
+
+@dataclass
+class DescentResult:
+    """What a descent run did.
+
+    ``history`` holds the output's value before the first step and after each step taken
+    (``len(history) == steps_taken + 1``); ``initial`` and ``final`` map each trainable node
+    id to its value before and after; ``stopped`` is None when every requested step ran,
+    else the reason in words.
+    """
+
+    output: int
+    trainable: list
+    history: list = field(default_factory=list)
+    initial: dict = field(default_factory=dict)
+    final: dict = field(default_factory=dict)
+    steps_requested: int = 0
+    stopped: str | None = None
+    lr: float = 0.0
+    maximize: bool = False
+
+    @property
+    def steps_taken(self) -> int:
+        return len(self.history) - 1
+
+    @property
+    def changed(self) -> dict:
+        """The trainable nodes whose value moved, with their final value."""
+        return {n: v for n, v in self.final.items() if v != self.initial[n]}
+
+
+def plan_descent(
+    graph: Graph,
+    steps: int = 100,
+    lr: float = 0.01,
+    trainable: Iterable | None = None,
+    maximize: bool = False,
+    on_step: Callable[[int, float], object] | None = None,
+) -> DescentResult:
+    """Run gradient descent on a copy of ``graph`` and return the trajectory; ``graph`` is
+    not touched (no edit, no event).
+
+    ``trainable``: number nodes (ids or names) to move; default every named number node.
+    ``on_step(k, output_value)`` is called with k = 0 for the starting point and after each
+    step (for a live plot); returning ``False`` from it stops the run.
+
+    Raises ValueError for a bad ``steps`` (a positive int up to 100,000) or ``lr`` (a finite
+    positive number), and a GraphError subclass for a bad ``trainable`` node, a graph
+    without an output, or an output that depends on an unconnected input.
+
+    >>> from engine import Value
+    >>> x = Value(1.0, name="x"); g = (x * x).graph()
+    >>> r = plan_descent(g, steps=3, lr=0.25)
+    >>> r.history, r.final == {g.resolve("x"): 0.125}, g.number("x")
+    ([1.0, 0.25, 0.0625, 0.015625], True, 1.0)
+    """
+    steps = _check_steps(steps)
+    lr = _check_lr(lr)
+    if not isinstance(maximize, bool):
+        raise ValueError(f"maximize must be True or False, not {maximize!r}")
+    out = _output(graph)
+    nodes = _trainable(graph, trainable)
+
+    work = graph.copy()
+    sign = 1.0 if maximize else -1.0
+    result = DescentResult(out, nodes, steps_requested=steps, lr=lr, maximize=maximize)
+    current = {n: work.number(n) for n in nodes}
+    result.initial = dict(current)
+    result.final = current
+
+    y = work.value(out)
+    result.history.append(y)
+    if not _finite(y):
+        result.stopped = f"the output is {_kind(y)} at the start"
+        return result
+    if on_step is not None and on_step(0, y) is False:
+        result.stopped = "stopped by the caller"
+        return result
+
+    for k in range(1, steps + 1):
+        moved = {}
+        for n in nodes:
+            gr = work.grad(n)
+            if gr is None:  # no path to the output: this number does not affect it
+                continue
+            if not _finite(gr):
+                result.stopped = f"step {k}: the gradient of {work.label(n)} is {_kind(gr)}"
+                break
+            new = current[n] + sign * lr * gr
+            if not _finite(new):
+                result.stopped = f"step {k}: {work.label(n)} would become {_kind(new)}"
+                break
+            moved[n] = new
+        if result.stopped:
+            break
+        for n, v in moved.items():
+            work.set_value(n, v)
+        y = work.value(out)
+        if not _finite(y):
+            for n in moved:  # undo the bad step so final values reproduce history[-1]
+                work.set_value(n, current[n])
+            result.stopped = f"step {k}: the output became {_kind(y)}"
+            break
+        current.update(moved)
+        result.history.append(y)
+        if on_step is not None and on_step(k, y) is False:
+            result.stopped = "stopped by the caller"
+            break
+    result.final = dict(current)
+    return result
+
+
+def descend(
+    graph: Graph,
+    steps: int = 100,
+    lr: float = 0.01,
+    trainable: Iterable | None = None,
+    maximize: bool = False,
+    on_step: Callable[[int, float], object] | None = None,
+) -> DescentResult:
+    """:func:`plan_descent`, then set each moved trainable node to its final value on
+    ``graph`` (one ``value_changed`` event per moved node). Same arguments and errors.
+
+    >>> from engine import Value
+    >>> x = Value(2.0, name="x"); y = Value(1.0, name="y")
+    >>> g = (-(x - 1) ** 2 - (y + 2) ** 2).graph()
+    >>> r = descend(g, steps=500, lr=0.1, maximize=True)
+    >>> round(g.number("x"), 9), round(g.number("y"), 9), r.stopped
+    (1.0, -2.0, None)
+    """
+    result = plan_descent(graph, steps, lr, trainable, maximize, on_step)
+    for n, v in result.changed.items():
+        graph.set_value(n, v)
+    return result
+
+
+# ------------------------------------------------------------------ validation
+
+
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise ValueError(f"steps must be a whole number, not {steps!r}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be between 1 and {MAX_STEPS:,}, not {steps}")
+    return int(steps)
+
+
+def _check_lr(lr) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise ValueError(f"the learning rate must be a number, not {lr!r}")
+    try:
+        lr = float(lr)
+    except OverflowError:
+        raise ValueError("the learning rate is too large") from None
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"the learning rate must be a finite number above 0, not {lr}")
+    return lr
+
+
+def _trainable(graph: Graph, trainable) -> list:
+    if trainable is None:
+        nodes = [n for n in graph.nodes() if graph.op(n) == "number" and graph.name(n)]
+        if not nodes:
+            raise InvalidValueError("no named number nodes to train: name the numbers to move")
+        return nodes
+    if isinstance(trainable, (str, int)):
+        trainable = [trainable]
+    try:
+        refs = list(trainable)
+    except TypeError:
+        raise InvalidValueError(
+            f"trainable must be a list of nodes, not {type(trainable).__name__}"
+        ) from None
+    nodes = []
+    for ref in refs:
+        n = graph.resolve(ref)
+        if graph.op(n) != "number":
+            raise InvalidValueError(
+                f"only number nodes can be trained; {graph.label(n)} is a {graph.op(n)} op"
+            )
+        if n not in nodes:
+            nodes.append(n)
+    if not nodes:
+        raise InvalidValueError("nothing to train: the trainable list is empty")
+    return nodes
+
+
+def _output(graph: Graph) -> int:
+    out = graph.output_node()
+    if out is None:
+        raise NoOutputError(
+            "descent needs an output to minimize: set one" if len(graph) else "the graph is empty"
+        )
+    if graph.value(out) is None:
+        why = graph.problems().get(out, "an input is not connected")
+        raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {why}")
+    return out
+
+
+def _finite(v) -> bool:
+    return v is not None and math.isfinite(v)
+
+
+def _kind(v) -> str:
+    if v is None:
+        return "undefined"
+    return "NaN" if v != v else ("inf" if v > 0 else "-inf")
+
+
+__all__ = ["DescentResult", "MAX_STEPS", "descend", "plan_descent"]

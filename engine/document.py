@@ -1,0 +1,511 @@
+"""The gradcanvas document: versioned JSON, validated completely before anything is built.
+
+Format, version 1 (DESIGN.md §4)::
+
+    {"format": "gradcanvas", "version": 1, "output": 7 | null,
+     "title": "...", "lesson": "...",                      (optional)
+     "nodes": [{"id": 1, "op": "number", "name": "a", "value": 3.0, "x": 0.0, "y": 0.0},
+               {"id": 7, "op": "mul", "name": null, "x": 200.0, "y": 0.0}, ...],
+     "edges": [{"source": 1, "target": 7, "port": 0}, ...]}
+
+``op`` is "number" or a key of :data:`engine.ops.OPS`; ``value`` is required on number nodes
+and refused on op nodes (their values are recomputed after load). ``name``, ``x``, ``y``,
+``output``, ``edges`` and the two metadata strings may be left out; unknown keys are ignored.
+
+Every refusal is a :class:`DocumentError` whose message names the place: a node by its id
+(``node 5 ('a')``) or, before the id is known, by its index (``nodes[2]``); an edge by its index
+in "edges" and its endpoints (``edges[3] (5 -> 7 port 2)``). Nothing else escapes :func:`load`
+or :func:`from_dict`, whatever the input.
+
+>>> from engine import Graph
+>>> g = Graph.from_dict({"format": "gradcanvas", "version": 1, "output": 2,
+...     "nodes": [{"id": 1, "op": "number", "name": "a", "value": 3.0},
+...               {"id": 2, "op": "mul", "name": "b"}],
+...     "edges": [{"source": 1, "target": 2, "port": 0}, {"source": 1, "target": 2, "port": 1}]})
+>>> g.value("b"), g.grad("a")
+(9.0, 6.0)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+import tempfile
+
+import networkx as nx
+
+from .errors import DocumentError, GraphError
+from .graph import Graph, check_name
+from .ops import OPS
+
+FORMAT = "gradcanvas"
+VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ID = 2**53  # ids stay exact in every JSON reader, including JavaScript's
+META_LIMITS = {"title": 200, "lesson": 20_000}  # characters
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def to_dict(graph: Graph) -> dict:
+    """The document as JSON-ready data: ids, names, number values, positions, wires, output,
+    and the "title"/"lesson" metadata. Op values and all gradients are left out.
+
+    >>> from engine import Value
+    >>> a = Value(3.0, name="a"); d = to_dict((a * a).graph())
+    >>> d["format"], d["version"], d["output"], [n["op"] for n in d["nodes"]], len(d["edges"])
+    ('gradcanvas', 1, 2, ['number', 'mul'], 2)
+    """
+    data: dict = {"format": FORMAT, "version": VERSION}
+    for key, limit in META_LIMITS.items():
+        if key in graph.meta and graph.meta[key] is not None:
+            text = graph.meta[key]
+            if not isinstance(text, str) or len(text) > limit:
+                raise DocumentError(f"document {key} must be text of at most {limit} characters")
+            data[key] = text
+    data["output"] = graph.output
+    nodes = []
+    for n, attrs in graph.nx.nodes(data=True):
+        node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
+        if attrs["op"] == "number":
+            node["value"] = attrs["value"]
+        node["x"] = attrs.get("x", 0.0)
+        node["y"] = attrs.get("y", 0.0)
+        nodes.append(node)
+    data["nodes"] = nodes
+    # Sorted by target then port so that a saved file does not depend on edit history.
+    data["edges"] = [
+        {"source": s, "target": t, "port": p}
+        for s, t, p in sorted(graph.nx.edges(keys=True), key=lambda e: (e[1], e[2]))
+    ]
+    return data
+
+
+def dumps(graph: Graph) -> str:
+    """The document as JSON text (what :func:`save` writes): one node or edge per line, so a
+    saved file reads well and diffs line by line."""
+    data = to_dict(graph)
+    enc = lambda v: json.dumps(v, ensure_ascii=False, allow_nan=False)  # noqa: E731
+    try:
+        parts = []
+        for key, value in data.items():
+            if key in ("nodes", "edges") and value:
+                items = ",\n".join("  " + enc(item) for item in value)
+                parts.append(f" {enc(key)}: [\n{items}\n ]")
+            else:
+                parts.append(f" {enc(key)}: {enc(value)}")
+        return "{\n" + ",\n".join(parts) + "\n}\n"
+    except (TypeError, ValueError, OverflowError, RecursionError) as e:
+        raise DocumentError(f"cannot write the document: {e}") from None
+
+
+def save(graph: Graph, path) -> None:
+    """Write ``graph`` to ``path`` atomically: the JSON goes to a temporary file in the same
+    directory, is flushed to disk, and is then renamed over ``path``. On any failure the
+    temporary file is removed, the previous file at ``path`` is untouched, and DocumentError
+    is raised.
+
+    >>> import tempfile, os
+    >>> from engine import Value
+    >>> p = os.path.join(tempfile.mkdtemp(), "sq.json"); save((Value(3.0) ** 2).graph(), p)
+    >>> load(p).value(3)
+    9.0
+    """
+    text = dumps(graph)
+    target = _path(path)
+    # Write through a symlink rather than replacing the link with a plain file.
+    target = os.path.realpath(target)
+    directory = os.path.dirname(target) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise DocumentError(f"cannot save to {os.fspath(path)!r}: {_why(e)}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(target))
+        os.replace(tmp, target)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, Exception):
+            raise DocumentError(f"cannot save to {os.fspath(path)!r}: {_why(e)}") from None
+        raise
+    _sync_directory(directory)
+
+
+def _mode_for(target: str) -> int:
+    """Keep an existing file's permissions; a new file gets what open() would have given it
+    (mkstemp makes it owner-only)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _sync_directory(directory: str) -> None:
+    """Make the rename itself durable; best effort (not every platform can open a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def load(path) -> Graph:
+    """Read and validate a document file; DocumentError (and nothing else) on any problem:
+    a missing or unreadable file, a directory, more than 50 MB, text that is not UTF-8 or
+    not JSON, or a document :func:`from_dict` refuses."""
+    try:
+        return _load(path)
+    except DocumentError:
+        raise
+    except Exception as e:  # a hostile path object, say: the contract is DocumentError only
+        raise DocumentError(f"cannot open the document ({type(e).__name__}: {_why(e)})") from None
+
+
+def _load(path) -> Graph:
+    p = _path(path)
+    shown = repr(os.fspath(p))
+    try:
+        st = os.stat(p)
+        if stat.S_ISDIR(st.st_mode):
+            raise DocumentError(f"cannot open {shown}: it is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise DocumentError(f"cannot open {shown}: not a regular file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise DocumentError(f"cannot open {shown}: larger than {MAX_FILE_BYTES // 2**20} MB")
+        with open(p, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
+    except DocumentError:
+        raise
+    except (OSError, ValueError) as e:
+        raise DocumentError(f"cannot open {shown}: {_why(e)}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DocumentError(f"cannot open {shown}: larger than {MAX_FILE_BYTES // 2**20} MB")
+    try:
+        return loads(raw, source=shown)
+    except DocumentError as e:
+        if str(e).startswith(shown):
+            raise
+        raise DocumentError(f"{shown}: {e}") from None  # say which file, too
+
+
+def loads(text, source: str = "document") -> Graph:
+    """Parse JSON text (str or UTF-8 bytes) and validate it with :func:`from_dict`."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise DocumentError(f"{source} is not UTF-8 text (byte {e.start})") from None
+    if not isinstance(text, str):
+        raise DocumentError(f"{source}: expected JSON text, not {type(text).__name__}")
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as e:
+        where = f"line {e.lineno}, column {e.colno}"
+        raise DocumentError(f"{source} is not valid JSON: {e.msg} at {where}") from None
+    except RecursionError:
+        raise DocumentError(f"{source} is nested too deeply to be a gradcanvas document") from None
+    except (ValueError, OverflowError) as e:  # NaN/Infinity literals, int digit limit
+        raise DocumentError(f"{source} is not valid JSON: {_why(e)}") from None
+    return from_dict(data)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def from_dict(data) -> Graph:
+    """Validate document data completely, then build the Graph in one pass.
+
+    Raises DocumentError naming the offending node or edge; nothing else escapes.
+
+    >>> try:
+    ...     from_dict({"format": "gradcanvas", "version": 1, "nodes": [{"id": 1, "op": "cube"}]})
+    ... except DocumentError as e:
+    ...     print(str(e)[:30])
+    node 1: unknown op 'cube'; kno
+    """
+    try:
+        nodes, edges, output, meta = _validate(data)
+        g = Graph()
+        g._build(nodes, edges, output)
+        g.meta.update(meta)
+        return g
+    except DocumentError:
+        raise
+    except RecursionError:
+        raise DocumentError("the document is nested too deeply") from None
+    except Exception as e:  # noqa: BLE001 — the contract: only DocumentError leaves the loader
+        raise DocumentError(f"malformed document ({type(e).__name__}: {_why(e)})") from None
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _validate(data):
+    if not isinstance(data, dict):
+        raise DocumentError(f"a document must be a JSON object, not {_kind(data)}")
+    fmt = data.get("format")
+    if fmt != FORMAT or not isinstance(fmt, str):
+        if "format" not in data:
+            raise DocumentError('not a gradcanvas document: "format" is missing')
+        raise DocumentError(f'not a gradcanvas document: "format" is {_show(fmt)}, expected "gradcanvas"')
+    _check_version(data)
+    meta = {}
+    for key, limit in META_LIMITS.items():
+        if key in data and data[key] is not None:
+            text = data[key]
+            if not isinstance(text, str):
+                raise DocumentError(f'"{key}" must be text, not {_kind(text)}')
+            if len(text) > limit:
+                raise DocumentError(f'"{key}" is longer than {limit} characters')
+            meta[key] = text
+
+    raw_nodes = data.get("nodes")
+    if not isinstance(raw_nodes, list):
+        if "nodes" not in data:
+            raise DocumentError('the document has no "nodes" list')
+        raise DocumentError(f'"nodes" must be a list, not {_kind(raw_nodes)}')
+    raw_edges = data.get("edges", [])
+    if not isinstance(raw_edges, list):
+        raise DocumentError(f'"edges" must be a list, not {_kind(raw_edges)}')
+
+    nodes, by_id = _validate_nodes(raw_nodes)
+    edges = _validate_edges(raw_edges, by_id)
+    output = data.get("output")
+    if output is not None:
+        if not _is_int(output):
+            raise DocumentError(f'"output" must be a node id or null, not {_show(output)}')
+        if output not in by_id:
+            raise DocumentError(f'"output" is {output}, but there is no node with that id')
+    _check_acyclic(edges, by_id)
+    return nodes, edges, output, meta
+
+
+def _check_version(data):
+    if "version" not in data:
+        raise DocumentError('the document has no "version" (this gradcanvas reads version 1)')
+    v = data["version"]
+    supported = ", ".join(map(str, SUPPORTED_VERSIONS))
+    if not _is_int(v):
+        raise DocumentError(f'"version" must be a whole number, not {_show(v)} (supported: {supported})')
+    if v not in SUPPORTED_VERSIONS:
+        newer = " is newer than this gradcanvas understands" if v > max(SUPPORTED_VERSIONS) else " is unknown"
+        raise DocumentError(f"document version {v}{newer}; supported versions: {supported}")
+
+
+def _validate_nodes(raw_nodes):
+    nodes = []
+    by_id: dict[int, dict] = {}
+    names: dict[str, int] = {}
+    for index, raw in enumerate(raw_nodes):
+        where = f"nodes[{index}]"
+        if not isinstance(raw, dict):
+            raise DocumentError(f"{where} must be an object, not {_kind(raw)}")
+        if "id" not in raw:
+            raise DocumentError(f'{where} has no "id"')
+        nid = raw["id"]
+        if not _is_int(nid) or nid < 0:
+            raise DocumentError(f'{where}: "id" must be a non-negative whole number, not {_show(nid)}')
+        if nid >= MAX_ID:
+            raise DocumentError(f"{where}: id {nid} is too large (ids must be below 2**53)")
+        if nid in by_id:
+            raise DocumentError(f"{where}: node id {nid} is used twice")
+        where = f"node {nid}"
+        op = raw.get("op")
+        if not isinstance(op, str):
+            raise DocumentError(f'{where}: "op" must be "number" or an op name, not {_show(op)}')
+        if op != "number" and op not in OPS:
+            raise DocumentError(f"{where}: unknown op {_show(op)}; known ops: number, {', '.join(OPS)}")
+        try:
+            name = check_name(raw.get("name"))
+        except GraphError as e:
+            raise DocumentError(f"{where}: {e}") from None
+        if name is not None:
+            where = f"node {nid} ({name!r})"
+            if name in names:
+                raise DocumentError(f"{where}: the name {name!r} is already used by node {names[name]}")
+            names[name] = nid
+        node = {"id": nid, "op": op, "name": name}
+        if op == "number":
+            if "value" not in raw:
+                raise DocumentError(f'{where}: a number node needs a "value"')
+            node["value"] = _finite(raw["value"], f"{where}: value")
+        elif "value" in raw and raw["value"] is not None:
+            raise DocumentError(
+                f"{where}: only number nodes store a value; the value of a {op!r} node is computed"
+            )
+        node["x"] = _finite(raw.get("x", 0.0), f"{where}: x")
+        node["y"] = _finite(raw.get("y", 0.0), f"{where}: y")
+        nodes.append(node)
+        by_id[nid] = node
+    return nodes, by_id
+
+
+def _validate_edges(raw_edges, by_id):
+    edges = []
+    wired: dict[tuple[int, int], int] = {}  # (target, port) -> edge index
+    for index, raw in enumerate(raw_edges):
+        where = f"edges[{index}]"
+        if not isinstance(raw, dict):
+            raise DocumentError(f"{where} must be an object, not {_kind(raw)}")
+        for key in ("source", "target", "port"):
+            if key not in raw:
+                raise DocumentError(f'{where} has no "{key}"')
+            v = raw[key]
+            if not _is_int(v) or v < 0:
+                raise DocumentError(f'{where}: "{key}" must be a non-negative whole number, not {_show(v)}')
+        s, t, p = raw["source"], raw["target"], raw["port"]
+        where = f"{where} ({s} -> {t} port {p})"
+        if s not in by_id:
+            raise DocumentError(f"{where}: source node {s} does not exist")
+        if t not in by_id:
+            raise DocumentError(f"{where}: target node {t} does not exist")
+        op = by_id[t]["op"]
+        if op == "number":
+            raise DocumentError(f"{where}: node {_label(by_id[t])} is a number and has no inputs")
+        arity = OPS[op].arity
+        if p >= arity:
+            ports = "port 0" if arity == 1 else f"ports 0..{arity - 1}"
+            raise DocumentError(f"{where}: port {p} out of range for {op!r} ({ports})")
+        if s == t:
+            raise DocumentError(f"{where}: node {_label(by_id[s])} cannot feed itself")
+        if (t, p) in wired:
+            raise DocumentError(
+                f"{where}: port {p} of node {_label(by_id[t])} is already wired by edges[{wired[(t, p)]}]"
+            )
+        wired[(t, p)] = index
+        edges.append((s, t, p))
+    return edges
+
+
+def _check_acyclic(edges, by_id):
+    # Kahn's algorithm on plain dicts: linear, and a few times faster than building a
+    # networkx graph for a check that almost always passes. networkx names the cycle.
+    indegree = dict.fromkeys(by_id, 0)
+    succ: dict[int, list[int]] = {}
+    for s, t, _ in edges:
+        indegree[t] += 1
+        succ.setdefault(s, []).append(t)
+    ready = [n for n, d in indegree.items() if d == 0]
+    seen = 0
+    while ready:
+        n = ready.pop()
+        seen += 1
+        for t in succ.get(n, ()):
+            indegree[t] -= 1
+            if indegree[t] == 0:
+                ready.append(t)
+    if seen == len(indegree):
+        return
+    stuck = nx.DiGraph((s, t) for s, t, _ in edges if indegree[s] and indegree[t])
+    cycle = [u for u, _ in nx.find_cycle(stuck)]
+    shown = " -> ".join(_label(by_id[n]) for n in cycle[:12])
+    more = " -> …" if len(cycle) > 12 else ""
+    raise DocumentError(f"the wires form a cycle: {shown}{more} -> {_label(by_id[cycle[0]])}")
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _path(path):
+    # An int would be taken by open() as a file descriptor: refuse anything but a path.
+    if isinstance(path, bool) or not isinstance(path, (str, bytes, os.PathLike)):
+        raise DocumentError(f"a file path is needed, not {type(path).__name__}")
+    try:
+        p = os.fspath(path)
+    except Exception as e:  # a path object whose __fspath__ fails in any way
+        raise DocumentError(f"a file path is needed: {_why(e)}") from None
+    if isinstance(p, bytes):
+        p = os.fsdecode(p)
+    if not p or "\0" in p:
+        raise DocumentError(f"invalid file path {p!r}")
+    return p
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _finite(v, what) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise DocumentError(f"{what} must be a number, not {_show(v)}")
+    try:
+        f = float(v)
+    except OverflowError:
+        raise DocumentError(f"{what} is too large for a float") from None
+    if not math.isfinite(f):
+        raise DocumentError(f"{what} must be finite, not {f}")
+    return f
+
+
+def _label(node: dict) -> str:
+    return repr(node["name"]) if node["name"] else f"{node['id']} ({node['op']})"
+
+
+def _kind(v) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
+        type(v), "a number" if isinstance(v, (int, float)) else type(v).__name__
+    )
+
+
+def _show(v) -> str:
+    """A short, safe rendering of any JSON value (never repr of a deep container)."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return repr(v if len(v) <= 40 else v[:40] + "…")
+    if isinstance(v, int):
+        s = str(v) if v.bit_length() < 200 else "a huge number"
+        return s
+    if isinstance(v, float):
+        return repr(v)
+    return _kind(v)
+
+
+def _why(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    try:
+        return str(e) or type(e).__name__
+    except Exception:  # noqa: BLE001 — a hostile __str__ must not escape either
+        return type(e).__name__
+
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "SUPPORTED_VERSIONS",
+    "dumps",
+    "from_dict",
+    "load",
+    "loads",
+    "save",
+    "to_dict",
+]

@@ -1,0 +1,376 @@
+"""The example gallery: an ordered list of bundled documents, each with a one-line lesson
+whose numbers are checked against the document.
+
+``resources/examples/gallery.json`` holds, per example::
+
+    {"file": "seed_fanout.json", "title": "...", "lesson": "a.grad = 20 + 15 = 35 ...",
+     "expect": {"a": {"value": 3, "grad": 35, "contributions": [15, 20]}, ...},
+     "facts": {"nodes": 8, "constants": [2, 3, 4]}}
+
+``expect`` maps node names to what the document must compute: ``value``, ``grad``,
+``contributions`` (the amounts sent back along each wire out of the node, in any order) and
+``paths`` (how many distinct paths lead from the node to the output). ``facts`` are about the
+whole document: ``nodes`` (its size) and ``constants`` (the values of its unnamed numbers).
+:func:`check` compares all of it, and every number written in the lesson must be one of these
+numbers (at the precision written), so a lesson cannot state a number nobody checks.
+
+Run ``python -m engine.gallery`` to rebuild the four examples this module defines.
+
+>>> [e.file for e in gallery()][:2]
+['seed_chain.json', 'seed_fanout.json']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DocumentError
+from .graph import Graph
+from .value import Value
+
+EXPECT_KEYS = ("value", "grad", "contributions", "paths")
+FACT_KEYS = ("nodes", "constants")
+REL, ABS = 1e-9, 1e-12
+
+# A number in prose: digits with an optional fraction. A minus sign belongs to it only where it
+# cannot be subtraction (at the start, after a space, "(", "=", "," or "["); digits inside names
+# such as x9 or w31 are not numbers.
+_NUMBER = re.compile(r"(?<![^\s(=,\[])-\d+(?:\.\d+)?|(?<![\w.])\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One gallery example: its document file (in ``resources.EXAMPLES``), title, one-line
+    lesson, and the numbers the lesson relies on (see the module docstring)."""
+
+    file: str
+    title: str
+    lesson: str
+    expect: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        from resources import EXAMPLES
+
+        return EXAMPLES / self.file
+
+    def load(self) -> Graph:
+        """The example document (DocumentError if it is missing or invalid)."""
+        return Graph.load(self.path)
+
+
+def gallery(path=None) -> list[Entry]:
+    """The examples in teaching order, read from ``gallery.json`` (or ``path``).
+
+    Raises DocumentError if the list is unreadable or malformed; the documents themselves
+    are only read by :meth:`Entry.load`.
+    """
+    if path is None:
+        from resources import EXAMPLES
+
+        path = EXAMPLES / "gallery.json"
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as e:
+        raise DocumentError(f"cannot read the gallery {str(path)!r}: {e}") from None
+    if not isinstance(data, list):
+        raise DocumentError("the gallery must be a JSON list of examples")
+    return [_entry(k, item) for k, item in enumerate(data)]
+
+
+def _entry(k: int, item) -> Entry:
+    where = f"gallery[{k}]"
+    if not isinstance(item, dict):
+        raise DocumentError(f"{where} must be an object")
+    for key in ("file", "title", "lesson"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise DocumentError(f'{where} needs a "{key}" text')
+    file = item["file"]
+    # Only a plain file name inside the examples folder, never a path elsewhere.
+    if Path(file).name != file or not file.endswith(".json") or file.startswith("."):
+        raise DocumentError(f"{where}: {file!r} is not a plain .json file name")
+    expect = item.get("expect", {})
+    facts = item.get("facts", {})
+    if not isinstance(expect, dict) or not all(
+        isinstance(v, dict) and set(v) <= set(EXPECT_KEYS) for v in expect.values()
+    ):
+        raise DocumentError(f'{where}: "expect" maps names to {{{", ".join(EXPECT_KEYS)}}}')
+    if not isinstance(facts, dict) or not set(facts) <= set(FACT_KEYS):
+        raise DocumentError(f'{where}: "facts" may hold {", ".join(FACT_KEYS)}')
+    lists = ("contributions", "constants")
+    for name, spec in [*expect.items(), ("facts", facts)]:
+        for key, v in spec.items():
+            ok = isinstance(v, list) and all(map(_is_number, v)) if key in lists else _is_number(v)
+            if not ok:
+                raise DocumentError(
+                    f"{where}: {name}.{key} must be {'a list of numbers' if key in lists else 'a number'}"
+                )
+    return Entry(file, item["title"], item["lesson"], expect, facts)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# ------------------------------------------------------------------ checking a lesson
+
+
+def lesson_numbers(text: str) -> list[str]:
+    """The numbers written in a lesson, as written (so their precision is known).
+
+    >>> lesson_numbers("x9.grad = 1.5, x = -4, so a - 3 = 0.25 (w31 = 2)")
+    ['1.5', '-4', '3', '0.25', '2']
+    """
+    return _NUMBER.findall(text)
+
+
+def matches(written: str, value) -> bool:
+    """Whether ``value`` shows as ``written`` at the written precision (57.67 ~ 57.665...)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return False
+    decimals = len(written.partition(".")[2])
+    return round(value, decimals) == float(written)
+
+
+def stated_numbers(entry: Entry) -> list:
+    """Every number in the entry's expect and facts."""
+    out = []
+    for spec in entry.expect.values():
+        for v in spec.values():
+            out.extend(v if isinstance(v, list) else [v])
+    for v in entry.facts.values():
+        out.extend(v if isinstance(v, list) else [v])
+    return out
+
+
+def check(entry: Entry, graph: Graph | None = None) -> list[str]:
+    """What in the entry does not hold for its document, in words; [] when it all does.
+
+    >>> [check(e) for e in gallery()][:3]
+    [[], [], []]
+    """
+    try:
+        g = entry.load() if graph is None else graph
+    except DocumentError as e:
+        return [str(e)]
+    problems = []
+    if g.meta.get("title") != entry.title:
+        problems.append(f"the document's title is {g.meta.get('title')!r}, the gallery says {entry.title!r}")
+    out = g.output_node()
+    for name, spec in entry.expect.items():
+        if name not in g:
+            problems.append(f"no node named {name!r}")
+            continue
+        for key, want in spec.items():
+            got = _measure(g, name, key, out)
+            if not _same(got, want):
+                problems.append(f"{name}.{key} is {got}, expected {want}")
+    if "nodes" in entry.facts and len(g) != entry.facts["nodes"]:
+        problems.append(f"the document has {len(g)} nodes, expected {entry.facts['nodes']}")
+    if "constants" in entry.facts:
+        consts = sorted(g.number(n) for n in g.nodes() if g.op(n) == "number" and not g.name(n))
+        if not _same(consts, sorted(entry.facts["constants"])):
+            problems.append(f"the unnamed numbers are {consts}, expected {entry.facts['constants']}")
+    known = stated_numbers(entry)
+    for written in lesson_numbers(entry.lesson):
+        if not any(matches(written, v) for v in known):
+            problems.append(f"the lesson says {written}, which no expectation checks")
+    return problems
+
+
+def _measure(g: Graph, name, key, out):
+    if key == "value":
+        return g.value(name)
+    if key == "grad":
+        return g.grad(name)
+    if key == "contributions":
+        return sorted(amount for _, _, amount in g.contributions(name))
+    return None if out is None else _count_paths(g, g.resolve(name), out)
+
+
+def _count_paths(g: Graph, source, target) -> int:
+    """Distinct paths from source to target (parallel wires count separately), by one pass in
+    reverse topological order rather than by enumerating them."""
+    order = g.tape().order
+    paths = dict.fromkeys(order, 0)
+    paths[target] = 1
+    for n in reversed(order):
+        if n != target:
+            paths[n] = sum(paths[t] for t, _port in g.consumers(n))
+    return paths[source]
+
+
+def _same(got, want) -> bool:
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(map(_same, got, want))
+    if got is None or want is None:
+        return got is want
+    return math.isclose(got, want, rel_tol=REL, abs_tol=ABS)
+
+
+# ------------------------------------------------------------------ the examples built here
+
+
+def _named(v: Value, name: str) -> Value:
+    v.name = name
+    return v
+
+
+def a_times_a() -> Graph:
+    """y = a*a with a = 3: two wires from one node, a.grad = 3 + 3 = 6."""
+    a = Value(3.0, name="a")
+    g = _named(a * a, "y").graph()
+    g.meta["title"] = "Two wires from one node: a * a"
+    g.meta["lesson"] = (
+        "y = a * a with a = 3. Both input ports of × are wired to the same node a, and each wire "
+        "carries back the other input: 3 along the first, 3 along the second. a collects both, "
+        "so a.grad = 3 + 3 = 6, which is dy/da = a + a. An engine that keeps a node's inputs in a set "
+        "would see one wire and report 3."
+    )
+    return g
+
+
+def _place(g: Graph, positions: dict) -> None:
+    """Hand-made positions (by name or id) where the layered layout would cross wires."""
+    for ref, (x, y) in positions.items():
+        g.set_position(ref, x, y)
+
+
+def perceptron_2layer() -> Graph:
+    """Two inputs, two tanh hidden units, one tanh output, squared error against a target."""
+    x1, x2 = Value(1.0, name="x1"), Value(-2.0, name="x2")
+    w11, w12, b1 = Value(0.5, name="w11"), Value(-0.3, name="w12"), Value(0.1, name="b1")
+    w21, w22, b2 = Value(-0.8, name="w21"), Value(0.2, name="w22"), Value(0.4, name="b2")
+    w31, w32, b3 = Value(1.2, name="w31"), Value(-0.7, name="w32"), Value(0.05, name="b3")
+    t = Value(0.5, name="t")
+    # Operand order follows the drawing (upper wire into the upper port), so no wires cross.
+    h1 = _named(_named(w11 * x1 + w12 * x2 + b1, "z1").tanh(), "h1")
+    h2 = _named(_named(x1 * w21 + x2 * w22 + b2, "z2").tanh(), "h2")
+    o = _named(_named(h1 * w31 + h2 * w32 + b3, "z3").tanh(), "o")
+    loss = _named(_named(o - t, "err") ** 2, "loss")
+    g = loss.graph()
+    s1, s2, s3 = (g.inputs(z)[0] for z in ("z1", "z2", "z3"))
+    (m11, m12), (m21, m22), (m31, m32) = (g.inputs(s) for s in (s1, s2, s3))
+    _place(g, {
+        "x1": (0, 180), "x2": (0, 500),
+        "w11": (200, 0), "w12": (200, 110), "w21": (200, 570), "w22": (200, 680),
+        m11: (400, 40), m12: (400, 150), m21: (400, 530), m22: (400, 640),
+        s1: (600, 95), "b1": (600, 205), s2: (600, 585), "b2": (600, 695),
+        "z1": (800, 150), "z2": (800, 640),
+        "h1": (1000, 150), "w31": (1000, 260), "h2": (1000, 530), "w32": (1000, 640),
+        m31: (1200, 200), m32: (1200, 580), s3: (1400, 390), "b3": (1400, 500),
+        "z3": (1600, 445), "o": (1800, 445), "t": (1800, 555),
+        "err": (2000, 500), g.inputs("loss")[1]: (2000, 610), "loss": (2200, 555),
+    })  # fmt: skip
+    g.meta["title"] = "A 2-layer perceptron and its squared error"
+    g.meta["lesson"] = (
+        "Inputs x1 = 1, x2 = -2; hidden units h1 = tanh(w11*x1 + w12*x2 + b1) and "
+        "h2 = tanh(x1*w21 + x2*w22 + b2); output o = tanh(h1*w31 + h2*w32 + b3); "
+        "loss = (o - t)**2 with target t = 0.5. Backward starts at loss = 0.1663 and sends "
+        "2(o - t) = 0.8157 into o, then through each tanh (times 1 - tanh²) and each weighted sum. "
+        "A weight's gradient is the gradient at its sum times the input it multiplies: "
+        "w31.grad = 0.1195 = z3.grad * h1. Gradient descent on the w's and b's would lower the loss."
+    )
+    return g
+
+
+def softplus_lse() -> Graph:
+    """log(exp(a) + exp(b)) two ways: overflowing, and shifted by m = max(a, b)."""
+    a, b = Value(1000.0, name="a"), Value(998.0, name="b")
+    m = _named((a - b).relu() + b, "m")
+    s = _named((a - m).exp() + (b - m).exp(), "s")
+    lse = _named(s.log() + m, "lse")
+    g = lse.graph()
+    # The naive branch is no ancestor of lse: it is added beside it, sharing a and b.
+    e1, e2, add, naive = g.add_op("exp"), g.add_op("exp"), g.add_op("add"), g.add_op("log", name="naive")
+    for src, dst, port in (("a", e1, 0), ("b", e2, 0), (e1, add, 0), (e2, add, 1), (add, naive, 0)):
+        g.connect(src, dst, port)
+    g.set_output("lse")
+    relu, _ = g.inputs("m")
+    (diff,) = g.inputs(relu)
+    (ea, eb) = g.inputs("s")
+    (am,), (bm,) = g.inputs(ea), g.inputs(eb)
+    (log,) = g.inputs("lse")[:1]
+    _place(g, {
+        "a": (0, 220), "b": (0, 440),
+        e1: (200, 0), e2: (200, 110), add: (400, 55), naive: (600, 55),
+        diff: (200, 330), relu: (400, 330), "m": (600, 550),
+        am: (800, 275), bm: (800, 440), ea: (1000, 275), eb: (1000, 440),
+        "s": (1200, 360), log: (1400, 360), "lse": (1600, 455),
+    })  # fmt: skip
+    g.meta["title"] = "Log-sum-exp without overflow"
+    g.meta["lesson"] = (
+        "log(exp(a) + exp(b)) with a = 1000 and b = 998: computed directly, exp(1000) overflows "
+        "and the node naive shows inf. Shifting by m = max(a, b), written relu(a - b) + b, gives "
+        "lse = log(exp(a - m) + exp(b - m)) + m = 1000.1269 with every exp at most 1. The "
+        "gradients are the softmax weights: a.grad = 0.8808 and b.grad = 0.1192, which sum to 1. "
+        "m.grad = 0: the shift changes how the sum is computed, not its value. With b = 0 this is "
+        "softplus(a)."
+    )
+    return g
+
+
+def diamond_ladder(levels: int = 10) -> Graph:
+    """x = c*x + x, ``levels`` times: 2**levels paths, one backward pass."""
+    x = Value(2.0, name="x0")
+    c = Value(0.5, name="c")
+    for k in range(1, levels + 1):
+        x = _named(c * x + x, f"x{k}")
+    g = x.graph()
+    # Each level drawn as a diamond: the × above, the + on the main line, c above it all.
+    positions = {"c": (0, -110), "x0": (0, 110)}
+    for k in range(1, levels + 1):
+        positions[g.inputs(f"x{k}")[0]] = (200 * (2 * k - 1), 0)
+        positions[f"x{k}"] = (400 * k, 110)
+    _place(g, positions)
+    grad = 1.5**levels
+    g.meta["title"] = f"A diamond ladder: one pass, not {2**levels} paths"
+    g.meta["lesson"] = (
+        f"{levels} levels of x = c*x + x with x0 = 2 and c = 0.5. Each level reaches the next along "
+        f"two wires (through the × and directly), so there are {2**levels} paths from x0 to "
+        f"x{levels}, and x0.grad = 1.5^{levels} = {grad:.2f} is a sum over all of them. Reverse mode "
+        f"never walks them: it visits each of the {len(g)} nodes once, multiplying by 1.5 per level "
+        f"(x{levels - 1}.grad = 1.5)."
+    )
+    return g
+
+
+BUILDERS = {
+    "a_times_a.json": a_times_a,
+    "perceptron_2layer.json": perceptron_2layer,
+    "softplus_lse.json": softplus_lse,
+    "diamond_ladder.json": diamond_ladder,
+}
+
+
+def write_examples(folder=None) -> list[Path]:
+    """Build and save the examples of :data:`BUILDERS` into ``folder`` (default: the bundled
+    examples folder); returns the paths written."""
+    from .document import save
+
+    if folder is None:
+        from resources import EXAMPLES
+
+        folder = EXAMPLES
+    paths = []
+    for file, build in BUILDERS.items():
+        p = Path(folder) / file
+        save(build(), p)
+        paths.append(p)
+    return paths
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance command
+    for p in write_examples():
+        print("wrote", p)
+    for e in gallery():
+        for why in check(e):
+            print(f"{e.file}: {why}")
+
+
+__all__ = ["BUILDERS", "Entry", "check", "gallery", "lesson_numbers", "matches", "write_examples"]
