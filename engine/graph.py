@@ -388,15 +388,16 @@ class Graph:
             if arity == 0:
                 raise PortError(f"node {self.label(t)} is a number and has no inputs")
             raise PortError(f"node {self.label(t)} ({op}) has ports 0..{arity - 1}, not {port!r}")
-        if self.nx.has_edge(s, t, port) or any(p == port for *_, p in self.nx.in_edges(t, keys=True)):
-            src = next(a for a, _, p in self.nx.in_edges(t, keys=True) if p == port)
-            raise PortInUseError(
-                f"port {port} of node {self.label(t)} is already wired from {self.label(src)}"
-            )
+        # The raw adjacency dicts: building in_edges() views per call dominates big builds.
+        for src, ports in self.nx._pred[t].items():
+            if port in ports:
+                raise PortInUseError(
+                    f"port {port} of node {self.label(t)} is already wired from {self.label(src)}"
+                )
         if s == t:
             raise CycleError(f"node {self.label(s)} cannot feed itself")
         # A fresh target (no consumers) cannot reach anything: skip the search.
-        if self.nx.out_degree(t) and nx.has_path(self.nx, t, s):
+        if self.nx._succ[t] and nx.has_path(self.nx, t, s):
             raise CycleError(
                 f"wiring {self.label(s)} into {self.label(t)} would make a cycle "
                 f"({self.label(t)} already feeds {self.label(s)})"

@@ -171,13 +171,13 @@ class Value:
     def _topo(self) -> list[Value]:
         """Every node this value depends on, inputs before users (iterative DFS)."""
         order: list[Value] = []
-        seen = {id(self)}
+        seen = {self}  # Values hash by identity (no __eq__), which is what a visited set needs
         stack = [(self, iter(self.depends_on))]
         while stack:
             node, it = stack[-1]
             for child in it:
-                if id(child) not in seen:
-                    seen.add(id(child))
+                if child not in seen:
+                    seen.add(child)
                     stack.append((child, iter(child.depends_on)))
                     break
             else:

@@ -1,10 +1,15 @@
 """Shared test set-up: Qt runs offscreen, Hypothesis never times out on a noisy machine."""
 
 import os
+import sys
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
+
+import gui  # noqa: E402,F401  (pins None's refcount before any Qt call: see gui/_compat.py)
 
 settings.register_profile(
     "gradcanvas",
@@ -12,3 +17,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("gradcanvas")
+
+
+@pytest.fixture(autouse=True)
+def _no_python_clipboard_left():
+    """PySide6 crashes at exit (or at garbage collection) while the clipboard still holds a
+    QMimeData made in Python; copy tests leave one. Clear it after every test that used Qt."""
+    yield
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.instance() is not None:
+            QApplication.clipboard().clear()

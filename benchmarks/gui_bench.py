@@ -1,0 +1,200 @@
+"""Canvas benchmark, offscreen: open + first paint, value-edit refresh, node-drag step.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/gui_bench.py [--sizes 200 1000 2000] [--configs]
+
+Documents are random DAGs with fan-out built with the engine's edit methods (numbers feeding
+binary and unary ops, each op reading from recent nodes), laid out with Graph.layout().
+
+Goals: at 1,000 nodes an edit refresh and a drag step each within 16 ms; opening 2,000 nodes
+(scene built and first frame painted) within 1 s. ``--configs`` also compares the scene index
+(BSP vs none) and the viewport update mode at 1,000 nodes, which is how the defaults in
+gui/scene.py and gui/view.py were chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import shiboken6  # noqa: E402
+from PySide6.QtCore import QObject, QPoint, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent, QUndoStack  # noqa: E402
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView  # noqa: E402
+
+from engine import Graph  # noqa: E402
+from engine.ops import BINARY, UNARY  # noqa: E402
+from gui import style  # noqa: E402
+from gui.controller import Controller  # noqa: E402
+from gui.scene import GraphScene  # noqa: E402
+from gui.view import GraphView  # noqa: E402
+
+VIEW_W, VIEW_H = 1280, 800
+# CPU time of this process: on a shared machine wall-clock time mostly measures the neighbours.
+# Offscreen painting runs in this thread, so it is included. --wall switches to wall-clock time.
+CLOCK = time.process_time
+
+
+def random_dag(n: int, seed: int = 1) -> Graph:
+    """``n`` nodes: a quarter numbers, the rest ops wired to recent nodes (so values fan out)."""
+    rng = random.Random(seed)
+    g = Graph()
+    nodes: list[int] = []
+    safe_binary = [op for op in BINARY if op != "pow"]  # keep most values finite
+    safe_unary = [op for op in UNARY if op not in ("log", "sqrt", "exp")]
+    for i in range(n):
+        if i < 4 or rng.random() < 0.25:
+            nodes.append(g.add_number(rng.uniform(-2, 2)))
+            continue
+        op = rng.choice(safe_binary if rng.random() < 0.7 else safe_unary)
+        m = g.add_op(op)
+        window = nodes[-40:]
+        for port in range(g.arity(m)):
+            g.connect(rng.choice(window), m, port)
+        nodes.append(m)
+    sinks = [v for v in g.nodes() if g.nx.out_degree(v) == 0]
+    g.set_output(sinks[-1])
+    g.apply_layout()
+    return g
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f}"
+
+
+def send_mouse(view, kind, pos: QPoint, held=True):
+    types = {"press": QMouseEvent.Type.MouseButtonPress, "move": QMouseEvent.Type.MouseMove,
+             "release": QMouseEvent.Type.MouseButtonRelease}
+    left = Qt.MouseButton.LeftButton
+    button = Qt.MouseButton.NoButton if kind == "move" else left
+    buttons = left if held and kind != "release" else Qt.MouseButton.NoButton
+    vp = view.viewport()
+    p = QPointF(pos)
+    ev = QMouseEvent(types[kind], p, p, QPointF(vp.mapToGlobal(pos)), button, buttons,
+                     Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(vp, ev)
+
+
+def measure(n: int, index=None, update_mode=None, edits: int = 40, moves: int = 60) -> dict:
+    app = QApplication.instance()
+    g = random_dag(n)
+    t0 = CLOCK()
+    root = QObject()  # owns the stack, controller and scene; deleted explicitly at the end
+    stack = QUndoStack(root)
+    controller = Controller(g, stack, root)
+    scene = GraphScene(controller, root)
+    if index is not None:
+        scene.setItemIndexMethod(index)
+    view = GraphView(scene)
+    if update_mode is not None:
+        view.setViewportUpdateMode(update_mode)
+    view.resize(VIEW_W, VIEW_H)
+    view.show()
+    t_build = CLOCK() - t0
+    view.fit_all()
+    view.viewport().grab()  # paints every visible item once
+    app.processEvents()
+    t_open = CLOCK() - t0
+
+    # value edit -> evaluate -> labels updated (then the repaint that follows)
+    nums = [v for v in g.nodes() if g.op(v) == "number" and g.grad(v) is not None]
+    target = nums[len(nums) // 2]
+    edit_times, paint_times = [], []
+    for k in range(edits):
+        t1 = CLOCK()
+        controller.set_value(target, (k % 7) * 0.25 - 0.5, merge=True)
+        t2 = CLOCK()
+        app.processEvents()
+        t3 = CLOCK()
+        edit_times.append(t2 - t1)
+        paint_times.append(t3 - t2)
+    it = scene.node_item(target)
+    assert it.value_text == style.format_number(g.value(target))
+
+    # drag one node at 100 % zoom: press on its body, move with the button held, release
+    view.resetTransform()
+    view.centerOn(it.sceneBoundingRect().center())
+    app.processEvents()
+    start = view.mapFromScene(it.mapToScene(QPointF(style.NODE_W / 2, style.NODE_H - 10)))
+    send_mouse(view, "press", start)
+    move_times, move_paint = [], []
+    for k in range(1, moves + 1):
+        p = QPoint(start.x() + (k % 30) * 4, start.y() + (k % 20) * 3)
+        t1 = CLOCK()
+        send_mouse(view, "move", p)
+        t2 = CLOCK()
+        app.processEvents()  # the repaint of the dirty region
+        t3 = CLOCK()
+        move_times.append(t2 - t1)
+        move_paint.append(t3 - t1)
+    send_mouse(view, "release", p)
+    moved = g.position(target)
+    assert stack.index() >= 1 and moved == (it.pos().x(), it.pos().y())
+    view.close()
+    shiboken6.delete(view)
+    shiboken6.delete(root)
+    app.processEvents()
+    return {
+        "n": n, "build": t_build, "open": t_open,
+        "edit": statistics.median(edit_times), "edit_paint": statistics.median(paint_times),
+        "move": statistics.median(move_times), "move_paint": statistics.median(move_paint),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 2000])
+    ap.add_argument("--configs", action="store_true", help="compare index and update modes at 1,000 nodes")
+    ap.add_argument("--wall", action="store_true", help="wall-clock instead of process CPU time")
+    args = ap.parse_args(argv)
+    global CLOCK
+    if args.wall:
+        CLOCK = time.perf_counter
+    QApplication.instance() or QApplication([])
+    clock = "wall-clock" if args.wall else "process CPU"
+    print(f"gradcanvas canvas benchmark (offscreen, view {VIEW_W}x{VIEW_H}, {clock} time, medians; ms)")
+    head = f"{'nodes':>6} {'build':>8} {'open+paint':>10} {'edit':>8} {'edit paint':>10} {'drag step':>9} " \
+           f"{'drag+paint':>10}"
+    print(head)
+    print("-" * len(head))
+    rows = []
+    for n in args.sizes:
+        r = measure(n)
+        rows.append(r)
+        print(f"{n:>6} {ms(r['build'])} {ms(r['open']):>10} {ms(r['edit'])} {ms(r['edit_paint']):>10} "
+              f"{ms(r['move']):>9} {ms(r['move_paint']):>10}")
+    goals = []
+    for r in rows:
+        if r["n"] == 1000:
+            goals.append(("edit refresh @1000 <= 16 ms", r["edit"] <= 0.016))
+            goals.append(("drag step (with repaint) @1000 <= 16 ms", r["move_paint"] <= 0.016))
+        if r["n"] == 2000:
+            goals.append(("open+first paint @2000 <= 1 s", r["open"] <= 1.0))
+    for text, ok in goals:
+        print(f"  {'ok  ' if ok else 'MISS'} {text}")
+    if args.configs:
+        print("\nscene index / viewport update mode at 1,000 nodes (drag+paint, edit paint, open; ms)")
+        idx = {"BSP": QGraphicsScene.ItemIndexMethod.BspTreeIndex,
+               "NoIndex": QGraphicsScene.ItemIndexMethod.NoIndex}
+        upd = {
+            "Smart": QGraphicsView.ViewportUpdateMode.SmartViewportUpdate,
+            "Minimal": QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate,
+            "BoundingRect": QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate,
+            "Full": QGraphicsView.ViewportUpdateMode.FullViewportUpdate,
+        }
+        for iname, i in idx.items():
+            for uname, u in upd.items():
+                r = measure(1000, i, u)
+                print(f"  {iname:>7} {uname:>12} {ms(r['move_paint'])} {ms(r['edit_paint'])} {ms(r['open'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""gradcanvas GUI (PySide6). Importing this package loads no Qt: the headless command line
+lives in :mod:`gui.cli` and must start without it. ``gui.MainWindow`` and ``gui.show`` are
+imported on first use.
+"""
+
+from ._compat import pin_singletons
+
+pin_singletons()  # before any Qt call anywhere in the GUI (see gui/_compat.py)
+
+_LAZY = {"MainWindow": ("gui.main_window", "MainWindow"), "show": ("gui.app", "show")}
+
+__all__ = ["MainWindow", "show"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'gui' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,245 @@
+"""Starting the app: ``gradcanvas [FILE]`` and ``gui.show(value_or_graph)`` from a script or notebook.
+
+Qt aborts the whole process (qFatal) when its xcb platform plugin cannot load, with a generic
+message. So before any QApplication exists, :func:`display_problem` checks what Qt would
+need and, if something is missing, ``run`` prints one line that names the fix and returns 2.
+
+>>> import gui
+>>> from engine import Value
+>>> a = Value(3, name="a"); gui.show((a * 4 + 3) * (a + 2))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import socket
+import subprocess
+import sys
+
+XCB_PACKAGES = (
+    "libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 "
+    "libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0"
+)
+XCB_MESSAGE = (
+    "gradcanvas: Qt's xcb platform plugin cannot load; install the system packages: "
+    f"sudo apt install {XCB_PACKAGES}  (or run headless: QT_QPA_PLATFORM=offscreen, gradcanvas render)"
+)
+NO_DISPLAY_MESSAGE = (
+    "gradcanvas: no display: set DISPLAY, or use QT_QPA_PLATFORM=offscreen / gradcanvas render"
+)
+NO_SERVER_MESSAGE = (
+    "gradcanvas: cannot connect to the X display '{display}': check DISPLAY "
+    "(or use QT_QPA_PLATFORM=offscreen / gradcanvas render)"
+)
+# The shared libraries behind XCB_PACKAGES, by the name ctypes.util.find_library knows them.
+XCB_LIBRARIES = (
+    "xcb-cursor", "xcb-icccm", "xcb-image", "xcb-keysyms", "xcb-randr", "xcb-render-util",
+    "xcb-xkb", "xkbcommon-x11", "xcb-shape",
+)
+PROBE_TIMEOUT = 30.0
+
+_windows: list = []  # windows opened by show(): kept alive while the caller's script runs
+
+
+def _missing_libraries() -> list[str]:
+    return [lib for lib in XCB_LIBRARIES if ctypes.util.find_library(lib) is None]
+
+
+def _display_reachable(display: str) -> bool:
+    """A cheap look for the X server behind DISPLAY ("[host]:N[.S]"): its socket file for a
+    local display, a TCP connection for a remote one (ssh -X forwards to localhost:10)."""
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not number.isdigit():
+        return False
+    if host in ("", "unix") or host.startswith("/"):
+        # Linux servers also listen on an abstract socket, which no file shows: the probe decides.
+        return os.path.exists(f"/tmp/.X11-unix/X{number}")
+    try:
+        with socket.create_connection((host, 6000 + int(number)), timeout=2.0):
+            return True
+    except OSError:
+        return False
+
+
+def _xcb_probe() -> str | None:
+    """Start a QApplication on xcb in a child process (Qt's abort stays there): None when it
+    starts, else what Qt printed."""
+    code = "from PySide6.QtWidgets import QApplication; QApplication([])"
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
+    try:
+        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=PROBE_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        return None  # cannot tell; let Qt try and speak for itself
+    return None if r.returncode == 0 else r.stderr.decode("utf-8", "replace")
+
+
+def display_problem(environ=None) -> str | None:
+    """The one line to print when no window can open here, else None.
+
+    Only Linux/BSD desktops (xcb or wayland) are checked; an explicit QT_QPA_PLATFORM other
+    than xcb (offscreen, wayland, vnc, ...) is trusted as is.
+    """
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    platform = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
+    if platform and platform != "xcb":
+        return None
+    has_x, has_wayland = bool(env.get("DISPLAY")), bool(env.get("WAYLAND_DISPLAY"))
+    if not has_x and not has_wayland:
+        return NO_DISPLAY_MESSAGE
+    if not platform and has_wayland:
+        return None  # Qt picks its wayland plugin, which needs none of the xcb libraries
+    if not has_x:
+        return NO_DISPLAY_MESSAGE  # xcb asked for explicitly, but there is no X display
+    # The cheap checks can miss libraries or servers that are there (unusual layouts, abstract
+    # sockets), so a miss is only believed once a real start in a child process fails too.
+    display = env.get("DISPLAY", "")
+    missing = _missing_libraries()
+    if not missing and _display_reachable(display):
+        return None
+    failure = _xcb_probe()
+    if failure is None:
+        return None
+    if missing or "xcb-cursor" in failure or "could not load" in failure.lower():
+        if "could not connect to display" not in failure:
+            return XCB_MESSAGE
+    return NO_SERVER_MESSAGE.format(display=display)
+
+
+def dark_palette():
+    """The palette behind the dark theme (the canvas colours come from gui.style)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    from . import style
+
+    pal = QPalette()
+    roles = {
+        QPalette.Window: "#22262d", QPalette.WindowText: "#e8eaee", QPalette.Base: "#1a1d22",
+        QPalette.AlternateBase: "#22262d", QPalette.Text: "#e8eaee", QPalette.Button: "#2f3540",
+        QPalette.ButtonText: "#e8eaee", QPalette.ToolTipBase: "#2a2f38", QPalette.ToolTipText: "#e8eaee",
+        QPalette.Highlight: "#3a5f8f", QPalette.HighlightedText: "#ffffff", QPalette.Link: "#7fb7ff",
+        QPalette.PlaceholderText: "#6c7480", QPalette.BrightText: style.PROBLEM.name(),
+    }
+    for role, colour in roles.items():
+        pal.setColor(role, QColor(colour))
+    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
+        pal.setColor(QPalette.Disabled, role, QColor("#6c7480"))
+    return pal
+
+
+def stylesheet() -> str:
+    """resources/style.qss, or "" if it cannot be read (an unstyled window still works)."""
+    import resources
+
+    try:
+        return (resources.ROOT / "style.qss").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def apply_style(target) -> None:
+    """The app's look on a QApplication (Fusion, dark palette, style.qss, icon), or on one
+    window when the application belongs to someone else (a notebook, another app)."""
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    import resources
+
+    if isinstance(target, QApplication):
+        target.setStyle("Fusion")  # a widget's own style would not reach its children
+    target.setPalette(dark_palette())
+    target.setStyleSheet(stylesheet())
+    icon = resources.ICONS / "gradcanvas.svg"
+    if icon.is_file():
+        target.setWindowIcon(QIcon(str(icon)))
+
+
+def _make_app(argv=None):
+    from PySide6.QtWidgets import QApplication
+
+    from . import files
+
+    app = QApplication.instance()
+    created = app is None
+    if created:
+        app = QApplication(list(argv) if argv is not None else [sys.argv[0] if sys.argv else "gradcanvas"])
+        app.setOrganizationName(files.ORGANISATION)
+        app.setApplicationName(files.APPLICATION)
+        app.setApplicationDisplayName("gradcanvas")
+        app.setDesktopFileName("gradcanvas")
+        apply_style(app)
+    return app, created
+
+
+def _full_window(graph, path):
+    """The main window, with the experiment tools (step mode, checks, descent, ...)."""
+    from .main_window import MainWindow
+
+    return MainWindow(graph, path=path)
+
+
+def run(path=None, argv=None) -> int:
+    """Open the window on ``path`` (or the built-in example) and run until it closes.
+
+    A file that cannot be loaded, or a machine where no window can open, is reported as one
+    line on stderr and exit code 2, before any window appears.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    graph = None
+    if path is not None:
+        from engine import DocumentError
+
+        from .files import load_document
+
+        try:
+            graph = load_document(path)
+        except DocumentError as e:
+            print(f"gradcanvas: {e}", file=sys.stderr)
+            return 2
+    if QApplication.instance() is None:
+        problem = display_problem()
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+    app, _ = _make_app(argv)
+    window = _full_window(graph, path)
+    window.show()
+    return int(app.exec())
+
+
+def show(value_or_graph=None):
+    """Open a window on a Value's graph (``value.graph()``), a Graph, or the built-in example.
+
+    Creates the QApplication if there is none. Runs the event loop (and returns when the
+    window closes) only when nothing else runs one: in a notebook with ``%gui qt`` or inside
+    an app, it returns the window at once. Returns the MainWindow.
+    """
+    from engine import Graph, Value
+
+    if isinstance(value_or_graph, Value):
+        graph = value_or_graph.graph()
+    elif isinstance(value_or_graph, Graph) or value_or_graph is None:
+        graph = value_or_graph
+    else:
+        raise TypeError(f"show() takes a Value or a Graph, not {type(value_or_graph).__name__}")
+    from PySide6.QtCore import QThread
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        problem = display_problem()
+        if problem:
+            raise RuntimeError(problem)
+    app, created = _make_app()
+    window = _full_window(graph, None)
+    if not created:
+        apply_style(window)  # someone else's application: theme this window only
+    _windows.append(window)
+    window.show()
+    window.raise_()
+    if created and QThread.currentThread().loopLevel() == 0:
+        app.exec()
+    return window

@@ -1,0 +1,328 @@
+"""The ``gradcanvas`` command.
+
+::
+
+    gradcanvas [FILE]                          open the app on FILE, or on the built-in example
+    gradcanvas eval FILE [--output NODE] [--json]
+    gradcanvas expr "PROGRAM" [NAME=VALUE ...] [--json] [--save FILE]
+    gradcanvas render FILE -o OUT.png|OUT.svg
+    gradcanvas check FILE [--output NODE]
+    gradcanvas --version
+
+Only the GUI and ``render`` load Qt; everything else runs on the engine alone.
+
+Exit codes: 0 success; 1 ``check`` found a mismatch (or the GUI could not start); 2 bad input
+(missing or malformed file, parse error, unknown node, bad NAME=VALUE, no output). Errors are
+one line on stderr: ``gradcanvas: error: ...``.
+
+``--json`` prints ``{"output": ID, "nodes": [{"id", "name", "op", "value", "grad"}, ...]}``,
+nodes in evaluation (topological) order. JSON has no NaN or infinity, so those values are the
+strings ``"nan"``, ``"inf"`` and ``"-inf"``; ``null`` means "none": no value (an input upstream
+is unconnected) or no gradient (no path to the output).
+
+A graph with unconnected inputs still evaluates: the affected nodes have no value and no
+gradient (``null`` / "—"), the human table says why in its last column, ``--json`` prints the
+same reasons to stderr as ``gradcanvas: warning: ...`` lines, and the exit code is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+COMMANDS = ("eval", "expr", "render", "check")
+NONE = "—"
+OUTPUT_HELP = "node id or name to differentiate (default: the document's output)"
+
+
+class _Exit(Exception):
+    """Raised instead of SystemExit so that main() returns its status to a caller."""
+
+    def __init__(self, status: int, message: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        command = self.prog.split()[1:]  # "gradcanvas eval" -> say which command complained
+        raise _Exit(2, f"{command[0]}: {message}" if command else message)
+
+    def exit(self, status=0, message=None):
+        if message:
+            _write(message.rstrip("\n"), sys.stderr if status else sys.stdout)
+        raise _Exit(status)
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status (the console script exits with it)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["expr"] and len(argv) > 1 and _looks_like_option(argv[1]):
+            # "-a*2" is a program, not an option: argparse would refuse it
+            args = _command_parser().parse_args(["expr", "0", *argv[2:]])
+            args.program = argv[1]
+        elif argv and argv[0] in COMMANDS:
+            args = _command_parser().parse_args(argv)
+        else:
+            args = _app_parser().parse_args(argv)
+        return args.run(args)
+    except _Exit as e:
+        if e.message:
+            _error(e.message)
+        return e.status
+    except KeyboardInterrupt:
+        return 130
+
+
+# ---------------------------------------------------------------------------- parsers
+
+
+def _looks_like_option(arg: str) -> bool:
+    """A program starting with a minus sign, as opposed to one of expr's own options."""
+    own = ("-h", "--help", "--json", "--save")
+    return arg.startswith("-") and arg not in own and not arg.startswith("--save=")
+
+
+def _version() -> str:
+    from engine import __version__
+
+    return f"gradcanvas {__version__}"
+
+
+def _app_parser():
+    p = _Parser(
+        prog="gradcanvas",
+        description="See automatic differentiation happen. Without a command, opens the app.",
+        epilog="commands: eval, expr, render, check (gradcanvas COMMAND --help)",
+    )
+    p.add_argument("--version", action="version", version=_version())
+    p.add_argument("file", nargs="?", metavar="FILE", help="document to open (default: the built-in example)")
+    p.set_defaults(run=_cmd_app)
+    return p
+
+
+def _command_parser():
+    p = _Parser(prog="gradcanvas")
+    p.add_argument("--version", action="version", version=_version())
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    e = sub.add_parser("eval", help="print every node's value and gradient")
+    e.add_argument("file", metavar="FILE")
+    e.add_argument("--output", metavar="NODE", help=OUTPUT_HELP)
+    e.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    e.set_defaults(run=_cmd_eval)
+
+    x = sub.add_parser("expr", help="evaluate an expression or short program")
+    x.add_argument("program", metavar="PROGRAM", help='e.g. "(a*4+3)*(a+2)" or "c = a*b; c + 1"')
+    x.add_argument("bindings", nargs="*", metavar="NAME=VALUE", help="values for the program's inputs")
+    x.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    x.add_argument("--save", metavar="FILE", help="also save the graph as a document")
+    x.set_defaults(run=_cmd_expr)
+
+    r = sub.add_parser("render", help="draw the annotated canvas to a PNG or SVG file")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("-o", "--out", required=True, metavar="OUT", help="picture to write (.png or .svg)")
+    r.set_defaults(run=_cmd_render)
+
+    c = sub.add_parser("check", help="compare analytic and finite-difference gradients")
+    c.add_argument("file", metavar="FILE")
+    c.add_argument("--output", metavar="NODE", help=OUTPUT_HELP)
+    c.set_defaults(run=_cmd_check)
+    return p
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def _cmd_app(args) -> int:
+    if args.file is not None:
+        _load(args.file)  # a bad file is reported here, in the terminal, before any window
+    try:
+        from gui.app import run
+    except ModuleNotFoundError as e:
+        if e.name in ("gui.app", "gui"):
+            _error("the GUI arrives in a later release; the headless commands work: gradcanvas --help")
+            return 1
+        _error(f"cannot start the GUI: {e}")
+        return 1
+    except ImportError as e:  # e.g. a Qt library the system lacks
+        _error(f"cannot start the GUI: {e}")
+        return 1
+    return run(args.file)
+
+
+def _cmd_eval(args) -> int:
+    g = _load(args.file)
+    _report(g, args.output, args.json)
+    return 0
+
+
+def _cmd_expr(args) -> int:
+    from engine import DocumentError, GraphError, ParseError
+
+    values = _bindings(args.bindings)
+    try:
+        from engine.parse import parse_program
+    except ImportError:
+        raise _Exit(1, "expressions need engine.parse, which is not installed") from None
+    try:
+        # parse_program, not Graph.from_expression(source, **values): a variable may be
+        # called "source".
+        g = parse_program(args.program, values)
+    except ParseError as e:
+        raise _Exit(2, f"cannot parse the program: {e}") from None
+    except GraphError as e:
+        raise _Exit(2, f"cannot build the program: {e}") from None
+    _report(g, None, args.json)
+    if args.save:
+        try:
+            g.save(args.save)
+        except DocumentError as e:
+            raise _Exit(2, str(e)) from None
+    return 0
+
+
+def _cmd_render(args) -> int:
+    from engine import DocumentError
+
+    if not args.out.lower().endswith((".png", ".svg")):
+        raise _Exit(2, f"cannot render to {args.out!r}: the output must end in .png or .svg")
+    _load(args.file)  # refuse a bad document before Qt starts
+    try:
+        from gui.render import render_file
+    except ImportError as e:
+        raise _Exit(1, f"render is unavailable: {e}") from None
+    try:
+        render_file(args.file, args.out)
+    except (DocumentError, ValueError, OSError) as e:
+        raise _Exit(2, str(e)) from None
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from engine.check import all_ok, gradient_check, summary
+
+    g = _load(args.file)
+    root = _root(g, args.output)
+    rows = gradient_check(g, root)
+    table = [("node", "op", "analytic", "numeric", "status")]
+    for r in rows:
+        status = r.status if not r.reason else f"{r.status}: {r.reason}"
+        table.append((r.label, r.op, _fmt(r.analytic), _fmt(r.numeric), status))
+    _write(f"gradients of {g.label(root)} (id {root})")
+    _write(_table(table))
+    _write(summary(rows))
+    return 0 if all_ok(rows) else 1
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _load(path):
+    from engine import DocumentError, document
+
+    try:
+        return document.load(path)
+    except DocumentError as e:
+        raise _Exit(2, str(e)) from None
+
+
+def _root(g, ref) -> int:
+    """The node to differentiate: --output, else the document's output, else its single sink."""
+    from engine import GraphError
+
+    if ref is not None:
+        try:
+            return g.resolve(ref)
+        except GraphError as e:
+            raise _Exit(2, f"--output: {e}") from None
+    root = g.output_node()
+    if root is None:
+        try:
+            g.backward()  # raises NoOutputError with the reason in words
+        except GraphError as e:
+            raise _Exit(2, f"{e} (or pass --output NODE)") from None
+        raise _Exit(2, "no output: set one in the document or pass --output NODE")
+    return root
+
+
+def _bindings(items) -> dict:
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise _Exit(2, f"expected NAME=VALUE, got {item!r}")
+        if name in values:
+            raise _Exit(2, f"{name} is given twice")
+        try:
+            v = float(text)
+        except ValueError:
+            raise _Exit(2, f"{name}={text!r}: the value must be a number") from None
+        if not math.isfinite(v):
+            raise _Exit(2, f"{name}={text}: the value must be finite")
+        values[name] = v
+    return values
+
+
+def _report(g, output, as_json) -> None:
+    root = _root(g, output)
+    g.backward(root)
+    order = g.tape().order
+    values, grads, problems = g.values(), g.grads(), g.problems()
+    if as_json:
+        nodes = [
+            {"id": n, "name": g.name(n), "op": g.op(n), "value": _json(values[n]), "grad": _json(grads[n])}
+            for n in order
+        ]
+        _write(json.dumps({"output": root, "nodes": nodes}, ensure_ascii=False, allow_nan=False))
+        for n in order:
+            if problems.get(n):
+                _write(f"gradcanvas: warning: {g.label(n)}: {problems[n]}", sys.stderr)
+        return
+    table = [("id", "name", "op", "value", "grad", "")]
+    for n in order:
+        mark = "; ".join(m for m in ("output" if n == root else "", problems.get(n, "")) if m)
+        table.append((str(n), g.name(n) or "", g.op(n), _fmt(values[n]), _fmt(grads[n]), mark))
+    _write(_table(table))
+
+
+def _json(v):
+    if v is None or isinstance(v, int) or math.isfinite(v):
+        return v
+    return "nan" if v != v else ("inf" if v > 0 else "-inf")
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return NONE
+    if isinstance(v, int):
+        return str(v)
+    return f"{v:.10g}"
+
+
+def _table(rows) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _write(text: str, stream=None) -> None:
+    stream = stream or sys.stdout
+    try:
+        print(text, file=stream)
+    except UnicodeEncodeError:  # a terminal that cannot show "—" or a node's name
+        enc = getattr(stream, "encoding", None) or "ascii"
+        print(text.encode(enc, "replace").decode(enc), file=stream)
+
+
+def _error(message: str) -> None:
+    _write("gradcanvas: error: " + " ".join(str(message).split()), sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

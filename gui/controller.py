@@ -1,0 +1,501 @@
+"""Controller: turns gestures into undo commands. The only writer of the Graph in the GUI.
+
+Every public method takes untrusted input (from a gesture, a dialog or the clipboard), never
+raises, and answers a refusal with a sentence on :attr:`Controller.message`. Multi-edit
+gestures are one undo macro; a macro is never left open: if any edit inside it is refused,
+the macro is closed, undone and dropped, so the document is exactly as before.
+
+After every undo-stack step (push, undo, redo, macro end) the controller re-runs forward and
+backward synchronously and emits :attr:`Controller.evaluated`.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import networkx as nx
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from engine import OPS, Graph, GraphError
+from engine.graph import MAX_NAME, check_name, check_number
+
+from . import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
+from .commands import (
+    AddNodeCommand,
+    ConnectCommand,
+    DisconnectCommand,
+    MoveCommand,
+    RemoveNodeCommand,
+    SetNameCommand,
+    SetOutputCommand,
+    SetValuesCommand,
+)
+
+CLIP_FORMAT = "gradcanvas-clip"
+PASTE_OFFSET = 30.0  # duplicate / paste without a target point lands this far down-right
+MAX_PASTE = 100_000
+
+
+class _Refused(Exception):
+    """A gesture the controller refuses before touching anything (message for the user)."""
+
+
+class Controller(QObject):
+    """Gestures -> commands/macros for one Graph and one QUndoStack.
+
+    >>> from PySide6.QtGui import QUndoStack
+    >>> c = Controller(Graph(), QUndoStack())              # doctest: +SKIP
+    >>> a = c.add_node("number", (0, 0), value=3.0)         # doctest: +SKIP
+    """
+
+    message = Signal(str)
+    documentReplaced = Signal()
+    evaluated = Signal()
+
+    def __init__(self, graph: Graph, undo_stack: QUndoStack, parent=None):
+        super().__init__(parent)
+        self._graph = graph
+        self._stack = undo_stack
+        self._macro_depth = 0
+        self._macro_failed = False
+        undo_stack.indexChanged.connect(self._after_step)
+
+    # ---------------------------------------------------------------- properties
+
+    @property
+    def graph(self) -> Graph:
+        return self._graph
+
+    @property
+    def undo_stack(self) -> QUndoStack:
+        return self._stack
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _after_step(self, _index=None):
+        if self._macro_depth:
+            return
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-run forward and backward now and tell listeners (labels follow the engine event)."""
+        self._graph.evaluate()
+        self.evaluated.emit()
+
+    def evaluate(self) -> None:
+        """Same as :meth:`refresh` (the name the window's Evaluate action looks for)."""
+        self.refresh()
+
+    def _push(self, cmd) -> None:
+        cmd.apply()  # raises GraphError before anything reaches the stack
+        self._stack.push(cmd)
+
+    @contextmanager
+    def macro(self, text: str):
+        """Group edits into one undo step. On any exception the macro is closed, undone and
+        dropped (document unchanged, no stack entry), then the exception propagates."""
+        self._stack.beginMacro(text)
+        self._macro_depth += 1
+        ok = False
+        try:
+            yield
+            ok = True
+        finally:
+            self._macro_depth -= 1
+            self._stack.endMacro()
+            # An inner macro lets the exception reach the outermost one, which drops it all.
+            if not ok and self._macro_depth == 0:
+                self._drop_last()
+
+    def begin_macro(self, text: str) -> None:
+        """Open a macro by hand; prefer ``with controller.macro(text):``. Close with end_macro()."""
+        self._stack.beginMacro(text)
+        self._macro_depth += 1
+
+    def end_macro(self) -> None:
+        if self._macro_depth:
+            self._macro_depth -= 1
+            self._stack.endMacro()
+
+    def _drop_last(self) -> None:
+        idx = self._stack.index()
+        if idx <= 0:
+            return
+        cmd = self._stack.command(idx - 1)
+        if cmd is not None:
+            cmd.setObsolete(True)  # undone below, then deleted by the stack
+        self._stack.undo()
+
+    def _guard(self, fn, *args, default=None):
+        try:
+            return fn(*args)
+        except _Refused as e:
+            self.message.emit(str(e))
+        except GraphError as e:
+            self.message.emit(str(e))
+        return default
+
+    def _check_node(self, ref) -> int:
+        try:
+            return self._graph.resolve(ref)
+        except GraphError as e:
+            raise _Refused(str(e)) from None
+
+    def _label(self, n) -> str:
+        g = self._graph
+        name = g.name(n)
+        op = g.op(n)
+        return name or (op if op == "number" else OPS[op].symbol)
+
+    # ---------------------------------------------------------------- document
+
+    def set_document(self, graph: Graph) -> None:
+        """Replace the document: clears the undo stack, emits documentReplaced, evaluates."""
+        if not isinstance(graph, Graph):
+            self.message.emit("not a document")
+            return
+        self._graph = graph
+        self.documentReplaced.emit()
+        self._macro_depth += 1  # one evaluation below, not one per indexChanged of clear()
+        try:
+            self._stack.clear()
+        finally:
+            self._macro_depth -= 1
+        self.refresh()
+
+    # ---------------------------------------------------------------- nodes
+
+    def add_node(self, op: str, pos=(0.0, 0.0), value: float = 0.0, name=None) -> int | None:
+        """Add a number (op "number") or an op node with its top-left corner at ``pos``."""
+        return self._guard(self._add_node, op, pos, value, name)
+
+    def _add_node(self, op, pos, value, name):
+        if not isinstance(op, str) or (op != "number" and op not in OPS):
+            raise _Refused(f"unknown node kind {op!r}")
+        x, y = _point(pos)
+        spec = {"op": op, "name": name, "x": x, "y": y}
+        if op == "number":
+            spec["value"] = value
+        cmd = AddNodeCommand(self._graph, spec, f"Add {op if op == 'number' else OPS[op].symbol}")
+        self._push(cmd)
+        return cmd.node_id
+
+    def remove_nodes(self, ids) -> bool:
+        """Delete nodes and every wire touching them as one undo step."""
+        return bool(self._guard(self._remove_nodes, ids, default=False))
+
+    def _remove_nodes(self, ids):
+        g = self._graph
+        nodes = list(dict.fromkeys(self._check_node(n) for n in _iter_ids(ids)))
+        if not nodes:
+            return False
+        doomed = set(nodes)
+        wires: dict = {}  # (target, port), in a stable order, each wire once
+        for n in nodes:
+            for _s, t, p in list(g.nx.in_edges(n, keys=True)) + list(g.nx.out_edges(n, keys=True)):
+                wires[(t, p)] = None
+        text = f"Delete {self._label(nodes[0])}" if len(nodes) == 1 else f"Delete {len(nodes)} nodes"
+        with self.macro(text):
+            for t, p in wires:
+                self._push(DisconnectCommand(g, t, p))
+            if g.output in doomed:
+                self._push(SetOutputCommand(g, None))
+            for n in nodes:
+                self._push(RemoveNodeCommand(g, n))
+        return True
+
+    # ---------------------------------------------------------------- wires
+
+    def connect(self, src, dst, port) -> bool:
+        """Wire src's output into input ``port`` of dst; a used port's old wire is replaced in
+        the same undo step. Cycles and self-wires are refused with a message."""
+        return bool(self._guard(self._connect, src, dst, port, default=False))
+
+    def _connect(self, src, dst, port):
+        g = self._graph
+        s, t = self._check_node(src), self._check_node(dst)
+        arity = g.arity(t)
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < arity:
+            raise _Refused(
+                f"{self._label(t)} is a number and has no inputs"
+                if arity == 0
+                else f"{self._label(t)} has input ports 0..{arity - 1}, not {port!r}"
+            )
+        if s == t:
+            raise _Refused(f"refused: {self._label(s)} cannot feed itself")
+        old = g.inputs(t)[port]
+        if old == s:
+            return True  # already wired exactly so: nothing to do, no empty undo step
+        if g.nx.out_degree(t) and nx.has_path(g.nx, t, s):
+            raise _Refused(
+                f"refused: wiring {self._label(s)} into {self._label(t)} would make a cycle "
+                f"({self._label(t)} already feeds {self._label(s)})"
+            )
+        text = f"Connect {self._label(s)} → {self._label(t)}"
+        if old is None:
+            self._push(ConnectCommand(g, s, t, port, text))
+        else:
+            with self.macro(text):
+                self._push(DisconnectCommand(g, t, port))
+                self._push(ConnectCommand(g, s, t, port))
+        return True
+
+    def disconnect(self, dst, port) -> bool:
+        """Remove the wire into ``port`` of dst."""
+        return bool(self._guard(self._disconnect, dst, port, default=False))
+
+    def _disconnect(self, dst, port):
+        t = self._check_node(dst)
+        self._push(DisconnectCommand(self._graph, t, port, f"Disconnect {self._label(t)}"))
+        return True
+
+    def move_wire(self, dst, port, new_dst, new_port) -> bool:
+        """Move the end of the wire on (dst, port) to (new_dst, new_port) as one undo step."""
+        return bool(self._guard(self._move_wire, dst, port, new_dst, new_port, default=False))
+
+    def _move_wire(self, dst, port, new_dst, new_port):
+        g = self._graph
+        t = self._check_node(dst)
+        if not (isinstance(port, int) and 0 <= port < g.arity(t)) or g.inputs(t)[port] is None:
+            raise _Refused(f"port {port!r} of {self._label(t)} is not connected")
+        s = g.inputs(t)[port]
+        nt = self._check_node(new_dst)
+        if (nt, new_port) == (t, port):
+            return True
+        with self.macro(f"Rewire {self._label(s)} → {self._label(nt)}"):
+            self._push(DisconnectCommand(g, t, port))
+            if not self._connect(s, nt, new_port):
+                raise _Refused("nothing to connect")
+        return True
+
+    # ---------------------------------------------------------------- attributes
+
+    def set_value(self, node, value, merge: bool = False) -> bool:
+        """Set a number node's value. ``merge=True`` folds consecutive edits of the same node
+        into one undo step (for scrubbing)."""
+        return bool(self._guard(self._set_values, {node: value}, "Set value", merge, default=False))
+
+    def set_values(self, values: dict, text: str = "Set values", merge: bool = False) -> bool:
+        """Set several number nodes as one undo step."""
+        return bool(self._guard(self._set_values, values, text, merge, default=False))
+
+    def _set_values(self, values, text, merge):
+        g = self._graph
+        if not isinstance(values, dict):
+            raise _Refused("values must be given as {node: value}")
+        new = {}
+        for ref, v in values.items():
+            n = self._check_node(ref)
+            if g.op(n) != "number":
+                raise _Refused(f"{self._label(n)} is an op; only numbers have values you can set")
+            new[n] = check_number(v)
+        new = {n: v for n, v in new.items() if g.number(n) != v}
+        if not new:
+            return True
+        if text == "Set value" and len(new) == 1:
+            n = next(iter(new))
+            text = f"Set {self._label(n)} = {new[n]:g}"
+        self._push(SetValuesCommand(g, new, text, merge))
+        return True
+
+    def set_name(self, node, name) -> bool:
+        """Rename a node (None or "" removes the name)."""
+        return bool(self._guard(self._set_name, node, name, default=False))
+
+    def _set_name(self, node, name):
+        g = self._graph
+        n = self._check_node(node)
+        name = check_name(name)
+        if name == g.name(n):
+            return True
+        self._push(SetNameCommand(g, n, name, f"Rename to {name}" if name else "Remove name"))
+        return True
+
+    def set_output(self, node) -> bool:
+        """Mark the node backward starts from (None: the single sink, if there is one)."""
+        return bool(self._guard(self._set_output, node, default=False))
+
+    def _set_output(self, node):
+        g = self._graph
+        n = None if node is None else self._check_node(node)
+        if n == g.output:
+            return True
+        text = f"Set output {self._label(n)}" if n is not None else "Clear output"
+        self._push(SetOutputCommand(g, n, text))
+        return True
+
+    def move_nodes(self, positions: dict) -> bool:
+        """Move nodes to {node: (x, y)} as one undo step (a whole drag)."""
+        return bool(self._guard(self._move_nodes, positions, "Move", default=False))
+
+    def _move_nodes(self, positions, text):
+        g = self._graph
+        if not isinstance(positions, dict):
+            raise _Refused("positions must be given as {node: (x, y)}")
+        new = {}
+        for ref, pos in positions.items():
+            n = self._check_node(ref)
+            p = _point(pos)
+            if g.position(n) != p:
+                new[n] = p
+        if not new:
+            return True
+        if text == "Move":
+            text = f"Move {self._label(next(iter(new)))}" if len(new) == 1 else f"Move {len(new)} nodes"
+        self._push(MoveCommand(g, new, text))
+        return True
+
+    def auto_layout(self) -> bool:
+        """Layered left-to-right layout of the whole document as one undo step."""
+        return bool(self._guard(lambda: self._move_nodes(self._graph.layout(), "Auto-layout"), default=False))
+
+    # ---------------------------------------------------------------- clipboard
+
+    def copy_payload(self, ids) -> dict:
+        """The nodes ``ids`` and the wires among them as JSON-ready data (wires to or from
+        nodes outside the selection are left out)."""
+        g = self._graph
+        try:
+            nodes = [n for n in dict.fromkeys(_iter_ids(ids)) if isinstance(n, int) and n in g.nx]
+        except _Refused:
+            nodes = []
+        keep = set(nodes)
+        out_nodes = []
+        for n in nodes:
+            d = g.node(n)
+            item = {"id": n, "op": d["op"], "name": d["name"], "x": d["x"], "y": d["y"]}
+            if d["op"] == "number":
+                item["value"] = d["value"]
+            out_nodes.append(item)
+        edges = [[s, t, p] for s, t, p in g.edges() if s in keep and t in keep]
+        return {"format": CLIP_FORMAT, "version": 1, "nodes": out_nodes, "edges": edges}
+
+    def paste(self, payload, at=None) -> list[int]:
+        """Add a copy of ``payload`` (from :meth:`copy_payload`, possibly via the clipboard, so
+        untrusted) with fresh ids, its top-left corner at ``at`` (default: offset from the
+        original). Taken names get a suffix. One undo step. Returns the new ids."""
+        return self._guard(self._paste, payload, at, default=[])
+
+    def _paste(self, payload, at):
+        g = self._graph
+        nodes, edges = _check_payload(payload)
+        if not nodes:
+            return []
+        if at is None:
+            dx = dy = PASTE_OFFSET
+        else:
+            ax, ay = _point(at)
+            dx = ax - min(n["x"] for n in nodes)
+            dy = ay - min(n["y"] for n in nodes)
+        taken = {a["name"] for _, a in g.nx.nodes(data=True) if a["name"]}
+        specs = []
+        for n in nodes:
+            name = _free_name(n["name"], taken)
+            if name:
+                taken.add(name)
+            spec = {"op": n["op"], "name": name,
+                    "x": check_number(n["x"] + dx, "x"), "y": check_number(n["y"] + dy, "y")}
+            if n["op"] == "number":
+                spec["value"] = n["value"]
+            specs.append((n["id"], spec))
+        new_id = {}
+        text = "Paste 1 node" if len(specs) == 1 else f"Paste {len(specs)} nodes"
+        with self.macro(text):
+            for old, spec in specs:
+                cmd = AddNodeCommand(g, spec)
+                self._push(cmd)  # the engine picks a fresh id; redo re-uses it
+                new_id[old] = cmd.node_id
+            for s, t, p in edges:
+                self._push(ConnectCommand(g, new_id[s], new_id[t], p))
+        return list(new_id.values())
+
+    def duplicate(self, ids) -> list[int]:
+        """Paste a copy of the nodes ``ids`` (and their inner wires) slightly offset."""
+        return self.paste(self.copy_payload(ids), None)
+
+
+# -------------------------------------------------------------------- helpers
+
+
+def _point(pos) -> tuple[float, float]:
+    try:
+        x, y = pos
+        return check_number(x, "x"), check_number(y, "y")
+    except GraphError as e:
+        raise _Refused(f"bad position: {e}") from None
+    except (TypeError, ValueError):
+        raise _Refused(f"bad position {pos!r}") from None
+
+
+def _iter_ids(ids):
+    if isinstance(ids, (int, str)):
+        return [ids]
+    try:
+        return list(ids)
+    except TypeError:
+        raise _Refused(f"not a list of nodes: {ids!r}") from None
+
+
+def _free_name(name, taken: set) -> str | None:
+    if name is None:
+        return None
+    if name not in taken:
+        return name
+    k = 2
+    while True:
+        suffix = f"_{k}"
+        cand = name[: MAX_NAME - len(suffix)] + suffix
+        if cand not in taken:
+            return cand
+        k += 1
+
+
+def _check_payload(payload) -> tuple[list[dict], list[tuple[int, int, int]]]:
+    """Validate clipboard data completely before anything is added."""
+    if not isinstance(payload, dict) or payload.get("format") != CLIP_FORMAT:
+        raise _Refused("the clipboard does not hold gradcanvas nodes")
+    if payload.get("version") != 1:
+        raise _Refused(f"unsupported clipboard version {payload.get('version')!r}")
+    raw_nodes, raw_edges = payload.get("nodes"), payload.get("edges")
+    if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
+        raise _Refused("clipboard data is malformed (nodes and edges must be lists)")
+    if len(raw_nodes) > MAX_PASTE or len(raw_edges) > 3 * MAX_PASTE:
+        raise _Refused("clipboard data is too large to paste")
+    nodes, ids, arity = [], set(), {}
+    try:
+        for r in raw_nodes:
+            if not isinstance(r, dict):
+                raise _Refused("clipboard node is not an object")
+            nid, op = r.get("id"), r.get("op")
+            if isinstance(nid, bool) or not isinstance(nid, int) or nid in ids:
+                raise _Refused(f"clipboard node id {nid!r} is missing or repeated")
+            if not isinstance(op, str) or (op != "number" and op not in OPS):
+                raise _Refused(f"clipboard node {nid} has unknown op {op!r}")
+            n = {"id": nid, "op": op, "name": check_name(r.get("name")),
+                 "x": check_number(r.get("x", 0.0), "x"), "y": check_number(r.get("y", 0.0), "y")}
+            if op == "number":
+                n["value"] = check_number(r.get("value"), f"value of clipboard node {nid}")
+            ids.add(nid)
+            arity[nid] = 0 if op == "number" else OPS[op].arity
+            nodes.append(n)
+    except GraphError as e:
+        raise _Refused(f"clipboard data refused: {e}") from None
+    edges, used = [], set()
+    dag = nx.DiGraph()
+    for e in raw_edges:
+        if not (isinstance(e, (list, tuple)) and len(e) == 3 and all(type(v) is int for v in e)):
+            raise _Refused(f"clipboard wire {e!r} is malformed")
+        s, t, p = e
+        if s not in ids or t not in ids or not 0 <= p < arity[t] or (t, p) in used:
+            raise _Refused(f"clipboard wire {s}→{t}:{p} does not fit its nodes")
+        used.add((t, p))
+        dag.add_edge(s, t)
+        edges.append((s, t, p))
+    if not nx.is_directed_acyclic_graph(dag):
+        raise _Refused("clipboard wires form a cycle")
+    # the names within the payload must be unique too
+    names = [n["name"] for n in nodes if n["name"]]
+    if len(names) != len(set(names)):
+        raise _Refused("clipboard nodes repeat a name")
+    return nodes, edges

@@ -1,0 +1,235 @@
+"""The "Descend" panel: gradient descent on the open document, with a live plot.
+
+Choose a learning rate, a number of steps, which number nodes may move (default: every named
+number) and whether to minimize or maximize the output. Run computes the whole trajectory with
+:func:`engine.descent.plan_descent` (on a copy: the document is untouched), draws it on the plot
+a few points at a time, then sets the trainable numbers to their final values through
+``controller.set_values`` — one undo step for the whole run, so one Undo restores every value.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import GraphError
+from engine.descent import MAX_STEPS, plan_descent
+
+from .plot import PlotWidget
+from .style import format_number
+
+NODE_ROLE = Qt.ItemDataRole.UserRole
+FRAMES = 30  # the plot animation shows the run in this many frames, however long it is
+FRAME_MS = 25
+
+
+class DescentPanel(QWidget):
+    """Settings, trainable list, Run, plot and a result line. ``finished(result)`` fires after
+    the final values are applied (or the run turned out to change nothing)."""
+
+    finished = Signal(object)
+
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.setObjectName("descentPanel")
+        self._controller = controller
+        self._checks: dict[int, bool] = {}  # the user's choices, kept across refreshes
+        self.result = None
+        self.animate = True
+        self._pending = None  # (result, stack index, graph) while the plot animates
+        self._frame = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self._next_frame)
+
+        self.lr = QDoubleSpinBox()
+        self.lr.setObjectName("descentLearningRate")
+        self.lr.setDecimals(5)
+        self.lr.setRange(0.00001, 1000.0)
+        self.lr.setSingleStep(0.01)
+        self.lr.setValue(0.01)
+        self.lr.setToolTip("How far each step moves a number: value −= learning rate × gradient")
+        self.steps = QSpinBox()
+        self.steps.setObjectName("descentSteps")
+        self.steps.setRange(1, MAX_STEPS)
+        self.steps.setValue(50)
+        self.direction = QComboBox()
+        self.direction.setObjectName("descentDirection")
+        self.direction.addItems(["minimize", "maximize"])
+        self.direction.setToolTip("Move against the gradient (minimize) or along it (maximize)")
+        self.trainable = QListWidget()
+        self.trainable.setObjectName("descentTrainable")
+        self.trainable.setToolTip("The number nodes descent may change")
+        self.trainable.setMaximumHeight(110)
+        self.trainable.itemChanged.connect(self._remember_check)
+        self.run_button = QPushButton("Run")
+        self.run_button.setObjectName("descentRun")
+        self.run_button.setToolTip("Run gradient descent; the whole run is one undo step")
+        self.run_button.clicked.connect(self.run)
+        self.plot = PlotWidget(self)
+        self.status = QLabel("")
+        self.status.setObjectName("descentStatus")
+        self.status.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Steps", self.steps)
+        form.addRow("Goal", self.direction)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.run_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addLayout(form)
+        lay.addWidget(QLabel("Trainable numbers"))
+        lay.addWidget(self.trainable)
+        lay.addLayout(row)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.status)
+
+        controller.evaluated.connect(self.refresh)
+        controller.documentReplaced.connect(self._on_document_replaced)
+        self.refresh()
+
+    # ---------------------------------------------------------------- trainable list
+
+    def _on_document_replaced(self) -> None:
+        self._checks = {}
+        self.plot.clear()
+        self.status.setText("")
+        self.refresh()
+
+    def refresh(self, *_):
+        """Rebuild the trainable list from the document, keeping the user's ticks."""
+        g = self._controller.graph
+        self.trainable.blockSignals(True)
+        try:
+            self.trainable.clear()
+            for n in g.nodes():
+                if g.op(n) != "number":
+                    continue
+                label = g.label(n)
+                item = QListWidgetItem(f"{label} = {format_number(g.number(n))}")
+                item.setData(NODE_ROLE, n)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                on = self._checks.get(n, g.name(n) is not None)
+                item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+                self.trainable.addItem(item)
+        finally:
+            self.trainable.blockSignals(False)
+
+    def _remember_check(self, item: QListWidgetItem):
+        self._checks[item.data(NODE_ROLE)] = item.checkState() == Qt.CheckState.Checked
+
+    def chosen(self) -> list[int]:
+        """The ticked number nodes."""
+        out = []
+        for i in range(self.trainable.count()):
+            it = self.trainable.item(i)
+            if it.checkState() == Qt.CheckState.Checked:
+                out.append(it.data(NODE_ROLE))
+        return out
+
+    def set_trainable(self, nodes) -> None:
+        """Tick exactly ``nodes`` (ids)."""
+        wanted = set(nodes)
+        for i in range(self.trainable.count()):
+            it = self.trainable.item(i)
+            on = it.data(NODE_ROLE) in wanted
+            it.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    # ---------------------------------------------------------------- running
+
+    @property
+    def running(self) -> bool:
+        return self._pending is not None
+
+    def run(self) -> bool:
+        """Plan the run, then animate the plot and apply the final values. False (with the
+        reason shown) when the run cannot start."""
+        if self.running:
+            return False
+        g = self._controller.graph
+        nodes = self.chosen()
+        if not nodes:
+            self._say("Tick at least one number to train.")
+            return False
+        try:
+            result = plan_descent(
+                g, steps=self.steps.value(), lr=self.lr.value(), trainable=nodes,
+                maximize=self.direction.currentText() == "maximize",
+            )
+        except (ValueError, GraphError) as e:
+            self._say(f"Cannot run descent: {e}")
+            return False
+        self.result = result
+        self._pending = (result, self._controller.undo_stack.index(), g)
+        self.run_button.setEnabled(False)
+        self.plot.set_history(result.history[:1])
+        if self.animate and len(result.history) > 2:
+            self._frame = 0
+            self._timer.start()
+        else:
+            self._finish()
+        return True
+
+    def _next_frame(self):
+        result = self._pending[0]
+        self._frame += 1
+        n = len(result.history)
+        shown = max(1, round(n * self._frame / FRAMES))
+        self.plot.set_history(result.history[:shown])
+        if shown >= n:
+            self._timer.stop()
+            self._finish()
+
+    def _finish(self):
+        result, index, graph = self._pending
+        self._pending = None
+        self._timer.stop()
+        self.run_button.setEnabled(True)
+        self.plot.set_history(result.history)
+        c = self._controller
+        if c.graph is not graph or c.undo_stack.index() != index:
+            self._say("The document changed during the run, so its values were not applied.")
+            return
+        goal = "maximize" if result.maximize else "minimize"
+        changed = result.changed
+        if changed:
+            c.set_values(changed, text=f"Gradient descent: {result.steps_taken} steps ({goal})")
+        text = (
+            f"{result.steps_taken} steps: {graph.label(result.output)} "
+            f"{format_number(result.history[0])} → {format_number(result.history[-1])}"
+        )
+        if not changed:
+            text += " (no value moved)"
+        if result.stopped:
+            text += f". Stopped: {result.stopped}"
+        self._say(text)
+        self.finished.emit(result)
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+
+
+class DescentDock(QDockWidget):
+    """The :class:`DescentPanel` as the "Descend" dock."""
+
+    def __init__(self, controller, parent=None):
+        super().__init__("Descend", parent)
+        self.setObjectName("descentDock")
+        self.panel = DescentPanel(controller, self)
+        self.setWidget(self.panel)

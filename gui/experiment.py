@@ -1,0 +1,411 @@
+"""The experiment tools, added to a MainWindow by one call: ``install(window)``.
+
+Adds a "Learn" menu and an "Experiment" toolbar (step-through backward with playback, the
+gradient check, forward mode), two docks ("Chain rule" under the inspector, "Descend"), File ▸
+Import program…, File ▸ Export ▸ Python…/PyTorch…, Edit ▸ Copy as Python and Help ▸ Examples….
+It uses only the window's public attributes (controller, scene, view, undo_stack, menuBar(),
+statusBar(), inspector, open_file/open_example, maybe_save) and never edits the document itself:
+every change goes through the controller.
+
+Shortcuts: F8 step mode, F10 / Shift+F10 step forward / back, F9 play/pause, Home / End first /
+last step (only while stepping), F6 gradient check, F7 forward mode, Ctrl+4 / Ctrl+5 the chain
+rule and descent docks, Ctrl+I import program, Ctrl+Shift+C copy as Python, Ctrl+Shift+E examples.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QLabel, QMenu, QSlider, QToolBar
+
+from .descent_panel import DescentDock
+from .explain_view import ExplainDock
+from .export_actions import ExportActions
+from .fdcheck import GradientCheckTool
+from .gallery_dialog import GalleryDialog, open_example
+from .import_dialog import ImportDialog, apply_import
+from .stepper import StepMode
+from .tangents import ForwardModeBar, ForwardModeTool
+
+
+def install(window) -> Experiment:
+    """Add the experiment tools to ``window`` (a gui.main_window.MainWindow) and return them;
+    also kept as ``window.experiment``. Calling it twice returns the first installation."""
+    existing = getattr(window, "experiment", None)
+    if isinstance(existing, Experiment):
+        return existing
+    exp = Experiment(window)
+    window.experiment = exp
+    return exp
+
+
+def _plain(text: str) -> str:
+    return text.replace("&", "")
+
+
+def find_menu(window, title: str) -> QMenu | None:
+    """The menu bar's menu called ``title`` (ignoring & accelerators), or None."""
+    for act in window.menuBar().actions():
+        m = act.menu()
+        if m is not None and _plain(act.text()) == title:
+            return m
+    return None
+
+
+def _insert_after(menu: QMenu, anchor: QAction | None, item) -> None:
+    """Put ``item`` (an action or a menu) right after ``anchor`` in ``menu`` (at the end
+    without an anchor)."""
+    acts = menu.actions()
+    before = None
+    if anchor is not None and anchor in acts:
+        i = acts.index(anchor)
+        before = acts[i + 1] if i + 1 < len(acts) else None
+    if isinstance(item, QMenu):
+        if before is None:
+            menu.addMenu(item)
+        else:
+            menu.insertMenu(before, item)
+    elif before is None:
+        menu.addAction(item)
+    else:
+        menu.insertAction(before, item)
+
+
+class Experiment(QObject):
+    """Everything :func:`install` adds, with the tools as attributes for tests and scripts:
+    ``step`` (StepMode), ``check`` (GradientCheckTool), ``forward`` (ForwardModeTool),
+    ``explain_dock``, ``descent_dock``, ``exports`` and the actions ``act_*``."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        c, scene = window.controller, window.scene
+        self.step = StepMode(c, scene, self)
+        self.check = GradientCheckTool(c, scene, self)
+        self.forward = ForwardModeTool(c, scene, self)
+        self.exports = ExportActions(window)
+        self.import_dialog: ImportDialog | None = None
+        self.gallery_dialog: GalleryDialog | None = None
+
+        self._make_actions()
+        self._make_docks()
+        self._make_toolbar()
+        self._make_menus()
+        self._make_status()
+
+        self.step.activeChanged.connect(self._on_step_active)
+        self.step.changed.connect(self._update_step_label)
+        self.step.playingChanged.connect(self._on_playing)
+        self.step.message.connect(self.say)
+        self.check.finished.connect(self.say)
+        self.check.cleared.connect(lambda: self.say("Gradient check marks removed: the graph changed"))
+        self.forward.message.connect(self._forward_message)
+        self.forward.activeChanged.connect(self._on_forward_active)
+        self.exports.done.connect(self.say)
+        self._on_step_active(False)
+
+    # ---------------------------------------------------------------- plumbing
+
+    def say(self, text: str) -> None:
+        if not text:
+            return
+        show = getattr(self.window, "show_message", None)
+        if show is not None:
+            show(text, 10000)
+        else:
+            self.window.statusBar().showMessage(text, 10000)
+
+    def _action(self, text, slot, shortcut=None, tip="", checkable=False) -> QAction:
+        act = QAction(text, self.window)
+        if shortcut:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            act.setShortcuts([QKeySequence(k) for k in keys])
+        shown = act.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        plain = tip or _plain(text).rstrip("…")
+        act.setToolTip(f"{plain}  ({shown})" if shown else plain)
+        act.setStatusTip(plain)
+        act.setCheckable(checkable)
+        if slot is not None:
+            if checkable:
+                act.toggled.connect(slot)
+            else:  # drop triggered's "checked" argument: the slots take their own defaults
+                act.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(act)  # shortcuts work even while the menu bar is hidden
+        return act
+
+    # ---------------------------------------------------------------- building
+
+    def _make_actions(self):
+        a = self._action
+        self.act_step_mode = a("&Step Through Backward", self._toggle_step, "F8",
+                               "Walk the backward pass one node at a time", checkable=True)
+        self.act_step_back = a("Step &Back", self.step.back, "Shift+F10", "Undo the last backward step")
+        self.act_step_forward = a("Step &Forward", self._step_forward, "F10", "Process the next node")
+        self.act_play = a("&Play", self.step.toggle_play, "F9", "Play or pause the backward pass")
+        self.act_step_start = a("Go to &Start", self.step.to_start, "Home", "Back to before the first step")
+        self.act_step_end = a("Go to &End", self.step.to_end, "End", "Run every remaining step")
+        self.act_check = a("&Check Gradients", self.run_check, "F6",
+                           "Compare every node's gradient with a central finite difference (✓ / ✗)")
+        self.act_forward = a("For&ward Mode", self._toggle_forward, "F7",
+                             "Show each node's tangent d(node)/d(input) for the chosen input", checkable=True)
+        self.act_import = a("&Import Program…", self.open_import_dialog, "Ctrl+I",
+                            "Build a graph from an expression or a short program")
+        self.act_examples = a("&Examples…", self.open_gallery, "Ctrl+Shift+E",
+                              "Pictures and one-line lessons of the bundled examples")
+
+    def _make_docks(self):
+        w = self.window
+        self.explain_dock = ExplainDock(w.controller, w.scene, w)
+        self.descent_dock = DescentDock(w.controller, w)
+        inspector = getattr(w, "inspector", None)
+        if inspector is not None and w.dockWidgetArea(inspector) != Qt.DockWidgetArea.NoDockWidgetArea:
+            w.addDockWidget(w.dockWidgetArea(inspector), self.explain_dock)
+            w.splitDockWidget(inspector, self.explain_dock, Qt.Orientation.Vertical)
+        else:
+            w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.explain_dock)
+        w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.descent_dock)
+        self.descent_dock.hide()
+        self.act_chain_dock = self.explain_dock.toggleViewAction()
+        self.act_chain_dock.setShortcut(QKeySequence("Ctrl+4"))
+        self.act_chain_dock.setStatusTip("Show or hide the chain-rule explanation of the selected node")
+        self.act_descent_dock = self.descent_dock.toggleViewAction()
+        self.act_descent_dock.setText("&Descend")
+        self.act_descent_dock.setShortcut(QKeySequence("Ctrl+5"))
+        self.act_descent_dock.setStatusTip("Gradient descent on the named numbers, with a plot")
+
+    def _make_toolbar(self):
+        tb = QToolBar("Experiment", self.window)
+        tb.setObjectName("experimentToolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tb.addAction(self.act_step_mode)
+        tb.addAction(self.act_step_start)
+        tb.addAction(self.act_step_back)
+        tb.addAction(self.act_play)
+        tb.addAction(self.act_step_forward)
+        tb.addAction(self.act_step_end)
+        self.speed = QSlider(Qt.Orientation.Horizontal)
+        self.speed.setObjectName("stepSpeed")
+        self.speed.setRange(1, 20)  # steps per second
+        self.speed.setValue(max(1, round(1000 / self.step.interval)))
+        self.speed.setFixedWidth(90)
+        self.speed.setToolTip("Playback speed (steps per second)")
+        self.speed.valueChanged.connect(lambda v: self.step.set_interval(round(1000 / v)))
+        tb.addWidget(self.speed)
+        self.step_label = QLabel()
+        self.step_label.setObjectName("stepLabel")
+        self.step_label.setMinimumWidth(60)
+        tb.addWidget(self.step_label)
+        tb.addSeparator()
+        tb.addAction(self.act_check)
+        tb.addSeparator()
+        tb.addAction(self.act_forward)
+        self.forward_bar = ForwardModeBar(self.forward, self.window.controller, tb)
+        tb.addWidget(self.forward_bar)
+        tb.addSeparator()
+        tb.addAction(self.act_descent_dock)
+        self.window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        self.toolbar = tb
+
+    def _make_menus(self):
+        w = self.window
+        mb = w.menuBar()
+        learn = QMenu("&Learn", w)
+        learn.setToolTipsVisible(True)
+        learn.addAction(self.act_step_mode)
+        learn.addActions([self.act_step_forward, self.act_step_back, self.act_play,
+                          self.act_step_start, self.act_step_end])
+        learn.addSeparator()
+        learn.addActions([self.act_check, self.act_forward])
+        learn.addSeparator()
+        learn.addActions([self.act_chain_dock, self.act_descent_dock])
+        help_menu = find_menu(w, "Help")
+        if help_menu is not None:
+            mb.insertMenu(help_menu.menuAction(), learn)
+        else:
+            mb.addMenu(learn)
+        self.learn_menu = learn
+
+        file_menu = find_menu(w, "File")
+        if file_menu is None:
+            file_menu = mb.addMenu("&File")
+        examples = getattr(w, "examples_menu", None)
+        _insert_after(file_menu, examples.menuAction() if examples is not None else None, self.act_import)
+        export = QMenu("Export &Code", w)
+        export.addActions([self.exports.act_python, self.exports.act_pytorch])
+        self.export_menu = export
+        _insert_after(file_menu, getattr(w, "act_export_svg", None), export)
+
+        edit = find_menu(w, "Edit")
+        if edit is not None:
+            _insert_after(edit, getattr(w, "act_copy", None), self.exports.act_copy_python)
+        else:
+            file_menu.addAction(self.exports.act_copy_python)
+        self.window.addAction(self.exports.act_copy_python)
+
+        if help_menu is None:
+            help_menu = mb.addMenu("&Help")
+        first = help_menu.actions()[0] if help_menu.actions() else None
+        if first is not None:
+            help_menu.insertAction(first, self.act_examples)
+        else:
+            help_menu.addAction(self.act_examples)
+
+    def _make_status(self):
+        self.forward_label = QLabel()
+        self.forward_label.setObjectName("forwardModeLabel")
+        self.forward_label.setToolTip("Forward mode's tangent of the output next to reverse mode's gradient")
+        self.window.statusBar().addPermanentWidget(self.forward_label)
+        self.forward_label.hide()
+
+    # ---------------------------------------------------------------- step mode
+
+    def _toggle_step(self, on: bool):
+        if on != self.step.active and not self.step.set_active(on):
+            self.act_step_mode.setChecked(False)
+
+    def _step_forward(self):
+        if not self.step.active:
+            self.act_step_mode.setChecked(True)  # F10 outside step mode starts it
+            return
+        self.step.forward()
+
+    def _on_step_active(self, on: bool):
+        self.act_step_mode.blockSignals(True)
+        self.act_step_mode.setChecked(on)
+        self.act_step_mode.blockSignals(False)
+        for act in (self.act_step_back, self.act_step_start, self.act_step_end):
+            act.setEnabled(on)
+        self._update_step_label()
+
+    def _on_playing(self, playing: bool):
+        self.act_play.setText("&Pause" if playing else "&Play")
+
+    def _update_step_label(self):
+        s = self.step
+        self.step_label.setText(f" {s.k}/{s.total} " if s.active else "")
+        self.step_label.setToolTip(s.describe())
+
+    # ---------------------------------------------------------------- check, forward mode
+
+    def run_check(self) -> str:
+        return self.check.run()
+
+    def _toggle_forward(self, on: bool):
+        if not on:
+            self.forward.stop()
+            return
+        node = self._forward_input()
+        if node is None or not self.forward.set_input(node):
+            if node is None:
+                self.say("Forward mode needs a number node to differentiate with respect to")
+            self.act_forward.blockSignals(True)
+            self.act_forward.setChecked(False)
+            self.act_forward.blockSignals(False)
+
+    def _forward_input(self):
+        g = self.window.controller.graph
+        sel = self.window.scene.selected_node_ids()
+        if len(sel) == 1 and sel[0] in g.nx and g.op(sel[0]) == "number":
+            return sel[0]
+        return self.forward_bar.current()
+
+    def _forward_message(self, text: str):
+        self.forward_label.setText(text)
+        self.say(text)
+
+    def _on_forward_active(self, on: bool):
+        self.act_forward.blockSignals(True)
+        self.act_forward.setChecked(on)
+        self.act_forward.blockSignals(False)
+        self.forward_label.setVisible(on)
+        if not on:
+            self.forward_label.setText("")
+        self.forward_bar.refill()
+
+    # ---------------------------------------------------------------- dialogs
+
+    def open_import_dialog(self, source: str = "", inputs: str = "") -> ImportDialog:
+        """Show the import dialog (window-modal, not blocking); OK applies it."""
+        dlg = ImportDialog(self.window, source, inputs)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.finished.connect(lambda result, d=dlg: self._import_finished(d, result))
+        self.import_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def _import_finished(self, dlg: ImportDialog, result: int):
+        self.import_dialog = None
+        if result != QDialog.DialogCode.Accepted or dlg.graph is None:
+            return
+        g = dlg.graph
+        if apply_import(self.window, g, dlg.replace):
+            self.say(f"Imported a program: {len(g)} nodes")
+
+    def open_gallery(self) -> GalleryDialog:
+        """Show the examples gallery (window-modal, not blocking); choosing one opens it."""
+        dlg = GalleryDialog(self.window)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.finished.connect(lambda result, d=dlg: self._gallery_finished(d, result))
+        self.gallery_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def _gallery_finished(self, dlg: GalleryDialog, result: int):
+        self.gallery_dialog = None
+        if result == QDialog.DialogCode.Accepted and dlg.chosen is not None:
+            open_example(self.window, dlg.chosen)
+
+
+__all__ = ["Experiment", "find_menu", "install"]
+
+
+def tour_pictures(folder) -> tuple:
+    """Write ``step.png`` (the seed example mid-step, where a gradient grows by a second
+    term) and ``descent.png`` (the Descend panel after a run) into ``folder``, for the README's
+    feature tour. Uses a private window; nothing is read from or written to the settings."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QApplication
+
+    from engine import Graph
+
+    from .main_window import MainWindow
+    from .render import render_scene
+
+    out = Path(folder)
+    window = MainWindow(use_settings=False)
+    exp = install(window)
+    try:
+        window.resize(1300, 800)
+        window.show()
+        QApplication.processEvents()
+        steps = window.document.steps()
+        # The first step whose amount lands on a sum that already holds something: "15 + 20 = 35".
+        k = next((i + 1 for i, (_n, _g, sends) in enumerate(steps) if any(s[3] is not None for s in sends)),
+                 max(1, len(steps) // 2))
+        exp.step.start()
+        exp.step.go_to(k)
+        step_png = render_scene(window.scene, out / "step.png")
+        exp.step.stop()
+
+        window.controller.set_document(Graph.from_expression("(x - 3)**2 + (y + 1)**2", x=0, y=0))
+        window.undo_stack.setClean()
+        dock = exp.descent_dock
+        dock.show()
+        dock.setFloating(True)
+        dock.resize(380, 600)
+        panel = dock.panel
+        panel.animate = False
+        panel.lr.setValue(0.05)
+        panel.steps.setValue(60)
+        panel.run()
+        QApplication.processEvents()
+        descent_png = out / "descent.png"
+        if not dock.grab().save(str(descent_png), "PNG"):
+            raise OSError(f"cannot write '{descent_png}'")
+    finally:
+        window.undo_stack.setClean()
+        window.close()
+        window.deleteLater()
+    return step_png, descent_png

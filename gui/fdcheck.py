@@ -1,0 +1,114 @@
+"""The gradient check on the canvas: ✓ or ✗ on every node, from a central difference.
+
+:func:`engine.check.gradient_check` compares each node's backward gradient with
+``(f(v + h) − f(v − h)) / 2h``; this tool runs it on the open document (every node, op nodes
+included) and puts the verdict on each node as a badge with both numbers in its tooltip. The
+marks describe the document as it was checked, so any edit removes them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from shiboken6 import isValid
+
+from engine import GraphError
+from engine.check import gradient_check, summary
+
+from .style import format_number
+
+OK, BAD, SKIP = "✓", "✗", "–"
+
+
+def row_tooltip(row) -> str:
+    """Both numbers and the verdict for one node, in words."""
+    if row.ok is None:
+        return f"gradient check skipped: {row.reason}"
+    head = "gradient check ✓ agrees" if row.ok else "gradient check ✗ MISMATCH"
+    return (
+        f"{head}\nbackward (analytic): {row.analytic!r}\n"
+        f"central difference (numeric): {row.numeric!r}\n|difference| = {format_number(row.error)}"
+    )
+
+
+class GradientCheckTool(QObject):
+    """Runs the check and owns the badges. ``finished(text)`` gives the one-line summary;
+    ``cleared`` fires when an edit removes the marks."""
+
+    finished = Signal(str)
+    cleared = Signal()
+
+    def __init__(self, controller, scene, parent=None):
+        super().__init__(parent)
+        self._controller = controller
+        self._scene = scene
+        self.rows: list = []
+        self._marked: list[int] = []
+        self._unsubscribe = None
+        controller.documentReplaced.connect(self._on_document_replaced)
+        # A document may outlive its window (gui.show(graph)): stop listening when this goes.
+        box = self._unsubscribe_box = [None]
+        self.destroyed.connect(lambda *_: box[0] and box[0]())
+        self._subscribe()
+
+    @property
+    def marks(self) -> dict:
+        """{node: badge text} as shown."""
+        out = {}
+        for n in self._marked:
+            it = self._scene.node_item(n)
+            if it is not None and isValid(it):
+                out[n] = getattr(it, "badge", None)
+        return out
+
+    def run(self) -> str:
+        """Check every node now and mark it; returns the summary line (also emitted)."""
+        self.clear(quiet=True)
+        g = self._controller.graph
+        try:
+            rows = gradient_check(g, ops=True)
+        except GraphError as e:
+            text = f"Gradient check: {e}"
+            self.finished.emit(text)
+            return text
+        self.rows = rows
+        for row in rows:
+            it = self._scene.node_item(row.node)
+            if it is None or not hasattr(it, "set_badge"):
+                continue
+            mark = SKIP if row.ok is None else (OK if row.ok else BAD)
+            it.set_badge(mark, row_tooltip(row))
+            self._marked.append(row.node)
+        bad = [r.label for r in rows if r.ok is False]
+        text = "Gradient check: " + summary(rows)
+        if bad:
+            text += " — mismatch at " + ", ".join(bad[:5]) + ("…" if len(bad) > 5 else "")
+        elif rows:
+            text += " — backward agrees with the central difference everywhere"
+        self.finished.emit(text)
+        return text
+
+    def clear(self, quiet: bool = False) -> None:
+        """Remove every mark."""
+        had = bool(self._marked)
+        for n in self._marked:
+            it = self._scene.node_item(n)
+            if it is not None and isValid(it):
+                it.set_badge(None, None)
+        self._marked = []
+        self.rows = []
+        if had and not quiet:
+            self.cleared.emit()
+
+    def _subscribe(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._unsubscribe = self._unsubscribe_box[0] = self._controller.graph.subscribe(self._on_event)
+
+    def _on_document_replaced(self) -> None:
+        self._marked = []  # the scene dropped those items with the old document
+        self.rows = []
+        self._subscribe()
+
+    def _on_event(self, ev) -> None:
+        if self._marked and ev.kind not in ("evaluated", "node_moved", "name_changed"):
+            self.clear()

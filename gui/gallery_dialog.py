@@ -1,0 +1,154 @@
+"""Help ▸ Examples: a small gallery, one picture and one-line lesson per bundled example.
+
+The entries and their order come from :func:`engine.gallery.gallery` (``gallery.json``, whose
+lessons are checked against the documents). Each picture is the example drawn by the canvas's
+own scene, so it looks exactly like what opens. Choosing one opens it through the window
+(``open_example`` or ``open_file``), so the unsaved-changes prompt applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+)
+
+from engine import DocumentError, Graph
+
+from . import style
+
+THUMB = QSize(220, 130)
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True)
+class Example:
+    path: Path
+    title: str
+    lesson: str
+
+
+def examples() -> list[Example]:
+    """The gallery's examples in teaching order; without a readable gallery list, every bundled
+    document with the title and lesson stored in it."""
+    try:
+        from engine.gallery import gallery
+
+        return [Example(e.path, e.title, e.lesson) for e in gallery()]
+    except (ImportError, DocumentError):
+        pass
+    import resources
+
+    out = []
+    for p in resources.examples():
+        try:
+            g = Graph.load(p)
+        except DocumentError:
+            continue
+        out.append(Example(p, g.meta.get("title") or p.stem.replace("_", " "), g.meta.get("lesson", "")))
+    return out
+
+
+def thumbnail(graph: Graph, size: QSize = THUMB) -> QPixmap:
+    """The graph drawn by a throwaway canvas scene, fitted into ``size``."""
+    from PySide6.QtGui import QUndoStack
+
+    from .controller import Controller
+    from .scene import GraphScene
+
+    doc = graph.copy()
+    stack = QUndoStack()
+    controller = Controller(doc, stack)
+    scene = GraphScene(controller)
+    doc.evaluate()
+    image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(style.BACKGROUND)
+    try:
+        source = scene.items_bounding_rect()
+        if not source.isEmpty():
+            source = source.adjusted(-12, -12, 12, 12)
+            p = QPainter(image)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            target = QRectF(0, 0, size.width(), size.height())
+            scene.render(p, target, source, Qt.AspectRatioMode.KeepAspectRatio)
+            p.end()
+    finally:
+        scene.clear()
+        scene.deleteLater()
+        controller.deleteLater()
+    return QPixmap.fromImage(image)
+
+
+class GalleryDialog(QDialog):
+    """The list of examples; ``chosen`` is the picked path after Accepted."""
+
+    def __init__(self, parent=None, entries=None):
+        super().__init__(parent)
+        self.setWindowTitle("Examples")
+        self.setObjectName("galleryDialog")
+        self.chosen: Path | None = None
+        self.entries = list(examples() if entries is None else entries)
+
+        self.list = QListWidget()
+        self.list.setObjectName("galleryList")
+        self.list.setIconSize(THUMB)
+        self.list.setWordWrap(True)
+        self.list.setSpacing(4)
+        self.list.setAlternatingRowColors(True)
+        self.list.itemActivated.connect(self._open_item)
+        self.list.itemDoubleClicked.connect(self._open_item)
+        self.problems: list[str] = []
+        for e in self.entries:
+            item = QListWidgetItem(f"{e.title}\n{e.lesson}")
+            item.setData(PATH_ROLE, str(e.path))
+            item.setToolTip(f"{e.title}\n{e.lesson}\n{e.path.name}")
+            try:
+                item.setIcon(QIcon(thumbnail(Graph.load(e.path))))
+            except DocumentError as err:
+                self.problems.append(f"{e.path.name}: {err}")
+                item.setToolTip(f"{e.title}\ncannot be opened: {err}")
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+        hint = QLabel("Each example teaches one thing about gradients. Double-click one to open it.")
+        hint.setWordWrap(True)
+        sb = QDialogButtonBox.StandardButton
+        self.buttons = QDialogButtonBox(sb.Open | sb.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(hint)
+        lay.addWidget(self.list, 1)
+        lay.addWidget(self.buttons)
+        self.resize(640, 560)
+
+    def paths(self) -> list[Path]:
+        return [Path(self.list.item(i).data(PATH_ROLE)) for i in range(self.list.count())]
+
+    def _open_item(self, item: QListWidgetItem):
+        self.list.setCurrentItem(item)
+        self.accept()
+
+    def accept(self):
+        item = self.list.currentItem()
+        if item is None:
+            return
+        self.chosen = Path(item.data(PATH_ROLE))
+        super().accept()
+
+
+def open_example(window, path) -> bool:
+    """Open ``path`` in ``window`` as an example (unsaved-changes prompt first)."""
+    opener = getattr(window, "open_example", None) or window.open_file
+    return bool(opener(path))

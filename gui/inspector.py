@@ -1,0 +1,471 @@
+"""The inspector dock: everything about the selected node, and where its gradient comes from.
+
+The seed's lesson is that gradients add up where a value is used twice; so besides name, op,
+value and gradient, the inspector lists each contribution (which consumer, through which
+port, how much) and writes the sum out: ``20 + 15 = 35``. Edits go through the controller.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from engine import OPS, GraphError
+from engine.check import check_node
+
+from . import style
+from .style import format_number
+
+SCRUB_STEPS = 100  # slider ticks either side of the centre
+# Above this many nodes the finite-difference check waits for its button: it re-runs forward
+# several times on a copy (measured: ~40 µs per node), too slow to repeat on every edit.
+LIVE_CHECK_NODES = 500
+
+
+def _colour(c) -> str:
+    return c.name()
+
+
+def parse_number(text: str) -> float | None:
+    """A number typed by a person ("3", "-2.5", "1e-3", "−4" with a real minus), or None."""
+    t = text.strip().replace(MINUS, "-").replace(",", ".") if text else ""
+    try:
+        v = float(t)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+MINUS = "\u2212"
+
+
+def sum_text(amounts, total) -> str:
+    """The terms of a gradient written out: ``([20, 15], 35) -> "20 + 15 = 35"``;
+    negative terms are subtracted (``20 − 5 = 15``). ``total`` is the engine's gradient, not
+    a sum redone here, so the line always agrees with the node (NaN/inf included)."""
+    if not amounts:
+        return ""
+    parts = [format_number(amounts[0])]
+    for a in amounts[1:]:
+        if isinstance(a, (int, float)) and a < 0:
+            parts.append(f"{MINUS} {format_number(-a)}")
+        else:
+            parts.append(f"+ {format_number(a)}")
+    return " ".join(parts) + f" = {format_number(total)}"
+
+
+class Inspector(QDockWidget):
+    """Dock showing the single selected node; follows selection and every re-evaluation."""
+
+    nodeShown = Signal(object)  # the node id now shown, or None
+
+    def __init__(self, controller, scene, parent=None):
+        super().__init__("Inspector", parent)
+        self.setObjectName("inspectorDock")
+        self.controller = controller
+        self.scene = scene
+        self.node: int | None = None
+        self._last_message = ""
+        self._scrub_base: float | None = None
+        self._build()
+        controller.evaluated.connect(self.refresh)
+        controller.documentReplaced.connect(self.refresh)
+        controller.message.connect(self._remember_message)
+        scene.selectionChanged.connect(self.refresh)
+        self.refresh()
+
+    # ------------------------------------------------------------------ widgets
+
+    def _build(self):
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        # Text wraps to the dock's width; only long content scrolls, and only vertically.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        body = QWidget()
+        body.setObjectName("inspectorBody")
+        outer = QVBoxLayout(body)
+        outer.setContentsMargins(10, 8, 10, 10)
+        outer.setSpacing(8)
+
+        self.title = QLabel()
+        self.title.setObjectName("inspectorTitle")
+        self.title.setTextFormat(Qt.RichText)
+        self.title.setWordWrap(True)
+        outer.addWidget(self.title)
+
+        self.details = QWidget()
+        form = QFormLayout(self.details)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(6)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("nameEdit")
+        self.name_edit.setPlaceholderText("unnamed")
+        self.name_edit.setToolTip("The node's name; Enter renames it (names are unique)")
+        self.name_edit.editingFinished.connect(self._commit_name)
+        form.addRow("Name", self.name_edit)
+
+        self.op_label = QLabel()
+        self.op_label.setObjectName("opLabel")
+        self.op_label.setWordWrap(True)
+        self.op_label.setToolTip("What this node computes")
+        form.addRow("Op", self.op_label)
+
+        self.value_edit = QLineEdit()
+        self.value_edit.setObjectName("valueEdit")
+        self.value_edit.setToolTip("Type a number and press Enter: every value and gradient updates")
+        self.value_edit.editingFinished.connect(self._commit_value)
+        self.value_edit.setStyleSheet(f"color: {_colour(style.VALUE)};")
+        self.value_label = QLabel()
+        self.value_label.setObjectName("valueLabel")
+        self.value_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        value_box = QWidget()
+        vl = QHBoxLayout(value_box)
+        vl.setContentsMargins(0, 0, 0, 0)
+        vl.addWidget(self.value_edit)
+        vl.addWidget(self.value_label)
+        form.addRow("Value", value_box)
+
+        self.scrub = QSlider(Qt.Horizontal)
+        self.scrub.setObjectName("scrubSlider")
+        self.scrub.setRange(-SCRUB_STEPS, SCRUB_STEPS)
+        self.scrub.setValue(0)
+        self.scrub.setToolTip("Drag to scrub the value and watch every gradient follow")
+        self.scrub.sliderPressed.connect(self._scrub_start)
+        self.scrub.valueChanged.connect(self._scrub_move)
+        self.scrub.sliderReleased.connect(self._scrub_end)
+        self.scrub_row_label = QLabel("Scrub")
+        form.addRow(self.scrub_row_label, self.scrub)
+
+        self.grad_label = QLabel()
+        self.grad_label.setObjectName("gradLabel")
+        self.grad_label.setTextFormat(Qt.RichText)
+        self.grad_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.grad_label.setWordWrap(True)
+        form.addRow("Gradient", self.grad_label)
+
+        self.check_label = QLabel()
+        self.check_label.setObjectName("checkLabel")
+        self.check_label.setTextFormat(Qt.RichText)
+        self.check_label.setWordWrap(True)
+        self.check_label.setToolTip(
+            "Finite-difference check: nudge this node by a tiny h both ways and watch the output,\n"
+            "(f(v + h) − f(v − h)) / 2h, which backward's gradient should match"
+        )
+        self.check_button = QPushButton("Check")
+        self.check_button.setObjectName("checkButton")
+        self.check_button.setToolTip("Compare the gradient with a finite difference now")
+        self.check_button.clicked.connect(lambda: self._show_check(self.node, force=True))
+        check_box = QWidget()
+        cl = QHBoxLayout(check_box)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.check_label, 1)
+        cl.addWidget(self.check_button)
+        form.addRow("Check", check_box)
+        outer.addWidget(self.details)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("inspectorError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {_colour(style.PROBLEM)};")
+        self.error_label.hide()
+        outer.addWidget(self.error_label)
+
+        self.contrib_title = QLabel()
+        self.contrib_title.setObjectName("sectionTitle")
+        self.contrib_title.setWordWrap(True)
+        outer.addWidget(self.contrib_title)
+        self.contrib_label = QLabel()
+        self.contrib_label.setObjectName("contributions")
+        self.contrib_label.setTextFormat(Qt.RichText)
+        self.contrib_label.setWordWrap(True)
+        self.contrib_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        outer.addWidget(self.contrib_label)
+
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("problemLabel")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet(f"color: {_colour(style.PROBLEM)};")
+        outer.addWidget(self.problem_label)
+
+        self.hint = QLabel()
+        self.hint.setObjectName("inspectorHint")
+        self.hint.setWordWrap(True)
+        self.hint.setTextFormat(Qt.RichText)
+        outer.addWidget(self.hint)
+        outer.addStretch(1)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
+
+    # ------------------------------------------------------------------ showing
+
+    @property
+    def graph(self):
+        return self.controller.graph
+
+    def _selected(self) -> int | None:
+        ids = self.scene.selected_node_ids()
+        return ids[0] if len(ids) == 1 else None
+
+    def refresh(self, *_):
+        """Re-read the selected node from the document."""
+        if not (isValid(self) and isValid(self.scene)):
+            return  # the window is being torn down; a dying scene still reports its selection
+        g = self.graph
+        node = self._selected()
+        if node is not None and node not in g.nx:
+            node = None
+        changed = node != self.node
+        self.node = node
+        if changed:
+            self.error_label.hide()
+        if node is None:
+            self._show_nothing(len(self.scene.selected_node_ids()))
+        else:
+            self._show_node(node, changed)
+        if changed:
+            self.nodeShown.emit(node)
+
+    def _show_nothing(self, count: int):
+        self.details.hide()
+        self.contrib_title.hide()
+        self.contrib_label.hide()
+        self.problem_label.hide()
+        g = self.graph
+        if count > 1:
+            self.title.setText(f"<b>{count} nodes selected</b>")
+            self.hint.setText(
+                "Select a single node to see its value, gradient and where the gradient comes from."
+            )
+        else:
+            heading = html.escape(str(g.meta.get("title") or "Nothing selected"))
+            self.title.setText(f"<b>{heading}</b>")
+            lesson = g.meta.get("lesson")
+            text = html.escape(str(lesson)).replace("\n", "<br>") + "<br><br>" if lesson else ""
+            self.hint.setText(
+                text + "Click a node to see its value, its gradient and the contributions that add up to it."
+            )
+        self.hint.show()
+
+    def _show_node(self, node: int, changed: bool):
+        g = self.graph
+        attrs = g.nx.nodes[node]
+        op = attrs["op"]
+        is_number = op == "number"
+        out = g.evaluated_output()
+        self.details.show()
+        self.hint.hide()
+        label = html.escape(g.label(node))
+        gold = _colour(style.OUTPUT)
+        marker = f"  <span style='color:{gold}'>● output</span>" if node == out else ""
+        self.title.setText(f"<b style='font-size:13pt'>{label}</b>{marker}")
+
+        if changed or not self.name_edit.hasFocus():
+            self.name_edit.setText(attrs["name"] or "")
+        if is_number:
+            self.op_label.setText("number (an input you can edit)")
+        else:
+            o = OPS[op]
+            self.op_label.setText(f"{o.symbol}   {op} — {o.doc}")
+
+        value = g.value(node)
+        self.value_edit.setVisible(is_number)
+        self.scrub.setVisible(is_number)
+        self.scrub_row_label.setVisible(is_number)
+        self.value_label.setVisible(not is_number)
+        if is_number:
+            if changed or not self.value_edit.hasFocus():
+                self.value_edit.setText(format_number(attrs["value"]).replace(MINUS, "-"))
+            self.scrub.setToolTip(
+                f"Drag to scrub the value (± {format_number(self._span(attrs['value']))}) and watch every "
+                "gradient follow; one undo step per drag"
+            )
+        else:
+            green = _colour(style.VALUE)
+            self.value_label.setText(f"<span style='color:{green}'>{format_number(value)}</span>")
+
+        grad = g.grad(node)
+        out_label = html.escape(g.label(out)) if out is not None else None
+        red = _colour(style.GRAD)
+        if out is None:
+            self.grad_label.setText("— <i>no output: choose one with Graph ▸ Set Selected as Output</i>")
+        elif grad is None:
+            self.grad_label.setText(f"— <i>no path from here to the output {out_label}</i>")
+        else:
+            self.grad_label.setText(
+                f"<span style='color:{red}; font-weight:bold'>{format_number(grad)}</span>"
+                f"&nbsp;&nbsp;<i>= ∂{out_label} / ∂{label}</i>"
+            )
+        self._show_contributions(node, grad, out, out_label)
+
+        self._show_check(node)
+
+        why = g.problems().get(node)
+        self.problem_label.setText(f"⚠ {why}" if why else "")
+        self.problem_label.setVisible(bool(why))
+
+    def _show_check(self, node, force: bool = False):
+        """Finite-difference check of the node's gradient: live for documents up to
+        LIVE_CHECK_NODES nodes, on the Check button for bigger ones (it re-runs forward)."""
+        g = self.graph
+        if node is None or node not in g.nx:
+            return
+        live = len(g) <= LIVE_CHECK_NODES
+        self.check_button.setVisible(not live)
+        if not (live or force):
+            self.check_label.setText("<i>press Check to compare with a finite difference</i>")
+            return
+        if self._scrub_base is not None and not force:
+            self.check_label.setText("<i>checked when you let go of the slider</i>")
+            return
+        try:
+            row = check_node(g, node)
+        except (GraphError, ArithmeticError, ValueError) as e:
+            self.check_label.setText(f"— <i>{html.escape(str(e))}</i>")
+            return
+        if row.ok is None:
+            self.check_label.setText(f"— <i>{html.escape(row.reason or 'not checked')}</i>")
+        elif row.ok:
+            good = _colour(style.VALUE)
+            self.check_label.setText(
+                f"<span style='color:{good}'>✓</span> finite difference ≈ {format_number(row.numeric)}"
+            )
+        else:
+            bad = _colour(style.PROBLEM)
+            self.check_label.setText(
+                f"<span style='color:{bad}'>✗ finite difference ≈ {format_number(row.numeric)}</span>"
+                f" <i>{html.escape(row.reason)}</i>"
+            )
+
+    def _show_contributions(self, node, grad, out, out_label):
+        g = self.graph
+        self.contrib_title.show()
+        self.contrib_label.show()
+        red = _colour(style.GRAD)
+        if out is not None and node == out:
+            self.contrib_title.setText("<b>Where the gradient comes from</b>")
+            self.contrib_label.setText(
+                f"This is the output: backward starts here with ∂{out_label}/∂{out_label} = 1."
+            )
+            return
+        terms = sorted(g.contributions(node), key=lambda t: (t[0], t[1]))
+        n_uses = len(g.consumers(node))
+        self.contrib_title.setText(
+            f"<b>Where the gradient comes from</b>  ({n_uses} use{'s' if n_uses != 1 else ''})"
+        )
+        if not terms:
+            why = "it feeds nothing" if n_uses == 0 else "none of its uses leads to the output"
+            self.contrib_label.setText(f"No gradient flows back to this node: {why}.")
+            return
+        rows = []
+        for consumer, port, amount in terms:
+            cop = g.op(consumer)
+            sym = OPS[cop].symbol if cop in OPS else cop
+            pname = OPS[cop].ports[port] if cop in OPS else str(port)
+            rows.append(
+                f"<tr><td>from <b>{html.escape(g.label(consumer))}</b> ({html.escape(sym)}),"
+                f" input <i>{html.escape(pname)}</i></td>"
+                f"<td align='right' style='color:{red}'>&nbsp;&nbsp;{format_number(amount)}</td></tr>"
+            )
+        amounts = [a for _, _, a in terms]
+        total = f"<p style='color:{red}; font-weight:bold'>{html.escape(sum_text(amounts, g.grad(node)))}</p>"
+        lesson = ""
+        if len(terms) > 1:
+            lesson = (
+                f"<p><i>{html.escape(g.label(node))} is used {len(terms)} times, so its gradient is the sum "
+                "of what each use sends back.</i></p>"
+            )
+        self.contrib_label.setText(f"<table>{''.join(rows)}</table>{total}{lesson}")
+
+    # ------------------------------------------------------------------ edits
+
+    def _remember_message(self, text: str):
+        self._last_message = text
+
+    def _show_error(self, text: str):
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    def _commit_name(self):
+        node = self.node
+        if node is None or node not in self.graph.nx:
+            return
+        text = self.name_edit.text().strip()
+        if text == (self.graph.name(node) or ""):
+            self._show_error("")
+            return
+        self._last_message = ""
+        if self.controller.set_name(node, text or None):
+            self._show_error("")
+        else:
+            self._show_error(self._last_message or f"cannot rename to '{text}'")
+
+    def _commit_value(self):
+        node = self.node
+        if node is None or node not in self.graph.nx or self.graph.op(node) != "number":
+            return
+        v = parse_number(self.value_edit.text())
+        if v is None:
+            self._show_error(f"'{self.value_edit.text()}' is not a finite number")
+            return
+        if v == self.graph.number(node):
+            self._show_error("")
+            return
+        self._last_message = ""
+        if self.controller.set_value(node, v):
+            self._show_error("")
+        else:
+            self._show_error(self._last_message or "the value was refused")
+
+    @staticmethod
+    def _span(base: float) -> float:
+        """How far a full scrub goes: five times the value's order of magnitude, at least 5."""
+        return 5.0 * (max(1.0, 10 ** math.floor(math.log10(abs(base)))) if base else 1.0)
+
+    def _scrub_start(self):
+        if self.node is not None and self.graph.op(self.node) == "number":
+            self._scrub_base = self.graph.number(self.node)
+
+    def _scrub_move(self, tick: int):
+        node = self.node
+        if node is None or node not in self.graph.nx or self.graph.op(node) != "number":
+            return
+        nudge = self._scrub_base is None  # keyboard or wheel: a small step from the current value
+        base = self.graph.number(node) if nudge else self._scrub_base
+        span = self._span(base)
+        step = span / SCRUB_STEPS
+        v = round((base + tick * step) / step) * step
+        v = float(f"{v:.12g}")  # drop float noise such as 3.0000000000000004
+        if v != self.graph.number(node):
+            # merge: a whole scrub (and a run of nudges) is one undo step
+            self.controller.set_value(node, v, merge=True)
+        if nudge and tick:
+            self.scrub.blockSignals(True)
+            self.scrub.setValue(0)
+            self.scrub.blockSignals(False)
+
+    def _scrub_end(self):
+        self._scrub_base = None
+        self.scrub.blockSignals(True)
+        self.scrub.setValue(0)
+        self.scrub.blockSignals(False)
+        self.refresh()

@@ -1,0 +1,719 @@
+"""The main window: canvas in the middle, palette and inspector docks, menus, toolbar, files.
+
+Every edit goes through the controller (so through the undo stack); the window only wires
+gestures, menus and files to it. Dialogs the tests must answer are methods that can be
+replaced on the instance: :meth:`MainWindow.ask_unsaved`, :meth:`MainWindow.show_error`,
+:meth:`MainWindow.ask_open_path`, :meth:`MainWindow.ask_save_path` and
+:meth:`MainWindow.ask_export_path`.
+"""
+
+from __future__ import annotations
+
+import atexit
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTextBrowser,
+    QToolBar,
+    QUndoView,
+    QVBoxLayout,
+)
+from shiboken6 import isValid
+
+import resources
+from engine import DocumentError, Graph
+
+from . import files, style
+from .controller import Controller
+from .inspector import Inspector
+from .palette import Palette
+from .scene import GraphScene
+from .view import GraphView
+
+APP_NAME = "gradcanvas"
+DEFAULT_SIZE = QSize(1280, 800)
+
+_GESTURES = [
+    ("Add a node", "Drag from the palette, double-click a palette entry, or press Tab / right-click"),
+    ("Connect", "Drag from an output port to an input port (either way round)"),
+    ("Replace a wire", "Drop a new wire on a used input"),
+    ("Disconnect", "Drag a wire off its input"),
+    ("Edit a number", "Double-click it, or use the inspector (type, or drag the scrub slider)"),
+    ("Pan / zoom", "Middle-drag or drag the background with Space / mouse wheel"),
+    ("Box-select", "Drag on the empty canvas"),
+]
+
+
+def _clear_clipboard() -> None:
+    app = QGuiApplication.instance()
+    if app is not None:
+        app.clipboard().clear()
+
+
+_exit_hook = []
+
+
+def _clear_clipboard_at_exit() -> None:
+    """PySide6 6.12 crashes at interpreter exit when the clipboard still owns QMimeData put
+    there from Python (seen offscreen: segfault after the last line of a script). Clearing the
+    clipboard in an atexit hook, while the application still exists, avoids it."""
+    if not _exit_hook:
+        _exit_hook.append(True)
+        atexit.register(_clear_clipboard)
+
+
+def icon(name: str) -> QIcon:
+    """A bundled icon by file stem (resources/icons/NAME.svg); empty if missing."""
+    path = resources.ICONS / f"{name}.svg"
+    return QIcon(str(path)) if path.is_file() else QIcon()
+
+
+class MainWindow(QMainWindow):
+    """The gradcanvas window on ``document`` (a Graph) or, by default, the built-in example:
+    e = (a*4 + 3) * (a + 2) at a = 3, already evaluated, so a.grad = 35 shows at once.
+
+    ``path`` is where ``document`` was loaded from (title, Save, recent files);
+    ``use_settings=False`` neither reads nor writes window state or recent files (screenshots);
+    ``experiments=False`` leaves out the Learn tools of :mod:`gui.experiment`.
+    """
+
+    def __init__(
+        self,
+        document: Graph | None = None,
+        *,
+        path=None,
+        use_settings: bool = True,
+        experiments: bool = True,
+        parent=None,
+    ):
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self._use_settings = use_settings
+        self._path: Path | None = None
+        self._doc_name = "Untitled"
+        self._fitted_once = False
+        self.last_error: str | None = None
+        opened_from = Path(path).resolve() if path is not None and document is not None else None
+        if document is None:
+            document = files.builtin_document()
+            self._doc_name = f"{files.DEFAULT_EXAMPLE}.json (example)"
+
+        _clear_clipboard_at_exit()
+        self.undo_stack = QUndoStack(self)
+        self.controller = Controller(document, self.undo_stack, self)
+        self.scene = GraphScene(self.controller, self)
+        self.view = GraphView(self.scene, self)
+        self.view.setObjectName("canvas")
+        self.setCentralWidget(self.view)
+
+        self.palette = Palette(self)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.palette)
+        self.inspector = Inspector(self.controller, self.scene, self)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.inspector)
+        self.history = QDockWidget("Undo history", self)
+        self.history.setObjectName("historyDock")
+        undo_view = QUndoView(self.undo_stack, self.history)
+        undo_view.setEmptyLabel("<opened document>")
+        self.history.setWidget(undo_view)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.history)
+        self.history.hide()
+        self.resizeDocks([self.palette, self.inspector], [240, 330], Qt.Horizontal)
+
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self._make_status_bar()
+
+        self.palette.opActivated.connect(self.add_at_view_centre)
+        self.controller.message.connect(self.show_message)
+        self.controller.evaluated.connect(self._update_output_label)
+        self.controller.documentReplaced.connect(self._update_output_label)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
+        self.scene.selectionChanged.connect(self._update_selection_actions)
+
+        self.setWindowIcon(icon("gradcanvas"))
+        self.resize(self._default_size())
+        self.setDockNestingEnabled(True)
+        if experiments:  # step mode, chain rule, checks, forward mode, descent, code in/out
+            from .experiment import install
+
+            install(self)
+        self._restore_settings()
+        self.scene.set_show_wire_grads(self.act_wire_grads.isChecked())
+        self.document.evaluate()
+        self._update_title()
+        self._update_output_label()
+        self._update_selection_actions()
+        self.act_undo.setEnabled(self.undo_stack.canUndo())
+        self.act_redo.setEnabled(self.undo_stack.canRedo())
+        if opened_from is not None:
+            self._path = opened_from
+            self._doc_name = opened_from.name
+            self._update_title()
+            self._remember(self._path)
+
+    # ------------------------------------------------------------------ test-facing names
+
+    @property
+    def document(self) -> Graph:
+        """The open document (always the controller's Graph)."""
+        return self.controller.graph
+
+    @property
+    def path(self) -> Path | None:
+        """Where the document was opened from or last saved to; None for new documents and examples."""
+        return self._path
+
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    # ------------------------------------------------------------------ actions
+
+    def _action(self, text, slot, shortcut=None, tip="", icon_name=None, checkable=False, canvas=False):
+        act = QAction(text, self)
+        if icon_name:
+            act.setIcon(icon(icon_name))
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            act.setShortcuts([QKeySequence(k) for k in keys])
+        shown = act.shortcut().toString(QKeySequence.NativeText)
+        act.setToolTip(f"{tip or text.rstrip('…')}  ({shown})" if shown else (tip or text.rstrip("…")))
+        act.setStatusTip(tip or text.rstrip("…"))
+        act.setCheckable(checkable)
+        if canvas:
+            # Plain keys (F, L, Delete) and clipboard keys act on the canvas only, never on
+            # text typed into the palette filter or the inspector.
+            act.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            self.view.addAction(act)
+        if slot is not None:
+            act.triggered.connect(slot)
+        return act
+
+    def _make_actions(self):
+        a = self._action
+        K = QKeySequence
+        self.act_new = a("&New", self.new_document, K.New, "Start an empty document", "new")
+        self.act_open = a("&Open…", self._on_open, K.Open, "Open a gradcanvas document", "open")
+        self.act_save = a("&Save", self._on_save, K.Save, "Save the document", "save")
+        self.act_save_as = a("Save &As…", self._on_save_as, "Ctrl+Shift+S",
+                             "Save the document under a new name")
+        self.act_export_png = a("Export &PNG…", lambda: self._on_export(".png"), None,
+                                "Save the annotated canvas as a PNG picture", "export")
+        self.act_export_svg = a("Export S&VG…", lambda: self._on_export(".svg"), None,
+                                "Save the annotated canvas as an SVG drawing")
+        self.act_quit = a("&Quit", self.close, "Ctrl+Q", "Close gradcanvas")
+        self.act_quit.setMenuRole(QAction.QuitRole)
+
+        self.act_undo = a("&Undo", self.undo_stack.undo, K.Undo, "Undo the last edit", "undo")
+        self.act_redo = a("&Redo", self.undo_stack.redo, ["Ctrl+Shift+Z", "Ctrl+Y"],
+                          "Redo the edit undone last", "redo")
+        self.undo_stack.undoTextChanged.connect(
+            lambda t: self.act_undo.setStatusTip(f"Undo {t}" if t else "Nothing to undo"))
+        self.undo_stack.redoTextChanged.connect(
+            lambda t: self.act_redo.setStatusTip(f"Redo {t}" if t else "Nothing to redo"))
+        self.act_cut = a("Cu&t", self.cut, K.Cut, "Copy the selected nodes and delete them", "cut",
+                         canvas=True)
+        self.act_copy = a("&Copy", self.copy, K.Copy, "Copy the selected nodes and the wires between them",
+                          "copy", canvas=True)
+        self.act_paste = a("&Paste", self.paste, K.Paste, "Paste copied nodes at the cursor", "paste",
+                           canvas=True)
+        self.act_duplicate = a("D&uplicate", self.duplicate, "Ctrl+D", "Duplicate the selected nodes",
+                               canvas=True)
+        self.act_delete = a("&Delete", self.delete_selection, [K.Delete, "Backspace"],
+                            "Delete the selected nodes and their wires", "delete", canvas=True)
+        self.act_select_all = a("Select &All", self.select_all, K.SelectAll, "Select every node", canvas=True)
+
+        self.act_zoom_in = a("Zoom &In", lambda: self.view.zoom_by(1.25), [K.ZoomIn, "Ctrl+="],
+                             "Zoom in on the canvas", "zoom-in")
+        self.act_zoom_out = a("Zoom &Out", lambda: self.view.zoom_by(0.8), K.ZoomOut, "Zoom out", "zoom-out")
+        self.act_fit = a("&Fit All", self.view.fit_all, "F", "Fit every node in the view", "fit", canvas=True)
+        self.act_wire_grads = a("Show &Gradient on Wires", self._set_wire_grads, None,
+                                "Label each wire with the gradient flowing back along it", "wire-grads",
+                                checkable=True)
+        self.act_wire_grads.setChecked(True)
+
+        self.act_layout = a("Auto-&Layout", self.view.auto_layout, "L",
+                            "Arrange the nodes left to right by dependency (one undo step)", "layout",
+                            canvas=True)
+        self.act_set_output = a("Set Selected as &Output", self.set_selected_as_output, "Ctrl+Shift+O",
+                                "Backward starts from the selected node", "output")
+        self.act_evaluate = a("&Evaluate", self.evaluate, "F5", "Run forward and backward again", "evaluate")
+        self.act_about = a("&About gradcanvas", self.show_about, None, "What gradcanvas is")
+        self.act_about.setMenuRole(QAction.AboutRole)
+        self.act_shortcuts = a("&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents,
+                               "Every shortcut and canvas gesture")
+
+    def _make_menus(self):
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        m.addActions([self.act_new, self.act_open])
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.recent_menu.setToolTipsVisible(True)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.examples_menu = m.addMenu("E&xamples")
+        self.examples_menu.setToolTipsVisible(True)
+        self._fill_examples_menu()
+        self._fill_recent_menu()
+        m.addSeparator()
+        m.addActions([self.act_save, self.act_save_as])
+        m.addSeparator()
+        m.addActions([self.act_export_png, self.act_export_svg])
+        m.addSeparator()
+        m.addAction(self.act_quit)
+
+        m = mb.addMenu("&Edit")
+        m.addActions([self.act_undo, self.act_redo])
+        m.addSeparator()
+        m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
+        m.addSeparator()
+        m.addAction(self.act_select_all)
+
+        m = mb.addMenu("&View")
+        m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit])
+        m.addSeparator()
+        m.addAction(self.act_wire_grads)
+        m.addSeparator()
+        for dock, tip in ((self.palette, "Show or hide the palette of ops"),
+                          (self.inspector, "Show or hide the inspector"),
+                          (self.history, "Show or hide the list of edits (click one to go back to it)")):
+            t = dock.toggleViewAction()
+            t.setStatusTip(tip)
+            t.setToolTip(tip)
+            m.addAction(t)
+        self.act_toggle_palette = self.palette.toggleViewAction()
+        self.act_toggle_inspector = self.inspector.toggleViewAction()
+        self.act_toggle_history = self.history.toggleViewAction()
+        self.act_toggle_palette.setShortcut(QKeySequence("Ctrl+1"))
+        self.act_toggle_inspector.setShortcut(QKeySequence("Ctrl+2"))
+        self.act_toggle_history.setShortcut(QKeySequence("Ctrl+3"))
+
+        m = mb.addMenu("&Graph")
+        m.addActions([self.act_layout, self.act_set_output, self.act_evaluate])
+
+        m = mb.addMenu("&Help")
+        m.addActions([self.act_shortcuts, self.act_about])
+        for menu in mb.findChildren(type(m)):
+            menu.setToolTipsVisible(True)
+
+    def _make_toolbar(self):
+        tb = QToolBar("Toolbar", self)
+        tb.setObjectName("mainToolbar")
+        tb.setIconSize(QSize(20, 20))
+        tb.setToolButtonStyle(Qt.ToolButtonIconOnly)
+        tb.addActions([self.act_new, self.act_open, self.act_save])
+        tb.addSeparator()
+        tb.addActions([self.act_undo, self.act_redo])
+        tb.addSeparator()
+        tb.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout])
+        tb.addSeparator()
+        tb.addActions([self.act_set_output, self.act_evaluate, self.act_wire_grads])
+        self.addToolBar(Qt.TopToolBarArea, tb)
+        self.toolbar = tb
+
+    def _make_status_bar(self):
+        sb = self.statusBar()
+        self.output_label = QLabel()
+        self.output_label.setObjectName("outputLabel")
+        self.output_label.setToolTip("The output backward starts from, its value, and the document's size")
+        sb.addPermanentWidget(self.output_label)
+        sb.showMessage("Drag an op from the palette, or double-click a node's value to change it", 8000)
+
+    # ------------------------------------------------------------------ status and title
+
+    def show_message(self, text: str, timeout: int = 8000):
+        """Put a sentence in the status bar (refusals, hints)."""
+        self.statusBar().showMessage(text, timeout)
+
+    def _title_name(self) -> str:
+        return self._path.name if self._path is not None else self._doc_name
+
+    def _update_title(self, *_):
+        star = "*" if self.is_modified() else ""
+        self.setWindowTitle(f"{self._title_name()}{star} — {APP_NAME}")
+
+    def _update_output_label(self, *_):
+        g = self.document
+        out = g.evaluated_output()
+        nodes, wires = len(g), g.nx.number_of_edges()
+        if out is None:
+            head = "no output"
+        else:
+            head = f"output {g.label(out)} = {style.format_number(g.value(out))}"
+        self.output_label.setText(f"{head}   ·   {nodes} nodes, {wires} wires")
+
+    def _update_selection_actions(self):
+        if not (isValid(self) and isValid(self.scene)):
+            return  # teardown: the scene emits selectionChanged while it is destroyed
+        ids = self.scene.selected_node_ids()
+        for act in (self.act_cut, self.act_copy, self.act_duplicate, self.act_delete):
+            act.setEnabled(bool(ids))
+        self.act_set_output.setEnabled(len(ids) == 1)
+
+    # ------------------------------------------------------------------ canvas commands
+
+    def view_centre(self) -> QPointF:
+        """The scene point at the centre of the visible canvas."""
+        return self.view.mapToScene(self.view.viewport().rect().center())
+
+    def add_at_view_centre(self, op: str) -> int | None:
+        """Add ``op`` centred in the view (palette double-click); nudged off an occupied spot."""
+        c = self.view_centre()
+        x, y = c.x() - style.NODE_W / 2, c.y() - style.NODE_H / 2
+        taken = {self.document.position(n) for n in self.document.nodes()}
+        while (x, y) in taken:
+            x, y = x + style.GRID, y + style.GRID
+        node = self.controller.add_node(op, (x, y))
+        if node is not None:
+            self.scene.select_nodes([node])
+            self.show_message(f"Added {op}: wire its inputs by dragging from an output port", 5000)
+        return node
+
+    def selected(self) -> list[int]:
+        return self.scene.selected_node_ids()
+
+    def copy(self) -> bool:
+        """Copy the selected nodes and the wires among them (the canvas owns the clipboard format)."""
+        ok = self.view.copy_selected()
+        if ok:
+            n = len(self.selected())
+            self.show_message(f"Copied {n} node{'s' if n != 1 else ''}", 3000)
+        return ok
+
+    def cut(self) -> bool:
+        return bool(self.view.cut_selected())
+
+    def paste(self) -> list[int]:
+        return self.view.paste() or []
+
+    def duplicate(self) -> list[int]:
+        return self.view.duplicate_selected() or []
+
+    def delete_selection(self) -> bool:
+        return bool(self.view.delete_selected())
+
+    def select_all(self):
+        self.view.select_all()
+
+    def set_selected_as_output(self) -> bool:
+        ids = self.selected()
+        if len(ids) != 1:
+            self.show_message("Select exactly one node to make it the output", 4000)
+            return False
+        return bool(self.controller.set_output(ids[0]))
+
+    def evaluate(self):
+        """Run forward and backward again and report the output in the status bar."""
+        self.controller.refresh()
+        g = self.document
+        out = g.evaluated_output()
+        if out is None:
+            self.show_message("Evaluated. No output: select a node and use Graph ▸ Set Selected as Output")
+        else:
+            self.show_message(f"Evaluated: {g.label(out)} = {style.format_number(g.value(out))}", 5000)
+
+    def _set_wire_grads(self, on: bool):
+        self.scene.set_show_wire_grads(bool(on))
+        if self._use_settings:
+            files.settings().setValue("view/wireGradients", bool(on))
+
+    # ------------------------------------------------------------------ dialogs (replaceable in tests)
+
+    def ask_unsaved(self) -> QMessageBox.StandardButton:
+        """Ask whether to save changes; returns Save, Discard or Cancel."""
+        box = QMessageBox(QMessageBox.Warning, APP_NAME,
+                          f"Save the changes to {self._title_name()}?",
+                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self)
+        box.setInformativeText("Your edits are lost if you don't save them.")
+        box.setDefaultButton(QMessageBox.Save)
+        return QMessageBox.StandardButton(box.exec())
+
+    def show_error(self, title: str, text: str) -> None:
+        """Tell the user something failed (a file that cannot be read or written)."""
+        self.last_error = text
+        QMessageBox.warning(self, title, text)
+
+    def ask_open_path(self) -> str | None:
+        start = str(self._path.parent) if self._path else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open document", start, files.DOCUMENT_FILTER)
+        return path or None
+
+    def ask_save_path(self) -> str | None:
+        start = str(self._path) if self._path else str(Path.home() / "untitled.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save document", start, files.DOCUMENT_FILTER)
+        if path and not Path(path).suffix:
+            path += ".json"
+        return path or None
+
+    def ask_export_path(self, suffix: str) -> str | None:
+        stem = self._path.stem if self._path else "canvas"
+        base = self._path.parent if self._path else Path.home()
+        kind = "PNG pictures (*.png)" if suffix == ".png" else "SVG drawings (*.svg)"
+        title = f"Export {suffix[1:].upper()}"
+        path, _ = QFileDialog.getSaveFileName(self, title, str(base / (stem + suffix)), kind)
+        if path and Path(path).suffix.lower() != suffix:
+            path += suffix
+        return path or None
+
+    # ------------------------------------------------------------------ files
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to replace or close the document: it is unmodified, or the user
+        saved it, or chose to discard the changes. False when the user cancelled (or the save
+        failed)."""
+        if not self.is_modified():
+            return True
+        answer = self.ask_unsaved()
+        if answer == QMessageBox.Save:
+            return self.save_file()
+        return answer == QMessageBox.Discard
+
+    def _replace_document(self, graph: Graph, path: Path | None, name: str):
+        self.controller.set_document(graph)
+        graph.evaluate()
+        self._path = path
+        self._doc_name = name
+        self.undo_stack.setClean()
+        self._update_title()
+        self._update_output_label()
+        self.inspector.refresh()
+        self.view.fit_all()
+
+    def new_document(self) -> bool:
+        """Replace the document with an empty one (asks about unsaved changes first)."""
+        if not self.maybe_save():
+            return False
+        self._replace_document(Graph(), None, "Untitled")
+        self.show_message("New document: drag ops from the palette onto the canvas", 6000)
+        return True
+
+    def open_file(self, path) -> bool:
+        """Open a document. A file that cannot be loaded is reported in a dialog with the
+        engine's message and the open document stays as it was."""
+        p = Path(path)
+        try:
+            graph = files.load_document(p)
+        except DocumentError as e:
+            self.show_error("Cannot open document", f"{p.name}: {e}")
+            return False
+        if not self.maybe_save():
+            return False
+        self._replace_document(graph, p.resolve(), p.name)
+        self._remember(p)
+        self.show_message(f"Opened {p}", 5000)
+        return True
+
+    def open_example(self, path) -> bool:
+        """Open a bundled example as an untitled copy (Save asks where to put it)."""
+        p = Path(path)
+        try:
+            graph = files.load_document(p)
+        except DocumentError as e:
+            self.show_error("Cannot open example", f"{p.name}: {e}")
+            return False
+        if not self.maybe_save():
+            return False
+        self._replace_document(graph, None, f"{p.name} (example)")
+        title = graph.meta.get("title") or p.stem
+        self.show_message(f"Example: {title}. Click a node to see where its gradient comes from.", 8000)
+        return True
+
+    def save_file(self, path=None) -> bool:
+        """Save to ``path``, or to the current file, or ask where. Atomic; marks the document clean."""
+        if path is None:
+            path = self._path or self.ask_save_path()
+            if not path:
+                return False
+        p = Path(path)
+        try:
+            self.document.save(p)
+        except DocumentError as e:
+            self.show_error("Cannot save document", str(e))
+            return False
+        except OSError as e:  # the engine reports write failures as DocumentError; be safe anyway
+            self.show_error("Cannot save document", f"{p}: {e.strerror or e}")
+            return False
+        self._path = p.resolve()
+        self._doc_name = p.name
+        self.undo_stack.setClean()
+        self._update_title()
+        self._remember(p)
+        self.show_message(f"Saved {p}", 5000)
+        return True
+
+    def export_picture(self, path) -> bool:
+        """Write the annotated canvas to a .png or .svg file."""
+        from .render import render_scene
+
+        try:
+            render_scene(self.scene, path)
+        except (ValueError, OSError) as e:
+            self.show_error("Cannot export", str(e))
+            return False
+        self.show_message(f"Exported {path}", 5000)
+        return True
+
+    def _on_open(self):
+        path = self.ask_open_path()
+        if path:
+            self.open_file(path)
+
+    def _on_save(self):
+        self.save_file()
+
+    def _on_save_as(self):
+        path = self.ask_save_path()
+        if path:
+            self.save_file(path)
+
+    def _on_export(self, suffix: str):
+        path = self.ask_export_path(suffix)
+        if path:
+            self.export_picture(path)
+
+    def _remember(self, path: Path):
+        if self._use_settings:
+            files.add_recent_file(path)
+            self._fill_recent_menu()
+
+    def _fill_recent_menu(self):
+        m = self.recent_menu
+        m.clear()
+        paths = files.recent_files() if self._use_settings else []
+        for i, p in enumerate(paths):
+            label = f"&{i + 1}  {Path(p).name}" if i < 9 else Path(p).name
+            act = m.addAction(label)
+            act.setToolTip(p)
+            act.setStatusTip(p)
+            act.setData(p)
+            act.triggered.connect(lambda _=False, p=p: self.open_file(p))
+        if not paths:
+            none = m.addAction("No recent files")
+            none.setEnabled(False)
+        else:
+            m.addSeparator()
+            clear = m.addAction("Clear Recent Files")
+            clear.setStatusTip("Forget the list of recent files")
+            clear.triggered.connect(self._clear_recent)
+
+    def _clear_recent(self):
+        files.clear_recent_files()
+        self._fill_recent_menu()
+
+    def recent_actions(self) -> list[QAction]:
+        """The Open Recent entries (for tests and the menu)."""
+        return [a for a in self.recent_menu.actions() if a.data()]
+
+    def _fill_examples_menu(self):
+        m = self.examples_menu
+        m.clear()
+        for title, path in files.examples():
+            act = m.addAction(title)
+            act.setData(str(path))
+            act.setToolTip(f"{title} ({path.name})")
+            act.setStatusTip(f"Open the example {path.name}")
+            act.triggered.connect(lambda _=False, p=path: self.open_example(p))
+        if m.isEmpty():
+            none = m.addAction("No examples installed")
+            none.setEnabled(False)
+
+    def example_actions(self) -> list[QAction]:
+        return [a for a in self.examples_menu.actions() if a.data()]
+
+    # ------------------------------------------------------------------ help
+
+    def show_about(self):
+        QMessageBox.about(
+            self,
+            "About gradcanvas",
+            "<h3>gradcanvas</h3>"
+            "<p>See automatic differentiation happen. Number and operator nodes on a canvas; every "
+            "edit runs forward and reverse-mode backward, and each node shows its value "
+            f"(<span style='color:{style.VALUE.name()}'>green</span>) and gradient "
+            f"(<span style='color:{style.GRAD.name()}'>red</span>).</p>"
+            "<p>Where a value is used twice, its gradient is the sum of what each use sends back: "
+            "select a node and the inspector writes the sum out.</p>",
+        )
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(action, keys) for every action with a shortcut, then the canvas gestures."""
+        rows = []
+        for act in self.findChildren(QAction):
+            keys = ", ".join(k.toString(QKeySequence.NativeText) for k in act.shortcuts())
+            text = act.text().replace("&", "").rstrip("…")
+            if keys and text:
+                rows.append((text, keys))
+        rows.sort()
+        return rows + _GESTURES
+
+    def show_shortcuts(self):
+        dlg = QDialog(self)
+        dlg.setWindowTitle("Keyboard shortcuts")
+        lay = QVBoxLayout(dlg)
+        text = QTextBrowser(dlg)
+        rows = self.shortcut_rows()
+        body = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in rows)
+        text.setHtml(f"<table cellpadding='3'>{body}</table>")
+        lay.addWidget(text)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close, dlg)
+        buttons.rejected.connect(dlg.reject)
+        lay.addWidget(buttons)
+        dlg.resize(560, 520)
+        dlg.exec()
+
+    # ------------------------------------------------------------------ window state
+
+    def _default_size(self) -> QSize:
+        """1280x800, or less on a smaller screen (nine tenths of the free space)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        free = screen.availableGeometry().size()
+        if free.width() >= DEFAULT_SIZE.width() and free.height() >= DEFAULT_SIZE.height():
+            return DEFAULT_SIZE
+        return DEFAULT_SIZE.boundedTo(QSize(int(free.width() * 0.9), int(free.height() * 0.9)))
+
+    def _restore_settings(self):
+        if not self._use_settings:
+            return
+        s = files.settings()
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        wire = s.value("view/wireGradients", True)
+        on = wire if isinstance(wire, bool) else str(wire).lower() != "false"
+        self.act_wire_grads.setChecked(on)
+
+    def _save_settings(self):
+        if not self._use_settings:
+            return
+        s = files.settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.sync()
+
+    def showEvent(self, event):  # noqa: N802 - Qt's virtual
+        super().showEvent(event)
+        if not self._fitted_once:
+            self._fitted_once = True
+            QTimer.singleShot(0, self.view.fit_all)
+
+    def closeEvent(self, event):  # noqa: N802 - Qt's virtual
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self._save_settings()
+        event.accept()

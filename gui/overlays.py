@@ -1,0 +1,212 @@
+"""Visual overlays for the experiment tools: labels drawn on top of the canvas.
+
+Step mode, the gradient check and forward mode annotate nodes and wires with text that the
+engine does not store (the amount a step sends along a wire, a partial sum). Those labels are
+separate QGraphicsItems owned by an :class:`OverlayLayer`, positioned from the scene's own items
+(``scene.node_item(id)``, ``scene.wire_item(src, dst, port)``) and drawn above everything. They
+never change the document; :meth:`OverlayLayer.clear` removes them when a mode ends, and they
+follow nodes that are dragged while a mode is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter
+from PySide6.QtWidgets import QGraphicsItem
+from shiboken6 import isValid
+
+from . import style
+
+Z_OVERLAY = 50.0  # above nodes (1), ports (2) and the rubber-band wire (3)
+
+# Where a node label sits relative to its node's body.
+BELOW, ABOVE = "below", "above"
+
+ACCENT = QColor("#ffd166")  # the step being shown: amounts and the sums they grow
+DIM = QColor("#b8c0cc")  # partial sums waiting for their node's turn
+GOOD = QColor("#7ed491")
+BAD = QColor("#ff6b6b")
+
+
+@dataclass(frozen=True)
+class _Spec:
+    kind: str  # "node" or "wire"
+    key: tuple  # (node, place) or (src, dst, port)
+    text: str
+    colour: QColor
+    tooltip: str
+
+
+class TagItem(QGraphicsItem):
+    """A rounded label with text, centred on a point; ignores the mouse except for tooltips."""
+
+    PAD_X, PAD_Y = 5.0, 2.0
+
+    def __init__(self, text: str, colour: QColor, tooltip: str = "", bold: bool = False):
+        super().__init__()
+        self._font = style.font(8.5, bold=bold, mono=True)
+        self._text = ""
+        self._colour = QColor(colour)
+        self._rect = QRectF()
+        self.setZValue(Z_OVERLAY)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setAcceptHoverEvents(bool(tooltip))
+        self.setToolTip(tooltip)
+        self.set_text(text)
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def colour(self) -> QColor:
+        return QColor(self._colour)
+
+    def set_text(self, text: str) -> None:
+        if text == self._text:
+            return
+        self.prepareGeometryChange()
+        self._text = text
+        fm = QFontMetricsF(self._font)
+        w = fm.horizontalAdvance(text) + 2 * self.PAD_X
+        h = fm.height() + 2 * self.PAD_Y
+        self._rect = QRectF(-w / 2, -h / 2, w, h)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._rect.adjusted(-1, -1, 1, 1)
+
+    def paint(self, painter: QPainter, option, widget=None):
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(style.pen(self._colour, 1.0))
+        painter.setBrush(style.LABEL_BG)
+        painter.drawRoundedRect(self._rect, 5.0, 5.0)
+        painter.setFont(self._font)
+        painter.setPen(self._colour)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self._text)
+
+
+def node_rect(scene, node) -> QRectF | None:
+    """The node's body in scene coordinates (without port labels or tags), or None."""
+    item = scene.node_item(node)
+    if item is None:
+        return None
+    body = item.body_rect() if hasattr(item, "body_rect") else QRectF(0, 0, style.NODE_W, style.NODE_H)
+    return item.mapRectToScene(body)
+
+
+def wire_point(scene, src, dst, port, t: float = 0.5) -> QPointF | None:
+    """A point at fraction ``t`` along the wire (scene coordinates), or None if there is no wire."""
+    wire = scene.wire_item(src, dst, port)
+    if wire is not None:
+        path = wire.path()
+        if not path.isEmpty():
+            return wire.mapToScene(path.pointAtPercent(t))
+    a, b = scene.node_item(src), scene.node_item(dst)
+    if a is None or b is None:
+        return None
+    p0, p1 = a.output_port_pos(), b.input_port_pos(port)
+    return QPointF(p0.x() + (p1.x() - p0.x()) * t, p0.y() + (p1.y() - p0.y()) * t)
+
+
+class OverlayLayer:
+    """The labels one tool puts on a scene. Labels are keyed, so setting one again updates it.
+
+    ``node_label(node, text, place=BELOW)`` puts a label under (or over) a node;
+    ``wire_label(src, dst, port, text)`` one on a wire, a little below its middle so it does
+    not cover the wire's own gradient label. ``relayout()`` moves them after nodes moved.
+    """
+
+    WIRE_T = 0.5
+    WIRE_DY = 11.0  # below the wire's midpoint: G1's optional wire-gradient label sits above it
+    GAP = 3.0
+
+    def __init__(self, scene):
+        self._scene = scene
+        self._items: dict[tuple, TagItem] = {}
+        self._specs: dict[tuple, _Spec] = {}
+
+    @property
+    def scene(self):
+        return self._scene
+
+    def items(self) -> dict:
+        """{key: TagItem} for inspection: keys are ("node", id, place) or ("wire", src, dst, port)."""
+        return dict(self._items)
+
+    def texts(self) -> dict:
+        """{key: text} of every label shown."""
+        return {k: it.text for k, it in self._items.items()}
+
+    def node_label(self, node, text: str, colour: QColor = DIM, tooltip: str = "", place: str = BELOW,
+                   bold: bool = False) -> None:
+        self._set(("node", node, place), text, colour, tooltip, bold)
+
+    def wire_label(self, src, dst, port, text: str, colour: QColor = ACCENT, tooltip: str = "",
+                   bold: bool = False) -> None:
+        self._set(("wire", src, dst, port), text, colour, tooltip, bold)
+
+    def remove(self, key) -> None:
+        item = self._items.pop(key, None)
+        self._specs.pop(key, None)
+        # The scene may already have deleted the item (a document swap clears it first).
+        if item is not None and isValid(item) and item.scene() is not None:
+            item.scene().removeItem(item)
+
+    def clear(self) -> None:
+        """Remove every label of this layer from the scene."""
+        for key in list(self._items):
+            self.remove(key)
+
+    def keep_only(self, keys) -> None:
+        """Remove the labels whose key is not in ``keys`` (so a redraw does not flicker)."""
+        keep = set(keys)
+        for key in list(self._items):
+            if key not in keep:
+                self.remove(key)
+
+    def _set(self, key, text, colour, tooltip, bold) -> None:
+        item = self._items.get(key)
+        spec = self._specs.get(key)
+        if item is not None and not isValid(item):
+            self._items.pop(key)
+            item = None
+        if item is not None and spec is not None and spec.colour == colour and spec.tooltip == tooltip:
+            item.set_text(text)
+        else:
+            if item is not None:
+                self.remove(key)
+            item = TagItem(text, colour, tooltip, bold)
+            self._items[key] = item
+            self._scene.addItem(item)
+        self._specs[key] = _Spec(key[0], key, text, colour, tooltip)
+        self._place(key, item)
+
+    def _place(self, key, item: TagItem) -> None:
+        pos = None
+        if key[0] == "node":
+            _, node, place = key
+            r = node_rect(self._scene, node)
+            if r is not None:
+                h = item.boundingRect().height() / 2
+                y = r.bottom() + self.GAP + h if place == BELOW else r.top() - self.GAP - h - 16.0
+                pos = QPointF(r.center().x(), y)
+        else:
+            _, src, dst, port = key
+            p = wire_point(self._scene, src, dst, port, self.WIRE_T)
+            if p is not None:
+                pos = QPointF(p.x(), p.y() + self.WIRE_DY)
+        item.setVisible(pos is not None)
+        if pos is not None:
+            item.setPos(pos)
+
+    def relayout(self) -> None:
+        """Re-place every label (after nodes moved or the scene rebuilt its items)."""
+        for key, item in list(self._items.items()):
+            if isValid(item):
+                self._place(key, item)
+            else:
+                self._items.pop(key)
+                self._specs.pop(key, None)

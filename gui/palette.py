@@ -1,0 +1,229 @@
+"""The palette dock: a number entry and every op of the op table, filterable.
+
+Entries come from ``engine.ops.OPS``, so a new row in the op table shows up here by itself.
+Dragging an entry carries its op name under ``GraphView.MIME_OP``; activating one (double
+click or Enter) asks the window to add it at the centre of the view.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import OPS
+
+from . import style
+
+OP_ROLE = Qt.UserRole
+NUMBER = "number"
+ICON_SIZE = 30
+
+_SECTIONS = (
+    ("Inputs", lambda arity: arity == 0),
+    ("Two inputs", lambda arity: arity == 2),
+    ("One input", lambda arity: arity == 1),
+)
+
+
+def mime_op() -> str:
+    """The palette's drag mime type, as the view defines it."""
+    from .view import GraphView
+
+    return GraphView.MIME_OP
+
+
+def mime_for(op: str) -> QMimeData:
+    """Drag payload for ``op`` ("number" or an OPS key): the op name as UTF-8."""
+    data = QMimeData()
+    data.setData(mime_op(), op.encode("utf-8"))
+    data.setText(op)
+    return data
+
+
+def entries() -> list[tuple[str, str, str, int]]:
+    """(op, symbol, description, arity) for the number entry and every op, in table order."""
+    rows = [(NUMBER, "1.0", "a number you type in: an input or a weight", 0)]
+    rows += [(name, op.symbol, op.doc, op.arity) for name, op in OPS.items()]
+    return rows
+
+
+def symbol_icon(symbol: str, kind: str) -> QIcon:
+    """A small rounded tile with the op's symbol, tinted by kind ("number" or "op")."""
+    dpr = 2.0
+    pix = QPixmap(int(ICON_SIZE * dpr), int(ICON_SIZE * dpr))
+    pix.setDevicePixelRatio(dpr)
+    pix.fill(Qt.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.Antialiasing)
+    p.setRenderHint(QPainter.TextAntialiasing)
+    fill = style.NODE_HEAD_NUMBER if kind == NUMBER else style.NODE_HEAD_OP
+    edge = style.VALUE if kind == NUMBER else style.TEXT_DIM
+    rect = QRectF(1.5, 1.5, ICON_SIZE - 3, ICON_SIZE - 3)
+    p.setPen(QPen(edge, 1.5))
+    p.setBrush(fill)
+    p.drawRoundedRect(rect, 6, 6)
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(15 if len(symbol) <= 2 else (11 if len(symbol) <= 3 else 9))
+    p.setFont(font)
+    p.setPen(style.TEXT)
+    p.drawText(rect, Qt.AlignCenter, symbol)
+    p.end()
+    return QIcon(pix)
+
+
+class PaletteList(QListWidget):
+    """The list of entries; drags carry the op name under the view's mime type."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragOnly)
+        self.setDefaultDropAction(Qt.CopyAction)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
+        self.setUniformItemSizes(False)
+        self.setSpacing(1)
+        self.setMouseTracking(True)
+
+    def mimeTypes(self):
+        return [mime_op()]
+
+    def mimeData(self, items):
+        ops = [it.data(OP_ROLE) for it in items if it.data(OP_ROLE)]
+        return mime_for(ops[0]) if ops else QMimeData()
+
+    def supportedDropActions(self):
+        return Qt.CopyAction
+
+
+class Palette(QDockWidget):
+    """Dock with a filter box above the entry list. ``opActivated(op)`` on double-click/Enter."""
+
+    opActivated = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__("Palette", parent)
+        self.setObjectName("paletteDock")
+        self.setToolTip("")
+        body = QWidget(self)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(6)
+        self.filter = QLineEdit(body)
+        self.filter.setObjectName("paletteFilter")
+        self.filter.setPlaceholderText("Filter ops…  (e.g. tanh, ×, log)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setToolTip("Type to narrow the list; Enter adds the first match")
+        self.list = PaletteList(body)
+        self.list.setObjectName("paletteList")
+        lay.addWidget(self.filter)
+        lay.addWidget(self.list, 1)
+        self.setWidget(body)
+        self._headers: list[tuple[QListWidgetItem, list[QListWidgetItem]]] = []
+        self._fill()
+        self.filter.textChanged.connect(self.apply_filter)
+        self.filter.returnPressed.connect(self._activate_first)
+        self.list.itemActivated.connect(self._activated)
+
+    # ------------------------------------------------------------------ content
+
+    def _fill(self):
+        rows = entries()
+        for title, wanted in _SECTIONS:
+            members = [r for r in rows if wanted(r[3])]
+            if not members:
+                continue
+            header = QListWidgetItem(title.upper())
+            header.setFlags(Qt.NoItemFlags)
+            font = header.font()
+            font.setBold(True)
+            font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
+            header.setFont(font)
+            header.setForeground(style.TEXT_DIM)
+            self.list.addItem(header)
+            items = []
+            for op, symbol, doc, arity in members:
+                it = QListWidgetItem(symbol_icon(symbol, op if op == NUMBER else "op"), self._label(op, doc))
+                it.setData(OP_ROLE, op)
+                it.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+                it.setToolTip(self._tooltip(op, symbol, doc, arity))
+                it.setStatusTip(f"{op}: {doc} — drag onto the canvas, or double-click to add it")
+                self.list.addItem(it)
+                items.append(it)
+            self._headers.append((header, items))
+
+    @staticmethod
+    def _label(op: str, doc: str) -> str:
+        return op if op == NUMBER else f"{op}   {doc}"
+
+    @staticmethod
+    def _tooltip(op, symbol, doc, arity) -> str:
+        if op == NUMBER:
+            return (
+                "<b>number</b><br>A value you set: an input, a weight, a constant.<br>"
+                "<i>Drag onto the canvas, or double-click to add it.</i>"
+            )
+        ports = ", ".join(OPS[op].ports)
+        return (
+            f"<b>{symbol}&nbsp;&nbsp;{op}</b><br>{doc}<br>inputs: {ports}<br>"
+            "<i>Drag onto the canvas, or double-click to add it.</i>"
+        )
+
+    # ------------------------------------------------------------------ queries for tests and the window
+
+    def ops(self) -> list[str]:
+        """Every op name listed, visible or not, in order."""
+        return [it.data(OP_ROLE) for _, items in self._headers for it in items]
+
+    def visible_ops(self) -> list[str]:
+        """The ops the filter leaves visible, in order."""
+        return [it.data(OP_ROLE) for _, items in self._headers for it in items if not it.isHidden()]
+
+    def item_for(self, op: str) -> QListWidgetItem | None:
+        for _, items in self._headers:
+            for it in items:
+                if it.data(OP_ROLE) == op:
+                    return it
+        return None
+
+    def mime_for(self, op: str) -> QMimeData:
+        """What dragging ``op``'s entry carries (the list's own mimeData)."""
+        item = self.item_for(op)
+        if item is None:
+            raise KeyError(f"no palette entry for {op!r}")
+        return self.list.mimeData([item])
+
+    # ------------------------------------------------------------------ filter and activation
+
+    def apply_filter(self, text: str) -> None:
+        """Show entries whose name, symbol or description contains ``text`` (case-insensitive)."""
+        needle = text.strip().lower()
+        rows = {r[0]: r for r in entries()}
+        for header, items in self._headers:
+            shown = 0
+            for it in items:
+                op, symbol, doc, _ = rows[it.data(OP_ROLE)]
+                hit = not needle or needle in op or needle in symbol.lower() or needle in doc.lower()
+                it.setHidden(not hit)
+                shown += hit
+            header.setHidden(shown == 0)
+
+    def _activate_first(self):
+        ops = self.visible_ops()
+        if ops:
+            self.opActivated.emit(ops[0])
+
+    def _activated(self, item: QListWidgetItem):
+        op = item.data(OP_ROLE)
+        if op:
+            self.opActivated.emit(op)

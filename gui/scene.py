@@ -1,0 +1,441 @@
+"""GraphScene: draws the controller's Graph and keeps its items in step with engine events.
+
+The scene never edits the graph itself: gestures that finish here (a node drag, a wire drag)
+are handed to the controller, and the resulting engine events update the items. It holds only
+visual state: selection, the wire being dragged, highlights.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QAction, QPainter
+from PySide6.QtWidgets import QGraphicsScene, QMenu
+
+from engine import autodiff
+
+from . import style as S
+from .items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
+
+SCENE_HALF = 50_000.0  # a fixed, generous scene rect: no bounding-rect recomputation while dragging
+_CHANGES_VALUES = frozenset(
+    {"node_added", "node_removed", "edge_added", "edge_removed", "value_changed", "output_changed"}
+)
+_INF = float("inf")
+
+
+def _problems(g, vals: dict) -> dict:
+    """Graph.problems(), computed only for the nodes whose value is missing or not finite
+    (the only ones that can have a problem), so a healthy document costs one scan."""
+    bad = [n for n, v in vals.items() if v is None or v != v or v == _INF or v == -_INF]
+    if not bad:
+        return {}
+    tape = g.tape()
+    order_vals = [vals[n] for n in tape.order]
+    out = {}
+    for n in bad:
+        why = autodiff.problem(tape, order_vals, tape.index[n])
+        if why:
+            out[n] = why
+    return out
+
+
+class GraphScene(QGraphicsScene):
+    """The canvas contents for one Controller (see the module docstring)."""
+
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self._controller = controller
+        self._nodes: dict[int, NodeItem] = {}
+        self._wires: dict[tuple[int, int, int], WireItem] = {}
+        self._show_wire_grads = False
+        self._unsubscribe = None
+        self._press_positions: dict[int, QPointF] = {}
+        self._drag = None  # wire drag in progress: dict, see begin_wire_drag
+        self._rubber: RubberWireItem | None = None
+        self._stale = False  # an edit arrived and no evaluation has followed it yet
+        # The graph may outlive this scene (a render, a closed window): never leave it calling
+        # a deleted scene. The lambda holds the box, not the scene.
+        box = self._unsubscribe_box = [None]
+        self.destroyed.connect(lambda *_: box[0] and box[0]())
+        # Measured (benchmarks/gui_bench.py --configs, 1,000 nodes): with the BSP index a drag
+        # step plus repaint costs ~13 ms of CPU against ~18 ms without an index, and opening
+        # is no slower; the documents are large and mostly static, which is what BSP is for.
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.setSceneRect(-SCENE_HALF, -SCENE_HALF, 2 * SCENE_HALF, 2 * SCENE_HALF)
+        controller.documentReplaced.connect(self.rebuild)
+        self.rebuild()
+
+    # ---------------------------------------------------------------- public API
+
+    @property
+    def controller(self):
+        return self._controller
+
+    def node_item(self, node_id) -> NodeItem | None:
+        return self._nodes.get(node_id)
+
+    def node_items(self) -> dict[int, NodeItem]:
+        """Every NodeItem by node id (a copy)."""
+        return dict(self._nodes)
+
+    def wire_item(self, src, dst, port) -> WireItem | None:
+        return self._wires.get((src, dst, port))
+
+    def wire_items(self) -> dict[tuple[int, int, int], WireItem]:
+        """Every WireItem by (source, target, port) (a copy)."""
+        return dict(self._wires)
+
+    def selected_node_ids(self) -> list[int]:
+        return [it.node_id for it in self.selectedItems() if isinstance(it, NodeItem)]
+
+    def select_nodes(self, ids) -> None:
+        """Select exactly these nodes (unknown ids are ignored)."""
+        wanted = set(ids)
+        self.blockSignals(True)  # one selectionChanged for the whole change, not one per item
+        try:
+            self.clearSelection()
+            for n in wanted:
+                it = self._nodes.get(n)
+                if it is not None:
+                    it.setSelected(True)
+        finally:
+            self.blockSignals(False)
+        self.selectionChanged.emit()
+
+    def set_show_wire_grads(self, on: bool) -> None:
+        """Show the gradient flowing back along each wire (View menu toggle)."""
+        self._show_wire_grads = bool(on)
+        self._refresh_wire_grads()
+
+    @property
+    def show_wire_grads(self) -> bool:
+        return self._show_wire_grads
+
+    def items_bounding_rect(self) -> QRectF:
+        """The rectangle around every node and wire (empty when the document is)."""
+        r = QRectF()
+        for it in self._nodes.values():
+            r = r.united(it.sceneBoundingRect())
+        return r
+
+    # ---------------------------------------------------------------- building
+
+    def rebuild(self) -> None:
+        """Drop every item and draw the controller's current graph from scratch."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = self._unsubscribe_box[0] = None
+        self._cancel_wire_drag()
+        self._press_positions = {}
+        self.clear()
+        self._nodes.clear()
+        self._wires.clear()
+        g = self._controller.graph
+        for n in g.nx.nodes:
+            self._add_node_item(n)
+        for s, t, p in g.nx.edges(keys=True):
+            self._add_wire(s, t, p)
+        self._unsubscribe = self._unsubscribe_box[0] = g.subscribe(self._on_event)
+        self.refresh_labels()
+
+    def _add_node_item(self, n: int) -> NodeItem:
+        a = self._controller.graph.nx.nodes[n]
+        it = NodeItem(n, a["op"], a["name"])
+        it.setPos(a["x"], a["y"])
+        self.addItem(it)
+        self._nodes[n] = it
+        return it
+
+    def _remove_node_item(self, n: int) -> None:
+        it = self._nodes.pop(n, None)
+        if it is None:
+            return
+        for w in list(it.wires):
+            self._remove_wire(*w.key)
+        self._press_positions.pop(n, None)
+        self.removeItem(it)
+
+    def _add_wire(self, s: int, t: int, p: int) -> None:
+        src, dst = self._nodes[s], self._nodes[t]
+        w = WireItem(src, dst, p)
+        src.wires.add(w)
+        dst.wires.add(w)
+        dst.inputs[p].set_connected(True)
+        self.addItem(w)
+        self._wires[(s, t, p)] = w
+
+    def _remove_wire(self, s: int, t: int, p: int) -> None:
+        w = self._wires.pop((s, t, p), None)
+        if w is None:
+            return
+        w.src.wires.discard(w)
+        w.dst.wires.discard(w)
+        w.dst.inputs[p].set_connected(False)
+        self.removeItem(w)
+
+    # ---------------------------------------------------------------- engine events
+
+    def _on_event(self, ev) -> None:
+        k = ev.kind
+        if k == "evaluated":
+            self._stale = False
+            self.refresh_labels()
+            return
+        if k in _CHANGES_VALUES and not self._stale:
+            # The controller evaluates right after each step (synchronously, clearing this);
+            # an edit made on the graph directly still gets its labels on the next turn.
+            self._stale = True
+            QTimer.singleShot(0, self._refresh_if_stale)
+        if k == "node_added":
+            self._add_node_item(ev.node)
+        elif k == "node_removed":
+            self._remove_node_item(ev.node)
+        elif k == "edge_added":
+            self._add_wire(ev.data["source"], ev.node, ev.data["port"])
+        elif k == "edge_removed":
+            self._remove_wire(ev.data["source"], ev.node, ev.data["port"])
+        elif k == "name_changed":
+            it = self._nodes.get(ev.node)
+            if it is not None:
+                it.set_name(ev.data["new"])
+        elif k == "node_moved":
+            it = self._nodes.get(ev.node)
+            if it is not None:
+                it.setPos(*ev.data["new"])
+        elif k == "reset":
+            self.rebuild()
+        # value_changed and output_changed show up with the evaluation that follows them
+
+    def _refresh_if_stale(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.refresh_labels()
+
+    def refresh_labels(self) -> int:
+        """Bring every label in line with the engine; repaint only the items whose text
+        changed. Returns how many nodes changed."""
+        g = self._controller.graph
+        vals, grads = g.values(), g.grads()
+        probs = _problems(g, vals)
+        root = g.evaluated_output()
+        explicit = g.output
+        fmt = S.format_number
+        changed = 0
+        for n, it in self._nodes.items():
+            mark = OUT_NONE if n != root else (OUT_EXPLICIT if n == explicit else OUT_AUTO)
+            v, gr, why = vals.get(n), grads.get(n), probs.get(n)
+            raw = (v, gr, why, mark)
+            if raw == it.raw_state:  # same numbers, same text: skip the formatting
+                continue
+            it.raw_state = raw
+            if it.set_state(fmt(v), fmt(gr), why, mark):
+                changed += 1
+        if self._show_wire_grads:
+            self._refresh_wire_grads()
+        return changed
+
+    def _refresh_wire_grads(self) -> None:
+        g = self._controller.graph
+        show = self._show_wire_grads
+        for (s, t, p), w in self._wires.items():
+            amount = g.edge_grad(s, t, p) if show else None
+            w.set_grad_text(None if amount is None else S.format_number(amount))  # no label where none flows
+
+    # ---------------------------------------------------------------- node drags: one undo step
+
+    def mousePressEvent(self, event):  # noqa: N802
+        super().mousePressEvent(event)
+        self._press_positions = {}
+        if event.button() == Qt.MouseButton.LeftButton and self._drag is None:
+            grabber = self.mouseGrabberItem()
+            if isinstance(grabber, NodeItem):
+                self._press_positions = {
+                    it.node_id: it.pos() for it in self.selectedItems() if isinstance(it, NodeItem)
+                }
+
+    def mouseReleaseEvent(self, event):  # noqa: N802
+        super().mouseReleaseEvent(event)
+        if event.button() != Qt.MouseButton.LeftButton or not self._press_positions:
+            return
+        start, self._press_positions = self._press_positions, {}
+        moved = {}
+        for n, p0 in start.items():
+            it = self._nodes.get(n)
+            if it is not None and it.pos() != p0:
+                moved[n] = (it.pos().x(), it.pos().y())
+        if moved and not self._controller.move_nodes(moved):
+            self._snap_to_engine(moved)
+
+    def _snap_to_engine(self, nodes) -> None:
+        g = self._controller.graph
+        for n in nodes:
+            it = self._nodes.get(n)
+            if it is not None and n in g.nx:
+                it.setPos(*g.position(n))
+
+    # ---------------------------------------------------------------- wire drags
+
+    def port_at(self, pos: QPointF, kind: str | None = None) -> Port | None:
+        """The port nearest ``pos`` within its hit radius (optionally only "in" or "out")."""
+        r = S.PORT_HIT_R
+        best, best_d = None, r + 1e-9
+        for it in self.items(QRectF(pos.x() - r, pos.y() - r, 2 * r, 2 * r)):
+            if not isinstance(it, NodeItem):
+                continue
+            for port in it.ports():
+                if kind is None or port.kind == kind:
+                    d = QLineF(port.scenePos(), pos).length()
+                    if d <= best_d:
+                        best, best_d = port, d
+        return best
+
+    def begin_wire_drag(self, port: Port, pos: QPointF) -> None:
+        """Start connecting from ``port``. On a connected input this picks up the existing
+        wire's end: dropping it on empty canvas disconnects, on another input moves it."""
+        self._cancel_wire_drag()
+        node = port.node
+        g = self._controller.graph
+        if port.kind == "out":
+            self._drag = {"mode": "from_out", "node": node.node_id, "anchor": port.scenePos()}
+        else:
+            src = g.inputs(node.node_id)[port.index] if node.node_id in g.nx else None
+            if src is not None and src in self._nodes:
+                w = self._wires.get((src, node.node_id, port.index))
+                if w is not None:
+                    w.setVisible(False)
+                self._drag = {"mode": "rewire", "node": node.node_id, "port": port.index, "src": src,
+                              "anchor": self._nodes[src].output_port_pos(), "hidden": w}
+            else:
+                self._drag = {"mode": "from_in", "node": node.node_id, "port": port.index,
+                              "anchor": port.scenePos()}
+        self._rubber = RubberWireItem()
+        self.addItem(self._rubber)
+        self.update_wire_drag(pos)
+
+    def update_wire_drag(self, pos: QPointF) -> None:
+        if self._drag is None or self._rubber is None:
+            return
+        a = self._drag["anchor"]
+        if self._drag["mode"] == "from_in":
+            self._rubber.set_ends(pos, a)
+        else:
+            self._rubber.set_ends(a, pos)
+
+    def end_wire_drag(self, pos: QPointF) -> None:
+        """Finish the wire drag at ``pos``: connect, replace, move or disconnect."""
+        d = self._drag
+        self._cancel_wire_drag()
+        if d is None:
+            return
+        c = self._controller
+        mode = d["mode"]
+        if mode == "from_out":
+            target = self.port_at(pos, "in")
+            if target is not None:
+                c.connect(d["node"], target.node.node_id, target.index)
+            elif self._other_port(pos, "out", d["node"]):
+                c.message.emit("connect an output to an input port (on the left of a node)")
+        elif mode == "from_in":
+            target = self.port_at(pos, "out")
+            if target is not None:
+                c.connect(target.node.node_id, d["node"], d["port"])
+            elif self._other_port(pos, "in", d["node"]):
+                c.message.emit("connect an input to an output port (on the right of a node)")
+        else:  # rewire: the end of an existing wire was picked up
+            target_in = self.port_at(pos, "in")
+            target_out = self.port_at(pos, "out")
+            if target_in is not None:
+                if (target_in.node.node_id, target_in.index) != (d["node"], d["port"]):
+                    c.move_wire(d["node"], d["port"], target_in.node.node_id, target_in.index)
+            elif target_out is not None:
+                if target_out.node.node_id != d["src"]:
+                    c.connect(target_out.node.node_id, d["node"], d["port"])
+            else:
+                c.disconnect(d["node"], d["port"])
+
+    def _other_port(self, pos, kind, node_id) -> bool:
+        p = self.port_at(pos, kind)
+        return p is not None and p.node.node_id != node_id
+
+    def _cancel_wire_drag(self) -> None:
+        d, self._drag = self._drag, None
+        if self._rubber is not None:
+            if self._rubber.scene() is self:
+                self.removeItem(self._rubber)
+            self._rubber = None
+        if d and d.get("hidden") is not None:
+            w = d["hidden"]
+            if w.scene() is self:
+                w.setVisible(True)
+
+    @property
+    def dragging_wire(self) -> bool:
+        return self._drag is not None
+
+    def cancel_gesture(self) -> None:
+        """Abort a wire drag in progress (Escape)."""
+        self._cancel_wire_drag()
+
+    # ---------------------------------------------------------------- context menu
+
+    def node_menu(self, node_id: int, parent=None) -> QMenu:
+        """The context menu of a node: Set as output, Rename…, Edit value…, Duplicate, Delete.
+        Duplicate and Delete act on the selection when the node is part of it."""
+        c = self._controller
+        g = c.graph
+        menu = QMenu(parent)
+        targets = self.selected_node_ids()
+        if node_id not in targets:
+            targets = [node_id]
+        is_out = g.output == node_id
+        act = QAction("Clear output mark" if is_out else "Set as output", menu)
+        act.triggered.connect(lambda: c.set_output(None if is_out else node_id))
+        menu.addAction(act)
+        menu.addSeparator()
+        view = self.views()[0] if self.views() else None
+        if view is not None and hasattr(view, "edit_name"):
+            act = QAction("Rename…", menu)
+            act.triggered.connect(lambda: view.edit_name(node_id))
+            menu.addAction(act)
+            if node_id in g.nx and g.op(node_id) == "number":
+                act = QAction("Edit value…", menu)
+                act.triggered.connect(lambda: view.edit_value(node_id))
+                menu.addAction(act)
+        menu.addSeparator()
+        act = QAction("Duplicate", menu)
+        act.triggered.connect(lambda: self.select_nodes(c.duplicate(targets)))
+        menu.addAction(act)
+        act = QAction("Delete", menu)
+        act.triggered.connect(lambda: c.remove_nodes(targets))
+        menu.addAction(act)
+        return menu
+
+    # ---------------------------------------------------------------- background
+
+    def drawBackground(self, painter: QPainter, rect: QRectF):  # noqa: N802
+        painter.fillRect(rect, S.BACKGROUND)
+        scale = painter.worldTransform().m11()
+        step = S.GRID
+        if scale * step < 6.0:  # zoomed far out: only the major lines
+            step *= S.GRID_MAJOR
+            if scale * step < 6.0:
+                return
+        left = int(rect.left() // step)
+        right = int(rect.right() // step) + 1
+        top = int(rect.top() // step)
+        bottom = int(rect.bottom() // step) + 1
+        major_every = 1 if step > S.GRID else S.GRID_MAJOR
+        minor, major = [], []
+        for i in range(left, right + 1):
+            x = i * step
+            (major if i % major_every == 0 else minor).append(QLineF(x, rect.top(), x, rect.bottom()))
+        for j in range(top, bottom + 1):
+            y = j * step
+            (major if j % major_every == 0 else minor).append(QLineF(rect.left(), y, rect.right(), y))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        if minor:
+            painter.setPen(S.pen(S.GRID_MINOR, 0))
+            painter.drawLines(minor)
+        if major:
+            painter.setPen(S.pen(S.GRID_MAJOR_C, 0))
+            painter.drawLines(major)

@@ -1,0 +1,103 @@
+"""Canvas look: colours, fonts, pens, node geometry and number formatting.
+
+Every drawn item takes its colours and sizes from here, so the canvas, the headless renderer
+and the tests agree on one look.
+
+>>> format_number(35.0), format_number(None), format_number(float("nan")), format_number(-2.5)
+('35', '—', 'NaN', '−2.5')
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._compat import pin_singletons  # noqa: E402
+
+pin_singletons()
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtGui import QColor, QFont, QPen  # noqa: E402
+
+DASH = "—"  # shown where a node has no value (unconnected input) or no path to the output
+MINUS = "\u2212"
+
+# ---------------------------------------------------------------- geometry (scene units)
+NODE_W = 140.0
+HEAD_H = 24.0
+LINE_H = 18.0
+NODE_H = HEAD_H + 2 * LINE_H + 10.0  # header, value line, grad line, padding
+PORT_R = 5.0  # drawn radius of a port dot
+PORT_HIT_R = 10.0  # generous hit area: ports are small targets
+CORNER = 7.0
+GRID = 20.0
+GRID_MAJOR = 5  # every fifth grid line is stronger
+
+# ---------------------------------------------------------------- colours (dark theme)
+BACKGROUND = QColor("#1d2026")
+GRID_MINOR = QColor("#272b33")
+GRID_MAJOR_C = QColor("#323843")
+NODE_BODY = QColor("#2a2f38")
+NODE_HEAD_NUMBER = QColor("#2c4a50")
+NODE_HEAD_OP = QColor("#3b3857")
+NODE_BORDER = QColor("#454c58")
+TEXT = QColor("#e8eaee")
+TEXT_DIM = QColor("#9aa3b0")
+VALUE = QColor("#7ed491")
+GRAD = QColor("#ff7b7b")
+EXTRA = QColor("#7fb7ff")
+WIRE = QColor("#8b95a5")
+WIRE_GRAD = QColor("#ffa07a")
+WIRE_RUBBER = QColor("#c8d0dc")
+PORT_IN = QColor("#aab3c0")
+PORT_OUT = QColor("#7ed491")
+PORT_EMPTY = QColor("#f5a623")
+SELECTED = QColor("#4aa3ff")
+OUTPUT = QColor("#f2c14e")
+PROBLEM = QColor("#ff5c5c")
+UNCONNECTED = QColor("#f5a623")
+HIGHLIGHT = QColor("#5ad1ff")
+BADGE = QColor("#c792ea")
+LABEL_BG = QColor(29, 32, 38, 215)
+
+
+def font(point_size: float = 9.0, bold: bool = False, italic: bool = False, mono: bool = False) -> QFont:
+    """A canvas font; numbers use a monospace face so digits line up while values change."""
+    f = QFont("DejaVu Sans Mono" if mono else "DejaVu Sans")
+    if mono:
+        f.setStyleHint(QFont.StyleHint.Monospace)
+    f.setPointSizeF(point_size)
+    f.setBold(bold)
+    f.setItalic(italic)
+    return f
+
+
+def pen(color: QColor, width: float = 1.0, style=Qt.PenStyle.SolidLine) -> QPen:
+    p = QPen(color, width, style)
+    p.setCapStyle(Qt.PenCapStyle.RoundCap)
+    p.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    return p
+
+
+def format_number(x) -> str:
+    """Compact text for a value or gradient: "—" for None, "NaN", "inf", "−inf", integers
+    without a decimal point, otherwise five significant digits (exponent when needed)."""
+    if x is None:
+        return DASH
+    try:
+        xf = float(x)
+    except (TypeError, ValueError, OverflowError):
+        return str(x)
+    if xf != xf:
+        return "NaN"
+    if math.isinf(xf):
+        return "inf" if xf > 0 else MINUS + "inf"
+    if xf == 0:
+        return "0"
+    if xf.is_integer() and abs(xf) < 1e9:
+        text = str(int(xf))
+    else:
+        text = f"{xf:.5g}"
+        if "e" in text:
+            mant, exp = text.split("e")
+            text = f"{mant}e{int(exp)}"
+    return text.replace("-", MINUS)

@@ -1,0 +1,220 @@
+"""Forward mode on the canvas: every node's tangent d(node)/d(input) beside its gradient.
+
+Pick one number node as the input; :func:`engine.forward_mode.tangents` pushes a tangent of 1
+from it through the graph in one forward pass, and each node shows the result as an extra line.
+The output's tangent is the same number reverse mode puts in the input's gradient, and the tool
+says so (or says that they differ, which would be a bug worth reporting). The tangents follow
+every edit while the mode is on.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from shiboken6 import isValid
+
+from engine import GraphError
+from engine.forward_mode import tangents
+
+from .style import format_number
+
+MAX_LABEL = 8  # characters of the input's name shown inside a node (the node is 140 units wide)
+
+
+def short(label: str) -> str:
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+
+
+def agree(a, b) -> bool:
+    """Same derivative up to rounding (forward and reverse add the same terms in other orders)."""
+    if a is None or b is None:
+        return a is b
+    if a != a or b != b:
+        return a != a and b != b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def number_nodes(graph) -> list[tuple[int, str]]:
+    """(id, label) of every number node, named ones first, in document order."""
+    nums = [n for n in graph.nodes() if graph.op(n) == "number"]
+    nums.sort(key=lambda n: graph.name(n) is None)
+    return [(n, graph.label(n)) for n in nums]
+
+
+class ForwardModeTool(QObject):
+    """Shows tangents with respect to ``wrt`` on every node while active.
+
+    ``changed`` fires after every recomputation; ``message`` carries the comparison sentence.
+    """
+
+    changed = Signal()
+    activeChanged = Signal(bool)
+    message = Signal(str)
+
+    def __init__(self, controller, scene, parent=None):
+        super().__init__(parent)
+        self._controller = controller
+        self._scene = scene
+        self.wrt: int | None = None
+        self.values: dict = {}
+        self.text = ""
+        self._shown: list[int] = []
+        controller.evaluated.connect(self._recompute)
+        controller.documentReplaced.connect(self._on_document_replaced)
+
+    @property
+    def active(self) -> bool:
+        return self.wrt is not None
+
+    def set_input(self, node) -> bool:
+        """Show tangents with respect to number node ``node`` (id or name); False (with a
+        message) if it is not a number node of the document."""
+        g = self._controller.graph
+        try:
+            n = g.resolve(node)
+            tangents(g, n)
+        except GraphError as e:
+            self.message.emit(f"Forward mode: {e}")
+            return False
+        was = self.active
+        self.wrt = n
+        if not was:
+            self.activeChanged.emit(True)
+        self._recompute()
+        return True
+
+    def stop(self) -> None:
+        if not self.active:
+            return
+        self.wrt = None
+        self.values = {}
+        self.text = ""
+        self._clear_lines()
+        self.activeChanged.emit(False)
+        self.changed.emit()
+
+    def extra_lines(self) -> dict:
+        """{node: extra line} as drawn on the canvas."""
+        out = {}
+        for n in self._shown:
+            it = self._scene.node_item(n)
+            if it is not None and isValid(it):
+                out[n] = getattr(it, "extra", None)
+        return out
+
+    def _clear_lines(self) -> None:
+        for n in self._shown:
+            it = self._scene.node_item(n)
+            if it is not None and isValid(it):
+                it.set_extra_line(None)
+        self._shown = []
+
+    def _on_document_replaced(self) -> None:
+        self._shown = []  # the scene already dropped the old items
+        self.stop()
+
+    def _recompute(self) -> None:
+        if not self.active:
+            return
+        g = self._controller.graph
+        if self.wrt not in g.nx:
+            self.stop()
+            self.message.emit("Forward mode ended: its input was deleted")
+            return
+        self.values = tangents(g, self.wrt)
+        label = short(g.label(self.wrt))
+        self._clear_lines()
+        for n, t in self.values.items():
+            it = self._scene.node_item(n)
+            if it is None or not hasattr(it, "set_extra_line"):
+                continue
+            it.set_extra_line(f"∂/∂{label} {format_number(t)}")
+            self._shown.append(n)
+        self.text = self.comparison()
+        self.changed.emit()
+        self.message.emit(self.text)
+
+    def comparison(self) -> str:
+        """"forward mode: ∂e/∂a = 35 = reverse-mode a.grad ✓" (or why there is nothing to compare)."""
+        g = self._controller.graph
+        if self.wrt is None:
+            return ""
+        a = g.label(self.wrt)
+        out = g.evaluated_output()
+        if out is None:
+            return f"forward mode ∂·/∂{a}: no output to compare with reverse mode"
+        t = self.values.get(out)
+        grad = g.grad(self.wrt)
+        o = g.label(out)
+        if t is None:
+            return f"forward mode: the output {o} has no value, so no tangent"
+        if grad is None:
+            return (
+                f"forward mode: ∂{o}/∂{a} = {format_number(t)}; {a} has no path to {o}, "
+                f"so reverse mode gives it no gradient"
+            )
+        if agree(t, grad):
+            return f"forward mode: ∂{o}/∂{a} = {format_number(t)} = reverse-mode {a}.grad ✓"
+        return (
+            f"forward mode: ∂{o}/∂{a} = {format_number(t)} but reverse-mode {a}.grad = "
+            f"{format_number(grad)} ✗"
+        )
+
+
+class ForwardModeBar(QWidget):
+    """"d/d [input ▾]": the input chooser for the toolbar. Choosing one turns forward mode on
+    for it (when the mode is on); the list follows the document."""
+
+    def __init__(self, tool: ForwardModeTool, controller, parent=None):
+        super().__init__(parent)
+        self._tool = tool
+        self._controller = controller
+        self.combo = QComboBox()
+        self.combo.setObjectName("forwardModeInput")
+        self.combo.setToolTip("The number node forward mode differentiates with respect to")
+        self.combo.setMinimumContentsLength(6)
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 0, 4, 0)
+        lay.addWidget(QLabel("∂/∂"))
+        lay.addWidget(self.combo)
+        self.combo.activated.connect(self._chosen)
+        controller.evaluated.connect(self.refill)
+        controller.documentReplaced.connect(self.refill)
+        tool.changed.connect(self.refill)
+        self.refill()
+
+    def refill(self) -> None:
+        g = self._controller.graph
+        items = number_nodes(g)
+        current = self._tool.wrt if self._tool.active else self.combo.currentData()
+        wanted = [(label, n) for n, label in items]
+        have = [(self.combo.itemText(i), self.combo.itemData(i)) for i in range(self.combo.count())]
+        if wanted != have:
+            self.combo.blockSignals(True)
+            self.combo.clear()
+            for label, n in wanted:
+                self.combo.addItem(label, n)
+            self.combo.blockSignals(False)
+        i = self.combo.findData(current)
+        if i >= 0 and i != self.combo.currentIndex():
+            self.combo.blockSignals(True)
+            self.combo.setCurrentIndex(i)
+            self.combo.blockSignals(False)
+
+    def current(self) -> int | None:
+        return self.combo.currentData()
+
+    def choose(self, node) -> None:
+        """Select ``node`` in the list and, if forward mode is on, switch to it."""
+        i = self.combo.findData(node)
+        if i >= 0:
+            self.combo.setCurrentIndex(i)
+            self._chosen(i)
+
+    def _chosen(self, index: int) -> None:
+        node = self.combo.itemData(index)
+        if node is not None and self._tool.active:
+            self._tool.set_input(node)

@@ -1,0 +1,515 @@
+"""GraphView: the canvas widget. Zoom, pan, fit, palette drops, the search box, inline editors
+and the canvas keyboard shortcuts.
+
+Keys are handled here, in ``keyPressEvent`` with ``event.modifiers()``. Each key is handled
+exactly once: if an enabled action added to the view (a window's canvas menu action, context
+WidgetWithChildrenShortcut) has the key, the action fires and the view stays out of it;
+otherwise the view accepts the ShortcutOverride, so no window-wide action fires as well.
+Menu actions can call the same public methods (delete_selected, copy_selected, ...).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPainter
+from PySide6.QtWidgets import QApplication, QGraphicsView, QLineEdit
+
+from . import style as S
+from .controller import CLIP_FORMAT
+from .items import NodeItem
+from .search_popup import SearchPopup
+
+MIME_NODES = "application/x-gradcanvas-nodes"
+ZOOM_MIN, ZOOM_MAX = 0.1, 4.0
+
+
+def _clear_clipboard() -> None:
+    """PySide6 6.12 segfaults at interpreter exit while the clipboard still owns a QMimeData
+    made in Python (offscreen and xcb alike); empty it first. Harmless without an app."""
+    app = QApplication.instance()
+    clip = app.clipboard() if app is not None else None
+    if clip is not None:
+        clip.clear()
+
+
+atexit.register(_clear_clipboard)
+
+_M = Qt.KeyboardModifier
+_K = Qt.Key
+
+
+class InlineEditor(QLineEdit):
+    """A one-line editor over part of a node. Enter commits, Escape cancels, losing focus
+    commits. ``done(text_or_None)`` fires exactly once."""
+
+    done = Signal(object)
+
+    def __init__(self, parent, text: str):
+        super().__init__(text, parent)
+        self._finished = False
+        self.setStyleSheet(
+            "QLineEdit { background: #1d2026; color: #e8eaee; border: 1px solid #4aa3ff;"
+            " border-radius: 3px; padding: 0 3px; font-family: 'DejaVu Sans Mono'; }"
+        )
+        self.selectAll()
+
+    def finish(self, commit: bool) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self.done.emit(self.text() if commit else None)
+        self.hide()
+        self.deleteLater()
+
+    def _action_owns(self, event) -> bool:
+        """Whether an enabled action on this view (a window's canvas menu action) has this
+        key: then the action handles it and keyPressEvent never sees it."""
+        seq = QKeySequence(event.keyCombination())
+        for act in self.actions():
+            if act.isEnabled() and any(s.matches(seq) == QKeySequence.SequenceMatch.ExactMatch
+                                       for s in act.shortcuts()):
+                return True
+        return False
+
+    def keyPressEvent(self, event):  # noqa: N802
+        if event.key() in (_K.Key_Return, _K.Key_Enter):
+            self.finish(True)
+        elif event.key() == _K.Key_Escape:
+            self.finish(False)
+        else:
+            super().keyPressEvent(event)
+
+    def focusOutEvent(self, event):  # noqa: N802
+        super().focusOutEvent(event)
+        if event.reason() != Qt.FocusReason.PopupFocusReason:
+            self.finish(True)
+
+
+class GraphView(QGraphicsView):
+    """The canvas view for one GraphScene (see the module docstring)."""
+
+    MIME_OP = "application/x-gradcanvas-op"
+
+    # (key, modifiers) the canvas owns while it has focus
+    _KEYS = {
+        (_K.Key_Delete, _M.NoModifier), (_K.Key_Backspace, _M.NoModifier),
+        (_K.Key_C, _M.ControlModifier), (_K.Key_X, _M.ControlModifier),
+        (_K.Key_V, _M.ControlModifier), (_K.Key_D, _M.ControlModifier),
+        (_K.Key_A, _M.ControlModifier),
+        (_K.Key_F, _M.NoModifier), (_K.Key_L, _M.NoModifier),
+        (_K.Key_Plus, _M.NoModifier), (_K.Key_Equal, _M.NoModifier), (_K.Key_Minus, _M.NoModifier),
+        (_K.Key_Plus, _M.ControlModifier), (_K.Key_Equal, _M.ControlModifier),
+        (_K.Key_Minus, _M.ControlModifier),
+        (_K.Key_Escape, _M.NoModifier),
+    }
+
+    def __init__(self, scene, parent=None):
+        super().__init__(scene, parent)
+        self._clip_fallback: dict | None = None
+        self._pan_last: QPoint | None = None
+        self._space = False
+        self._last_mouse = QPoint(-1, -1)
+        self._search_scene_pos = QPointF()
+        self._editor: InlineEditor | None = None
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        # Measured (benchmarks/gui_bench.py --configs): the minimal dirty region repaints a node
+        # drag about twice as fast as Smart or BoundingRect at 1,000 nodes, Full is slowest.
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setMouseTracking(True)  # the search box and paste open at the mouse
+        self.setBackgroundBrush(S.BACKGROUND)
+        self.search = SearchPopup(self.viewport())
+        self.search.chosen.connect(self._add_from_search)
+        self.search.closed.connect(lambda: self.setFocus(Qt.FocusReason.OtherFocusReason))
+        self.centerOn(0, 0)
+
+    @property
+    def controller(self):
+        return self.scene().controller
+
+    # ---------------------------------------------------------------- zoom, pan, fit
+
+    def zoom(self) -> float:
+        """The current scale factor (1.0 = 100 %)."""
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float, anchor_view_pos=None) -> None:
+        """Scale by ``factor`` keeping the scene point under ``anchor_view_pos`` (viewport
+        coordinates; default the viewport centre) where it is."""
+        cur = self.zoom()
+        factor = max(ZOOM_MIN / cur, min(ZOOM_MAX / cur, float(factor)))
+        if abs(factor - 1.0) < 1e-9:
+            return
+        if anchor_view_pos is None:
+            anchor_view_pos = self.viewport().rect().center()
+        anchor = QPoint(int(anchor_view_pos.x()), int(anchor_view_pos.y()))
+        before = self.mapToScene(anchor)
+        self.scale(factor, factor)
+        after = self.mapFromScene(before)
+        self._scroll_by(after.x() - anchor.x(), after.y() - anchor.y())
+
+    def _scroll_by(self, dx: float, dy: float) -> None:
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + round(dx))
+        v.setValue(v.value() + round(dy))
+
+    def fit_all(self) -> None:
+        """Show every node, at most at 150 % zoom."""
+        r = self.scene().items_bounding_rect()
+        if r.isEmpty():
+            self.resetTransform()
+            self.centerOn(0, 0)
+            return
+        self.fitInView(r.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.5:
+            self.zoom_by(1.5 / self.zoom())
+        elif self.zoom() < ZOOM_MIN:
+            self.zoom_by(ZOOM_MIN / self.zoom())
+        self.centerOn(r.center())
+
+    def auto_layout(self) -> bool:
+        """Layered layout of the document (one undo step), then fit it into view."""
+        ok = self.controller.auto_layout()
+        if ok:
+            self.fit_all()
+        return ok
+
+    # ---------------------------------------------------------------- selection edits
+
+    def delete_selected(self) -> bool:
+        ids = self.scene().selected_node_ids()
+        return bool(ids) and self.controller.remove_nodes(ids)
+
+    def copy_selected(self) -> bool:
+        """Put the selected nodes and the wires among them on the clipboard."""
+        ids = self.scene().selected_node_ids()
+        if not ids:
+            return False
+        payload = self.controller.copy_payload(ids)
+        self._clip_fallback = payload
+        data = json.dumps(payload).encode("utf-8")
+        mime = QMimeData()
+        mime.setData(MIME_NODES, data)
+        mime.setText(data.decode("utf-8"))
+        clip = QApplication.clipboard()
+        if clip is not None:
+            clip.setMimeData(mime)
+        return True
+
+    def cut_selected(self) -> bool:
+        return self.copy_selected() and self.delete_selected()
+
+    def paste(self, at=None) -> list[int]:
+        """Paste the clipboard's nodes (at the mouse when it is over the canvas, else offset
+        from the originals) and select them."""
+        payload = self._clipboard_payload()
+        if payload is None:
+            self.controller.message.emit("nothing to paste: copy some nodes first")
+            return []
+        if at is None and self.viewport().rect().contains(self._last_mouse) and self.viewport().underMouse():
+            p = self.mapToScene(self._last_mouse)
+            at = (p.x(), p.y())
+        ids = self.controller.paste(payload, at)
+        if ids:
+            self.scene().select_nodes(ids)
+        return ids
+
+    def duplicate_selected(self) -> list[int]:
+        ids = self.scene().selected_node_ids()
+        if not ids:
+            return []
+        new = self.controller.duplicate(ids)
+        if new:
+            self.scene().select_nodes(new)
+        return new
+
+    def select_all(self) -> None:
+        self.scene().select_nodes(self.scene().node_items().keys())
+
+    def _clipboard_payload(self):
+        clip = QApplication.clipboard()
+        mime = clip.mimeData() if clip is not None else None
+        if mime is not None and mime.hasFormat(MIME_NODES):
+            raw = bytes(mime.data(MIME_NODES))
+            try:
+                data = json.loads(raw.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                data = None
+            if isinstance(data, dict) and data.get("format") == CLIP_FORMAT:
+                return data
+        return self._clip_fallback
+
+    # ---------------------------------------------------------------- search box
+
+    def open_search(self, view_pos=None) -> None:
+        """Open the search box at ``view_pos`` (viewport coordinates; default: the mouse if it
+        is over the canvas, else the centre). The chosen node is added there."""
+        if view_pos is None:
+            vp = self.viewport().rect()
+            view_pos = self._last_mouse if vp.contains(self._last_mouse) else vp.center()
+        view_pos = QPoint(int(view_pos.x()), int(view_pos.y()))
+        self._search_scene_pos = self.mapToScene(view_pos)
+        self.search.open_at(view_pos)
+
+    def _add_from_search(self, key: str) -> None:
+        p = self._search_scene_pos
+        n = self.controller.add_node(key, (p.x(), p.y()))
+        if n is not None:
+            self.scene().select_nodes([n])
+
+    # ---------------------------------------------------------------- inline editors
+
+    def edit_value(self, node_id: int) -> bool:
+        """Edit a number node's value in place; Enter commits via controller.set_value."""
+        g = self.controller.graph
+        if node_id not in g.nx or g.op(node_id) != "number":
+            return False
+        it = self.scene().node_item(node_id)
+        text = repr(g.number(node_id))
+        text = text[:-2] if text.endswith(".0") else text
+        return self._open_editor(it, it.value_rect().adjusted(44, 0, -8, 0), text,
+                                 lambda t: self._commit_value(node_id, t))
+
+    def edit_name(self, node_id: int) -> bool:
+        """Rename a node in place; an empty name removes it."""
+        g = self.controller.graph
+        if node_id not in g.nx:
+            return False
+        it = self.scene().node_item(node_id)
+        return self._open_editor(it, it.header_rect().adjusted(6, 2, -6, -2), g.name(node_id) or "",
+                                 lambda t: self.controller.set_name(node_id, t))
+
+    @property
+    def inline_editor(self) -> InlineEditor | None:
+        """The open inline editor, if any (tests type into it)."""
+        return self._editor
+
+    def _open_editor(self, item, rect: QRectF, text: str, commit) -> bool:
+        if item is None:
+            return False
+        if self._editor is not None:
+            self._editor.finish(True)
+        self.ensureVisible(item.sceneBoundingRect(), 20, 20)
+        r = self.mapFromScene(item.mapRectToScene(rect)).boundingRect()
+        ed = InlineEditor(self.viewport(), text)
+        ed.setGeometry(r.x(), r.y(), max(r.width(), 80), max(r.height(), 20))
+        self._editor = ed
+
+        def done(result):
+            if self._editor is ed:
+                self._editor = None
+            if result is not None:
+                commit(result)
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+        ed.done.connect(done)
+        ed.show()
+        ed.setFocus(Qt.FocusReason.PopupFocusReason)
+        return True
+
+    def _commit_value(self, node_id: int, text: str) -> None:
+        t = text.strip().replace("\u2212", "-")
+        try:
+            v = float(t)  # float() parses numbers only; nothing typed is ever executed
+        except ValueError:
+            self.controller.message.emit(f"'{text}' is not a number; value unchanged")
+            return
+        self.controller.set_value(node_id, v)
+
+    # ---------------------------------------------------------------- mouse
+
+    def _node_at(self, view_pos) -> NodeItem | None:
+        for it in self.items(view_pos):
+            while it is not None and not isinstance(it, NodeItem):
+                it = it.parentItem()
+            if it is not None:
+                return it
+        return None
+
+    def mousePressEvent(self, event):  # noqa: N802
+        self.search.close_popup()
+        if event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and self._space
+        ):
+            self._pan_last = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event):  # noqa: N802
+        self._last_mouse = event.position().toPoint()
+        if self._pan_last is not None:
+            d = self._last_mouse - self._pan_last
+            self._pan_last = self._last_mouse
+            self._scroll_by(-d.x(), -d.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event):  # noqa: N802
+        if self._pan_last is not None and event.button() in (Qt.MouseButton.MiddleButton,
+                                                             Qt.MouseButton.LeftButton):
+            self._pan_last = None
+            shape = Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.ArrowCursor
+            self.viewport().setCursor(shape)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event):  # noqa: N802
+        it = self._node_at(event.position().toPoint())
+        if it is not None and event.button() == Qt.MouseButton.LeftButton:
+            local = it.mapFromScene(self.mapToScene(event.position().toPoint()))
+            if it.header_rect().contains(local) or it.op != "number":
+                self.edit_name(it.node_id)
+            else:
+                self.edit_value(it.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event):  # noqa: N802
+        dy = event.angleDelta().y() or event.angleDelta().x()
+        if dy:
+            self.zoom_by(1.0015 ** dy, event.position())
+        event.accept()
+
+    def contextMenuEvent(self, event):  # noqa: N802
+        if self._node_at(event.pos()) is None:
+            self.open_search(event.pos())
+            event.accept()
+            return
+        super().contextMenuEvent(event)
+
+    # ---------------------------------------------------------------- drops from the palette
+
+    def dragEnterEvent(self, event):  # noqa: N802
+        if event.mimeData().hasFormat(self.MIME_OP):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event):  # noqa: N802
+        if event.mimeData().hasFormat(self.MIME_OP):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event):  # noqa: N802
+        mime = event.mimeData()
+        if not mime.hasFormat(self.MIME_OP):
+            super().dropEvent(event)
+            return
+        try:
+            op = bytes(mime.data(self.MIME_OP)).decode("utf-8").strip()
+        except UnicodeDecodeError:
+            op = ""
+        p = self.mapToScene(event.position().toPoint())
+        n = self.controller.add_node(op, (p.x(), p.y()))
+        if n is not None:
+            self.scene().select_nodes([n])
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    # ---------------------------------------------------------------- keys
+
+    @staticmethod
+    def _combo(event) -> tuple:
+        mods = event.modifiers() & (_M.ControlModifier | _M.ShiftModifier | _M.AltModifier | _M.MetaModifier)
+        if event.key() in (_K.Key_Plus, _K.Key_Minus, _K.Key_Equal):
+            mods &= ~_M.ShiftModifier  # '+' needs Shift on many layouts
+        return event.key(), _M(mods)
+
+    def event(self, event):
+        t = event.type()
+        if t == QEvent.Type.ShortcutOverride and self._combo(event) in self._KEYS:
+            if not self._action_owns(event):
+                event.accept()  # ours while the canvas has focus: no other action fires as well
+                return True
+        if t == QEvent.Type.KeyPress and event.key() == _K.Key_Tab and not (
+            event.modifiers() & (_M.ControlModifier | _M.AltModifier | _M.ShiftModifier)
+        ):
+            self.open_search()  # Tab would otherwise move focus to the next widget
+            return True
+        return super().event(event)
+
+    def _action_owns(self, event) -> bool:
+        """Whether an enabled action on this view (a window's canvas menu action) has this
+        key: then the action handles it and keyPressEvent never sees it."""
+        seq = QKeySequence(event.keyCombination())
+        for act in self.actions():
+            if act.isEnabled() and any(s.matches(seq) == QKeySequence.SequenceMatch.ExactMatch
+                                       for s in act.shortcuts()):
+                return True
+        return False
+
+    def keyPressEvent(self, event):  # noqa: N802
+        key, mods = self._combo(event)
+        ctrl = mods == _M.ControlModifier
+        plain = mods == _M.NoModifier
+        if key == _K.Key_Space and plain:
+            if not event.isAutoRepeat():
+                self._space = True
+                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+        elif key in (_K.Key_Delete, _K.Key_Backspace) and plain:
+            self.delete_selected()
+        elif ctrl and key == _K.Key_C:
+            self.copy_selected()
+        elif ctrl and key == _K.Key_X:
+            self.cut_selected()
+        elif ctrl and key == _K.Key_V:
+            self.paste()
+        elif ctrl and key == _K.Key_D:
+            self.duplicate_selected()
+        elif ctrl and key == _K.Key_A:
+            self.select_all()
+        elif plain and key == _K.Key_F:
+            self.fit_all()
+        elif plain and key == _K.Key_L:
+            self.auto_layout()
+        elif key in (_K.Key_Plus, _K.Key_Equal) and (plain or ctrl):
+            self.zoom_by(1.25)
+        elif key == _K.Key_Minus and (plain or ctrl):
+            self.zoom_by(0.8)
+        elif key == _K.Key_Escape and plain:
+            self.scene().cancel_gesture()
+            self.scene().clearSelection()
+        else:
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event):  # noqa: N802
+        if event.key() == _K.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            if self._pan_last is None:
+                self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def standard_shortcuts(self) -> dict[str, QKeySequence]:
+        """The canvas's keys by method name, for menus that want to show them."""
+        return {
+            "delete_selected": QKeySequence(QKeySequence.StandardKey.Delete),
+            "copy_selected": QKeySequence(QKeySequence.StandardKey.Copy),
+            "cut_selected": QKeySequence(QKeySequence.StandardKey.Cut),
+            "paste": QKeySequence(QKeySequence.StandardKey.Paste),
+            "duplicate_selected": QKeySequence("Ctrl+D"),
+            "select_all": QKeySequence(QKeySequence.StandardKey.SelectAll),
+            "fit_all": QKeySequence("F"),
+            "auto_layout": QKeySequence("L"),
+        }

@@ -1,0 +1,155 @@
+"""Random edit sequences through the controller: undo all gives back the start document, redo
+all gives back the end one (ids, names, values, positions, wires, output), and the scene
+always draws exactly the graph."""
+
+from __future__ import annotations
+
+import pytest
+import shiboken6
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QApplication
+
+from engine import OPS, Graph
+from gui import style
+from gui.controller import Controller
+from gui.scene import GraphScene
+from tests.qt_helpers import scene_matches, snapshot
+
+pytestmark = pytest.mark.gui
+
+values = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
+coords = st.floats(-2000, 2000, allow_nan=False, allow_infinity=False)
+names = st.sampled_from(["a", "b", "x", "loss", "w1", ""])
+
+
+class CanvasUndoMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self.app = QApplication.instance() or QApplication([])
+        g = Graph.from_expression("(a*4+3)*(a+2)", a=3)
+        g.apply_layout()
+        # One owner for the Qt objects, deleted explicitly in teardown: left to the garbage
+        # collector, they could be destroyed in any order (a stack signalling a dead controller).
+        self.root = QObject()
+        self.stack = QUndoStack(self.root)
+        self.controller = Controller(g, self.stack, self.root)
+        self.scene = GraphScene(self.controller, self.root)
+        self.start = snapshot(g)
+
+    @property
+    def g(self) -> Graph:
+        return self.controller.graph
+
+    def _nodes(self, data, min_size=1):
+        nodes = self.g.nodes()
+        return data.draw(st.lists(st.sampled_from(nodes), min_size=min_size, max_size=4, unique=True))
+
+    # ---------------------------------------------------------------- edits
+
+    @rule(value=values, name=names, x=coords, y=coords)
+    def add_number(self, value, name, x, y):
+        self.controller.add_node("number", (x, y), value=value, name=name or None)
+
+    @rule(op=st.sampled_from(list(OPS)), x=coords, y=coords)
+    def add_op(self, op, x, y):
+        self.controller.add_node(op, (x, y))
+
+    @precondition(lambda self: len(self.g) >= 2)
+    @rule(data=st.data())
+    def connect(self, data):
+        src = data.draw(st.sampled_from(self.g.nodes()))
+        ops = [n for n in self.g.nodes() if self.g.arity(n)]
+        if not ops:
+            return
+        dst = data.draw(st.sampled_from(ops))
+        port = data.draw(st.integers(0, self.g.arity(dst) - 1))
+        self.controller.connect(src, dst, port)
+
+    @precondition(lambda self: self.g.nx.number_of_edges() > 0)
+    @rule(data=st.data())
+    def disconnect(self, data):
+        _s, t, p = data.draw(st.sampled_from(self.g.edges()))
+        assert self.controller.disconnect(t, p)
+
+    @rule(data=st.data(), value=values)
+    def set_value(self, data, value):
+        nums = [n for n in self.g.nodes() if self.g.op(n) == "number"]
+        if nums:
+            self.controller.set_value(data.draw(st.sampled_from(nums)), value,
+                                      merge=data.draw(st.booleans()))
+
+    @precondition(lambda self: len(self.g) > 0)
+    @rule(data=st.data(), name=names)
+    def rename(self, data, name):
+        self.controller.set_name(data.draw(st.sampled_from(self.g.nodes())), name)
+
+    @precondition(lambda self: len(self.g) > 0)
+    @rule(data=st.data(), dx=coords, dy=coords)
+    def move(self, data, dx, dy):
+        nodes = self._nodes(data)
+        self.controller.move_nodes({n: (self.g.position(n)[0] + dx, self.g.position(n)[1] + dy)
+                                    for n in nodes})
+
+    @precondition(lambda self: len(self.g) > 0)
+    @rule(data=st.data())
+    def delete(self, data):
+        assert self.controller.remove_nodes(self._nodes(data))
+
+    @precondition(lambda self: len(self.g) > 0)
+    @rule(data=st.data(), at=st.none() | st.tuples(coords, coords))
+    def paste(self, data, at):
+        nodes = self._nodes(data)
+        new = self.controller.paste(self.controller.copy_payload(nodes), at)
+        assert len(new) == len(nodes)
+
+    @rule()
+    def auto_layout(self):
+        self.controller.auto_layout()
+
+    @rule(data=st.data())
+    def set_output(self, data):
+        node = data.draw(st.none() | st.sampled_from(self.g.nodes())) if len(self.g) else None
+        self.controller.set_output(node)
+
+    @precondition(lambda self: self.stack.canUndo())
+    @rule()
+    def undo(self):
+        self.stack.undo()
+
+    @precondition(lambda self: self.stack.canRedo())
+    @rule()
+    def redo(self):
+        self.stack.redo()
+
+    # ---------------------------------------------------------------- checks
+
+    @invariant()
+    def scene_draws_the_graph(self):
+        scene_matches(self.scene, self.g)
+        vals, grads = self.g.values(), self.g.grads()
+        for n, it in self.scene.node_items().items():
+            assert it.value_text == style.format_number(vals[n])
+            assert it.grad_text == style.format_number(grads[n])
+
+    def teardown(self):
+        try:
+            end = snapshot(self.g)
+            top = self.stack.index()
+            while self.stack.canUndo():
+                self.stack.undo()
+            assert snapshot(self.g) == self.start
+            scene_matches(self.scene, self.g)
+            while self.stack.index() < top:
+                self.stack.redo()
+            assert snapshot(self.g) == end
+            scene_matches(self.scene, self.g)
+        finally:
+            shiboken6.delete(self.root)
+
+
+CanvasUndoMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=20, deadline=None)
+test_canvas_undo_machine = CanvasUndoMachine.TestCase

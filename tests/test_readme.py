@@ -1,0 +1,22 @@
+"""The README's set-up commands are the ones CI runs."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shell_blocks():
+    return re.findall(r"```sh\n(.*?)\n```", (ROOT / "README.md").read_text(), re.S)
+
+
+def test_readme_opens_with_install_and_test_commands():
+    launch, test = _shell_blocks()[:2]
+    assert "pip install -e ." in launch and launch.endswith("gradcanvas")
+    assert "pytest" in test and '".[test]"' in test
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    test = _shell_blocks()[1]
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test in ci, "the README's test command must appear verbatim as a line of .ci/run"
