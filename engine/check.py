@@ -55,13 +55,17 @@ def gradient_check(graph: Graph, output=None, eps=1e-6, rtol=1e-4, atol=1e-6, op
     output, else its single sink; NoOutputError if neither) with respect to every number node,
     and every op node too when ``ops`` is true. Rows come in topological order.
 
-    A pair agrees when ``|a - n| <= atol + rtol * max(|a|, |n|)`` plus an allowance for the
-    rounding error of the difference quotient, at a step of ``eps * max(1, |value|)`` or a
-    thousandth of it. Nodes with no path to the output, non-finite values or gradients, or a
-    function that is not finite within the step are skipped with a reason (``ok`` is None).
-    A kink exactly at the value, like relu(0) or abs(0), is reported as a mismatch with the
-    reason "kink: ...": the slopes on either side differ, so no single derivative describes
-    the function there, whatever convention the analytic value follows.
+    A pair agrees when ``|a - n| <= atol + rtol * max(|a|, |n|)`` plus allowances for rounding
+    (in the difference quotient, and where the analytic terms cancel). Steps start at
+    ``eps * max(1, |value|)`` and shrink a thousandfold at a time (tiny values also get steps
+    relative to themselves) until one agrees with both one-sided slopes in line.
+
+    A kink exactly at the value, like relu(0) or abs(0), is a mismatch with the reason
+    "kink: ...": the slopes on either side differ, so no single derivative describes the
+    function there, whatever convention the analytic value follows. Skipped, with a reason
+    and ``ok`` None: no path to the output; a non-finite value, output or gradient; an output
+    not finite within a step; a function too fast for floating point (sin(1e54)); finite
+    differences that never settle or drown in rounding.
 
     >>> from engine import Value
     >>> g = Value(0.0, name="x").relu().graph()

@@ -123,7 +123,7 @@ class Graph:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def from_expression(cls, source: str, **values) -> Graph:
+    def from_expression(cls, source: str, /, **values) -> Graph:
         """Parse an expression or short program into a Graph (see :mod:`engine.parse`).
 
         >>> Graph.from_expression("(a*4+3)*(a+2)", a=3).grad("a")
