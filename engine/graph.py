@@ -16,6 +16,7 @@ cached: a compiled tape per topology, a forward+backward result per edit.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ from .layout import layered_positions
 from .ops import OPS
 
 MAX_NAME = 64
+MAX_ID = 2**53  # as the document format: ids stay exact in every JSON reader
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,16 @@ class Graph:
         if self._subscribers:
             ev = Event(kind, node, data)
             for cb in list(self._subscribers):
-                cb(ev)
+                try:
+                    cb(ev)
+                except Exception as e:
+                    # The edit has already happened: a failing view must neither stop the other
+                    # subscribers hearing of it nor make the edit look refused to the caller.
+                    warnings.warn(
+                        f"graph subscriber {cb!r} failed on {kind!r}: {type(e).__name__}: {e}",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
 
     def _invalidate(self, topology=False):
         if topology:
@@ -316,6 +327,8 @@ class Graph:
             node_id = self._next_id
         elif isinstance(node_id, bool) or not isinstance(node_id, int) or node_id < 0:
             raise GraphError(f"node id must be a non-negative integer, not {node_id!r}")
+        elif node_id >= MAX_ID:
+            raise GraphError(f"node id {node_id} is too large (ids must be below 2**53)")
         elif node_id in self.nx:
             raise GraphError(f"node id {node_id} is already used")
         return node_id

@@ -11,11 +11,20 @@ Grammar (Python's own syntax and precedence)::
     statement := NAME '=' [NAME '=' ...] expr                 a = b = expr binds both names
                | NAME ('+=' | '-=' | '*=' | '/=' | '**=' | '^=') expr
                | expr
+               | expr '.backward()'                           marks expr's node as the output
+               | 'print(' ... ')'                             skipped, arguments unread
+               | 'from micrograd.engine import Value'         skipped (see below)
     expr      := expr ('+' | '-' | '*' | '/' | '**' | '^') expr
                | '-' expr | '+' expr | '(' expr ')'
-               | FUNC '(' expr ')' | NAME | NUMBER
-    FUNC      := a unary op of engine.ops.OPS (exp, log, sqrt, sin, cos, tanh, sigmoid, ...)
+               | FUNC '(' expr ')' | expr '.' FUNC '()'
+               | WRAP '(' ['-' | '+' ...] NUMBER [',' ('label' | 'name') '=' STRING] ')'
+               | NAME | NUMBER
+    FUNC      := a unary op of engine.ops.OPS (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, ...)
+    WRAP      := 'Value' | 'NumberWithGrad'
     NUMBER    := a finite real int or float literal (1, 2.5, 1e-3, 0x10, 1_000)
+
+So micrograd programs paste unchanged: ``a = Value(-4.0)`` is ``a = -4.0``, ``(b + a).relu()``
+is ``relu(b + a)``, and a final ``g.backward()`` makes ``g`` the output.
 
 ``^`` means power, and it behaves exactly like ``**`` (it binds tighter than ``*`` and unary
 minus and groups right to left): ``x^2 + 1`` is x² + 1 and ``-a^2`` is -(a²), not Python's
@@ -30,7 +39,22 @@ Meaning:
   (an input). Values that are never read make no node. Reading a name that has neither is an
   error. Number literals make one unnamed number node per occurrence; a unary minus on a
   literal folds into it (``-3`` is one number node with value -3).
-- The output is the last statement's node: its value, or for an assignment its target.
+- The output is the last statement's node: its value, or for an assignment its target. A
+  statement ``y.backward()`` (any expression before ``.backward()``, no arguments) makes
+  ``y``'s node the output instead, whatever follows; statements after it still add their
+  nodes, which, as in micrograd, get no gradient from it. A second ``backward()`` is refused:
+  a graph has one output.
+- ``Value(x)`` / ``NumberWithGrad(x)`` only wrap a number literal (with any unary signs) and
+  make the same number node the bare literal would. Wrapping anything else, ``Value(a * 2)``,
+  is refused rather than treated as the identity: in micrograd that would wrap a Value in a
+  Value, so it is a mistake worth pointing at. A ``label='a'`` or ``name='a'`` string keyword
+  is accepted and ignored (nodes are named by assignment, below); any other argument is refused.
+- ``x.relu()`` is ``relu(x)``, for exactly the unary ops of the op table, with no arguments.
+- Skipped without being read further: ``print(...)`` statements (the canvas shows every value,
+  so ``print(f'{g.data:.4f}')`` from micrograd's README needs no change), and the imports
+  ``from micrograd.engine import Value`` and ``from engine import Value, NumberWithGrad``
+  (either module, any of those two names, no ``as``), wherever they appear. Skipping is never
+  running: no import or print happens. A program with nothing else is refused.
 - Names. Each node carries at most one name, and names stay unique:
 
   1. a node bound to a name when the program ends carries that plain name (if several names
@@ -47,14 +71,17 @@ Meaning:
 - Node ids are 1, 2, ...: inputs first, in the order the program first reads them, then
   every other node in program order (operands before the op that uses them).
 
-Refused, each with its own message: attributes, subscripts, calls to anything but a FUNC by
-name (so ``__import__('os')`` too), keyword or starred arguments, strings, bytes, f-strings,
+Refused, each with its own message: attributes other than the methods above (``x.data``,
+``x.grad``, ``x.__class__``, an uncalled ``x.relu``, ``x.relu(1)``), subscripts, calls to
+anything but a FUNC or WRAP by name (so ``__import__('os')`` too), keyword or starred
+arguments, strings (but for the label above), bytes, f-strings (but inside a skipped print),
 True/False/None, complex or overflowing literals, tuples, lists, dicts, sets, comparisons,
 ``and``/``or``/``not``, ``if``-expressions, lambda, comprehensions, ``:=``, the operators
-``// % @ | & << >> ~``, and every statement but the three above (import, def, class, loops,
-...). A program over 1 MB, with a null byte, or empty is refused; one nested too deeply for
-Python's own parser (about 200 parentheses, a few thousand terms in one expression) is
-refused with a hint to split it into statements.
+``// % @ | & << >> ~``, and every statement but those above (any other import, def, class,
+loops, ...). Errors about a method point at its name. A program over 1 MB, with a null
+byte, or empty is refused; one nested too deeply for Python's own parser (about 200
+parentheses, a few thousand terms in one expression) is refused with a hint to split it
+into statements.
 
 >>> g = parse_program("c = a + b; c * c", {"a": 1.0, "b": 2.0})
 >>> g.value("c"), g.grad("a"), g.grad("c")
@@ -144,6 +171,17 @@ _REFUSED = {
 if hasattr(ast, "TryStar"):
     _REFUSED[ast.TryStar] = "try statements are not allowed"
 
+_IMPORT_REFUSED = (
+    "import is not allowed; only 'from micrograd.engine import Value' (or 'from engine import "
+    "Value, NumberWithGrad') is accepted, and skipped: Value(...) needs no import here"
+)
+_REFUSED[ast.Import] = _REFUSED[ast.ImportFrom] = _IMPORT_REFUSED
+
+# The imports a pasted micrograd program starts with; skipped, never run.
+_SKIPPED_MODULES = frozenset({"micrograd.engine", "engine"})
+_WRAPPERS = frozenset({"Value", "NumberWithGrad"})
+_LABELS = frozenset({"label", "name"})
+
 _TARGETS = {
     ast.Attribute: "an attribute (a.b)",
     ast.Subscript: "a subscript (a[i])",
@@ -151,8 +189,8 @@ _TARGETS = {
 }
 
 _ALLOWED = (
-    "allowed: numbers, names, + - * / ** ^, unary -, calls like exp(x), "
-    "and statements 'name = expr', 'name += expr', 'expr'"
+    "allowed: numbers, names, + - * / ** ^, unary -, calls like exp(x) or x.exp(), Value(2.0), "
+    "and statements 'name = expr', 'name += expr', 'expr', 'y.backward()'"
 )
 
 
@@ -291,6 +329,20 @@ class _Source:
         return line, self.col(line, chars) + 1
 
 
+def _is_print(value) -> bool:
+    """A ``print(...)`` call, which a statement may be and then is skipped unread."""
+    return type(value) is ast.Call and type(value.func) is ast.Name and value.func.id == "print"
+
+
+def _is_skipped_import(stmt) -> bool:
+    """``from micrograd.engine import Value`` and the like: harmless, so skipped (never run)."""
+    return (
+        stmt.level == 0
+        and stmt.module in _SKIPPED_MODULES
+        and all(alias.name in _WRAPPERS and alias.asname is None for alias in stmt.names)
+    )
+
+
 def _longest_line(text: str) -> tuple[int, int]:
     """Where the longest line's code starts: the likely culprit when Python's parser runs
     out of stack, since it gives no position then. Plain text, so it stays fast on 1 MB."""
@@ -329,25 +381,77 @@ class _Walker:
             message = _REFUSED.get(type(node)) or f"{type(node).__name__} is not allowed; {_ALLOWED}"
         self.fail(node, message)
 
+    def fail_at(self, pos: tuple[int, int], message: str) -> NoReturn:
+        raise ParseError(message, *pos)
+
+    def attr_pos(self, node) -> tuple[int, int]:
+        """Where the name after the dot of an ast.Attribute starts: a method's errors point at
+        the method, not at the start of a possibly long receiver."""
+        line = getattr(node, "end_lineno", None)
+        end = getattr(node, "end_col_offset", None)
+        if line is None or end is None or not 0 < line <= len(self.src.lines):
+            return self.src.pos(node)
+        before = self.src.lines[line - 1].encode("utf-8")[:end].decode("utf-8", "ignore")
+        m = re.search(r"\w+$", before)
+        if m is None:
+            return self.src.pos(node)
+        return line, self.src.col(line, m.start()) + 1
+
     # ------------------------------------------------------------------ statements
 
     def run(self, body: list) -> Graph:
         out = None
+        backward_line = None  # where backward() fixed the output, if it did
         for stmt in body:
             kind = type(stmt)
             if kind is ast.Expr:
-                out = self.expr(stmt.value)
+                value = stmt.value
+                if _is_print(value):
+                    continue
+                receiver = self.backward_receiver(value)
+                if receiver is not None:
+                    if backward_line is not None:
+                        self.fail_at(
+                            self.attr_pos(value.func),
+                            f"backward() was already called on line {backward_line}; "
+                            "a graph has one output, so call it once",
+                        )
+                    out = self.expr(receiver)
+                    backward_line = stmt.lineno
+                    continue
+                node = self.expr(value)
             elif kind is ast.Assign:
                 for target in stmt.targets:
                     self.check_target(target)
-                out = self.expr(stmt.value)
+                node = self.expr(stmt.value)
                 for target in stmt.targets:
-                    self.bind(target, out)
+                    self.bind(target, node)
             elif kind is ast.AugAssign:
-                out = self.aug_assign(stmt)
+                node = self.aug_assign(stmt)
+            elif kind is ast.ImportFrom and _is_skipped_import(stmt):
+                continue
             else:
                 self.refuse(stmt)
+            if backward_line is None:
+                out = node
+        if out is None:
+            raise ParseError(
+                "the program has only print(...) calls and imports, which are skipped; "
+                "write an expression such as a * b"
+            )
         return self.graph(out)
+
+    def backward_receiver(self, value):
+        """The expression ``e`` of a statement ``e.backward()``, or None for other statements."""
+        func = value.func if type(value) is ast.Call else None
+        if type(func) is not ast.Attribute or func.attr != "backward":
+            return None
+        if value.args or value.keywords:
+            self.fail_at(
+                self.attr_pos(func),
+                "backward() takes no arguments here: the output's gradient always starts at 1",
+            )
+        return func.value
 
     def check_target(self, target) -> None:
         if type(target) is ast.Name:
@@ -397,7 +501,12 @@ class _Walker:
         if found is not None:
             return found
         if name not in self.values:
-            hint = f" ('{name}' is a function: call it as {name}(x))" if name in self.functions else ""
+            if name in self.functions:
+                hint = f" ('{name}' is a function: call it as {name}(x))"
+            elif name in _WRAPPERS:
+                hint = f" ({name} wraps a number: write {name}(2.0))"
+            else:
+                hint = ""
             self.fail(node, f"name '{name}' has no value{hint}; give it as {name}=... or assign it first")
         self.check_name(node)
         n = self.add_number(self.values[name])
@@ -479,8 +588,17 @@ class _Walker:
             elif kind is ast.UnaryOp:
                 self.unary_chain(node, stack)
             elif kind is ast.Call:
-                stack.append((node, self.call_op(node)))
-                stack.append((node.args[0], None))
+                func = node.func
+                if type(func) is ast.Attribute:
+                    stack.append((node, self.method_op(node)))
+                    stack.append((func.value, None))
+                elif type(func) is ast.Name and func.id in _WRAPPERS:
+                    results.append(self.wrapped_number(node))
+                else:
+                    stack.append((node, self.call_op(node)))
+                    stack.append((node.args[0], None))
+            elif kind is ast.Attribute:
+                self.refuse_attribute(node)
             else:
                 self.refuse(node)
         return results[0]
@@ -509,6 +627,11 @@ class _Walker:
                 self.refuse(func)
             self.refuse(node, "only unary ops can be called, by name: exp(x), relu(a + b), ...")
         name = func.id
+        if name == "print":
+            self.fail(
+                func,
+                "print(...) can only be a statement of its own (it is skipped: the canvas shows every value)",
+            )
         if name not in self.functions:
             known = ", ".join(sorted(self.functions))
             self.fail(func, f"unknown function '{name}'; the functions are: {known}")
@@ -522,6 +645,74 @@ class _Walker:
         if len(node.args) != 1:
             self.fail(node, f"{name}() takes exactly one argument ({len(node.args)} given)")
         return name
+
+    def method_op(self, node) -> str:
+        """The op of a method call ``x.relu()``: a unary op of the table, with no arguments."""
+        func = node.func
+        name = func.attr
+        pos = self.attr_pos(func)
+        if name == "backward":
+            self.fail_at(
+                pos, "backward() must be a statement of its own, such as y.backward(); it makes y the output"
+            )
+        if name not in self.functions:
+            known = ", ".join(f".{f}()" for f in sorted(self.functions))
+            self.fail_at(pos, f"unknown method '.{name}()'; the methods are {known} and .backward()")
+        for kw in node.keywords:
+            self.fail(kw, f"keyword arguments are not allowed; write x.{name}()")
+        for arg in node.args:
+            if type(arg) is ast.Starred:
+                self.refuse(arg)
+        if node.args:
+            self.fail_at(pos, f".{name}() takes no arguments ({len(node.args)} given); write x.{name}()")
+        return name
+
+    def refuse_attribute(self, node) -> NoReturn:
+        """An attribute that is not the callee of a method call."""
+        name = node.attr
+        receiver = node.value.id if type(node.value) is ast.Name else "x"
+        if name in self.functions or name == "backward":
+            self.fail_at(self.attr_pos(node), f"the method .{name} must be called: write {receiver}.{name}()")
+        if name in ("data", "grad"):
+            self.refuse(
+                node,
+                f"attribute access ({receiver}.{name}) is not allowed; a program only builds the graph, "
+                "and the canvas shows every node's value and gradient",
+            )
+        self.refuse(node)
+
+    def wrapped_number(self, node) -> int:
+        """``Value(-4.0)``: the number node the bare literal makes. Only a literal may be
+        wrapped (see the module docstring for why ``Value(a * 2)`` is refused)."""
+        name = node.func.id
+        for kw in node.keywords:
+            if kw.arg not in _LABELS:
+                what = "** arguments are" if kw.arg is None else f"the keyword {kw.arg}= is"
+                self.fail(kw, f"{what} not allowed in {name}(); write {name}(2.0) or {name}(2.0, label='x')")
+            if type(kw.value) is not ast.Constant or not isinstance(kw.value.value, str):
+                self.fail(
+                    kw.value,
+                    f"{kw.arg}= must be a string, such as {kw.arg}='a' (it is ignored: "
+                    "nodes are named by assignment)",
+                )
+        for arg in node.args:
+            if type(arg) is ast.Starred:
+                self.refuse(arg)
+        if len(node.args) != 1:
+            self.fail(
+                node, f"{name}() takes exactly one number, such as {name}(-4.0) ({len(node.args)} given)"
+            )
+        arg, negations = node.args[0], 0
+        while type(arg) is ast.UnaryOp and type(arg.op) in (ast.USub, ast.UAdd):
+            negations += type(arg.op) is ast.USub
+            arg = arg.operand
+        if type(arg) is not ast.Constant:
+            self.fail(
+                node.args[0],
+                f"{name}() wraps a number literal, such as {name}(-4.0); "
+                f"to use an expression, write it without {name}(...)",
+            )
+        return self.literal(arg, negations)
 
     # ------------------------------------------------------------------ result
 

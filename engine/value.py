@@ -23,15 +23,22 @@ Numberable = float | int
 
 _FAST_TYPES = (int, float)
 _UNARY = object()
+# Ints stay exact (10**400 is fine) up to this many bits; beyond it a result counts as ±inf,
+# as it would in floats. Without a bound, `x = x*x` forty times builds a 2**40-digit number
+# and never finishes, forward or backward.
+_INT_LIMIT = 1 << 8192
 _FORWARDS = {name: op.forward for name, op in OPS.items()}
 _LOCALS = {name: op.local for name, op in OPS.items()}
 
 
 def _forward(opname, args):
     try:
-        return _FORWARDS[opname](*args)
+        r = _FORWARDS[opname](*args)
     except (ArithmeticError, ValueError, TypeError):
-        return _apply(OPS[opname], args)
+        r = _apply(OPS[opname], args)
+    if type(r) is int and not -_INT_LIMIT < r < _INT_LIMIT:
+        return _float(r)
+    return r
 
 
 def _pass(order: list, seed, conv) -> None:
@@ -44,6 +51,8 @@ def _pass(order: list, seed, conv) -> None:
         ins = node.depends_on
         if not ins:
             continue
+        if type(g) is int and not -_INT_LIMIT < g < _INT_LIMIT:
+            raise OverflowError  # the caller redoes the pass in floats, where this is ±inf
         f = locals_[node.creation_op]
         if len(ins) == 2:
             a, b = ins
@@ -64,6 +73,22 @@ def _pass(order: list, seed, conv) -> None:
             if conv is not None:
                 da = conv(da)
             a._g = g * da if a._g is None else a._g + g * da
+
+
+def _check_made(depends_on: list, creation_op) -> None:
+    """Refuse a hand-built Value that backward could not differentiate (the seed's signature
+    lets anyone pass any op name and inputs)."""
+    arity = _ARITY.get(creation_op) if isinstance(creation_op, str) else None
+    if arity is None:
+        raise ValueError(f"unknown creation_op {creation_op!r}; known ops: {', '.join(OPS)}")
+    if len(depends_on) != arity:
+        raise ValueError(f"op '{creation_op}' takes {arity} input(s), not {len(depends_on)}")
+    for v in depends_on:
+        if not isinstance(v, Value):
+            raise TypeError(f"depends_on must hold Values, not {type(v).__name__}")
+
+
+_ARITY = {name: op.arity for name, op in OPS.items()}
 
 
 def ensure_number(num) -> Value:
@@ -91,6 +116,8 @@ class Value:
         self.grad = None
         self.depends_on = depends_on if type(depends_on) is list else list(depends_on or ())
         self.creation_op = creation_op
+        if self.depends_on or creation_op:
+            _check_made(self.depends_on, creation_op)
         self.name = name
         self._g = None  # this backward pass's gradient; None outside a pass
 
@@ -113,12 +140,25 @@ class Value:
 
     # ---------------------------------------------------------------- building
 
+    @classmethod
+    def _new(cls, num, depends_on: list, creation_op: str) -> Value:
+        # The operators' constructor: their arguments are valid by construction, and skipping
+        # __init__'s checks keeps building a big graph cheap.
+        v = cls.__new__(cls)
+        v.num = num
+        v.grad = None
+        v.depends_on = depends_on
+        v.creation_op = creation_op
+        v.name = None
+        v._g = None
+        return v
+
     def _make(self, opname: str, other=_UNARY) -> Value:
         if other is _UNARY:
-            return Value(_forward(opname, (self.num,)), [self], opname)
+            return Value._new(_forward(opname, (self.num,)), [self], opname)
         if type(other) is not Value:
             other = ensure_number(other)
-        return Value(_forward(opname, (self.num, other.num)), [self, other], opname)
+        return Value._new(_forward(opname, (self.num, other.num)), [self, other], opname)
 
     def __add__(self, other):
         return self._make("add", other)
@@ -160,7 +200,7 @@ class Value:
         return self._make("abs")
 
     def __float__(self):
-        return float(self.num)
+        return _float(self.num)
 
     def __repr__(self):
         label = f"{self.name}: " if self.name else ""
@@ -192,8 +232,17 @@ class Value:
         ``zero_grad()`` in between to start over. Each call adds exactly one pass's worth:
         the seed's and micrograd's re-propagation of already-accumulated grads is avoided.
         """
+        if backward_grad is None:
+            seed = 1
+        elif type(backward_grad) in _FAST_TYPES:
+            seed = backward_grad
+        elif isinstance(backward_grad, Value):
+            seed = backward_grad.num
+        elif isinstance(backward_grad, numbers.Real):
+            seed = backward_grad
+        else:  # a string seed would otherwise be "multiplied" into every grad
+            raise TypeError(f"backward_grad must be a real number, not {type(backward_grad).__name__}")
         order = self._topo()
-        seed = 1 if backward_grad is None else backward_grad
         try:
             try:
                 _pass(order, seed, None)
@@ -224,6 +273,7 @@ class Value:
         >>> a = Value(3, name="a"); g = (a * a).graph(); g.grad("a")
         6.0
         """
+        from .errors import GraphError
         from .graph import Graph, check_name, check_number
 
         order = self._topo()
@@ -233,7 +283,10 @@ class Value:
         for v in order:
             name = v.name if isinstance(v.name, str) and v.name.strip() else None
             if name is not None:
-                name = check_name(name)
+                try:
+                    name = check_name(name)
+                except GraphError:  # a label no node may carry: the node stays unnamed
+                    name = None
                 if name in used:
                     name = None  # two Values with one name: keep the first, like a program would
                 else:

@@ -63,11 +63,11 @@ def parse_inputs(text: str) -> dict[str, float]:
 
 
 def hint_for(message: str) -> str:
-    """A tip for the micrograd habits the parser refuses (its grammar is plain arithmetic)."""
-    if "'Value'" in message or "'NumberWithGrad'" in message:
-        return "Tip: numbers need no wrapper here: write a = -4.0 instead of a = Value(-4.0)."
-    if "attribute access" in message:
-        return "Tip: call unary ops as functions: relu(x) instead of x.relu()."
+    """A tip for the micrograd habits the parser still refuses. Value(-4.0), x.relu() and a
+    final y.backward() parse as they are, and the parser's own messages explain x.data,
+    x.grad and unknown methods; a plain attribute is the one left to explain."""
+    if message.endswith("attribute access (a.b) is not allowed"):
+        return "Tip: the only methods are unary ops with no arguments, like x.relu() or x.exp()."
     return ""
 
 

@@ -69,22 +69,35 @@ def double_click(view, scene_pos) -> None:
     QApplication.processEvents()
 
 
-def drop_mime(view, mime_type: str, payload: bytes, scene_pos) -> bool:
-    """Drag-enter, drag-move and drop ``payload`` under ``mime_type`` at a scene point, as the
-    palette's drag would. Returns whether the drop was accepted."""
-    vp = view.viewport()
-    data = QMimeData()
-    data.setData(mime_type, payload)
-    pos = view_point(view, scene_pos)
+def drag_event(cls, pos, action, data):
+    """A drag/drop event at view point ``pos``, whichever point type this PySide6 takes:
+    6.12 builds QDragEnterEvent/QDragMoveEvent from a QPointF, 6.11 only from a QPoint."""
     pf = QPointF(pos)
+    try:
+        return cls(pf, action, data, Qt.MouseButton.LeftButton, _NOMOD)
+    except TypeError:
+        return cls(pf.toPoint(), action, data, Qt.MouseButton.LeftButton, _NOMOD)
+
+
+def send_drop(view, data: QMimeData, pos):
+    """Drag-enter, drag-move and drop ``data`` at view point ``pos`` on the viewport, as a
+    real drag from the palette would; returns the drop event."""
+    vp = view.viewport()
     act = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(pf, act, data, Qt.MouseButton.LeftButton, _NOMOD)
-    QApplication.sendEvent(vp, enter)
-    move = QDragMoveEvent(pf, act, data, Qt.MouseButton.LeftButton, _NOMOD)
-    QApplication.sendEvent(vp, move)
-    drop = QDropEvent(pf, act, data, Qt.MouseButton.LeftButton, _NOMOD)
+    for cls in (QDragEnterEvent, QDragMoveEvent):
+        QApplication.sendEvent(vp, drag_event(cls, pos, act, data))
+    drop = drag_event(QDropEvent, pos, act, data)
     QApplication.sendEvent(vp, drop)
     QApplication.processEvents()
+    return drop
+
+
+def drop_mime(view, mime_type: str, payload: bytes, scene_pos) -> bool:
+    """Drop ``payload`` under ``mime_type`` at a scene point, as the palette's drag would.
+    Returns whether the drop was accepted."""
+    data = QMimeData()
+    data.setData(mime_type, payload)
+    drop = send_drop(view, data, view_point(view, scene_pos))
     return drop.isAccepted()
 
 

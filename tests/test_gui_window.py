@@ -6,14 +6,14 @@ import json
 
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import OPS, Graph
 from engine.document import to_dict
 from gui import files, style
 from gui.main_window import MainWindow
-from tests.qt_helpers import scene_matches
+from tests.qt_helpers import scene_matches, send_drop
 
 pytestmark = pytest.mark.gui
 
@@ -147,15 +147,7 @@ def test_every_action_has_a_tooltip(win):
 
 
 def _drop(view, data: QMimeData, scene_point: QPointF):
-    vp = view.viewport()
-    posf = QPointF(view.mapFromScene(scene_point))
-    enter = QDragEnterEvent(posf, Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(vp, enter)
-    move = QDragMoveEvent(posf, Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(vp, move)
-    drop = QDropEvent(posf, Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(vp, drop)
-    return drop
+    return send_drop(view, data, view.mapFromScene(scene_point))
 
 
 def test_palette_drop_creates_a_node_at_the_drop_point(win):

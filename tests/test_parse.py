@@ -88,6 +88,200 @@ def test_docstring_example_runs():
     assert (g.value("c"), g.grad("a"), g.grad("c")) == (3.0, 6.0, 6.0)
 
 
+# ---------------------------------------------------------------------- micrograd programs verbatim
+
+# micrograd's test/test_engine.py::test_more_ops, the statements exactly as written there
+MICROGRAD_MORE_OPS = """from micrograd.engine import Value
+
+a = Value(-4.0)
+b = Value(2.0)
+c = a + b
+d = a * b + b**3
+c += c + 1
+c += 1 + c + (-a)
+d += d * 2 + (b + a).relu()
+d += 3 * d + (b - a).relu()
+e = c - d
+f = e**2
+g = f / 2.0
+g += 10.0 / f
+g.backward()
+"""
+
+# micrograd's test/test_engine.py::test_sanity_check
+MICROGRAD_SANITY = """x = Value(-4.0)
+z = 2 * x + 2 + x
+q = z.relu() + z * x
+h = (z * z).relu()
+y = h + q + q * x
+y.backward()
+"""
+
+# micrograd's README example, prints and all
+MICROGRAD_README = """from micrograd.engine import Value
+
+a = Value(-4.0)
+b = Value(2.0)
+c = a + b
+d = a * b + b**3
+c += c + 1
+c += 1 + c + (-a)
+d += d * 2 + (b + a).relu()
+d += 3 * d + (b - a).relu()
+e = c - d
+f = e**2
+g = f / 2.0
+g += 10.0 / f
+print(f'{g.data:.4f}') # prints 24.7041, the outcome of this forward pass
+g.backward()
+print(f'{a.grad:.4f}') # prints 138.8338, i.e. the numerical value of dg/da
+print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
+"""
+
+
+@pytest.mark.parametrize("source", [MICROGRAD_MORE_OPS, MICROGRAD_README], ids=["test_more_ops", "readme"])
+def test_micrograd_more_ops_verbatim(source):
+    g = parse_program(source)
+    assert g.output == g.resolve("g")
+    assert g.value(g.output) == pytest.approx(24.70408163265306, rel=1e-12)
+    assert g.grad("a") == pytest.approx(138.83381924198252, rel=1e-12)
+    assert g.grad("b") == pytest.approx(645.5772594752186, rel=1e-12)
+    assert g.op("a") == "number" and g.number("a") == -4.0
+    assert g.op("b") == "number" and g.number("b") == 2.0
+    # the same graph as the program written in the plain grammar
+    plain = parse_program(MORE_OPS)
+    assert [(g.op(n), g.name(n)) for n in g.nodes()] == [(plain.op(n), plain.name(n)) for n in plain.nodes()]
+    assert sorted(g.edges()) == sorted(plain.edges())
+
+
+def test_micrograd_sanity_check_verbatim():
+    g = parse_program(MICROGRAD_SANITY)
+    assert g.output == g.resolve("y")
+    assert g.value("y") == -20.0
+    assert g.grad("x") == 46.0
+    x = MG(-4.0)
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    assert (g.value("y"), g.grad("x")) == (y.data, x.grad)
+    assert (g.value("q"), g.value("h"), g.grad("z")) == (q.data, h.data, z.grad)
+
+
+# ---------------------------------------------------------------------- micrograd constructs
+
+
+def test_value_wraps_a_literal_into_a_number_node():
+    g = parse_program("a = Value(-4.0)")
+    assert len(g) == 1 and g.op("a") == "number" and g.number("a") == -4.0
+    assert g.output == g.resolve("a")
+    for source, value in [
+        ("NumberWithGrad(3)", 3.0),
+        ("Value(+2.5)", 2.5),
+        ("Value(--2)", 2.0),
+        ("Value(- 0x10)", -16.0),
+        ("Value(1e-3)", 0.001),
+    ]:
+        g = parse_program(source)
+        assert len(g) == 1 and g.number(g.output) == value, source
+    assert math.copysign(1, parse_program("Value(-0.0)").number(1)) == -1.0
+
+
+def test_value_is_the_same_graph_as_the_bare_literal():
+    wrapped = parse_program("t = Value(2.0) * x + Value(-1)\nt", {"x": 3})
+    bare = parse_program("t = 2.0 * x + -1\nt", {"x": 3})
+    assert [(wrapped.op(n), wrapped.name(n)) for n in wrapped.nodes()] == [
+        (bare.op(n), bare.name(n)) for n in bare.nodes()
+    ]
+    assert wrapped.value("t") == 5.0 and wrapped.grad("x") == 2.0
+
+
+def test_negated_value_is_a_neg_node():
+    g = parse_program("-Value(4.0)")
+    assert [g.op(n) for n in g.nodes()] == ["number", "neg"] and g.value(g.output) == -4.0
+
+
+def test_value_label_keyword_is_accepted_and_ignored():
+    g = parse_program("a = Value(2.0, label='a')\nb = Value(-3.0, name='other')\ne = a * b")
+    assert g.value("e") == -6.0 and g.number("b") == -3.0 and "other" not in g
+    g = parse_program("Value(2.0, label='w') * 3")
+    assert g.name(1) is None  # nodes are named by assignment only
+
+
+def test_every_unary_op_as_a_method():
+    for name, op in OPS.items():
+        if op.arity != 1:
+            continue
+        method = parse_program(f"y = x.{name}()", {"x": 0.5})
+        function = parse_program(f"y = {name}(x)", {"x": 0.5})
+        assert method.op("y") == name
+        assert method.value("y") == function.value("y") == op.forward(0.5)
+        assert method.grad("x") == function.grad("x")
+
+
+def test_methods_on_expressions_literals_and_chains():
+    g = parse_program("(a + b).relu()", {"a": 1, "b": -3})
+    assert [g.op(n) for n in g.nodes()] == ["number", "number", "add", "relu"]
+    g = parse_program("a.exp().log()", {"a": 0.5})
+    assert [g.op(n) for n in g.nodes()] == ["number", "exp", "log"]
+    assert g.value(g.output) == pytest.approx(0.5) and g.grad("a") == pytest.approx(1.0)
+    g = parse_program("(2).exp() + 1.5.log() + Value(-1).abs() + (-3).relu()")
+    assert g.value(g.output) == pytest.approx(math.exp(2) + math.log(1.5) + 1 + 0)
+    g = parse_program("-a.exp()", {"a": 0.0})  # a method binds tighter than unary minus
+    assert [g.op(n) for n in g.nodes()] == ["number", "exp", "neg"]
+    g = parse_program("a.tanh()^2", {"a": 0.3})
+    assert g.op(g.output) == "pow" and g.value(g.output) == pytest.approx(math.tanh(0.3) ** 2)
+
+
+def test_method_names_stay_usable_as_variables():
+    g = parse_program("relu = a.exp()\nrelu.relu()", {"a": 0.0})
+    assert g.op("relu") == "exp" and g.value(g.output) == 1.0
+
+
+def test_long_method_chains_work():
+    g = parse_program("a" + ".neg()" * 300, {"a": 1.0})
+    assert len(g) == 301 and g.grad("a") == 1.0
+
+
+def test_backward_marks_the_output():
+    g = parse_program("y = a * 2\nz = y + 1\ny.backward()", {"a": 3})
+    assert g.output == g.resolve("y") and g.grad("a") == 2.0
+    assert g.grad("z") is None  # z does not lead to the output
+    g = parse_program("(a * a).backward()", {"a": 3})
+    assert g.op(g.output) == "mul" and g.grad("a") == 6.0
+    g = parse_program("a.relu().backward()", {"a": 3})
+    assert g.op(g.output) == "relu"
+
+
+def test_statements_after_backward_add_nodes_but_keep_the_output():
+    g = parse_program("y = a * 2\ny.backward()\nw = y * 10\ny = y + 1", {"a": 3})
+    assert g.output == g.resolve("y@1") and g.op("y@1") == "mul"
+    assert g.value("w") == 60.0 and g.value("y") == 7.0
+    assert g.grad("a") == 2.0 and g.grad("w") is None
+
+
+def test_print_statements_are_skipped_unread():
+    g = parse_program("print('start')\ny = a * 2\nprint(y.data, y.grad, f'{y}', __import__('os'))", {"a": 3})
+    assert len(g) == 3 and g.output == g.resolve("y")
+    g = parse_program("y = a * 2\nprint(y)\ny.backward()\nprint(a.grad)", {"a": 3})
+    assert g.output == g.resolve("y") and g.grad("a") == 2.0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from micrograd.engine import Value",
+        "from engine import Value, NumberWithGrad",
+        "from engine import NumberWithGrad",
+        "from micrograd.engine import Value; from engine import Value",
+    ],
+)
+def test_harmless_imports_are_skipped(line):
+    g = parse_program(f"{line}\na = Value(2.0)\n{line}\nb = a * a")
+    assert g.value("b") == 4.0 and len(g) == 2
+
+
 # ---------------------------------------------------------------------- one name, one node
 
 
@@ -299,7 +493,7 @@ REFUSALS = [
     ("foo(a)", 1, 1, "unknown function 'foo'"),
     ("a + foo(a)", 1, 5, "unknown function"),
     ("__import__('os')", 1, 1, "unknown function '__import__'"),
-    ("__import__('os').system('ls')", 1, 1, "attribute"),
+    ("__import__('os').system('ls')", 1, 18, "unknown method '.system()'"),
     ("(x := 1)", 1, 2, ":="),
     ("exp(x=1)", 1, 5, "keyword"),
     ("exp(**a)", 1, 5, "**"),
@@ -353,6 +547,57 @@ REFUSALS = [
     ("global a", 1, 1, "global"),
     ("try:\n    a\nexcept:\n    a", 1, 1, "try"),
     ("match a:\n    case 1:\n        a", 1, 1, "match"),
+    # micrograd habits still refused: attributes other than op methods, wrong calls
+    ("a.data", 1, 1, "(a.data) is not allowed"),
+    ("y = a.grad * 2", 1, 5, "canvas shows"),
+    ("(a + 1).data", 1, 1, "(x.data)"),
+    ("a.__class__", 1, 1, "attribute access (a.b)"),
+    ("a.__class__()", 1, 3, "unknown method '.__class__()'"),
+    ("a.relu", 1, 3, "must be called: write a.relu()"),
+    ("a.backward", 1, 3, "must be called"),
+    ("a.relu(1)", 1, 3, ".relu() takes no arguments (1 given)"),
+    ("a.exp(a, a)", 1, 3, "(2 given)"),
+    ("a.relu(x=1)", 1, 8, "keyword"),
+    ("a.relu(*a)", 1, 8, "starred"),
+    ("(a + a).foo()", 1, 9, "unknown method '.foo()'"),
+    ("a.relu().zero_grad()", 1, 10, "unknown method"),
+    ("a.data.relu()", 1, 1, "(a.data)"),  # the method is fine; its receiver is not
+    ("b = a^2; b.relu(2)", 1, 12, "no arguments"),  # columns survive the ^ rewrite
+    ("é = a; é.relu(1)", 1, 10, "no arguments"),  # and count characters
+    ("(a\n .relu(1))", 2, 3, "no arguments"),
+    ("y = a.backward()", 1, 7, "statement of its own"),
+    ("1 + a.backward()", 1, 7, "statement of its own"),
+    ("a.backward(1.0)", 1, 3, "takes no arguments"),
+    ("a.backward(gradient=a)", 1, 3, "takes no arguments"),
+    ("a.backward()\nb = a * 2\nb.backward()", 3, 3, "already called on line 1"),
+    ("Value(a)", 1, 7, "number literal"),
+    ("Value(a * 2)", 1, 7, "write it without Value(...)"),
+    ("NumberWithGrad(-a)", 1, 16, "number literal"),
+    ("Value(~1)", 1, 7, "number literal"),
+    ("Value(Value(1))", 1, 7, "number literal"),
+    ("Value(1, 2)", 1, 1, "exactly one number"),
+    ("Value()", 1, 1, "exactly one number"),
+    ("Value(1.0, (), '')", 1, 1, "exactly one number"),
+    ("Value(1, _op='')", 1, 10, "keyword _op="),
+    ("Value(1, label=a)", 1, 16, "must be a string"),
+    ("Value(1, name=2)", 1, 15, "must be a string"),
+    ("Value(**a)", 1, 7, "**"),
+    ("Value(*a)", 1, 7, "starred"),
+    ("Value('3')", 1, 7, "strings"),
+    ("Value(True)", 1, 7, "not a number"),
+    ("Value(1j)", 1, 7, "complex"),
+    ("Value(-1e400)", 1, 8, "infinity"),
+    ("Value + 1", 1, 1, "wraps a number: write Value(2.0)"),
+    ("import micrograd", 1, 1, "only 'from micrograd.engine import Value'"),
+    ("from micrograd.engine import Value as V", 1, 1, "import is not allowed"),
+    ("from micrograd.engine import *", 1, 1, "import is not allowed"),
+    ("from micrograd.nn import MLP", 1, 1, "import is not allowed"),
+    ("from micrograd.engine import Value, os", 1, 1, "import is not allowed"),
+    ("from .engine import Value", 1, 1, "import is not allowed"),
+    ("a = 1\nimport os", 2, 1, "import is not allowed"),
+    ("print(a) + 1", 1, 1, "print(...) can only be a statement of its own"),
+    ("y = print(a)", 1, 5, "statement of its own"),
+    ("from engine import Value\nprint(a)", 1, 1, "only print(...) calls and imports"),
 ]
 
 
@@ -659,6 +904,7 @@ def test_random_programs_split_into_statements(tree, name):
 
 TOKENS = "a b zz 1 2.5 1e400 0x 1j + - * / ** ^ ( ) exp( relu( = += ^= ; . , ' [ ] lambda : if else @".split()
 TOKENS += ["\n", " ", "\\", "#", "\t", "é", "\x00", "\r", "not", ":=", "import", "True"]
+TOKENS += [".relu()", ".exp", "Value(", "label=", ".backward()", "print(", ".data", "from micrograd.engine "]
 
 
 @settings(max_examples=200)
@@ -683,6 +929,124 @@ def check_outcome(source):
         return
     assert g.output is not None
     g.values(), g.grads(), g.problems()
+
+
+# ---------------------------------------------------------------------- random micrograd programs
+
+
+class Wrapped(float):
+    """A literal written as Value(x): never folded into a minus in front of it."""
+
+
+def method_trees(names):
+    """Expression trees over ``names`` whose unary ops are written as methods."""
+    leaf = st.one_of(
+        st.sampled_from(names),
+        st.integers(0, 9),
+        st.sampled_from([0.5, 1.5, 2.25]),
+        st.sampled_from([0.0, 1.0, 2.5]).map(Wrapped),
+    )
+    return st.recursive(
+        leaf,
+        lambda kids: st.one_of(
+            st.tuples(st.sampled_from(["+", "-", "*", "/", "**"]), kids, kids),
+            st.tuples(st.just("neg"), kids),
+            st.tuples(st.sampled_from(UNARY), kids),
+        ),
+        max_leaves=6,
+    )
+
+
+def render_method(t, methods=True):
+    """Like ``render``, with unary ops as methods (``(a + b).relu()``) unless ``methods`` is
+    false, and Wrapped literals as ``Value(x)``."""
+
+    def wrap(s, level, need):
+        return (f"({s})", 5) if level < need else (s, level)
+
+    if isinstance(t, Wrapped):
+        return f"Value({float(t)!r})", 5
+    if isinstance(t, str):
+        return t, 5
+    if isinstance(t, (int, float)):
+        return repr(t), 5
+    if t[0] in PREC:
+        op, left, right = t
+        p = PREC[op]
+        need_left, need_right = (5, 3) if p == 4 else (p, p + 1)
+        ls = wrap(*render_method(left, methods), need_left)[0]
+        rs = wrap(*render_method(right, methods), need_right)[0]
+        return f"{ls} {op} {rs}", p
+    if t[0] == "neg":
+        return "-" + wrap(*render_method(t[1], methods), 3)[0], 3
+    inner, level = render_method(t[1], methods)
+    if not methods:
+        return f"{t[0]}({inner})", 5
+    bare_number = isinstance(t[1], (int, float)) and not isinstance(t[1], Wrapped)
+    receiver = f"({inner})" if level < 5 or bare_number else inner  # 2.relu() is a syntax error
+    return f"{receiver}.{t[0]}()", 5
+
+
+def evaluate_method(t, env):
+    """``t`` with the eager Value API; Value(x) literals stay Values, bare ones fold."""
+    if isinstance(t, Wrapped):
+        return Value(float(t))
+    if isinstance(t, (int, float)) and not isinstance(t, bool):
+        return Value(float(t))
+    if isinstance(t, str):
+        return env[t]
+    if t[0] == "neg" and isinstance(t[1], (int, float)) and not isinstance(t[1], Wrapped):
+        return Value(float(-t[1]))  # the parser folds -3 into one number, with Python's negation
+    args = [evaluate_method(k, env) for k in t[1:]]
+    if t[0] in PREC:
+        return BINARY_VALUE[t[0]](*args)
+    if t[0] == "neg":
+        return -args[0]
+    return getattr(args[0], t[0])()
+
+
+AUG = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
+
+
+@settings(max_examples=100)
+@given(st.data())
+def test_random_micrograd_programs_match_value(data):
+    """Programs as micrograd users write them (Value(...) inputs, x.relu(), augmented
+    assignments, a closing y.backward()) agree with the same steps run on engine Values,
+    and with the same program written with functions."""
+    inits = data.draw(st.tuples(*[st.sampled_from([-2.0, -0.5, 0.0, 0.75, 1.0, 3.0])] * 3))
+    lines = [f"{n} = Value({v!r})" for n, v in zip(NAMES, inits)]
+    plain = list(lines)
+    env = {n: Value(v) for n, v in zip(NAMES, inits)}
+    made: list[str] = []
+    for i in range(data.draw(st.integers(1, 4))):
+        tree = data.draw(method_trees(list(NAMES) + made))
+        if made and data.draw(st.booleans()):
+            target, sym = data.draw(st.sampled_from(made)), data.draw(st.sampled_from(sorted(AUG)))
+            env[target] = BINARY_VALUE[AUG[sym]](env[target], evaluate_method(tree, env))
+        else:
+            target, sym = f"v{i}", "="
+            env[target] = evaluate_method(tree, env)
+            made.append(target)
+        lines.append(f"{target} {sym} {render_method(tree)[0]}")
+        plain.append(f"{target} {sym} {render_method(tree, methods=False)[0]}")
+    out = data.draw(st.sampled_from(made))
+    tail = [f"{out}.backward()", f"print(f'{{{out}.data}}', {out}.grad)", f"late = {out} * 2"]
+    source = "\n".join(lines + tail)
+    g = parse_program(source)
+    expected = env[out]
+    expected.backward()
+    # ``out`` may only alias an input (v0 = a names no node), so check the output by value;
+    # ``late`` after backward() would double it
+    assert same(g.value(g.output), expected.num), source
+    for n in NAMES:
+        assert g.op(n) == "number"
+        assert close(g.grad(n), env[n].grad), (source, n)
+        assert (g.grad(n) is None) == (env[n].grad is None), (source, n)
+    # the method form is the function form, node for node
+    f = parse_program("\n".join(plain + [out]))
+    assert [(g.op(n), g.name(n)) for n in g.nodes()][: len(f)] == [(f.op(n), f.name(n)) for n in f.nodes()]
+    assert sorted(f.edges()) == sorted(e for e in g.edges() if e[1] <= len(f))
 
 
 def test_alias_bindings_count_in_versions():
