@@ -72,6 +72,7 @@ def gradient_check(graph: Graph, output=None, eps=1e-6, rtol=1e-4, atol=1e-6, op
     >>> [r.status for r in gradient_check(g)]
     ['MISMATCH']
     """
+    _check_tolerances(eps, rtol, atol)
     c, root, scale = _prepared(graph, output)
     rows = []
     for n in c.tape().order:
@@ -88,6 +89,7 @@ def check_node(graph: Graph, node, output=None, eps=1e-6, rtol=1e-4, atol=1e-6) 
     >>> r = check_node(g, "x"); r.ok, r.analytic, round(r.numeric, 6)
     (True, 6.0, 6.0)
     """
+    _check_tolerances(eps, rtol, atol)
     c, root, scale = _prepared(graph, output)
     return _check(c, c.resolve(node), root, scale, eps, rtol, atol)
 
@@ -106,6 +108,15 @@ def all_ok(rows) -> bool:
 
 
 # ---------------------------------------------------------------------------- internals
+
+
+def _check_tolerances(eps, rtol, atol) -> None:
+    # ValueError, as descent does for its numeric settings: these are arguments, not graph edits.
+    for what, v, least in (("eps", eps, 0.0), ("rtol", rtol, None), ("atol", atol, None)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v):
+            raise ValueError(f"{what} must be a finite number, not {v!r}")
+        if v < 0 or (least is not None and v <= least):
+            raise ValueError(f"{what} must be {'positive' if least is not None else 'non-negative'}, not {v!r}")
 
 
 def _prepared(graph: Graph, output):

@@ -181,15 +181,16 @@ def _full_window(graph, path):
     return MainWindow(graph, path=path)
 
 
-def run(path=None, argv=None) -> int:
-    """Open the window on ``path`` (or the built-in example) and run until it closes.
+def run(path=None, argv=None, document=None) -> int:
+    """Open the window on ``path``, on ``document`` (a Graph, shown as Untitled), or on the
+    built-in example, and run until it closes.
 
     A file that cannot be loaded, or a machine where no window can open, is reported as one
     line on stderr and exit code 2, before any window appears.
     """
     from PySide6.QtWidgets import QApplication
 
-    graph = None
+    graph = document
     if path is not None:
         from engine import DocumentError
 

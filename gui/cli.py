@@ -4,7 +4,7 @@
 
     gradcanvas [FILE]                          open the app on FILE, or on the built-in example
     gradcanvas eval FILE [--output NODE] [--json]
-    gradcanvas expr "PROGRAM" [NAME=VALUE ...] [--json] [--save FILE]
+    gradcanvas expr "PROGRAM" [NAME=VALUE ...] [--json] [--save FILE] [--open]
     gradcanvas render FILE -o OUT.png|OUT.svg
     gradcanvas check FILE [--output NODE]
     gradcanvas --version
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
 
 def _looks_like_option(arg: str) -> bool:
     """A program starting with a minus sign, as opposed to one of expr's own options."""
-    own = ("-h", "--help", "--json", "--save")
+    own = ("-h", "--help", "--json", "--save", "--open")
     return arg.startswith("-") and arg not in own and not arg.startswith("--save=")
 
 
@@ -121,6 +121,7 @@ def _command_parser():
     x.add_argument("bindings", nargs="*", metavar="NAME=VALUE", help="values for the program's inputs")
     x.add_argument("--json", action="store_true", help="print JSON instead of a table")
     x.add_argument("--save", metavar="FILE", help="also save the graph as a document")
+    x.add_argument("--open", action="store_true", help="then open the app on the graph")
     x.set_defaults(run=_cmd_expr)
 
     r = sub.add_parser("render", help="draw the annotated canvas to a PNG or SVG file")
@@ -141,6 +142,11 @@ def _command_parser():
 def _cmd_app(args) -> int:
     if args.file is not None:
         _load(args.file)  # a bad file is reported here, in the terminal, before any window
+    return _open_app(args.file, None)
+
+
+def _open_app(path, graph) -> int:
+    """Start the GUI on a file, or on a graph built here (expr --open)."""
     try:
         from gui.app import run
     except ModuleNotFoundError as e:
@@ -152,7 +158,7 @@ def _cmd_app(args) -> int:
     except ImportError as e:  # e.g. a Qt library the system lacks
         _error(f"cannot start the GUI: {e}")
         return 1
-    return run(args.file)
+    return run(path, document=graph)
 
 
 def _cmd_eval(args) -> int:
@@ -183,6 +189,8 @@ def _cmd_expr(args) -> int:
             g.save(args.save)
         except DocumentError as e:
             raise _Exit(2, str(e)) from None
+    if args.open:
+        return _open_app(None, g)
     return 0
 
 

@@ -296,7 +296,7 @@ def test_version_and_help(capsys):
 def test_app_delegates_to_gui_app(capsys, monkeypatch):
     calls = []
     fake = types.ModuleType("gui.app")
-    fake.run = lambda path: calls.append(path) or 0
+    fake.run = lambda path, document=None: calls.append(path) or 0
     monkeypatch.setitem(sys.modules, "gui.app", fake)
     assert cli.main([]) == 0
     assert cli.main([FANOUT]) == 0
@@ -390,3 +390,20 @@ def test_gui_package_loads_qt_only_on_demand():
     assert {"MainWindow", "show"} <= set(dir(gui))
     script = "import sys, gui, gui.cli; assert 'PySide6' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=120).returncode == 0
+
+
+def test_expr_open_hands_the_parsed_graph_to_the_app(monkeypatch, capsys):
+    import gui.app
+    from gui.cli import main
+
+    seen = {}
+
+    def fake_run(path=None, argv=None, document=None):
+        seen["path"], seen["document"] = path, document
+        return 0
+
+    monkeypatch.setattr(gui.app, "run", fake_run)
+    assert main(["expr", "a*a", "a=3", "--open"]) == 0
+    g = seen["document"]
+    assert seen["path"] is None and g.grad("a") == 6.0
+    assert "a" in capsys.readouterr().out
