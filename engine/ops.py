@@ -174,7 +174,7 @@ _ENTRIES = [
     Op("add", "+", 2, _add, lambda a, b, y: (1, 1), ("a", "b"), "a + b"),
     Op("sub", "−", 2, _sub, lambda a, b, y: (1, -1), ("a", "b"), "a − b"),
     Op("mul", "×", 2, _mul, lambda a, b, y: (b, a), ("a", "b"), "a × b"),
-    Op("div", "÷", 2, _div, lambda a, b, y: (_div(1, b), _div(-a, b * b)), ("a", "b"), "a ÷ b"),
+    Op("div", "÷", 2, _div, lambda a, b, y: (_div(1, b), _div(_div(-a, b), b)), ("a", "b"), "a ÷ b"),
     Op("pow", "^", 2, _pow, _pow_local, ("base", "exp"), "base raised to exp"),
     Op("neg", "−x", 1, lambda a: -a, lambda a, y: (-1,), ("x",), "negation"),
     Op("exp", "exp", 1, _exp, lambda a, y: (y,), ("x",), "e to the x"),

@@ -383,8 +383,10 @@ def test_import_program_builds_the_graph_and_shows_errors(win, qtbot):
     assert dlg.error_position() is not None and "line 1, column" in dlg.message.text()
     dlg.set_program("a * b", "a=1, b=oops")
     assert "must be a number" in dlg.message.text() and not dlg.ok_button().isEnabled()
-    dlg.set_program("a = Value(-4.0)\nb = (a * 2).relu()", "")
-    assert "line 1, column" in dlg.message.text() and "a = -4.0" in dlg.message.text()
+    dlg.set_program("from micrograd.engine import Value\na = Value(-4.0)\nb = (a * 2).relu()\nb.backward()", "")
+    assert dlg.ok_button().isEnabled() and "output b = 0" in dlg.message.text()
+    dlg.set_program("a = Value(-4.0)\nb = a.b", "")
+    assert "line 2, column 5" in dlg.message.text() and "x.relu()" in dlg.message.text()
     dlg.set_program("a * undefined_name", "a=1")
     assert "✗" in dlg.message.text()
     dlg.accept()  # refused: stays open, document untouched
