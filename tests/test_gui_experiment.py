@@ -383,7 +383,8 @@ def test_import_program_builds_the_graph_and_shows_errors(win, qtbot):
     assert dlg.error_position() is not None and "line 1, column" in dlg.message.text()
     dlg.set_program("a * b", "a=1, b=oops")
     assert "must be a number" in dlg.message.text() and not dlg.ok_button().isEnabled()
-    dlg.set_program("from micrograd.engine import Value\na = Value(-4.0)\nb = (a * 2).relu()\nb.backward()", "")
+    micrograd_style = "from micrograd.engine import Value\na = Value(-4.0)\nb = (a * 2).relu()\nb.backward()"
+    dlg.set_program(micrograd_style, "")
     assert dlg.ok_button().isEnabled() and "output b = 0" in dlg.message.text()
     dlg.set_program("a = Value(-4.0)\nb = a.b", "")
     assert "line 2, column 5" in dlg.message.text() and "x.relu()" in dlg.message.text()
