@@ -116,7 +116,8 @@ def _check_tolerances(eps, rtol, atol) -> None:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v):
             raise ValueError(f"{what} must be a finite number, not {v!r}")
         if v < 0 or (least is not None and v <= least):
-            raise ValueError(f"{what} must be {'positive' if least is not None else 'non-negative'}, not {v!r}")
+            sign = "positive" if least is not None else "non-negative"
+            raise ValueError(f"{what} must be {sign}, not {v!r}")
 
 
 def _prepared(graph: Graph, output):

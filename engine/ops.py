@@ -65,13 +65,37 @@ def _float(v) -> float:
 
 
 def _odd_int(b) -> bool:
+    if type(b) is int:  # exact, and no float conversion that could overflow
+        return b % 2 == 1
     return b == b and not math.isinf(b) and float(b).is_integer() and int(b) % 2 == 1
+
+
+def _pow_big(a, b):
+    """a ** b where an int operand is beyond float range (math.pow cannot even convert it)."""
+    if a == 1 or b == 0:
+        return 1.0
+    if type(b) is int and a == -1:
+        return -1.0 if b % 2 else 1.0
+    if type(a) is int and math.isinf(_float(a)) and not math.isinf(_float(b)) and b == b:
+        # |a| ** b through logs, which Python takes exactly for any int: 10**400 ** -0.5 is 1e-200
+        if a < 0 and not float(b).is_integer():
+            return NAN
+        mag = _exp(b * math.log(abs(a)))
+        return -mag if a < 0 and _odd_int(b) else mag
+    # A huge exponent: float semantics with it as ±inf (2 ** -big is 0, 0.5 ** big is 0), the
+    # sign from its exact parity, which the float has lost.
+    if type(b) is not int:  # then a is the huge one and b is ±inf or NaN
+        return math.pow(_float(a), b)
+    r = math.pow(abs(_float(a)), _float(b))
+    return -r if a < 0 and b % 2 else r
 
 
 def _pow(a, b):
     try:
         r = math.pow(a, b)
     except OverflowError:
+        if (type(a) is int and math.isinf(_float(a))) or (type(b) is int and math.isinf(_float(b))):
+            return _pow_big(a, b)
         return -INF if (a < 0 and _odd_int(b)) else INF
     except ValueError:
         if a == 0:  # 0 ** negative
@@ -147,7 +171,11 @@ def _step(a):
 
 
 def _pow_local(a, b, y):
-    da = b * _pow(a, b - 1) if b != 0 else 0.0  # PyTorch: x**0 has zero slope everywhere
+    p = _pow(a, b - 1)
+    if b == 0 or (p == 0 and type(b) is int):
+        da = 0.0  # PyTorch: x**0 has zero slope everywhere; and 0 * a huge exact b is still 0
+    else:
+        da = b * p
     if a > 0:
         db = y * math.log(a)
     elif a == 0 and b >= 0:

@@ -278,6 +278,8 @@ def _check_source(source) -> str:
         raise ParseError(f"the program is longer than {MAX_SOURCE:,} bytes")
     # Python reads a lone \r as a line break too; one kind of break keeps line numbers simple.
     text = source.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):  # a byte-order mark, as Windows editors save: Python skips it
+        text = text[1:]
     bad = re.search(r"[\x00\ud800-\udfff]", text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1

@@ -105,8 +105,9 @@ class GalleryDialog(QDialog):
         self.list.setWordWrap(True)
         self.list.setSpacing(4)
         self.list.setAlternatingRowColors(True)
+        # A double click emits itemActivated as well as itemDoubleClicked: listening to both
+        # opened the example twice (and asked twice about unsaved changes).
         self.list.itemActivated.connect(self._open_item)
-        self.list.itemDoubleClicked.connect(self._open_item)
         self.problems: list[str] = []
         for e in self.entries:
             item = QListWidgetItem(f"{e.title}\n{e.lesson}")

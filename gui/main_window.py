@@ -376,6 +376,8 @@ class MainWindow(QMainWindow):
         node = self.controller.add_node(op, (x, y))
         if node is not None:
             self.scene.select_nodes([node])
+            if self.palette.list.hasFocus():  # double-clicked: canvas keys now act on the new node
+                self.view.setFocus(Qt.FocusReason.OtherFocusReason)
             self.show_message(f"Added {op}: wire its inputs by dragging from an output port", 5000)
         return node
 

@@ -330,11 +330,17 @@ class GraphScene(QGraphicsScene):
         c = self._controller
         mode = d["mode"]
         if mode == "from_out":
-            target = self.port_at(pos, "in")
+            target = self.port_at(pos, "in") or self._free_input_at(pos, d["node"])
             if target is not None:
                 c.connect(d["node"], target.node.node_id, target.index)
             elif self._other_port(pos, "out", d["node"]):
                 c.message.emit("connect an output to an input port (on the left of a node)")
+            elif (body := self._node_body_at(pos, d["node"])) is not None:
+                # Dropped on a node but not on a port: say why nothing happened.
+                name = c.graph.label(body.node_id)
+                why = "a number has no inputs" if body.op == "number" else "every input is wired"
+                c.message.emit(f"not connected: {name} has no free input ({why}); "
+                               "drop on an input port to replace its wire")
         elif mode == "from_in":
             target = self.port_at(pos, "out")
             if target is not None:
@@ -352,6 +358,22 @@ class GraphScene(QGraphicsScene):
                     c.connect(target_out.node.node_id, d["node"], d["port"])
             else:
                 c.disconnect(d["node"], d["port"])
+
+    def _node_body_at(self, pos, exclude) -> NodeItem | None:
+        for it in self.items(pos):
+            if isinstance(it, NodeItem) and it.node_id != exclude:
+                return it
+        return None
+
+    def _free_input_at(self, pos, src) -> Port | None:
+        """The first unconnected input of the node dropped on (a wire dropped on a node's body
+        rather than exactly on a port goes to its first free input)."""
+        it = self._node_body_at(pos, src)
+        g = self._controller.graph
+        if it is None or it.node_id not in g.nx:
+            return None
+        ins = g.inputs(it.node_id)
+        return next((p for p in it.ports() if p.kind == "in" and ins[p.index] is None), None)
 
     def _other_port(self, pos, kind, node_id) -> bool:
         p = self.port_at(pos, kind)

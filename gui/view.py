@@ -421,6 +421,9 @@ class GraphView(QGraphicsView):
         n = self.controller.add_node(op, (p.x(), p.y()))
         if n is not None:
             self.scene().select_nodes([n])
+            # The canvas keys (Delete, Ctrl+D, F...) act on the dropped node only with focus here;
+            # it would otherwise stay in the palette the drag came from.
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
             event.acceptProposedAction()
         else:
             event.ignore()

@@ -1053,3 +1053,8 @@ def test_alias_bindings_count_in_versions():
     g = Graph.from_expression("c = a; c = c + 1; c = c * 2", a=1)
     assert g.op("c@2") == "add" and g.op("c") == "mul" and "c@1" not in g
     assert g.name(g.resolve("a")) == "a"
+
+
+def test_a_leading_byte_order_mark_is_skipped():
+    g = Graph.from_expression("\ufeffa = 1\na * 2")
+    assert g.value(g.output_node()) == 2.0
