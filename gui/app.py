@@ -209,6 +209,10 @@ def run(path=None, argv=None, document=None) -> int:
     app, _ = _make_app(argv)
     window = _full_window(graph, path)
     window.show()
+    # Keys (Tab, F, Delete...) work from the first moment only in the active window; without a
+    # window manager (Xvfb, kiosk) nothing else would activate it before the first click.
+    window.raise_()
+    window.activateWindow()
     return int(app.exec())
 
 

@@ -136,6 +136,7 @@ class SetValuesCommand(EditCommand):
         if not (isinstance(other, SetValuesCommand) and other.merge and other.new.keys() == self.new.keys()):
             return False
         self.new = dict(other.new)
+        self.setText(other.text())  # the history names the value the scrub ended on
         if self.new == self.old:  # scrubbed back to where it started: no undo step at all
             self.setObsolete(True)
         return True

@@ -386,12 +386,22 @@ class Inspector(QDockWidget):
                 f" input <i>{html.escape(pname)}</i></td>"
                 f"<td align='right' style='color:{red}'>&nbsp;&nbsp;{format_number(amount)}</td></tr>"
             )
+        dead = n_uses - len(terms)
+        if dead > 0:  # the title counts every use: say why some are missing from the sum
+            dim = _colour(style.TEXT_DIM)
+            rows.append(
+                f"<tr><td colspan='2' style='color:{dim}'>{dead} more use{'s' if dead != 1 else ''}"
+                f" with no path to the output: {'they send' if dead != 1 else 'it sends'} nothing back"
+                "</td></tr>"
+            )
         amounts = [a for _, _, a in terms]
         total = f"<p style='color:{red}; font-weight:bold'>{html.escape(sum_text(amounts, g.grad(node)))}</p>"
         lesson = ""
         if len(terms) > 1:
+            k = len(terms)
+            used = f"is used {k} times" if dead <= 0 else f"reaches the output through {k} uses"
             lesson = (
-                f"<p><i>{html.escape(g.label(node))} is used {len(terms)} times, so its gradient is the sum "
+                f"<p><i>{html.escape(g.label(node))} {used}, so its gradient is the sum "
                 "of what each use sends back.</i></p>"
             )
         self.contrib_label.setText(f"<table>{''.join(rows)}</table>{total}{lesson}")

@@ -160,3 +160,72 @@ def test_typing_in_the_palette_filter_keeps_the_focus_there(qtbot, win):
     qtbot.keyClick(win.palette.filter, Qt.Key_Backspace)  # edits the filter, deletes nothing
     assert win.palette.filter.text() == "sig"
     assert win.document.op(win.scene.selected_node_ids()[0]) == "sigmoid"
+
+
+# ---------------------------------------------------------------------------- undo history
+
+
+def test_a_scrub_is_one_undo_step_named_after_the_value_it_ended_on(qtbot, win):
+    """Scrubbing a value merged into one undo step whose text kept the first value of the
+    scrub ("Set a = 3.05" with a at 4.8): Edit ▸ Undo and the history named the wrong value."""
+    a = win.document.resolve("a")
+    win.scene.select_nodes([a])
+    win.inspector.refresh()
+    scrub = win.inspector.scrub
+    before = win.undo_stack.count()
+    scrub.setSliderDown(True)  # sliderPressed, as a press on the handle
+    for tick in range(1, 40, 7):
+        scrub.setValue(tick)
+    scrub.setSliderDown(False)
+    end = win.document.number(a)
+    assert end != 3
+    assert win.undo_stack.count() == before + 1
+    assert win.undo_stack.undoText() == f"Set a = {end:g}"
+    win.undo_stack.undo()
+    assert win.document.number(a) == 3
+
+
+# ---------------------------------------------------------------------------- inspector
+
+
+def test_inspector_accounts_for_every_use_it_counts(win):
+    """With a third use of a that leads nowhere, the inspector's title said "(3 uses)" but
+    listed two rows and no word about the third."""
+    g = win.document
+    a = g.resolve("a")
+    t = win.controller.add_node("tanh", (0.0, 500.0))
+    assert win.controller.connect(a, t, 0)
+    win.scene.select_nodes([a])
+    win.inspector.refresh()
+    assert "(3 uses)" in win.inspector.contrib_title.text()
+    text = win.inspector.contrib_label.text()
+    assert "20 + 15 = 35" in text and "reaches the output through 2 uses" in text
+    assert "1 more use with no path to the output" in text
+
+
+# ---------------------------------------------------------------------------- launch
+
+
+def test_the_launched_window_asks_to_be_active(qtbot, tmp_path, monkeypatch):
+    """Under Xvfb (no window manager) nothing activated the window: Tab, F or Delete did
+    nothing until the first click. run() now activates it before the event loop starts."""
+    from gui import app as app_module
+
+    path = tmp_path / "doc.json"
+    files.builtin_document().save(path)
+    activated = []
+    monkeypatch.setattr(MainWindow, "activateWindow", lambda self: activated.append(self))
+    seen = {}
+
+    class App:  # stands in for QApplication.exec (see test_gui_window)
+        def exec(self):
+            for w in QApplication.topLevelWidgets():
+                if isinstance(w, MainWindow) and w.isVisible() and w.path == path.resolve():
+                    seen["active"] = w in activated
+                    w.ask_unsaved = lambda: QMessageBox.Discard
+                    w.close()
+            return 0
+
+    monkeypatch.setattr(app_module, "_make_app", lambda argv=None: (App(), False))
+    assert app_module.run(str(path)) == 0
+    assert seen == {"active": True}
