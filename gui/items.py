@@ -455,6 +455,7 @@ _STROKER = QPainterPathStroker()
 _STROKER.setWidth(10.0)  # precise but forgiving hit area around the curve
 _WIRE_PEN_W = 2.0
 _LABEL_W, _LABEL_H = 64.0, 14.0
+_LABEL_BACK = 80.0  # how far before the target port a wire's gradient label sits
 
 
 class WireItem(QGraphicsItem):
@@ -505,8 +506,13 @@ class WireItem(QGraphicsItem):
         self.update()
 
     def _label_rect(self) -> QRectF:
-        mid = self._path.pointAtPercent(0.5)
-        return QRectF(mid.x() - _LABEL_W / 2, mid.y() - _LABEL_H - 3.0, _LABEL_W, _LABEL_H)
+        # Near the target rather than at the middle: the wires of a value used twice leave
+        # from one port, so their middles crowd together, but they arrive at different ports.
+        # Far enough back to clear the target's port labels (sub, div, pow).
+        length = self._path.length()
+        at = self._path.percentAtLength(length - _LABEL_BACK) if length > 2 * _LABEL_BACK else 0.5
+        p = self._path.pointAtPercent(at)
+        return QRectF(p.x() - _LABEL_W / 2, p.y() - _LABEL_H - 3.0, _LABEL_W, _LABEL_H)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds

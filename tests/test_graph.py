@@ -505,3 +505,26 @@ def test_edge_grad_only_for_real_wires():
     for port in (5, -1, "0", True, None, [0]):
         assert g.edge_grad("a", m, port) is None
     assert g.edge_grad("s", "half", 0) is None  # a wire, but no gradient flows along it
+
+
+def test_layout_of_a_large_graph_with_long_wires_stays_cheap():
+    # Wires from the first node to every later one: refining would reserve ~n²/2 wire slots.
+    g = Graph()
+    first = prev = g.add_number(1.0)
+    for _ in range(400):
+        n = g.add_op("add")
+        g.connect(prev, n, 0)
+        g.connect(first, n, 1)
+        prev = n
+    pos = g.layout()
+    assert set(pos) == set(g.nodes())
+    assert all(pos[s][0] < pos[t][0] for s, t, _ in g.edges())
+
+
+def test_layout_puts_an_op_next_to_its_consumer():
+    # d = a + 2 only feeds e: it sits in the column before e, beside c, not far left.
+    g = Graph.from_expression("b = a*4\nc = b + 3\nd = a + 2\ne = c * d", a=3)
+    pos = g.layout()
+    x = {n: p[0] for n, p in pos.items()}
+    assert len({x[g.resolve(n)] for n in ("a", "b", "c", "e")}) == 4
+    assert x[g.resolve("d")] == x[g.resolve("c")]  # d moved next to its consumer e
