@@ -64,16 +64,6 @@ class InlineEditor(QLineEdit):
         self.hide()
         self.deleteLater()
 
-    def _action_owns(self, event) -> bool:
-        """Whether an enabled action on this view (a window's canvas menu action) has this
-        key: then the action handles it and keyPressEvent never sees it."""
-        seq = QKeySequence(event.keyCombination())
-        for act in self.actions():
-            if act.isEnabled() and any(s.matches(seq) == QKeySequence.SequenceMatch.ExactMatch
-                                       for s in act.shortcuts()):
-                return True
-        return False
-
     def keyPressEvent(self, event):  # noqa: N802
         if event.key() in (_K.Key_Return, _K.Key_Enter):
             self.finish(True)
