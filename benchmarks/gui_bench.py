@@ -136,7 +136,8 @@ def measure(n: int, index=None, update_mode=None, edits: int = 40, moves: int = 
         move_paint.append(t3 - t1)
     send_mouse(view, "release", p)
     moved = g.position(target)
-    assert stack.index() >= 1 and moved == (it.pos().x(), it.pos().y())
+    # the item and the document agree on where the node is (to float noise: Qt keeps qreal)
+    assert stack.index() >= 1 and abs(moved[0] - it.pos().x()) + abs(moved[1] - it.pos().y()) < 1e-6
     view.close()
     shiboken6.delete(view)
     shiboken6.delete(root)
