@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -19,7 +19,6 @@ from engine.export import to_python
 from engine.forward_mode import tangents
 from engine.gallery import gallery
 from engine.parse import parse_program
-from gui import files
 from gui.experiment import find_menu, install
 from gui.fdcheck import BAD, OK
 from gui.main_window import MainWindow
@@ -30,13 +29,6 @@ from gui.tangents import short
 from tests.strategies import graphs
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    files.clear_recent_files()
-    yield
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ through the same widgets a user touches. Each test names the gesture that went w
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -13,13 +13,6 @@ from gui.main_window import MainWindow
 from tests.qt_helpers import drag, drop_mime
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path):
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    files.clear_recent_files()
-    yield
 
 
 @pytest.fixture
