@@ -36,6 +36,7 @@ class Op:
     local: Callable[..., tuple]
     ports: tuple[str, ...]
     doc: str
+    micrograd: str = ""  # micrograd's ``_op`` spelling ('+', 'ReLU'); pow adds its exponent
 
     @property
     def ordered(self) -> bool:
@@ -199,21 +200,21 @@ def _mul(a, b):
 
 _ENTRIES = [
     # name     symbol arity forward                local derivatives (inputs..., output)
-    Op("add", "+", 2, _add, lambda a, b, y: (1, 1), ("a", "b"), "a + b"),
-    Op("sub", "−", 2, _sub, lambda a, b, y: (1, -1), ("a", "b"), "a − b"),
-    Op("mul", "×", 2, _mul, lambda a, b, y: (b, a), ("a", "b"), "a × b"),
-    Op("div", "÷", 2, _div, lambda a, b, y: (_div(1, b), _div(_div(-a, b), b)), ("a", "b"), "a ÷ b"),
-    Op("pow", "^", 2, _pow, _pow_local, ("base", "exp"), "base raised to exp"),
-    Op("neg", "−x", 1, lambda a: -a, lambda a, y: (-1,), ("x",), "negation"),
-    Op("exp", "exp", 1, _exp, lambda a, y: (y,), ("x",), "e to the x"),
-    Op("log", "log", 1, _log, lambda a, y: (_div(1, a),), ("x",), "natural logarithm"),
-    Op("sqrt", "√", 1, _sqrt, lambda a, y: (_div(0.5, y),), ("x",), "square root"),
-    Op("sin", "sin", 1, _sin, lambda a, y: (_cos(a),), ("x",), "sine (radians)"),
-    Op("cos", "cos", 1, _cos, lambda a, y: (-_sin(a),), ("x",), "cosine (radians)"),
-    Op("tanh", "tanh", 1, math.tanh, lambda a, y: (1 - y * y,), ("x",), "hyperbolic tangent"),
-    Op("sigmoid", "σ", 1, _sigmoid, lambda a, y: (y * (1 - y),), ("x",), "logistic sigmoid"),
-    Op("relu", "relu", 1, _relu, lambda a, y: (_step(a),), ("x",), "max(0, x)"),
-    Op("abs", "|x|", 1, abs, lambda a, y: (_sign(a),), ("x",), "absolute value"),
+    Op("add", "+", 2, _add, lambda a, b, y: (1, 1), ("a", "b"), "a + b", "+"),
+    Op("sub", "−", 2, _sub, lambda a, b, y: (1, -1), ("a", "b"), "a − b", "-"),
+    Op("mul", "×", 2, _mul, lambda a, b, y: (b, a), ("a", "b"), "a × b", "*"),
+    Op("div", "÷", 2, _div, lambda a, b, y: (_div(1, b), _div(_div(-a, b), b)), ("a", "b"), "a ÷ b", "/"),
+    Op("pow", "^", 2, _pow, _pow_local, ("base", "exp"), "base raised to exp", "**"),
+    Op("neg", "−x", 1, lambda a: -a, lambda a, y: (-1,), ("x",), "negation", "neg"),
+    Op("exp", "exp", 1, _exp, lambda a, y: (y,), ("x",), "e to the x", "exp"),
+    Op("log", "log", 1, _log, lambda a, y: (_div(1, a),), ("x",), "natural logarithm", "log"),
+    Op("sqrt", "√", 1, _sqrt, lambda a, y: (_div(0.5, y),), ("x",), "square root", "sqrt"),
+    Op("sin", "sin", 1, _sin, lambda a, y: (_cos(a),), ("x",), "sine (radians)", "sin"),
+    Op("cos", "cos", 1, _cos, lambda a, y: (-_sin(a),), ("x",), "cosine (radians)", "cos"),
+    Op("tanh", "tanh", 1, math.tanh, lambda a, y: (1 - y * y,), ("x",), "hyperbolic tangent", "tanh"),
+    Op("sigmoid", "σ", 1, _sigmoid, lambda a, y: (y * (1 - y),), ("x",), "logistic sigmoid", "sigmoid"),
+    Op("relu", "relu", 1, _relu, lambda a, y: (_step(a),), ("x",), "max(0, x)", "ReLU"),
+    Op("abs", "|x|", 1, abs, lambda a, y: (_sign(a),), ("x",), "absolute value", "abs"),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
