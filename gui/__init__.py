@@ -3,11 +3,11 @@ lives in :mod:`gui.cli` and must start without it. ``gui.MainWindow`` and ``gui.
 imported on first use.
 """
 
-from ._compat import pin_singletons
+from gui._compat import pin_singletons
 
 pin_singletons()  # before any Qt call anywhere in the GUI (see gui/_compat.py)
 
-_LAZY = {"MainWindow": ("gui.main_window", "MainWindow"), "show": ("gui.app", "show")}
+_LAZY = {"MainWindow": ("gui.shell.main_window", "MainWindow"), "show": ("gui.shell.app", "show")}
 
 __all__ = ["MainWindow", "show"]
 

@@ -148,9 +148,9 @@ def _cmd_app(args) -> int:
 def _open_app(path, graph) -> int:
     """Start the GUI on a file, or on a graph built here (expr --open)."""
     try:
-        from gui.app import run
+        from gui.shell.app import run
     except ModuleNotFoundError as e:
-        if e.name in ("gui.app", "gui"):
+        if e.name in ("gui.shell.app", "gui"):
             _error("the GUI arrives in a later release; the headless commands work: gradcanvas --help")
             return 1
         _error(f"cannot start the GUI: {e}")
@@ -201,7 +201,7 @@ def _cmd_render(args) -> int:
         raise _Exit(2, f"cannot render to {args.out!r}: the output must end in .png or .svg")
     _load(args.file)  # refuse a bad document before Qt starts
     try:
-        from gui.render import render_file
+        from gui.canvas.render import render_file
     except ImportError as e:
         raise _Exit(1, f"render is unavailable: {e}") from None
     try:

@@ -38,12 +38,12 @@ def _no_python_clipboard_left():
 def _private_settings(request):
     """GUI tests keep settings (recent files, window state) in a temporary directory, never
     in the home directory. Headless tests load no Qt, so they skip this."""
-    if "gui.files" not in sys.modules:
+    if "gui.shell.files" not in sys.modules:
         yield
         return
     from PySide6.QtCore import QSettings
 
-    from gui import files
+    from gui.shell import files
 
     folder = request.getfixturevalue("tmp_path") / "settings"
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))

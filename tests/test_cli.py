@@ -295,16 +295,16 @@ def test_version_and_help(capsys):
 
 def test_app_delegates_to_gui_app(capsys, monkeypatch):
     calls = []
-    fake = types.ModuleType("gui.app")
+    fake = types.ModuleType("gui.shell.app")
     fake.run = lambda path, document=None: calls.append(path) or 0
-    monkeypatch.setitem(sys.modules, "gui.app", fake)
+    monkeypatch.setitem(sys.modules, "gui.shell.app", fake)
     assert cli.main([]) == 0
     assert cli.main([FANOUT]) == 0
     assert calls == [None, FANOUT]
 
 
 def test_app_without_a_gui_says_so(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "gui.app", None)  # the import fails as if the module were absent
+    monkeypatch.setitem(sys.modules, "gui.shell.app", None)  # the import fails as if the module were absent
     code, out, err = run(capsys)
     assert code == 1 and out == ""
     assert_one_line_error(err)
@@ -312,18 +312,18 @@ def test_app_without_a_gui_says_so(capsys, monkeypatch):
 
 
 def test_app_refuses_a_bad_file_before_starting_the_gui(capsys, monkeypatch, tmp_path):
-    fake = types.ModuleType("gui.app")
+    fake = types.ModuleType("gui.shell.app")
     fake.run = lambda path: pytest.fail("the GUI must not start")
-    monkeypatch.setitem(sys.modules, "gui.app", fake)
+    monkeypatch.setitem(sys.modules, "gui.shell.app", fake)
     code, _, err = run(capsys, str(tmp_path / "missing.json"))
     assert code == 2 and "No such file" in err
 
 
 def test_render_delegates_to_gui_render(capsys, monkeypatch, tmp_path):
     calls = []
-    fake = types.ModuleType("gui.render")
+    fake = types.ModuleType("gui.canvas.render")
     fake.render_file = lambda src, out: calls.append((src, out))
-    monkeypatch.setitem(sys.modules, "gui.render", fake)
+    monkeypatch.setitem(sys.modules, "gui.canvas.render", fake)
     out_png = str(tmp_path / "x.png")
     assert cli.main(["render", FANOUT, "-o", out_png]) == 0
     assert calls == [(FANOUT, out_png)]
@@ -393,7 +393,7 @@ def test_gui_package_loads_qt_only_on_demand():
 
 
 def test_expr_open_hands_the_parsed_graph_to_the_app(monkeypatch, capsys):
-    import gui.app
+    import gui.shell.app
     from gui.cli import main
 
     seen = {}
@@ -402,7 +402,7 @@ def test_expr_open_hands_the_parsed_graph_to_the_app(monkeypatch, capsys):
         seen["path"], seen["document"] = path, document
         return 0
 
-    monkeypatch.setattr(gui.app, "run", fake_run)
+    monkeypatch.setattr(gui.shell.app, "run", fake_run)
     assert main(["expr", "a*a", "a=3", "--open"]) == 0
     g = seen["document"]
     assert seen["path"] is None and g.grad("a") == 6.0

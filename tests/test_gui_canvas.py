@@ -12,11 +12,11 @@ from PySide6.QtGui import QContextMenuEvent, QUndoStack
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from engine import OPS, Graph
-from gui import style
-from gui.controller import Controller
-from gui.items import OUT_AUTO, OUT_EXPLICIT, NodeItem
-from gui.scene import GraphScene
-from gui.view import MIME_NODES, GraphView
+from gui.canvas.controller import Controller
+from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, NodeItem
+from gui.canvas.scene import GraphScene
+from gui.canvas.view import MIME_NODES, GraphView
+from gui.shell import style
 from tests.qt_helpers import (
     click,
     double_click,
@@ -84,7 +84,7 @@ def fanout_graph() -> Graph:
 @pytest.fixture(autouse=True)
 def clean_clipboard(qapp):
     """Leave no Python-made QMimeData on the clipboard: PySide6 6.12 crashes on exit if one is
-    still there (see gui.view._clear_clipboard)."""
+    still there (see gui.canvas.view._clear_clipboard)."""
     yield
     QApplication.clipboard().clear()
 

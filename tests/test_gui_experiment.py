@@ -1,4 +1,4 @@
-"""The experiment tools (gui.experiment.install) driven through their actions and widgets,
+"""The experiment tools (gui.learn.experiment.install) driven through their actions and widgets,
 offscreen. Each test checks what is shown against the engine."""
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from engine.export import to_python
 from engine.forward_mode import tangents
 from engine.gallery import gallery
 from engine.parse import parse_program
-from gui.experiment import find_menu, install
-from gui.fdcheck import BAD, OK
-from gui.main_window import MainWindow
-from gui.overlays import TagItem
-from gui.stepper import growth_text
-from gui.style import format_number
-from gui.tangents import short
+from gui.canvas.overlays import TagItem
+from gui.learn.experiment import find_menu, install
+from gui.learn.fdcheck import BAD, OK
+from gui.learn.stepper import growth_text
+from gui.learn.tangents import short
+from gui.shell.main_window import MainWindow
+from gui.shell.style import format_number
 from tests.strategies import graphs
 
 pytestmark = pytest.mark.gui
@@ -495,7 +495,7 @@ def test_menus_toolbar_and_unique_shortcuts(win):
 
 
 def test_tour_pictures(win, tmp_path):
-    from gui.experiment import tour_pictures
+    from gui.learn.experiment import tour_pictures
 
     step, descent = tour_pictures(tmp_path)
     for p in (step, descent):
@@ -559,7 +559,7 @@ def test_a_closed_window_leaves_the_document_alone(qtbot):
     g = Graph.from_expression("(a*4+3)*(a+2)", a=3)
 
     def mine():
-        tools = ("gui.stepper", "gui.fdcheck")
+        tools = ("gui.learn.stepper", "gui.learn.fdcheck")
         return [cb for cb in g._subscribers if type(getattr(cb, "__self__", None)).__module__ in tools]
 
     w = MainWindow(g, use_settings=False)

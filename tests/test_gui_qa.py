@@ -8,8 +8,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from gui import files
-from gui.main_window import MainWindow
+from gui.shell import files
+from gui.shell.main_window import MainWindow
 from tests.qt_helpers import drag, drop_mime
 
 pytestmark = pytest.mark.gui
@@ -202,7 +202,7 @@ def test_inspector_accounts_for_every_use_it_counts(win):
 def test_the_launched_window_asks_to_be_active(qtbot, tmp_path, monkeypatch):
     """Under Xvfb (no window manager) nothing activated the window: Tab, F or Delete did
     nothing until the first click. run() now activates it before the event loop starts."""
-    from gui import app as app_module
+    from gui.shell import app as app_module
 
     path = tmp_path / "doc.json"
     files.builtin_document().save(path)

@@ -14,9 +14,9 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 
 from engine import OPS, Graph
-from gui import style
-from gui.controller import Controller
-from gui.scene import GraphScene
+from gui.canvas.controller import Controller
+from gui.canvas.scene import GraphScene
+from gui.shell import style
 from tests.qt_helpers import scene_matches, snapshot
 
 pytestmark = pytest.mark.gui

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import OPS, Graph
 from engine.document import to_dict
-from gui import files, style
-from gui.main_window import MainWindow
+from gui.shell import files, style
+from gui.shell.main_window import MainWindow
 from tests.qt_helpers import scene_matches, send_drop
 
 pytestmark = pytest.mark.gui
@@ -531,7 +531,7 @@ def test_window_state_is_saved_and_restored(qtbot):
 
 def test_show_opens_a_window_on_a_value(qtbot):
     from engine import Value
-    from gui.app import show
+    from gui.shell.app import show
 
     a = Value(2.0, name="a")
     w = show(a * a + a)
@@ -545,7 +545,7 @@ def test_show_opens_a_window_on_a_value(qtbot):
 
 
 def test_display_problem_lines(monkeypatch):
-    from gui import app
+    from gui.shell import app
 
     assert app.display_problem({}) == app.NO_DISPLAY_MESSAGE
     assert app.display_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
@@ -566,7 +566,7 @@ def test_display_problem_lines(monkeypatch):
 
 
 def test_display_reachable_looks_for_the_server(tmp_path):
-    from gui import app
+    from gui.shell import app
 
     assert not app._display_reachable(":98765")
     assert not app._display_reachable("nonsense")
@@ -574,7 +574,7 @@ def test_display_reachable_looks_for_the_server(tmp_path):
 
 
 def test_run_refuses_a_bad_file_with_one_line(tmp_path, capsys):
-    from gui.app import run
+    from gui.shell.app import run
 
     bad = tmp_path / "bad.json"
     bad.write_text("[]")
@@ -584,7 +584,7 @@ def test_run_refuses_a_bad_file_with_one_line(tmp_path, capsys):
 
 
 def test_run_opens_the_file_and_returns_when_closed(qtbot, tmp_path, monkeypatch):
-    from gui import app as app_module
+    from gui.shell import app as app_module
 
     path = tmp_path / "doc.json"
     files.builtin_document().save(path)

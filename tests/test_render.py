@@ -11,7 +11,9 @@ from PySide6.QtGui import QColor, QImage
 import resources
 from engine import Graph
 from engine.document import load
-from gui import cli, files, render, style
+from gui import cli
+from gui.canvas import render
+from gui.shell import files, style
 
 pytestmark = pytest.mark.gui
 
@@ -45,8 +47,8 @@ def _expected_size(path) -> tuple[int, int]:
     import shiboken6
     from PySide6.QtGui import QUndoStack
 
-    from gui.controller import Controller
-    from gui.scene import GraphScene
+    from gui.canvas.controller import Controller
+    from gui.canvas.scene import GraphScene
 
     render.ensure_app()
     stack = QUndoStack()

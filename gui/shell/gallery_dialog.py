@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import DocumentError, Graph
-
-from . import style
+from gui.shell import style
 
 THUMB = QSize(220, 130)
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -62,8 +61,8 @@ def thumbnail(graph: Graph, size: QSize = THUMB) -> QPixmap:
     """The graph drawn by a throwaway canvas scene, fitted into ``size``."""
     from PySide6.QtGui import QUndoStack
 
-    from .controller import Controller
-    from .scene import GraphScene
+    from gui.canvas.controller import Controller
+    from gui.canvas.scene import GraphScene
 
     doc = graph.copy()
     stack = QUndoStack()

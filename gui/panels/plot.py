@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from . import style
+from gui.shell import style
 
 CURVE = QColor("#4aa3ff")
 LAST = QColor("#ffd166")

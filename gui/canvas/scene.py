@@ -12,9 +12,8 @@ from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsScene, QMenu
 
 from engine import autodiff
-
-from . import style as S
-from .items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
+from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
+from gui.shell import style as S
 
 SCENE_HALF = 50_000.0  # a fixed, generous scene rect: no bounding-rect recomputation while dragging
 _CHANGES_VALUES = frozenset(

@@ -110,10 +110,10 @@ def display_problem(environ=None) -> str | None:
 
 
 def dark_palette():
-    """The palette behind the dark theme (the canvas colours come from gui.style)."""
+    """The palette behind the dark theme (the canvas colours come from gui.shell.style)."""
     from PySide6.QtGui import QColor, QPalette
 
-    from . import style
+    from gui.shell import style
 
     pal = QPalette()
     roles = {
@@ -160,7 +160,7 @@ def apply_style(target) -> None:
 def _make_app(argv=None):
     from PySide6.QtWidgets import QApplication
 
-    from . import files
+    from gui.shell import files
 
     app = QApplication.instance()
     created = app is None
@@ -176,7 +176,7 @@ def _make_app(argv=None):
 
 def _full_window(graph, path):
     """The main window, with the experiment tools (step mode, checks, descent, ...)."""
-    from .main_window import MainWindow
+    from gui.shell.main_window import MainWindow
 
     return MainWindow(graph, path=path)
 
@@ -193,8 +193,7 @@ def run(path=None, argv=None, document=None) -> int:
     graph = document
     if path is not None:
         from engine import DocumentError
-
-        from .files import load_document
+        from gui.shell.files import load_document
 
         try:
             graph = load_document(path)

@@ -17,10 +17,10 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signa
 from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLineEdit
 
-from . import style as S
-from .controller import CLIP_FORMAT
-from .items import NodeItem
-from .search_popup import SearchPopup
+from gui.canvas.controller import CLIP_FORMAT
+from gui.canvas.items import NodeItem
+from gui.canvas.search_popup import SearchPopup
+from gui.shell import style as S
 
 MIME_NODES = "application/x-gradcanvas-nodes"
 ZOOM_MIN, ZOOM_MAX = 0.1, 4.0

@@ -11,8 +11,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainte
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
 from engine import OPS
-
-from . import style as S
+from gui.shell import style as S
 
 _F_HEAD = S.font(9.5, bold=True)
 _F_SYMBOL = S.font(11.5, bold=True)

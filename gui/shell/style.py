@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ._compat import pin_singletons  # noqa: E402
+from gui._compat import pin_singletons  # noqa: E402
 
 pin_singletons()
 

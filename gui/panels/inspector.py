@@ -28,9 +28,8 @@ from shiboken6 import isValid
 
 from engine import OPS, GraphError
 from engine.check import check_node
-
-from . import style
-from .style import format_number
+from gui.shell import style
+from gui.shell.style import format_number
 
 SCRUB_STEPS = 100  # slider ticks either side of the centre
 # Above this many nodes the finite-difference check waits for its button: it re-runs forward

@@ -27,9 +27,8 @@ from PySide6.QtWidgets import (
 
 from engine import GraphError
 from engine.descent import MAX_STEPS, plan_descent
-
-from .plot import PlotWidget
-from .style import format_number
+from gui.panels.plot import PlotWidget
+from gui.shell.style import format_number
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 FRAMES = 30  # the plot animation shows the run in this many frames, however long it is

@@ -31,13 +31,12 @@ from shiboken6 import isValid
 
 import resources
 from engine import DocumentError, Graph
-
-from . import files, style
-from .controller import Controller
-from .inspector import Inspector
-from .palette import Palette
-from .scene import GraphScene
-from .view import GraphView
+from gui.canvas.controller import Controller
+from gui.canvas.scene import GraphScene
+from gui.canvas.view import GraphView
+from gui.panels.inspector import Inspector
+from gui.panels.palette import Palette
+from gui.shell import files, style
 
 APP_NAME = "gradcanvas"
 DEFAULT_SIZE = QSize(1280, 800)
@@ -83,7 +82,7 @@ class MainWindow(QMainWindow):
 
     ``path`` is where ``document`` was loaded from (title, Save, recent files);
     ``use_settings=False`` neither reads nor writes window state or recent files (screenshots);
-    ``experiments=False`` leaves out the Learn tools of :mod:`gui.experiment`.
+    ``experiments=False`` leaves out the Learn tools of :mod:`gui.learn.experiment`.
     """
 
     def __init__(
@@ -146,7 +145,7 @@ class MainWindow(QMainWindow):
         self.resize(self._default_size())
         self.setDockNestingEnabled(True)
         if experiments:  # step mode, chain rule, checks, forward mode, descent, code in/out
-            from .experiment import install
+            from gui.learn.experiment import install
 
             install(self)
         self._restore_settings()
@@ -555,7 +554,7 @@ class MainWindow(QMainWindow):
 
     def export_picture(self, path) -> bool:
         """Write the annotated canvas to a .png or .svg file."""
-        from .render import render_scene
+        from gui.canvas.render import render_scene
 
         try:
             render_scene(self.scene, path)

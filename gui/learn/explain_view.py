@@ -14,8 +14,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QListWidget, QListWidgetItem,
 from shiboken6 import isValid
 
 from engine.explain import SUM, explain
-
-from .style import format_number
+from gui.shell.style import format_number
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 HINT = "Select one node to see its gradient written out with the chain rule."

@@ -13,8 +13,7 @@ from shiboken6 import isValid
 
 from engine import GraphError
 from engine.check import gradient_check, summary
-
-from .style import format_number
+from gui.shell.style import format_number
 
 OK, BAD, SKIP = "✓", "✗", "–"
 

@@ -19,9 +19,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from shiboken6 import isValid
 
 from engine.stepper import StepState, state_after
-
-from .overlays import ABOVE, ACCENT, BELOW, DIM, GOOD, OverlayLayer
-from .style import MINUS, format_number
+from gui.canvas.overlays import ABOVE, ACCENT, BELOW, DIM, GOOD, OverlayLayer
+from gui.shell.style import MINUS, format_number
 
 DEFAULT_INTERVAL_MS = 700
 MIN_INTERVAL_MS, MAX_INTERVAL_MS = 50, 5000

@@ -17,8 +17,7 @@ from shiboken6 import isValid
 
 from engine import GraphError
 from engine.forward_mode import tangents
-
-from .style import format_number
+from gui.shell.style import format_number
 
 MAX_LABEL = 8  # characters of the input's name shown inside a node (the node is 140 units wide)
 

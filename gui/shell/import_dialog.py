@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine import GraphError, ParseError
 from engine.parse import parse_program
-
-from . import style
+from gui.shell import style
 
 EXAMPLE = "c = a + b\nd = a*b + b**3\nc += c + 1\nc - d"
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -223,7 +222,7 @@ def apply_import(window, graph, replace: bool) -> bool:
         return True
     from PySide6.QtGui import QUndoStack
 
-    from .controller import Controller
+    from gui.canvas.controller import Controller
 
     doc = window.controller.graph
     right = max((doc.position(n)[0] for n in doc.nodes()), default=-style.NODE_W - 80.0)

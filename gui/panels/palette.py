@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import OPS
-
-from . import style
+from gui.shell import style
 
 OP_ROLE = Qt.UserRole
 NUMBER = "number"
@@ -36,7 +35,7 @@ _SECTIONS = (
 
 def mime_op() -> str:
     """The palette's drag mime type, as the view defines it."""
-    from .view import GraphView
+    from gui.canvas.view import GraphView
 
     return GraphView.MIME_OP
 

@@ -18,18 +18,18 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QLabel, QMenu, QSlider, QToolBar
 
-from .descent_panel import DescentDock
-from .explain_view import ExplainDock
-from .export_actions import ExportActions
-from .fdcheck import GradientCheckTool
-from .gallery_dialog import GalleryDialog, open_example
-from .import_dialog import ImportDialog, apply_import
-from .stepper import StepMode
-from .tangents import ForwardModeBar, ForwardModeTool
+from gui.learn.descent_panel import DescentDock
+from gui.learn.explain_view import ExplainDock
+from gui.learn.fdcheck import GradientCheckTool
+from gui.learn.stepper import StepMode
+from gui.learn.tangents import ForwardModeBar, ForwardModeTool
+from gui.shell.export_actions import ExportActions
+from gui.shell.gallery_dialog import GalleryDialog, open_example
+from gui.shell.import_dialog import ImportDialog, apply_import
 
 
 def install(window) -> Experiment:
-    """Add the experiment tools to ``window`` (a gui.main_window.MainWindow) and return them;
+    """Add the experiment tools to ``window`` (a gui.shell.main_window.MainWindow) and return them;
     also kept as ``window.experiment``. Calling it twice returns the first installation."""
     existing = getattr(window, "experiment", None)
     if isinstance(existing, Experiment):
@@ -369,9 +369,8 @@ def tour_pictures(folder) -> tuple:
     from PySide6.QtWidgets import QApplication
 
     from engine import Graph
-
-    from .main_window import MainWindow
-    from .render import render_scene
+    from gui.canvas.render import render_scene
+    from gui.shell.main_window import MainWindow
 
     out = Path(folder)
     window = MainWindow(use_settings=False)

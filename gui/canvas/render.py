@@ -59,7 +59,7 @@ def picture_size(scene, scale: float = SCALE, margin: float = MARGIN) -> tuple[i
 def _background():
     from PySide6.QtGui import QColor
 
-    from . import style
+    from gui.shell import style
 
     colour = getattr(style, "CANVAS_BACKGROUND", None) or getattr(style, "BACKGROUND", None)
     return QColor(colour) if colour is not None else QColor("white")
@@ -142,8 +142,8 @@ def render_graph(
     import shiboken6
     from PySide6.QtGui import QUndoStack
 
-    from .controller import Controller
-    from .scene import GraphScene
+    from gui.canvas.controller import Controller
+    from gui.canvas.scene import GraphScene
 
     doc = graph.copy()  # the scene subscribes to its graph; keep the caller's free of that
     stack = QUndoStack()
@@ -182,8 +182,8 @@ def render_window(out_path, document=None, size=(1400, 850), select=None) -> Pat
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QPalette
 
-    from .app import apply_style
-    from .main_window import MainWindow
+    from gui.shell.app import apply_style
+    from gui.shell.main_window import MainWindow
 
     # Look like the app, then give a caller's running application its own look back.
     saved = (app.styleSheet(), QPalette(app.palette()), app.style().name())

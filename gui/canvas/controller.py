@@ -19,9 +19,7 @@ from PySide6.QtGui import QUndoStack
 
 from engine import OPS, Graph, GraphError
 from engine.graph import MAX_NAME, check_name, check_number
-
-from . import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
-from .commands import (
+from gui.canvas.commands import (
     AddNodeCommand,
     ConnectCommand,
     DisconnectCommand,
@@ -31,6 +29,7 @@ from .commands import (
     SetOutputCommand,
     SetValuesCommand,
 )
+from gui.shell import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
 
 CLIP_FORMAT = "gradcanvas-clip"
 PASTE_OFFSET = 30.0  # duplicate / paste without a target point lands this far down-right

@@ -1,0 +1,1 @@
+"""Docks and panels beside the canvas: palette, inspector, plot."""

@@ -1,0 +1,1 @@
+"""The application shell: the main window, app start-up, files, style, dialogs."""
