@@ -21,12 +21,14 @@ from .errors import (
     UnknownOpError,
 )
 from .graph import Event, Graph
-from .ops import OPS, Op
+from .ops import NUMBER, OPERATORS, OPS, Op
 from .value import NumberWithGrad, Value, ensure_number
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "NUMBER",
+    "OPERATORS",
     "OPS",
     "CycleError",
     "DocumentError",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .ops import OPS
+from .ops import NUMBER, OPS
 from .ops import apply as safe_apply
 from .ops import local as safe_local
 
@@ -51,7 +51,7 @@ def compile_tape(g: nx.MultiDiGraph) -> Tape:
     for i, n in enumerate(order):
         attrs = nodes[n]
         name = attrs["op"]
-        if name == "number":
+        if name == NUMBER:
             ops.append(None)
             parents.append(())
             numbers.append(attrs["value"])

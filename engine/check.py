@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from . import autodiff
 from .graph import Graph
+from .ops import NUMBER
 
 _ROUNDOFF = 64 * sys.float_info.epsilon  # allowance for rounding inside f, relative to its size
 
@@ -76,7 +77,7 @@ def gradient_check(graph: Graph, output=None, eps=1e-6, rtol=1e-4, atol=1e-6, op
     c, root, scale = _prepared(graph, output)
     rows = []
     for n in c.tape().order:
-        if c.op(n) == "number" or ops:
+        if c.op(n) == NUMBER or ops:
             rows.append(_check(c, n, root, scale, eps, rtol, atol))
     return rows
 

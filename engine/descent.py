@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from .errors import InvalidValueError, NoOutputError, PortNotConnectedError
 from .graph import Graph
+from .ops import NUMBER
 
 MAX_STEPS = 100_000
 
@@ -189,7 +190,7 @@ def _check_lr(lr) -> float:
 
 def _trainable(graph: Graph, trainable) -> list:
     if trainable is None:
-        nodes = [n for n in graph.nodes() if graph.op(n) == "number" and graph.name(n)]
+        nodes = [n for n in graph.nodes() if graph.op(n) == NUMBER and graph.name(n)]
         if not nodes:
             raise InvalidValueError("no named number nodes to train: name the numbers to move")
         return nodes
@@ -204,7 +205,7 @@ def _trainable(graph: Graph, trainable) -> list:
     nodes = []
     for ref in refs:
         n = graph.resolve(ref)
-        if graph.op(n) != "number":
+        if graph.op(n) != NUMBER:
             raise InvalidValueError(
                 f"only number nodes can be trained; {graph.label(n)} is a {graph.op(n)} op"
             )

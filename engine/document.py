@@ -38,7 +38,7 @@ import networkx as nx
 
 from .errors import DocumentError, GraphError
 from .graph import Graph, check_name
-from .ops import OPS
+from .ops import NUMBER, OPS
 
 FORMAT = "gradcanvas"
 VERSION = 1
@@ -71,7 +71,7 @@ def to_dict(graph: Graph) -> dict:
     nodes = []
     for n, attrs in graph.nx.nodes(data=True):
         node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
-        if attrs["op"] == "number":
+        if attrs["op"] == NUMBER:
             node["value"] = attrs["value"]
         node["x"] = attrs.get("x", 0.0)
         node["y"] = attrs.get("y", 0.0)
@@ -339,8 +339,8 @@ def _validate_nodes(raw_nodes):
         op = raw.get("op")
         if not isinstance(op, str):
             raise DocumentError(f'{where}: "op" must be "number" or an op name, not {_show(op)}')
-        if op != "number" and op not in OPS:
-            raise DocumentError(f"{where}: unknown op {_show(op)}; known ops: number, {', '.join(OPS)}")
+        if op not in OPS:
+            raise DocumentError(f"{where}: unknown op {_show(op)}; known ops: {', '.join(OPS)}")
         try:
             name = check_name(raw.get("name"))
         except GraphError as e:
@@ -351,7 +351,7 @@ def _validate_nodes(raw_nodes):
                 raise DocumentError(f"{where}: the name {name!r} is already used by node {names[name]}")
             names[name] = nid
         node = {"id": nid, "op": op, "name": name}
-        if op == "number":
+        if op == NUMBER:
             if "value" not in raw:
                 raise DocumentError(f'{where}: a number node needs a "value"')
             node["value"] = _finite(raw["value"], f"{where}: value")
@@ -386,7 +386,7 @@ def _validate_edges(raw_edges, by_id):
         if t not in by_id:
             raise DocumentError(f"{where}: target node {t} does not exist")
         op = by_id[t]["op"]
-        if op == "number":
+        if op == NUMBER:
             raise DocumentError(f"{where}: node {_label(by_id[t])} is a number and has no inputs")
         arity = OPS[op].arity
         if p >= arity:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from .errors import InvalidValueError
 from .graph import Graph, check_number
+from .ops import NUMBER
 from .ops import local as safe_local
 
 
@@ -38,7 +39,7 @@ def tangents(graph: Graph, wrt, seed: float = 1.0) -> dict:
     12.0
     """
     n = graph.resolve(wrt)
-    if graph.op(n) != "number":
+    if graph.op(n) != NUMBER:
         raise InvalidValueError(
             f"forward mode differentiates with respect to a number node; "
             f"{graph.label(n)} is a {graph.op(n)} op"
@@ -64,7 +65,7 @@ def directional(graph: Graph, direction: dict) -> dict:
     seeds: dict[int, float] = {}
     for ref, amount in direction.items():
         node = graph.resolve(ref)
-        if graph.op(node) != "number":
+        if graph.op(node) != NUMBER:
             raise InvalidValueError(
                 f"a direction moves number nodes only; {graph.label(node)} is a {graph.op(node)} op"
             )

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .errors import DocumentError
 from .graph import Graph
+from .ops import NUMBER
 from .value import Value
 
 EXPECT_KEYS = ("value", "grad", "contributions", "paths")
@@ -173,7 +174,7 @@ def check(entry: Entry, graph: Graph | None = None) -> list[str]:
     if "nodes" in entry.facts and len(g) != entry.facts["nodes"]:
         problems.append(f"the document has {len(g)} nodes, expected {entry.facts['nodes']}")
     if "constants" in entry.facts:
-        consts = sorted(g.number(n) for n in g.nodes() if g.op(n) == "number" and not g.name(n))
+        consts = sorted(g.number(n) for n in g.nodes() if g.op(n) == NUMBER and not g.name(n))
         if not _same(consts, sorted(entry.facts["constants"])):
             problems.append(f"the unnamed numbers are {consts}, expected {entry.facts['constants']}")
     known = stated_numbers(entry)

@@ -38,7 +38,7 @@ from .errors import (
     UnknownOpError,
 )
 from .layout import layered_positions
-from .ops import OPS
+from .ops import NUMBER, OPERATORS, OPS
 
 MAX_NAME = 64
 MAX_ID = 2**53  # as the document format: ids stay exact in every JSON reader
@@ -178,7 +178,7 @@ class Graph:
         g = self.nx
         for n in nodes:
             attrs = {"op": n["op"], "name": n.get("name"), "x": n.get("x", 0.0), "y": n.get("y", 0.0)}
-            if n["op"] == "number":
+            if n["op"] == NUMBER:
                 attrs["value"] = n["value"]
             g.add_node(n["id"], **attrs)
             if attrs["name"]:
@@ -275,7 +275,7 @@ class Graph:
         """The value typed into a number node."""
         n = self.resolve(ref)
         a = self.nx.nodes[n]
-        if a["op"] != "number":
+        if a["op"] != NUMBER:
             raise InvalidValueError(f"node {self.label(n)} is an op, not a number")
         return a["value"]
 
@@ -294,7 +294,7 @@ class Graph:
         """Source node per input port, None where unconnected."""
         n = self.resolve(ref)
         op = self.nx.nodes[n]["op"]
-        ins: list[int | None] = [None] * (0 if op == "number" else OPS[op].arity)
+        ins: list[int | None] = [None] * OPS[op].arity
         for s, _, p in self.nx.in_edges(n, keys=True):
             ins[p] = s
         return ins
@@ -306,7 +306,7 @@ class Graph:
 
     def arity(self, ref) -> int:
         op = self.op(ref)
-        return 0 if op == "number" else OPS[op].arity
+        return OPS[op].arity
 
     @property
     def output(self) -> int | None:
@@ -346,16 +346,17 @@ class Graph:
         1
         """
         value = check_number(value)
-        return self._add("number", value, name, x, y, node_id)
+        return self._add(NUMBER, value, name, x, y, node_id)
 
     def add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None) -> int:
-        """Add an operator node (``op`` is a key of OPS) and return its id.
+        """Add an operator node (``op`` is a key of OPERATORS) and return its id.
 
         >>> g = Graph(); g.add_op("tanh")
         1
         """
-        if not isinstance(op, str) or op not in OPS:
-            raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
+        if not isinstance(op, str) or op not in OPERATORS:
+            hint = "; a number is added with add_number" if op == NUMBER else ""
+            raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPERATORS)}{hint}")
         return self._add(op, None, name, x, y, node_id)
 
     def _add(self, op, value, name, x, y, node_id) -> int:
@@ -364,7 +365,7 @@ class Graph:
         name = self._check_new_name(name)
         node_id = self._new_id(node_id)
         attrs = {"op": op, "name": name, "x": x, "y": y}
-        if op == "number":
+        if op == NUMBER:
             attrs["value"] = value
         self.nx.add_node(node_id, **attrs)
         if name:
@@ -396,7 +397,7 @@ class Graph:
         s = self.resolve(source)
         t = self.resolve(target)
         op = self.nx.nodes[t]["op"]
-        arity = 0 if op == "number" else OPS[op].arity
+        arity = OPS[op].arity
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < arity:
             if arity == 0:
                 raise PortError(f"node {self.label(t)} is a number and has no inputs")
@@ -434,7 +435,7 @@ class Graph:
         """Change a number node's value; re-evaluation reuses the compiled tape."""
         n = self.resolve(ref)
         attrs = self.nx.nodes[n]
-        if attrs["op"] != "number":
+        if attrs["op"] != NUMBER:
             raise InvalidValueError(f"node {self.label(n)} is a {attrs['op']} op; only numbers have values")
         value = check_number(value)
         old = attrs["value"]

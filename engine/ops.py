@@ -1,7 +1,11 @@
-"""The op table: the single source of every operator's forward rule and local derivatives.
+"""The op table: the single source of everything said about each op.
 
-Each entry keeps the forward rule and its partial derivatives side by side, so the calculus
-can be checked at a glance. Adding an op means adding one entry here (and one test).
+Each row keeps the forward rule and its partial derivatives side by side, so the calculus
+can be checked at a glance, with the op's ports, its spellings (Python operator or call,
+Value method, PyTorch) and the domain its tests draw inputs from. The parser, Value, the
+exports, the palette and the search box all read the rows, and ``tests/test_op_rows.py`` runs
+over every row: adding an op means adding one row here. ``number`` is a row too, with no
+inputs: a number node holds its value.
 
 Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, d(a**b)/db = a**b * log(a)
 (NaN for a < 0, 0 where a == 0 and b >= 0). Domain errors give NaN or inf, never an exception.
@@ -20,28 +24,52 @@ INF = math.inf
 NAN = math.nan
 
 
+Interval = tuple[float, float]
+
+
 @dataclass(frozen=True)
 class Op:
-    """One operator: how to compute it and how it responds to each input.
+    """One op: everything said about it, so adding an op is adding one row.
 
     ``forward(*inputs)`` returns the output; ``local(*inputs, output)`` returns one partial
     derivative per input, d(output)/d(input_k), which backward multiplies by the output's
-    gradient. Both are total functions: they return NaN/inf instead of raising.
+    gradient. Both are total functions: they return NaN/inf instead of raising. The ``number``
+    row has no inputs and neither rule: a number node holds its value.
+
+    Spellings: ``operator`` is the Python operator token (``"+"``, ``"**"``; ``"-"`` with one
+    input is negation) or "" for an op written as a call, ``op(x)`` or ``op(a, b)``; ``method``
+    is the Value method (every op that is not an operator has one, named after the op);
+    ``torch`` is the PyTorch function ("" where the operator is PyTorch's spelling too).
+
+    ``domain`` gives, per input, the intervals where the op is smooth and finite differences
+    are well conditioned (no kink at relu's 0, no base <= 0 for pow, no tie of max); ``known``
+    pins conventions down: ``(inputs, output, local derivatives)`` as PyTorch gives them.
     """
 
     name: str
     symbol: str
     arity: int
-    forward: Callable[..., float]
-    local: Callable[..., tuple]
+    forward: Callable[..., float] | None
+    local: Callable[..., tuple] | None
     ports: tuple[str, ...]
     doc: str
     micrograd: str = ""  # micrograd's ``_op`` spelling ('+', 'ReLU'); pow adds its exponent
+    ordered: bool = False  # whether swapping the inputs changes the result (ports get labels)
+    operator: str = ""
+    method: str = ""
+    torch: str = ""
+    domain: tuple[tuple[Interval, ...], ...] = ()
+    known: tuple = ()
 
-    @property
-    def ordered(self) -> bool:
-        """Whether swapping the inputs changes the result (so ports need labels)."""
-        return self.name in ("sub", "div", "pow")
+    def __post_init__(self):
+        # The spellings that follow from the name, so a row only spells out the exceptions.
+        if self.arity and not self.operator:
+            if not self.method:
+                object.__setattr__(self, "method", self.name)
+            if not self.torch:
+                object.__setattr__(self, "torch", f"torch.{self.name}")
+        if not self.micrograd and self.arity:
+            object.__setattr__(self, "micrograd", self.name)
 
 
 # --- total helpers: the places where Python's arithmetic would raise -------------------------
@@ -198,27 +226,53 @@ def _mul(a, b):
     return a * b
 
 
+# Test domains (see Op.domain): unions of closed intervals, one union per input.
+R = ((-100.0, 100.0),)
+POSITIVE = ((1e-2, 100.0),)
+NONZERO = ((-100.0, -1e-2), (1e-2, 100.0))
+
 _ENTRIES = [
-    # name     symbol arity forward                local derivatives (inputs..., output)
-    Op("add", "+", 2, _add, lambda a, b, y: (1, 1), ("a", "b"), "a + b", "+"),
-    Op("sub", "−", 2, _sub, lambda a, b, y: (1, -1), ("a", "b"), "a − b", "-"),
-    Op("mul", "×", 2, _mul, lambda a, b, y: (b, a), ("a", "b"), "a × b", "*"),
-    Op("div", "÷", 2, _div, lambda a, b, y: (_div(1, b), _div(_div(-a, b), b)), ("a", "b"), "a ÷ b", "/"),
-    Op("pow", "^", 2, _pow, _pow_local, ("base", "exp"), "base raised to exp", "**"),
-    Op("neg", "−x", 1, lambda a: -a, lambda a, y: (-1,), ("x",), "negation", "neg"),
-    Op("exp", "exp", 1, _exp, lambda a, y: (y,), ("x",), "e to the x", "exp"),
-    Op("log", "log", 1, _log, lambda a, y: (_div(1, a),), ("x",), "natural logarithm", "log"),
-    Op("sqrt", "√", 1, _sqrt, lambda a, y: (_div(0.5, y),), ("x",), "square root", "sqrt"),
-    Op("sin", "sin", 1, _sin, lambda a, y: (_cos(a),), ("x",), "sine (radians)", "sin"),
-    Op("cos", "cos", 1, _cos, lambda a, y: (-_sin(a),), ("x",), "cosine (radians)", "cos"),
-    Op("tanh", "tanh", 1, math.tanh, lambda a, y: (1 - y * y,), ("x",), "hyperbolic tangent", "tanh"),
-    Op("sigmoid", "σ", 1, _sigmoid, lambda a, y: (y * (1 - y),), ("x",), "logistic sigmoid", "sigmoid"),
-    Op("relu", "relu", 1, _relu, lambda a, y: (_step(a),), ("x",), "max(0, x)", "ReLU"),
-    Op("abs", "|x|", 1, abs, lambda a, y: (_sign(a),), ("x",), "absolute value", "abs"),
+    # name   symbol arity forward  local derivatives (inputs..., output)          ports   doc
+    Op("number", "1.0", 0, None, None, (), "a number you type in: an input or a weight"),
+    Op("add", "+", 2, _add, lambda a, b, y: (1, 1), ("a", "b"), "a + b",
+       "+", operator="+", domain=(R, R)),
+    Op("sub", "−", 2, _sub, lambda a, b, y: (1, -1), ("a", "b"), "a − b",
+       "-", ordered=True, operator="-", domain=(R, R)),
+    Op("mul", "×", 2, _mul, lambda a, b, y: (b, a), ("a", "b"), "a × b",
+       "*", operator="*", domain=(R, R)),
+    Op("div", "÷", 2, _div, lambda a, b, y: (_div(1, b), _div(_div(-a, b), b)), ("a", "b"), "a ÷ b",
+       "/", ordered=True, operator="/", domain=(R, NONZERO),
+       known=(((1.0, 0.0), INF, (INF, -INF)), ((0.0, 0.0), NAN, (INF, NAN)))),
+    # base > 0 keeps d/d(exp) = y*log(base) real; the bounds keep y within ~1e5
+    Op("pow", "^", 2, _pow, _pow_local, ("base", "exp"), "base raised to exp",
+       "**", ordered=True, operator="**", domain=(((0.05, 10.0),), ((-4.0, 4.0),)),
+       known=(((-2.0, 3.0), -8.0, (12.0, NAN)), ((0.0, 0.0), 1.0, (0.0, 0.0)))),
+    Op("neg", "−x", 1, lambda a: -a, lambda a, y: (-1,), ("x",), "negation",
+       "neg", operator="-", domain=(R,)),
+    Op("exp", "exp", 1, _exp, lambda a, y: (y,), ("x",), "e to the x", domain=(((-30.0, 30.0),),)),
+    Op("log", "log", 1, _log, lambda a, y: (_div(1, a),), ("x",), "natural logarithm", domain=(POSITIVE,),
+       known=(((0.0,), -INF, (INF,)), ((-1.0,), NAN, (-1.0,)))),
+    Op("sqrt", "√", 1, _sqrt, lambda a, y: (_div(0.5, y),), ("x",), "square root", domain=(POSITIVE,)),
+    Op("sin", "sin", 1, _sin, lambda a, y: (_cos(a),), ("x",), "sine (radians)", domain=(R,)),
+    Op("cos", "cos", 1, _cos, lambda a, y: (-_sin(a),), ("x",), "cosine (radians)", domain=(R,)),
+    Op("tanh", "tanh", 1, math.tanh, lambda a, y: (1 - y * y,), ("x",), "hyperbolic tangent",
+       domain=(((-20.0, 20.0),),)),
+    Op("sigmoid", "σ", 1, _sigmoid, lambda a, y: (y * (1 - y),), ("x",), "logistic sigmoid",
+       domain=(((-30.0, 30.0),),)),
+    Op("relu", "relu", 1, _relu, lambda a, y: (_step(a),), ("x",), "max(0, x)",
+       "ReLU", domain=(NONZERO,), known=(((0.0,), 0.0, (0.0,)),)),
+    Op("abs", "|x|", 1, abs, lambda a, y: (_sign(a),), ("x",), "absolute value",
+       domain=(NONZERO,), known=(((0.0,), 0.0, (0.0,)),)),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
-"""Every operator by name, in palette order."""
+"""Every row by name, in palette order: ``number`` first, then the operators."""
+
+NUMBER = OPS["number"].name
+"""The op name of a number node: ``graph.op(n) == NUMBER`` asks "is this a number"."""
+
+OPERATORS: dict[str, Op] = {name: op for name, op in OPS.items() if op.arity > 0}
+"""The rows with inputs (every op an op node can have), in palette order."""
 
 BINARY = tuple(n for n, op in OPS.items() if op.arity == 2)
 UNARY = tuple(n for n, op in OPS.items() if op.arity == 1)

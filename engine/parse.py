@@ -16,10 +16,11 @@ Grammar (Python's own syntax and precedence)::
                | 'from micrograd.engine import Value'         skipped (see below)
     expr      := expr ('+' | '-' | '*' | '/' | '**' | '^') expr
                | '-' expr | '+' expr | '(' expr ')'
-               | FUNC '(' expr ')' | expr '.' FUNC '()'
+               | FUNC '(' expr [',' expr] ')' | expr '.' FUNC '(' [expr] ')'
                | WRAP '(' ['-' | '+' ...] NUMBER [',' ('label' | 'name') '=' STRING] ')'
                | NAME | NUMBER
-    FUNC      := a unary op of engine.ops.OPS (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, ...)
+    FUNC      := any op of engine.ops.OPERATORS by name, with that op's number of inputs
+                 (exp(x), max(a, b)); as a method the receiver is the first input (a.max(b))
     WRAP      := 'Value' | 'NumberWithGrad'
     NUMBER    := a finite real int or float literal (1, 2.5, 1e-3, 0x10, 1_000)
 
@@ -49,7 +50,9 @@ Meaning:
   is refused rather than treated as the identity: in micrograd that would wrap a Value in a
   Value, so it is a mistake worth pointing at. A ``label='a'`` or ``name='a'`` string keyword
   is accepted and ignored (nodes are named by assignment, below); any other argument is refused.
-- ``x.relu()`` is ``relu(x)``, for exactly the unary ops of the op table, with no arguments.
+- ``x.relu()`` is ``relu(x)`` and ``a.max(b)`` is ``max(a, b)``: any op of the table by name,
+  called with as many arguments as it has inputs (one fewer as a method). Operators are read
+  from the rows' operator spellings, so ``a + b`` and ``add(a, b)`` make the same node.
 - Skipped without being read further: ``print(...)`` statements (the canvas shows every value,
   so ``print(f'{g.data:.4f}')`` from micrograd's README needs no change), and the imports
   ``from micrograd.engine import Value`` and ``from engine import Value, NumberWithGrad``
@@ -100,14 +103,18 @@ from typing import NoReturn
 
 from .errors import GraphError, ParseError
 from .graph import Graph, check_name, check_number
-from .ops import OPS
+from .ops import NUMBER, OPERATORS
 
 MAX_SOURCE = 1_000_000
 """Longest program accepted, in bytes of UTF-8."""
 
-_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
-
-_AUG_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+# Python's own operator tokens as ast spells them; which op each one means is the table's.
+_AST_OPERATORS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow}
+_BINOPS = {_AST_OPERATORS[op.operator]: op.name for op in OPERATORS.values() if op.operator and op.arity == 2}
+_NEG = next(op.name for op in OPERATORS.values() if op.operator == "-" and op.arity == 1)
+_AUG_SYMBOLS = {kind: token for token, kind in _AST_OPERATORS.items()}
+# Every op by name, with its number of arguments as a call.
+_FUNCTIONS = {name: op.arity for name, op in OPERATORS.items()}
 
 _OP_SYMBOLS = {
     ast.FloorDiv: "//",
@@ -189,7 +196,7 @@ _TARGETS = {
 }
 
 _ALLOWED = (
-    "allowed: numbers, names, + - * / ** ^, unary -, calls like exp(x) or x.exp(), Value(2.0), "
+    "allowed: numbers, names, + - * / ** ^, unary -, calls like exp(x), x.exp() or max(a, b), Value(2.0), "
     "and statements 'name = expr', 'name += expr', 'expr', 'y.backward()'"
 )
 
@@ -354,6 +361,19 @@ def _longest_line(text: str) -> tuple[int, int]:
     return i + 1, len(line) - len(line.lstrip()) + 1
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{'one' if n == 1 else n} {noun}{'' if n == 1 else 's'}"
+
+
+def _call(name: str, receiver: str | None = None, method: bool = False) -> str:
+    """How op ``name`` is called: ``exp(x)``, ``max(a, b)``; as a method ``x.exp()``, ``a.max(b)``."""
+    arity = _FUNCTIONS.get(name, 1)
+    args = ["x"] if arity == 1 else [chr(ord("a") + k) for k in range(arity)]
+    if method:
+        return f"{receiver or args[0]}.{name}({', '.join(args[1:])})"
+    return f"{name}({', '.join(args)})"
+
+
 # ---------------------------------------------------------------------- the walk
 
 
@@ -364,8 +384,8 @@ class _Walker:
     def __init__(self, src: _Source, values: dict):
         self.src = src
         self.values = values
-        self.functions = {name for name, op in OPS.items() if op.arity == 1}
-        self.ops: list[str] = []  # per provisional node: op name, "number" for numbers
+        self.functions = _FUNCTIONS
+        self.ops: list[str] = []  # per provisional node: op name, NUMBER for numbers
         self.numbers: dict[int, float] = {}  # provisional node -> value, numbers only
         self.inputs: list[int] = []  # provisional nodes made from ``values``, in first-read order
         self.edges: list[tuple[int, int, int]] = []
@@ -504,7 +524,7 @@ class _Walker:
             return found
         if name not in self.values:
             if name in self.functions:
-                hint = f" ('{name}' is a function: call it as {name}(x))"
+                hint = f" ('{name}' is a function: call it as {_call(name)})"
             elif name in _WRAPPERS:
                 hint = f" ({name} wraps a number: write {name}(2.0))"
             else:
@@ -529,7 +549,7 @@ class _Walker:
 
     def add_number(self, value: float) -> int:
         n = len(self.ops)
-        self.ops.append("number")
+        self.ops.append(NUMBER)
         self.numbers[n] = value
         return n
 
@@ -554,7 +574,7 @@ class _Walker:
         for _ in range(negations % 2):
             v = -v  # Python's own negation: -0 stays the int 0, -0.0 keeps its sign
         try:
-            return self.add_number(check_number(v, "number"))
+            return self.add_number(check_number(v, NUMBER))
         except GraphError:
             self.fail(node, "this number is too large: it overflows to infinity")
 
@@ -566,10 +586,10 @@ class _Walker:
         while stack:
             node, combine = stack.pop()
             if combine is not None:
-                if combine == "number":  # folded literal: node is (Constant, negations)
+                if combine == NUMBER:  # folded literal: node is (Constant, negations)
                     results.append(self.literal(*node))
                     continue
-                arity = OPS[combine].arity
+                arity = _FUNCTIONS[combine]
                 args = results[-arity:]
                 del results[-arity:]
                 results.append(self.add_op(combine, args))
@@ -593,12 +613,13 @@ class _Walker:
                 func = node.func
                 if type(func) is ast.Attribute:
                     stack.append((node, self.method_op(node)))
-                    stack.append((func.value, None))
+                    stack.extend((arg, None) for arg in reversed(node.args))
+                    stack.append((func.value, None))  # the receiver is the first input
                 elif type(func) is ast.Name and func.id in _WRAPPERS:
                     results.append(self.wrapped_number(node))
                 else:
                     stack.append((node, self.call_op(node)))
-                    stack.append((node.args[0], None))
+                    stack.extend((arg, None) for arg in reversed(node.args))
             elif kind is ast.Attribute:
                 self.refuse_attribute(node)
             else:
@@ -617,9 +638,9 @@ class _Walker:
             node = node.operand
         minus = [u for u in chain if type(u.op) is ast.USub]
         if type(node) is ast.Constant:
-            stack.append(((node, len(minus)), "number"))
+            stack.append(((node, len(minus)), NUMBER))
             return
-        stack.extend((u, "neg") for u in minus)
+        stack.extend((u, _NEG) for u in minus)
         stack.append((node, None))
 
     def call_op(self, node) -> str:
@@ -627,7 +648,7 @@ class _Walker:
         if type(func) is not ast.Name:
             if type(func) in _REFUSED:
                 self.refuse(func)
-            self.refuse(node, "only unary ops can be called, by name: exp(x), relu(a + b), ...")
+            self.refuse(node, "only ops can be called, by name: exp(x), relu(a + b), max(a, b), ...")
         name = func.id
         if name == "print":
             self.fail(
@@ -639,17 +660,19 @@ class _Walker:
             self.fail(func, f"unknown function '{name}'; the functions are: {known}")
         for kw in node.keywords:
             if kw.arg is None:
-                self.fail(kw, f"** arguments are not allowed; write {name}(x)")
-            self.fail(kw, f"keyword arguments are not allowed; write {name}(x), not {name}({kw.arg}=...)")
+                self.fail(kw, f"** arguments are not allowed; write {_call(name)}")
+            self.fail(kw, f"keyword arguments are not allowed; write {_call(name)}, not {name}({kw.arg}=...)")
         for arg in node.args:
             if type(arg) is ast.Starred:
                 self.refuse(arg)
-        if len(node.args) != 1:
-            self.fail(node, f"{name}() takes exactly one argument ({len(node.args)} given)")
+        arity = self.functions[name]
+        if len(node.args) != arity:
+            self.fail(node, f"{name}() takes exactly {_count(arity, 'argument')} ({len(node.args)} given)")
         return name
 
     def method_op(self, node) -> str:
-        """The op of a method call ``x.relu()``: a unary op of the table, with no arguments."""
+        """The op of a method call ``x.relu()``, ``a.max(b)``: an op of the table, with one
+        argument fewer than it has inputs (the receiver is the first)."""
         func = node.func
         name = func.attr
         pos = self.attr_pos(func)
@@ -660,13 +683,16 @@ class _Walker:
         if name not in self.functions:
             known = ", ".join(f".{f}()" for f in sorted(self.functions))
             self.fail_at(pos, f"unknown method '.{name}()'; the methods are {known} and .backward()")
+        spelled = _call(name, method=True)
         for kw in node.keywords:
-            self.fail(kw, f"keyword arguments are not allowed; write x.{name}()")
+            self.fail(kw, f"keyword arguments are not allowed; write {spelled}")
         for arg in node.args:
             if type(arg) is ast.Starred:
                 self.refuse(arg)
-        if node.args:
-            self.fail_at(pos, f".{name}() takes no arguments ({len(node.args)} given); write x.{name}()")
+        wanted = self.functions[name] - 1
+        if len(node.args) != wanted:
+            takes = "no arguments" if wanted == 0 else f"exactly {_count(wanted, 'argument')}"
+            self.fail_at(pos, f".{name}() takes {takes} ({len(node.args)} given); write {spelled}")
         return name
 
     def refuse_attribute(self, node) -> NoReturn:
@@ -674,7 +700,8 @@ class _Walker:
         name = node.attr
         receiver = node.value.id if type(node.value) is ast.Name else "x"
         if name in self.functions or name == "backward":
-            self.fail_at(self.attr_pos(node), f"the method .{name} must be called: write {receiver}.{name}()")
+            spelled = f"{receiver}.backward()" if name == "backward" else _call(name, receiver, method=True)
+            self.fail_at(self.attr_pos(node), f"the method .{name} must be called: write {spelled}")
         if name in ("data", "grad"):
             self.refuse(
                 node,

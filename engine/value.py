@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numbers
 
-from .ops import OPS, _float
+from .ops import NUMBER, OPERATORS, OPS, _float
 from .ops import apply as _apply
 from .ops import local as _local
 
@@ -27,8 +27,8 @@ _UNARY = object()
 # as it would in floats. Without a bound, `x = x*x` forty times builds a 2**40-digit number
 # and never finishes, forward or backward.
 _INT_LIMIT = 1 << 8192
-_FORWARDS = {name: op.forward for name, op in OPS.items()}
-_LOCALS = {name: op.local for name, op in OPS.items()}
+_FORWARDS = {name: op.forward for name, op in OPERATORS.items()}
+_LOCALS = {name: op.local for name, op in OPERATORS.items()}
 
 
 def _forward(opname, args):
@@ -80,7 +80,7 @@ def _check_made(depends_on: list, creation_op) -> None:
     lets anyone pass any op name and inputs)."""
     arity = _ARITY.get(creation_op) if isinstance(creation_op, str) else None
     if arity is None:
-        raise ValueError(f"unknown creation_op {creation_op!r}; known ops: {', '.join(OPS)}")
+        raise ValueError(f"unknown creation_op {creation_op!r}; known ops: {', '.join(OPERATORS)}")
     if len(depends_on) != arity:
         raise ValueError(f"op '{creation_op}' takes {arity} input(s), not {len(depends_on)}")
     for v in depends_on:
@@ -88,7 +88,7 @@ def _check_made(depends_on: list, creation_op) -> None:
             raise TypeError(f"depends_on must hold Values, not {type(v).__name__}")
 
 
-_ARITY = {name: op.arity for name, op in OPS.items()}
+_ARITY = {name: op.arity for name, op in OPERATORS.items()}
 
 
 def ensure_number(num) -> Value:
@@ -291,7 +291,7 @@ class Value:
                     name = None  # two Values with one name: keep the first, like a program would
                 else:
                     used.add(name)
-            n = {"id": ids[id(v)], "op": v.creation_op or "number", "name": name}
+            n = {"id": ids[id(v)], "op": v.creation_op or NUMBER, "name": name}
             if not v.creation_op:
                 n["value"] = check_number(v.num)
             nodes.append(n)
@@ -303,17 +303,28 @@ class Value:
         return g
 
 
-def _unary(opname):
-    def method(self):
-        return self._make(opname)
+def _method(op):
+    """The Value method of a row spelled as a call: ``x.exp()``, ``a.max(b)`` (``b`` may be a
+    plain number, as with the operators)."""
+    opname = op.name
+    if op.arity == 1:
 
-    method.__name__ = opname
-    method.__doc__ = f"{OPS[opname].doc} (op '{opname}')."
+        def method(self):
+            return self._make(opname)
+
+    else:
+
+        def method(self, other):
+            return self._make(opname, other)
+
+    method.__name__, method.__qualname__ = op.method, f"Value.{op.method}"
+    method.__doc__ = f"{op.doc} (op '{opname}')."
     return method
 
 
-for _name, _op in OPS.items():
-    if _op.arity == 1 and _name != "neg":
-        setattr(Value, _name, _unary(_name))
+# Every op that is not a Python operator gets its method from the table.
+for _op in OPERATORS.values():
+    if _op.method:
+        setattr(Value, _op.method, _method(_op))
 
 NumberWithGrad = Value

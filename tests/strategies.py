@@ -20,40 +20,39 @@ last position is the output.
 6.0
 
 ``DOMAINS`` gives, per op and per input, the intervals where the op is smooth and its finite
-differences are well conditioned (no kinks such as relu/abs at 0, no base <= 0 for pow). The op
-tests require an entry for every op in ``OPS``, so a new op cannot slip through untested.
+differences are well conditioned (no kinks such as relu/abs at 0, no base <= 0 for pow). It is
+read from the op table's rows (``Op.domain``), so a new row brings its domain with it.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 
 from hypothesis import strategies as st
 
-from engine import OPS, Graph, Value
+from engine import OPERATORS, OPS, Graph, Value
 
-R = ((-100.0, 100.0),)
-POSITIVE = ((1e-2, 100.0),)
-NONZERO = ((-100.0, -1e-2), (1e-2, 100.0))
+DOMAINS: dict[str, tuple] = {name: op.domain for name, op in OPERATORS.items()}
 
-DOMAINS: dict[str, tuple] = {
-    "add": (R, R),
-    "sub": (R, R),
-    "mul": (R, R),
-    "div": (R, NONZERO),
-    # base > 0 keeps d/d(exp) = y*log(base) real; bounds keep y within ~1e5
-    "pow": (((0.05, 10.0),), ((-4.0, 4.0),)),
-    "neg": (R,),
-    "exp": (((-30.0, 30.0),),),
-    "log": (POSITIVE,),
-    "sqrt": (POSITIVE,),
-    "sin": (R,),
-    "cos": (R,),
-    "tanh": (((-20.0, 20.0),),),
-    "sigmoid": (((-30.0, 30.0),),),
-    "relu": (NONZERO,),
-    "abs": (NONZERO,),
+# Python's operators applied to Values (or floats); which op each token means is the table's.
+_OPERATOR_FUNCTIONS = {
+    ("+", 2): operator.add,
+    ("-", 2): operator.sub,
+    ("*", 2): operator.mul,
+    ("/", 2): operator.truediv,
+    ("**", 2): operator.pow,
+    ("-", 1): operator.neg,
 }
+
+
+def spelled(name: str, *args):
+    """``name`` applied the way its row spells it for Value: its Python operator
+    (``a + b``, ``-x``) or its method (``x.exp()``, ``a.max(b)``)."""
+    op = OPS[name]
+    if op.method:
+        return getattr(args[0], op.method)(*args[1:])
+    return _OPERATOR_FUNCTIONS[op.operator, op.arity](*args)
 
 
 def in_domain(name: str, args) -> bool:
@@ -90,12 +89,12 @@ def specs(
 ):
     """A random computation spec (see the module docstring).
 
-    ``ops`` restricts the op names (default: every op in OPS). With ``smooth=True`` every op
+    ``ops`` restricts the op names (default: every op with inputs). With ``smooth=True`` every op
     node's inputs lie in its :data:`DOMAINS` entry, so finite differences apply everywhere;
     a candidate that would leave the domain (or give a value beyond 1e4) is redrawn a few times
     and otherwise skipped; an empty result falls back to ``x0 + x0``.
     """
-    names = sorted(ops if ops is not None else OPS)
+    names = sorted(ops if ops is not None else OPERATORS)
     if leaf_values is None:
         leaf_values = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
     leaves = tuple(draw(st.lists(leaf_values, min_size=min_leaves, max_size=max_leaves)))
@@ -161,22 +160,7 @@ def build_values(spec, names: bool = True) -> list[Value]:
     leaves, nodes = spec
     vs = [Value(v, name=f"x{k}" if names else None) for k, v in enumerate(leaves)]
     for name, ins in nodes:
-        args = [vs[i] for i in ins]
-        if name == "add":
-            out = args[0] + args[1]
-        elif name == "sub":
-            out = args[0] - args[1]
-        elif name == "mul":
-            out = args[0] * args[1]
-        elif name == "div":
-            out = args[0] / args[1]
-        elif name == "pow":
-            out = args[0] ** args[1]
-        elif name == "neg":
-            out = -args[0]
-        else:  # every other unary op is a method named after it
-            out = getattr(args[0], name)()
-        vs.append(out)
+        vs.append(spelled(name, *(vs[i] for i in ins)))
     return vs
 
 

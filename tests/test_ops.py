@@ -9,27 +9,37 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import OPS, Graph, Value
+from engine import NUMBER, OPERATORS, OPS, Graph, Value
 from engine.ops import apply, local
-from tests.strategies import DOMAINS, in_domain, op_args, same
+from tests.strategies import in_domain, op_args, same, spelled
 
 INF, NAN = math.inf, math.nan
 
 
-def test_every_op_has_a_domain_entry():
-    missing = sorted(set(OPS) - set(DOMAINS))
-    assert not missing, f"add a DOMAINS entry in tests/strategies.py for: {missing}"
-    for name, op in OPS.items():
-        assert len(DOMAINS[name]) == op.arity, name
+def test_number_is_the_row_without_inputs():
+    assert NUMBER == "number" and next(iter(OPS)) == NUMBER
+    row = OPS[NUMBER]
+    assert row.arity == 0 and row.ports == () and row.forward is None and row.local is None
+    assert [n for n, op in OPS.items() if op.arity == 0] == [NUMBER]
+    assert NUMBER not in OPERATORS and len(OPERATORS) == len(OPS) - 1
 
 
-@pytest.mark.parametrize("name", list(OPS))
+@pytest.mark.parametrize("name", list(OPERATORS))
 def test_op_entry_is_well_formed(name):
     op = OPS[name]
     assert op.name == name
     assert op.arity in (1, 2)
     assert len(op.ports) == op.arity and len(set(op.ports)) == op.arity
     assert op.symbol and op.doc
+    # every input has a non-empty test domain of proper intervals
+    assert len(op.domain) == op.arity, "give the row a test domain per input"
+    assert all(intervals and all(lo < hi for lo, hi in intervals) for intervals in op.domain)
+    # spelled somehow for the parser, Value and PyTorch
+    assert bool(op.operator) != bool(op.method), "an op is a Python operator or a Value method"
+    assert op.operator or op.torch
+    assert op.micrograd
+    if op.ordered:
+        assert op.arity == 2
 
 
 def _central(f, args, k):
@@ -41,7 +51,7 @@ def _central(f, args, k):
     return (f(*up) - f(*down)) / (up[k] - down[k])
 
 
-@pytest.mark.parametrize("name", list(OPS))
+@pytest.mark.parametrize("name", list(OPERATORS))
 @settings(max_examples=60)
 @given(data=st.data())
 def test_local_derivative_matches_central_difference(name, data):
@@ -70,7 +80,7 @@ def test_pow_base_derivative_for_negative_base_and_integer_exponent(base, expone
     assert math.isnan(db)  # log of a negative base: no real slope in the exponent
 
 
-@pytest.mark.parametrize("name", list(OPS))
+@pytest.mark.parametrize("name", list(OPERATORS))
 @settings(max_examples=40)
 @given(data=st.data())
 def test_forward_is_finite_inside_the_domain(name, data):
@@ -88,7 +98,7 @@ ANY = st.one_of(
 )
 
 
-@pytest.mark.parametrize("name", list(OPS))
+@pytest.mark.parametrize("name", list(OPERATORS))
 @settings(max_examples=80)
 @given(data=st.data())
 def test_ops_are_total_never_raising(name, data):
@@ -102,7 +112,7 @@ def test_ops_are_total_never_raising(name, data):
     assert all(isinstance(v, (int, float)) for v in d)
 
 
-@pytest.mark.parametrize("name", list(OPS))
+@pytest.mark.parametrize("name", list(OPERATORS))
 @settings(max_examples=80)
 @given(data=st.data())
 def test_forward_and_local_are_total_on_floats(name, data):
@@ -205,20 +215,7 @@ def test_convention_in_graph(name, args, out, partials):
 @pytest.mark.parametrize(("name", "args", "out", "partials"), CONVENTIONS, ids=CONVENTION_IDS)
 def test_convention_in_value(name, args, out, partials):
     xs = [Value(a) for a in args]
-    if name == "add":
-        y = xs[0] + xs[1]
-    elif name == "sub":
-        y = xs[0] - xs[1]
-    elif name == "mul":
-        y = xs[0] * xs[1]
-    elif name == "div":
-        y = xs[0] / xs[1]
-    elif name == "pow":
-        y = xs[0] ** xs[1]
-    elif name == "neg":
-        y = -xs[0]
-    else:
-        y = getattr(xs[0], name)()
+    y = spelled(name, *xs)
     y.backward()
     assert same(y.data, out, abs_tol=0)
     for x, want in zip(xs, partials):

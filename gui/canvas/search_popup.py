@@ -1,4 +1,4 @@
-"""The op search box: a small line edit over a filtered list of "number" and every op.
+"""The op search box: a small line edit over a filtered list of every row of the op table.
 
 It lives inside the canvas viewport (not a separate popup window), so keyboard focus and
 offscreen tests behave like any other child widget. Enter or a click chooses, Escape closes.
@@ -15,11 +15,8 @@ _ROLE = Qt.ItemDataRole.UserRole
 
 
 def entries() -> list[tuple[str, str]]:
-    """(key, shown text) for "number" and every op, in palette order."""
-    out = [("number", "number — a value you set")]
-    for name, op in OPS.items():
-        out.append((name, f"{op.symbol}   {name} — {op.doc}"))
-    return out
+    """(key, shown text) for every row of the op table (the number row first), in palette order."""
+    return [(name, f"{op.symbol}   {name} — {op.doc}") for name, op in OPS.items()]
 
 
 class SearchPopup(QFrame):

@@ -1,6 +1,7 @@
-"""The palette dock: a number entry and every op of the op table, filterable.
+"""The palette dock: every row of the op table (the number row and every op), filterable.
 
-Entries come from ``engine.ops.OPS``, so a new row in the op table shows up here by itself.
+Entries come from ``engine.ops.OPS``, so a new row in the op table shows up here by itself,
+in the section for its number of inputs.
 Dragging an entry carries its op name under ``GraphView.MIME_OP``; activating one (double
 click or Enter) asks the window to add it at the centre of the view.
 """
@@ -19,11 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import OPS
+from engine import NUMBER, OPS
 from gui.shell import style
 
 OP_ROLE = Qt.UserRole
-NUMBER = "number"
 ICON_SIZE = 30
 
 _SECTIONS = (
@@ -41,7 +41,7 @@ def mime_op() -> str:
 
 
 def mime_for(op: str) -> QMimeData:
-    """Drag payload for ``op`` ("number" or an OPS key): the op name as UTF-8."""
+    """Drag payload for ``op`` (a key of OPS, NUMBER included): the op name as UTF-8."""
     data = QMimeData()
     data.setData(mime_op(), op.encode("utf-8"))
     data.setText(op)
@@ -49,14 +49,12 @@ def mime_for(op: str) -> QMimeData:
 
 
 def entries() -> list[tuple[str, str, str, int]]:
-    """(op, symbol, description, arity) for the number entry and every op, in table order."""
-    rows = [(NUMBER, "1.0", "a number you type in: an input or a weight", 0)]
-    rows += [(name, op.symbol, op.doc, op.arity) for name, op in OPS.items()]
-    return rows
+    """(op, symbol, description, arity) for every row of the op table, in table order."""
+    return [(name, op.symbol, op.doc, op.arity) for name, op in OPS.items()]
 
 
 def symbol_icon(symbol: str, kind: str) -> QIcon:
-    """A small rounded tile with the op's symbol, tinted by kind ("number" or "op")."""
+    """A small rounded tile with the op's symbol, tinted by kind (NUMBER or "op")."""
     dpr = 2.0
     pix = QPixmap(int(ICON_SIZE * dpr), int(ICON_SIZE * dpr))
     pix.setDevicePixelRatio(dpr)
