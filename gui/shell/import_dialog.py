@@ -66,7 +66,7 @@ def hint_for(message: str) -> str:
     final y.backward() parse as they are, and the parser's own messages explain x.data,
     x.grad and unknown methods; a plain attribute is the one left to explain."""
     if message.endswith("attribute access (a.b) is not allowed"):
-        return "Tip: the only methods are unary ops with no arguments, like x.relu() or x.exp()."
+        return "Tip: the only methods are the ops, by name, like x.relu(), x.exp() or a.max(b)."
     return ""
 
 
@@ -92,7 +92,7 @@ class ImportDialog(QDialog):
 
         intro = QLabel(
             "An expression or a short program in Python syntax: numbers, names, + − × ÷ ** "
-            "and unary ops by name (exp, log, tanh, …), one statement per line; the last line "
+            "and the ops by name (exp(x), tanh(x), max(a, b), …), one statement per line; the last line "
             "is the output. Names read before they are assigned are inputs: give their values below."
         )
         intro.setWordWrap(True)
