@@ -237,11 +237,15 @@ def test_every_op_with_a_derivative_off_by_ten_percent_is_caught(monkeypatch, na
     monkeypatch.setitem(
         OPS, name, dataclasses.replace(op, local=lambda *a: tuple(1.1 * d for d in true_local(*a)))
     )
+    args = [0.7, 1.3][: op.arity]
     g = Graph()
-    ins = [g.add_number(v, name=f"in{i}") for i, v in enumerate([0.7, 1.3][: op.arity])]
+    ins = [g.add_number(v, name=f"in{i}") for i, v in enumerate(args)]
     n = g.add_op(name)
     for port, i in enumerate(ins):
         g.connect(i, n, port)
     rows = gradient_check(g)
-    assert [r.ok for r in rows] == [False] * op.arity, rows
-    assert all(r.reason.startswith("analytic") for r in rows)
+    # where the output does not move with an input (max's smaller one), 1.1 * 0 is still right
+    moves = [d != 0 for d in true_local(*args, op.forward(*args))]
+    assert any(moves)
+    assert [r.ok for r in rows] == [not m for m in moves], rows
+    assert all(r.reason.startswith("analytic") for r, m in zip(rows, moves) if m)
