@@ -214,6 +214,45 @@ def _pow_local(a, b, y):
     return da, db
 
 
+def _max(a, b):
+    if a != a or b != b:
+        return NAN
+    return a if a >= b else b
+
+
+def _min(a, b):
+    if a != a or b != b:
+        return NAN
+    return a if a <= b else b
+
+
+def _winner(a_wins, b_wins, a, b):
+    """max/min's slopes: all to the input that wins; at a tie PyTorch splits it equally."""
+    if a_wins:
+        return 1, 0
+    if b_wins:
+        return 0, 1
+    return (0.5, 0.5) if a == b else (NAN, NAN)
+
+
+def _log1p(a):
+    if a > -1:
+        return math.log1p(a)
+    if a == -1:
+        return -INF
+    return NAN  # below -1, or NaN
+
+
+def _softplus(a):
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exp never overflows, and small results keep
+    # their digits (log(1 + e^-40) would round to 0).
+    if a > 0:
+        return a + math.log1p(math.exp(-a))
+    if a <= 0:
+        return math.log1p(math.exp(a))
+    return NAN
+
+
 def _add(a, b):
     return a + b
 
@@ -263,6 +302,20 @@ _ENTRIES = [
        "ReLU", domain=(NONZERO,), known=(((0.0,), 0.0, (0.0,)),)),
     Op("abs", "|x|", 1, abs, lambda a, y: (_sign(a),), ("x",), "absolute value",
        domain=(NONZERO,), known=(((0.0,), 0.0, (0.0,)),)),
+    # max/min: the domain keeps |a - b| >= 0.5, so no tie (a kink) lies within a step
+    Op("max", "max", 2, _max, lambda a, b, y: _winner(a > b, b > a, a, b), ("a", "b"), "larger of a, b",
+       torch="torch.maximum", domain=(((-10.0, -1.0), (1.0, 10.0)), ((-0.5, 0.5),)),
+       known=(((2.0, 2.0), 2.0, (0.5, 0.5)), ((-1.0, 3.0), 3.0, (0, 1)))),
+    Op("min", "min", 2, _min, lambda a, b, y: _winner(a < b, b < a, a, b), ("a", "b"), "smaller of a, b",
+       torch="torch.minimum", domain=(((-10.0, -1.0), (1.0, 10.0)), ((-0.5, 0.5),)),
+       known=(((2.0, 2.0), 2.0, (0.5, 0.5)), ((3.0, -1.0), -1.0, (0, 1)))),
+    Op("log1p", "log1p", 1, _log1p, lambda a, y: (_div(1, 1 + a),), ("x",), "log(1 + x), exact for small x",
+       domain=(((-0.9, 100.0),),), known=(((-1.0,), -INF, (INF,)), ((0.0,), 0.0, (1.0,)))),
+    Op("softplus", "ζ", 1, _softplus, lambda a, y: (_sigmoid(a),), ("x",), "log(1 + eˣ), a smooth relu",
+       torch="torch.nn.functional.softplus", domain=(((-30.0, 30.0),),),
+       known=(((0.0,), math.log(2.0), (0.5,)), ((1000.0,), 1000.0, (1.0,)), ((-1000.0,), 0.0, (0.0,)))),
+    Op("square", "x²", 1, lambda a: a * a, lambda a, y: (2 * a,), ("x",), "x squared",
+       "**2", domain=(R,), known=(((-3.0,), 9.0, (-6.0,)),)),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
