@@ -362,7 +362,8 @@ def _longest_line(text: str) -> tuple[int, int]:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{'one' if n == 1 else n} {noun}{'' if n == 1 else 's'}"
+    words = {1: "one", 2: "two", 3: "three"}
+    return f"{words.get(n, n)} {noun}{'' if n == 1 else 's'}"
 
 
 def _call(name: str, receiver: str | None = None, method: bool = False) -> str:
@@ -683,7 +684,8 @@ class _Walker:
         if name not in self.functions:
             known = ", ".join(f".{f}()" for f in sorted(self.functions))
             self.fail_at(pos, f"unknown method '.{name}()'; the methods are {known} and .backward()")
-        spelled = _call(name, method=True)
+        receiver = func.value.id if type(func.value) is ast.Name else None
+        spelled = _call(name, receiver, method=True)
         for kw in node.keywords:
             self.fail(kw, f"keyword arguments are not allowed; write {spelled}")
         for arg in node.args:
