@@ -23,7 +23,7 @@ _F_LABEL = S.font(8.0)
 _F_PORT = S.font(8.0, italic=True)
 _F_NUM = S.font(8.5, mono=True)
 _F_TAG = S.font(7.5, bold=True)
-_F_BIG = S.font(20.0, bold=True)  # the compact form's one word: readable far further out
+_F_BIG = S.font(24.0, bold=True)  # the compact form's one word: readable far further out
 _FM_SYMBOL = QFontMetricsF(_F_SYMBOL)
 _FM_TAG = QFontMetricsF(_F_TAG)
 _FM_NUM = QFontMetricsF(_F_NUM)
@@ -74,6 +74,11 @@ def text_legible(scale: float, text_height: float | None = None) -> bool:
     """Whether text ``text_height`` scene units high (default: the smallest text a node draws)
     reads at ``scale`` physical pixels per scene unit."""
     return scale * (_text_height("small") if text_height is None else text_height) >= MIN_TEXT_PX
+
+
+def compact_zoom(dpr: float = 1.0, margin: float = 1.1) -> float:
+    """The least zoom at which a node's compact form still draws its word (name or symbol)."""
+    return MIN_TEXT_PX * margin / (_text_height("big") * max(dpr, 1e-6))
 
 
 def readable_zoom(dpr: float = 1.0, margin: float = 1.3) -> float:

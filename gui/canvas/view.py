@@ -169,6 +169,23 @@ class GraphView(QGraphicsView):
             self.zoom_by(ZOOM_MIN / self.zoom())
         self.centerOn(r.center())
 
+    def show_document_readably(self) -> None:
+        """How a document opens: fitted when its text reads at the fitted zoom; otherwise at
+        the least zoom where node text reads on this screen, centred on the output (the rest
+        is a pan away)."""
+        from gui.canvas.items import readable_zoom
+
+        self.fit_all()
+        least = readable_zoom(self.devicePixelRatioF())
+        if self.zoom() >= least:
+            return
+        self.zoom_by(least / self.zoom())
+        g = self.controller.graph
+        out = g.output_node() if len(g) else None
+        item = self.scene().node_item(out) if out is not None else None
+        if item is not None:
+            self.centerOn(item.sceneBoundingRect().center())
+
     def auto_layout(self) -> bool:
         """Layered layout of the document (one undo step), then fit it into view."""
         ok = self.controller.auto_layout()
@@ -291,8 +308,10 @@ class GraphView(QGraphicsView):
             return False
         if self._editor is not None:
             self._editor.finish(True)
-        self.ensureVisible(item.sceneBoundingRect(), 20, 20)
-        r = self.mapFromScene(item.mapRectToScene(rect)).boundingRect()
+        target = item.mapRectToScene(rect)
+        if not self.mapToScene(self.viewport().rect()).boundingRect().contains(target):
+            self.ensureVisible(target, 8, 8)  # scroll only when the row is not in view already
+        r = self.mapFromScene(target).boundingRect()
         ed = InlineEditor(self.viewport(), text)
         ed.setGeometry(r.x(), r.y(), max(r.width(), 80), max(r.height(), 20))
         self._editor = ed

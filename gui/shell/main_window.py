@@ -488,7 +488,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_output_label()
         self.inspector.refresh()
-        self.view.fit_all()
+        self.view.show_document_readably()
 
     def new_document(self) -> bool:
         """Replace the document with an empty one (asks about unsaved changes first)."""
@@ -710,7 +710,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted_once:
             self._fitted_once = True
-            QTimer.singleShot(0, self.view.fit_all)
+            QTimer.singleShot(0, self.view.show_document_readably)
 
     def closeEvent(self, event):  # noqa: N802 - Qt's virtual
         if not self.maybe_save():
