@@ -644,6 +644,7 @@ class WireItem(QGraphicsItem):
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
         self.grad_text: str | None = None  # None: the label is hidden
+        self.label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
         self._path = QPainterPath()
         self._bounds = QRectF()
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
@@ -705,7 +706,8 @@ class WireItem(QGraphicsItem):
         painter.drawPath(self._path)
         # The label follows the nodes' rule: drawn only where its text would read; a box too
         # small to read would only be clutter over the wires.
-        if self.grad_text is not None and text_legible(device_scale(painter, widget)):
+        self.label_drawn = self.grad_text is not None and text_legible(device_scale(painter, widget))
+        if self.label_drawn:
             r = self._label_rect()
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(S.LABEL_BG)
