@@ -166,6 +166,9 @@ class Experiment(QObject):
         else:
             w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.explain_dock)
         w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.descent_dock)
+        # A tab beside the chain rule, not a third slice of the right column: stacked, the
+        # three squeezed the inspector to a sliver.
+        w.tabifyDockWidget(self.explain_dock, self.descent_dock)
         self.descent_dock.hide()
         self.act_chain_dock = self.explain_dock.toggleViewAction()
         self.act_chain_dock.setShortcut(QKeySequence("Ctrl+4"))
@@ -173,7 +176,8 @@ class Experiment(QObject):
         self.act_descent_dock = self.descent_dock.toggleViewAction()
         self.act_descent_dock.setText("&Descend")
         self.act_descent_dock.setShortcut(QKeySequence("Ctrl+5"))
-        self.act_descent_dock.setStatusTip("Gradient descent on the named numbers, with a plot")
+        self.act_descent_dock.setStatusTip("Gradient descent on the document's parameters, with a plot")
+        self.act_descent_dock.triggered.connect(lambda on: on and self.descent_dock.raise_())
 
     def _make_toolbar(self):
         tb = QToolBar("Experiment", self.window)
