@@ -336,8 +336,15 @@ class Experiment(QObject):
         return self.forward_bar.current()
 
     def _forward_message(self, text: str):
-        self.forward_label.setText(text)
-        self.say(text)
+        if self.forward.active:
+            # The permanent label carries the comparison while forward mode is on; saying it in
+            # the status message as well printed it twice, side by side.
+            self.forward_label.setText(text)
+            sb = self.window.statusBar()
+            if text and text in sb.currentMessage():
+                sb.clearMessage()
+        else:
+            self.say(text)
 
     def _on_forward_active(self, on: bool):
         self.act_forward.blockSignals(True)
