@@ -241,7 +241,7 @@ def test_check_marks_every_node_of_a_correct_graph(win):
         assert "analytic" in item.badge_tip and "numeric" in item.badge_tip
     tip = win.scene.node_item(g.resolve("a")).badge_tip
     assert "35" in tip
-    assert "8 ok" in win.statusBar().currentMessage()
+    assert "8 of 8 nodes checked" in win.statusBar().currentMessage()
     win.controller.set_value("a", 2.0)  # an edit makes the marks stale: they go
     assert all(it.badge is None for it in win.scene.node_items().values())
 
