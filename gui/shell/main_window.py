@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.controller.evaluated.connect(self._update_output_label)
         self.controller.documentReplaced.connect(self._update_output_label)
         self.undo_stack.cleanChanged.connect(self._update_title)
+        self.undo_stack.indexChanged.connect(self._on_history_moved)
         self.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         self.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
         self.scene.selectionChanged.connect(self._update_selection_actions)
@@ -331,8 +332,19 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ status and title
 
     def show_message(self, text: str, timeout: int = 8000):
-        """Put a sentence in the status bar (refusals, hints)."""
+        """Put a sentence in the status bar (refusals, hints). It lasts until its timeout or
+        the next edit or undo, whichever comes first: a message never outlives its cause."""
+        self._message_at = self.undo_stack.index()
         self.statusBar().showMessage(text, timeout)
+
+    def _on_history_moved(self, *_):
+        # Deferred: a message the edit itself says (after its push) is the current one.
+        QTimer.singleShot(0, self._drop_stale_message)
+
+    def _drop_stale_message(self):
+        sb = self.statusBar()
+        if getattr(self, "_message_at", None) != self.undo_stack.index() and sb.currentMessage():
+            sb.clearMessage()
 
     def _title_name(self) -> str:
         return self._path.name if self._path is not None else self._doc_name
@@ -392,10 +404,17 @@ class MainWindow(QMainWindow):
         return ok
 
     def cut(self) -> bool:
-        return bool(self.view.cut_selected())
+        n = len(self.selected())
+        ok = bool(self.view.cut_selected())
+        if ok:
+            self.show_message(f"Cut {n} node{'s' if n != 1 else ''}", 3000)
+        return ok
 
     def paste(self) -> list[int]:
-        return self.view.paste() or []
+        new = self.view.paste() or []
+        if new:
+            self.show_message(f"Pasted {len(new)} node{'s' if len(new) != 1 else ''}", 3000)
+        return new
 
     def duplicate(self) -> list[int]:
         return self.view.duplicate_selected() or []
