@@ -216,7 +216,8 @@ class GraphView(QGraphicsView):
         return True
 
     def cut_selected(self) -> bool:
-        return self.copy_selected() and self.delete_selected()
+        ids = self.scene().selected_node_ids()
+        return self.copy_selected() and self.controller.remove_nodes(ids, verb="Cut")
 
     def paste(self, at=None) -> list[int]:
         """Paste the clipboard's nodes (at the mouse when it is over the canvas, else offset

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine import OPS
+from gui.canvas.controller import NEW_NUMBER_VALUE
 from gui.shell import style
+from gui.shell.style import format_number
 
 OP_ROLE = Qt.UserRole
 NUMBER = "number"
@@ -50,7 +52,10 @@ def mime_for(op: str) -> QMimeData:
 
 def entries() -> list[tuple[str, str, str, int]]:
     """(op, symbol, description, arity) for the number entry and every op, in table order."""
-    rows = [(NUMBER, "1.0", "a number you type in: an input or a weight", 0)]
+    # The tile shows the value a new number starts with (Controller.add_node's default), so
+    # what the palette promises is what lands on the canvas.
+    rows = [(NUMBER, format_number(NEW_NUMBER_VALUE), "a number you type in: an input or a weight (starts at "
+             f"{format_number(NEW_NUMBER_VALUE)}; double-click its value to change it)", 0)]
     rows += [(name, op.symbol, op.doc, op.arity) for name, op in OPS.items()]
     return rows
 

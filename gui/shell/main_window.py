@@ -70,6 +70,18 @@ def _clear_clipboard_at_exit() -> None:
         atexit.register(_clear_clipboard)
 
 
+def about_version() -> str:
+    """"version 0.1.0 · Qt 6.x · Python 3.x": what a bug report needs, in the About box."""
+    import platform
+
+    from PySide6 import __version__ as pyside_version
+
+    from engine import __version__
+
+    return (f"<span style='font-weight:normal; font-size:10pt'>version {__version__} · PySide6 "
+            f"{pyside_version} · Python {platform.python_version()}</span>")
+
+
 def icon(name: str) -> QIcon:
     """A bundled icon by file stem (resources/icons/NAME.svg); empty if missing."""
     path = resources.ICONS / f"{name}.svg"
@@ -656,7 +668,7 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self,
             "About gradcanvas",
-            "<h3>gradcanvas</h3>"
+            f"<h3>gradcanvas {about_version()}</h3>"
             "<p>See automatic differentiation happen. Number and operator nodes on a canvas; every "
             "edit runs forward and reverse-mode backward, and each node shows its value "
             f"(<span style='color:{style.VALUE.name()}'>green</span>) and gradient "
