@@ -140,7 +140,10 @@ def _example(stem):
 
 
 def test_learn_toolbar_fits_an_800_pixel_window(win, qtbot):
-    win.resize(800, 600)
+    from gui.shell.app import apply_style
+
+    apply_style(win)  # the app's stylesheet pads buttons: measure with it
+    win.resize(720, 540)  # the window an 800x600 screen gets (nine tenths of it)
     qtbot.wait(20)
     tb = win.experiment.toolbar
     assert tb.sizeHint().width() <= tb.width()
@@ -148,6 +151,10 @@ def test_learn_toolbar_fits_an_800_pixel_window(win, qtbot):
                 win.experiment.act_forward, win.experiment.act_descent_dock):
         button = tb.widgetForAction(act)
         assert button is not None and button.isVisible(), act.text()
+    # and the canvas keeps at least half the width next to the palette and inspector
+    win._share_width()
+    qtbot.wait(20)
+    assert win.view.width() >= 0.45 * win.width()
 
 
 def test_forward_mode_says_its_status_once(win):

@@ -183,10 +183,10 @@ class Experiment(QObject):
         tb = QToolBar("Experiment", self.window)
         tb.setObjectName("experimentToolbar")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        # Short button faces (the menu and tooltips keep the full names): the whole toolbar
-        # fits an 800-pixel window instead of hiding the Learn actions behind its overflow.
-        for act, face in ((self.act_step_mode, "Step"), (self.act_step_start, "⏮"), (self.act_step_back, "◀"),
-                          (self.act_play, "▶ Play"), (self.act_step_forward, "▶|"), (self.act_step_end, "⏭"),
+        # Short button faces, in glyphs DejaVu Sans has (menu and tooltips keep the full names):
+        # the whole toolbar fits an 800-pixel window, not hiding Learn behind its overflow.
+        for act, face in ((self.act_step_mode, "Step"), (self.act_step_start, "⇤"), (self.act_step_back, "◀"),
+                          (self.act_play, "Play"), (self.act_step_forward, "▶"), (self.act_step_end, "⇥"),
                           (self.act_check, "Check"), (self.act_forward, "Fwd mode")):
             act.setIconText(face)
         tb.addAction(self.act_step_mode)
@@ -199,21 +199,20 @@ class Experiment(QObject):
         self.speed.setObjectName("stepSpeed")
         self.speed.setRange(1, SPEED_STEPS)  # slow (4 s a step) .. fast (20 steps a second)
         self.speed.setValue(speed_position(self.step.interval))
-        self.speed.setFixedWidth(80)
+        self.speed.setFixedWidth(64)
         self.speed.valueChanged.connect(self._on_speed)
         self._on_speed(self.speed.value())
         tb.addWidget(self.speed)
         self.step_label = QLabel()
         self.step_label.setObjectName("stepLabel")
-        self.step_label.setMinimumWidth(60)
+        self.step_label.setMinimumWidth(56)
         tb.addWidget(self.step_label)
-        tb.addSeparator()
+        # No separators: at 720 px (an 800x600 screen) each one cost ~46 px and pushed Descend
+        # into the overflow. The step label's width already sets the step group apart.
         tb.addAction(self.act_check)
-        tb.addSeparator()
         tb.addAction(self.act_forward)
         self.forward_bar = ForwardModeBar(self.forward, self.window.controller, tb)
         tb.addWidget(self.forward_bar)
-        tb.addSeparator()
         tb.addAction(self.act_descent_dock)
         self.window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
@@ -301,7 +300,7 @@ class Experiment(QObject):
 
     def _on_playing(self, playing: bool):
         self.act_play.setText("&Pause" if playing else "&Play")
-        self.act_play.setIconText("⏸ Pause" if playing else "▶ Play")
+        self.act_play.setIconText("Pause" if playing else "Play")
 
     def _update_step_label(self):
         s = self.step

@@ -741,7 +741,16 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted_once:
             self._fitted_once = True
+            self._share_width()
             QTimer.singleShot(0, self.view.show_document_readably)
+
+    def _share_width(self):
+        """On a narrow window (800x600 screens) the docks' default widths left the canvas a
+        ~145 px strip: give the canvas at least half of the width."""
+        w = self.width()
+        if w < 1100 and self.palette.isVisible() and self.inspector.isVisible():
+            sizes = [max(140, int(w * 0.2)), max(200, int(w * 0.28))]
+            self.resizeDocks([self.palette, self.inspector], sizes, Qt.Horizontal)
 
     def closeEvent(self, event):  # noqa: N802 - Qt's virtual
         if not self.maybe_save():
