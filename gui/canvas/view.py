@@ -171,8 +171,9 @@ class GraphView(QGraphicsView):
 
     def show_document_readably(self) -> None:
         """How a document opens: fitted when its text reads at the fitted zoom; otherwise at
-        the least zoom where node text reads on this screen, centred on the output (the rest
-        is a pan away)."""
+        the least zoom where node text reads on this screen, level with the output and with
+        the output near the right edge, so the view shows what feeds it (the rest is a pan
+        away). Examples, imports and gui.show() open this way."""
         from gui.canvas.items import readable_zoom
 
         self.fit_all()
@@ -184,7 +185,12 @@ class GraphView(QGraphicsView):
         out = g.output_node() if len(g) else None
         item = self.scene().node_item(out) if out is not None else None
         if item is not None:
-            self.centerOn(item.sceneBoundingRect().center())
+            r = item.sceneBoundingRect()
+            seen = self.mapToScene(self.viewport().rect()).boundingRect()
+            # Data flows left to right: centring the output would spend half the view on the
+            # empty space after it. Keep it whole, 40 px in from the right edge.
+            x = max(r.center().x(), r.right() + 40.0 / self.zoom() - seen.width() / 2)
+            self.centerOn(QPointF(x, r.center().y()))
 
     def auto_layout(self) -> bool:
         """Layered layout of the document (one undo step), then fit it into view."""
