@@ -25,7 +25,7 @@ the steps shown would no longer be the document's.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from shiboken6 import isValid
 
 from engine import OPS
@@ -398,14 +398,29 @@ class StepMode(QObject):
             self._follow(it)
 
     def _follow(self, item) -> None:
-        """Keep the node being processed in sight: scroll only when it is (partly) out of view."""
+        """Keep the node being processed in sight, with the inputs its step touches when they
+        fit too (their sums grow under them); scroll only when something is out of view."""
         if item is None or not isValid(self._scene):
             return
+        rect = item.sceneBoundingRect()
+        both = QRectF(rect)
+        for n in self._step_inputs():
+            other = self._scene.node_item(n)
+            if other is not None:
+                both = both.united(other.sceneBoundingRect().adjusted(0, 0, 0, 24))  # its label
         for view in self._scene.views():
-            rect = item.sceneBoundingRect()
             seen = view.mapToScene(view.viewport().rect()).boundingRect()
-            if not seen.contains(rect):
-                view.ensureVisible(rect, 60, 60)
+            want = both if both.width() + 80 <= seen.width() and both.height() + 80 <= seen.height() else rect
+            if not seen.contains(want):
+                view.ensureVisible(want, 40, 40)
+
+    def _step_inputs(self) -> list:
+        """The nodes the shown step reads (forward) or sends to (backward)."""
+        if self._phase == FORWARD:
+            f = forward_state_after(self._fsteps, self._fk)
+            return [src for _p, src, _v in f.inputs]
+        s = state_after(self._steps, self._k)
+        return [src for _p, src, *_ in s.sends]
 
     def labels(self) -> dict:
         """What the overlay shows: {key: text} (see :meth:`OverlayLayer.texts`)."""
