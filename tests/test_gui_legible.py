@@ -207,3 +207,39 @@ def test_gui_show_opens_readably(qtbot):
     out = w.scene.node_item(w.document.evaluated_output())
     seen = w.view.mapToScene(w.view.viewport().rect()).boundingRect()
     assert seen.contains(out.sceneBoundingRect())
+
+
+_FIRST_LAUNCH = """
+import gui
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gui.shell.main_window import MainWindow
+from gui.shell.style import format_number
+w = MainWindow(use_settings=False)
+w.show()
+for _ in range(5):
+    app.processEvents()
+w.view.viewport().grab()  # a real paint, at the screen's pixel ratio
+g = w.document
+seen = w.view.mapToScene(w.view.viewport().rect()).boundingRect()
+shown = {n: it for n, it in w.scene.node_items().items() if seen.intersects(it.sceneBoundingRect())}
+out = g.evaluated_output()
+print(w.view.devicePixelRatioF())
+print(out in shown)
+print(all(it.painted_form == "text" for it in shown.values()))
+print(format_number(g.value(out)) in shown[out].painted_texts)
+"""
+
+
+def test_first_launch_at_qt_scale_factor_2_draws_text():
+    """The issue's first launch with QT_SCALE_FACTOR=2 showed blank boxes: the cut-off ignored
+    the device pixel ratio. A real ratio of 2 needs its own process."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR="2")
+    done = subprocess.run([sys.executable, "-c", _FIRST_LAUNCH], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2.0", "True", "True", "True"], done.stdout + done.stderr
