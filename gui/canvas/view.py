@@ -189,7 +189,10 @@ class GraphView(QGraphicsView):
             seen = self.mapToScene(self.viewport().rect()).boundingRect()
             # Data flows left to right: centring the output would spend half the view on the
             # empty space after it. Keep it whole, 40 px in from the right edge.
-            x = max(r.center().x(), r.right() + 40.0 / self.zoom() - seen.width() / 2)
+            margin = 40.0 / self.zoom()
+            x = r.center().x()
+            if seen.width() > r.width() + 2 * margin:
+                x = r.right() + margin - seen.width() / 2
             self.centerOn(QPointF(x, r.center().y()))
 
     def auto_layout(self) -> bool:
