@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -71,7 +72,8 @@ def plan_descent(
     """Run gradient descent on a copy of ``graph`` and return the trajectory; ``graph`` is
     not touched (no edit, no event).
 
-    ``trainable``: number nodes (ids or names) to move; default every named number node.
+    ``trainable``: number nodes (ids or names) to move; default :func:`default_trainable`
+    (the named numbers that are parameters, not inputs or targets).
     ``on_step(k, output_value)`` is called with k = 0 for the starting point and after each
     step (for a live plot); returning ``False`` from it stops the run.
 
@@ -188,9 +190,38 @@ def _check_lr(lr) -> float:
     return lr
 
 
+# Names that say "this is data, not a parameter": inputs (x, x1, xs, input), targets (t, y,
+# target, label) and their numbered or suffixed forms (x_2, t1, y_true). Training a target
+# toward the prediction lowers a loss without learning anything, which is what the default
+# did to the perceptron example's t.
+_DATA_NAME = re.compile(
+    r"(?:x|xs|y|ys|t|target|targets|label|labels|input|inputs|data|truth|y_true|ytrue)(?:_?\d+|_\w+)?",
+    re.IGNORECASE,
+)
+
+
+def looks_like_data(name: str | None) -> bool:
+    """Whether a number's name marks it as data (an input or a target) rather than a parameter.
+
+    >>> [looks_like_data(n) for n in ("x1", "t", "y_true", "w11", "b", "xt")]
+    [True, True, True, False, False, False]
+    """
+    return bool(name) and _DATA_NAME.fullmatch(name) is not None
+
+
+def default_trainable(graph: Graph) -> list:
+    """The numbers descent moves by default: the named numbers that are parameters, i.e. whose
+    names do not mark them as data (:func:`looks_like_data`). When every named number looks
+    like data (``(x - 3)**2`` minimised over x), all of them: then the inputs are what is
+    being optimised. Unnamed numbers are constants and never move by default."""
+    named = [n for n in graph.nodes() if graph.op(n) == NUMBER and graph.name(n)]
+    params = [n for n in named if not looks_like_data(graph.name(n))]
+    return params or named
+
+
 def _trainable(graph: Graph, trainable) -> list:
     if trainable is None:
-        nodes = [n for n in graph.nodes() if graph.op(n) == NUMBER and graph.name(n)]
+        nodes = default_trainable(graph)
         if not nodes:
             raise InvalidValueError("no named number nodes to train: name the numbers to move")
         return nodes

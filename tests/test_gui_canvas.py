@@ -642,9 +642,9 @@ def test_node_items_are_movable_selectable_and_cached(canvas):
     assert f & it.GraphicsItemFlag.ItemIsMovable and f & it.GraphicsItemFlag.ItemIsSelectable
     assert f & it.GraphicsItemFlag.ItemSendsGeometryChanges
     assert it.cacheMode() == it.CacheMode.DeviceCoordinateCache
-    # the hit area is the body, not the generous bounding rect (port labels, output tag)
-    assert it.boundingRect().contains(QPointF(-30, 10))
-    assert not it.shape().contains(QPointF(-30, 10))
+    # the hit area is the body and the port discs, not the generous bounding rect (output tag)
+    assert it.boundingRect().contains(QPointF(20, -10))
+    assert not it.shape().contains(QPointF(20, -10))
 
 
 def test_click_on_empty_canvas_clears_selection(canvas):

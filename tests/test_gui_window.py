@@ -104,7 +104,18 @@ def test_opens_on_the_fanout_example_already_evaluated(win):
 
 
 def test_view_fits_the_example(win, qtbot):
+    """The example opens where its text reads: all of it when the canvas is big enough, else
+    at the least readable zoom centred on the output (the rest a pan away)."""
+    from gui.canvas.items import readable_zoom
+
     qtbot.wait(20)
+    visible = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
+    out = win.scene.node_item(win.document.evaluated_output())
+    assert visible.contains(out.sceneBoundingRect().center())
+    assert win.view.zoom() >= readable_zoom(win.view.devicePixelRatioF()) - 1e-9
+    win.resize(1500, 900)
+    qtbot.wait(20)
+    win.view.show_document_readably()
     visible = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
     for n in win.document.nodes():
         assert visible.contains(win.scene.node_item(n).sceneBoundingRect().center())

@@ -32,6 +32,7 @@ from gui.canvas.commands import (
 from gui.shell import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
 
 CLIP_FORMAT = "gradcanvas-clip"
+NEW_NUMBER_VALUE = 0.0  # a new number node's value (the palette's number tile shows it)
 PASTE_OFFSET = 30.0  # duplicate / paste without a target point lands this far down-right
 MAX_PASTE = 100_000
 
@@ -165,7 +166,7 @@ class Controller(QObject):
 
     # ---------------------------------------------------------------- nodes
 
-    def add_node(self, op: str, pos=(0.0, 0.0), value: float = 0.0, name=None) -> int | None:
+    def add_node(self, op: str, pos=(0.0, 0.0), value: float = NEW_NUMBER_VALUE, name=None) -> int | None:
         """Add a number (op "number") or an op node with its top-left corner at ``pos``."""
         return self._guard(self._add_node, op, pos, value, name)
 
@@ -180,11 +181,12 @@ class Controller(QObject):
         self._push(cmd)
         return cmd.node_id
 
-    def remove_nodes(self, ids) -> bool:
-        """Delete nodes and every wire touching them as one undo step."""
-        return bool(self._guard(self._remove_nodes, ids, default=False))
+    def remove_nodes(self, ids, verb: str = "Delete") -> bool:
+        """Delete nodes and every wire touching them as one undo step, named "``verb`` ..."
+        (Cut names it "Cut relu")."""
+        return bool(self._guard(self._remove_nodes, ids, verb, default=False))
 
-    def _remove_nodes(self, ids):
+    def _remove_nodes(self, ids, verb="Delete"):
         g = self._graph
         nodes = list(dict.fromkeys(self._check_node(n) for n in _iter_ids(ids)))
         if not nodes:
@@ -194,7 +196,7 @@ class Controller(QObject):
         for n in nodes:
             for _s, t, p in list(g.nx.in_edges(n, keys=True)) + list(g.nx.out_edges(n, keys=True)):
                 wires[(t, p)] = None
-        text = f"Delete {self._label(nodes[0])}" if len(nodes) == 1 else f"Delete {len(nodes)} nodes"
+        text = f"{verb} {self._label(nodes[0])}" if len(nodes) == 1 else f"{verb} {len(nodes)} nodes"
         with self.macro(text):
             for t, p in wires:
                 self._push(DisconnectCommand(g, t, p))
@@ -294,7 +296,7 @@ class Controller(QObject):
             return True
         if text == "Set value" and len(new) == 1:
             n = next(iter(new))
-            text = f"Set {self._label(n)} = {new[n]:g}"
+            text = f"Set {self._label(n)} = {_history_number(new[n])}"
         self._push(SetValuesCommand(g, new, text, merge))
         return True
 
@@ -370,13 +372,13 @@ class Controller(QObject):
         edges = [[s, t, p] for s, t, p in g.edges() if s in keep and t in keep]
         return {"format": CLIP_FORMAT, "version": 1, "nodes": out_nodes, "edges": edges}
 
-    def paste(self, payload, at=None) -> list[int]:
+    def paste(self, payload, at=None, verb: str = "Paste") -> list[int]:
         """Add a copy of ``payload`` (from :meth:`copy_payload`, possibly via the clipboard, so
         untrusted) with fresh ids, its top-left corner at ``at`` (default: offset from the
         original). Taken names get a suffix. One undo step. Returns the new ids."""
-        return self._guard(self._paste, payload, at, default=[])
+        return self._guard(self._paste, payload, at, verb, default=[])
 
-    def _paste(self, payload, at):
+    def _paste(self, payload, at, verb="Paste"):
         g = self._graph
         nodes, edges = _check_payload(payload)
         if not nodes:
@@ -399,7 +401,7 @@ class Controller(QObject):
                 spec["value"] = n["value"]
             specs.append((n["id"], spec))
         new_id = {}
-        text = "Paste 1 node" if len(specs) == 1 else f"Paste {len(specs)} nodes"
+        text = f"{verb} 1 node" if len(specs) == 1 else f"{verb} {len(specs)} nodes"
         with self.macro(text):
             for old, spec in specs:
                 cmd = AddNodeCommand(g, spec)
@@ -411,10 +413,16 @@ class Controller(QObject):
 
     def duplicate(self, ids) -> list[int]:
         """Paste a copy of the nodes ``ids`` (and their inner wires) slightly offset."""
-        return self.paste(self.copy_payload(ids), None)
+        return self.paste(self.copy_payload(ids), None, "Duplicate")
 
 
 # -------------------------------------------------------------------- helpers
+
+
+def _history_number(v: float) -> str:
+    """A value as the undo history names it: like ``:g`` (six digits, the scrub's steps show),
+    but -0 reads 0, as on the node (a learner should not meet a signed zero in the history)."""
+    return f"{0.0 if v == 0 else v:g}"
 
 
 def _point(pos) -> tuple[float, float]:

@@ -6,22 +6,28 @@ NodeItem's ``pos()`` is the node's top-left corner, equal to the engine's (x, y)
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
 from engine import OPS
+from gui.canvas import geometry as G
 from gui.shell import style as S
 
 _F_HEAD = S.font(9.5, bold=True)
 _F_SYMBOL = S.font(11.5, bold=True)
 _F_SMALL = S.font(7.5)
 _F_LABEL = S.font(8.0)
+_F_PORT = S.font(8.0, italic=True)
 _F_NUM = S.font(8.5, mono=True)
 _F_TAG = S.font(7.5, bold=True)
+_F_BIG = S.font(24.0, bold=True)  # the compact form's one word: readable far further out
 _FM_SYMBOL = QFontMetricsF(_F_SYMBOL)
 _FM_TAG = QFontMetricsF(_F_TAG)
 _FM_NUM = QFontMetricsF(_F_NUM)
+_FM_BIG = QFontMetricsF(_F_BIG)
 
 _ALIGN_L = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _ALIGN_R = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -32,16 +38,62 @@ OUT_NONE, OUT_EXPLICIT, OUT_AUTO = 0, 1, 2
 _POS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 _SEL_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 _SELECTED = QStyle.StateFlag.State_Selected
-_LOD_TEXT = 0.45  # below this zoom text is unreadable: draw nodes as plain shapes
 
-_OUT_Y = S.HEAD_H + (S.NODE_H - S.HEAD_H) / 2
-_HIT_R2 = S.PORT_HIT_R * S.PORT_HIT_R
+# ---------------------------------------------------------------- legibility
+# Text is drawn where it would be at least MIN_TEXT_PX physical pixels high: the zoom times the
+# screen's device pixel ratio decides, not the zoom alone (at QT_SCALE_FACTOR=2 a zoom of 0.4
+# still gives 10-pixel text). Below that a node draws its compact form (see NodeItem.paint).
+MIN_TEXT_PX = 7.0
+_TEXT_H: dict = {}  # font metrics need a QGuiApplication: measured on first use, not at import
+
+
+def _text_height(which: str) -> float:
+    h = _TEXT_H.get(which)
+    if h is None:
+        h = _TEXT_H[which] = (_FM_BIG if which == "big" else _FM_SMALL).height()
+    return h
+
+FORM_TEXT, FORM_COMPACT, FORM_CHIPS = "text", "compact", "chips"
+
+# Step mode's slot states (NodeItem.set_step_view): what a value or gradient row shows.
+SLOT_EMPTY = ""  # not reached yet: an empty slot, so nothing gives the answer away
+
+
+def device_scale(painter: QPainter, widget=None) -> float:
+    """Physical pixels per scene unit for this paint: world scale x device pixel ratio."""
+    t = painter.worldTransform()
+    scale = math.hypot(t.m11(), t.m12())
+    dev = painter.device()
+    dpr = dev.devicePixelRatioF() if dev is not None else 1.0
+    if widget is not None:  # a cached pixmap may not carry the screen's ratio
+        dpr = max(dpr, widget.devicePixelRatioF())
+    return scale * dpr
+
+
+def text_legible(scale: float, text_height: float | None = None) -> bool:
+    """Whether text ``text_height`` scene units high (default: the smallest text a node draws)
+    reads at ``scale`` physical pixels per scene unit."""
+    return scale * (_text_height("small") if text_height is None else text_height) >= MIN_TEXT_PX
+
+
+def compact_zoom(dpr: float = 1.0, margin: float = 1.1) -> float:
+    """The least zoom at which a node's compact form still draws its word (name or symbol)."""
+    return MIN_TEXT_PX * margin / (_text_height("big") * max(dpr, 1e-6))
+
+
+def readable_zoom(dpr: float = 1.0, margin: float = 1.3) -> float:
+    """The least zoom at which every node text is drawn on a screen with ``dpr``, with a
+    ``margin`` above the cut-off so it reads comfortably rather than barely."""
+    return MIN_TEXT_PX * margin / (_text_height("small") * max(dpr, 1e-6))
+
+
+_HIT_R2 = G.PORT_HIT_R * G.PORT_HIT_R
 
 # constant node geometry, built once instead of in every paint
 _HEAD_PATH = QPainterPath()
-_HEAD_PATH.addRoundedRect(QRectF(0.0, 0.0, S.NODE_W, S.HEAD_H), S.CORNER, S.CORNER)
+_HEAD_PATH.addRoundedRect(QRectF(0.0, 0.0, G.NODE_W, G.HEAD_H), S.CORNER, S.CORNER)
 _SQUARE = QPainterPath()
-_SQUARE.addRect(QRectF(0.0, S.HEAD_H / 2, S.NODE_W, S.HEAD_H / 2))
+_SQUARE.addRect(QRectF(0.0, G.HEAD_H / 2, G.NODE_W, G.HEAD_H / 2))
 _HEAD_PATH = _HEAD_PATH.united(_SQUARE)  # rounded top corners, square bottom
 _PEN_BORDER = S.pen(S.NODE_BORDER, 1.0)
 _PEN_SELECTED = S.pen(S.SELECTED, 2.0)
@@ -52,17 +104,19 @@ _PEN_OUT = S.pen(S.OUTPUT, 3.0)
 _PEN_OUT_AUTO = S.pen(S.OUTPUT, 2.0, Qt.PenStyle.DashLine)
 _PEN_WIRE = S.pen(S.WIRE, 2.0)
 _PEN_RUBBER = S.pen(S.WIRE_RUBBER, 2.0, Qt.PenStyle.DashLine)
+_PEN_SLOT = S.pen(S.TEXT_DIM, 1.0, Qt.PenStyle.DashLine)
 _PORT_PENS = {k: S.pen(c, 2.0) for k, c in (("out", S.PORT_OUT.darker(160)), ("in", S.PORT_IN.darker(160)),
                                             ("empty", S.PORT_EMPTY))}
+_PORT_ROW = QColor(255, 255, 255, 10)  # a faint band: port rows read as ports, not numbers
+_PARTIAL = QColor("#ffd166")  # a gradient still being summed (step mode)
 _FM_SMALL = QFontMetricsF(_F_SMALL)
 _SHAPES: dict = {}
 _FM_HEAD = QFontMetricsF(_F_HEAD)
 
 
 def input_port_y(arity: int, port: int) -> float:
-    """Port centre height inside a node: spread evenly over the body below the header."""
-    body = S.NODE_H - S.HEAD_H
-    return S.HEAD_H + body * (port + 1) / (arity + 1)
+    """Port centre height inside a node: each input has its own row under the header."""
+    return G.input_port_y(arity, port)
 
 
 class Port:
@@ -75,7 +129,7 @@ class Port:
         self.node = node
         self.kind = kind  # "in" or "out"
         self.index = index
-        self.label = label  # drawn where the input order matters (sub, div, pow)
+        self.label = label  # the input's name on its row: a, b, base, exp, x
         self.connected = False
         self._pos = pos
 
@@ -86,17 +140,49 @@ class Port:
     def scenePos(self) -> QPointF:  # noqa: N802 - reads like the QGraphicsItem it stands for
         return self.node.mapToScene(self._pos)
 
+    def hit_rect(self) -> QRectF:
+        """The square (node coordinates) a press or drop may land in to hit this port."""
+        r = G.PORT_HIT_R
+        return QRectF(self._pos.x() - r, self._pos.y() - r, 2 * r, 2 * r)
+
     def set_connected(self, on: bool) -> None:
         if on != self.connected:
             self.connected = on
             self.node.update()
+
+    def tooltip(self) -> str:
+        """Names the port and, where the scene can say, the value arriving and the gradient
+        leaving (inputs) or the value leaving and the gradient arriving (the output)."""
+        node = self.node
+        sc = node.scene()
+        g = getattr(getattr(sc, "controller", None), "graph", None)
+        fmt = S.format_number
+        who = node.display_name()
+        if self.kind == "out":
+            head = f"output of {who}"
+            if g is None or node.node_id not in g.nx:
+                return head
+            grad = g.grad(node.node_id)
+            return (f"{head}\nvalue leaving: {fmt(g.value(node.node_id))}\n"
+                    f"gradient arriving: {fmt(grad) if grad is not None else 'none (no path to the output)'}")
+        head = f"input {self.label} of {who}" if self.label else f"input {self.index + 1} of {who}"
+        if g is None or node.node_id not in g.nx:
+            return head
+        src = g.inputs(node.node_id)[self.index]
+        if src is None:
+            return f"{head}\nnot connected: drag a wire here from an output port"
+        sent = g.edge_grad(src, node.node_id, self.index)
+        return (f"{head}\nvalue arriving: {fmt(g.value(src))} from {g.label(src)}\n"
+                f"gradient leaving: {fmt(sent) if sent is not None else 'none (no path to the output)'}"
+                f" back to {g.label(src)}")
 
     def __repr__(self):
         return f"<Port {self.kind}{self.index} of node {self.node.node_id}>"
 
 
 class NodeItem(QGraphicsItem):
-    """One engine node: header (op symbol, name, id), value (green), gradient (red)."""
+    """One engine node: header (op symbol, name, id), one labelled row per input port, value
+    (green), gradient (red)."""
 
     def __init__(self, node_id: int, op: str, name: str | None = None):
         super().__init__()
@@ -112,8 +198,14 @@ class NodeItem(QGraphicsItem):
         self.badge: str | None = None
         self.badge_tip: str | None = None
         self.extra: str | None = None
+        # Step mode's view of the rows: None shows the engine's number, SLOT_EMPTY an empty
+        # slot, any other text that text (a partial sum); grad_final says whether it is done.
+        self.step_value: str | None = None
+        self.step_grad: str | None = None
+        self.step_grad_final = False
         self.wires: set[WireItem] = set()
-        self._height = S.NODE_H
+        self.arity = 0 if op == "number" else OPS[op].arity
+        self._height = G.node_height(self.arity)
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -121,38 +213,44 @@ class NodeItem(QGraphicsItem):
         )
         # Text-heavy and rarely changing: paint once into a pixmap, blit while dragging.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setAcceptHoverEvents(True)  # port highlight and cursor
-        arity = 0 if op == "number" else OPS[op].arity
-        labelled = op != "number" and OPS[op].ordered
+        self.setAcceptHoverEvents(True)  # port highlight, cursor and port tooltips
+        names = OPS[op].ports if op != "number" else ()
         self.inputs = [
-            Port(self, "in", k, OPS[op].ports[k] if labelled else None, QPointF(0.0, input_port_y(arity, k)))
-            for k in range(arity)
+            Port(self, "in", k, names[k] if k < len(names) else f"in{k + 1}",
+                 QPointF(0.0, G.input_port_y(self.arity, k)))
+            for k in range(self.arity)
         ]
-        self.output_port = Port(self, "out", 0, None, QPointF(S.NODE_W, _OUT_Y))
+        self.output_port = Port(self, "out", 0, None, QPointF(G.NODE_W, G.output_port_y(self.arity)))
         self._hover_port: Port | None = None
         self._wire_drag = False
         self._tip_set = False  # the tooltip is built on first hover: cheaper for big documents
+        self._node_tip = ""
         self.raw_state = None  # the scene's last (value, grad, problem, mark), to skip re-formatting
+        # What the last paint drew: its form (FORM_TEXT, FORM_COMPACT, FORM_CHIPS) and strings.
+        # Tests read these to see that text is drawn, not merely that an item exists.
+        self.painted_form: str | None = None
+        self.painted_texts: list[str] = []
 
     # ---------------------------------------------------------------- geometry
 
     def boundingRect(self) -> QRectF:  # noqa: N802
-        # Room on the left for port labels, above for the output tag, and for the border pen.
-        return QRectF(-40.0, -20.0, S.NODE_W + 46.0, self._height + 26.0)
+        # Room for the port hit discs on both sides, above for the output tag, and the pen.
+        r = G.PORT_HIT_R + 2.0
+        return QRectF(-r, -20.0, G.NODE_W + 2 * r, self._height + 26.0)
 
     def body_rect(self) -> QRectF:
-        return QRectF(0.0, 0.0, S.NODE_W, self._height)
+        return QRectF(0.0, 0.0, G.NODE_W, self._height)
 
     def shape(self) -> QPainterPath:
         """The body plus a disc around each port: presses there start wires."""
-        key = (len(self.inputs), self._height)
+        key = (self.arity, self._height)
         p = _SHAPES.get(key)
         if p is None:
             p = QPainterPath()
             p.addRoundedRect(self.body_rect(), S.CORNER, S.CORNER)
             p.setFillRule(Qt.FillRule.WindingFill)  # overlapping discs and body all count as inside
             for port in (*self.inputs, self.output_port):
-                p.addEllipse(port._pos, S.PORT_HIT_R, S.PORT_HIT_R)
+                p.addEllipse(port._pos, G.PORT_HIT_R, G.PORT_HIT_R)
             p = _SHAPES[key] = p.simplified()
         return p
 
@@ -170,11 +268,17 @@ class NodeItem(QGraphicsItem):
         return best
 
     def header_rect(self) -> QRectF:
-        return QRectF(0.0, 0.0, S.NODE_W, S.HEAD_H)
+        return QRectF(0.0, 0.0, G.NODE_W, G.HEAD_H)
 
     def value_rect(self) -> QRectF:
-        """Where the value line is drawn (item coordinates); the inline editor covers it."""
-        return QRectF(0.0, S.HEAD_H + 3.0, S.NODE_W, S.LINE_H)
+        """Where the value row is drawn (item coordinates); the inline editor covers it."""
+        return QRectF(0.0, G.value_row_top(self.arity), G.NODE_W, G.ROW_H)
+
+    def grad_rect(self) -> QRectF:
+        return QRectF(0.0, G.grad_row_top(self.arity), G.NODE_W, G.ROW_H)
+
+    def port_row_rect(self, port: int) -> QRectF:
+        return QRectF(0.0, G.input_row_top(port), G.NODE_W, G.ROW_H)
 
     def input_port_pos(self, port: int) -> QPointF:
         """Scene position of input ``port``'s centre."""
@@ -194,6 +298,10 @@ class NodeItem(QGraphicsItem):
         return value
 
     # ---------------------------------------------------------------- state from the engine
+
+    def display_name(self) -> str:
+        """How tooltips name this node: its name, else its op and id."""
+        return self.name or f"{'number' if self.op == 'number' else OPS[self.op].name} #{self.node_id}"
 
     def set_name(self, name: str | None) -> None:
         if name != self.name:
@@ -227,6 +335,21 @@ class NodeItem(QGraphicsItem):
             self.highlight = on
             self.update()
 
+    def set_step_view(self, value: str | None = None, grad: str | None = None, final: bool = False) -> None:
+        """Step mode's rows: ``None`` shows the engine's number, ``SLOT_EMPTY`` an empty slot
+        (not reached yet), other text a partial (``final=False``) or final gradient."""
+        if (value, grad, final) != (self.step_value, self.step_grad, self.step_grad_final):
+            self.step_value, self.step_grad, self.step_grad_final = value, grad, final
+            self.update()
+
+    def shown_value(self) -> str:
+        """The value row's text as drawn ("" for an empty slot)."""
+        return self.value_text if self.step_value is None else self.step_value
+
+    def shown_grad(self) -> str:
+        """The gradient row's text as drawn ("" for an empty slot)."""
+        return self.grad_text if self.step_grad is None else self.step_grad
+
     def set_badge(self, text: str | None, tooltip: str | None = None) -> None:
         """A small pill at the bottom-right (e.g. a finite-difference check mark)."""
         if (text, tooltip) != (self.badge, self.badge_tip):
@@ -235,10 +358,10 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def set_extra_line(self, text: str | None) -> None:
-        """A third line under the gradient (e.g. a forward-mode tangent); None removes it."""
+        """A row under the gradient (e.g. a forward-mode tangent); None removes it."""
         if text == self.extra:
             return
-        height = S.NODE_H + (S.LINE_H if text else 0.0)
+        height = G.node_height(self.arity, 1 if text else 0)
         if height != self._height:
             self.prepareGeometryChange()
             self._height = height
@@ -259,7 +382,9 @@ class NodeItem(QGraphicsItem):
             lines.append("drag from an output port (right) to an input port (left) to connect")
         if self.badge_tip:
             lines.append(self.badge_tip)
-        self.setToolTip("\n".join(lines))
+        self._node_tip = "\n".join(lines)
+        if self._hover_port is None:
+            self.setToolTip(self._node_tip)
 
     # ---------------------------------------------------------------- painting
 
@@ -267,6 +392,7 @@ class NodeItem(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         body = self.body_rect()
         selected = bool(option.state & _SELECTED)
+        self.painted_texts = []
 
         # body and header
         painter.setPen(Qt.PenStyle.NoPen)
@@ -275,13 +401,25 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(S.NODE_HEAD_NUMBER if self.op == "number" else S.NODE_HEAD_OP)
         painter.drawPath(_HEAD_PATH)
         self._paint_borders(painter, body, selected)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) >= _LOD_TEXT:
+        scale = device_scale(painter, widget)
+        if text_legible(scale):
+            self.painted_form = FORM_TEXT
             self._paint_text(painter)
+        else:
+            # Too small to read the rows: say what the node is in one big word (if even that
+            # is too small, the chips and the header colour still tell number from op) and
+            # show whether it has a value and a gradient as coloured chips. Never a blank box.
+            self.painted_form = FORM_COMPACT if text_legible(scale, _text_height("big")) else FORM_CHIPS
+            self._paint_compact(painter, self.painted_form == FORM_COMPACT)
         self._paint_ports(painter)
+
+    def _text(self, painter: QPainter, rect: QRectF, align, text: str) -> None:
+        painter.drawText(rect, align, text)
+        self.painted_texts.append(text)
 
     def _paint_ports(self, painter: QPainter) -> None:
         for port in (*self.inputs, self.output_port):
-            r = S.PORT_R + (1.5 if port is self._hover_port else 0.0)
+            r = G.PORT_R + (1.5 if port is self._hover_port else 0.0)
             if port.kind == "out":
                 fill, ring = S.PORT_OUT, "out"
             elif port.connected:
@@ -291,6 +429,38 @@ class NodeItem(QGraphicsItem):
             painter.setPen(_PORT_PENS[ring])
             painter.setBrush(fill)
             painter.drawEllipse(port._pos, r, r)
+
+    def _compact_word(self) -> str:
+        if self.name:
+            return self.name
+        if self.op != "number":
+            return OPS[self.op].symbol
+        return self.shown_value() or "number"
+
+    def _paint_compact(self, painter: QPainter, word: bool) -> None:
+        body = self.body_rect()
+        chips_top = body.bottom() - 16.0
+        if word:
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            painter.setFont(_F_BIG)
+            painter.setPen(S.TEXT)
+            area = QRectF(6.0, 2.0, G.NODE_W - 12.0, chips_top - 4.0)
+            self._text(painter, area, _ALIGN_C,
+                       _FM_BIG.elidedText(self._compact_word(), Qt.TextElideMode.ElideRight, area.width()))
+        # value chip (left) and gradient chip (right): filled where there is a number, hollow
+        # where the slot is empty or has no path to the output; red-amber for a partial sum
+        half = (G.NODE_W - 18.0) / 2
+        for i, (text, colour) in enumerate(((self.shown_value(), S.VALUE), (self.shown_grad(), S.GRAD))):
+            r = QRectF(6.0 + i * (half + 6.0), chips_top, half, 10.0)
+            if i == 1 and self.step_grad not in (None, SLOT_EMPTY) and not self.step_grad_final:
+                colour = _PARTIAL
+            if text and text != S.DASH:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(colour if text != "NaN" else S.PROBLEM)
+            else:
+                painter.setPen(S.pen(colour, 1.5))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(r, 4.0, 4.0)
 
     def _paint_text(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -302,57 +472,65 @@ class NodeItem(QGraphicsItem):
             sym = OPS[self.op].symbol
             painter.setFont(_F_SYMBOL)
             painter.setPen(S.TEXT)
-            painter.drawText(QRectF(x, 0, 60, S.HEAD_H), _ALIGN_L, sym)
+            self._text(painter, QRectF(x, 0, 60, G.HEAD_H), _ALIGN_L, sym)
             x += _FM_SYMBOL.horizontalAdvance(sym) + 7.0
         id_text = f"#{self.node_id}"
         painter.setFont(_F_SMALL)
         painter.setPen(S.TEXT_DIM)
-        painter.drawText(hr.adjusted(0, 0, -8, 0), _ALIGN_R, id_text)
-        right = S.NODE_W - 8.0 - _FM_SMALL.horizontalAdvance(id_text) - 4.0
+        self._text(painter, hr.adjusted(0, 0, -8, 0), _ALIGN_R, id_text)
+        right = G.NODE_W - 8.0 - _FM_SMALL.horizontalAdvance(id_text) - 4.0
         if self.problem:
             painter.setFont(_F_HEAD)
             painter.setPen(S.PROBLEM if self.problem_kind == "nan" else S.UNCONNECTED)
-            painter.drawText(QRectF(right - 16, 0, 16, S.HEAD_H), _ALIGN_C, "⚠")
+            self._text(painter, QRectF(right - 16, 0, 16, G.HEAD_H), _ALIGN_C, "⚠")
             right -= 18.0
         title = self.name or ("number" if self.op == "number" else "")
         if title:
             painter.setFont(_F_HEAD)
             painter.setPen(S.TEXT if self.name else S.TEXT_DIM)
-            painter.drawText(QRectF(x, 0, right - x, S.HEAD_H), _ALIGN_L,
-                             _FM_HEAD.elidedText(title, Qt.TextElideMode.ElideRight, right - x))
+            self._text(painter, QRectF(x, 0, right - x, G.HEAD_H), _ALIGN_L,
+                       _FM_HEAD.elidedText(title, Qt.TextElideMode.ElideRight, right - x))
 
-        # value, gradient, optional extra line
-        rows = [("value", self.value_text, S.VALUE), ("grad", self.grad_text, S.GRAD)]
+        # input rows: a faint band with the port's name beside its dot, so a port never reads
+        # as the value or gradient row
+        for p in self.inputs:
+            r = self.port_row_rect(p.index)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(_PORT_ROW)
+            painter.drawRect(r.adjusted(1.0, 1.0, -1.0, -1.0))
+            painter.setFont(_F_PORT)
+            painter.setPen(S.TEXT if p.connected else S.UNCONNECTED)
+            self._text(painter, r.adjusted(G.PORT_R + 7.0, 0, 0, 0), _ALIGN_L, p.label)
+
+        # value, gradient, optional extra row
+        grad_colour = S.GRAD if self.step_grad is None or self.step_grad_final else _PARTIAL
+        rows = [("value", self.shown_value(), S.VALUE, G.value_row_top(self.arity)),
+                ("grad", self.shown_grad(), grad_colour, G.grad_row_top(self.arity))]
         if self.extra:
-            rows.append(("", self.extra, S.EXTRA))
-        y = S.HEAD_H + 3.0
+            rows.append(("", self.extra, S.EXTRA, G.grad_row_top(self.arity) + G.ROW_H))
         left = 12.0
-        for label, text, colour in rows:
-            r = QRectF(left, y, S.NODE_W - left - 10.0, S.LINE_H)
+        for label, text, colour, y in rows:
+            r = QRectF(left, y, G.NODE_W - left - 10.0, G.ROW_H)
             if label:
                 painter.setFont(_F_LABEL)
                 painter.setPen(S.TEXT_DIM)
-                painter.drawText(r, _ALIGN_L, label)
+                self._text(painter, r, _ALIGN_L, label)
+            width = r.width() - (34.0 if label else 0.0)
+            if text == SLOT_EMPTY:  # step mode: not reached yet
+                painter.setPen(_PEN_SLOT)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(QRectF(r.right() - width, y + 3.0, width, G.ROW_H - 6.0), 3.0, 3.0)
+                continue
             painter.setFont(_F_NUM)
             painter.setPen(colour)
-            width = r.width() - (34.0 if label else 0.0)
-            painter.drawText(r, _ALIGN_R, _FM_NUM.elidedText(text, Qt.TextElideMode.ElideRight, width))
-            y += S.LINE_H
-
-        # port labels where input order matters (sub, div, pow)
-        painter.setFont(_F_SMALL)
-        painter.setPen(S.TEXT_DIM)
-        for p in self.inputs:
-            if p.label:
-                py = p.pos().y()
-                painter.drawText(QRectF(-40.0, py - 15.0, 36.0, 11.0), _ALIGN_R, p.label)
+            self._text(painter, r, _ALIGN_R, _FM_NUM.elidedText(text, Qt.TextElideMode.ElideRight, width))
 
         # tags: "output" above the top-right corner, badge at the bottom-right
         if self.output_mark:
             self._pill(painter, "output" if self.output_mark == OUT_EXPLICIT else "output (auto)",
-                       S.OUTPUT, QColor("#1d2026"), S.NODE_W, -17.0)
+                       S.OUTPUT, QColor("#1d2026"), G.NODE_W, -17.0)
         if self.badge:
-            self._pill(painter, self.badge, S.BADGE, QColor("#1d2026"), S.NODE_W - 4.0, self._height - 8.0)
+            self._pill(painter, self.badge, S.BADGE, QColor("#1d2026"), G.NODE_W - 4.0, self._height - 8.0)
 
     def _paint_borders(self, painter: QPainter, body: QRectF, selected: bool) -> None:
         # problem > selection > step highlight > plain; the output ring sits outside
@@ -376,8 +554,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(S.pen(S.SELECTED, 1.5))
             painter.drawRoundedRect(body.adjusted(2.5, 2.5, -2.5, -2.5), S.CORNER - 2, S.CORNER - 2)
 
-    @staticmethod
-    def _pill(painter, text, fill, fg, right, top):
+    def _pill(self, painter, text, fill, fg, right, top):
         w = _FM_TAG.horizontalAdvance(text) + 10.0
         r = QRectF(right - w, top, w, 14.0)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -385,7 +562,7 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(r, 7.0, 7.0)
         painter.setFont(_F_TAG)
         painter.setPen(fg)
-        painter.drawText(r, _ALIGN_C, text)
+        self._text(painter, r, _ALIGN_C, text)
 
     # ---------------------------------------------------------------- ports: hover and wire drags
 
@@ -399,12 +576,14 @@ class NodeItem(QGraphicsItem):
         if port is not self._hover_port:
             self._hover_port = port
             self.setCursor(Qt.CursorShape.CrossCursor if port else Qt.CursorShape.ArrowCursor)
+            self.setToolTip(port.tooltip() if port is not None else self._node_tip)
             self.update()
 
     def hoverLeaveEvent(self, event):  # noqa: N802
         if self._hover_port is not None:
             self._hover_port = None
             self.unsetCursor()
+            self.setToolTip(self._node_tip)
             self.update()
 
     def mousePressEvent(self, event):  # noqa: N802
@@ -465,6 +644,7 @@ class WireItem(QGraphicsItem):
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
         self.grad_text: str | None = None  # None: the label is hidden
+        self.label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
         self._path = QPainterPath()
         self._bounds = QRectF()
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
@@ -524,7 +704,10 @@ class WireItem(QGraphicsItem):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(_PEN_WIRE)
         painter.drawPath(self._path)
-        if self.grad_text is not None:
+        # The label follows the nodes' rule: drawn only where its text would read; a box too
+        # small to read would only be clutter over the wires.
+        self.label_drawn = self.grad_text is not None and text_legible(device_scale(painter, widget))
+        if self.label_drawn:
             r = self._label_rect()
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(S.LABEL_BG)

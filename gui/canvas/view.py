@@ -169,6 +169,32 @@ class GraphView(QGraphicsView):
             self.zoom_by(ZOOM_MIN / self.zoom())
         self.centerOn(r.center())
 
+    def show_document_readably(self) -> None:
+        """How a document opens: fitted when its text reads at the fitted zoom; otherwise at
+        the least zoom where node text reads on this screen, level with the output and with
+        the output near the right edge, so the view shows what feeds it (the rest is a pan
+        away). Examples, imports and gui.show() open this way."""
+        from gui.canvas.items import readable_zoom
+
+        self.fit_all()
+        least = readable_zoom(self.devicePixelRatioF())
+        if self.zoom() >= least:
+            return
+        self.zoom_by(least / self.zoom())
+        g = self.controller.graph
+        out = g.output_node() if len(g) else None
+        item = self.scene().node_item(out) if out is not None else None
+        if item is not None:
+            r = item.sceneBoundingRect()
+            seen = self.mapToScene(self.viewport().rect()).boundingRect()
+            # Data flows left to right: centring the output would spend half the view on the
+            # empty space after it. Keep it whole, 40 px in from the right edge.
+            margin = 40.0 / self.zoom()
+            x = r.center().x()
+            if seen.width() > r.width() + 2 * margin:
+                x = r.right() + margin - seen.width() / 2
+            self.centerOn(QPointF(x, r.center().y()))
+
     def auto_layout(self) -> bool:
         """Layered layout of the document (one undo step), then fit it into view."""
         ok = self.controller.auto_layout()
@@ -199,7 +225,8 @@ class GraphView(QGraphicsView):
         return True
 
     def cut_selected(self) -> bool:
-        return self.copy_selected() and self.delete_selected()
+        ids = self.scene().selected_node_ids()
+        return self.copy_selected() and self.controller.remove_nodes(ids, verb="Cut")
 
     def paste(self, at=None) -> list[int]:
         """Paste the clipboard's nodes (at the mouse when it is over the canvas, else offset
@@ -291,8 +318,10 @@ class GraphView(QGraphicsView):
             return False
         if self._editor is not None:
             self._editor.finish(True)
-        self.ensureVisible(item.sceneBoundingRect(), 20, 20)
-        r = self.mapFromScene(item.mapRectToScene(rect)).boundingRect()
+        target = item.mapRectToScene(rect)
+        if not self.mapToScene(self.viewport().rect()).boundingRect().contains(target):
+            self.ensureVisible(target, 8, 8)  # scroll only when the row is not in view already
+        r = self.mapFromScene(target).boundingRect()
         ed = InlineEditor(self.viewport(), text)
         ed.setGeometry(r.x(), r.y(), max(r.width(), 80), max(r.height(), 20))
         self._editor = ed

@@ -1,7 +1,9 @@
 """The "Descend" panel: gradient descent on the open document, with a live plot.
 
-Choose a learning rate, a number of steps, which number nodes may move (default: every named
-number) and whether to minimize or maximize the output. Run computes the whole trajectory with
+Choose a learning rate, a number of steps, which number nodes may move (default: the named
+numbers that are parameters, see :func:`engine.descent.default_trainable`: inputs and targets
+such as ``x1`` or ``t`` stay put) and whether to minimize or maximize the output. Run computes
+the whole trajectory with
 :func:`engine.descent.plan_descent` (on a copy: the document is untouched), draws it on the plot
 a few points at a time, then sets the trainable numbers to their final values through
 ``controller.set_values`` — one undo step for the whole run, so one Undo restores every value.
@@ -26,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import GraphError
-from engine.descent import MAX_STEPS, plan_descent
+from engine.descent import MAX_STEPS, default_trainable, plan_descent
 from gui.panels.plot import PlotWidget
 from gui.shell.style import format_number
 
@@ -115,6 +117,7 @@ class DescentPanel(QWidget):
         """Rebuild the trainable list from the document, keeping the user's ticks."""
         g = self._controller.graph
         self.trainable.blockSignals(True)
+        defaults = set(default_trainable(g))
         try:
             self.trainable.clear()
             for n in g.nodes():
@@ -124,7 +127,7 @@ class DescentPanel(QWidget):
                 item = QListWidgetItem(f"{label} = {format_number(g.number(n))}")
                 item.setData(NODE_ROLE, n)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                on = self._checks.get(n, g.name(n) is not None)
+                on = self._checks.get(n, n in defaults)
                 item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
                 self.trainable.addItem(item)
         finally:

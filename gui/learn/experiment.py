@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QMenu, QSlider, QToolBar
 from gui.learn.descent_panel import DescentDock
 from gui.learn.explain_view import ExplainDock
 from gui.learn.fdcheck import GradientCheckTool
-from gui.learn.stepper import StepMode
+from gui.learn.stepper import FORWARD, SPEED_STEPS, StepMode, speed_interval, speed_position
 from gui.learn.tangents import ForwardModeBar, ForwardModeTool
 from gui.shell.export_actions import ExportActions
 from gui.shell.gallery_dialog import GalleryDialog, open_example
@@ -139,9 +139,11 @@ class Experiment(QObject):
         a = self._action
         self.act_step_mode = a("&Step Through Backward", self._toggle_step, "F8",
                                "Walk the backward pass one node at a time", checkable=True)
-        self.act_step_back = a("Step &Back", self.step.back, "Shift+F10", "Undo the last backward step")
+        self.act_step_forward_pass = a("Step Through F&orward Pass", self._start_forward, "Shift+F8",
+                                       "Walk the forward pass first: values appear in topological order")
+        self.act_step_back = a("Step &Back", self.step.back, "Shift+F10", "Undo the last step")
         self.act_step_forward = a("Step &Forward", self._step_forward, "F10", "Process the next node")
-        self.act_play = a("&Play", self.step.toggle_play, "F9", "Play or pause the backward pass")
+        self.act_play = a("&Play", self.step.toggle_play, "F9", "Play or pause the pass being stepped")
         self.act_step_start = a("Go to &Start", self.step.to_start, "Home", "Back to before the first step")
         self.act_step_end = a("Go to &End", self.step.to_end, "End", "Run every remaining step")
         self.act_check = a("&Check Gradients", self.run_check, "F6",
@@ -164,6 +166,9 @@ class Experiment(QObject):
         else:
             w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.explain_dock)
         w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.descent_dock)
+        # A tab beside the chain rule, not a third slice of the right column: stacked, the
+        # three squeezed the inspector to a sliver.
+        w.tabifyDockWidget(self.explain_dock, self.descent_dock)
         self.descent_dock.hide()
         self.act_chain_dock = self.explain_dock.toggleViewAction()
         self.act_chain_dock.setShortcut(QKeySequence("Ctrl+4"))
@@ -171,12 +176,19 @@ class Experiment(QObject):
         self.act_descent_dock = self.descent_dock.toggleViewAction()
         self.act_descent_dock.setText("&Descend")
         self.act_descent_dock.setShortcut(QKeySequence("Ctrl+5"))
-        self.act_descent_dock.setStatusTip("Gradient descent on the named numbers, with a plot")
+        self.act_descent_dock.setStatusTip("Gradient descent on the document's parameters, with a plot")
+        self.act_descent_dock.triggered.connect(lambda on: on and self.descent_dock.raise_())
 
     def _make_toolbar(self):
         tb = QToolBar("Experiment", self.window)
         tb.setObjectName("experimentToolbar")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # Short button faces, in glyphs DejaVu Sans has (menu and tooltips keep the full names):
+        # the whole toolbar fits an 800-pixel window, not hiding Learn behind its overflow.
+        for act, face in ((self.act_step_mode, "Step"), (self.act_step_start, "⇤"), (self.act_step_back, "◀"),
+                          (self.act_play, "Play"), (self.act_step_forward, "▶"), (self.act_step_end, "⇥"),
+                          (self.act_check, "Check"), (self.act_forward, "Fwd mode")):
+            act.setIconText(face)
         tb.addAction(self.act_step_mode)
         tb.addAction(self.act_step_start)
         tb.addAction(self.act_step_back)
@@ -185,23 +197,22 @@ class Experiment(QObject):
         tb.addAction(self.act_step_end)
         self.speed = QSlider(Qt.Orientation.Horizontal)
         self.speed.setObjectName("stepSpeed")
-        self.speed.setRange(1, 20)  # steps per second
-        self.speed.setValue(max(1, round(1000 / self.step.interval)))
-        self.speed.setFixedWidth(90)
-        self.speed.setToolTip("Playback speed (steps per second)")
-        self.speed.valueChanged.connect(lambda v: self.step.set_interval(round(1000 / v)))
+        self.speed.setRange(1, SPEED_STEPS)  # slow (4 s a step) .. fast (20 steps a second)
+        self.speed.setValue(speed_position(self.step.interval))
+        self.speed.setFixedWidth(64)
+        self.speed.valueChanged.connect(self._on_speed)
+        self._on_speed(self.speed.value())
         tb.addWidget(self.speed)
         self.step_label = QLabel()
         self.step_label.setObjectName("stepLabel")
-        self.step_label.setMinimumWidth(60)
+        self.step_label.setMinimumWidth(56)
         tb.addWidget(self.step_label)
-        tb.addSeparator()
+        # No separators: at 720 px (an 800x600 screen) each one cost ~46 px and pushed Descend
+        # into the overflow. The step label's width already sets the step group apart.
         tb.addAction(self.act_check)
-        tb.addSeparator()
         tb.addAction(self.act_forward)
         self.forward_bar = ForwardModeBar(self.forward, self.window.controller, tb)
         tb.addWidget(self.forward_bar)
-        tb.addSeparator()
         tb.addAction(self.act_descent_dock)
         self.window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
@@ -212,7 +223,7 @@ class Experiment(QObject):
         mb = w.menuBar()
         learn = QMenu("&Learn", w)
         learn.setToolTipsVisible(True)
-        learn.addAction(self.act_step_mode)
+        learn.addActions([self.act_step_mode, self.act_step_forward_pass])
         learn.addActions([self.act_step_forward, self.act_step_back, self.act_play,
                           self.act_step_start, self.act_step_end])
         learn.addSeparator()
@@ -264,6 +275,15 @@ class Experiment(QObject):
         if on != self.step.active and not self.step.set_active(on):
             self.act_step_mode.setChecked(False)
 
+    def _on_speed(self, position: int):
+        ms = speed_interval(position)
+        self.step.set_interval(ms)
+        self.speed.setToolTip(f"Playback speed: {ms / 1000:.2g} s per step (left slow, right fast)")
+
+    def _start_forward(self):
+        if self.step.start_forward():
+            self._on_step_active(True)
+
     def _step_forward(self):
         if not self.step.active:
             self.act_step_mode.setChecked(True)  # F10 outside step mode starts it
@@ -280,10 +300,14 @@ class Experiment(QObject):
 
     def _on_playing(self, playing: bool):
         self.act_play.setText("&Pause" if playing else "&Play")
+        self.act_play.setIconText("Pause" if playing else "Play")
 
     def _update_step_label(self):
         s = self.step
-        self.step_label.setText(f" {s.k}/{s.total} " if s.active else "")
+        if s.active and s.phase == FORWARD:
+            self.step_label.setText(f" fwd {s.forward_k}/{s.forward_total} ")
+        else:
+            self.step_label.setText(f" {s.k}/{s.total} " if s.active else "")
         self.step_label.setToolTip(s.describe())
 
     # ---------------------------------------------------------------- check, forward mode
@@ -311,8 +335,15 @@ class Experiment(QObject):
         return self.forward_bar.current()
 
     def _forward_message(self, text: str):
-        self.forward_label.setText(text)
-        self.say(text)
+        if self.forward.active:
+            # The permanent label carries the comparison while forward mode is on; saying it in
+            # the status message as well printed it twice, side by side.
+            self.forward_label.setText(text)
+            sb = self.window.statusBar()
+            if text and text in sb.currentMessage():
+                sb.clearMessage()
+        else:
+            self.say(text)
 
     def _on_forward_active(self, on: bool):
         self.act_forward.blockSignals(True)

@@ -29,6 +29,26 @@ def row_tooltip(row) -> str:
     )
 
 
+def verdict(rows, total: int) -> str:
+    """The check's one line: how many of the document's ``total`` nodes were checked and what
+    came out. "Agrees everywhere" only when every node was checked and agreed; skipped nodes
+    are counted and the first reason given, so "0 of 6,001 checked" never reads as a pass."""
+    checked = [r for r in rows if r.ok is not None]
+    bad = [r.label for r in rows if r.ok is False]
+    skipped = [r for r in rows if r.ok is None]
+    head = f"{len(checked):,} of {total:,} node{'s' if total != 1 else ''} checked"
+    if bad:
+        return (f"{head}: mismatch at " + ", ".join(bad[:5]) + ("…" if len(bad) > 5 else "")
+                + f" ({summary(rows)})")
+    why = f" ({skipped[0].label}: {skipped[0].reason})" if skipped and skipped[0].reason else ""
+    if not checked:
+        return f"{head}: nothing could be checked{why}"
+    if len(checked) == total:
+        return f"{head}: backward agrees with the central difference everywhere"
+    return (f"{head}: backward agrees with the central difference at every node checked; "
+            f"{total - len(checked):,} not checked{why}")
+
+
 class GradientCheckTool(QObject):
     """Runs the check and owns the badges. ``finished(text)`` gives the one-line summary;
     ``cleared`` fires when an edit removes the marks."""
@@ -77,12 +97,7 @@ class GradientCheckTool(QObject):
             mark = SKIP if row.ok is None else (OK if row.ok else BAD)
             it.set_badge(mark, row_tooltip(row))
             self._marked.append(row.node)
-        bad = [r.label for r in rows if r.ok is False]
-        text = "Gradient check: " + summary(rows)
-        if bad:
-            text += " — mismatch at " + ", ".join(bad[:5]) + ("…" if len(bad) > 5 else "")
-        elif rows:
-            text += " — backward agrees with the central difference everywhere"
+        text = "Gradient check: " + verdict(rows, len(g))
         self.finished.emit(text)
         return text
 

@@ -1,13 +1,23 @@
-"""Step mode: walk the backward pass one node at a time and watch the gradients add up.
+"""Step mode: walk the forward pass and then the backward pass one node at a time, and
+watch the values appear and the gradients add up.
 
-The engine gives the pass as a list of steps (:meth:`engine.Graph.steps`), and
-:func:`engine.stepper.state_after` replays the first k of them; this module only shows that
-state on the canvas:
+The engine gives the passes as lists of steps (:func:`engine.stepper.forward_steps`,
+:meth:`engine.Graph.steps`) and replays the first k of them (``forward_state_after``,
+``state_after``); this module only shows that state on the canvas:
 
-- the node being processed is highlighted, with its gradient above it;
-- each wire into it carries the amount it sends back (``← 20``);
+- forward: nodes not computed yet show an empty value slot; the node being computed is
+  highlighted, with the values arriving on its input wires (``3 →``);
+- backward: a node no gradient has reached shows an empty gradient slot (at step 0 only the
+  output holds its seed 1), a reached node its sum so far (amber) or its final gradient (red);
+- the node being processed is highlighted, with its gradient above it, and each wire into it
+  carries the amount it sends back (``← 20``); wires processed earlier keep the amount they
+  sent, wires not reached yet show nothing;
 - each input it sends to shows its sum growing (``15 + 20 = 35``);
-- nodes already done show their final gradient, nodes waiting for their turn their sum so far.
+- the view keeps the node being processed in sight.
+
+F8 starts at the backward pass's step 0 (the flagship lesson); stepping back from there, or
+"Step Through Forward", walks the forward pass first. Home and End go to the start and end of
+the pass being shown; stepping on past the forward pass's end enters the backward pass.
 
 Nothing here edits the document. Any edit (other than moving a node) leaves step mode, since
 the steps shown would no longer be the document's.
@@ -15,15 +25,32 @@ the steps shown would no longer be the document's.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from shiboken6 import isValid
 
-from engine.stepper import StepState, state_after
-from gui.canvas.overlays import ABOVE, ACCENT, BELOW, DIM, GOOD, OverlayLayer
+from engine import OPS
+from engine.stepper import ForwardState, StepState, forward_state_after, forward_steps, state_after
+from gui.canvas.items import SLOT_EMPTY
+from gui.canvas.overlays import ABOVE, ACCENT, BELOW, OverlayLayer
 from gui.shell.style import MINUS, format_number
 
-DEFAULT_INTERVAL_MS = 700
+DEFAULT_INTERVAL_MS = 1000
 MIN_INTERVAL_MS, MAX_INTERVAL_MS = 50, 5000
+SPEED_STEPS = 20  # the speed slider's positions: 1 (slowest) .. SPEED_STEPS (fastest)
+FORWARD, BACKWARD = "forward", "backward"
+
+
+def speed_interval(position: int) -> int:
+    """Milliseconds per step for speed-slider ``position`` (1..SPEED_STEPS): geometric from
+    4 s (slow enough to say each step aloud) to MIN_INTERVAL_MS, so every notch feels alike."""
+    p = max(1, min(SPEED_STEPS, int(position)))
+    slow = 4000.0
+    return round(slow * (MIN_INTERVAL_MS / slow) ** ((p - 1) / (SPEED_STEPS - 1)))
+
+
+def speed_position(interval_ms: int) -> int:
+    """The slider position whose interval is nearest ``interval_ms``."""
+    return min(range(1, SPEED_STEPS + 1), key=lambda p: abs(speed_interval(p) - interval_ms))
 _QUIET_EVENTS = {"evaluated", "node_moved"}  # these leave the steps valid
 
 
@@ -40,7 +67,7 @@ def growth_text(before, amounts, after) -> str:
 
 
 class StepMode(QObject):
-    """The step-through state for one window: which step is shown, and playback.
+    """The step-through state for one window: which pass and step is shown, and playback.
 
     ``changed`` fires after every change of the shown step (and on start/stop), ``activeChanged``
     when the mode starts or ends, ``playingChanged`` when playback starts or stops. ``message``
@@ -58,10 +85,15 @@ class StepMode(QObject):
         self._scene = scene
         self.overlay = OverlayLayer(scene)
         self._steps: list = []
+        self._fsteps: list = []
         self._k = 0
+        self._fk = 0
+        self._phase = BACKWARD
         self._active = False
         self._highlighted: int | None = None
         self._wire_grads = False
+        self._labelled_wires: set = set()  # wires whose own label step mode set
+        self._viewed: set = set()  # nodes whose rows step mode overrides
         self._unsubscribe = None
         self._timer = QTimer(self)
         self._timer.setInterval(DEFAULT_INTERVAL_MS)
@@ -83,17 +115,32 @@ class StepMode(QObject):
         return self._timer.isActive()
 
     @property
+    def phase(self) -> str:
+        """FORWARD or BACKWARD: which pass is shown."""
+        return self._phase
+
+    @property
     def k(self) -> int:
-        """How many steps have been applied (0: only the output holds its seed)."""
-        return self._k
+        """How many backward steps have been applied (0: only the output holds its seed; also
+        0 while the forward pass is shown)."""
+        return self._k if self._phase == BACKWARD else 0
 
     @property
     def total(self) -> int:
         return len(self._steps)
 
     @property
+    def forward_k(self) -> int:
+        """How many forward steps are shown (all of them once the backward pass is)."""
+        return self._fk if self._phase == FORWARD else len(self._fsteps)
+
+    @property
+    def forward_total(self) -> int:
+        return len(self._fsteps)
+
+    @property
     def steps(self) -> list:
-        """The engine's steps being walked (a copy)."""
+        """The engine's backward steps being walked (a copy)."""
         return list(self._steps)
 
     @property
@@ -102,7 +149,13 @@ class StepMode(QObject):
         return self._highlighted
 
     def state(self) -> StepState | None:
-        return state_after(self._steps, self._k) if self._active else None
+        """The backward pass's state (None when inactive or while the forward pass is shown)."""
+        return state_after(self._steps, self._k) if self._active and self._phase == BACKWARD else None
+
+    def forward_state(self) -> ForwardState | None:
+        if not self._active or self._phase != FORWARD:
+            return None
+        return forward_state_after(self._fsteps, self._fk)
 
     @property
     def interval(self) -> int:
@@ -114,9 +167,13 @@ class StepMode(QObject):
 
     # ---------------------------------------------------------------- mode
 
-    def start(self) -> bool:
-        """Enter step mode at step 0; False (with a message) if there is nothing to step."""
+    def start(self, forward: bool = False) -> bool:
+        """Enter step mode at the backward pass's step 0, or (``forward=True``) at the start
+        of the forward pass; False (with a message) if there is nothing to step."""
         if self._active:
+            if forward:
+                self._phase, self._fk = FORWARD, 0
+                self._show()
             return True
         g = self._controller.graph
         steps = g.steps()
@@ -130,16 +187,22 @@ class StepMode(QObject):
             self.message.emit(f"Nothing to step through: {why}")
             return False
         self._steps = steps
-        self._k = 0
+        self._fsteps = forward_steps(g)
+        self._k = self._fk = 0
+        self._phase = FORWARD if forward else BACKWARD
         self._active = True
-        # The wires' own gradient labels show the final amounts: hide them while stepping, so
-        # the only amounts on the wires are the ones sent so far.
+        # The wires' own gradient labels show the final amounts: step mode sets them itself,
+        # showing only what has been sent so far.
         self._wire_grads = bool(getattr(self._scene, "show_wire_grads", False))
         if self._wire_grads:
             self._scene.set_show_wire_grads(False)
         self.activeChanged.emit(True)
         self._show()
         return True
+
+    def start_forward(self) -> bool:
+        """Enter step mode at the start of the forward pass (no value computed yet)."""
+        return self.start(forward=True)
 
     def stop(self, reason: str | None = None) -> None:
         """Leave step mode and remove everything it drew."""
@@ -149,11 +212,15 @@ class StepMode(QObject):
         self._active = False
         self._set_highlight(None)
         self.overlay.clear()
-        if self._wire_grads and isValid(self._scene):
-            self._scene.set_show_wire_grads(True)
+        self._clear_rows()
+        if isValid(self._scene):
+            self._scene.set_show_wire_grads(self._wire_grads)  # also clears step mode's wire labels
+        self._labelled_wires = set()
         self._wire_grads = False
         self._steps = []
-        self._k = 0
+        self._fsteps = []
+        self._k = self._fk = 0
+        self._phase = BACKWARD
         self.activeChanged.emit(False)
         self.changed.emit()
         if reason:
@@ -168,39 +235,80 @@ class StepMode(QObject):
     # ---------------------------------------------------------------- navigation
 
     def go_to(self, k: int) -> None:
-        """Show the state after ``k`` steps (clamped to 0..total)."""
+        """Show the backward pass after ``k`` steps (clamped to 0..total)."""
         if not self._active:
             return
         k = max(0, min(self.total, int(k)))
-        if k != self._k:
-            self._k = k
+        if k != self._k or self._phase != BACKWARD:
+            self._phase, self._k = BACKWARD, k
+            self._show()
+
+    def go_to_forward(self, k: int) -> None:
+        """Show the forward pass after ``k`` of its steps (clamped to 0..forward_total)."""
+        if not self._active:
+            return
+        k = max(0, min(self.forward_total, int(k)))
+        if k != self._fk or self._phase != FORWARD:
+            self._phase, self._fk = FORWARD, k
             self._show()
 
     def forward(self) -> bool:
-        """One step on; False at the end."""
-        if not self._active or self._k >= self.total:
+        """One step on (from the forward pass's end into the backward pass); False at the end."""
+        if not self._active:
+            return False
+        if self._phase == FORWARD:
+            if self._fk < self.forward_total:
+                self.go_to_forward(self._fk + 1)
+            else:
+                self.go_to(0)
+            return True
+        if self._k >= self.total:
             return False
         self.go_to(self._k + 1)
         return True
 
     def back(self) -> bool:
-        """One step back; False at the start."""
-        if not self._active or self._k <= 0:
+        """One step back (from the backward pass's step 0 into the forward pass's end);
+        False at the very start."""
+        if not self._active:
             return False
+        if self._phase == FORWARD:
+            if self._fk <= 0:
+                return False
+            self.go_to_forward(self._fk - 1)
+            return True
+        if self._k <= 0:
+            if not self._fsteps:
+                return False
+            self.go_to_forward(self.forward_total)
+            return True
         self.go_to(self._k - 1)
         return True
 
     def to_start(self) -> None:
-        self.go_to(0)
+        """The start of the pass being shown."""
+        if self._phase == FORWARD:
+            self.go_to_forward(0)
+        else:
+            self.go_to(0)
 
     def to_end(self) -> None:
-        self.go_to(self.total)
+        """The end of the pass being shown."""
+        if self._phase == FORWARD:
+            self.go_to_forward(self.forward_total)
+        else:
+            self.go_to(self.total)
+
+    @property
+    def at_end(self) -> bool:
+        return self._phase == BACKWARD and self._k >= self.total
 
     def play(self) -> None:
-        """Advance one step per interval until the end (from the start if already at the end)."""
+        """Advance one step per interval until the end of the backward pass (from the start of
+        the backward pass if already at the end)."""
         if not self._active and not self.start():
             return
-        if self._k >= self.total:
+        if self.at_end:
             self.go_to(0)
         if not self._timer.isActive():
             self._timer.start()
@@ -218,7 +326,7 @@ class StepMode(QObject):
             self.play()
 
     def _tick(self) -> None:
-        if not self.forward() or self._k >= self.total:
+        if not self.forward() or self.at_end:
             self.pause()
 
     # ---------------------------------------------------------------- document events
@@ -247,6 +355,19 @@ class StepMode(QObject):
         if not self._active:
             return ""
         g = self._controller.graph
+        if self._phase == FORWARD:
+            f = forward_state_after(self._fsteps, self._fk)
+            if f.k == 0:
+                return (f"Forward pass, step 0 of {f.total}: no value computed yet. Step on to "
+                        f"compute each node from its inputs, in order.")
+            head = f"Forward step {f.k} of {f.total}: {g.label(f.node)} = {format_number(f.value)}"
+            if not f.inputs:
+                tail = " (a number: its value is given)."
+            else:
+                tail = f", computed from {forward_formula(g, f)}."
+            if f.done:
+                tail += " Forward pass done: step on to start the backward pass."
+            return head + tail
         s = state_after(self._steps, self._k)
         if s.k == 0:
             root = self._steps[0][0]
@@ -274,12 +395,101 @@ class StepMode(QObject):
             it = self._scene.node_item(node)
             if it is not None and hasattr(it, "set_highlight"):
                 it.set_highlight(True)
+            self._follow(it)
+
+    def _follow(self, item) -> None:
+        """Keep the node being processed in sight, with the inputs its step touches when they
+        fit too (their sums grow under them); scroll only when something is out of view."""
+        if item is None or not isValid(self._scene):
+            return
+        rect = item.sceneBoundingRect()
+        both = QRectF(rect)
+        for n in self._step_inputs():
+            other = self._scene.node_item(n)
+            if other is not None:
+                both = both.united(other.sceneBoundingRect().adjusted(0, 0, 0, 24))  # its label
+        for view in self._scene.views():
+            seen = view.mapToScene(view.viewport().rect()).boundingRect()
+            want = both if both.width() + 80 <= seen.width() and both.height() + 80 <= seen.height() else rect
+            if not seen.contains(want):
+                view.ensureVisible(want, 40, 40)
+
+    def _step_inputs(self) -> list:
+        """The nodes the shown step reads (forward) or sends to (backward)."""
+        if self._phase == FORWARD:
+            f = forward_state_after(self._fsteps, self._fk)
+            return [src for _p, src, _v in f.inputs]
+        s = state_after(self._steps, self._k)
+        return [src for _p, src, *_ in s.sends]
 
     def labels(self) -> dict:
         """What the overlay shows: {key: text} (see :meth:`OverlayLayer.texts`)."""
         return self.overlay.texts()
 
+    def _clear_rows(self) -> None:
+        for n in self._viewed:
+            it = self._scene.node_item(n) if isValid(self._scene) else None
+            if it is not None and isValid(it):
+                it.set_step_view(None, None)
+        self._viewed = set()
+
+    def _set_rows(self, rows: dict) -> None:
+        """{node: (value, grad, final)} for the nodes step mode shows; the rest show the engine."""
+        for n in self._viewed - set(rows):
+            it = self._scene.node_item(n)
+            if it is not None:
+                it.set_step_view(None, None)
+        for n, (value, grad, final) in rows.items():
+            it = self._scene.node_item(n)
+            if it is not None:
+                it.set_step_view(value, grad, final)
+        self._viewed = set(rows)
+
+    def _set_wire_labels(self, amounts: dict) -> None:
+        """{(src, dst, port): text} on the wires' own labels; every other wire step mode
+        labelled before loses its label."""
+        for key in self._labelled_wires - set(amounts):
+            w = self._scene.wire_item(*key)
+            if w is not None:
+                w.set_grad_text(None)
+        for key, text in amounts.items():
+            w = self._scene.wire_item(*key)
+            if w is not None:
+                w.set_grad_text(text)
+        self._labelled_wires = set(amounts)
+
     def _show(self) -> None:
+        if self._phase == FORWARD:
+            self._show_forward()
+        else:
+            self._show_backward()
+        self.changed.emit()
+        self.message.emit(self.describe())
+
+    def _show_forward(self) -> None:
+        g = self._controller.graph
+        f = forward_state_after(self._fsteps, self._fk)
+        keys = []
+        # every node of the pass: its value once computed, an empty slot before; no gradients yet
+        rows = {n: (format_number(f.values[n]) if n in f.values else SLOT_EMPTY, SLOT_EMPTY, False)
+                for n, _v, _i in self._fsteps}
+        self._set_rows(rows)
+        self._set_wire_labels({})
+        self._set_highlight(f.node)
+        if f.node is not None:
+            text = f"computing: {format_number(f.value)}" if f.inputs else f"given: {format_number(f.value)}"
+            self.overlay.node_label(f.node, text, ACCENT,
+                                    "forward pass: this node's value from the values arriving at its inputs",
+                                    ABOVE, True)
+            keys.append(("node", f.node, ABOVE))
+            for port, src, value in f.inputs:
+                self.overlay.wire_label(src, f.node, port, f"{format_number(value)} →", ACCENT,
+                                        f"{g.label(src)} sends its value {format_number(value)} forward "
+                                        f"to {g.label(f.node)} through port {port}", bold=True)
+                keys.append(("wire", src, f.node, port))
+        self.overlay.keep_only(keys)
+
+    def _show_backward(self) -> None:
         g = self._controller.graph
         s = state_after(self._steps, self._k)
         keys = []
@@ -287,6 +497,25 @@ class StepMode(QObject):
         def node_label(n, text, colour, place=BELOW, bold=False, tip=""):
             self.overlay.node_label(n, text, colour, tip, place, bold)
             keys.append(("node", n, place))
+
+        done = set(s.processed)
+        # Rows: a gradient slot stays empty until something reaches it; a sum being built is
+        # amber, a finished one red. Values are all known (the forward pass is done).
+        rows = {}
+        for n, _grad, _sends in self._steps:
+            grad = s.grads.get(n)
+            rows[n] = (None, SLOT_EMPTY if grad is None else format_number(grad), n in done)
+        if s.k == 0:
+            root = self._steps[0][0]
+            rows[root] = (None, "1" if s.grads.get(root) == 1 else format_number(s.grads.get(root)), True)
+        self._set_rows(rows)
+        # The wires' own labels: what was sent in the steps already taken (not the current one,
+        # whose amounts the overlay shows in the accent colour).
+        sent = {}
+        for node, _g, sends in self._steps[: max(0, s.k - 1)]:
+            for port, src, amount, _b, _a in sends:
+                sent[(src, node, port)] = format_number(amount)
+        self._set_wire_labels(sent)
 
         if s.k == 0:
             root = self._steps[0][0]
@@ -310,17 +539,16 @@ class StepMode(QObject):
             for src, (before, amounts, after) in growth.items():
                 node_label(src, growth_text(before, amounts, after), ACCENT, BELOW, True,
                            f"{g.label(src)}'s gradient so far, growing by what {g.label(s.node)} sends")
-        current_inputs = {src for _p, src, *_ in s.sends}
-        done = set(s.processed)
-        for n, grad in s.grads.items():
-            if n in current_inputs or n == s.node or (s.k == 0 and n == self._steps[0][0]):
-                continue
-            if n in done:
-                node_label(n, f"final {format_number(grad)}", GOOD, BELOW, False,
-                           "processed: every consumer has sent its share")
-            else:
-                node_label(n, f"so far {format_number(grad)}", DIM, BELOW, False,
-                           "waiting: more consumers may still add to this sum")
         self.overlay.keep_only(keys)
-        self.changed.emit()
-        self.message.emit(self.describe())
+
+
+def forward_formula(g, f: ForwardState) -> str:
+    """The forward step as arithmetic: ``a × b = 3 × 4`` for binary ops, ``tanh(0.5)`` for
+    unary ones."""
+    op = OPS.get(g.op(f.node))
+    vals = [format_number(v) for _p, _s, v in f.inputs]
+    if op is None:
+        return ", ".join(vals)
+    if op.arity == 2 and len(vals) == 2:
+        return f"{vals[0]} {op.symbol} {vals[1]}"
+    return f"{op.name}({', '.join(vals)})"

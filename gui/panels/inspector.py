@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -181,6 +182,16 @@ class Inspector(QDockWidget):
         cl.addWidget(self.check_button)
         form.addRow("Check", check_box)
         outer.addWidget(self.details)
+        # Rows whose text changes while scrubbing keep room for two lines, and the button its
+        # whole word: the form neither clips nor jumps as numbers grow and shrink.
+        two_lines = 2 * self.fontMetrics().lineSpacing() + 4
+        for lab in (self.grad_label, self.check_label):
+            lab.setMinimumHeight(two_lines)
+            lab.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        self.check_button.setMinimumWidth(self.check_button.sizeHint().width())
+        self.check_button.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)
+        self.value_label.setMinimumHeight(self.value_edit.sizeHint().height())
+        self.title.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
 
         self.error_label = QLabel()
         self.error_label.setObjectName("inspectorError")
@@ -307,6 +318,11 @@ class Inspector(QDockWidget):
         red = _colour(style.GRAD)
         if out is None:
             self.grad_label.setText("— <i>no output: choose one with Graph ▸ Set Selected as Output</i>")
+        elif grad is None and g.value(out) is None:
+            # the output itself, or a node upstream of an output that cannot be computed yet
+            whose = "this output" if node == out else f"the output {out_label}"
+            self.grad_label.setText(f"— <i>{whose} has no value yet (an input is not connected), "
+                                    "so no gradient flows</i>")
         elif grad is None:
             self.grad_label.setText(f"— <i>no path from here to the output {out_label}</i>")
         else:

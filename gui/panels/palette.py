@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine import NUMBER, OPS
+from gui.canvas.controller import NEW_NUMBER_VALUE
 from gui.shell import style
+from gui.shell.style import format_number
 
 OP_ROLE = Qt.UserRole
 ICON_SIZE = 30
@@ -50,7 +52,15 @@ def mime_for(op: str) -> QMimeData:
 
 def entries() -> list[tuple[str, str, str, int]]:
     """(op, symbol, description, arity) for every row of the op table, in table order."""
-    return [(name, op.symbol, op.doc, op.arity) for name, op in OPS.items()]
+    # The number tile shows the value a new number starts with (Controller.add_node's default),
+    # so what the palette promises is what lands on the canvas.
+    start = format_number(NEW_NUMBER_VALUE)
+    return [
+        (name, start, f"{op.doc} (starts at {start}; double-click its value to change it)", 0)
+        if name == NUMBER
+        else (name, op.symbol, op.doc, op.arity)
+        for name, op in OPS.items()
+    ]
 
 
 def symbol_icon(symbol: str, kind: str) -> QIcon:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from engine import DocumentError, Graph
 from gui.shell import style
 
-THUMB = QSize(220, 130)
+THUMB = QSize(300, 170)  # wide enough that a small example's numbers read
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -57,8 +57,15 @@ def examples() -> list[Example]:
     return out
 
 
-def thumbnail(graph: Graph, size: QSize = THUMB) -> QPixmap:
-    """The graph drawn by a throwaway canvas scene, fitted into ``size``."""
+def thumbnail(graph: Graph, size: QSize = THUMB, dpr: float = 1.0) -> QPixmap:
+    """The graph drawn by a throwaway canvas scene, fitted into ``size`` (logical pixels) at
+    ``dpr`` physical pixels per logical one, so it is as sharp as the screen it is shown on."""
+    return QPixmap.fromImage(render_thumbnail(graph, size, dpr)[0])
+
+
+def render_thumbnail(graph: Graph, size: QSize = THUMB, dpr: float = 1.0) -> tuple[QImage, dict]:
+    """:func:`thumbnail`'s picture and, for each node, what its paint drew: ``{id: (form,
+    texts)}`` (see ``NodeItem.painted_form``), so a test can tell a legible picture from boxes."""
     from PySide6.QtGui import QUndoStack
 
     from gui.canvas.controller import Controller
@@ -69,23 +76,47 @@ def thumbnail(graph: Graph, size: QSize = THUMB) -> QPixmap:
     controller = Controller(doc, stack)
     scene = GraphScene(controller)
     doc.evaluate()
-    image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+    dpr = max(1.0, float(dpr))
+    image = QImage(QSize(round(size.width() * dpr), round(size.height() * dpr)),
+                   QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(dpr)
     image.fill(style.BACKGROUND)
+    drawn = {}
     try:
         source = scene.items_bounding_rect()
         if not source.isEmpty():
-            source = source.adjusted(-12, -12, 12, 12)
+            source = _legible_source(scene, source.adjusted(-12, -12, 12, 12), size, dpr)
             p = QPainter(image)
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
             target = QRectF(0, 0, size.width(), size.height())
             scene.render(p, target, source, Qt.AspectRatioMode.KeepAspectRatio)
             p.end()
+        drawn = {n: (it.painted_form, list(it.painted_texts)) for n, it in scene.node_items().items()}
     finally:
         scene.clear()
         scene.deleteLater()
         controller.deleteLater()
-    return QPixmap.fromImage(image)
+    return image, drawn
+
+
+def _legible_source(scene, whole: QRectF, size: QSize, dpr: float) -> QRectF:
+    """The part of the scene a thumbnail shows: all of it if each node can still say what it
+    is at that scale, else the part ending at the output at the least scale where it can (a
+    picture of unreadable boxes teaches nothing)."""
+    from gui.canvas.items import compact_zoom
+
+    fit = min(size.width() / whole.width(), size.height() / whole.height())
+    least = compact_zoom(dpr)
+    if fit >= least:
+        return whole
+    w, h = size.width() / least, size.height() / least
+    out = scene.controller.graph.evaluated_output()
+    item = scene.node_item(out) if out is not None else None
+    anchor = item.sceneBoundingRect() if item is not None else whole
+    right = min(whole.right(), anchor.right() + 12)
+    top = max(whole.top(), min(anchor.center().y() - h / 2, whole.bottom() - h))
+    return QRectF(right - w, top, w, h)
 
 
 class GalleryDialog(QDialog):
@@ -108,12 +139,13 @@ class GalleryDialog(QDialog):
         # opened the example twice (and asked twice about unsaved changes).
         self.list.itemActivated.connect(self._open_item)
         self.problems: list[str] = []
+        dpr = self.devicePixelRatioF()
         for e in self.entries:
             item = QListWidgetItem(f"{e.title}\n{e.lesson}")
             item.setData(PATH_ROLE, str(e.path))
             item.setToolTip(f"{e.title}\n{e.lesson}\n{e.path.name}")
             try:
-                item.setIcon(QIcon(thumbnail(Graph.load(e.path))))
+                item.setIcon(QIcon(thumbnail(Graph.load(e.path), THUMB, dpr)))
             except DocumentError as err:
                 self.problems.append(f"{e.path.name}: {err}")
                 item.setToolTip(f"{e.title}\ncannot be opened: {err}")
@@ -131,7 +163,7 @@ class GalleryDialog(QDialog):
         lay.addWidget(hint)
         lay.addWidget(self.list, 1)
         lay.addWidget(self.buttons)
-        self.resize(640, 560)
+        self.resize(720, 600)
 
     def paths(self) -> list[Path]:
         return [Path(self.list.item(i).data(PATH_ROLE)) for i in range(self.list.count())]

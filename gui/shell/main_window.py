@@ -70,6 +70,18 @@ def _clear_clipboard_at_exit() -> None:
         atexit.register(_clear_clipboard)
 
 
+def about_version() -> str:
+    """"version 0.1.0 · Qt 6.x · Python 3.x": what a bug report needs, in the About box."""
+    import platform
+
+    from PySide6 import __version__ as pyside_version
+
+    from engine import __version__
+
+    return (f"<span style='font-weight:normal; font-size:10pt'>version {__version__} · PySide6 "
+            f"{pyside_version} · Python {platform.python_version()}</span>")
+
+
 def icon(name: str) -> QIcon:
     """A bundled icon by file stem (resources/icons/NAME.svg); empty if missing."""
     path = resources.ICONS / f"{name}.svg"
@@ -137,6 +149,7 @@ class MainWindow(QMainWindow):
         self.controller.evaluated.connect(self._update_output_label)
         self.controller.documentReplaced.connect(self._update_output_label)
         self.undo_stack.cleanChanged.connect(self._update_title)
+        self.undo_stack.indexChanged.connect(self._on_history_moved)
         self.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         self.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
         self.scene.selectionChanged.connect(self._update_selection_actions)
@@ -331,8 +344,19 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ status and title
 
     def show_message(self, text: str, timeout: int = 8000):
-        """Put a sentence in the status bar (refusals, hints)."""
+        """Put a sentence in the status bar (refusals, hints). It lasts until its timeout or
+        the next edit or undo, whichever comes first: a message never outlives its cause."""
+        self._message_at = self.undo_stack.index()
         self.statusBar().showMessage(text, timeout)
+
+    def _on_history_moved(self, *_):
+        # Deferred: a message the edit itself says (after its push) is the current one.
+        QTimer.singleShot(0, self._drop_stale_message)
+
+    def _drop_stale_message(self):
+        sb = self.statusBar()
+        if getattr(self, "_message_at", None) != self.undo_stack.index() and sb.currentMessage():
+            sb.clearMessage()
 
     def _title_name(self) -> str:
         return self._path.name if self._path is not None else self._doc_name
@@ -392,10 +416,17 @@ class MainWindow(QMainWindow):
         return ok
 
     def cut(self) -> bool:
-        return bool(self.view.cut_selected())
+        n = len(self.selected())
+        ok = bool(self.view.cut_selected())
+        if ok:
+            self.show_message(f"Cut {n} node{'s' if n != 1 else ''}", 3000)
+        return ok
 
     def paste(self) -> list[int]:
-        return self.view.paste() or []
+        new = self.view.paste() or []
+        if new:
+            self.show_message(f"Pasted {len(new)} node{'s' if len(new) != 1 else ''}", 3000)
+        return new
 
     def duplicate(self) -> list[int]:
         return self.view.duplicate_selected() or []
@@ -488,7 +519,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_output_label()
         self.inspector.refresh()
-        self.view.fit_all()
+        self.view.show_document_readably()
 
     def new_document(self) -> bool:
         """Replace the document with an empty one (asks about unsaved changes first)."""
@@ -637,7 +668,7 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self,
             "About gradcanvas",
-            "<h3>gradcanvas</h3>"
+            f"<h3>gradcanvas {about_version()}</h3>"
             "<p>See automatic differentiation happen. Number and operator nodes on a canvas; every "
             "edit runs forward and reverse-mode backward, and each node shows its value "
             f"(<span style='color:{style.VALUE.name()}'>green</span>) and gradient "
@@ -710,7 +741,16 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted_once:
             self._fitted_once = True
-            QTimer.singleShot(0, self.view.fit_all)
+            self._share_width()
+            QTimer.singleShot(0, self.view.show_document_readably)
+
+    def _share_width(self):
+        """On a narrow window (800x600 screens) the docks' default widths left the canvas a
+        ~145 px strip: give the canvas at least half of the width."""
+        w = self.width()
+        if w < 1100 and self.palette.isVisible() and self.inspector.isVisible():
+            sizes = [max(140, int(w * 0.2)), max(200, int(w * 0.28))]
+            self.resizeDocks([self.palette, self.inspector], sizes, Qt.Horizontal)
 
     def closeEvent(self, event):  # noqa: N802 - Qt's virtual
         if not self.maybe_save():

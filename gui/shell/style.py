@@ -22,12 +22,11 @@ DASH = "—"  # shown where a node has no value (unconnected input) or no path t
 MINUS = "\u2212"
 
 # ---------------------------------------------------------------- geometry (scene units)
-NODE_W = 140.0
-HEAD_H = 24.0
-LINE_H = 18.0
-NODE_H = HEAD_H + 2 * LINE_H + 10.0  # header, value line, grad line, padding
-PORT_R = 5.0  # drawn radius of a port dot
-PORT_HIT_R = 10.0  # generous hit area: ports are small targets
+# The node's numbers live in gui.canvas.geometry (Qt-free, so a layout can share them).
+from gui.canvas.geometry import HEAD_H, NODE_W, PORT_HIT_R, PORT_R, node_height  # noqa: E402, F401
+from gui.canvas.geometry import ROW_H as LINE_H  # noqa: E402, F401
+
+NODE_H = node_height(0)  # a number node: header, value row, grad row
 CORNER = 7.0
 GRID = 20.0
 GRID_MAJOR = 5  # every fifth grid line is stronger
