@@ -491,18 +491,19 @@ class Value:
             node_id = ids[v]
             text = _label_text(v.name)
             op = v._opname
+            name = label = None
             if op is None:
                 own = f"{v._spelled!r} by hand" if v._spelled else "by hand"
                 text = f"{text} ({own})" if text else f"({own})"
-            name = label = None
+            elif text:
+                try:
+                    name = check_name(v.name)
+                except GraphError:
+                    pass
+                if name in used:
+                    name = None
             if text:
                 k = seen_text[text] = seen_text.get(text, 0) + 1
-                try:
-                    name = check_name(text) if op is not None else None
-                except GraphError:
-                    name = None
-                if name is not None and name in used:
-                    name = None
                 if name is not None:
                     used.add(name)
                 else:

@@ -10,8 +10,13 @@ from engine import OPS, Graph, NumberWithGrad, Value, ensure_number
 from engine.ops import UNARY
 
 
-def test_number_with_grad_is_value():
-    assert NumberWithGrad is Value
+def test_number_with_grad_is_value_with_the_seeds_grad():
+    # One implementation: NumberWithGrad differs only in grad's start (None, the seed's) and
+    # the spellings it is read with; Value's grad starts at 0 (micrograd's).
+    assert issubclass(NumberWithGrad, Value)
+    assert NumberWithGrad(3).grad is None and Value(3).grad == 0
+    n = NumberWithGrad(3) * 2
+    assert type(n) is NumberWithGrad and n.creation_op == "mul" and n._op == "*"
     assert ensure_number(3).data == 3
     v = Value(2.0)
     assert ensure_number(v) is v
@@ -27,9 +32,11 @@ def test_data_and_num_are_one_attribute():
 
 
 def test_name_keyword_and_repr():
+    # repr is micrograd's, without the label (was "Value(a: data=3, grad=None)")
     a = Value(3, name="a")
-    assert a.name == "a" and a.grad is None
-    assert "a" in repr(a) and "3" in repr(a)
+    assert a.name == a.label == "a" and a.grad == 0
+    assert repr(a) == "Value(data=3, grad=0)"
+    assert repr(NumberWithGrad(3)) == "NumberWithGrad(data=3, grad=None)"
 
 
 @pytest.mark.parametrize(
@@ -131,7 +138,12 @@ def test_zero_grad_clears_everything_upstream():
     c.backward()
     first = a.grad
     c.zero_grad()
-    assert a.grad is None and b.grad is None and c.grad is None
+    assert a.grad == 0 and b.grad == 0 and c.grad == 0  # Value's start; NumberWithGrad's is None
+    n = NumberWithGrad(2.0)
+    m = n * 3
+    m.backward()
+    m.zero_grad()
+    assert n.grad is None and m.grad is None
     c.backward()
     assert a.grad == first
 
@@ -149,7 +161,12 @@ def test_grad_none_off_the_path():
     y = a * b
     _ = unrelated * a  # a consumer that is not upstream of y
     y.backward()
-    assert unrelated.grad is None and _.grad is None
+    assert unrelated.grad == 0 and _.grad == 0  # never reached: still at the start
+    a, b, unrelated = NumberWithGrad(1.0), NumberWithGrad(2.0), NumberWithGrad(4.0)
+    y = a * b
+    _ = unrelated * a
+    y.backward()
+    assert unrelated.grad is None and _.grad is None  # the seed's "not reached"
 
 
 def test_graph_keeps_names_and_sets_output():
