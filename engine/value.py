@@ -479,48 +479,53 @@ class Value:
         >>> a = Value(3, label="a"); g = (a * a).graph(); g.grad("a")
         6.0
         """
-        from .errors import GraphError
-        from .graph import Graph, check_name
+        return graph_from(self, self._topo())
 
-        order = self._topo()
-        ids = {v: i + 1 for i, v in enumerate(order)}
-        used: set[str] = set()
-        seen_text: dict[str, int] = {}
-        nodes, edges = [], []
-        for v in order:
-            node_id = ids[v]
-            text = _label_text(v.name)
-            op = v._opname
-            name = label = None
-            if op is None:
-                own = f"{v._spelled!r} by hand" if v._spelled else "by hand"
-                text = f"{text} ({own})" if text else f"({own})"
-            elif text:
-                try:
-                    name = check_name(v.name)
-                except GraphError:
-                    pass
-                if name in used:
-                    name = None
-            if text:
-                k = seen_text[text] = seen_text.get(text, 0) + 1
-                if name is not None:
-                    used.add(name)
-                else:
-                    label = text if k == 1 else f"{text} ({k})"
-            n = {"id": node_id, "op": op or "number", "name": name}
-            if label is not None:
-                n["label"] = label
-            if not op:
-                n["value"] = _graph_number(v.data)
+
+def graph_from(root: Value, order: list):
+    """:meth:`Value.graph` for ``order`` (``root._topo()``), a Graph whose node ``i + 1`` is
+    ``order[i]`` (gui.draw relies on it to put each Value's own numbers on its node)."""
+    from .errors import GraphError
+    from .graph import Graph, check_name
+
+    ids = {v: i + 1 for i, v in enumerate(order)}
+    used: set[str] = set()
+    seen_text: dict[str, int] = {}
+    nodes, edges = [], []
+    for v in order:
+        node_id = ids[v]
+        text = _label_text(v.name)
+        op = v._opname
+        name = label = None
+        if op is None:
+            own = f"{v._spelled!r} by hand" if v._spelled else "by hand"
+            text = f"{text} ({own})" if text else f"({own})"
+        elif text:
+            try:
+                name = check_name(v.name)
+            except GraphError:
+                pass
+            if name in used:
+                name = None
+        if text:
+            k = seen_text[text] = seen_text.get(text, 0) + 1
+            if name is not None:
+                used.add(name)
             else:
-                for port, child in enumerate(_inputs(v)):
-                    edges.append((ids[child], node_id, port))
-            nodes.append(n)
-        g = Graph()
-        g._build(nodes, edges, output=ids[self])
-        g.apply_layout()
-        return g
+                label = text if k == 1 else f"{text} ({k})"
+        n = {"id": node_id, "op": op or "number", "name": name}
+        if label is not None:
+            n["label"] = label
+        if not op:
+            n["value"] = _graph_number(v.data)
+        else:
+            for port, child in enumerate(_inputs(v)):
+                edges.append((ids[child], node_id, port))
+        nodes.append(n)
+    g = Graph()
+    g._build(nodes, edges, output=ids[root])
+    g.apply_layout()
+    return g
 
 
 _MAX_LABEL = 200

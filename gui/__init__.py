@@ -7,9 +7,13 @@ from gui._compat import pin_singletons
 
 pin_singletons()  # before any Qt call anywhere in the GUI (see gui/_compat.py)
 
-_LAZY = {"MainWindow": ("gui.shell.main_window", "MainWindow"), "show": ("gui.shell.app", "show")}
+_LAZY = {
+    "MainWindow": ("gui.shell.main_window", "MainWindow"),
+    "show": ("gui.shell.app", "show"),
+    "draw": ("gui.canvas.draw", "draw"),
+}
 
-__all__ = ["MainWindow", "show"]
+__all__ = ["MainWindow", "draw", "show"]
 
 
 def __getattr__(name):
