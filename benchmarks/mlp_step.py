@@ -15,6 +15,7 @@ round is collected before the other's round is timed.
 
     python benchmarks/mlp_step.py               # 8 rounds of 3 steps each
     python benchmarks/mlp_step.py --rounds 20 --steps 5
+    python benchmarks/mlp_step.py --draw       # also: gui.draw on the step's graph (imports Qt)
 """
 
 from __future__ import annotations
@@ -93,12 +94,17 @@ def step(model, value_class, xs, ys, k):
     return total_loss.data, accuracy
 
 
-def graph_size(model, value_class, xs, ys) -> int:
-    """Nodes in one step's graph (ours: our Value's count, which has one node per - and /)."""
+def step_loss(model, value_class, xs, ys):
+    """One step's loss, not yet differentiated."""
     inputs = [list(map(value_class, xrow)) for xrow in xs]
     scores = list(map(model, inputs))
     losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(ys, scores)]
-    total = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+    return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+
+
+def graph_size(model, value_class, xs, ys) -> int:
+    """Nodes in one step's graph (ours: our Value's count, which has one node per - and /)."""
+    total = step_loss(model, value_class, xs, ys)
     seen, stack = {total}, [total]
     while stack:
         for c in stack.pop()._prev:
@@ -112,6 +118,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=8, help="rounds per engine, best kept (default 8)")
     ap.add_argument("--steps", type=int, default=3, help="training steps per round (default 3)")
+    ap.add_argument("--draw", action="store_true", help="also time gui.draw on one step's graph")
     args = ap.parse_args(argv)
     try:
         import micrograd.engine
@@ -160,7 +167,28 @@ def main(argv=None) -> int:
               f"(last: loss {final[0]:.6f}, accuracy {final[1]:.0%})")
     else:
         print(f"LOSS MISMATCH from step {mismatch[0]}: micrograd {mismatch[1]}, ours {mismatch[2]}")
+    if args.draw:
+        time_draw(ours, xs, ys)
     return 0 if mismatch is None else 1
+
+
+def time_draw(model, xs, ys, reps=3):
+    """gui.draw on one step's loss (after backward): the picture a notebook would show."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import gui
+
+    loss = step_loss(model, OurValue, xs, ys)
+    loss.backward()
+    gui.draw(OurValue(1.0))  # Qt's start-up is not the picture's cost
+    best, pic = math.inf, None
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        pic = gui.draw(loss)
+        best = min(best, time.perf_counter() - t0)
+    print(f"gui.draw on the step's {pic.nodes + pic.left_out:,}-node loss: {best:.2f} s (best of {reps}); "
+          f"{pic.nodes} nodes drawn, {pic.left_out:,} left out, picture {pic.size[0]}x{pic.size[1]}")
 
 
 if __name__ == "__main__":
