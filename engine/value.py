@@ -9,8 +9,10 @@ seed's spellings: ``.num``, ``.depends_on``, ``.creation_op`` ('add', 'mul'), an
 until a backward pass reaches the node.
 
 Every operation looks up its forward rule and local derivatives in the op table, so there is
-no second copy of the calculus here. ``backward()`` walks the graph once, iteratively, in
-reverse topological order; a value used twice receives the sum of both contributions.
+no second copy of the calculus here (``+`` and ``*`` compute ``a + b`` and ``a * b`` in place,
+the table's rules, to save a call on the two ops that are most of every network).
+``backward()`` walks the graph once, iteratively, in reverse topological order; a value used
+twice receives the sum of both contributions.
 
 >>> a = NumberWithGrad(3)
 >>> e = (a * 4 + 3) * (a + 2)
@@ -182,7 +184,8 @@ class Value:
     name = None
     _kids: tuple = ()  # the inputs of a hand-built node whose op the table does not know
     _bw = None  # the node's own _backward closure, when code assigned one
-    _spelled = None  # _op text when it is not the table's: '**2', or a hand-built node's own
+    _spelled = None  # a hand-built node's own _op text, when it is not the table's spelling
+    _const_exp = False  # a ** 2: the exponent was a plain number (micrograd's '**2', not an input)
     _prevset = None
 
     def __init__(self, data, _children=(), _op="", label="", *, name=None):
@@ -251,6 +254,8 @@ class Value:
         if self._spelled is not None:
             return self._spelled
         op = self._opname
+        if self._const_exp:
+            return f"**{self._b.data}"
         return OPS[op].micrograd if op else ""
 
     @property
@@ -260,7 +265,7 @@ class Value:
         p = self._prevset
         if p is None:
             kids = _inputs(self)
-            if self._opname == "pow" and self._spelled is not None:
+            if self._const_exp:
                 kids = kids[:1]
             p = self._prevset = set(kids)
         return p
@@ -363,7 +368,7 @@ class Value:
     def __pow__(self, other):
         v = self._make("pow", other)
         if not isinstance(other, Value):
-            v._spelled = f"**{other}"  # micrograd's _op for a constant exponent
+            v._const_exp = True
         return v
 
     def __rpow__(self, other):

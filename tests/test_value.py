@@ -249,3 +249,49 @@ def test_ints_beyond_float_range_never_raise():
     y = big * big  # exact int arithmetic stays exact
     y.backward()
     assert y.data == 10**400 and big.grad == 2 * 10**200
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_op_spellings_come_from_the_op_table(name):
+    x, y = Value(0.7), Value(1.3)
+    v = getattr(x, name)() if OPS[name].arity == 1 and name != "neg" else None
+    if name == "neg":
+        v = -x
+    elif OPS[name].arity == 2:
+        v = {"add": x + y, "sub": x - y, "mul": x * y, "div": x / y, "pow": x**y}.get(name)
+        if v is None:  # a binary op with no operator: built by hand from its name
+            v = Value(OPS[name].forward(0.7, 1.3), (x, y), name)
+    assert v.creation_op == name and v._op == OPS[name].micrograd
+    assert v._prev == set(v.depends_on) and v.depends_on == [x, y][: OPS[name].arity]
+    assert Value(v.data, tuple(v.depends_on), v._op).creation_op == name  # micrograd spelling by hand
+
+
+def test_constant_exponent_is_part_of_the_op_not_an_input():
+    a, b = Value(3.0), Value(2.0)
+    assert (a**2)._op == "**2" and (a**2.0)._op == "**2.0" and (a**-1)._op == "**-1"
+    assert (a**2)._prev == {a} and len((a**2).depends_on) == 2  # the graph still wires it
+    assert (a**b)._op == "**" and (a**b)._prev == {a, b}
+    by_hand = Value(9.0, (a, b), "pow")
+    assert by_hand._prev == {a, b} and by_hand._op == "pow" and by_hand.creation_op == "pow"
+
+
+def test_own_attributes_weakrefs_and_the_seeds_spellings():
+    import weakref
+
+    v = Value(1.5)
+    v.m, v.colour = 0, "red"
+    assert (v.m, v.colour) == (0, "red") and weakref.ref(v)() is v
+    assert v.num == 1.5 and v.depends_on == [] and v.creation_op == "" and v._op == ""
+    n = NumberWithGrad(2, None, "")
+    m = NumberWithGrad(6, [n, NumberWithGrad(3)], "mul")
+    m.backward()
+    assert n.grad == 3 and m.depends_on[0] is n
+
+
+def test_backward_goes_through_a_closure_assigned_to_a_table_op():
+    # The lecture's deliberate bug (= instead of +=) is the user's to make: their closure rules.
+    a = Value(3.0)
+    b = a + a
+    b._backward = lambda: setattr(a, "grad", 1.0 * b.grad)
+    b.backward()
+    assert a.grad == 1.0

@@ -162,6 +162,8 @@ def _cut(root, order, max_nodes):
             c.name = v.name
         if v._spelled is not None:
             c._spelled = v._spelled
+        if v._const_exp:
+            c._const_exp = True
         ins = [copies[x] if x in kept else stand_in(x) for x in _inputs(v)]
         if v._opname:
             c._a = ins[0]
