@@ -201,20 +201,20 @@ class Value:
 
     def _set_op(self, op, kids) -> None:
         known = _OP_BY_SPELLING.get(op) if isinstance(op, str) else None
-        if known is not None and kids:
+        if known is not None:
             if len(kids) != _ARITY[known]:
                 raise ValueError(f"op '{op}' takes {_ARITY[known]} input(s), not {len(kids)}")
             self._opname = known
             self._a = kids[0]
             self._b = kids[1] if len(kids) == 2 else None
             if op != OPS[known].micrograd:
-                self._spelled = op
+                self._spelled = op  # _op reads back the text the node was built with
             return
-        if not kids:
-            raise ValueError(f"op {op!r} given for a Value with no inputs")
-        self._opname = None  # unknown: only a closure assigned to _backward can send gradients
-        self._kids = kids
         self._spelled = op
+        if kids:
+            self._opname = None  # unknown: only a closure assigned to _backward sends gradients
+            self._kids = kids
+        # no inputs: a leaf that keeps its _op text
 
     # ---------------------------------------------------------------- the spellings
 
@@ -246,7 +246,7 @@ class Value:
         """The op's name in the table ('add', 'mul', 'pow', ...), '' for a leaf, or the text a
         hand-built node was given when the table does not know it."""
         op = self._opname
-        return self._spelled if op is None else op
+        return op if op else (self._spelled or "")
 
     @property
     def _op(self) -> str:
