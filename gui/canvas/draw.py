@@ -252,6 +252,7 @@ def _picture(graph, numbers, sends, caption):
     import shiboken6
     from PySide6.QtGui import QUndoStack
 
+    from engine.ops import _float
     from gui.canvas.controller import Controller
     from gui.canvas.render import ensure_app
     from gui.canvas.scene import GraphScene
@@ -264,7 +265,10 @@ def _picture(graph, numbers, sends, caption):
     scene = GraphScene(controller)
     try:
         graph.evaluate()
-        fmt = S.format_number
+        def fmt(x):
+            # An exact int beyond float range (Value(10**400)) would print all its digits.
+            return S.format_number(_float(x) if type(x) is int else x)
+
         if numbers:
             for n, (value, grad) in numbers.items():
                 item = scene.node_item(n)
