@@ -68,7 +68,7 @@ def test_display_labels_survive_a_copy_and_are_not_saved(tmp_path):
     assert Graph.load(tmp_path / "d.json").name(2) is None  # display text, not a name
 
 
-def test_show_opens_a_window_on_a_value_with_inf_and_awkward_labels(qtbot):
+def test_show_opens_a_window_on_a_value_with_inf_and_awkward_labels(qtbot, tmp_path):
     from gui.shell.app import show
 
     x = Value(math.inf, label="x")
@@ -80,3 +80,8 @@ def test_show_opens_a_window_on_a_value_with_inf_and_awkward_labels(qtbot):
     assert items[1].name == "x" and items[2].name == "x (2)" and items[4].name == "12"
     assert items[1].problem == "value is inf" and items[2].problem == "value is inf"
     assert len(items) == 5 and len(w.document.edges()) == 4
+    errors = []
+    w.show_error = lambda title, text: errors.append(text)
+    assert not w.save_file(tmp_path / "inf.json")  # told why, nothing written
+    assert len(errors) == 1 and errors[0].startswith("node x holds inf: a document stores finite numbers")
+    assert not (tmp_path / "inf.json").exists()
