@@ -1,6 +1,6 @@
 """gradcanvas GUI (PySide6). Importing this package loads no Qt: the headless command line
-lives in :mod:`gui.cli` and must start without it. ``gui.MainWindow`` and ``gui.show`` are
-imported on first use.
+lives in :mod:`gui.cli` and must start without it. ``gui.MainWindow``, ``gui.show`` and
+``gui.draw`` (pictures for notebooks) are imported on first use.
 """
 
 from gui._compat import pin_singletons
