@@ -165,3 +165,14 @@ def test_the_mlp_step_graph_is_capped(qapp):
     assert f"{total - draw_module.MAX_NODES:,} of {total:,} nodes left out" in " ".join(texts(pic.svg))
     w, h = png_size(pic.png)
     assert w * h <= draw_module.MAX_PIXELS * 1.01
+
+
+def test_gui_draw_loads_no_qt_until_it_draws():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, gui; gui.draw; assert 'PySide6' not in sys.modules, 'Qt loaded'"
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
