@@ -464,9 +464,8 @@ class Value:
     def zero_grad(self) -> None:
         """Set ``grad`` back to its start (0; None for NumberWithGrad) on this value and
         everything it depends on."""
-        start = self._zero
         for node in self._topo():
-            node.grad = start
+            node.grad = node._zero
 
     # ---------------------------------------------------------------- graph view
 

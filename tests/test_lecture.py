@@ -226,8 +226,11 @@ def neuron(V, tanh_by_exp=False):  # noqa: N803
             "x1w1x2w2": x1w1x2w2, "n": n, "o": o}  # fmt: skip
 
 
-def test_the_first_expression_with_labels_and_its_drawing_before_backward():
+def test_the_first_expression_with_labels_and_its_drawing_before_backward(qapp):
+    import gui
+
     ours, theirs = expression(Value), expression(LectureValue)
+    assert "L" in gui.draw(ours[-1]).svg  # the picture, before any backward()
     assert [v.data for v in ours] == [v.data for v in theirs]
     assert ours[-1].data == -8.0 and ours[0].label == "a" and ours[-1]._op == "*"
     # draw_dot's formatting of grad ("%.4f") used to fail on None before backward()
@@ -358,8 +361,7 @@ def test_training_loop_with_p_data_update_matches_the_lectures_value():
     ours, theirs = losses[Value], losses[LectureValue]
     assert ours[-1] < ours[0] / 10
     for k, (x, y) in enumerate(zip(ours, theirs)):
-        assert close(x, y, 1e-9), (k, x, y)  # 20 steps of the lecture's own tanh formula
-    assert close(ours[0], theirs[0])
+        assert close(x, y), (k, x, y)  # its tanh formula and ours differ in the last bits only
 
 
 def test_own_attributes_adam_style():
