@@ -177,7 +177,8 @@ class Value:
     # halves the collector's work, which was most of the forward pass (benchmarks/mlp_step.py).
     # ``_a``/``_b`` are set on op nodes only (``_b`` None for a unary op). ``__dict__`` is there
     # for everything else: the rarely set attributes below, whose class values are the
-    # defaults, and any attribute code hangs on a Value (``p.m = 0`` for Adam).
+    # defaults, and any attribute code hangs on a Value (``p.m = 0`` for Adam). Without
+    # __slots__ (a plain __dict__ per node) the same MLP step measured 1.5x slower.
     __slots__ = ("data", "grad", "_a", "_b", "_opname", "__dict__", "__weakref__")
 
     _zero = 0  # grad's starting value (NumberWithGrad: None)
