@@ -8,7 +8,8 @@ and can be saved (``.save("graph.svg")``).
 A Value is drawn as it stands, like ``draw_dot`` draws it: each node shows its own ``.data``
 and ``.grad`` (0 before ``backward()``, the accumulated sum after several), and a wire shows
 what the consumer's ``_backward`` would send along it. A Graph is drawn as the app shows it:
-evaluated from its output.
+evaluated from its output (a big document's first evaluation is its own cost: seconds at
+tens of thousands of nodes; the Graph keeps it for later calls).
 
 Big graphs are cut, never waited on: past ``max_nodes`` only the nodes nearest the output are
 drawn, each input that was cut off is drawn as a number node labelled ``⋯`` holding its value,
@@ -77,16 +78,18 @@ def draw(value_or_graph, *, wire_grads: bool = False, max_nodes: int = MAX_NODES
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, not {max_nodes!r}")
     if isinstance(value_or_graph, Value):
-        graph, numbers, sends, total, kept = _from_value(value_or_graph, max_nodes)
+        graph, numbers, sends, total, kept = _from_value(value_or_graph, max_nodes, wire_grads)
+        which = "nearest the output"
     elif isinstance(value_or_graph, Graph):
         graph, numbers, sends, total, kept = _from_graph(value_or_graph, max_nodes)
+        which = "nearest the output" if value_or_graph.output_node() is not None else "first"
     else:
         raise TypeError(f"draw() takes a Value or a Graph, not {type(value_or_graph).__name__}")
     left_out = total - kept
     caption = ""
     if left_out:
         caption = (
-            f"{left_out:,} of {total:,} nodes left out: the {kept:,} nearest the output are drawn "
+            f"{left_out:,} of {total:,} nodes left out: the {kept:,} {which} are drawn "
             f"(max_nodes={max_nodes}); {CUT} is an input whose own inputs are not drawn"
         )
     svg, png, size = _picture(graph, numbers, sends if wire_grads else None, caption)
@@ -96,7 +99,7 @@ def draw(value_or_graph, *, wire_grads: bool = False, max_nodes: int = MAX_NODES
 # ------------------------------------------------------------------------- what to draw
 
 
-def _from_value(root, max_nodes):
+def _from_value(root, max_nodes, wire_grads):
     """(graph, numbers per node, amounts per wire, total nodes, drawn nodes) for a Value."""
     from engine.value import _inputs, graph_from
 
@@ -112,8 +115,9 @@ def _from_value(root, max_nodes):
     ids = {v: i + 1 for i, v in enumerate(order)}
     numbers = {ids[v]: (v.data, v.grad) for v in order}
     sends = {}
-    for v in order:
-        if v._opname and v.grad is not None:
+    for v in order if wire_grads else ():
+        # A node with its own _backward closure sends what the closure decides: not drawn.
+        if v._opname and v.grad is not None and v._bw is None:
             for port, (child, amount) in enumerate(zip(_inputs(v), _sent(v))):
                 sends[(ids[child], ids[v], port)] = amount
     return graph, numbers, sends, total, kept
