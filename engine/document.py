@@ -72,7 +72,15 @@ def to_dict(graph: Graph) -> dict:
     for n, attrs in graph.nx.nodes(data=True):
         node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
         if attrs["op"] == NUMBER:
-            node["value"] = attrs["value"]
+            value = attrs["value"]
+            if isinstance(value, float) and not math.isfinite(value):
+                # Value.graph() keeps an inf/NaN leaf so it can be looked at; a document stores
+                # finite numbers only (JSON has no inf), so say which node is in the way.
+                raise DocumentError(
+                    f"node {graph.label(n)} holds {value}: a document stores finite numbers only; "
+                    "give it a finite value before saving"
+                )
+            node["value"] = value
         node["x"] = attrs.get("x", 0.0)
         node["y"] = attrs.get("y", 0.0)
         nodes.append(node)

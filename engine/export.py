@@ -6,7 +6,8 @@ The script builds the same computation, runs backward from the output and prints
     a.grad = 35.0
 
 one ``<name>.grad = <value>`` line per named number node, in node order (every number node
-when none is named), ``None`` for a number with no path to the output.
+when none is named); a number with no path to the output prints ``0`` (engine.Value's grad
+starts at 0) or ``None`` (PyTorch).
 
 Node names are arbitrary text, so they never reach the code as code: each node's variable
 is an identifier generated here (ASCII letters, digits and underscores, never a keyword, a

@@ -180,6 +180,8 @@ class Graph:
             attrs = {"op": n["op"], "name": n.get("name"), "x": n.get("x", 0.0), "y": n.get("y", 0.0)}
             if n["op"] == NUMBER:
                 attrs["value"] = n["value"]
+            if n.get("label"):  # display text for a Value label that is no valid unique name
+                attrs["label"] = n["label"]
             g.add_node(n["id"], **attrs)
             if attrs["name"]:
                 self._names[attrs["name"]] = n["id"]
@@ -266,10 +268,11 @@ class Graph:
         return self.nx.nodes[self.resolve(ref)]["name"]
 
     def label(self, ref) -> str:
-        """The name, or the op and id for an unnamed node."""
+        """The name, else the display text a Value's label left (see Value.graph), else the
+        op and id."""
         n = self.resolve(ref)
         a = self.nx.nodes[n]
-        return a["name"] or f"{a['op']}#{n}"
+        return a["name"] or a.get("label") or f"{a['op']}#{n}"
 
     def number(self, ref) -> float:
         """The value typed into a number node."""

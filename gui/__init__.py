@@ -1,15 +1,19 @@
 """gradcanvas GUI (PySide6). Importing this package loads no Qt: the headless command line
-lives in :mod:`gui.cli` and must start without it. ``gui.MainWindow`` and ``gui.show`` are
-imported on first use.
+lives in :mod:`gui.cli` and must start without it. ``gui.MainWindow``, ``gui.show`` and
+``gui.draw`` (pictures for notebooks) are imported on first use.
 """
 
 from gui._compat import pin_singletons
 
 pin_singletons()  # before any Qt call anywhere in the GUI (see gui/_compat.py)
 
-_LAZY = {"MainWindow": ("gui.shell.main_window", "MainWindow"), "show": ("gui.shell.app", "show")}
+_LAZY = {
+    "MainWindow": ("gui.shell.main_window", "MainWindow"),
+    "show": ("gui.shell.app", "show"),
+    "draw": ("gui.canvas.draw", "draw"),
+}
 
-__all__ = ["MainWindow", "show"]
+__all__ = ["MainWindow", "draw", "show"]
 
 
 def __getattr__(name):

@@ -93,6 +93,8 @@ def check_printout(g, text, rel=1e-9, loose_nonfinite=False):
         assert len(grads) == len(numbers)
         pairs = list(zip(grads.values(), (g.grad(n) for n in numbers)))
     for got, want in pairs:
+        if want is None and got == 0:
+            continue  # no path to the output: PyTorch prints None, engine.Value its starting grad, 0
         if loose_nonfinite and want is not None and not math.isfinite(want):
             # relu/abs backward in torch masks (0 where the input is <= 0) where the op table
             # multiplies by 0, so inf * 0 is NaN here and 0 there: nothing to compare.

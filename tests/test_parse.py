@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import OPS, Graph, ParseError, Value
+from engine import OPS, Graph, NumberWithGrad, ParseError, Value
 from engine.parse import MAX_SOURCE, parse_program
 
 micrograd = pytest.importorskip("micrograd.engine")
@@ -879,7 +879,8 @@ def test_random_expressions_match_value(tree, vals, full):
     source, _ = render(tree, full)
     values = dict(zip(NAMES, vals))
     g = parse_program(source, values)
-    env = {n: Value(v, name=n) for n, v in values.items()}
+    # NumberWithGrad: its grad stays None where no path reaches it, like the Graph's
+    env = {n: NumberWithGrad(v, name=n) for n, v in values.items()}
     expected = evaluate(fold(tree), env)
     expected.backward()
     assert same(g.value(g.output), expected.num), source
@@ -1017,7 +1018,7 @@ def test_random_micrograd_programs_match_value(data):
     inits = data.draw(st.tuples(*[st.sampled_from([-2.0, -0.5, 0.0, 0.75, 1.0, 3.0])] * 3))
     lines = [f"{n} = Value({v!r})" for n, v in zip(NAMES, inits)]
     plain = list(lines)
-    env = {n: Value(v) for n, v in zip(NAMES, inits)}
+    env = {n: NumberWithGrad(v) for n, v in zip(NAMES, inits)}  # grad None where not reached
     made: list[str] = []
     for i in range(data.draw(st.integers(1, 4))):
         tree = data.draw(method_trees(list(NAMES) + made))

@@ -6,12 +6,17 @@ import math
 
 import pytest
 
-from engine import OPS, Graph, NumberWithGrad, Value, ensure_number
+from engine import OPERATORS, OPS, Graph, NumberWithGrad, Value, ensure_number
 from engine.ops import UNARY
 
 
-def test_number_with_grad_is_value():
-    assert NumberWithGrad is Value
+def test_number_with_grad_is_value_with_the_seeds_grad():
+    # One implementation: NumberWithGrad differs only in grad's start (None, the seed's) and
+    # the spellings it is read with; Value's grad starts at 0 (micrograd's).
+    assert issubclass(NumberWithGrad, Value)
+    assert NumberWithGrad(3).grad is None and Value(3).grad == 0
+    n = NumberWithGrad(3) * 2
+    assert type(n) is NumberWithGrad and n.creation_op == "mul" and n._op == "*"
     assert ensure_number(3).data == 3
     v = Value(2.0)
     assert ensure_number(v) is v
@@ -27,9 +32,11 @@ def test_data_and_num_are_one_attribute():
 
 
 def test_name_keyword_and_repr():
+    # repr is micrograd's, without the label (was "Value(a: data=3, grad=None)")
     a = Value(3, name="a")
-    assert a.name == "a" and a.grad is None
-    assert "a" in repr(a) and "3" in repr(a)
+    assert a.name == a.label == "a" and a.grad == 0
+    assert repr(a) == "Value(data=3, grad=0)"
+    assert repr(NumberWithGrad(3)) == "NumberWithGrad(data=3, grad=None)"
 
 
 @pytest.mark.parametrize(
@@ -131,7 +138,12 @@ def test_zero_grad_clears_everything_upstream():
     c.backward()
     first = a.grad
     c.zero_grad()
-    assert a.grad is None and b.grad is None and c.grad is None
+    assert a.grad == 0 and b.grad == 0 and c.grad == 0  # Value's start; NumberWithGrad's is None
+    n = NumberWithGrad(2.0)
+    m = n * 3
+    m.backward()
+    m.zero_grad()
+    assert n.grad is None and m.grad is None
     c.backward()
     assert a.grad == first
 
@@ -149,7 +161,12 @@ def test_grad_none_off_the_path():
     y = a * b
     _ = unrelated * a  # a consumer that is not upstream of y
     y.backward()
-    assert unrelated.grad is None and _.grad is None
+    assert unrelated.grad == 0 and _.grad == 0  # never reached: still at the start
+    a, b, unrelated = NumberWithGrad(1.0), NumberWithGrad(2.0), NumberWithGrad(4.0)
+    y = a * b
+    _ = unrelated * a
+    y.backward()
+    assert unrelated.grad is None and _.grad is None  # the seed's "not reached"
 
 
 def test_graph_keeps_names_and_sets_output():
@@ -232,3 +249,49 @@ def test_ints_beyond_float_range_never_raise():
     y = big * big  # exact int arithmetic stays exact
     y.backward()
     assert y.data == 10**400 and big.grad == 2 * 10**200
+
+
+@pytest.mark.parametrize("name", list(OPERATORS))
+def test_op_spellings_come_from_the_op_table(name):
+    x, y = Value(0.7), Value(1.3)
+    v = getattr(x, name)() if OPS[name].arity == 1 and name != "neg" else None
+    if name == "neg":
+        v = -x
+    elif OPS[name].arity == 2:
+        v = {"add": x + y, "sub": x - y, "mul": x * y, "div": x / y, "pow": x**y}.get(name)
+        if v is None:  # a binary op with no operator: built by hand from its name
+            v = Value(OPS[name].forward(0.7, 1.3), (x, y), name)
+    assert v.creation_op == name and v._op == OPS[name].micrograd
+    assert v._prev == set(v.depends_on) and v.depends_on == [x, y][: OPS[name].arity]
+    assert Value(v.data, tuple(v.depends_on), v._op).creation_op == name  # micrograd spelling by hand
+
+
+def test_constant_exponent_is_part_of_the_op_not_an_input():
+    a, b = Value(3.0), Value(2.0)
+    assert (a**2)._op == "**2" and (a**2.0)._op == "**2.0" and (a**-1)._op == "**-1"
+    assert (a**2)._prev == {a} and len((a**2).depends_on) == 2  # the graph still wires it
+    assert (a**b)._op == "**" and (a**b)._prev == {a, b}
+    by_hand = Value(9.0, (a, b), "pow")
+    assert by_hand._prev == {a, b} and by_hand._op == "pow" and by_hand.creation_op == "pow"
+
+
+def test_own_attributes_weakrefs_and_the_seeds_spellings():
+    import weakref
+
+    v = Value(1.5)
+    v.m, v.colour = 0, "red"
+    assert (v.m, v.colour) == (0, "red") and weakref.ref(v)() is v
+    assert v.num == 1.5 and v.depends_on == [] and v.creation_op == "" and v._op == ""
+    n = NumberWithGrad(2, None, "")
+    m = NumberWithGrad(6, [n, NumberWithGrad(3)], "mul")
+    m.backward()
+    assert n.grad == 3 and m.depends_on[0] is n
+
+
+def test_backward_goes_through_a_closure_assigned_to_a_table_op():
+    # The lecture's deliberate bug (= instead of +=) is the user's to make: their closure rules.
+    a = Value(3.0)
+    b = a + a
+    b._backward = lambda: setattr(a, "grad", 1.0 * b.grad)
+    b.backward()
+    assert a.grad == 1.0

@@ -139,7 +139,7 @@ class GraphScene(QGraphicsScene):
 
     def _add_node_item(self, n: int) -> NodeItem:
         a = self._controller.graph.nx.nodes[n]
-        it = NodeItem(n, a["op"], a["name"])
+        it = NodeItem(n, a["op"], a["name"] or a.get("label"))
         it.setPos(a["x"], a["y"])
         self.addItem(it)
         self._nodes[n] = it
