@@ -136,29 +136,19 @@ def render_graph(
 ) -> Path:
     """Evaluate ``graph`` and draw it, annotated with values and gradients (and, with
     ``wire_grads``, the gradient flowing back along each wire), to ``out_path`` (.png or
-    .svg). The caller's graph is not touched: a copy is drawn."""
+    .svg). The caller's graph is not touched: a copy is drawn, read-only."""
     check_format(out_path)
     ensure_app()
     import shiboken6
-    from PySide6.QtGui import QUndoStack
 
-    from gui.canvas.controller import Controller
     from gui.canvas.scene import GraphScene
 
-    doc = graph.copy()  # the scene subscribes to its graph; keep the caller's free of that
-    stack = QUndoStack()
-    controller = Controller(doc, stack)
-    # Owned by the controller, the stack dies after the controller's connections are cut; a
-    # stack collected on its own would signal into a half-destroyed controller (a crash).
-    stack.setParent(controller)
-    scene = GraphScene(controller)
-    doc.evaluate()
+    scene = GraphScene.drawing(graph)  # a copy: the caller's graph gains no subscriber
     scene.set_show_wire_grads(wire_grads)
     try:
         return render_scene(scene, out_path, scale, margin)
     finally:
         shiboken6.delete(scene)
-        shiboken6.delete(controller)
 
 
 def render_file(in_path, out_path, scale: float = SCALE) -> Path:

@@ -13,6 +13,7 @@ from shiboken6 import isValid
 
 from engine import GraphError
 from engine.check import gradient_check, summary
+from engine.events import MetaChanged, NameChanged, NodeMoved
 from gui.shell.style import format_number
 
 OK, BAD, SKIP = "✓", "✗", "–"
@@ -42,12 +43,8 @@ class GradientCheckTool(QObject):
         self._scene = scene
         self.rows: list = []
         self._marked: list[int] = []
-        self._unsubscribe = None
-        controller.documentReplaced.connect(self._on_document_replaced)
-        # A document may outlive its window (gui.show(graph)): stop listening when this goes.
-        box = self._unsubscribe_box = [None]
-        self.destroyed.connect(lambda *_: box[0] and box[0]())
-        self._subscribe()
+        controller.bridge.replaced.connect(self._on_document_replaced)
+        controller.bridge.changed.connect(self._on_event)
 
     @property
     def marks(self) -> dict:
@@ -98,16 +95,10 @@ class GradientCheckTool(QObject):
         if had and not quiet:
             self.cleared.emit()
 
-    def _subscribe(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._unsubscribe = self._unsubscribe_box[0] = self._controller.graph.subscribe(self._on_event)
-
     def _on_document_replaced(self) -> None:
         self._marked = []  # the scene dropped those items with the old document
         self.rows = []
-        self._subscribe()
 
     def _on_event(self, ev) -> None:
-        if self._marked and ev.kind not in ("evaluated", "node_moved", "name_changed"):
+        if self._marked and not isinstance(ev, (NodeMoved, NameChanged, MetaChanged)):
             self.clear()

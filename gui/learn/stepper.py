@@ -18,13 +18,14 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 from shiboken6 import isValid
 
+from engine.events import MetaChanged, NameChanged, NodeMoved
 from engine.stepper import StepState, state_after
 from gui.canvas.overlays import ABOVE, ACCENT, BELOW, DIM, GOOD, OverlayLayer
 from gui.shell.style import MINUS, format_number
 
 DEFAULT_INTERVAL_MS = 700
 MIN_INTERVAL_MS, MAX_INTERVAL_MS = 50, 5000
-_QUIET_EVENTS = {"evaluated", "node_moved"}  # these leave the steps valid
+_QUIET_EVENTS = (NodeMoved, NameChanged, MetaChanged)  # these leave the steps valid
 
 
 def growth_text(before, amounts, after) -> str:
@@ -62,15 +63,11 @@ class StepMode(QObject):
         self._active = False
         self._highlighted: int | None = None
         self._wire_grads = False
-        self._unsubscribe = None
         self._timer = QTimer(self)
         self._timer.setInterval(DEFAULT_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
-        controller.documentReplaced.connect(self._on_document_replaced)
-        # A document may outlive its window (gui.show(graph)): stop listening when this goes.
-        box = self._unsubscribe_box = [None]
-        self.destroyed.connect(lambda *_: box[0] and box[0]())
-        self._subscribe()
+        controller.bridge.replaced.connect(self._on_document_replaced)
+        controller.bridge.changed.connect(self._on_event)
 
     # ---------------------------------------------------------------- state
 
@@ -223,21 +220,15 @@ class StepMode(QObject):
 
     # ---------------------------------------------------------------- document events
 
-    def _subscribe(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._unsubscribe = self._unsubscribe_box[0] = self._controller.graph.subscribe(self._on_event)
-
     def _on_document_replaced(self) -> None:
         self.stop("Step mode ended: another document was opened")
-        self._subscribe()
 
     def _on_event(self, ev) -> None:
         if not self._active:
             return
-        if ev.kind == "node_moved":
+        if isinstance(ev, NodeMoved):
             self.overlay.relayout()
-        elif ev.kind not in _QUIET_EVENTS:
+        elif not isinstance(ev, _QUIET_EVENTS):
             self.stop("Step mode ended: the graph was edited")
 
     # ---------------------------------------------------------------- drawing

@@ -60,8 +60,8 @@ class ForwardModeTool(QObject):
         self.values: dict = {}
         self.text = ""
         self._shown: list[int] = []
-        controller.evaluated.connect(self._recompute)
-        controller.documentReplaced.connect(self._on_document_replaced)
+        controller.bridge.evaluated.connect(self._recompute)
+        controller.bridge.replaced.connect(self._on_document_replaced)
 
     @property
     def active(self) -> bool:
@@ -180,8 +180,8 @@ class ForwardModeBar(QWidget):
         lay.addWidget(QLabel("∂/∂"))
         lay.addWidget(self.combo)
         self.combo.activated.connect(self._chosen)
-        controller.evaluated.connect(self.refill)
-        controller.documentReplaced.connect(self.refill)
+        controller.bridge.evaluated.connect(self.refill)
+        controller.bridge.replaced.connect(self.refill)
         tool.changed.connect(self.refill)
         self.refill()
 

@@ -58,17 +58,10 @@ def examples() -> list[Example]:
 
 
 def thumbnail(graph: Graph, size: QSize = THUMB) -> QPixmap:
-    """The graph drawn by a throwaway canvas scene, fitted into ``size``."""
-    from PySide6.QtGui import QUndoStack
-
-    from gui.canvas.controller import Controller
+    """The graph drawn by a read-only canvas scene, fitted into ``size``."""
     from gui.canvas.scene import GraphScene
 
-    doc = graph.copy()
-    stack = QUndoStack()
-    controller = Controller(doc, stack)
-    scene = GraphScene(controller)
-    doc.evaluate()
+    scene = GraphScene.drawing(graph)
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(style.BACKGROUND)
     try:
@@ -84,7 +77,6 @@ def thumbnail(graph: Graph, size: QSize = THUMB) -> QPixmap:
     finally:
         scene.clear()
         scene.deleteLater()
-        controller.deleteLater()
     return QPixmap.fromImage(image)
 
 
@@ -150,5 +142,4 @@ class GalleryDialog(QDialog):
 
 def open_example(window, path) -> bool:
     """Open ``path`` in ``window`` as an example (unsaved-changes prompt first)."""
-    opener = getattr(window, "open_example", None) or window.open_file
-    return bool(opener(path))
+    return bool(window.open_example(path))

@@ -31,6 +31,7 @@ from shiboken6 import isValid
 
 import resources
 from engine import DocumentError, Graph
+from gui.canvas.bridge import DocumentBridge
 from gui.canvas.controller import Controller
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
@@ -77,8 +78,11 @@ def icon(name: str) -> QIcon:
 
 
 class MainWindow(QMainWindow):
-    """The gradcanvas window on ``document`` (a Graph) or, by default, the built-in example:
-    e = (a*4 + 3) * (a + 2) at a = 3, already evaluated, so a.grad = 35 shows at once.
+    """The gradcanvas window on a copy of ``document`` (a Graph) or, by default, the built-in
+    example: e = (a*4 + 3) * (a + 2) at a = 3, already evaluated, so a.grad = 35 shows at once.
+
+    The window owns its document: the caller's Graph is copied, so nothing can edit the open
+    document behind the undo stack's back; read the result from :attr:`document`.
 
     ``path`` is where ``document`` was loaded from (title, Save, recent files);
     ``use_settings=False`` neither reads nor writes window state or recent files (screenshots);
@@ -105,11 +109,16 @@ class MainWindow(QMainWindow):
         if document is None:
             document = files.builtin_document()
             self._doc_name = f"{files.DEFAULT_EXAMPLE}.json (example)"
+        elif isinstance(document, Graph):
+            document = document.copy()
+        else:
+            raise TypeError(f"MainWindow(document=...) takes a Graph, not {type(document).__name__}")
 
         _clear_clipboard_at_exit()
+        self.bridge = DocumentBridge(document, self)
         self.undo_stack = QUndoStack(self)
-        self.controller = Controller(document, self.undo_stack, self)
-        self.scene = GraphScene(self.controller, self)
+        self.controller = Controller(self.bridge, self.undo_stack, self)
+        self.scene = GraphScene(self.bridge, self, controller=self.controller)
         self.view = GraphView(self.scene, self)
         self.view.setObjectName("canvas")
         self.setCentralWidget(self.view)
@@ -134,8 +143,8 @@ class MainWindow(QMainWindow):
 
         self.palette.opActivated.connect(self.add_at_view_centre)
         self.controller.message.connect(self.show_message)
-        self.controller.evaluated.connect(self._update_output_label)
-        self.controller.documentReplaced.connect(self._update_output_label)
+        self.bridge.evaluated.connect(self._update_output_label)
+        self.bridge.replaced.connect(self._update_output_label)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         self.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
@@ -150,7 +159,7 @@ class MainWindow(QMainWindow):
             install(self)
         self._restore_settings()
         self.scene.set_show_wire_grads(self.act_wire_grads.isChecked())
-        self.document.evaluate()
+        self.bridge.evaluate()
         self._update_title()
         self._update_output_label()
         self._update_selection_actions()
@@ -166,8 +175,9 @@ class MainWindow(QMainWindow):
 
     @property
     def document(self) -> Graph:
-        """The open document (always the controller's Graph)."""
-        return self.controller.graph
+        """The open document, owned by this window. Read it freely; an edit made on it
+        directly (not through the canvas) clears the undo history, which no longer applies."""
+        return self.bridge.graph
 
     @property
     def path(self) -> Path | None:
@@ -479,9 +489,11 @@ class MainWindow(QMainWindow):
             return self.save_file()
         return answer == QMessageBox.Discard
 
-    def _replace_document(self, graph: Graph, path: Path | None, name: str):
-        self.controller.set_document(graph)
-        graph.evaluate()
+    def replace_document(self, graph: Graph, path: Path | None = None, name: str = "Untitled") -> None:
+        """Show ``graph`` (a copy of it) instead of the open document, without asking about
+        unsaved changes (see :meth:`maybe_save`): the undo history is cleared, every view
+        and tool follows, the view fits the new document. ``path``/``name`` are for the title."""
+        self.controller.set_document(graph.copy())
         self._path = path
         self._doc_name = name
         self.undo_stack.setClean()
@@ -494,7 +506,7 @@ class MainWindow(QMainWindow):
         """Replace the document with an empty one (asks about unsaved changes first)."""
         if not self.maybe_save():
             return False
-        self._replace_document(Graph(), None, "Untitled")
+        self.replace_document(Graph(), None, "Untitled")
         self.show_message("New document: drag ops from the palette onto the canvas", 6000)
         return True
 
@@ -509,7 +521,7 @@ class MainWindow(QMainWindow):
             return False
         if not self.maybe_save():
             return False
-        self._replace_document(graph, p.resolve(), p.name)
+        self.replace_document(graph, p.resolve(), p.name)
         self._remember(p)
         self.show_message(f"Opened {p}", 5000)
         return True
@@ -524,7 +536,7 @@ class MainWindow(QMainWindow):
             return False
         if not self.maybe_save():
             return False
-        self._replace_document(graph, None, f"{p.name} (example)")
+        self.replace_document(graph, None, f"{p.name} (example)")
         title = graph.meta.get("title") or p.stem
         self.show_message(f"Example: {title}. Click a node to see where its gradient comes from.", 8000)
         return True
