@@ -20,7 +20,7 @@ from engine.forward_mode import tangents
 from engine.gallery import gallery
 from engine.parse import parse_program
 from gui.canvas.overlays import TagItem
-from gui.learn.experiment import find_menu, install
+from gui.learn.experiment import install
 from gui.learn.fdcheck import BAD, OK
 from gui.learn.stepper import growth_text
 from gui.learn.tangents import short
@@ -453,7 +453,7 @@ def test_examples_dialog_opens_each_example(win):
     exp = win.experiment
     entries = gallery()
     assert entries
-    help_menu = find_menu(win, "Help")
+    help_menu = win.menus["help"]
     assert exp.act_examples in help_menu.actions()
     for i, entry in enumerate(entries):
         exp.act_examples.trigger()
@@ -477,13 +477,13 @@ def test_examples_dialog_opens_each_example(win):
 
 def test_menus_toolbar_and_unique_shortcuts(win):
     exp = win.experiment
-    learn = find_menu(win, "Learn")
+    learn = win.menus["learn"]
     assert learn is not None
     for act in (exp.act_step_mode, exp.act_step_forward, exp.act_step_back, exp.act_play,
                 exp.act_check, exp.act_forward, exp.act_descent_dock, exp.act_chain_dock):
         assert act in learn.actions()
-    assert exp.act_import in find_menu(win, "File").actions()
-    assert exp.exports.act_copy_python in find_menu(win, "Edit").actions()
+    assert exp.act_import in win.menus["file"].actions()
+    assert exp.exports.act_copy_python in win.menus["edit"].actions()
     seen = {}
     for act in win.findChildren(QAction):
         for key in act.shortcuts():
@@ -495,7 +495,7 @@ def test_menus_toolbar_and_unique_shortcuts(win):
 
 
 def test_tour_pictures(win, tmp_path):
-    from gui.learn.experiment import tour_pictures
+    from benchmarks.readme_pictures import tour_pictures  # README tooling, not a runtime module
 
     step, descent = tour_pictures(tmp_path)
     for p in (step, descent):

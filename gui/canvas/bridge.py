@@ -78,10 +78,11 @@ class DocumentBridge(QObject):
         self._graph = graph
         self._listen()
         self.replaced.emit()
-        self.evaluate()
+        self.recompute()
 
-    def evaluate(self) -> None:
-        """Run forward and backward now; :attr:`evaluated` follows (through the engine event)."""
+    def recompute(self) -> None:
+        """Run forward and backward now; :attr:`evaluated` follows (through the engine event).
+        The one place in the GUI that calls ``Graph.evaluate()``."""
         self._stale = False
         self._graph.evaluate()
 
@@ -135,4 +136,4 @@ class DocumentBridge(QObject):
 
     def _evaluate_if_stale(self) -> None:
         if self._stale:
-            self.evaluate()
+            self.recompute()

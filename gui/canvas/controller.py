@@ -92,7 +92,7 @@ class Controller(QObject):
 
     def refresh(self) -> None:
         """Re-run forward and backward now (the bridge tells every view)."""
-        self._bridge.evaluate()
+        self._bridge.recompute()
 
     def _on_external_edit(self, _event) -> None:
         """The document changed behind the undo stack's back (a script editing the Graph):

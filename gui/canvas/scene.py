@@ -80,7 +80,7 @@ class GraphScene(QGraphicsScene):
         bridge = DocumentBridge(graph.copy())
         scene = cls(bridge, parent)
         bridge.setParent(scene)
-        bridge.evaluate()
+        bridge.recompute()
         return scene
 
     # ---------------------------------------------------------------- public API

@@ -53,7 +53,7 @@ class GradientCheckTool(QObject):
         for n in self._marked:
             it = self._scene.node_item(n)
             if it is not None and isValid(it):
-                out[n] = getattr(it, "badge", None)
+                out[n] = it.badge
         return out
 
     def run(self) -> str:
@@ -69,7 +69,7 @@ class GradientCheckTool(QObject):
         self.rows = rows
         for row in rows:
             it = self._scene.node_item(row.node)
-            if it is None or not hasattr(it, "set_badge"):
+            if it is None:
                 continue
             mark = SKIP if row.ok is None else (OK if row.ok else BAD)
             it.set_badge(mark, row_tooltip(row))

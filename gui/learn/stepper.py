@@ -131,7 +131,7 @@ class StepMode(QObject):
         self._active = True
         # The wires' own gradient labels show the final amounts: hide them while stepping, so
         # the only amounts on the wires are the ones sent so far.
-        self._wire_grads = bool(getattr(self._scene, "show_wire_grads", False))
+        self._wire_grads = self._scene.show_wire_grads
         if self._wire_grads:
             self._scene.set_show_wire_grads(False)
         self.activeChanged.emit(True)
@@ -258,12 +258,12 @@ class StepMode(QObject):
     def _set_highlight(self, node) -> None:
         if self._highlighted is not None:
             it = self._scene.node_item(self._highlighted)
-            if it is not None and isValid(it) and hasattr(it, "set_highlight"):
+            if it is not None and isValid(it):
                 it.set_highlight(False)
         self._highlighted = node
         if node is not None:
             it = self._scene.node_item(node)
-            if it is not None and hasattr(it, "set_highlight"):
+            if it is not None:
                 it.set_highlight(True)
 
     def labels(self) -> dict:

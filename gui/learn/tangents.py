@@ -100,7 +100,7 @@ class ForwardModeTool(QObject):
         for n in self._shown:
             it = self._scene.node_item(n)
             if it is not None and isValid(it):
-                out[n] = getattr(it, "extra", None)
+                out[n] = it.extra
         return out
 
     def _clear_lines(self) -> None:
@@ -127,7 +127,7 @@ class ForwardModeTool(QObject):
         self._clear_lines()
         for n, t in self.values.items():
             it = self._scene.node_item(n)
-            if it is None or not hasattr(it, "set_extra_line"):
+            if it is None:
                 continue
             it.set_extra_line(f"∂/∂{label} {format_number(t)}")
             self._shown.append(n)

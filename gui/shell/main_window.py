@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QTextBrowser,
     QToolBar,
@@ -153,13 +154,14 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("gradcanvas"))
         self.resize(self._default_size())
         self.setDockNestingEnabled(True)
+        self.experiment = None  # the Learn tools, once installed
         if experiments:  # step mode, chain rule, checks, forward mode, descent, code in/out
             from gui.learn.experiment import install
 
             install(self)
         self._restore_settings()
         self.scene.set_show_wire_grads(self.act_wire_grads.isChecked())
-        self.bridge.evaluate()
+        self.bridge.recompute()
         self._update_title()
         self._update_output_label()
         self._update_selection_actions()
@@ -265,7 +267,9 @@ class MainWindow(QMainWindow):
 
     def _make_menus(self):
         mb = self.menuBar()
+        self.menus: dict[str, QMenu] = {}  # by role: file, edit, view, graph, learn, help
         m = mb.addMenu("&File")
+        self.menus["file"] = m
         m.addActions([self.act_new, self.act_open])
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.setToolTipsVisible(True)
@@ -282,6 +286,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_quit)
 
         m = mb.addMenu("&Edit")
+        self.menus["edit"] = m
         m.addActions([self.act_undo, self.act_redo])
         m.addSeparator()
         m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
@@ -289,6 +294,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_select_all)
 
         m = mb.addMenu("&View")
+        self.menus["view"] = m
         m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit])
         m.addSeparator()
         m.addAction(self.act_wire_grads)
@@ -309,9 +315,15 @@ class MainWindow(QMainWindow):
 
         m = mb.addMenu("&Graph")
         m.addActions([self.act_layout, self.act_set_output, self.act_evaluate])
+        self.menus["graph"] = m
+
+        self.learn_menu = mb.addMenu("&Learn")  # filled by add_learn_action; hidden while empty
+        self.learn_menu.menuAction().setVisible(False)
+        self.menus["learn"] = self.learn_menu
 
         m = mb.addMenu("&Help")
         m.addActions([self.act_shortcuts, self.act_about])
+        self.menus["help"] = m
         for menu in mb.findChildren(type(m)):
             menu.setToolTipsVisible(True)
 
@@ -337,6 +349,56 @@ class MainWindow(QMainWindow):
         self.output_label.setToolTip("The output backward starts from, its value, and the document's size")
         sb.addPermanentWidget(self.output_label)
         sb.showMessage("Drag an op from the palette, or double-click a node's value to change it", 8000)
+
+    # ------------------------------------------------------------------ extension points
+
+    def add_learn_action(self, action: QAction, *, new_section: bool = False) -> None:
+        """Put a Learn tool's action in the Learn menu (after a separator with
+        ``new_section``); its shortcut works even while the menu bar is hidden."""
+        m = self.learn_menu
+        if new_section and m.actions():
+            m.addSeparator()
+        m.addAction(action)
+        m.menuAction().setVisible(True)
+        if action.shortcuts():
+            self.addAction(action)
+
+    def add_menu_item(self, menu: str, item, *, after: QAction | None = None, first: bool = False) -> None:
+        """Add an action or a submenu to one of :attr:`menus` ("file", "edit", "view",
+        "graph", "learn", "help"): right after ``after``, first with ``first``, else at the end."""
+        m = self.menus[menu]
+        acts = m.actions()
+        before = None
+        if first and acts:
+            before = acts[0]
+        elif after is not None and after in acts:
+            i = acts.index(after)
+            before = acts[i + 1] if i + 1 < len(acts) else None
+        if isinstance(item, QMenu):
+            if before is None:
+                m.addMenu(item)
+            else:
+                m.insertMenu(before, item)
+        elif before is None:
+            m.addAction(item)
+        else:
+            m.insertAction(before, item)
+        if isinstance(item, QAction) and item.shortcuts():
+            self.addAction(item)
+
+    def add_dock(self, dock: QDockWidget, *, below: QDockWidget | None = None, visible: bool = True) -> None:
+        """Register a dock: on the right, or stacked under ``below`` (the inspector, say)."""
+        if below is not None and self.dockWidgetArea(below) != Qt.DockWidgetArea.NoDockWidgetArea:
+            self.addDockWidget(self.dockWidgetArea(below), dock)
+            self.splitDockWidget(below, dock, Qt.Orientation.Vertical)
+        else:
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.setVisible(visible)
+
+    def add_toolbar(self, toolbar: QToolBar) -> None:
+        """Add a toolbar on a row of its own under the main one."""
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
 
     # ------------------------------------------------------------------ status and title
 
