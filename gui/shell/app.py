@@ -212,6 +212,11 @@ def run(path=None, argv=None, document=None) -> int:
     # window manager (Xvfb, kiosk) nothing else would activate it before the first click.
     window.raise_()
     window.activateWindow()
+    from PySide6.QtCore import QTimer
+
+    # After a crash or a kill, the unsaved work of the last session is offered back, once the
+    # window is up (the question belongs to it).
+    QTimer.singleShot(0, window.offer_recovery)
     return int(app.exec())
 
 

@@ -39,6 +39,7 @@ from gui.canvas.view import GraphView
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
 from gui.shell import files, style
+from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 
 APP_NAME = "gradcanvas"
 DEFAULT_SIZE = QSize(1280, 800)
@@ -102,14 +103,13 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self._use_settings = use_settings
-        self._path: Path | None = None
-        self._doc_name = "Untitled"
+        doc_name = "Untitled"
         self._fitted_once = False
         self.last_error: str | None = None
         opened_from = Path(path).resolve() if path is not None and document is not None else None
         if document is None:
             document = files.builtin_document()
-            self._doc_name = f"{files.DEFAULT_EXAMPLE}.json (example)"
+            doc_name = f"{files.DEFAULT_EXAMPLE}.json (example)"
         elif isinstance(document, Graph):
             document = document.copy()
         else:
@@ -119,6 +119,8 @@ class MainWindow(QMainWindow):
         self.bridge = DocumentBridge(document, self)
         self.undo_stack = QUndoStack(self)
         self.controller = Controller(self.bridge, self.undo_stack, self)
+        self.session = DocumentSession(self.bridge, self.undo_stack, use_settings=use_settings, parent=self)
+        self.session.name = doc_name
         self.scene = GraphScene(self.bridge, self, controller=self.controller)
         self.view = GraphView(self.scene, self)
         self.view.setObjectName("canvas")
@@ -146,7 +148,7 @@ class MainWindow(QMainWindow):
         self.controller.message.connect(self.show_message)
         self.bridge.evaluated.connect(self._update_output_label)
         self.bridge.replaced.connect(self._update_output_label)
-        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.session.changed.connect(self._update_title)
         self.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         self.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
         self.scene.selectionChanged.connect(self._update_selection_actions)
@@ -168,10 +170,8 @@ class MainWindow(QMainWindow):
         self.act_undo.setEnabled(self.undo_stack.canUndo())
         self.act_redo.setEnabled(self.undo_stack.canRedo())
         if opened_from is not None:
-            self._path = opened_from
-            self._doc_name = opened_from.name
-            self._update_title()
-            self._remember(self._path)
+            self.session.set_document(opened_from, opened_from.name)
+            self._remember(opened_from)
 
     # ------------------------------------------------------------------ test-facing names
 
@@ -184,10 +184,10 @@ class MainWindow(QMainWindow):
     @property
     def path(self) -> Path | None:
         """Where the document was opened from or last saved to; None for new documents and examples."""
-        return self._path
+        return self.session.path
 
     def is_modified(self) -> bool:
-        return not self.undo_stack.isClean()
+        return self.session.is_modified()
 
     # ------------------------------------------------------------------ actions
 
@@ -407,7 +407,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, timeout)
 
     def _title_name(self) -> str:
-        return self._path.name if self._path is not None else self._doc_name
+        return self.session.title_name()
 
     def _update_title(self, *_):
         star = "*" if self.is_modified() else ""
@@ -516,21 +516,34 @@ class MainWindow(QMainWindow):
         self.last_error = text
         QMessageBox.warning(self, title, text)
 
+    def ask_restore(self, found: Recovery) -> bool:
+        """Offer a recovery copy left by a session that did not end normally; True: restore."""
+        box = QMessageBox(QMessageBox.Question, APP_NAME,
+                          f"gradcanvas did not close normally. Restore the unsaved changes to {found.name}?",
+                          QMessageBox.NoButton, self)
+        box.setInformativeText(f"The recovered document has {found.nodes} nodes. If you discard it, "
+                               "it is deleted.")
+        restore = box.addButton("Restore", QMessageBox.AcceptRole)
+        box.addButton("Discard", QMessageBox.DestructiveRole)
+        box.setDefaultButton(restore)
+        box.exec()
+        return box.clickedButton() is restore
+
     def ask_open_path(self) -> str | None:
-        start = str(self._path.parent) if self._path else str(Path.home())
+        start = str(self.session.last_folder())
         path, _ = QFileDialog.getOpenFileName(self, "Open document", start, files.DOCUMENT_FILTER)
         return path or None
 
     def ask_save_path(self) -> str | None:
-        start = str(self._path) if self._path else str(Path.home() / "untitled.json")
+        start = str(self.session.suggested_save_path())
         path, _ = QFileDialog.getSaveFileName(self, "Save document", start, files.DOCUMENT_FILTER)
         if path and not Path(path).suffix:
             path += ".json"
         return path or None
 
     def ask_export_path(self, suffix: str) -> str | None:
-        stem = self._path.stem if self._path else "canvas"
-        base = self._path.parent if self._path else Path.home()
+        stem = self.path.stem if self.path else "canvas"
+        base = self.session.last_folder()
         kind = "PNG pictures (*.png)" if suffix == ".png" else "SVG drawings (*.svg)"
         title = f"Export {suffix[1:].upper()}"
         path, _ = QFileDialog.getSaveFileName(self, title, str(base / (stem + suffix)), kind)
@@ -556,10 +569,8 @@ class MainWindow(QMainWindow):
         unsaved changes (see :meth:`maybe_save`): the undo history is cleared, every view
         and tool follows, the view fits the new document. ``path``/``name`` are for the title."""
         self.controller.set_document(graph.copy())
-        self._path = path
-        self._doc_name = name
         self.undo_stack.setClean()
-        self._update_title()
+        self.session.set_document(path, name)
         self._update_output_label()
         self.inspector.refresh()
         self.view.fit_all()
@@ -606,7 +617,7 @@ class MainWindow(QMainWindow):
     def save_file(self, path=None) -> bool:
         """Save to ``path``, or to the current file, or ask where. Atomic; marks the document clean."""
         if path is None:
-            path = self._path or self.ask_save_path()
+            path = self.path or self.ask_save_path()
             if not path:
                 return False
         p = Path(path)
@@ -618,11 +629,8 @@ class MainWindow(QMainWindow):
         except OSError as e:  # the engine reports write failures as DocumentError; be safe anyway
             self.show_error("Cannot save document", f"{p}: {e.strerror or e}")
             return False
-        self._path = p.resolve()
-        self._doc_name = p.name
-        self.undo_stack.setClean()
-        self._update_title()
-        self._remember(p)
+        self.session.saved_as(p)
+        self._fill_recent_menu()
         self.show_message(f"Saved {p}", 5000)
         return True
 
@@ -656,15 +664,40 @@ class MainWindow(QMainWindow):
         if path:
             self.export_picture(path)
 
+    def offer_recovery(self) -> bool:
+        """If a session ended without saving (a crash, a kill), offer its recovery copy and, if
+        the user accepts, show it here as a modified document. Declined copies are deleted.
+        True when a document was restored."""
+        found = pending_recoveries() if self._use_settings else []
+        if not found:
+            return False
+        newest = found[0]
+        if not self.ask_restore(newest):
+            newest.discard()
+            return False
+        try:
+            graph = newest.load()
+        except DocumentError as e:
+            self.show_error("Cannot restore", f"the recovery copy cannot be read: {e}")
+            newest.discard()
+            return False
+        self.controller.set_document(graph)
+        self.session.set_document(newest.path, f"{newest.name} (recovered)", modified=True)
+        newest.discard()  # this session now keeps its own copy until saved or discarded
+        self._update_output_label()
+        self.inspector.refresh()
+        self.view.fit_all()
+        self.show_message(f"Restored {len(graph)} nodes of {newest.name}: save them to keep them", 10000)
+        return True
+
     def _remember(self, path: Path):
-        if self._use_settings:
-            files.add_recent_file(path)
-            self._fill_recent_menu()
+        self.session.remember(path)
+        self._fill_recent_menu()
 
     def _fill_recent_menu(self):
         m = self.recent_menu
         m.clear()
-        paths = files.recent_files() if self._use_settings else []
+        paths = self.session.recent_files()
         for i, p in enumerate(paths):
             label = f"&{i + 1}  {Path(p).name}" if i < 9 else Path(p).name
             act = m.addAction(label)
@@ -791,4 +824,5 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_settings()
+        self.session.close()
         event.accept()
