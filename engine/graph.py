@@ -459,9 +459,15 @@ class Graph:
         >>> g = Graph(); g.add_op("tanh")
         1
         """
-        if op == "number":  # add_number's job: an op named "number" would have no value
-            raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
+        self.check_add_op(op, name, x, y, node_id)
         return self._add(op, None, name, x, y, node_id)
+
+    def check_add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None) -> dict:
+        """Raise the GraphError that ``add_op(op, ...)`` would raise (as :meth:`check_add`,
+        and "number" is refused: numbers are added with add_number, which takes a value)."""
+        if op == "number":
+            raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
+        return self.check_add(op, None, name, x, y, node_id)
 
     def _add(self, op, value, name, x, y, node_id) -> int:
         attrs = self.check_add(op, value, name, x, y, node_id)
