@@ -572,7 +572,6 @@ class MainWindow(QMainWindow):
         self.undo_stack.setClean()
         self.session.set_document(path, name)
         self._update_output_label()
-        self.inspector.refresh()
         self.view.fit_all()
 
     def new_document(self) -> bool:
@@ -685,7 +684,6 @@ class MainWindow(QMainWindow):
         self.session.set_document(newest.path, f"{newest.name} (recovered)", modified=True)
         newest.discard()  # this session now keeps its own copy until saved or discarded
         self._update_output_label()
-        self.inspector.refresh()
         self.view.fit_all()
         self.show_message(f"Restored {len(graph)} nodes of {newest.name}: save them to keep them", 10000)
         return True
