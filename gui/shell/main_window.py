@@ -713,7 +713,7 @@ class MainWindow(QMainWindow):
             clear.triggered.connect(self._clear_recent)
 
     def _clear_recent(self):
-        files.clear_recent_files()
+        self.session.clear_recent_files()
         self._fill_recent_menu()
 
     def recent_actions(self) -> list[QAction]:

@@ -213,6 +213,10 @@ class DocumentSession(QObject):
     def recent_files(self) -> list[str]:
         return files.recent_files() if self._use_settings else []
 
+    def clear_recent_files(self) -> None:
+        if self._use_settings:
+            files.clear_recent_files()
+
     def last_folder(self) -> Path:
         """Where file dialogs start: the current file's folder, else the last one used."""
         if self.path is not None:
