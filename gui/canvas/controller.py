@@ -369,11 +369,8 @@ class Controller(QObject):
 
     def _paste(self, payload, at):
         g = self._graph
-        if isinstance(payload, dict) and isinstance(payload.get("nodes"), list):
-            if len(payload["nodes"]) > MAX_PASTE:
-                raise _Refused("clipboard data is too large to paste")
         try:
-            frag = doc.read_fragment(payload)
+            frag = doc.read_fragment(payload, max_nodes=MAX_PASTE)
         except DocumentError as e:
             raise _Refused(f"the clipboard does not hold gradcanvas nodes: {e}") from None
         nodes = [frag.node(n) for n in frag.nodes()]
