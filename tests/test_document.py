@@ -730,3 +730,21 @@ def test_save_refuses_what_load_would_refuse_and_writes_nothing(tmp_path, monkey
     monkeypatch.setattr(doc, "MAX_FILE_BYTES", size)  # exactly at the limit: both sides accept
     save(g, p)
     assert load(p).to_dict() == g.to_dict()
+
+
+def test_a_fragment_is_an_ordinary_document_of_the_chosen_nodes():
+    g = Graph.from_expression("c = a*b\nc + a", a=2, b=3)
+    g.set_output(g.output_node())
+    a, c = g.resolve("a"), g.resolve("c")
+    frag = doc.fragment(g, [c, a, 999])  # unknown ids are left out; the order is kept
+    assert [n["id"] for n in frag["nodes"]] == [c, a]
+    assert frag["edges"] == [{"source": a, "target": c, "port": 0}]  # only wires among the chosen
+    assert frag["output"] is None and "title" not in frag
+    back = doc.read_fragment(json.loads(json.dumps(frag)))
+    assert back.nodes() == [c, a] and back.edges() == [(a, c, 0)]
+    with pytest.raises(DocumentError, match="at most 1"):
+        doc.read_fragment(frag, max_nodes=1)
+    self_loop = dict(frag, edges=[{"source": c, "target": c, "port": 0}])
+    for bad in (None, [], {"format": "gradcanvas-clip"}, self_loop):
+        with pytest.raises(DocumentError):
+            doc.read_fragment(bad)
