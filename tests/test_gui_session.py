@@ -125,6 +125,7 @@ _SESSION = textwrap.dedent(
         w = next(x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow))
         print(json.dumps(w.document.to_dict()), flush=True)
         print("title:", w.windowTitle(), flush=True)
+        print("copy:", w.session.recovery_file.exists(), flush=True)  # the restored work is kept safe
         w.ask_unsaved = lambda: QMessageBox.Discard
         w.close()
 
@@ -171,7 +172,7 @@ def test_a_killed_session_is_offered_back_on_the_next_launch(tmp_path):
     restored = json.loads(out[1])
     assert restored["nodes"] == edited["nodes"] and restored["edges"] == edited["edges"]
     assert restored["output"] == edited["output"] and len(restored["nodes"]) == 8 + 13
-    assert "(recovered)*" in out[2]
+    assert "(recovered)*" in out[2] and out[3] == "copy: True"
     # restored then closed without saving (the user said Discard): nothing is offered again
     assert list((tmp_path / "child-settings").rglob("recovery/*.json")) == []
     r = subprocess.run(_script(tmp_path, "check"), capture_output=True, text=True, timeout=60, env=_env())
