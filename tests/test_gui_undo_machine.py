@@ -128,11 +128,12 @@ class CanvasUndoMachine(RuleBasedStateMachine):
             self.stack.undo()
             assert snapshot(self.g) == before
 
+    @precondition(lambda self: len(self.g) > 0)
     @rule(data=st.data())
     def paste_a_malformed_fragment(self, data):
         frag = doc.fragment(self.g, self.g.nodes()[:3])
         frag["nodes"].append(data.draw(st.sampled_from([
-            {"id": frag["nodes"][0]["id"] if frag["nodes"] else 1, "op": "number", "value": 1},
+            {"id": frag["nodes"][0]["id"], "op": "number", "value": 1},  # an id used twice
             {"id": 10**6, "op": "cube"},
             {"id": 10**6, "op": "number", "value": "NaN"},
         ])))
