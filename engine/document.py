@@ -43,7 +43,10 @@ from .ops import NUMBER, OPS
 FORMAT = "gradcanvas"
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-MAX_FILE_BYTES = 50 * 1024 * 1024
+# One limit for both directions, so that anything save() writes, load() reads back. It is a
+# guard against hostile files (a parsed document costs roughly 20x its size in memory), set well
+# above what a person builds: a 250,000-node document is about 25 MB.
+MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_ID = 2**53  # ids stay exact in every JSON reader, including JavaScript's
 META_LIMITS = {"title": 200, "lesson": 20_000}  # characters
 
@@ -51,7 +54,7 @@ META_LIMITS = {"title": 200, "lesson": 20_000}  # characters
 # ---------------------------------------------------------------------------- writing
 
 
-def to_dict(graph: Graph) -> dict:
+def to_dict(graph: Graph, nodes=None) -> dict:
     """The document as JSON-ready data: ids, names, number values, positions, wires, output,
     and the "title"/"lesson" metadata. Op values and all gradients are left out.
 
@@ -59,7 +62,18 @@ def to_dict(graph: Graph) -> dict:
     >>> a = Value(3.0, name="a"); d = to_dict((a * a).graph())
     >>> d["format"], d["version"], d["output"], [n["op"] for n in d["nodes"]], len(d["edges"])
     ('gradcanvas', 1, 2, ['number', 'mul'], 2)
+
+    ``nodes`` (ids) restricts it to those nodes and the wires among them: see :func:`fragment`.
     """
+    if nodes is not None:
+        keep = dict.fromkeys(n for n in nodes if n in graph.nx)
+        data = {"format": FORMAT, "version": VERSION, "output": None}
+        data["nodes"] = [_node_dict(graph, n, graph.nx.nodes[n]) for n in keep]
+        data["edges"] = [
+            {"source": s, "target": t, "port": p}
+            for s, t, p in sorted(graph.nx.subgraph(keep).edges(keys=True), key=lambda e: (e[1], e[2]))
+        ]
+        return data
     data: dict = {"format": FORMAT, "version": VERSION}
     for key, limit in META_LIMITS.items():
         if key in graph.meta and graph.meta[key] is not None:
@@ -68,29 +82,52 @@ def to_dict(graph: Graph) -> dict:
                 raise DocumentError(f"document {key} must be text of at most {limit} characters")
             data[key] = text
     data["output"] = graph.output
-    nodes = []
-    for n, attrs in graph.nx.nodes(data=True):
-        node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
-        if attrs["op"] == NUMBER:
-            value = attrs["value"]
-            if isinstance(value, float) and not math.isfinite(value):
-                # Value.graph() keeps an inf/NaN leaf so it can be looked at; a document stores
-                # finite numbers only (JSON has no inf), so say which node is in the way.
-                raise DocumentError(
-                    f"node {graph.label(n)} holds {value}: a document stores finite numbers only; "
-                    "give it a finite value before saving"
-                )
-            node["value"] = value
-        node["x"] = attrs.get("x", 0.0)
-        node["y"] = attrs.get("y", 0.0)
-        nodes.append(node)
-    data["nodes"] = nodes
+    data["nodes"] = [_node_dict(graph, n, attrs) for n, attrs in graph.nx.nodes(data=True)]
     # Sorted by target then port so that a saved file does not depend on edit history.
     data["edges"] = [
         {"source": s, "target": t, "port": p}
         for s, t, p in sorted(graph.nx.edges(keys=True), key=lambda e: (e[1], e[2]))
     ]
     return data
+
+
+def _node_dict(graph: Graph, n, attrs) -> dict:
+    node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
+    if attrs["op"] == NUMBER:
+        value = attrs["value"]
+        if isinstance(value, float) and not math.isfinite(value):
+            # Value.graph() keeps an inf/NaN leaf so it can be looked at; a document stores
+            # finite numbers only (JSON has no inf), so say which node is in the way.
+            raise DocumentError(
+                f"node {graph.label(n)} holds {value}: a document stores finite numbers only; "
+                "give it a finite value before saving"
+            )
+        node["value"] = value
+    node["x"] = attrs.get("x", 0.0)
+    node["y"] = attrs.get("y", 0.0)
+    return node
+
+
+def fragment(graph: Graph, nodes) -> dict:
+    """Some nodes of ``graph`` and the wires among them as an ordinary document (no output,
+    no metadata): what the clipboard carries. Read it back with :func:`read_fragment`.
+
+    >>> g = Graph.from_expression("a*b + b", a=2, b=3)
+    >>> f = fragment(g, [g.resolve("a"), g.resolve("b"), 3])
+    >>> [n["name"] for n in f["nodes"]], f["edges"]
+    (['a', 'b', None], [{'source': 1, 'target': 3, 'port': 0}, {'source': 2, 'target': 3, 'port': 1}])
+    >>> read_fragment(f).value(3)
+    6.0
+    """
+    return to_dict(graph, nodes)
+
+
+def read_fragment(data, max_nodes: int = 100_000) -> Graph:
+    """Validate a fragment (untrusted: it may come from another program's clipboard) exactly as
+    a document is validated; DocumentError on any problem, including more than ``max_nodes``."""
+    if isinstance(data, dict) and isinstance(data.get("nodes"), list) and len(data["nodes"]) > max_nodes:
+        raise DocumentError(f"the fragment has {len(data['nodes'])} nodes; at most {max_nodes} are accepted")
+    return from_dict(data)
 
 
 def dumps(graph: Graph) -> str:
@@ -124,6 +161,13 @@ def save(graph: Graph, path) -> None:
     9.0
     """
     text = dumps(graph)
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        # Refused here rather than written: load() would refuse the file (same limit).
+        raise DocumentError(
+            f"cannot save: the document is {size / 2**20:.0f} MB, more than the "
+            f"{MAX_FILE_BYTES // 2**20} MB a document may have"
+        )
     target = _path(path)
     # Write through a symlink rather than replacing the link with a plain file.
     target = os.path.realpath(target)
@@ -184,7 +228,7 @@ def _sync_directory(directory: str) -> None:
 
 def load(path) -> Graph:
     """Read and validate a document file; DocumentError (and nothing else) on any problem:
-    a missing or unreadable file, a directory, more than 50 MB, text that is not UTF-8 or
+    a missing or unreadable file, a directory, more than MAX_FILE_BYTES (256 MB), text that is not UTF-8 or
     not JSON, or a document :func:`from_dict` refuses."""
     try:
         return _load(path)
@@ -510,10 +554,13 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "SUPPORTED_VERSIONS",
+    "MAX_FILE_BYTES",
     "dumps",
+    "fragment",
     "from_dict",
     "load",
     "loads",
+    "read_fragment",
     "save",
     "to_dict",
 ]

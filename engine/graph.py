@@ -18,8 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import networkx as nx
 
@@ -37,6 +36,21 @@ from .errors import (
     PortNotConnectedError,
     UnknownOpError,
 )
+from .events import (
+    DocumentReset,
+    EdgeAdded,
+    EdgeRemoved,
+    Evaluated,
+    Event,
+    LayoutApplied,
+    MetaChanged,
+    NameChanged,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    OutputChanged,
+    ValueChanged,
+)
 from .layout import layered_positions
 from .ops import NUMBER, OPERATORS, OPS
 
@@ -44,14 +58,55 @@ MAX_NAME = 64
 MAX_ID = 2**53  # as the document format: ids stay exact in every JSON reader
 
 
-@dataclass(frozen=True)
-class Event:
-    """What changed. ``kind`` is one of: node_added, node_removed, edge_added, edge_removed,
-    value_changed, name_changed, node_moved, output_changed, evaluated, reset."""
+META_KEYS = ("title", "lesson")  # the metadata the document format keeps
 
-    kind: str
-    node: Any = None
-    data: dict = field(default_factory=dict)
+
+class _Meta(dict):
+    """The document's metadata. A dict to read; every change goes through
+    :meth:`Graph.set_meta`, so it is announced like any other edit."""
+
+    __slots__ = ("_graph",)
+
+    def __init__(self, graph):
+        super().__init__()
+        self._graph = graph
+
+    def __setitem__(self, key, value):
+        self._graph.set_meta(key, value)
+
+    def __delitem__(self, key):
+        if key not in self:
+            raise KeyError(key)
+        self._graph.set_meta(key, None)
+
+    def update(self, *args, **kwargs):
+        for k, v in dict(*args, **kwargs).items():
+            self._graph.set_meta(k, v)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self._graph.set_meta(key, default)
+        return self.get(key)
+
+    def pop(self, key, *default):
+        if key in self:
+            value = self[key]
+            self._graph.set_meta(key, None)
+            return value
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def popitem(self):
+        key = next(reversed(self))
+        return key, self.pop(key)
+
+    def clear(self):
+        for key in list(self):
+            self._graph.set_meta(key, None)
+
+    def __reduce__(self):  # copies are plain dicts (deepcopy, copy)
+        return dict, (dict(self),)
 
 
 @dataclass
@@ -120,7 +175,37 @@ class Graph:
         self._subscribers: list[Callable[[Event], None]] = []
         self._tape: autodiff.Tape | None = None
         self._result: _Result | None = None
-        self.meta: dict = {}  # document metadata kept on save/load: "title", "lesson"
+        self._meta = _Meta(self)  # document metadata kept on save/load: "title", "lesson"
+
+    @property
+    def meta(self) -> dict:
+        """Document metadata ("title", "lesson"; other keys are kept in memory only). Reads as a
+        dict; writes (``g.meta["title"] = ...``) go through :meth:`set_meta` and emit events."""
+        return self._meta
+
+    @meta.setter
+    def meta(self, values) -> None:
+        for key in [k for k in self._meta if k not in values]:
+            self.set_meta(key, None)
+        for key, value in dict(values).items():
+            self.set_meta(key, value)
+
+    def set_meta(self, key, value) -> None:
+        """Set one metadata entry (None removes it) and emit MetaChanged if it changed.
+
+        >>> g = Graph(); g.set_meta("title", "Fan-out"); g.meta
+        {'title': 'Fan-out'}
+        """
+        old = self._meta.get(key)
+        if value is None:
+            if key not in self._meta:
+                return
+            dict.__delitem__(self._meta, key)
+        else:
+            if key in self._meta and old is value:
+                return
+            dict.__setitem__(self._meta, key, value)
+        self._emit(MetaChanged(key, old, value))
 
     # ------------------------------------------------------------------ construction
 
@@ -167,7 +252,7 @@ class Graph:
         g._names = dict(self._names)
         g._output = self._output
         g._next_id = self._next_id
-        g.meta = dict(self.meta)
+        dict.update(g._meta, self._meta)
         return g
 
     def _build(self, nodes: Iterable[dict], edges: Iterable[tuple], output=None) -> None:
@@ -189,6 +274,7 @@ class Graph:
         g.add_edges_from((s, t, p) for s, t, p in edges)
         self._output = output
         self._invalidate(topology=True)
+        self._emit(DocumentReset())
 
     # ------------------------------------------------------------------ events
 
@@ -202,9 +288,9 @@ class Graph:
 
         return unsubscribe
 
-    def _emit(self, kind, node=None, **data):
+    def _emit(self, ev: Event):
         if self._subscribers:
-            ev = Event(kind, node, data)
+            kind = ev.kind
             for cb in list(self._subscribers):
                 try:
                     cb(ev)
@@ -342,13 +428,32 @@ class Graph:
             raise DuplicateNameError(f"the name '{name}' is already used by node {self._names[name]}")
         return name
 
+    def check_add(self, op: str, value=0.0, name=None, x=0.0, y=0.0, node_id=None) -> dict:
+        """Raise the GraphError that adding this node would raise; return the cleaned
+        attributes ({"op", "name", "x", "y", "id"}, and "value" for a number) otherwise.
+
+        >>> Graph().check_add("number", 2, name=" a ")
+        {'op': 'number', 'name': 'a', 'x': 0.0, 'y': 0.0, 'id': 1, 'value': 2.0}
+        """
+        if not isinstance(op, str) or op not in OPS:
+            raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
+        out = {"op": op}
+        if op == NUMBER:
+            value = check_number(value)
+        out["name"] = self._check_new_name(name)
+        out["x"] = check_number(x, "x")
+        out["y"] = check_number(y, "y")
+        out["id"] = self._new_id(node_id)
+        if op == NUMBER:
+            out["value"] = value
+        return out
+
     def add_number(self, value=0.0, name=None, x=0.0, y=0.0, node_id=None) -> int:
         """Add a number node and return its id.
 
         >>> g = Graph(); g.add_number(2.5, name="w")
         1
         """
-        value = check_number(value)
         return self._add(NUMBER, value, name, x, y, node_id)
 
     def add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None) -> int:
@@ -357,30 +462,37 @@ class Graph:
         >>> g = Graph(); g.add_op("tanh")
         1
         """
-        if not isinstance(op, str) or op not in OPERATORS:
-            hint = "; a number is added with add_number" if op == NUMBER else ""
-            raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPERATORS)}{hint}")
+        self.check_add_op(op, name, x, y, node_id)
         return self._add(op, None, name, x, y, node_id)
 
-    def _add(self, op, value, name, x, y, node_id) -> int:
-        x = check_number(x, "x")
-        y = check_number(y, "y")
-        name = self._check_new_name(name)
-        node_id = self._new_id(node_id)
-        attrs = {"op": op, "name": name, "x": x, "y": y}
+    def check_add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None) -> dict:
+        """Raise the GraphError that ``add_op(op, ...)`` would raise (as :meth:`check_add`,
+        and "number" is refused: numbers are added with add_number, which takes a value)."""
         if op == NUMBER:
-            attrs["value"] = value
+            raise UnknownOpError(
+                f"unknown op {op!r}; known ops: {', '.join(OPERATORS)}; a number is added with add_number"
+            )
+        return self.check_add(op, None, name, x, y, node_id)
+
+    def _add(self, op, value, name, x, y, node_id) -> int:
+        attrs = self.check_add(op, value, name, x, y, node_id)
+        node_id = attrs.pop("id")
+        name = attrs["name"]
         self.nx.add_node(node_id, **attrs)
         if name:
             self._names[name] = node_id
         self._next_id = max(self._next_id, node_id + 1)
         self._invalidate(topology=True)
-        self._emit("node_added", node_id)
+        self._emit(NodeAdded(node_id))
         return node_id
+
+    def check_remove(self, ref) -> int:
+        """Raise the GraphError that removing this node would raise; its id otherwise."""
+        return self.resolve(ref)
 
     def remove_node(self, ref) -> None:
         """Remove a node and every wire touching it (wires are removed first, with events)."""
-        n = self.resolve(ref)
+        n = self.check_remove(ref)
         for _s, t, p in list(self.nx.in_edges(n, keys=True)) + list(self.nx.out_edges(n, keys=True)):
             self.disconnect(t, p)
         if self._output == n:
@@ -390,12 +502,20 @@ class Graph:
             del self._names[name]
         self.nx.remove_node(n)
         self._invalidate(topology=True)
-        self._emit("node_removed", n)
+        self._emit(NodeRemoved(n))
 
-    def connect(self, source, target, port: int) -> None:
-        """Wire ``source``'s output into input ``port`` of ``target``.
+    def check_connect(self, source, target, port: int, replacing: bool = False) -> tuple[int, int]:
+        """Raise the GraphError that ``connect(source, target, port)`` would raise; return the
+        resolved (source, target) ids otherwise. ``replacing=True`` asks about dropping a wire
+        on a used port (the old wire is disconnected first), so PortInUseError is not raised.
 
-        Raises PortError (no such port), PortInUseError (port already wired) or CycleError.
+        >>> g = Graph.from_expression("a*b", a=1, b=2)
+        >>> g.check_connect("a", 3, 0, replacing=True)
+        (1, 3)
+        >>> g.check_connect(3, "a", 0)
+        Traceback (most recent call last):
+        ...
+        engine.errors.PortError: node a is a number and has no inputs
         """
         s = self.resolve(source)
         t = self.resolve(target)
@@ -407,7 +527,7 @@ class Graph:
             raise PortError(f"node {self.label(t)} ({op}) has ports 0..{arity - 1}, not {port!r}")
         # The raw adjacency dicts: building in_edges() views per call dominates big builds.
         for src, ports in self.nx._pred[t].items():
-            if port in ports:
+            if port in ports and not replacing:
                 raise PortInUseError(
                     f"port {port} of node {self.label(t)} is already wired from {self.label(src)}"
                 )
@@ -419,39 +539,65 @@ class Graph:
                 f"wiring {self.label(s)} into {self.label(t)} would make a cycle "
                 f"({self.label(t)} already feeds {self.label(s)})"
             )
+        return s, t
+
+    def connect(self, source, target, port: int) -> None:
+        """Wire ``source``'s output into input ``port`` of ``target``.
+
+        Raises PortError (no such port), PortInUseError (port already wired) or CycleError.
+        """
+        s, t = self.check_connect(source, target, port)
         self.nx.add_edge(s, t, key=port)
         self._invalidate(topology=True)
-        self._emit("edge_added", t, source=s, port=port)
+        self._emit(EdgeAdded(t, s, port))
+
+    def check_disconnect(self, target, port: int) -> tuple[int, int]:
+        """Raise the GraphError that ``disconnect(target, port)`` would raise; return
+        (source, target) of the wire otherwise."""
+        t = self.resolve(target)
+        if not isinstance(port, bool):
+            for s, _, p in self.nx.in_edges(t, keys=True):
+                if p == port:
+                    return s, t
+        raise PortNotConnectedError(f"port {port!r} of node {self.label(t)} is not connected")
 
     def disconnect(self, target, port: int) -> int:
         """Remove the wire into ``port`` of ``target``; returns the source it came from."""
-        t = self.resolve(target)
-        for s, _, p in self.nx.in_edges(t, keys=True):
-            if p == port and not isinstance(port, bool):
-                self.nx.remove_edge(s, t, key=p)
-                self._invalidate(topology=True)
-                self._emit("edge_removed", t, source=s, port=p)
-                return s
-        raise PortNotConnectedError(f"port {port!r} of node {self.label(t)} is not connected")
+        s, t = self.check_disconnect(target, port)
+        self.nx.remove_edge(s, t, key=port)
+        self._invalidate(topology=True)
+        self._emit(EdgeRemoved(t, s, port))
+        return s
+
+    def check_set_value(self, ref, value) -> tuple[int, float]:
+        """Raise the GraphError that ``set_value(ref, value)`` would raise; return the node id
+        and the value as a float otherwise."""
+        n = self.resolve(ref)
+        op = self.nx.nodes[n]["op"]
+        if op != NUMBER:
+            raise InvalidValueError(f"node {self.label(n)} is a {op} op; only numbers have values")
+        return n, check_number(value)
 
     def set_value(self, ref, value) -> None:
         """Change a number node's value; re-evaluation reuses the compiled tape."""
-        n = self.resolve(ref)
+        n, value = self.check_set_value(ref, value)
         attrs = self.nx.nodes[n]
-        if attrs["op"] != NUMBER:
-            raise InvalidValueError(f"node {self.label(n)} is a {attrs['op']} op; only numbers have values")
-        value = check_number(value)
         old = attrs["value"]
         attrs["value"] = value
         if self._tape is not None:
             self._tape.numbers[self._tape.index[n]] = value
         self._invalidate()
-        self._emit("value_changed", n, old=old, new=value)
+        self._emit(ValueChanged(n, old, value))
+
+    def check_set_name(self, ref, name) -> tuple[int, str | None]:
+        """Raise the GraphError that ``set_name(ref, name)`` would raise; return the node id and
+        the cleaned name (None for no name) otherwise."""
+        n = self.resolve(ref)
+        return n, self._check_new_name(name, n)
 
     def set_name(self, ref, name) -> None:
         """Rename a node (None or "" removes the name). Names are unique."""
-        n = self.resolve(ref)
-        name = self._check_new_name(name, n)
+        n, name = self.check_set_name(ref, name)
         attrs = self.nx.nodes[n]
         old = attrs["name"]
         if old:
@@ -459,25 +605,32 @@ class Graph:
         attrs["name"] = name
         if name:
             self._names[name] = n
-        self._emit("name_changed", n, old=old, new=name)
+        self._emit(NameChanged(n, old, name))
+
+    def check_set_position(self, ref, x, y) -> tuple[int, float, float]:
+        """Raise the GraphError that ``set_position(ref, x, y)`` would raise; return the node
+        id and the coordinates as floats otherwise."""
+        return self.resolve(ref), check_number(x, "x"), check_number(y, "y")
 
     def set_position(self, ref, x, y) -> None:
         """Move a node on the canvas. Does not affect evaluation."""
-        n = self.resolve(ref)
-        x = check_number(x, "x")
-        y = check_number(y, "y")
+        n, x, y = self.check_set_position(ref, x, y)
         attrs = self.nx.nodes[n]
         old = (attrs["x"], attrs["y"])
         attrs["x"], attrs["y"] = x, y
-        self._emit("node_moved", n, old=old, new=(x, y))
+        self._emit(NodeMoved(n, old, (x, y)))
+
+    def check_set_output(self, ref) -> int | None:
+        """Raise the GraphError that ``set_output(ref)`` would raise; the node id otherwise."""
+        return None if ref is None else self.resolve(ref)
 
     def set_output(self, ref) -> None:
         """Mark the node backward starts from; None goes back to 'the single sink'."""
-        n = None if ref is None else self.resolve(ref)
+        n = self.check_set_output(ref)
         old = self._output
         self._output = n
         self._invalidate()
-        self._emit("output_changed", n, old=old)
+        self._emit(OutputChanged(n, old))
 
     def layout(self) -> dict:
         """Layered left-to-right positions for every node (see :mod:`engine.layout`);
@@ -485,9 +638,13 @@ class Graph:
         return layered_positions(self.nx)
 
     def apply_layout(self) -> None:
-        """Move every node to :meth:`layout`'s position, silently (for freshly built graphs)."""
+        """Move every node to :meth:`layout`'s position at once (for freshly built graphs; the
+        GUI moves nodes with set_position, as one undo step). Emits one LayoutApplied."""
+        moved = 0
         for n, (x, y) in self.layout().items():
             self.nx.nodes[n]["x"], self.nx.nodes[n]["y"] = x, y
+            moved += 1
+        self._emit(LayoutApplied(moved))
 
     # ------------------------------------------------------------------ evaluation
 
@@ -509,7 +666,7 @@ class Graph:
         """Run forward and backward from the document's output (if there is one); emit
         ``evaluated``. Queries call this lazily, so calling it is only needed for the event."""
         self._result = self._evaluate(self.output_node())
-        self._emit("evaluated")
+        self._emit(Evaluated())
 
     def backward(self, output=None) -> None:
         """Forward, then backward from ``output`` (default: the document's output, else its
@@ -531,7 +688,7 @@ class Graph:
         else:
             root = self.resolve(output)
         self._result = self._evaluate(root)
-        self._emit("evaluated")
+        self._emit(Evaluated())
 
     def _res(self) -> _Result:
         if self._result is None:

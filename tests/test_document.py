@@ -690,3 +690,61 @@ def test_a_hostile_path_object_raises_only_document_error():
         load(BadPath())
     with pytest.raises(DocumentError):
         save(fanout(), BadPath())
+
+
+# ------------------------------------------------------------------------------ shared limits
+
+
+def _big_document(nodes: int) -> Graph:
+    """Numbers with long names and sums reading the two nodes before them."""
+    raw, edges = [], []
+    for i in range(nodes):
+        if i % 2 == 0 or i < 2:
+            raw.append({"id": i, "op": "number", "name": f"w{i:07d}_" + "w" * 50, "value": i * 0.123456789,
+                        "x": i * 1.5, "y": -i * 2.25})
+        else:
+            raw.append({"id": i, "op": "add", "name": None, "x": i * 1.5, "y": 7.0})
+            edges += [{"source": i - 1, "target": i, "port": 0}, {"source": i - 2, "target": i, "port": 1}]
+    return from_dict({"format": "gradcanvas", "version": 1, "nodes": raw, "edges": edges})
+
+
+@pytest.mark.slow
+def test_a_60_mb_document_is_saved_and_loads_again(tmp_path):
+    g = _big_document(420_000)
+    p = tmp_path / "big.json"
+    save(g, p)
+    size = p.stat().st_size
+    assert 60 * 2**20 < size <= doc.MAX_FILE_BYTES
+    h = load(p)
+    assert h.to_dict() == g.to_dict()
+
+
+def test_save_refuses_what_load_would_refuse_and_writes_nothing(tmp_path, monkeypatch):
+    g = Graph.from_expression("(a*4+3)*(a+2)", a=3)
+    size = len(doc.dumps(g).encode("utf-8"))
+    p = tmp_path / "x.json"
+    monkeypatch.setattr(doc, "MAX_FILE_BYTES", size - 1)
+    with pytest.raises(DocumentError, match="MB"):
+        save(g, p)
+    assert not p.exists() and list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(doc, "MAX_FILE_BYTES", size)  # exactly at the limit: both sides accept
+    save(g, p)
+    assert load(p).to_dict() == g.to_dict()
+
+
+def test_a_fragment_is_an_ordinary_document_of_the_chosen_nodes():
+    g = Graph.from_expression("c = a*b\nc + a", a=2, b=3)
+    g.set_output(g.output_node())
+    a, c = g.resolve("a"), g.resolve("c")
+    frag = doc.fragment(g, [c, a, 999])  # unknown ids are left out; the order is kept
+    assert [n["id"] for n in frag["nodes"]] == [c, a]
+    assert frag["edges"] == [{"source": a, "target": c, "port": 0}]  # only wires among the chosen
+    assert frag["output"] is None and "title" not in frag
+    back = doc.read_fragment(json.loads(json.dumps(frag)))
+    assert back.nodes() == [c, a] and back.edges() == [(a, c, 0)]
+    with pytest.raises(DocumentError, match="at most 1"):
+        doc.read_fragment(frag, max_nodes=1)
+    self_loop = dict(frag, edges=[{"source": c, "target": c, "port": 0}])
+    for bad in (None, [], {"format": "gradcanvas-clip"}, self_loop):
+        with pytest.raises(DocumentError):
+            doc.read_fragment(bad)

@@ -528,3 +528,116 @@ def test_layout_puts_an_op_next_to_its_consumer():
     x = {n: p[0] for n, p in pos.items()}
     assert len({x[g.resolve(n)] for n in ("a", "b", "c", "e")}) == 4
     assert x[g.resolve("d")] == x[g.resolve("c")]  # d moved next to its consumer e
+
+
+# ------------------------------------------------------------------------------- check_* methods
+
+# edit name -> (the check that answers for it, how the edit's arguments map onto the check's)
+CHECKS = {
+    "add_number": lambda g, value, **kw: g.check_add("number", value, **kw),
+    "add_op": lambda g, op, **kw: g.check_add_op(op, **kw),
+    "connect": lambda g, *a: g.check_connect(*a),
+    "disconnect": lambda g, *a: g.check_disconnect(*a),
+    "set_value": lambda g, *a: g.check_set_value(*a),
+    "set_name": lambda g, *a: g.check_set_name(*a),
+    "set_position": lambda g, *a: g.check_set_position(*a),
+    "set_output": lambda g, *a: g.check_set_output(*a),
+    "remove_node": lambda g, *a: g.check_remove(*a),
+}
+
+
+def _outcome(fn):
+    try:
+        fn()
+    except GraphError as e:
+        return type(e), str(e)
+    return None
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_each_check_raises_exactly_what_its_edit_would(data):
+    g = Graph()
+    any_id = st.integers(0, 10)
+    for _ in range(data.draw(st.integers(5, 40), label="edits")):
+        method = data.draw(st.sampled_from(sorted(CHECKS)))
+        kwargs = {}
+        if method == "add_number":
+            args = (data.draw(st.one_of(st.floats(-5, 5), st.just(math.inf), st.just("x"), st.just(True))),)
+            kwargs = {"name": data.draw(st.sampled_from([None, "a", "b", "12", "", "\x00"])),
+                      "node_id": data.draw(st.none() | st.integers(-1, 4))}
+        elif method == "add_op":
+            args = (data.draw(st.sampled_from(["add", "mul", "relu", "number", "nope", 3])),)
+            kwargs = {"x": data.draw(st.sampled_from([0.0, math.nan]))}
+        elif method == "connect":
+            port = data.draw(st.sampled_from([-1, 0, 1, 2, True, "0"]))
+            args = (data.draw(any_id), data.draw(any_id), port)
+        elif method == "disconnect":
+            args = (data.draw(any_id), data.draw(st.sampled_from([0, 1, 2, True])))
+        elif method == "set_value":
+            args = (data.draw(any_id), data.draw(st.sampled_from([1.5, math.nan, "3"])))
+        elif method == "set_name":
+            args = (data.draw(any_id), data.draw(st.sampled_from(["a", "b", None, "9", 7])))
+        elif method == "set_position":
+            args = (data.draw(any_id), 1.0, data.draw(st.sampled_from([2.0, math.inf, None])))
+        else:
+            args = (data.draw(st.none() | any_id),)
+        before = snapshot(g)
+        checked = _outcome(lambda: CHECKS[method](g, *args, **kwargs))
+        assert snapshot(g) == before  # a check never changes anything
+        done = _outcome(lambda: getattr(g, method)(*args, **kwargs))
+        assert checked == done, (method, args, kwargs)
+
+
+def test_check_connect_replacing_allows_a_used_port_but_not_a_cycle():
+    g = Graph.from_expression("y = a*b\ny + 1", a=2, b=3)
+    a, y = g.resolve("a"), g.resolve("y")
+    out = g.output_node()
+    with pytest.raises(PortInUseError):
+        g.check_connect(a, y, 1)
+    assert g.check_connect(a, y, 1, replacing=True) == (a, y)
+    with pytest.raises(CycleError):
+        g.check_connect(out, y, 0, replacing=True)
+
+
+# ------------------------------------------------------------------------------- typed events
+
+
+def test_events_are_small_frozen_typed_records():
+    import dataclasses
+
+    from engine import events as E
+
+    g = Graph()
+    ev = _events(g)
+    a = g.add_number(1.0)
+    m = g.add_op("neg")
+    g.connect(a, m, 0)
+    g.evaluate()
+    assert [type(e) for e in ev] == [E.NodeAdded, E.NodeAdded, E.EdgeAdded, E.Evaluated]
+    assert ev[2] == E.EdgeAdded(target=m, source=a, port=0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ev[0].node = 5
+    assert not E.Evaluated.changes_document and E.NodeAdded.changes_document
+
+
+def test_layout_bulk_build_and_metadata_emit_events():
+    from engine import events as E
+
+    g = Graph.from_expression("a*b + a", a=1, b=2)
+    ev = _events(g)
+    g.apply_layout()
+    assert ev == [E.LayoutApplied(moved=len(g))]
+    ev.clear()
+    g.meta["title"] = "Fan-out"
+    g.set_meta("lesson", "a is used twice")
+    g.set_meta("lesson", "a is used twice")  # unchanged: silent
+    del g.meta["title"]
+    assert ev == [E.MetaChanged("title", None, "Fan-out"), E.MetaChanged("lesson", None, "a is used twice"),
+                  E.MetaChanged("title", "Fan-out", None)]
+    assert g.meta == {"lesson": "a is used twice"} and g.to_dict()["lesson"] == "a is used twice"
+    fresh = Graph()
+    ev = _events(fresh)
+    fresh._build([{"id": 1, "op": "number", "value": 2.0}], [], None)  # the loader's and parser's path
+    assert ev == [E.DocumentReset()]
+    assert g.copy().meta == g.meta and g.copy()._subscribers == []

@@ -387,14 +387,20 @@ def test_cut_and_duplicate(qtbot, canvas):
 
 def test_paste_of_foreign_or_malformed_clipboard_is_refused(empty):
     w = empty
+    # The clipboard holds an ordinary document fragment, validated by the document loader.
+    def edge(s, t, p):
+        return {"source": s, "target": t, "port": p}
+
     bad = [
-        {"format": "gradcanvas-clip", "version": 1, "nodes": [{"id": 1, "op": "rm -rf"}], "edges": []},
-        {"format": "gradcanvas-clip", "version": 1,
-         "nodes": [{"id": 1, "op": "add"}, {"id": 2, "op": "add"}], "edges": [[1, 2, 0], [2, 1, 0]]},
-        {"format": "gradcanvas-clip", "version": 1,
+        {"format": "gradcanvas", "version": 1, "nodes": [{"id": 1, "op": "rm -rf"}], "edges": []},
+        {"format": "gradcanvas", "version": 1,
+         "nodes": [{"id": 1, "op": "add"}, {"id": 2, "op": "add"}], "edges": [edge(1, 2, 0), edge(2, 1, 0)]},
+        {"format": "gradcanvas", "version": 1,
          "nodes": [{"id": 1, "op": "number", "value": "nan"}], "edges": []},
-        {"format": "gradcanvas-clip", "version": 1,
-         "nodes": [{"id": 1, "op": "neg"}, {"id": 2, "op": "number", "value": 1}], "edges": [[2, 1, 5]]},
+        {"format": "gradcanvas", "version": 1,
+         "nodes": [{"id": 1, "op": "neg"}, {"id": 2, "op": "number", "value": 1}], "edges": [edge(2, 1, 5)]},
+        {"format": "gradcanvas", "version": 1, "nodes": [{"id": 1, "op": "number", "value": 1}] * 2},
+        {"format": "gradcanvas-clip", "version": 1, "nodes": [], "edges": []},
         {"format": "other"}, [], None, "text",
     ]
     for payload in bad:
@@ -598,7 +604,7 @@ def test_controller_refuses_bad_input_without_raising(empty):
     assert c.set_output(12345) is False
     assert c.move_nodes({n: (math.nan, 0)}) is False
     assert c.move_nodes([1, 2]) is False
-    assert c.copy_payload([999, "x", None]) == {"format": "gradcanvas-clip", "version": 1,
+    assert c.copy_payload([999, "x", None]) == {"format": "gradcanvas", "version": 1, "output": None,
                                                 "nodes": [], "edges": []}
     assert len(w.messages) >= 11
     assert [w.graph.number(n)] == [1.0]
@@ -625,7 +631,9 @@ def test_clipboard_json_round_trip_between_documents(qtbot, canvas):
     w.view.select_all()
     assert w.view.copy_selected()
     data = json.loads(bytes(QApplication.clipboard().mimeData().data(MIME_NODES)).decode())
-    assert data["format"] == "gradcanvas-clip" and len(data["nodes"]) == len(g)
+    assert data["format"] == "gradcanvas" and len(data["nodes"]) == len(g)
+    by_id = lambda d: sorted(d["nodes"], key=lambda n: n["id"])  # noqa: E731
+    assert by_id(Graph.from_dict(data).to_dict()) == by_id(g.to_dict())  # a normal document
     other = make_canvas(qtbot)
     ids = other.view.paste()
     assert len(ids) == len(g)

@@ -1,8 +1,15 @@
 """Random edit sequences through the controller: undo all gives back the start document, redo
 all gives back the end one (ids, names, values, positions, wires, output), and the scene
-always draws exactly the graph."""
+always draws exactly the graph.
+
+Besides canvas edits the machine replaces the document (the history starts again from the new
+one), pastes fragments of other documents through the clipboard's JSON (malformed ones are
+refused without a trace), and edits the document behind the undo stack's back (the history is
+dropped: no undo may raise or resurrect anything afterwards)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import shiboken6
@@ -14,10 +21,12 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 
 from engine import OPS, Graph
+from engine import document as doc
 from gui.canvas.controller import Controller
 from gui.canvas.scene import GraphScene
 from gui.shell import style
 from tests.qt_helpers import scene_matches, snapshot
+from tests.strategies import graphs
 
 pytestmark = pytest.mark.gui
 
@@ -105,6 +114,51 @@ class CanvasUndoMachine(RuleBasedStateMachine):
         nodes = self._nodes(data)
         new = self.controller.paste(self.controller.copy_payload(nodes), at)
         assert len(new) == len(nodes)
+
+    @rule(other=graphs(max_ops=6), data=st.data(), at=st.none() | st.tuples(coords, coords))
+    def paste_fragment_of_another_document(self, other, data, at):
+        other.apply_layout()
+        picked = data.draw(st.lists(st.sampled_from(other.nodes()), min_size=1, max_size=5, unique=True))
+        clip = json.loads(json.dumps(doc.fragment(other, picked)))  # through the clipboard's text
+        before, index = snapshot(self.g), self.stack.index()
+        new = self.controller.paste(clip, at)
+        assert len(new) == len(picked) and self.stack.index() == index + 1  # one undo step
+        assert {self.g.op(n) for n in new} == {other.op(n) for n in picked}
+        if data.draw(st.booleans()):
+            self.stack.undo()
+            assert snapshot(self.g) == before
+
+    @precondition(lambda self: len(self.g) > 0)
+    @rule(data=st.data())
+    def paste_a_malformed_fragment(self, data):
+        frag = doc.fragment(self.g, self.g.nodes()[:3])
+        frag["nodes"].append(data.draw(st.sampled_from([
+            {"id": frag["nodes"][0]["id"], "op": "number", "value": 1},  # an id used twice
+            {"id": 10**6, "op": "cube"},
+            {"id": 10**6, "op": "number", "value": "NaN"},
+        ])))
+        before, index = snapshot(self.g), self.stack.index()
+        assert self.controller.paste(frag) == []
+        assert snapshot(self.g) == before and self.stack.index() == index
+
+    @rule(other=graphs(max_ops=6))
+    def replace_document(self, other):
+        other.apply_layout()
+        self.controller.set_document(other)
+        assert self.stack.count() == 0 and self.g is other
+        self.start = snapshot(other)
+
+    @precondition(lambda self: len(self.g) > 0)
+    @rule(data=st.data(), value=values)
+    def edit_behind_the_stacks_back(self, data, value):
+        n = data.draw(st.sampled_from(self.g.nodes()))
+        if data.draw(st.booleans()) or self.g.op(n) != "number":
+            self.g.remove_node(n)
+        else:
+            self.g.set_value(n, value)
+        assert not self.stack.canUndo() and not self.stack.canRedo()
+        self.start = snapshot(self.g)
+        QApplication.processEvents()  # the bridge re-evaluates on the next turn
 
     @rule()
     def auto_layout(self):

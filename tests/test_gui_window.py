@@ -347,7 +347,7 @@ def test_delete_copy_paste_duplicate_select_all(win):
 
 
 def test_evaluate_reports_the_output(win, qtbot):
-    with qtbot.waitSignal(win.controller.evaluated):
+    with qtbot.waitSignal(win.bridge.evaluated):
         menu_action(win, "Graph", "Evaluate").trigger()
     assert win.statusBar().currentMessage() == "Evaluated: e = 75"
     labels_match(win)

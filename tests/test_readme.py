@@ -20,3 +20,11 @@ def test_ci_runs_exactly_the_readme_test_command():
     test = _shell_blocks()[1]
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test in ci, "the README's test command must appear verbatim as a line of .ci/run"
+
+
+def test_the_readme_command_runs_the_docstring_examples():
+    import tomllib
+
+    ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "--doctest-modules" in ini["addopts"].split()
+    assert {"engine", "gui"} <= set(ini["testpaths"])

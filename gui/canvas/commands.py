@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtGui import QUndoCommand
 
 from engine import Graph
+from gui.canvas.bridge import undoable_edit
 
 
 class EditCommand(QUndoCommand):
@@ -23,17 +24,20 @@ class EditCommand(QUndoCommand):
 
     def apply(self) -> None:
         """Run the edit now (may raise GraphError); the push that follows will not repeat it."""
-        self._do()
+        with undoable_edit():
+            self._do()
         self._skip_redo = True
 
     def redo(self):
         if self._skip_redo:
             self._skip_redo = False
             return
-        self._do()
+        with undoable_edit():
+            self._do()
 
     def undo(self):
-        self._undo()
+        with undoable_edit():
+            self._undo()
 
     def _do(self):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -5,20 +5,24 @@ raises, and answers a refusal with a sentence on :attr:`Controller.message`. Mul
 gestures are one undo macro; a macro is never left open: if any edit inside it is refused,
 the macro is closed, undone and dropped, so the document is exactly as before.
 
-After every undo-stack step (push, undo, redo, macro end) the controller re-runs forward and
-backward synchronously and emits :attr:`Controller.evaluated`.
+After every undo-stack step (push, undo, redo, macro end) the controller asks the document's
+:class:`~gui.canvas.bridge.DocumentBridge` to re-run forward and backward synchronously; views
+hear the result from the bridge. Whether an edit is allowed is the engine's decision (its
+``check_*`` methods), never re-derived here; the clipboard carries an ordinary document fragment
+(:func:`engine.document.fragment`), validated by the document loader.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 
-import networkx as nx
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine import OPS, Graph, GraphError
-from engine.graph import MAX_NAME, check_name, check_number
+from engine import NUMBER, OPS, DocumentError, Graph, GraphError
+from engine import document as doc
+from engine.graph import MAX_NAME, check_number
+from gui.canvas.bridge import DocumentBridge
 from gui.canvas.commands import (
     AddNodeCommand,
     ConnectCommand,
@@ -31,7 +35,7 @@ from gui.canvas.commands import (
 )
 from gui.shell import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
 
-CLIP_FORMAT = "gradcanvas-clip"
+CLIP_FORMAT = doc.FORMAT  # the clipboard holds a document fragment
 NEW_NUMBER_VALUE = 0.0  # a new number node's value (the palette's number tile shows it)
 PASTE_OFFSET = 30.0  # duplicate / paste without a target point lands this far down-right
 MAX_PASTE = 100_000
@@ -42,7 +46,8 @@ class _Refused(Exception):
 
 
 class Controller(QObject):
-    """Gestures -> commands/macros for one Graph and one QUndoStack.
+    """Gestures -> commands/macros for one document (its bridge) and one QUndoStack. Given a
+    Graph instead of a bridge, it makes the bridge itself.
 
     >>> from PySide6.QtGui import QUndoStack
     >>> c = Controller(Graph(), QUndoStack())              # doctest: +SKIP
@@ -50,22 +55,30 @@ class Controller(QObject):
     """
 
     message = Signal(str)
-    documentReplaced = Signal()
-    evaluated = Signal()
 
-    def __init__(self, graph: Graph, undo_stack: QUndoStack, parent=None):
+    def __init__(self, document, undo_stack: QUndoStack, parent=None):
         super().__init__(parent)
-        self._graph = graph
+        if isinstance(document, Graph):
+            document = DocumentBridge(document, self)
+        self._bridge: DocumentBridge = document
         self._stack = undo_stack
         self._macro_depth = 0
-        self._macro_failed = False
         undo_stack.indexChanged.connect(self._after_step)
+        document.externalEdit.connect(self._on_external_edit)
 
     # ---------------------------------------------------------------- properties
 
     @property
     def graph(self) -> Graph:
-        return self._graph
+        return self._bridge.graph
+
+    @property
+    def _graph(self) -> Graph:
+        return self._bridge.graph
+
+    @property
+    def bridge(self) -> DocumentBridge:
+        return self._bridge
 
     @property
     def undo_stack(self) -> QUndoStack:
@@ -79,13 +92,20 @@ class Controller(QObject):
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-run forward and backward now and tell listeners (labels follow the engine event)."""
-        self._graph.evaluate()
-        self.evaluated.emit()
+        """Re-run forward and backward now (the bridge tells every view)."""
+        self._bridge.recompute()
 
-    def evaluate(self) -> None:
-        """Same as :meth:`refresh` (the name the window's Evaluate action looks for)."""
-        self.refresh()
+    def _on_external_edit(self, _event) -> None:
+        """The document changed behind the undo stack's back (a script editing the Graph):
+        the history no longer describes it, and undoing it could fail half-way, so it goes."""
+        if self._stack.count() and not self._macro_depth:
+            self._macro_depth += 1  # no evaluation per indexChanged of clear()
+            try:
+                self._stack.clear()
+            finally:
+                self._macro_depth -= 1
+            self._stack.resetClean()  # clear() would call the edited document unmodified
+            self.message.emit("the document was edited outside the canvas: undo history cleared")
 
     def _push(self, cmd) -> None:
         cmd.apply()  # raises GraphError before anything reaches the stack
@@ -137,10 +157,7 @@ class Controller(QObject):
         return default
 
     def _check_node(self, ref) -> int:
-        try:
-            return self._graph.resolve(ref)
-        except GraphError as e:
-            raise _Refused(str(e)) from None
+        return self._graph.check_remove(ref)  # exists (a GraphError is a refusal, see _guard)
 
     def _label(self, n) -> str:
         g = self._graph
@@ -151,18 +168,17 @@ class Controller(QObject):
     # ---------------------------------------------------------------- document
 
     def set_document(self, graph: Graph) -> None:
-        """Replace the document: clears the undo stack, emits documentReplaced, evaluates."""
+        """Replace the document: clears the undo stack, then the bridge emits ``replaced``
+        and evaluates."""
         if not isinstance(graph, Graph):
             self.message.emit("not a document")
             return
-        self._graph = graph
-        self.documentReplaced.emit()
         self._macro_depth += 1  # one evaluation below, not one per indexChanged of clear()
         try:
             self._stack.clear()
         finally:
             self._macro_depth -= 1
-        self.refresh()
+        self._bridge.set_graph(graph)
 
     # ---------------------------------------------------------------- nodes
 
@@ -174,9 +190,8 @@ class Controller(QObject):
         if not isinstance(op, str) or (op != "number" and op not in OPS):
             raise _Refused(f"unknown node kind {op!r}")
         x, y = _point(pos)
-        spec = {"op": op, "name": name, "x": x, "y": y}
-        if op == "number":
-            spec["value"] = value
+        spec = self._graph.check_add(op, value, name, x, y)
+        del spec["id"]  # the engine picks it when the command runs; redo re-uses it
         cmd = AddNodeCommand(self._graph, spec, f"Add {op if op == 'number' else OPS[op].symbol}")
         self._push(cmd)
         return cmd.node_id
@@ -194,7 +209,10 @@ class Controller(QObject):
         doomed = set(nodes)
         wires: dict = {}  # (target, port), in a stable order, each wire once
         for n in nodes:
-            for _s, t, p in list(g.nx.in_edges(n, keys=True)) + list(g.nx.out_edges(n, keys=True)):
+            for p, s in enumerate(g.inputs(n)):
+                if s is not None:
+                    wires[(n, p)] = None
+            for t, p in g.consumers(n):
                 wires[(t, p)] = None
         text = f"{verb} {self._label(nodes[0])}" if len(nodes) == 1 else f"{verb} {len(nodes)} nodes"
         with self.macro(text):
@@ -215,24 +233,10 @@ class Controller(QObject):
 
     def _connect(self, src, dst, port):
         g = self._graph
-        s, t = self._check_node(src), self._check_node(dst)
-        arity = g.arity(t)
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < arity:
-            raise _Refused(
-                f"{self._label(t)} is a number and has no inputs"
-                if arity == 0
-                else f"{self._label(t)} has input ports 0..{arity - 1}, not {port!r}"
-            )
-        if s == t:
-            raise _Refused(f"refused: {self._label(s)} cannot feed itself")
+        s, t = g.check_connect(src, dst, port, replacing=True)
         old = g.inputs(t)[port]
         if old == s:
             return True  # already wired exactly so: nothing to do, no empty undo step
-        if g.nx.out_degree(t) and nx.has_path(g.nx, t, s):
-            raise _Refused(
-                f"refused: wiring {self._label(s)} into {self._label(t)} would make a cycle "
-                f"({self._label(t)} already feeds {self._label(s)})"
-            )
         text = f"Connect {self._label(s)} → {self._label(t)}"
         if old is None:
             self._push(ConnectCommand(g, s, t, port, text))
@@ -247,7 +251,7 @@ class Controller(QObject):
         return bool(self._guard(self._disconnect, dst, port, default=False))
 
     def _disconnect(self, dst, port):
-        t = self._check_node(dst)
+        _s, t = self._graph.check_disconnect(dst, port)
         self._push(DisconnectCommand(self._graph, t, port, f"Disconnect {self._label(t)}"))
         return True
 
@@ -257,10 +261,7 @@ class Controller(QObject):
 
     def _move_wire(self, dst, port, new_dst, new_port):
         g = self._graph
-        t = self._check_node(dst)
-        if not (isinstance(port, int) and 0 <= port < g.arity(t)) or g.inputs(t)[port] is None:
-            raise _Refused(f"port {port!r} of {self._label(t)} is not connected")
-        s = g.inputs(t)[port]
+        s, t = g.check_disconnect(dst, port)
         nt = self._check_node(new_dst)
         if (nt, new_port) == (t, port):
             return True
@@ -287,10 +288,8 @@ class Controller(QObject):
             raise _Refused("values must be given as {node: value}")
         new = {}
         for ref, v in values.items():
-            n = self._check_node(ref)
-            if g.op(n) != "number":
-                raise _Refused(f"{self._label(n)} is an op; only numbers have values you can set")
-            new[n] = check_number(v)
+            n, value = g.check_set_value(ref, v)
+            new[n] = value
         new = {n: v for n, v in new.items() if g.number(n) != v}
         if not new:
             return True
@@ -306,8 +305,7 @@ class Controller(QObject):
 
     def _set_name(self, node, name):
         g = self._graph
-        n = self._check_node(node)
-        name = check_name(name)
+        n, name = g.check_set_name(node, name)
         if name == g.name(n):
             return True
         self._push(SetNameCommand(g, n, name, f"Rename to {name}" if name else "Remove name"))
@@ -319,7 +317,7 @@ class Controller(QObject):
 
     def _set_output(self, node):
         g = self._graph
-        n = None if node is None else self._check_node(node)
+        n = g.check_set_output(node)
         if n == g.output:
             return True
         text = f"Set output {self._label(n)}" if n is not None else "Clear output"
@@ -336,10 +334,10 @@ class Controller(QObject):
             raise _Refused("positions must be given as {node: (x, y)}")
         new = {}
         for ref, pos in positions.items():
-            n = self._check_node(ref)
-            p = _point(pos)
-            if g.position(n) != p:
-                new[n] = p
+            x, y = _point(pos)
+            n, x, y = g.check_set_position(ref, x, y)
+            if g.position(n) != (x, y):
+                new[n] = (x, y)
         if not new:
             return True
         if text == "Move":
@@ -354,33 +352,30 @@ class Controller(QObject):
     # ---------------------------------------------------------------- clipboard
 
     def copy_payload(self, ids) -> dict:
-        """The nodes ``ids`` and the wires among them as JSON-ready data (wires to or from
-        nodes outside the selection are left out)."""
+        """The nodes ``ids`` and the wires among them as a document fragment (JSON-ready data
+        in the ordinary document format; wires to or from nodes outside the selection are
+        left out, and so is the output mark)."""
         g = self._graph
         try:
             nodes = [n for n in dict.fromkeys(_iter_ids(ids)) if isinstance(n, int) and n in g.nx]
         except _Refused:
             nodes = []
-        keep = set(nodes)
-        out_nodes = []
-        for n in nodes:
-            d = g.node(n)
-            item = {"id": n, "op": d["op"], "name": d["name"], "x": d["x"], "y": d["y"]}
-            if d["op"] == "number":
-                item["value"] = d["value"]
-            out_nodes.append(item)
-        edges = [[s, t, p] for s, t, p in g.edges() if s in keep and t in keep]
-        return {"format": CLIP_FORMAT, "version": 1, "nodes": out_nodes, "edges": edges}
+        return doc.fragment(g, nodes)
 
     def paste(self, payload, at=None, verb: str = "Paste") -> list[int]:
-        """Add a copy of ``payload`` (from :meth:`copy_payload`, possibly via the clipboard, so
-        untrusted) with fresh ids, its top-left corner at ``at`` (default: offset from the
-        original). Taken names get a suffix. One undo step. Returns the new ids."""
+        """Add a copy of ``payload`` (a document fragment from :meth:`copy_payload`, possibly
+        via the clipboard, so untrusted) with fresh ids, its top-left corner at ``at``
+        (default: offset from the original). Taken names get a suffix. One undo step, named
+        "``verb`` N nodes". Returns the new ids."""
         return self._guard(self._paste, payload, at, verb, default=[])
 
     def _paste(self, payload, at, verb="Paste"):
         g = self._graph
-        nodes, edges = _check_payload(payload)
+        try:
+            frag = doc.read_fragment(payload, max_nodes=MAX_PASTE)
+        except DocumentError as e:
+            raise _Refused(f"the clipboard does not hold gradcanvas nodes: {e}") from None
+        nodes = [frag.node(n) for n in frag.nodes()]
         if not nodes:
             return []
         if at is None:
@@ -389,7 +384,7 @@ class Controller(QObject):
             ax, ay = _point(at)
             dx = ax - min(n["x"] for n in nodes)
             dy = ay - min(n["y"] for n in nodes)
-        taken = {a["name"] for _, a in g.nx.nodes(data=True) if a["name"]}
+        taken = {name for name in map(g.name, g.nodes()) if name}
         specs = []
         for n in nodes:
             name = _free_name(n["name"], taken)
@@ -397,7 +392,7 @@ class Controller(QObject):
                 taken.add(name)
             spec = {"op": n["op"], "name": name,
                     "x": check_number(n["x"] + dx, "x"), "y": check_number(n["y"] + dy, "y")}
-            if n["op"] == "number":
+            if n["op"] == NUMBER:
                 spec["value"] = n["value"]
             specs.append((n["id"], spec))
         new_id = {}
@@ -407,7 +402,7 @@ class Controller(QObject):
                 cmd = AddNodeCommand(g, spec)
                 self._push(cmd)  # the engine picks a fresh id; redo re-uses it
                 new_id[old] = cmd.node_id
-            for s, t, p in edges:
+            for s, t, p in frag.edges():
                 self._push(ConnectCommand(g, new_id[s], new_id[t], p))
         return list(new_id.values())
 
@@ -456,53 +451,3 @@ def _free_name(name, taken: set) -> str | None:
         if cand not in taken:
             return cand
         k += 1
-
-
-def _check_payload(payload) -> tuple[list[dict], list[tuple[int, int, int]]]:
-    """Validate clipboard data completely before anything is added."""
-    if not isinstance(payload, dict) or payload.get("format") != CLIP_FORMAT:
-        raise _Refused("the clipboard does not hold gradcanvas nodes")
-    if payload.get("version") != 1:
-        raise _Refused(f"unsupported clipboard version {payload.get('version')!r}")
-    raw_nodes, raw_edges = payload.get("nodes"), payload.get("edges")
-    if not isinstance(raw_nodes, list) or not isinstance(raw_edges, list):
-        raise _Refused("clipboard data is malformed (nodes and edges must be lists)")
-    if len(raw_nodes) > MAX_PASTE or len(raw_edges) > 3 * MAX_PASTE:
-        raise _Refused("clipboard data is too large to paste")
-    nodes, ids, arity = [], set(), {}
-    try:
-        for r in raw_nodes:
-            if not isinstance(r, dict):
-                raise _Refused("clipboard node is not an object")
-            nid, op = r.get("id"), r.get("op")
-            if isinstance(nid, bool) or not isinstance(nid, int) or nid in ids:
-                raise _Refused(f"clipboard node id {nid!r} is missing or repeated")
-            if not isinstance(op, str) or (op != "number" and op not in OPS):
-                raise _Refused(f"clipboard node {nid} has unknown op {op!r}")
-            n = {"id": nid, "op": op, "name": check_name(r.get("name")),
-                 "x": check_number(r.get("x", 0.0), "x"), "y": check_number(r.get("y", 0.0), "y")}
-            if op == "number":
-                n["value"] = check_number(r.get("value"), f"value of clipboard node {nid}")
-            ids.add(nid)
-            arity[nid] = 0 if op == "number" else OPS[op].arity
-            nodes.append(n)
-    except GraphError as e:
-        raise _Refused(f"clipboard data refused: {e}") from None
-    edges, used = [], set()
-    dag = nx.DiGraph()
-    for e in raw_edges:
-        if not (isinstance(e, (list, tuple)) and len(e) == 3 and all(type(v) is int for v in e)):
-            raise _Refused(f"clipboard wire {e!r} is malformed")
-        s, t, p = e
-        if s not in ids or t not in ids or not 0 <= p < arity[t] or (t, p) in used:
-            raise _Refused(f"clipboard wire {s}→{t}:{p} does not fit its nodes")
-        used.add((t, p))
-        dag.add_edge(s, t)
-        edges.append((s, t, p))
-    if not nx.is_directed_acyclic_graph(dag):
-        raise _Refused("clipboard wires form a cycle")
-    # the names within the payload must be unique too
-    names = [n["name"] for n in nodes if n["name"]]
-    if len(names) != len(set(names)):
-        raise _Refused("clipboard nodes repeat a name")
-    return nodes, edges

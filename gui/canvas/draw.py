@@ -254,21 +254,16 @@ def _picture(graph, numbers, sends, caption):
     each wire ``sends[(src, dst, port)]`` when given. The only place this module touches the
     scene."""
     import shiboken6
-    from PySide6.QtGui import QUndoStack
 
     from engine.ops import _float
-    from gui.canvas.controller import Controller
     from gui.canvas.render import ensure_app
     from gui.canvas.scene import GraphScene
     from gui.shell import style as S
 
     ensure_app()
-    stack = QUndoStack()
-    controller = Controller(graph, stack)
-    stack.setParent(controller)  # see render.render_graph: the stack must die with the controller
-    scene = GraphScene(controller)
+    scene = GraphScene.drawing(graph)  # read-only, on a copy (same ids), already evaluated
     try:
-        graph.evaluate()
+
         def fmt(x):
             # An exact int beyond float range (Value(10**400)) would print all its digits.
             return S.format_number(_float(x) if type(x) is int else x)
@@ -287,7 +282,6 @@ def _picture(graph, numbers, sends, caption):
         return _paint(scene, caption)
     finally:
         shiboken6.delete(scene)
-        shiboken6.delete(controller)
 
 
 def _paint(scene, caption):
@@ -315,7 +309,7 @@ def _paint(scene, caption):
         painter.fillRect(QRectF(0, 0, width, height), _background())
         if caption:
             painter.setFont(S.font(9.0))
-            painter.setPen(S.TEXT_DIM if hasattr(S, "TEXT_DIM") else Qt.GlobalColor.darkGray)
+            painter.setPen(S.TEXT_DIM)
             painter.drawText(QRectF(16, 0, width - 32, band), Qt.AlignmentFlag.AlignVCenter, caption)
         target = QRectF((width - source.width()) / 2, band, source.width(), source.height())
         scene.render(painter, target, source)

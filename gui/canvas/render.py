@@ -61,8 +61,7 @@ def _background():
 
     from gui.shell import style
 
-    colour = getattr(style, "CANVAS_BACKGROUND", None) or getattr(style, "BACKGROUND", None)
-    return QColor(colour) if colour is not None else QColor("white")
+    return QColor(style.BACKGROUND)
 
 
 def render_scene(scene, out_path, scale: float = SCALE, margin: float = MARGIN) -> Path:
@@ -136,29 +135,19 @@ def render_graph(
 ) -> Path:
     """Evaluate ``graph`` and draw it, annotated with values and gradients (and, with
     ``wire_grads``, the gradient flowing back along each wire), to ``out_path`` (.png or
-    .svg). The caller's graph is not touched: a copy is drawn."""
+    .svg). The caller's graph is not touched: a copy is drawn, read-only."""
     check_format(out_path)
     ensure_app()
     import shiboken6
-    from PySide6.QtGui import QUndoStack
 
-    from gui.canvas.controller import Controller
     from gui.canvas.scene import GraphScene
 
-    doc = graph.copy()  # the scene subscribes to its graph; keep the caller's free of that
-    stack = QUndoStack()
-    controller = Controller(doc, stack)
-    # Owned by the controller, the stack dies after the controller's connections are cut; a
-    # stack collected on its own would signal into a half-destroyed controller (a crash).
-    stack.setParent(controller)
-    scene = GraphScene(controller)
-    doc.evaluate()
+    scene = GraphScene.drawing(graph)  # a copy: the caller's graph gains no subscriber
     scene.set_show_wire_grads(wire_grads)
     try:
         return render_scene(scene, out_path, scale, margin)
     finally:
         shiboken6.delete(scene)
-        shiboken6.delete(controller)
 
 
 def render_file(in_path, out_path, scale: float = SCALE) -> Path:
@@ -169,42 +158,3 @@ def render_file(in_path, out_path, scale: float = SCALE) -> Path:
     from engine import document
 
     return render_graph(document.load(in_path), out_path, scale)
-
-
-def render_window(out_path, document=None, size=(1400, 850), select=None) -> Path:
-    """A PNG of the whole main window on ``document`` (default: the built-in example), as a
-    user sees it at first, optionally with the node ``select`` (id or name) selected so the
-    inspector shows it; for README screenshots. Settings are neither read nor written."""
-    out = Path(out_path)
-    if out.suffix.lower() != ".png":
-        raise ValueError(f"cannot write a window screenshot to '{out}': use a .png file")
-    app = ensure_app()
-    from PySide6.QtCore import QCoreApplication
-    from PySide6.QtGui import QPalette
-
-    from gui.shell.app import apply_style
-    from gui.shell.main_window import MainWindow
-
-    # Look like the app, then give a caller's running application its own look back.
-    saved = (app.styleSheet(), QPalette(app.palette()), app.style().name())
-    apply_style(app)
-    window = MainWindow(document, use_settings=False)
-    window.resize(*size)
-    window.show()
-    for _ in range(3):
-        QCoreApplication.processEvents()
-    if select is not None:
-        window.scene.select_nodes([window.document.resolve(select)])
-    window.view.fit_all()
-    QCoreApplication.processEvents()
-    try:
-        if not window.grab().save(str(out), "PNG"):
-            raise OSError(f"cannot write '{out}'")
-    finally:
-        window.undo_stack.setClean()  # nothing to ask about: this window was never edited
-        window.close()
-        window.deleteLater()
-        app.setStyleSheet(saved[0])
-        app.setPalette(saved[1])
-        app.setStyle(saved[2])
-    return out

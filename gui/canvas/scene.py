@@ -1,24 +1,27 @@
-"""GraphScene: draws the controller's Graph and keeps its items in step with engine events.
+"""GraphScene: draws a document and keeps its items in step with the document's bridge.
 
-The scene never edits the graph itself: gestures that finish here (a node drag, a wire drag)
-are handed to the controller, and the resulting engine events update the items. It holds only
-visual state: selection, the wire being dragged, highlights.
+``GraphScene(bridge)`` draws read-only (render, thumbnails, previews): nothing moves, no
+gesture starts. ``GraphScene(bridge, controller=c)`` (or ``GraphScene(c)``) adds the gestures:
+the scene never edits the graph itself; gestures that finish here (a node drag, a wire drag)
+are handed to the controller, and the bridge's signals update the items. It holds only visual
+state: selection, the wire being dragged, highlights.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
-from PySide6.QtWidgets import QGraphicsScene, QMenu
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QMenu
 
 from engine import autodiff
+from gui.canvas.bridge import DocumentBridge
 from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
 from gui.shell import style as S
 
-SCENE_HALF = 50_000.0  # a fixed, generous scene rect: no bounding-rect recomputation while dragging
-_CHANGES_VALUES = frozenset(
-    {"node_added", "node_removed", "edge_added", "edge_removed", "value_changed", "output_changed"}
-)
+# The scene rect is at least this big and grows (never shrinks) to hold every node plus
+# SCENE_MARGIN: set by hand, it costs no bounding-rect recomputation while dragging.
+SCENE_HALF = 50_000.0
+SCENE_MARGIN = 5_000.0
 _INF = float("inf")
 
 
@@ -39,36 +42,65 @@ def _problems(g, vals: dict) -> dict:
 
 
 class GraphScene(QGraphicsScene):
-    """The canvas contents for one Controller (see the module docstring)."""
+    """The canvas contents for one document (see the module docstring)."""
 
-    def __init__(self, controller, parent=None):
+    def __init__(self, bridge, parent=None, *, controller=None):
         super().__init__(parent)
+        if not isinstance(bridge, DocumentBridge):  # a Controller: draw its document, with gestures
+            controller, bridge = bridge, bridge.bridge
+        self._bridge = bridge
         self._controller = controller
         self._nodes: dict[int, NodeItem] = {}
         self._wires: dict[tuple[int, int, int], WireItem] = {}
         self._show_wire_grads = False
-        self._unsubscribe = None
         self._press_positions: dict[int, QPointF] = {}
         self._drag = None  # wire drag in progress: dict, see begin_wire_drag
         self._rubber: RubberWireItem | None = None
-        self._stale = False  # an edit arrived and no evaluation has followed it yet
-        # The graph may outlive this scene (a render, a closed window): never leave it calling
-        # a deleted scene. The lambda holds the box, not the scene.
-        box = self._unsubscribe_box = [None]
-        self.destroyed.connect(lambda *_: box[0] and box[0]())
         # Measured (benchmarks/gui_bench.py --configs, 1,000 nodes): with the BSP index a drag
         # step plus repaint costs ~13 ms of CPU against ~18 ms without an index, and opening
         # is no slower; the documents are large and mostly static, which is what BSP is for.
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setSceneRect(-SCENE_HALF, -SCENE_HALF, 2 * SCENE_HALF, 2 * SCENE_HALF)
-        controller.documentReplaced.connect(self.rebuild)
+        bridge.replaced.connect(self.rebuild)
+        bridge.reset.connect(self.rebuild)
+        bridge.nodeAdded.connect(self._add_node_item)
+        bridge.nodeRemoved.connect(self._remove_node_item)
+        bridge.edgeAdded.connect(self._add_wire)
+        bridge.edgeRemoved.connect(self._remove_wire)
+        bridge.nameChanged.connect(self._on_name_changed)
+        bridge.nodeMoved.connect(self._on_node_moved)
+        bridge.layoutApplied.connect(self._on_layout_applied)
+        bridge.evaluated.connect(self.refresh_labels)
         self.rebuild()
+
+    @classmethod
+    def drawing(cls, graph, parent=None) -> GraphScene:
+        """A read-only scene on a copy of ``graph``, evaluated, owning its bridge (render,
+        thumbnails, previews): no controller, no undo stack, the caller's graph untouched."""
+        bridge = DocumentBridge(graph.copy())
+        scene = cls(bridge, parent)
+        bridge.setParent(scene)
+        bridge.recompute()
+        return scene
 
     # ---------------------------------------------------------------- public API
 
     @property
+    def bridge(self) -> DocumentBridge:
+        return self._bridge
+
+    @property
     def controller(self):
+        """The gesture layer, or None for a read-only scene."""
         return self._controller
+
+    @property
+    def read_only(self) -> bool:
+        return self._controller is None
+
+    @property
+    def graph(self):
+        return self._bridge.graph
 
     def node_item(self, node_id) -> NodeItem | None:
         return self._nodes.get(node_id)
@@ -120,30 +152,38 @@ class GraphScene(QGraphicsScene):
     # ---------------------------------------------------------------- building
 
     def rebuild(self) -> None:
-        """Drop every item and draw the controller's current graph from scratch."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = self._unsubscribe_box[0] = None
+        """Drop every item and draw the bridge's current graph from scratch."""
         self._cancel_wire_drag()
         self._press_positions = {}
         self.clear()
         self._nodes.clear()
         self._wires.clear()
-        g = self._controller.graph
+        g = self.graph
         for n in g.nx.nodes:
             self._add_node_item(n)
         for s, t, p in g.nx.edges(keys=True):
             self._add_wire(s, t, p)
-        self._unsubscribe = self._unsubscribe_box[0] = g.subscribe(self._on_event)
         self.refresh_labels()
 
     def _add_node_item(self, n: int) -> NodeItem:
-        a = self._controller.graph.nx.nodes[n]
+        a = self.graph.nx.nodes[n]
         it = NodeItem(n, a["op"], a["name"] or a.get("label"))
+        if self._controller is None:  # read-only: nothing to drag
+            it.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
         it.setPos(a["x"], a["y"])
         self.addItem(it)
         self._nodes[n] = it
+        self._grow_to(it)
         return it
+
+    def _grow_to(self, it: NodeItem) -> None:
+        """Widen the scene rect (never shrink it) so that the node and a margin fit: Fit and
+        the scroll bars reach every node, however far out it lies."""
+        r = self.sceneRect()
+        b = it.sceneBoundingRect()
+        if r.contains(b.adjusted(-SCENE_MARGIN / 2, -SCENE_MARGIN / 2, SCENE_MARGIN / 2, SCENE_MARGIN / 2)):
+            return
+        self.setSceneRect(r.united(b.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)))
 
     def _remove_node_item(self, n: int) -> None:
         it = self._nodes.pop(n, None)
@@ -172,48 +212,30 @@ class GraphScene(QGraphicsScene):
         w.dst.inputs[p].set_connected(False)
         self.removeItem(w)
 
-    # ---------------------------------------------------------------- engine events
+    # ---------------------------------------------------------------- bridge signals
+    # value and output changes show up with the evaluation that follows them
 
-    def _on_event(self, ev) -> None:
-        k = ev.kind
-        if k == "evaluated":
-            self._stale = False
-            self.refresh_labels()
-            return
-        if k in _CHANGES_VALUES and not self._stale:
-            # The controller evaluates right after each step (synchronously, clearing this);
-            # an edit made on the graph directly still gets its labels on the next turn.
-            self._stale = True
-            QTimer.singleShot(0, self._refresh_if_stale)
-        if k == "node_added":
-            self._add_node_item(ev.node)
-        elif k == "node_removed":
-            self._remove_node_item(ev.node)
-        elif k == "edge_added":
-            self._add_wire(ev.data["source"], ev.node, ev.data["port"])
-        elif k == "edge_removed":
-            self._remove_wire(ev.data["source"], ev.node, ev.data["port"])
-        elif k == "name_changed":
-            it = self._nodes.get(ev.node)
-            if it is not None:
-                it.set_name(ev.data["new"])
-        elif k == "node_moved":
-            it = self._nodes.get(ev.node)
-            if it is not None:
-                it.setPos(*ev.data["new"])
-        elif k == "reset":
-            self.rebuild()
-        # value_changed and output_changed show up with the evaluation that follows them
+    def _on_name_changed(self, n: int, name) -> None:
+        it = self._nodes.get(n)
+        if it is not None:
+            it.set_name(name)
 
-    def _refresh_if_stale(self) -> None:
-        if self._stale:
-            self._stale = False
-            self.refresh_labels()
+    def _on_node_moved(self, n: int, x: float, y: float) -> None:
+        it = self._nodes.get(n)
+        if it is not None:
+            it.setPos(x, y)
+            self._grow_to(it)
+
+    def _on_layout_applied(self) -> None:
+        g = self.graph
+        for n, it in self._nodes.items():
+            it.setPos(*g.position(n))
+            self._grow_to(it)
 
     def refresh_labels(self) -> int:
         """Bring every label in line with the engine; repaint only the items whose text
         changed. Returns how many nodes changed."""
-        g = self._controller.graph
+        g = self.graph
         vals, grads = g.values(), g.grads()
         probs = _problems(g, vals)
         root = g.evaluated_output()
@@ -234,7 +256,7 @@ class GraphScene(QGraphicsScene):
         return changed
 
     def _refresh_wire_grads(self) -> None:
-        g = self._controller.graph
+        g = self.graph
         show = self._show_wire_grads
         for (s, t, p), w in self._wires.items():
             amount = g.edge_grad(s, t, p) if show else None
@@ -262,11 +284,11 @@ class GraphScene(QGraphicsScene):
             it = self._nodes.get(n)
             if it is not None and it.pos() != p0:
                 moved[n] = (it.pos().x(), it.pos().y())
-        if moved and not self._controller.move_nodes(moved):
+        if moved and (self._controller is None or not self._controller.move_nodes(moved)):
             self._snap_to_engine(moved)
 
     def _snap_to_engine(self, nodes) -> None:
-        g = self._controller.graph
+        g = self.graph
         for n in nodes:
             it = self._nodes.get(n)
             if it is not None and n in g.nx:
@@ -292,8 +314,10 @@ class GraphScene(QGraphicsScene):
         """Start connecting from ``port``. On a connected input this picks up the existing
         wire's end: dropping it on empty canvas disconnects, on another input moves it."""
         self._cancel_wire_drag()
+        if self._controller is None:
+            return
         node = port.node
-        g = self._controller.graph
+        g = self.graph
         if port.kind == "out":
             self._drag = {"mode": "from_out", "node": node.node_id, "anchor": port.scenePos()}
         else:
@@ -368,7 +392,7 @@ class GraphScene(QGraphicsScene):
         """The first unconnected input of the node dropped on (a wire dropped on a node's body
         rather than exactly on a port goes to its first free input)."""
         it = self._node_body_at(pos, src)
-        g = self._controller.graph
+        g = self.graph
         if it is None or it.node_id not in g.nx:
             return None
         ins = g.inputs(it.node_id)
@@ -403,8 +427,10 @@ class GraphScene(QGraphicsScene):
         """The context menu of a node: Set as output, Rename…, Edit value…, Duplicate, Delete.
         Duplicate and Delete act on the selection when the node is part of it."""
         c = self._controller
-        g = c.graph
+        g = self.graph
         menu = QMenu(parent)
+        if c is None:
+            return menu  # read-only: nothing to offer
         targets = self.selected_node_ids()
         if node_id not in targets:
             targets = [node_id]

@@ -123,6 +123,7 @@ class GraphView(QGraphicsView):
         self.search = SearchPopup(self.viewport())
         self.search.chosen.connect(self._add_from_search)
         self.search.closed.connect(lambda: self.setFocus(Qt.FocusReason.OtherFocusReason))
+        self._fit_zoom = ZOOM_MIN  # the last Fit's zoom, lower than ZOOM_MIN for huge documents
         self.centerOn(0, 0)
 
     @property
@@ -139,7 +140,9 @@ class GraphView(QGraphicsView):
         """Scale by ``factor`` keeping the scene point under ``anchor_view_pos`` (viewport
         coordinates; default the viewport centre) where it is."""
         cur = self.zoom()
-        factor = max(ZOOM_MIN / cur, min(ZOOM_MAX / cur, float(factor)))
+        # Fit may have gone further out than ZOOM_MIN to show a huge document: stay reachable.
+        low = min(ZOOM_MIN, self._fit_zoom)
+        factor = max(low / cur, min(ZOOM_MAX / cur, float(factor)))
         if abs(factor - 1.0) < 1e-9:
             return
         if anchor_view_pos is None:
@@ -156,7 +159,7 @@ class GraphView(QGraphicsView):
         v.setValue(v.value() + round(dy))
 
     def fit_all(self) -> None:
-        """Show every node, at most at 150 % zoom."""
+        """Show every node, at most at 150 % zoom (and as far out as it takes)."""
         r = self.scene().items_bounding_rect()
         if r.isEmpty():
             self.resetTransform()
@@ -165,8 +168,7 @@ class GraphView(QGraphicsView):
         self.fitInView(r.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.5:
             self.zoom_by(1.5 / self.zoom())
-        elif self.zoom() < ZOOM_MIN:
-            self.zoom_by(ZOOM_MIN / self.zoom())
+        self._fit_zoom = self.zoom()
         self.centerOn(r.center())
 
     def show_document_readably(self) -> None:

@@ -101,8 +101,8 @@ class DescentPanel(QWidget):
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.status)
 
-        controller.evaluated.connect(self.refresh)
-        controller.documentReplaced.connect(self._on_document_replaced)
+        controller.bridge.evaluated.connect(self.refresh)
+        controller.bridge.replaced.connect(self._on_document_replaced)
         self.refresh()
 
     # ---------------------------------------------------------------- trainable list

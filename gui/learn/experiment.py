@@ -3,9 +3,10 @@
 Adds a "Learn" menu and an "Experiment" toolbar (step-through backward with playback, the
 gradient check, forward mode), two docks ("Chain rule" under the inspector, "Descend"), File ▸
 Import program…, File ▸ Export ▸ Python…/PyTorch…, Edit ▸ Copy as Python and Help ▸ Examples….
-It uses only the window's public attributes (controller, scene, view, undo_stack, menuBar(),
-statusBar(), inspector, open_file/open_example, maybe_save) and never edits the document itself:
-every change goes through the controller.
+It uses only the window's public API (controller, scene, inspector, show_message, the
+extension points add_learn_action / add_menu_item / add_dock / add_toolbar, open_example,
+maybe_save, replace_document) and never edits the document itself: every change goes through
+the controller.
 
 Shortcuts: F8 step mode, F10 / Shift+F10 step forward / back, F9 play/pause, Home / End first /
 last step (only while stepping), F6 gradient check, F7 forward mode, Ctrl+4 / Ctrl+5 the chain
@@ -31,9 +32,8 @@ from gui.shell.import_dialog import ImportDialog, apply_import
 def install(window) -> Experiment:
     """Add the experiment tools to ``window`` (a gui.shell.main_window.MainWindow) and return them;
     also kept as ``window.experiment``. Calling it twice returns the first installation."""
-    existing = getattr(window, "experiment", None)
-    if isinstance(existing, Experiment):
-        return existing
+    if window.experiment is not None:
+        return window.experiment
     exp = Experiment(window)
     window.experiment = exp
     return exp
@@ -41,34 +41,6 @@ def install(window) -> Experiment:
 
 def _plain(text: str) -> str:
     return text.replace("&", "")
-
-
-def find_menu(window, title: str) -> QMenu | None:
-    """The menu bar's menu called ``title`` (ignoring & accelerators), or None."""
-    for act in window.menuBar().actions():
-        m = act.menu()
-        if m is not None and _plain(act.text()) == title:
-            return m
-    return None
-
-
-def _insert_after(menu: QMenu, anchor: QAction | None, item) -> None:
-    """Put ``item`` (an action or a menu) right after ``anchor`` in ``menu`` (at the end
-    without an anchor)."""
-    acts = menu.actions()
-    before = None
-    if anchor is not None and anchor in acts:
-        i = acts.index(anchor)
-        before = acts[i + 1] if i + 1 < len(acts) else None
-    if isinstance(item, QMenu):
-        if before is None:
-            menu.addMenu(item)
-        else:
-            menu.insertMenu(before, item)
-    elif before is None:
-        menu.addAction(item)
-    else:
-        menu.insertAction(before, item)
 
 
 class Experiment(QObject):
@@ -109,11 +81,7 @@ class Experiment(QObject):
     def say(self, text: str) -> None:
         if not text:
             return
-        show = getattr(self.window, "show_message", None)
-        if show is not None:
-            show(text, 10000)
-        else:
-            self.window.statusBar().showMessage(text, 10000)
+        self.window.show_message(text, 10000)
 
     def _action(self, text, slot, shortcut=None, tip="", checkable=False) -> QAction:
         act = QAction(text, self.window)
@@ -159,17 +127,8 @@ class Experiment(QObject):
         w = self.window
         self.explain_dock = ExplainDock(w.controller, w.scene, w)
         self.descent_dock = DescentDock(w.controller, w)
-        inspector = getattr(w, "inspector", None)
-        if inspector is not None and w.dockWidgetArea(inspector) != Qt.DockWidgetArea.NoDockWidgetArea:
-            w.addDockWidget(w.dockWidgetArea(inspector), self.explain_dock)
-            w.splitDockWidget(inspector, self.explain_dock, Qt.Orientation.Vertical)
-        else:
-            w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.explain_dock)
-        w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.descent_dock)
-        # A tab beside the chain rule, not a third slice of the right column: stacked, the
-        # three squeezed the inspector to a sliver.
-        w.tabifyDockWidget(self.explain_dock, self.descent_dock)
-        self.descent_dock.hide()
+        w.add_dock(self.explain_dock, below=w.inspector)
+        w.add_dock(self.descent_dock, tab_with=self.explain_dock, visible=False)
         self.act_chain_dock = self.explain_dock.toggleViewAction()
         self.act_chain_dock.setShortcut(QKeySequence("Ctrl+4"))
         self.act_chain_dock.setStatusTip("Show or hide the chain-rule explanation of the selected node")
@@ -214,53 +173,29 @@ class Experiment(QObject):
         self.forward_bar = ForwardModeBar(self.forward, self.window.controller, tb)
         tb.addWidget(self.forward_bar)
         tb.addAction(self.act_descent_dock)
-        self.window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
-        self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        self.window.add_toolbar(tb)
         self.toolbar = tb
 
     def _make_menus(self):
         w = self.window
-        mb = w.menuBar()
-        learn = QMenu("&Learn", w)
-        learn.setToolTipsVisible(True)
-        learn.addActions([self.act_step_mode, self.act_step_forward_pass])
-        learn.addActions([self.act_step_forward, self.act_step_back, self.act_play,
-                          self.act_step_start, self.act_step_end])
-        learn.addSeparator()
-        learn.addActions([self.act_check, self.act_forward])
-        learn.addSeparator()
-        learn.addActions([self.act_chain_dock, self.act_descent_dock])
-        help_menu = find_menu(w, "Help")
-        if help_menu is not None:
-            mb.insertMenu(help_menu.menuAction(), learn)
-        else:
-            mb.addMenu(learn)
-        self.learn_menu = learn
+        w.add_learn_action(self.act_step_mode)
+        w.add_learn_action(self.act_step_forward_pass)
+        for act in (self.act_step_forward, self.act_step_back, self.act_play,
+                    self.act_step_start, self.act_step_end):
+            w.add_learn_action(act)
+        w.add_learn_action(self.act_check, new_section=True)
+        w.add_learn_action(self.act_forward)
+        w.add_learn_action(self.act_chain_dock, new_section=True)
+        w.add_learn_action(self.act_descent_dock)
+        self.learn_menu = w.learn_menu
 
-        file_menu = find_menu(w, "File")
-        if file_menu is None:
-            file_menu = mb.addMenu("&File")
-        examples = getattr(w, "examples_menu", None)
-        _insert_after(file_menu, examples.menuAction() if examples is not None else None, self.act_import)
+        w.add_menu_item("file", self.act_import, after=w.examples_menu.menuAction())
         export = QMenu("Export &Code", w)
         export.addActions([self.exports.act_python, self.exports.act_pytorch])
         self.export_menu = export
-        _insert_after(file_menu, getattr(w, "act_export_svg", None), export)
-
-        edit = find_menu(w, "Edit")
-        if edit is not None:
-            _insert_after(edit, getattr(w, "act_copy", None), self.exports.act_copy_python)
-        else:
-            file_menu.addAction(self.exports.act_copy_python)
-        self.window.addAction(self.exports.act_copy_python)
-
-        if help_menu is None:
-            help_menu = mb.addMenu("&Help")
-        first = help_menu.actions()[0] if help_menu.actions() else None
-        if first is not None:
-            help_menu.insertAction(first, self.act_examples)
-        else:
-            help_menu.addAction(self.act_examples)
+        w.add_menu_item("file", export, after=w.act_export_svg)
+        w.add_menu_item("edit", self.exports.act_copy_python, after=w.act_copy)
+        w.add_menu_item("help", self.act_examples, first=True)
 
     def _make_status(self):
         self.forward_label = QLabel()
@@ -388,54 +323,5 @@ class Experiment(QObject):
             open_example(self.window, dlg.chosen)
 
 
-__all__ = ["Experiment", "find_menu", "install"]
+__all__ = ["Experiment", "install"]
 
-
-def tour_pictures(folder) -> tuple:
-    """Write ``step.png`` (the seed example mid-step, where a gradient grows by a second
-    term) and ``descent.png`` (the Descend panel after a run) into ``folder``, for the README's
-    feature tour. Uses a private window; nothing is read from or written to the settings."""
-    from pathlib import Path
-
-    from PySide6.QtWidgets import QApplication
-
-    from engine import Graph
-    from gui.canvas.render import render_scene
-    from gui.shell.main_window import MainWindow
-
-    out = Path(folder)
-    window = MainWindow(use_settings=False)
-    exp = install(window)
-    try:
-        window.resize(1300, 800)
-        window.show()
-        QApplication.processEvents()
-        steps = window.document.steps()
-        # The first step whose amount lands on a sum that already holds something: "15 + 20 = 35".
-        k = next((i + 1 for i, (_n, _g, sends) in enumerate(steps) if any(s[3] is not None for s in sends)),
-                 max(1, len(steps) // 2))
-        exp.step.start()
-        exp.step.go_to(k)
-        step_png = render_scene(window.scene, out / "step.png")
-        exp.step.stop()
-
-        window.controller.set_document(Graph.from_expression("(x - 3)**2 + (y + 1)**2", x=0, y=0))
-        window.undo_stack.setClean()
-        dock = exp.descent_dock
-        dock.show()
-        dock.setFloating(True)
-        dock.resize(380, 600)
-        panel = dock.panel
-        panel.animate = False
-        panel.lr.setValue(0.05)
-        panel.steps.setValue(60)
-        panel.run()
-        QApplication.processEvents()
-        descent_png = out / "descent.png"
-        if not dock.grab().save(str(descent_png), "PNG"):
-            raise OSError(f"cannot write '{descent_png}'")
-    finally:
-        window.undo_stack.setClean()
-        window.close()
-        window.deleteLater()
-    return step_png, descent_png

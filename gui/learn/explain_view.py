@@ -56,8 +56,8 @@ class ExplainView(QWidget):
         lay.addWidget(self.total)
 
         scene.selectionChanged.connect(self.refresh)
-        controller.evaluated.connect(self.refresh)
-        controller.documentReplaced.connect(self.refresh)
+        controller.bridge.evaluated.connect(self.refresh)
+        controller.bridge.replaced.connect(self.refresh)
         self.refresh()
 
     def selected_node(self) -> int | None:

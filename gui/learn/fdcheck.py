@@ -13,6 +13,7 @@ from shiboken6 import isValid
 
 from engine import GraphError
 from engine.check import gradient_check, summary
+from engine.events import MetaChanged, NameChanged, NodeMoved
 from gui.shell.style import format_number
 
 OK, BAD, SKIP = "✓", "✗", "–"
@@ -62,12 +63,8 @@ class GradientCheckTool(QObject):
         self._scene = scene
         self.rows: list = []
         self._marked: list[int] = []
-        self._unsubscribe = None
-        controller.documentReplaced.connect(self._on_document_replaced)
-        # A document may outlive its window (gui.show(graph)): stop listening when this goes.
-        box = self._unsubscribe_box = [None]
-        self.destroyed.connect(lambda *_: box[0] and box[0]())
-        self._subscribe()
+        controller.bridge.replaced.connect(self._on_document_replaced)
+        controller.bridge.changed.connect(self._on_event)
 
     @property
     def marks(self) -> dict:
@@ -76,7 +73,7 @@ class GradientCheckTool(QObject):
         for n in self._marked:
             it = self._scene.node_item(n)
             if it is not None and isValid(it):
-                out[n] = getattr(it, "badge", None)
+                out[n] = it.badge
         return out
 
     def run(self) -> str:
@@ -92,7 +89,7 @@ class GradientCheckTool(QObject):
         self.rows = rows
         for row in rows:
             it = self._scene.node_item(row.node)
-            if it is None or not hasattr(it, "set_badge"):
+            if it is None:
                 continue
             mark = SKIP if row.ok is None else (OK if row.ok else BAD)
             it.set_badge(mark, row_tooltip(row))
@@ -113,16 +110,10 @@ class GradientCheckTool(QObject):
         if had and not quiet:
             self.cleared.emit()
 
-    def _subscribe(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._unsubscribe = self._unsubscribe_box[0] = self._controller.graph.subscribe(self._on_event)
-
     def _on_document_replaced(self) -> None:
         self._marked = []  # the scene dropped those items with the old document
         self.rows = []
-        self._subscribe()
 
     def _on_event(self, ev) -> None:
-        if self._marked and ev.kind not in ("evaluated", "node_moved", "name_changed"):
+        if self._marked and not isinstance(ev, (NodeMoved, NameChanged, MetaChanged)):
             self.clear()

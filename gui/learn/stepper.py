@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from shiboken6 import isValid
 
 from engine import OPS
+from engine.events import MetaChanged, NameChanged, NodeMoved
 from engine.stepper import ForwardState, StepState, forward_state_after, forward_steps, state_after
 from gui.canvas.items import SLOT_EMPTY
 from gui.canvas.overlays import ABOVE, ACCENT, BELOW, OverlayLayer
@@ -51,7 +52,9 @@ def speed_interval(position: int) -> int:
 def speed_position(interval_ms: int) -> int:
     """The slider position whose interval is nearest ``interval_ms``."""
     return min(range(1, SPEED_STEPS + 1), key=lambda p: abs(speed_interval(p) - interval_ms))
-_QUIET_EVENTS = {"evaluated", "node_moved"}  # these leave the steps valid
+
+
+_QUIET_EVENTS = (NodeMoved, NameChanged, MetaChanged)  # these leave the steps valid
 
 
 def growth_text(before, amounts, after) -> str:
@@ -94,15 +97,11 @@ class StepMode(QObject):
         self._wire_grads = False
         self._labelled_wires: set = set()  # wires whose own label step mode set
         self._viewed: set = set()  # nodes whose rows step mode overrides
-        self._unsubscribe = None
         self._timer = QTimer(self)
         self._timer.setInterval(DEFAULT_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
-        controller.documentReplaced.connect(self._on_document_replaced)
-        # A document may outlive its window (gui.show(graph)): stop listening when this goes.
-        box = self._unsubscribe_box = [None]
-        self.destroyed.connect(lambda *_: box[0] and box[0]())
-        self._subscribe()
+        controller.bridge.replaced.connect(self._on_document_replaced)
+        controller.bridge.changed.connect(self._on_event)
 
     # ---------------------------------------------------------------- state
 
@@ -193,7 +192,7 @@ class StepMode(QObject):
         self._active = True
         # The wires' own gradient labels show the final amounts: step mode sets them itself,
         # showing only what has been sent so far.
-        self._wire_grads = bool(getattr(self._scene, "show_wire_grads", False))
+        self._wire_grads = self._scene.show_wire_grads
         if self._wire_grads:
             self._scene.set_show_wire_grads(False)
         self.activeChanged.emit(True)
@@ -331,21 +330,15 @@ class StepMode(QObject):
 
     # ---------------------------------------------------------------- document events
 
-    def _subscribe(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._unsubscribe = self._unsubscribe_box[0] = self._controller.graph.subscribe(self._on_event)
-
     def _on_document_replaced(self) -> None:
         self.stop("Step mode ended: another document was opened")
-        self._subscribe()
 
     def _on_event(self, ev) -> None:
         if not self._active:
             return
-        if ev.kind == "node_moved":
+        if isinstance(ev, NodeMoved):
             self.overlay.relayout()
-        elif ev.kind not in _QUIET_EVENTS:
+        elif not isinstance(ev, _QUIET_EVENTS):
             self.stop("Step mode ended: the graph was edited")
 
     # ---------------------------------------------------------------- drawing
@@ -388,12 +381,12 @@ class StepMode(QObject):
     def _set_highlight(self, node) -> None:
         if self._highlighted is not None:
             it = self._scene.node_item(self._highlighted)
-            if it is not None and isValid(it) and hasattr(it, "set_highlight"):
+            if it is not None and isValid(it):
                 it.set_highlight(False)
         self._highlighted = node
         if node is not None:
             it = self._scene.node_item(node)
-            if it is not None and hasattr(it, "set_highlight"):
+            if it is not None:
                 it.set_highlight(True)
             self._follow(it)
 

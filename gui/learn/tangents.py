@@ -60,8 +60,8 @@ class ForwardModeTool(QObject):
         self.values: dict = {}
         self.text = ""
         self._shown: list[int] = []
-        controller.evaluated.connect(self._recompute)
-        controller.documentReplaced.connect(self._on_document_replaced)
+        controller.bridge.evaluated.connect(self._recompute)
+        controller.bridge.replaced.connect(self._on_document_replaced)
 
     @property
     def active(self) -> bool:
@@ -100,7 +100,7 @@ class ForwardModeTool(QObject):
         for n in self._shown:
             it = self._scene.node_item(n)
             if it is not None and isValid(it):
-                out[n] = getattr(it, "extra", None)
+                out[n] = it.extra
         return out
 
     def _clear_lines(self) -> None:
@@ -127,7 +127,7 @@ class ForwardModeTool(QObject):
         self._clear_lines()
         for n, t in self.values.items():
             it = self._scene.node_item(n)
-            if it is None or not hasattr(it, "set_extra_line"):
+            if it is None:
                 continue
             it.set_extra_line(f"∂/∂{label} {format_number(t)}")
             self._shown.append(n)
@@ -181,8 +181,8 @@ class ForwardModeBar(QWidget):
         lay.addWidget(QLabel("∂/∂"))
         lay.addWidget(self.combo)
         self.combo.activated.connect(self._chosen)
-        controller.evaluated.connect(self.refill)
-        controller.documentReplaced.connect(self.refill)
+        controller.bridge.evaluated.connect(self.refill)
+        controller.bridge.replaced.connect(self.refill)
         tool.changed.connect(self.refill)
         self.refill()
 

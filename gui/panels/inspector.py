@@ -84,8 +84,8 @@ class Inspector(QDockWidget):
         self._last_message = ""
         self._scrub_base: float | None = None
         self._build()
-        controller.evaluated.connect(self.refresh)
-        controller.documentReplaced.connect(self.refresh)
+        controller.bridge.evaluated.connect(self.refresh)
+        controller.bridge.replaced.connect(self.refresh)
         controller.message.connect(self._remember_message)
         scene.selectionChanged.connect(self.refresh)
         self.refresh()

@@ -212,15 +212,22 @@ def run(path=None, argv=None, document=None) -> int:
     # window manager (Xvfb, kiosk) nothing else would activate it before the first click.
     window.raise_()
     window.activateWindow()
+    from PySide6.QtCore import QTimer
+
+    # After a crash or a kill, the unsaved work of the last session is offered back, once the
+    # window is up (the question belongs to it).
+    QTimer.singleShot(0, window.offer_recovery)
     return int(app.exec())
 
 
 def show(value_or_graph=None):
-    """Open a window on a Value's graph (``value.graph()``), a Graph, or the built-in example.
+    """Open a window on a copy of a Value's graph (``value.graph()``), of a Graph, or on the
+    built-in example.
 
     Creates the QApplication if there is none. Runs the event loop (and returns when the
     window closes) only when nothing else runs one: in a notebook with ``%gui qt`` or inside
-    an app, it returns the window at once. Returns the MainWindow.
+    an app, it returns the window at once. Returns the MainWindow: the edited document is its
+    ``.document`` (the caller's graph is never touched, so the undo history always holds).
     """
     from engine import Graph, Value
 

@@ -74,7 +74,7 @@ class ExportActions(QObject):
     def ask_path(self, kind: str) -> str | None:
         w = self._window
         _f, label, filt = KINDS[kind]
-        base = getattr(w, "path", None)
+        base = w.path
         stem = (base.stem if base else "graph") + ("_torch" if kind == "pytorch" else "")
         start = str((base.parent if base else Path.home()) / f"{stem}.py")
         path, _ = QFileDialog.getSaveFileName(w, f"Export as {label}", start, filt)
@@ -84,7 +84,7 @@ class ExportActions(QObject):
 
     def export(self, kind: str, path=None) -> bool:
         """Export to ``path`` (or ask); reports failures in the window's error dialog."""
-        graph = self._window.controller.graph
+        graph = self._window.document
         try:
             export_code(graph, kind)  # refuse before asking for a file name
         except GraphError as e:
@@ -104,7 +104,7 @@ class ExportActions(QObject):
 
     def copy_python(self) -> bool:
         try:
-            code = export_code(self._window.controller.graph, "python")
+            code = export_code(self._window.document, "python")
         except GraphError as e:
             self.done.emit(f"Cannot copy as Python: {e}")
             return False
@@ -113,8 +113,4 @@ class ExportActions(QObject):
         return True
 
     def _fail(self, text: str) -> None:
-        show = getattr(self._window, "show_error", None)
-        if show is not None:
-            show("Export", text)
-        else:
-            self.done.emit(text)
+        self._window.show_error("Export", text)

@@ -58,7 +58,7 @@ def examples() -> list[Example]:
 
 
 def thumbnail(graph: Graph, size: QSize = THUMB, dpr: float = 1.0) -> QPixmap:
-    """The graph drawn by a throwaway canvas scene, fitted into ``size`` (logical pixels) at
+    """The graph drawn by a read-only canvas scene, fitted into ``size`` (logical pixels) at
     ``dpr`` physical pixels per logical one, so it is as sharp as the screen it is shown on."""
     return QPixmap.fromImage(render_thumbnail(graph, size, dpr)[0])
 
@@ -66,16 +66,9 @@ def thumbnail(graph: Graph, size: QSize = THUMB, dpr: float = 1.0) -> QPixmap:
 def render_thumbnail(graph: Graph, size: QSize = THUMB, dpr: float = 1.0) -> tuple[QImage, dict]:
     """:func:`thumbnail`'s picture and, for each node, what its paint drew: ``{id: (form,
     texts)}`` (see ``NodeItem.painted_form``), so a test can tell a legible picture from boxes."""
-    from PySide6.QtGui import QUndoStack
-
-    from gui.canvas.controller import Controller
     from gui.canvas.scene import GraphScene
 
-    doc = graph.copy()
-    stack = QUndoStack()
-    controller = Controller(doc, stack)
-    scene = GraphScene(controller)
-    doc.evaluate()
+    scene = GraphScene.drawing(graph)
     dpr = max(1.0, float(dpr))
     image = QImage(QSize(round(size.width() * dpr), round(size.height() * dpr)),
                    QImage.Format.Format_ARGB32_Premultiplied)
@@ -96,7 +89,6 @@ def render_thumbnail(graph: Graph, size: QSize = THUMB, dpr: float = 1.0) -> tup
     finally:
         scene.clear()
         scene.deleteLater()
-        controller.deleteLater()
     return image, drawn
 
 
@@ -111,7 +103,7 @@ def _legible_source(scene, whole: QRectF, size: QSize, dpr: float) -> QRectF:
     if fit >= least:
         return whole
     w, h = size.width() / least, size.height() / least
-    out = scene.controller.graph.evaluated_output()
+    out = scene.graph.evaluated_output()
     item = scene.node_item(out) if out is not None else None
     anchor = item.sceneBoundingRect() if item is not None else whole
     right = min(whole.right(), anchor.right() + 12)
@@ -182,5 +174,4 @@ class GalleryDialog(QDialog):
 
 def open_example(window, path) -> bool:
     """Open ``path`` in ``window`` as an example (unsaved-changes prompt first)."""
-    opener = getattr(window, "open_example", None) or window.open_file
-    return bool(opener(path))
+    return bool(window.open_example(path))

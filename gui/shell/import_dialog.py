@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from engine import GraphError, ParseError
+from engine import GraphError, ParseError, document
 from engine.parse import parse_program
 from gui.shell import style
 
@@ -210,28 +210,17 @@ def apply_import(window, graph, replace: bool) -> bool:
     """Put an imported graph into ``window``: replace the document (after the unsaved-changes
     prompt) or add a copy of it, to the right of what is there, as one undo step."""
     if replace:
-        if hasattr(window, "maybe_save") and not window.maybe_save():
+        if not window.maybe_save():
             return False
         graph.meta.setdefault("title", "Imported program")
-        replace_doc = getattr(window, "_replace_document", None)
-        if replace_doc is not None:
-            # Untitled: Save must ask where, never overwrite the file the old document came from.
-            replace_doc(graph, None, "Imported program")
-        else:
-            window.controller.set_document(graph)
+        # Untitled: Save must ask where, never overwrite the file the old document came from.
+        window.replace_document(graph, None, "Imported program")
         return True
-    from PySide6.QtGui import QUndoStack
-
-    from gui.canvas.controller import Controller
-
-    doc = window.controller.graph
+    doc = window.document
     right = max((doc.position(n)[0] for n in doc.nodes()), default=-style.NODE_W - 80.0)
     top = min((doc.position(n)[1] for n in doc.nodes()), default=0.0)
-    stack = QUndoStack()
-    payload = Controller(graph, stack).copy_payload(graph.nodes())
-    new = window.controller.paste(payload, (right + style.NODE_W + 80.0, top))
+    new = window.controller.paste(document.fragment(graph, graph.nodes()), (right + style.NODE_W + 80.0, top))
     if new:
         window.scene.select_nodes(new)
-        if hasattr(window, "view"):
-            window.view.fit_all()
+        window.view.fit_all()
     return bool(new)

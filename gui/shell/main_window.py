@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QTextBrowser,
     QToolBar,
@@ -31,12 +32,14 @@ from shiboken6 import isValid
 
 import resources
 from engine import DocumentError, Graph
+from gui.canvas.bridge import DocumentBridge
 from gui.canvas.controller import Controller
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
 from gui.shell import files, style
+from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 
 APP_NAME = "gradcanvas"
 DEFAULT_SIZE = QSize(1280, 800)
@@ -89,8 +92,11 @@ def icon(name: str) -> QIcon:
 
 
 class MainWindow(QMainWindow):
-    """The gradcanvas window on ``document`` (a Graph) or, by default, the built-in example:
-    e = (a*4 + 3) * (a + 2) at a = 3, already evaluated, so a.grad = 35 shows at once.
+    """The gradcanvas window on a copy of ``document`` (a Graph) or, by default, the built-in
+    example: e = (a*4 + 3) * (a + 2) at a = 3, already evaluated, so a.grad = 35 shows at once.
+
+    The window owns its document: the caller's Graph is copied, so nothing can edit the open
+    document behind the undo stack's back; read the result from :attr:`document`.
 
     ``path`` is where ``document`` was loaded from (title, Save, recent files);
     ``use_settings=False`` neither reads nor writes window state or recent files (screenshots);
@@ -109,19 +115,25 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self._use_settings = use_settings
-        self._path: Path | None = None
-        self._doc_name = "Untitled"
+        doc_name = "Untitled"
         self._fitted_once = False
         self.last_error: str | None = None
         opened_from = Path(path).resolve() if path is not None and document is not None else None
         if document is None:
             document = files.builtin_document()
-            self._doc_name = f"{files.DEFAULT_EXAMPLE}.json (example)"
+            doc_name = f"{files.DEFAULT_EXAMPLE}.json (example)"
+        elif isinstance(document, Graph):
+            document = document.copy()
+        else:
+            raise TypeError(f"MainWindow(document=...) takes a Graph, not {type(document).__name__}")
 
         _clear_clipboard_at_exit()
+        self.bridge = DocumentBridge(document, self)
         self.undo_stack = QUndoStack(self)
-        self.controller = Controller(document, self.undo_stack, self)
-        self.scene = GraphScene(self.controller, self)
+        self.controller = Controller(self.bridge, self.undo_stack, self)
+        self.session = DocumentSession(self.bridge, self.undo_stack, use_settings=use_settings, parent=self)
+        self.session.name = doc_name
+        self.scene = GraphScene(self.bridge, self, controller=self.controller)
         self.view = GraphView(self.scene, self)
         self.view.setObjectName("canvas")
         self.setCentralWidget(self.view)
@@ -146,9 +158,9 @@ class MainWindow(QMainWindow):
 
         self.palette.opActivated.connect(self.add_at_view_centre)
         self.controller.message.connect(self.show_message)
-        self.controller.evaluated.connect(self._update_output_label)
-        self.controller.documentReplaced.connect(self._update_output_label)
-        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.bridge.evaluated.connect(self._update_output_label)
+        self.bridge.replaced.connect(self._update_output_label)
+        self.session.changed.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._on_history_moved)
         self.undo_stack.canUndoChanged.connect(self.act_undo.setEnabled)
         self.undo_stack.canRedoChanged.connect(self.act_redo.setEnabled)
@@ -157,38 +169,38 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("gradcanvas"))
         self.resize(self._default_size())
         self.setDockNestingEnabled(True)
+        self.experiment = None  # the Learn tools, once installed
         if experiments:  # step mode, chain rule, checks, forward mode, descent, code in/out
             from gui.learn.experiment import install
 
             install(self)
         self._restore_settings()
         self.scene.set_show_wire_grads(self.act_wire_grads.isChecked())
-        self.document.evaluate()
+        self.bridge.recompute()
         self._update_title()
         self._update_output_label()
         self._update_selection_actions()
         self.act_undo.setEnabled(self.undo_stack.canUndo())
         self.act_redo.setEnabled(self.undo_stack.canRedo())
         if opened_from is not None:
-            self._path = opened_from
-            self._doc_name = opened_from.name
-            self._update_title()
-            self._remember(self._path)
+            self.session.set_document(opened_from, opened_from.name)
+            self._remember(opened_from)
 
     # ------------------------------------------------------------------ test-facing names
 
     @property
     def document(self) -> Graph:
-        """The open document (always the controller's Graph)."""
-        return self.controller.graph
+        """The open document, owned by this window. Read it freely; an edit made on it
+        directly (not through the canvas) clears the undo history, which no longer applies."""
+        return self.bridge.graph
 
     @property
     def path(self) -> Path | None:
         """Where the document was opened from or last saved to; None for new documents and examples."""
-        return self._path
+        return self.session.path
 
     def is_modified(self) -> bool:
-        return not self.undo_stack.isClean()
+        return self.session.is_modified()
 
     # ------------------------------------------------------------------ actions
 
@@ -268,7 +280,9 @@ class MainWindow(QMainWindow):
 
     def _make_menus(self):
         mb = self.menuBar()
+        self.menus: dict[str, QMenu] = {}  # by role: file, edit, view, graph, learn, help
         m = mb.addMenu("&File")
+        self.menus["file"] = m
         m.addActions([self.act_new, self.act_open])
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.setToolTipsVisible(True)
@@ -285,6 +299,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_quit)
 
         m = mb.addMenu("&Edit")
+        self.menus["edit"] = m
         m.addActions([self.act_undo, self.act_redo])
         m.addSeparator()
         m.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
@@ -292,6 +307,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_select_all)
 
         m = mb.addMenu("&View")
+        self.menus["view"] = m
         m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit])
         m.addSeparator()
         m.addAction(self.act_wire_grads)
@@ -312,9 +328,15 @@ class MainWindow(QMainWindow):
 
         m = mb.addMenu("&Graph")
         m.addActions([self.act_layout, self.act_set_output, self.act_evaluate])
+        self.menus["graph"] = m
+
+        self.learn_menu = mb.addMenu("&Learn")  # filled by add_learn_action; hidden while empty
+        self.learn_menu.menuAction().setVisible(False)
+        self.menus["learn"] = self.learn_menu
 
         m = mb.addMenu("&Help")
         m.addActions([self.act_shortcuts, self.act_about])
+        self.menus["help"] = m
         for menu in mb.findChildren(type(m)):
             menu.setToolTipsVisible(True)
 
@@ -341,6 +363,67 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.output_label)
         sb.showMessage("Drag an op from the palette, or double-click a node's value to change it", 8000)
 
+    # ------------------------------------------------------------------ extension points
+
+    def add_learn_action(self, action: QAction, *, new_section: bool = False) -> None:
+        """Put a Learn tool's action in the Learn menu (after a separator with
+        ``new_section``); its shortcut works even while the menu bar is hidden."""
+        m = self.learn_menu
+        if new_section and m.actions():
+            m.addSeparator()
+        m.addAction(action)
+        m.menuAction().setVisible(True)
+        if action.shortcuts():
+            self.addAction(action)
+
+    def add_menu_item(self, menu: str, item, *, after: QAction | None = None, first: bool = False) -> None:
+        """Add an action or a submenu to one of :attr:`menus` ("file", "edit", "view",
+        "graph", "learn", "help"): right after ``after``, first with ``first``, else at the end."""
+        m = self.menus[menu]
+        acts = m.actions()
+        before = None
+        if first and acts:
+            before = acts[0]
+        elif after is not None and after in acts:
+            i = acts.index(after)
+            before = acts[i + 1] if i + 1 < len(acts) else None
+        if isinstance(item, QMenu):
+            if before is None:
+                m.addMenu(item)
+            else:
+                m.insertMenu(before, item)
+        elif before is None:
+            m.addAction(item)
+        else:
+            m.insertAction(before, item)
+        if isinstance(item, QAction) and item.shortcuts():
+            self.addAction(item)
+
+    def add_dock(
+        self,
+        dock: QDockWidget,
+        *,
+        below: QDockWidget | None = None,
+        tab_with: QDockWidget | None = None,
+        visible: bool = True,
+    ) -> None:
+        """Register a dock: on the right, stacked under ``below`` (the inspector, say), or as
+        a tab beside ``tab_with`` (a third slice of the right column would squeeze the others)."""
+        if tab_with is not None and self.dockWidgetArea(tab_with) != Qt.DockWidgetArea.NoDockWidgetArea:
+            self.addDockWidget(self.dockWidgetArea(tab_with), dock)
+            self.tabifyDockWidget(tab_with, dock)
+        elif below is not None and self.dockWidgetArea(below) != Qt.DockWidgetArea.NoDockWidgetArea:
+            self.addDockWidget(self.dockWidgetArea(below), dock)
+            self.splitDockWidget(below, dock, Qt.Orientation.Vertical)
+        else:
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.setVisible(visible)
+
+    def add_toolbar(self, toolbar: QToolBar) -> None:
+        """Add a toolbar on a row of its own under the main one."""
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+
     # ------------------------------------------------------------------ status and title
 
     def show_message(self, text: str, timeout: int = 8000):
@@ -359,7 +442,7 @@ class MainWindow(QMainWindow):
             sb.clearMessage()
 
     def _title_name(self) -> str:
-        return self._path.name if self._path is not None else self._doc_name
+        return self.session.title_name()
 
     def _update_title(self, *_):
         star = "*" if self.is_modified() else ""
@@ -475,21 +558,34 @@ class MainWindow(QMainWindow):
         self.last_error = text
         QMessageBox.warning(self, title, text)
 
+    def ask_restore(self, found: Recovery) -> bool:
+        """Offer a recovery copy left by a session that did not end normally; True: restore."""
+        box = QMessageBox(QMessageBox.Question, APP_NAME,
+                          f"gradcanvas did not close normally. Restore the unsaved changes to {found.name}?",
+                          QMessageBox.NoButton, self)
+        box.setInformativeText(f"The recovered document has {found.nodes} nodes. If you discard it, "
+                               "it is deleted.")
+        restore = box.addButton("Restore", QMessageBox.AcceptRole)
+        box.addButton("Discard", QMessageBox.DestructiveRole)
+        box.setDefaultButton(restore)
+        box.exec()
+        return box.clickedButton() is restore
+
     def ask_open_path(self) -> str | None:
-        start = str(self._path.parent) if self._path else str(Path.home())
+        start = str(self.session.last_folder())
         path, _ = QFileDialog.getOpenFileName(self, "Open document", start, files.DOCUMENT_FILTER)
         return path or None
 
     def ask_save_path(self) -> str | None:
-        start = str(self._path) if self._path else str(Path.home() / "untitled.json")
+        start = str(self.session.suggested_save_path())
         path, _ = QFileDialog.getSaveFileName(self, "Save document", start, files.DOCUMENT_FILTER)
         if path and not Path(path).suffix:
             path += ".json"
         return path or None
 
     def ask_export_path(self, suffix: str) -> str | None:
-        stem = self._path.stem if self._path else "canvas"
-        base = self._path.parent if self._path else Path.home()
+        stem = self.path.stem if self.path else "canvas"
+        base = self.session.last_folder()
         kind = "PNG pictures (*.png)" if suffix == ".png" else "SVG drawings (*.svg)"
         title = f"Export {suffix[1:].upper()}"
         path, _ = QFileDialog.getSaveFileName(self, title, str(base / (stem + suffix)), kind)
@@ -510,22 +606,21 @@ class MainWindow(QMainWindow):
             return self.save_file()
         return answer == QMessageBox.Discard
 
-    def _replace_document(self, graph: Graph, path: Path | None, name: str):
-        self.controller.set_document(graph)
-        graph.evaluate()
-        self._path = path
-        self._doc_name = name
+    def replace_document(self, graph: Graph, path: Path | None = None, name: str = "Untitled") -> None:
+        """Show ``graph`` (a copy of it) instead of the open document, without asking about
+        unsaved changes (see :meth:`maybe_save`): the undo history is cleared, every view
+        and tool follows, the view fits the new document. ``path``/``name`` are for the title."""
+        self.controller.set_document(graph.copy())
         self.undo_stack.setClean()
-        self._update_title()
+        self.session.set_document(path, name)
         self._update_output_label()
-        self.inspector.refresh()
         self.view.show_document_readably()
 
     def new_document(self) -> bool:
         """Replace the document with an empty one (asks about unsaved changes first)."""
         if not self.maybe_save():
             return False
-        self._replace_document(Graph(), None, "Untitled")
+        self.replace_document(Graph(), None, "Untitled")
         self.show_message("New document: drag ops from the palette onto the canvas", 6000)
         return True
 
@@ -540,7 +635,7 @@ class MainWindow(QMainWindow):
             return False
         if not self.maybe_save():
             return False
-        self._replace_document(graph, p.resolve(), p.name)
+        self.replace_document(graph, p.resolve(), p.name)
         self._remember(p)
         self.show_message(f"Opened {p}", 5000)
         return True
@@ -555,7 +650,7 @@ class MainWindow(QMainWindow):
             return False
         if not self.maybe_save():
             return False
-        self._replace_document(graph, None, f"{p.name} (example)")
+        self.replace_document(graph, None, f"{p.name} (example)")
         title = graph.meta.get("title") or p.stem
         self.show_message(f"Example: {title}. Click a node to see where its gradient comes from.", 8000)
         return True
@@ -563,7 +658,7 @@ class MainWindow(QMainWindow):
     def save_file(self, path=None) -> bool:
         """Save to ``path``, or to the current file, or ask where. Atomic; marks the document clean."""
         if path is None:
-            path = self._path or self.ask_save_path()
+            path = self.path or self.ask_save_path()
             if not path:
                 return False
         p = Path(path)
@@ -575,11 +670,8 @@ class MainWindow(QMainWindow):
         except OSError as e:  # the engine reports write failures as DocumentError; be safe anyway
             self.show_error("Cannot save document", f"{p}: {e.strerror or e}")
             return False
-        self._path = p.resolve()
-        self._doc_name = p.name
-        self.undo_stack.setClean()
-        self._update_title()
-        self._remember(p)
+        self.session.saved_as(p)
+        self._fill_recent_menu()
         self.show_message(f"Saved {p}", 5000)
         return True
 
@@ -613,15 +705,39 @@ class MainWindow(QMainWindow):
         if path:
             self.export_picture(path)
 
+    def offer_recovery(self) -> bool:
+        """If a session ended without saving (a crash, a kill), offer its recovery copy and, if
+        the user accepts, show it here as a modified document. Declined copies are deleted.
+        True when a document was restored."""
+        found = pending_recoveries() if self._use_settings else []
+        if not found:
+            return False
+        newest = found[0]
+        if not self.ask_restore(newest):
+            newest.discard()
+            return False
+        try:
+            graph = newest.load()
+        except DocumentError as e:
+            self.show_error("Cannot restore", f"the recovery copy cannot be read: {e}")
+            newest.discard()
+            return False
+        self.controller.set_document(graph)
+        self.session.set_document(newest.path, f"{newest.name} (recovered)", modified=True)
+        newest.discard()  # this session now keeps its own copy until saved or discarded
+        self._update_output_label()
+        self.view.fit_all()
+        self.show_message(f"Restored {len(graph)} nodes of {newest.name}: save them to keep them", 10000)
+        return True
+
     def _remember(self, path: Path):
-        if self._use_settings:
-            files.add_recent_file(path)
-            self._fill_recent_menu()
+        self.session.remember(path)
+        self._fill_recent_menu()
 
     def _fill_recent_menu(self):
         m = self.recent_menu
         m.clear()
-        paths = files.recent_files() if self._use_settings else []
+        paths = self.session.recent_files()
         for i, p in enumerate(paths):
             label = f"&{i + 1}  {Path(p).name}" if i < 9 else Path(p).name
             act = m.addAction(label)
@@ -639,7 +755,7 @@ class MainWindow(QMainWindow):
             clear.triggered.connect(self._clear_recent)
 
     def _clear_recent(self):
-        files.clear_recent_files()
+        self.session.clear_recent_files()
         self._fill_recent_menu()
 
     def recent_actions(self) -> list[QAction]:
@@ -757,4 +873,5 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._save_settings()
+        self.session.close()
         event.accept()

@@ -1,0 +1,123 @@
+"""The README's pictures: the window screenshot, the step-mode picture and the Descend panel.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/readme_pictures.py [--out docs]
+
+Tooling for the documentation, kept out of the runtime modules: it drives a real MainWindow
+(private settings: nothing is read or written) the way a user would, then saves what it shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gui.canvas.render import ensure_app, render_scene  # noqa: E402
+from gui.learn.experiment import install  # noqa: E402
+from gui.shell.app import apply_style  # noqa: E402
+from gui.shell.main_window import MainWindow  # noqa: E402
+
+
+def render_window(out_path, document=None, size=(1400, 850), select=None) -> Path:
+    """A PNG of the whole main window on ``document`` (default: the built-in example), as a
+    user sees it at first, optionally with the node ``select`` (id or name) selected so the
+    inspector shows it; for README screenshots. Settings are neither read nor written."""
+    out = Path(out_path)
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"cannot write a window screenshot to '{out}': use a .png file")
+    app = ensure_app()
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QPalette
+
+    # Look like the app, then give a caller's running application its own look back.
+    saved = (app.styleSheet(), QPalette(app.palette()), app.style().name())
+    apply_style(app)
+    window = MainWindow(document, use_settings=False)
+    window.resize(*size)
+    window.show()
+    for _ in range(3):
+        QCoreApplication.processEvents()
+    if select is not None:
+        window.scene.select_nodes([window.document.resolve(select)])
+    window.view.fit_all()
+    QCoreApplication.processEvents()
+    try:
+        if not window.grab().save(str(out), "PNG"):
+            raise OSError(f"cannot write '{out}'")
+    finally:
+        window.undo_stack.setClean()  # nothing to ask about: this window was never edited
+        window.close()
+        window.deleteLater()
+        app.setStyleSheet(saved[0])
+        app.setPalette(saved[1])
+        app.setStyle(saved[2])
+    return out
+
+
+
+def tour_pictures(folder) -> tuple:
+    """Write ``step.png`` (the seed example mid-step, where a gradient grows by a second
+    term) and ``descent.png`` (the Descend panel after a run) into ``folder``, for the README's
+    feature tour. Uses a private window; nothing is read from or written to the settings."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QApplication
+
+    from engine import Graph
+
+    out = Path(folder)
+    window = MainWindow(use_settings=False)
+    exp = install(window)
+    try:
+        window.resize(1300, 800)
+        window.show()
+        QApplication.processEvents()
+        steps = window.document.steps()
+        # The first step whose amount lands on a sum that already holds something: "15 + 20 = 35".
+        k = next((i + 1 for i, (_n, _g, sends) in enumerate(steps) if any(s[3] is not None for s in sends)),
+                 max(1, len(steps) // 2))
+        exp.step.start()
+        exp.step.go_to(k)
+        step_png = render_scene(window.scene, out / "step.png")
+        exp.step.stop()
+
+        window.replace_document(Graph.from_expression("(x - 3)**2 + (y + 1)**2", x=0, y=0))
+        dock = exp.descent_dock
+        dock.show()
+        dock.setFloating(True)
+        dock.resize(380, 600)
+        panel = dock.panel
+        panel.animate = False
+        panel.lr.setValue(0.05)
+        panel.steps.setValue(60)
+        panel.run()
+        QApplication.processEvents()
+        descent_png = out / "descent.png"
+        if not dock.grab().save(str(descent_png), "PNG"):
+            raise OSError(f"cannot write '{descent_png}'")
+    finally:
+        window.undo_stack.setClean()
+        window.close()
+        window.deleteLater()
+    return step_png, descent_png
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs"))
+    args = parser.parse_args(argv)
+    ensure_app()
+    out = Path(args.out)
+    shot = render_window(out / "screenshot.png", select="a")
+    step, descent = tour_pictures(out)
+    for p in (shot, step, descent):
+        print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

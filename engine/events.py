@@ -1,0 +1,151 @@
+"""Typed document events: one small frozen class per kind of change.
+
+A :class:`~engine.graph.Graph` calls every subscriber with one of these after each edit and
+each evaluation. Dispatch on the class (``isinstance(ev, NodeAdded)`` or a ``match``), not on
+text. Every event also answers ``kind`` (its snake_case name), ``node`` (the node it is about,
+the target for a wire, None for document-wide events) and ``data`` (its other fields as a dict),
+so simple listeners can log events uniformly.
+
+>>> from engine import Graph
+>>> g = Graph(); seen = []; _ = g.subscribe(seen.append)
+>>> a = g.add_number(2.0, name="a"); g.set_value(a, 3.0)
+>>> seen
+[NodeAdded(node=1), ValueChanged(node=1, old=2.0, new=3.0)]
+>>> [e.kind for e in seen], seen[1].data
+(['node_added', 'value_changed'], {'old': 2.0, 'new': 3.0})
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every document event."""
+
+    kind: ClassVar[str] = "event"
+    changes_document: ClassVar[bool] = True  # False for events that only report (evaluated)
+
+    node: ClassVar[Any] = None  # the node it is about; subclasses that have one make it a field
+
+    @property
+    def data(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("node", "target")}
+
+
+@dataclass(frozen=True)
+class _NodeEvent(Event):
+    node: int  # type: ignore[misc]  # a field here, None on document-wide events
+
+
+@dataclass(frozen=True)
+class NodeAdded(_NodeEvent):
+    kind: ClassVar[str] = "node_added"
+
+
+@dataclass(frozen=True)
+class NodeRemoved(_NodeEvent):
+    kind: ClassVar[str] = "node_removed"
+
+
+@dataclass(frozen=True)
+class _EdgeEvent(Event):
+    target: int
+    source: int
+    port: int
+
+    @property
+    def node(self) -> int:
+        return self.target
+
+
+@dataclass(frozen=True)
+class EdgeAdded(_EdgeEvent):
+    kind: ClassVar[str] = "edge_added"
+
+
+@dataclass(frozen=True)
+class EdgeRemoved(_EdgeEvent):
+    kind: ClassVar[str] = "edge_removed"
+
+
+@dataclass(frozen=True)
+class ValueChanged(_NodeEvent):
+    kind: ClassVar[str] = "value_changed"
+    old: Any = None
+    new: Any = None
+
+
+@dataclass(frozen=True)
+class NameChanged(_NodeEvent):
+    kind: ClassVar[str] = "name_changed"
+    old: str | None = None
+    new: str | None = None
+
+
+@dataclass(frozen=True)
+class NodeMoved(_NodeEvent):
+    kind: ClassVar[str] = "node_moved"
+    old: tuple = (0.0, 0.0)
+    new: tuple = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class OutputChanged(Event):
+    """The explicit output mark moved; ``node`` is the new one (None: back to the single sink)."""
+
+    kind: ClassVar[str] = "output_changed"
+    node: int | None = None  # type: ignore[misc]
+    old: int | None = None
+
+
+@dataclass(frozen=True)
+class Evaluated(Event):
+    """Forward and backward ran; values and gradients may all have changed."""
+
+    kind: ClassVar[str] = "evaluated"
+    changes_document: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class DocumentReset(Event):
+    """The whole document was (re)built at once (loader, parser, Value.graph()): redraw it all."""
+
+    kind: ClassVar[str] = "reset"
+
+
+@dataclass(frozen=True)
+class LayoutApplied(Event):
+    """Many nodes moved at once (:meth:`Graph.apply_layout`); ``moved`` is how many."""
+
+    kind: ClassVar[str] = "layout_applied"
+    moved: int = 0
+
+
+@dataclass(frozen=True)
+class MetaChanged(Event):
+    """A metadata entry ("title", "lesson") changed through :meth:`Graph.set_meta`."""
+
+    kind: ClassVar[str] = "meta_changed"
+    key: str = ""
+    old: Any = None
+    new: Any = None
+
+
+__all__ = [
+    "DocumentReset",
+    "EdgeAdded",
+    "EdgeRemoved",
+    "Evaluated",
+    "Event",
+    "LayoutApplied",
+    "MetaChanged",
+    "NameChanged",
+    "NodeAdded",
+    "NodeMoved",
+    "NodeRemoved",
+    "OutputChanged",
+    "ValueChanged",
+]
