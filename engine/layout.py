@@ -1,57 +1,101 @@
-"""Layered left-to-right layout: a small Sugiyama-style layout for computational graphs.
+"""Layered left-to-right layout (Sugiyama style) for computational graphs.
 
-Columns follow the data (every wire goes left to right); each input sits in the column just
-before the op that first uses it; a wire that skips columns reserves a slot in each column it
-crosses, so it does not run behind a node; rows are ordered to keep wires from crossing and
-then nudged level with the nodes they connect.
+1. Columns follow the data: every wire goes left to right; each input sits in the column just
+   before the op that first uses it.
+2. A wire that skips columns gets a placeholder ("dummy vertex", as igraph's
+   ``layout_sugiyama`` and graphviz's ``dot`` call it) in every column it crosses: the
+   placeholder reserves a channel in that column, so the wire has a gap to run through
+   instead of passing under a node.
+3. Rows are ordered to reduce crossings: barycentre sweeps that know port order (input ``a``
+   above ``b``), keeping the best ordering seen by exact crossing count, then adjacent swaps
+   while they remove crossings.
+4. Heights come from :mod:`engine.geometry` (a node grows with its number of input ports);
+   each entry is then placed as close to level with its neighbours' ports as the entries
+   above it allow, so most wires are straight.
+
+python-igraph's ``layout_sugiyama`` was measured against this (see tests/test_layout.py and
+benchmarks/layout_bench.py): it does not know port order or node heights, so its orderings
+cross more on these graphs, and it would be a compiled dependency for ~300 lines of Python.
 
 >>> import networkx as nx
 >>> g = nx.MultiDiGraph([(1, 3, 0), (2, 3, 1)])
+>>> g.add_nodes_from([(1, {"op": "number"}), (2, {"op": "number"}), (3, {"op": "mul"})])
 >>> layered_positions(g)
-{1: (0.0, 0.0), 2: (0.0, 110.0), 3: (200.0, 55.0)}
+{1: (0.0, 0.0), 2: (0.0, 90.0), 3: (200.0, 6.0)}
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import networkx as nx
 
-COLUMN = 200.0
-ROW = 110.0
-WIRE_SLOT = 80.0  # height a wire crossing a column takes in it: room for the curve
-_SWEEPS = 4
-# Beyond this many nodes + wire slots (a canvas nobody reads node by node), columns are
-# stacked in order without the refinement, which would cost time and memory per slot.
+from . import geometry
+
+COLUMN = 180.0  # column pitch: a node's width plus the gap the wires bend in
+ROW_GAP = 20.0  # between two nodes of one column
+CHANNEL = 22.0  # height a wire crossing a column reserves in it
+_SWEEPS = 12
+_STALE = 3  # stop sweeping after this many rounds without a better ordering
+_TRANSPOSE_MAX = 400  # entries (nodes + channels) up to which adjacent swaps are tried
+# Beyond this many nodes + channels (a canvas nobody reads node by node), columns are stacked
+# in order without the refinement, which would cost time and memory per channel.
 MAX_REFINED = 20_000
 
+SizeFn = Callable[[str], tuple[float, float]]
 
-def layered_positions(g: nx.MultiDiGraph, column: float = COLUMN, row: float = ROW) -> dict:
-    """Top-left position for every node of ``g``: x by column, y by row (see module doc)."""
+
+def layered_positions(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = ROW_GAP,
+                      node_size: SizeFn = geometry.node_size) -> dict:
+    """Top-left position for every node of ``g`` (see the module doc). ``node_size(op)`` gives
+    a node's (width, height); the default is the canvas's."""
+    return layered_layout(g, column, row_gap, node_size)[0]
+
+
+def layered_layout(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = ROW_GAP,
+                   node_size: SizeFn = geometry.node_size) -> tuple[dict, dict]:
+    """(positions, channels): positions as :func:`layered_positions`; channels maps each wire
+    ``(source, target, port)`` that skips columns to the centre heights ``[(x, y), ...]`` of
+    the channels reserved for it, one per column crossed (its x is the column's left edge)."""
     order = list(nx.topological_sort(g))
     if not order:
-        return {}
+        return {}, {}
+    ops = g.nodes
+    height = {n: node_size(ops[n].get("op", "number"))[1] for n in order}
     layer = _layers(g, order)
     slots = sum(max(layer[t] - layer[s] - 1, 0) for s, t in g.edges())
     if len(order) + slots > MAX_REFINED:
-        return _plain(order, layer, column, row)
-    layers, ins, outs = _with_wire_slots(g, order, layer)
+        return _plain(order, layer, height, column, row_gap), {}
+    layers, ins, outs = _with_channels(g, order, layer)
+    anchor = _anchors(g, order, layers, ins, outs, ops)
     _order_rows(layers, ins, outs)
-    height = {n: (row if n in layer else WIRE_SLOT) for members in layers for n in members}
-    ys = _rows(layers, ins, outs, height, row)
-    top = min(ys.values())
-    return {n: (layer[n] * column, ys[n] - top) for n in order}
+    for n in list(anchor):
+        height.setdefault(n, CHANNEL)
+    ys = _rows(layers, ins, outs, height, anchor, row_gap)
+    top = min(ys[n] for n in order)
+    pos = {n: (layer[n] * column, float(round(ys[n] - top))) for n in order}  # whole pixels
+    channels: dict = {}
+    for members in layers:
+        for n in members:
+            if isinstance(n, tuple):
+                _, s, t, port, k = n
+                channels.setdefault((s, t, port), []).append((k * column, ys[n] - top + CHANNEL / 2))
+    return pos, channels
 
 
-def _plain(order, layer, column, row) -> dict:
+def _plain(order, layer, height, column, row_gap) -> dict:
     """Columns stacked in topological order and centred on each other: linear time."""
     columns: dict[int, list] = {}
     for n in order:
         columns.setdefault(layer[n], []).append(n)
-    tallest = max(len(c) for c in columns.values())
+    extent = {d: sum(height[n] + row_gap for n in members) for d, members in columns.items()}
+    tallest = max(extent.values())
     pos = {}
     for d, members in columns.items():
-        top = (tallest - len(members)) * row / 2.0
-        for k, n in enumerate(members):
-            pos[n] = (d * column, top + k * row)
+        y = (tallest - extent[d]) / 2.0
+        for n in members:
+            pos[n] = (d * column, y)
+            y += height[n] + row_gap
     return pos
 
 
@@ -62,16 +106,30 @@ def _layers(g, order) -> dict:
     for n in order:
         layer[n] = max((layer[p] + 1 for p in g.predecessors(n)), default=0)
     for n in reversed(order):
-        succ = g.successors(n)
-        first = min((layer[s] for s in succ), default=None)
+        first = min((layer[s] for s in g.successors(n)), default=None)
         if first is not None:
             layer[n] = first - 1
+    # An op with more wires in than out moves back towards its inputs, as far as they allow:
+    # the total length of wires (so the channels they need) goes down.
+    for _ in range(2):
+        moved = False
+        for n in order:
+            n_in, n_out = g.in_degree(n), g.out_degree(n)
+            if n_in == 0 or n_in < n_out:
+                continue
+            lo = max(layer[p] for p in g.predecessors(n)) + 1
+            if lo < layer[n]:
+                layer[n] = lo
+                moved = True
+        if not moved:
+            break
     return layer
 
 
-def _with_wire_slots(g, order, layer):
+def _with_channels(g, order, layer):
     """Columns of nodes plus one placeholder per column a wire crosses; and for every entry
-    its neighbours one column left (``ins``) and right (``outs``) with the target port."""
+    its neighbours one column left (``ins``) and right (``outs``), each with the port of the
+    wire's target (so a placeholder knows which input its wire is heading for)."""
     depth = max(layer.values()) + 1
     layers: list[list] = [[] for _ in range(depth)]
     for n in order:
@@ -92,14 +150,54 @@ def _with_wire_slots(g, order, layer):
     return layers, ins, outs
 
 
+def _anchors(g, order, layers, ins, outs, ops) -> dict:
+    """Where wires attach to each entry, as offsets from its top: ``"out"`` the output port,
+    ``port`` an input; a channel's wire runs through its middle."""
+    anchor: dict = {}
+    for n in order:
+        op = ops[n].get("op", "number")
+        a = {"out": geometry.output_port_offset(op)[1]}
+        for _, port in ins[n]:
+            a[port] = geometry.input_port_offset(op, port)[1]
+        anchor[n] = a
+    for members in layers:
+        for n in members:
+            if isinstance(n, tuple):
+                anchor[n] = None  # the middle, whatever the port
+    return anchor
+
+
+def _attach(anchor, height, n, key) -> float:
+    a = anchor[n]
+    return height[n] / 2 if a is None else a[key]
+
+
+# ---------------------------------------------------------------------------------- ordering
+
+
 def _order_rows(layers, ins, outs) -> None:
-    """Barycentre sweeps: sort each column by the mean row of its neighbours, down then up;
-    a node's inputs end up in port order (port 0 above port 1)."""
+    """Barycentre sweeps down and up; the best ordering seen (fewest crossings) is kept; then
+    adjacent swaps on small graphs."""
+    best = [list(m) for m in layers]
+    best_c = _crossings(layers, outs)
+    stale = 0
     for _ in range(_SWEEPS):
+        if best_c == 0:
+            break
         for k in range(1, len(layers)):
             _sort_by(layers[k], ins, _index(layers[k - 1]))
         for k in range(len(layers) - 2, -1, -1):
             _sort_by(layers[k], outs, _index(layers[k + 1]))
+        c = _crossings(layers, outs)
+        if c < best_c:
+            best, best_c, stale = [list(m) for m in layers], c, 0
+        else:
+            stale += 1
+            if stale >= _STALE:
+                break
+    layers[:] = best
+    if best_c and sum(len(m) for m in layers) <= _TRANSPOSE_MAX:
+        _transpose(layers, ins, outs)
 
 
 def _index(members) -> dict:
@@ -115,39 +213,122 @@ def _sort_by(members, neighbours, pos) -> None:
     members.sort(key=lambda n: keys[n])
 
 
-def _rows(layers, ins, outs, height, row) -> dict:
-    """y for every entry: in each column, as close to the mean y of its neighbours as the
-    entries above it allow, over a few passes left to right and back."""
+def _pair_crossings(upper, lower, outs) -> int:
+    """Crossings between two adjacent columns: wires are (row of source, (row of target,
+    port)); two wires cross when their order flips between the columns."""
+    lo = _index(lower)
+    wires = []
+    for i, n in enumerate(upper):
+        for m, port in outs[n]:
+            # a wire into a channel keeps its target's port for the ordering, but lands in
+            # the channel's middle: no port order there
+            wires.append((i, (lo[m], port if not isinstance(m, tuple) else 0)))
+    wires.sort()
+    return _inversions([w[1] for w in wires])
+
+
+def _crossings(layers, outs) -> int:
+    return sum(_pair_crossings(layers[k], layers[k + 1], outs) for k in range(len(layers) - 1))
+
+
+def _inversions(seq) -> int:
+    """Pairs i < j with seq[i] > seq[j] (merge sort, O(n log n))."""
+    n = len(seq)
+    if n < 2:
+        return 0
+    count = 0
+    width = 1
+    a = list(seq)
+    while width < n:
+        out = []
+        for lo in range(0, n, 2 * width):
+            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
+            i, j = lo, mid
+            while i < mid and j < hi:
+                if a[j] < a[i]:
+                    out.append(a[j])
+                    count += mid - i
+                    j += 1
+                else:
+                    out.append(a[i])
+                    i += 1
+            out.extend(a[i:mid])
+            out.extend(a[j:hi])
+        a = out
+        width *= 2
+    return count
+
+
+def _transpose(layers, ins, outs) -> None:
+    """Swap neighbours in a column while that lowers the crossings with both adjacent columns."""
+    improved = True
+    rounds = 0
+    while improved and rounds < 8:
+        improved = False
+        rounds += 1
+        for k, members in enumerate(layers):
+            for i in range(len(members) - 1):
+                before = _local(layers, k, outs)
+                members[i], members[i + 1] = members[i + 1], members[i]
+                if _local(layers, k, outs) < before:
+                    improved = True
+                else:
+                    members[i], members[i + 1] = members[i + 1], members[i]
+
+
+def _local(layers, k, outs) -> int:
+    c = 0
+    if k > 0:
+        c += _pair_crossings(layers[k - 1], layers[k], outs)
+    if k + 1 < len(layers):
+        c += _pair_crossings(layers[k], layers[k + 1], outs)
+    return c
+
+
+# ---------------------------------------------------------------------------------- heights
+
+
+def _rows(layers, ins, outs, height, anchor, row_gap) -> dict:
+    """y for every entry: in each column, as close to level with the ports it is wired to as
+    the entries above it allow, over a few passes left to right and back."""
+    gap = {n: (row_gap if anchor[n] is not None else 0.0) for members in layers for n in members}
     ys = {}
     for members in layers:
         y = 0.0
         for n in members:
             ys[n] = y
-            y += height[n]
-    centre = {n: height[n] / 2 for n in ys}
-    for _ in range(_SWEEPS):
+            y += height[n] + gap[n]
+    for _ in range(6):
         for members in layers + layers[::-1]:
             want = []
             for n in members:
-                near = ins[n] + outs[n]
-                if near:
-                    want.append(sum(ys[m] + centre[m] for m, _ in near) / len(near) - centre[n])
-                else:
-                    want.append(ys[n])
-            _pack(members, want, height, ys)
+                terms = []
+                for m, port in ins[n]:  # wires arriving: level the source's output with our port
+                    terms.append(ys[m] + _attach(anchor, height, m, "out") - _attach(anchor, height, n, port))
+                for m, port in outs[n]:  # wires leaving: level our output with their port
+                    terms.append(ys[m] + _attach(anchor, height, m, port) - _attach(anchor, height, n, "out"))
+                want.append(sum(terms) / len(terms) if terms else ys[n])
+            _pack(members, want, height, gap, ys)
     return ys
 
 
-def _pack(members, want, height, ys) -> None:
+def _pack(members, want, height, gap, ys) -> None:
     """Place the column's entries in order at their wanted y without overlap, shifting the
     whole column so the total move is balanced rather than always pushing down."""
     placed = []
     bottom = None
+    prev_gap = 0.0
     for n, w in zip(members, want):
-        y = w if bottom is None else max(w, bottom)
+        # a channel next to a node keeps a small clearance; two nodes keep the row gap
+        sep = max(prev_gap, gap[n]) if bottom is not None else 0.0
+        if bottom is not None and (prev_gap == 0.0 or gap[n] == 0.0):
+            sep = 6.0 if (prev_gap or gap[n]) else 2.0
+        y = w if bottom is None else max(w, bottom + sep)
         placed.append(y)
         bottom = y + height[n]
+        prev_gap = gap[n]
     if placed:
         shift = sum(w - y for w, y in zip(want, placed)) / len(placed)
+        # the shift must not undo the spacing: it is the same for the whole column
         for n, y in zip(members, placed):
             ys[n] = y + shift

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
-from engine import OPS
+from engine import OPS, routing
 from gui.shell import style as S
 
 _F_HEAD = S.font(9.5, bold=True)
@@ -31,6 +31,7 @@ OUT_NONE, OUT_EXPLICIT, OUT_AUTO = 0, 1, 2
 
 _POS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 _SEL_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
+_SCENE_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged
 _SELECTED = QStyle.StateFlag.State_Selected
 _LOD_TEXT = 0.45  # below this zoom text is unreadable: draw nodes as plain shapes
 
@@ -189,6 +190,7 @@ class NodeItem(QGraphicsItem):
         if change == _POS_CHANGED:
             for w in self.wires:
                 w.update_path()
+            reroute_near(self)  # wires of other nodes it now lies on
         elif change == _SEL_CHANGED:
             self.update()
         return value
@@ -442,12 +444,67 @@ class NodeItem(QGraphicsItem):
         event.accept()
 
 
-def wire_path(p0: QPointF, p1: QPointF) -> QPainterPath:
-    """The cubic curve from an output port (p0) to an input port (p1)."""
-    dx = max(abs(p1.x() - p0.x()) * 0.5, 40.0)
+def wire_path(p0: QPointF, p1: QPointF, segments=None) -> QPainterPath:
+    """The wire from an output port (p0) to an input port (p1): the route's cubic segments
+    (engine.routing), or without a route the plain curve."""
+    if segments is None:
+        segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
     path = QPainterPath(p0)
-    path.cubicTo(QPointF(p0.x() + dx, p0.y()), QPointF(p1.x() - dx, p1.y()), p1)
+    for _, c1, c2, end in segments:
+        path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*end))
     return path
+
+
+def _body(it: NodeItem) -> tuple[float, float, float, float]:
+    r = it.mapRectToScene(it.body_rect())
+    return r.left(), r.top(), r.right(), r.bottom()
+
+
+def route_wire(scene, p0: QPointF, p1: QPointF, ends=()) -> list:
+    """The route (engine.routing segments) from p0 to p1 around the scene's nodes. The router
+    looks only at nodes in the x band a route can use (everything it considers lies there),
+    found through the scene's index, so a drawn route equals the engine's for the same rects."""
+    a, b = (p0.x(), p0.y()), (p1.x(), p1.y())
+    plain = routing.plain_curve(a, b)
+    if scene is None:
+        return plain
+    x0, y0, x1, y1 = routing.bounds(plain)
+    m = routing.BRUSH + 1.0
+    near = _nodes_in(scene, QRectF(x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m))
+    if not routing.Router({it: _body(it) for it in near}).hits(plain, ends):
+        return plain  # the cheap case, and by far the most common one after a layout
+    pad = routing.MIN_PULL + routing.LEAD + routing.CLEAR + 2.0
+    left, right = min(a[0], b[0]) - pad, max(a[0], b[0]) + pad
+    band = QRectF(left, -_FAR, right - left, 2 * _FAR)
+    rects = {it: _body(it) for it in _nodes_in(scene, band)}
+    try:
+        return routing.Router(rects).route(a, b, ends=ends)
+    except (ArithmeticError, ValueError):  # never let a drawing detail take the canvas down
+        return plain
+
+
+_FAR = 1e7
+
+
+def _nodes_in(scene, rect: QRectF) -> list:
+    return [it for it in scene.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+            if isinstance(it, NodeItem)]
+
+
+def reroute_near(node: NodeItem) -> None:
+    """Re-route the other wires that pass near ``node`` (it was moved or dropped there), so no
+    wire is left running under it; its own wires follow it anyway."""
+    sc = node.scene()
+    if sc is None:
+        return
+    body = _body(node)
+    c = routing.CLEAR
+    zone = QRectF(body[0] - c, body[1] - c, body[2] - body[0] + 2 * c, body[3] - body[1] + 2 * c)
+    for it in sc.items(zone, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
+        if isinstance(it, WireItem) and it.src is not None and it.src is not node and it.dst is not node:
+            if it._segments is None or routing.polyline_hits_rect(
+                    routing.flatten(it._segments), (zone.left(), zone.top(), zone.right(), zone.bottom())):
+                it.update_path()
 
 
 _STROKER = QPainterPathStroker()
@@ -465,6 +522,7 @@ class WireItem(QGraphicsItem):
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
         self.grad_text: str | None = None  # None: the label is hidden
+        self._segments: list | None = None  # the route drawn (engine.routing segments)
         self._path = QPainterPath()
         self._bounds = QRectF()
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
@@ -482,11 +540,18 @@ class WireItem(QGraphicsItem):
         return self._path
 
     def update_path(self) -> None:
-        self.set_ends(*self.endpoints())
+        """Route the wire again from its ports around the nodes now in the scene."""
+        p0, p1 = self.endpoints()
+        self.set_ends(p0, p1, route_wire(self.scene(), p0, p1, ends=(self.src, self.dst)))
 
-    def set_ends(self, p0: QPointF, p1: QPointF) -> None:
+    def route(self) -> list | None:
+        """The drawn route as engine.routing segments (None before the first one)."""
+        return self._segments
+
+    def set_ends(self, p0: QPointF, p1: QPointF, segments=None) -> None:
         self.prepareGeometryChange()
-        self._path = wire_path(p0, p1)
+        self._path = wire_path(p0, p1, segments)
+        self._segments = segments
         m = _WIRE_PEN_W
         b = self._path.controlPointRect().adjusted(-m, -m, m, m)
         if self.grad_text is not None:
@@ -515,6 +580,12 @@ class WireItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
+
+    def itemChange(self, change, value):  # noqa: N802
+        # Routed only once in a scene: the route goes around the scene's nodes.
+        if change == _SCENE_CHANGED and self.src is not None and value is not None:
+            self.update_path()
+        return value
 
     def shape(self) -> QPainterPath:
         return _STROKER.createStroke(self._path)
