@@ -276,3 +276,117 @@ def test_examples_are_stored_laid_out():
         assert g.layout() == {n: g.position(n) for n in g.nodes()}, name
         doc = json.loads((EXAMPLES / name).read_text("utf-8"))
         assert all(float(n["y"]).is_integer() for n in doc["nodes"]), name
+
+
+# ------------------------------------------------------------------------------ on the canvas
+
+
+def _canvas(qtbot, graph: Graph):
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from gui.canvas.controller import Controller
+    from gui.canvas.scene import GraphScene
+    from gui.canvas.view import GraphView
+
+    w = QWidget()
+    w.stack = QUndoStack(w)
+    w.controller = Controller(graph, w.stack, w)
+    w.scene = GraphScene(w.controller, w)
+    w.view = GraphView(w.scene, w)
+    lay = QVBoxLayout(w)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(w.view)
+    w.resize(1280, 800)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _bodies(scene) -> dict:
+    from gui.canvas.items import NodeItem
+
+    out = {}
+    for it in scene.items():
+        if isinstance(it, NodeItem):
+            r = it.mapRectToScene(it.body_rect())
+            out[it] = (r.left(), r.top(), r.right(), r.bottom())
+    return out
+
+
+def _drawn_points(wire, n: int = 400) -> list:
+    path = wire.path()
+    return [(p.x(), p.y()) for p in (path.pointAtPercent(k / n) for k in range(n + 1))]
+
+
+def _check_scene(scene) -> None:
+    """Every drawn wire is the engine's route for the scene's node rectangles, and no point
+    of it lies under a node."""
+    bodies = _bodies(scene)
+    router = routing.Router(bodies)
+    for wire in scene.wire_items().values():
+        p0, p1 = wire.endpoints()
+        want = router.route((p0.x(), p0.y()), (p1.x(), p1.y()), ends=(wire.src, wire.dst))
+        assert wire.route() == want, wire.key
+        pts = _drawn_points(wire)
+        assert pts[0] == pytest.approx((p0.x(), p0.y())) and pts[-1] == pytest.approx((p1.x(), p1.y()))
+        for it, (x0, y0, x1, y1) in bodies.items():
+            inside = [p for p in pts if x0 + 1 < p[0] < x1 - 1 and y0 + 1 < p[1] < y1 - 1]
+            assert not inside, f"wire {wire.key} drawn under node {it.node_id}"
+        assert routing.enters_from_left(wire.route())
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("name", ["micrograd_sanity.json", "perceptron_2layer.json", "softplus_lse.json"])
+def test_canvas_draws_each_wire_along_its_route(qtbot, name):
+    w = _canvas(qtbot, load(EXAMPLES / name))
+    _check_scene(w.scene)
+
+
+@pytest.mark.gui
+def test_a_node_dragged_onto_a_wire_pushes_the_wire_round_it(qtbot):
+    from PySide6.QtCore import QPointF
+
+    from tests.qt_helpers import drag
+
+    g = Graph()
+    a = g.add_number(2.0, name="a")
+    n = g.add_op("neg", name="n")
+    z = g.add_number(1.0, name="z")
+    g.connect(a, n, 0)
+    g.set_position(a, 0.0, 0.0)
+    g.set_position(n, 600.0, 0.0)
+    g.set_position(z, 300.0, 300.0)
+    w = _canvas(qtbot, g)
+    wire = w.scene.wire_item(a, n, 0)
+    assert len(wire.route()) == 1  # nothing in the way: the plain curve
+    z_item = w.scene.node_item(z)
+    w.view.centerOn(370.0, 150.0)
+    p0, p1 = wire.endpoints()
+    middle = QPointF((p0.x() + p1.x()) / 2, (p0.y() + p1.y()) / 2)
+    grab = z_item.mapToScene(QPointF(70.0, 10.0))  # its title
+    drag(w.view, grab, middle + QPointF(0.0, 10.0 - 35.0), steps=8)  # title centre lands there
+    assert w.stack.count() == 1 and g.position(z) != (300.0, 300.0)
+    assert z_item.mapRectToScene(z_item.body_rect()).contains(middle)  # it lies on the old line
+    _check_scene(w.scene)
+    assert len(wire.route()) > 1  # routed round it
+    w.stack.undo()
+    _check_scene(w.scene)
+    assert len(wire.route()) == 1  # z moved away again: the plain curve is back
+
+
+@pytest.mark.gui
+def test_canvas_nodes_fit_the_boxes_the_layout_reserves(qapp):
+    """The layout sizes nodes with engine.geometry: a drawn node must fit in that box, with
+    its ports on the box's left and right edges."""
+    from gui.canvas.items import NodeItem
+
+    for op in ["number", *sorted(OPS)]:
+        it = NodeItem(1, op)
+        w, h = geometry.node_size(op)
+        body = it.body_rect()
+        assert body.width() == w and body.height() <= h, op
+        assert it.output_port.pos().x() == w
+        for p in it.inputs:
+            assert p.pos().x() == 0.0 and 0.0 < p.pos().y() < h

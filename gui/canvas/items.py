@@ -492,18 +492,34 @@ def _nodes_in(scene, rect: QRectF) -> list:
 
 
 def reroute_near(node: NodeItem) -> None:
-    """Re-route the other wires that pass near ``node`` (it was moved or dropped there), so no
-    wire is left running under it; its own wires follow it anyway."""
+    """Re-route the other wires that pass near ``node`` where it is now (so none is left
+    under it) or where it was (so a detour round it straightens again); its own wires follow
+    it anyway."""
     sc = node.scene()
     if sc is None:
         return
     body = _body(node)
     c = routing.CLEAR
-    zone = QRectF(body[0] - c, body[1] - c, body[2] - body[0] + 2 * c, body[3] - body[1] + 2 * c)
-    for it in sc.items(zone, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
-        if isinstance(it, WireItem) and it.src is not None and it.src is not node and it.dst is not node:
-            if it._segments is None or routing.polyline_hits_rect(
-                    routing.flatten(it._segments), (zone.left(), zone.top(), zone.right(), zone.bottom())):
+    zone = (body[0] - c, body[1] - c, body[2] + c, body[3] + c)
+    zones = [zone]
+    old = getattr(node, "_routed_zone", None)
+    if old is not None and old != zone:
+        zones.append(old)
+    node._routed_zone = zone
+    seen = set()
+    for k, z in enumerate(zones):
+        for it in sc.items(QRectF(z[0], z[1], z[2] - z[0], z[3] - z[1]),
+                           Qt.ItemSelectionMode.IntersectsItemBoundingRect):
+            if (not isinstance(it, WireItem) or it.src is None or it in seen
+                    or it.src is node or it.dst is node):
+                continue
+            seg = it._segments
+            if k == 0:  # where it is now: the wires that run through it
+                redo = seg is None or routing.polyline_hits_rect(routing.flatten(seg), z)
+            else:  # where it was: the wires that went round it
+                redo = seg is None or len(seg) > 1
+            if redo:
+                seen.add(it)
                 it.update_path()
 
 
