@@ -26,6 +26,7 @@ cross more on these graphs, and it would be a compiled dependency for ~300 lines
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 
 import networkx as nx
@@ -34,6 +35,8 @@ from . import geometry
 
 COLUMN = 180.0  # column pitch: a node's width plus the gap the wires bend in
 ROW_GAP = 20.0  # between two nodes of one column
+_SLOPE = 0.3  # a gap is at least this fraction of the tallest climb a wire makes in it ...
+_MAX_GAP = 120.0  # ... up to this
 CHANNEL = 22.0  # height a wire crossing a column reserves in it
 _SWEEPS = 12
 _STALE = 3  # stop sweeping after this many rounds without a better ordering
@@ -73,14 +76,31 @@ def layered_layout(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = 
         height.setdefault(n, CHANNEL)
     ys = _rows(layers, ins, outs, height, anchor, row_gap)
     top = min(ys[n] for n in order)
-    pos = {n: (layer[n] * column, float(round(ys[n] - top))) for n in order}  # whole pixels
+    xs = _columns_x(layers, outs, ys, height, anchor, column, node_size(ops[order[0]].get("op", "number"))[0])
+    pos = {n: (xs[layer[n]], float(round(ys[n] - top))) for n in order}  # whole pixels
     channels: dict = {}
     for members in layers:
         for n in members:
             if isinstance(n, tuple):
                 _, s, t, port, k = n
-                channels.setdefault((s, t, port), []).append((k * column, ys[n] - top + CHANNEL / 2))
+                channels.setdefault((s, t, port), []).append((xs[k], ys[n] - top + CHANNEL / 2))
     return pos, channels
+
+
+def _columns_x(layers, outs, ys, height, anchor, column, width) -> list[float]:
+    """Left edge of each column: the pitch, widened where the wires between two columns climb
+    far (a steep bend in a narrow gap reads as a vertical bar, and bends there overlap)."""
+    base = column - width
+    xs = [0.0]
+    for k in range(len(layers) - 1):
+        climb = 0.0
+        for n in layers[k]:
+            y0 = ys[n] + _attach(anchor, height, n, "out")
+            for m, port in outs[n]:
+                climb = max(climb, abs(ys[m] + _attach(anchor, height, m, port) - y0))
+        gap = min(max(base, climb * _SLOPE), _MAX_GAP)
+        xs.append(float(round(xs[-1] + width + gap)))
+    return xs
 
 
 def _plain(order, layer, height, column, row_gap) -> dict:
@@ -181,7 +201,8 @@ def _order_rows(layers, ins, outs) -> None:
     best = [list(m) for m in layers]
     best_c = _crossings(layers, outs)
     stale = 0
-    for _ in range(_SWEEPS):
+    sweeps = _SWEEPS if sum(len(m) for m in layers) <= 5000 else 4
+    for _ in range(sweeps):
         if best_c == 0:
             break
         for k in range(1, len(layers)):
@@ -232,30 +253,14 @@ def _crossings(layers, outs) -> int:
 
 
 def _inversions(seq) -> int:
-    """Pairs i < j with seq[i] > seq[j] (merge sort, O(n log n))."""
-    n = len(seq)
-    if n < 2:
-        return 0
+    """Pairs i < j with seq[i] > seq[j]: from the right, each item counts the smaller items
+    already seen (binary search into a sorted list; the insertions are C-level moves)."""
+    seen: list = []
     count = 0
-    width = 1
-    a = list(seq)
-    while width < n:
-        out = []
-        for lo in range(0, n, 2 * width):
-            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
-            i, j = lo, mid
-            while i < mid and j < hi:
-                if a[j] < a[i]:
-                    out.append(a[j])
-                    count += mid - i
-                    j += 1
-                else:
-                    out.append(a[i])
-                    i += 1
-            out.extend(a[i:mid])
-            out.extend(a[j:hi])
-        a = out
-        width *= 2
+    for x in reversed(seq):
+        k = bisect_left(seen, x)
+        count += k
+        seen.insert(k, x)
     return count
 
 
@@ -298,16 +303,26 @@ def _rows(layers, ins, outs, height, anchor, row_gap) -> dict:
         for n in members:
             ys[n] = y
             y += height[n] + gap[n]
-    for _ in range(6):
+    # An entry wants the mean over its wires of (neighbour's y + offset): wires arriving level
+    # the source's output with our port, wires leaving level our output with their port.
+    near: dict = {}
+    for members in layers:
+        for n in members:
+            ms, offset = [], 0.0
+            for m, port in ins[n]:
+                ms.append(m)
+                offset += _attach(anchor, height, m, "out") - _attach(anchor, height, n, port)
+            for m, port in outs[n]:
+                ms.append(m)
+                offset += _attach(anchor, height, m, port) - _attach(anchor, height, n, "out")
+            near[n] = (ms, offset / len(ms) if ms else 0.0)
+    passes = 6 if len(ys) <= 5000 else 3
+    for _ in range(passes):
         for members in layers + layers[::-1]:
             want = []
             for n in members:
-                terms = []
-                for m, port in ins[n]:  # wires arriving: level the source's output with our port
-                    terms.append(ys[m] + _attach(anchor, height, m, "out") - _attach(anchor, height, n, port))
-                for m, port in outs[n]:  # wires leaving: level our output with their port
-                    terms.append(ys[m] + _attach(anchor, height, m, port) - _attach(anchor, height, n, "out"))
-                want.append(sum(terms) / len(terms) if terms else ys[n])
+                ms, offset = near[n]
+                want.append(sum(ys[m] for m in ms) / len(ms) + offset if ms else ys[n])
             _pack(members, want, height, gap, ys)
     return ys
 

@@ -84,21 +84,37 @@ def rounded(points: list[Point], radius: float = 12.0) -> list[Segment]:
     return segs
 
 
-def flatten(segs: Iterable[Segment], step: float = 6.0) -> list[Point]:
+def flatten(segs: Iterable[Segment], step: float = 8.0) -> list[Point]:
     """Points along the segments, about ``step`` apart (at least 4 per segment)."""
     out: list[Point] = []
     for p0, c1, c2, p3 in segs:
         approx = _dist(p0, c1) + _dist(c1, c2) + _dist(c2, p3)
-        n = max(4, min(200, math.ceil(approx / step)))
+        n = max(4, min(160, math.ceil(approx / step)))
         if not out:
             out.append(p0)
+        x0, y0 = p0
+        x1, y1 = c1
+        x2, y2 = c2
+        x3, y3 = p3
+        out.extend((a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3)
+                   for a, b, c, d in _bernstein(n))
+    return out
+
+
+_BERNSTEIN: dict[int, list] = {}
+
+
+def _bernstein(n: int) -> list:
+    """The cubic Bernstein weights at t = 1/n .. 1, computed once per n."""
+    w = _BERNSTEIN.get(n)
+    if w is None:
+        w = []
         for i in range(1, n + 1):
             t = i / n
             u = 1 - t
-            a, b, c, d = u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t
-            out.append((a * p0[0] + b * c1[0] + c * c2[0] + d * p3[0],
-                        a * p0[1] + b * c1[1] + c * c2[1] + d * p3[1]))
-    return out
+            w.append((u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t))
+        _BERNSTEIN[n] = w
+    return w
 
 
 def bounds(segs: Iterable[Segment]) -> Rect:
@@ -200,30 +216,35 @@ class Grid:
                         del self._cells[(i, j)]
 
     def hits(self, pts: list[Point], pad: float = 0.0, ignore=()) -> bool:
-        """Whether the polyline enters any rectangle (grown by ``pad``): each piece is tested
-        only against the rectangles in the cells it crosses."""
+        """Whether the polyline enters any rectangle (grown by ``pad``). The polyline is taken
+        in runs of a few points: each run is tested only against the rectangles in the grid
+        cells under its box."""
         c = self.cell
         cells = self._cells
         rects = self.rects
-        for a, b in zip(pts, pts[1:]):
-            i0, i1 = sorted((math.floor((a[0] - pad) / c), math.floor((b[0] + pad) / c)))
-            j0, j1 = sorted((math.floor((a[1] - pad) / c), math.floor((b[1] + pad) / c)))
-            i0, i1 = min(i0, math.floor((b[0] - pad) / c)), max(i1, math.floor((a[0] + pad) / c))
-            j0, j1 = min(j0, math.floor((b[1] - pad) / c)), max(j1, math.floor((a[1] + pad) / c))
-            for i in range(i0, i1 + 1):
-                for j in range(j0, j1 + 1):
-                    for k in cells.get((i, j), ()):
-                        if k in ignore:
-                            continue
-                        r = rects[k]
-                        if pad:
-                            r = (r[0] - pad, r[1] - pad, r[2] + pad, r[3] + pad)
-                        rx0, ry0, rx1, ry1 = r
-                        if (max(a[0], b[0]) <= rx0 or min(a[0], b[0]) >= rx1
-                                or max(a[1], b[1]) <= ry0 or min(a[1], b[1]) >= ry1):
-                            continue
-                        if segment_hits_rect(a, b, r):
-                            return True
+        n = len(pts)
+        step = 12
+        for start in range(0, n - 1, step):
+            run = pts[start:start + step + 1]
+            xs = [p[0] for p in run]
+            ys = [p[1] for p in run]
+            bx0, bx1 = min(xs) - pad, max(xs) + pad
+            by0, by1 = min(ys) - pad, max(ys) + pad
+            near: set = set()
+            for i in range(math.floor(bx0 / c), math.floor(bx1 / c) + 1):
+                for j in range(math.floor(by0 / c), math.floor(by1 / c) + 1):
+                    found = cells.get((i, j))
+                    if found:
+                        near |= found
+            for k in near:
+                if k in ignore:
+                    continue
+                x0, y0, x1, y1 = rects[k]
+                r = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+                if r[2] <= bx0 or r[0] >= bx1 or r[3] <= by0 or r[1] >= by1:
+                    continue
+                if polyline_hits_rect(run, r):
+                    return True
         return False
 
     def query(self, box: Rect) -> set:
@@ -305,13 +326,9 @@ class Router:
     def _forward(self, p0: Point, p1: Point, ends) -> list[Segment] | None:
         xa, xb = p0[0] + LEAD, p1[0] - LEAD
         lo, hi = min(p0[1], p1[1]), max(p0[1], p1[1])
-        for margin in (160.0, 640.0, None):
-            if margin is None:
-                box = (xa, -math.inf, xb, math.inf)
-                keys = set(self.grid.rects)
-            else:
-                box = (xa, lo - margin, xb, hi + margin)
-                keys = self.grid.query((xa - CLEAR, box[1], xb + CLEAR, box[3]))
+        for margin in (160.0, 640.0, 2560.0):
+            box = (xa, lo - margin, xb, hi + margin)
+            keys = self.grid.query((xa - CLEAR, box[1], xb + CLEAR, box[3]))
             obstacles = []
             for k in keys:
                 x0, y0, x1, y1 = self.grid.rects[k]

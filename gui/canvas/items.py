@@ -6,6 +6,8 @@ NodeItem's ``pos()`` is the node's top-left corner, equal to the engine's (x, y)
 
 from __future__ import annotations
 
+import weakref
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyle
@@ -31,6 +33,7 @@ OUT_NONE, OUT_EXPLICIT, OUT_AUTO = 0, 1, 2
 
 _POS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 _SEL_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
+_SCENE_CHANGE = QGraphicsItem.GraphicsItemChange.ItemSceneChange
 _SCENE_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged
 _SELECTED = QStyle.StateFlag.State_Selected
 _LOD_TEXT = 0.45  # below this zoom text is unreadable: draw nodes as plain shapes
@@ -188,9 +191,9 @@ class NodeItem(QGraphicsItem):
         # Called for every kind of change (flags, parent, tooltip, ...): keep it lean, and
         # return value directly, which is all QGraphicsItem.itemChange does.
         if change == _POS_CHANGED:
-            for w in self.wires:
-                w.update_path()
-            reroute_near(self)  # wires of other nodes it now lies on
+            node_moved(self)  # its wires follow; wires it now lies on go round it
+        elif change == _SCENE_CHANGE or change == _SCENE_CHANGED:
+            forget_routes(self.scene() if change == _SCENE_CHANGE else value)
         elif change == _SEL_CHANGED:
             self.update()
         return value
@@ -460,35 +463,58 @@ def _body(it: NodeItem) -> tuple[float, float, float, float]:
     return r.left(), r.top(), r.right(), r.bottom()
 
 
+# One router per scene: the rectangles of its nodes in a grid, kept in step as nodes move
+# (node_moved) and dropped when a node enters or leaves (forget_routes), then rebuilt on the
+# next route. The scene's own index is not used: asking it for items from inside a move
+# crashes Qt, and a Python grid answers "what is near this curve" without wrapping items.
+_ROUTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Past this many nodes wires are drawn as plain curves: routing every long wire of a document
+# that size costs seconds at open and tens of ms per drag step (benchmarks/gui_bench.py).
+ROUTE_LIMIT = 1500
+
+
+def _router(scene) -> routing.Router | None:
+    """The scene's router; None past ROUTE_LIMIT nodes, where wires are drawn plain."""
+    r = _ROUTERS.get(scene)
+    if r is None:
+        r = _ROUTERS[scene] = routing.Router(
+            {it: _body(it) for it in scene.items() if isinstance(it, NodeItem)})
+    return r if len(r.rects) <= ROUTE_LIMIT else None
+
+
+def forget_routes(scene) -> None:
+    """A node entered or left ``scene``: its router is rebuilt when next needed."""
+    if scene is not None:
+        _ROUTERS.pop(scene, None)
+
+
 def route_wire(scene, p0: QPointF, p1: QPointF, ends=()) -> list:
-    """The route (engine.routing segments) from p0 to p1 around the scene's nodes. The router
-    looks only at nodes in the x band a route can use (everything it considers lies there),
-    found through the scene's index, so a drawn route equals the engine's for the same rects."""
+    """The route (engine.routing segments) from p0 to p1 around the scene's nodes: the same
+    router as the engine's, on the drawn node rectangles."""
     a, b = (p0.x(), p0.y()), (p1.x(), p1.y())
-    plain = routing.plain_curve(a, b)
     if scene is None:
-        return plain
-    x0, y0, x1, y1 = routing.bounds(plain)
-    m = routing.BRUSH + 1.0
-    near = _nodes_in(scene, QRectF(x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m))
-    if not routing.Router({it: _body(it) for it in near}).hits(plain, ends):
-        return plain  # the cheap case, and by far the most common one after a layout
-    pad = routing.MIN_PULL + routing.LEAD + routing.CLEAR + 2.0
-    left, right = min(a[0], b[0]) - pad, max(a[0], b[0]) + pad
-    band = QRectF(left, -_FAR, right - left, 2 * _FAR)
-    rects = {it: _body(it) for it in _nodes_in(scene, band)}
+        return routing.plain_curve(a, b)
+    r = _router(scene)
+    if r is None:
+        return routing.plain_curve(a, b)
     try:
-        return routing.Router(rects).route(a, b, ends=ends)
+        return r.route(a, b, ends=ends)
     except (ArithmeticError, ValueError):  # never let a drawing detail take the canvas down
-        return plain
+        return routing.plain_curve(a, b)
 
 
-_FAR = 1e7
-
-
-def _nodes_in(scene, rect: QRectF) -> list:
-    return [it for it in scene.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
-            if isinstance(it, NodeItem)]
+def node_moved(node: NodeItem) -> None:
+    """Keep the router in step with ``node``, route its wires, and re-route the wires it now
+    lies on (or no longer blocks)."""
+    sc = node.scene()
+    if sc is None:
+        return
+    r = _ROUTERS.get(sc)
+    if r is not None:
+        r.move(node, _body(node))
+    for w in node.wires:
+        w.update_path()
+    reroute_near(node)
 
 
 def reroute_near(node: NodeItem) -> None:
@@ -514,13 +540,13 @@ def reroute_near(node: NodeItem) -> None:
                     or it.src is node or it.dst is node):
                 continue
             seg = it._segments
-            if k == 0:  # where it is now: the wires that run through it
-                redo = seg is None or routing.polyline_hits_rect(routing.flatten(seg), z)
-            else:  # where it was: the wires that went round it
-                redo = seg is None or len(seg) > 1
-            if redo:
+            if k == 0:  # where it is now: the wires that run through it go round it
+                if seg is None or routing.polyline_hits_rect(routing.flatten(seg), z):
+                    seen.add(it)
+                    it.update_path()
+            elif seg is not None and len(seg) > 1:  # where it was: a detour may straighten
                 seen.add(it)
-                it.update_path()
+                it.straighten()
 
 
 _STROKER = QPainterPathStroker()
@@ -559,6 +585,17 @@ class WireItem(QGraphicsItem):
         """Route the wire again from its ports around the nodes now in the scene."""
         p0, p1 = self.endpoints()
         self.set_ends(p0, p1, route_wire(self.scene(), p0, p1, ends=(self.src, self.dst)))
+
+    def straighten(self) -> None:
+        """Back to the plain curve if that is clear now (cheap: no new detour is searched)."""
+        sc = self.scene()
+        if sc is None:
+            return
+        p0, p1 = self.endpoints()
+        plain = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
+        r = _router(sc)
+        if r is None or not r.hits(plain, (self.src, self.dst)):
+            self.set_ends(p0, p1, plain)
 
     def route(self) -> list | None:
         """The drawn route as engine.routing segments (None before the first one)."""
