@@ -9,7 +9,7 @@ Coordinates are relative to the node's top-left corner (the document's ``x``, ``
 >>> node_size("number"), node_size("mul")
 ((140.0, 70.0), (140.0, 106.0))
 >>> input_port_offset("mul", 1), output_port_offset("mul")
-((0.0, 88.0), (140.0, 47.0))
+((0.0, 90.0), (140.0, 47.0))
 """
 
 from __future__ import annotations

@@ -15,13 +15,15 @@
 
 python-igraph's ``layout_sugiyama`` was measured against this (see tests/test_layout.py and
 benchmarks/layout_bench.py): it does not know port order or node heights, so its orderings
-cross more on these graphs, and it would be a compiled dependency for ~300 lines of Python.
+cross more on these graphs (122 against 28 on the examples, 387 against 151 on 200 random
+graphs), it takes ~18 s on 10,000 nodes,
+and it would be a compiled dependency.
 
 >>> import networkx as nx
 >>> g = nx.MultiDiGraph([(1, 3, 0), (2, 3, 1)])
 >>> g.add_nodes_from([(1, {"op": "number"}), (2, {"op": "number"}), (3, {"op": "mul"})])
 >>> layered_positions(g)
-{1: (0.0, 0.0), 2: (0.0, 90.0), 3: (200.0, 6.0)}
+{1: (0.0, 0.0), 2: (0.0, 90.0), 3: (180.0, 11.0)}
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ _STALE = 3  # stop sweeping after this many rounds without a better ordering
 _TRANSPOSE_MAX = 400  # entries (nodes + channels) up to which adjacent swaps are tried
 # Beyond this many nodes + channels (a canvas nobody reads node by node), columns are stacked
 # in order without the refinement, which would cost time and memory per channel.
-MAX_REFINED = 20_000
+MAX_REFINED = 12_000
 
 SizeFn = Callable[[str], tuple[float, float]]
 

@@ -392,3 +392,12 @@ def test_canvas_nodes_fit_the_boxes_the_layout_reserves(qapp):
         assert it.output_port.pos().x() == w
         for p in it.inputs:
             assert p.pos().x() == 0.0 and 0.0 < p.pos().y() < h
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from engine import geometry as geometry_module
+
+    for module in (layout, routing, geometry_module):
+        assert doctest.testmod(module).failed == 0, module.__name__
