@@ -230,12 +230,17 @@ class Grid:
             ys = [p[1] for p in run]
             bx0, bx1 = min(xs) - pad, max(xs) + pad
             by0, by1 = min(ys) - pad, max(ys) + pad
-            near: set = set()
-            for i in range(math.floor(bx0 / c), math.floor(bx1 / c) + 1):
-                for j in range(math.floor(by0 / c), math.floor(by1 / c) + 1):
-                    found = cells.get((i, j))
-                    if found:
-                        near |= found
+            i0, i1 = math.floor(bx0 / c), math.floor(bx1 / c)
+            j0, j1 = math.floor(by0 / c), math.floor(by1 / c)
+            if (i1 - i0 + 1) * (j1 - j0 + 1) > len(cells) + 16:
+                near = set(rects)  # a run longer than the populated grid: test every box
+            else:
+                near = set()
+                for i in range(i0, i1 + 1):
+                    for j in range(j0, j1 + 1):
+                        found = cells.get((i, j))
+                        if found:
+                            near |= found
             for k in near:
                 if k in ignore:
                     continue

@@ -263,6 +263,16 @@ def test_router_survives_odd_input():
     assert segs and segs[-1][3] == (900, 900)
 
 
+def test_far_apart_nodes_route_at_once():
+    """Coordinates a document may hold (finite, but far apart) cost no more than near ones."""
+    rects = {1: (0, 0, 140, 70), 2: (1e15, 5e14, 1e15 + 140, 5e14 + 70),
+             3: (5e14, 2.5e14, 5e14 + 140, 2.5e14 + 70)}
+    segs = routing.Router(rects).route((140, 47), (1e15, 5e14 + 47), ends=(1, 2))
+    assert segs[-1][3] == (1e15, 5e14 + 47)
+    back = routing.Router(rects).route((1e15 + 140, 5e14 + 47), (0, 47), ends=(2, 1))
+    assert back[-1][3] == (0, 47)
+
+
 def test_crossing_count_counts_real_crossings_only():
     a = routing.plain_curve((0, 0), (200, 100))
     b = routing.plain_curve((0, 100), (200, 0))
