@@ -304,11 +304,15 @@ class Router:
     def hits(self, segs: list[Segment], ends=()) -> bool:
         """Whether the drawn segments pass under a node, or brush one (within BRUSH) that is
         not one of the wire's own ``ends`` (whose ports are on their borders)."""
+        x0, y0, x1, y1 = bounds(segs)  # a curve stays inside its handles' box
+        near = self.grid.query((x0 - BRUSH, y0 - BRUSH, x1 + BRUSH, y1 + BRUSH))
+        if not near:
+            return False
         pts = flatten(segs)
-        if self.grid.hits(pts, BRUSH, ends):
+        if not near.issubset(ends) and self.grid.hits(pts, BRUSH, ends):
             return True
         rects = self.grid.rects
-        return any(k in rects and polyline_hits_rect(pts, rects[k]) for k in ends)
+        return any(k in near and polyline_hits_rect(pts, rects[k]) for k in ends)
 
     def route(self, p0: Point, p1: Point, ends=()) -> list[Segment]:
         """Segments from output port ``p0`` to input port ``p1``; ``ends`` are the keys of the
@@ -391,9 +395,11 @@ class Router:
             # the farthest clear waypoint, found by halving: a few checks even on long runs
             # (it may miss a farther clear one behind a blocked one: only a longer route)
             lo, hi = i + 1, n - 1
+            if self._joins(way[i], way[hi], ends):
+                lo = hi  # straight to the end: the common case, one check
             while lo < hi:
                 mid = (lo + hi + 1) // 2
-                if way[mid][0] > way[i][0] and not self.hits([s_curve(way[i], way[mid])], ends):
+                if self._joins(way[i], way[mid], ends):
                     lo = mid
                 else:
                     hi = mid - 1
@@ -402,6 +408,9 @@ class Router:
             out.append(s_curve(a, b) if b[0] > a[0] else line(a, b))
             i = j
         return out
+
+    def _joins(self, a: Point, b: Point, ends) -> bool:
+        return b[0] > a[0] and not self.hits([s_curve(a, b)], ends)
 
     # -------------------------------------------------------------- backward: a loop around
 

@@ -546,7 +546,7 @@ def reroute_near(node: NodeItem) -> None:
                     it.update_path()
             elif seg is not None and len(seg) > 1:  # where it was: a detour may straighten
                 seen.add(it)
-                it.straighten()
+                it.straighten(z)
 
 
 _STROKER = QPainterPathStroker()
@@ -586,13 +586,18 @@ class WireItem(QGraphicsItem):
         p0, p1 = self.endpoints()
         self.set_ends(p0, p1, route_wire(self.scene(), p0, p1, ends=(self.src, self.dst)))
 
-    def straighten(self) -> None:
-        """Back to the plain curve if that is clear now (cheap: no new detour is searched)."""
+    def straighten(self, zone=None) -> None:
+        """Back to the plain curve if that is clear now (cheap: no new detour is searched).
+        With ``zone`` (where a node was), only if that node can have been in its way."""
         sc = self.scene()
         if sc is None:
             return
         p0, p1 = self.endpoints()
         plain = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
+        if zone is not None:
+            x0, y0, x1, y1 = routing.bounds(plain)
+            if x1 <= zone[0] or zone[2] <= x0 or y1 <= zone[1] or zone[3] <= y0:
+                return
         r = _router(sc)
         if r is None or not r.hits(plain, (self.src, self.dst)):
             self.set_ends(p0, p1, plain)
