@@ -236,12 +236,6 @@ def a_times_a() -> Graph:
     return g
 
 
-def _place(g: Graph, positions: dict) -> None:
-    """Hand-made positions (by name or id) where the layered layout would cross wires."""
-    for ref, (x, y) in positions.items():
-        g.set_position(ref, x, y)
-
-
 def perceptron_2layer() -> Graph:
     """Two inputs, two tanh hidden units, one tanh output, squared error against a target."""
     x1, x2 = Value(1.0, name="x1"), Value(-2.0, name="x2")
@@ -254,20 +248,7 @@ def perceptron_2layer() -> Graph:
     h2 = _named(_named(x1 * w21 + x2 * w22 + b2, "z2").tanh(), "h2")
     o = _named(_named(h1 * w31 + h2 * w32 + b3, "z3").tanh(), "o")
     loss = _named(_named(o - t, "err") ** 2, "loss")
-    g = loss.graph()
-    s1, s2, s3 = (g.inputs(z)[0] for z in ("z1", "z2", "z3"))
-    (m11, m12), (m21, m22), (m31, m32) = (g.inputs(s) for s in (s1, s2, s3))
-    _place(g, {
-        "x1": (0, 180), "x2": (0, 500),
-        "w11": (200, 0), "w12": (200, 110), "w21": (200, 570), "w22": (200, 680),
-        m11: (400, 40), m12: (400, 150), m21: (400, 530), m22: (400, 640),
-        s1: (600, 95), "b1": (600, 205), s2: (600, 585), "b2": (600, 695),
-        "z1": (800, 150), "z2": (800, 640),
-        "h1": (1000, 150), "w31": (1000, 260), "h2": (1000, 530), "w32": (1000, 640),
-        m31: (1200, 200), m32: (1200, 580), s3: (1400, 390), "b3": (1400, 500),
-        "z3": (1600, 445), "o": (1800, 445), "t": (1800, 555),
-        "err": (2000, 500), g.inputs("loss")[1]: (2000, 610), "loss": (2200, 555),
-    })  # fmt: skip
+    g = loss.graph()  # laid out by the layered layout, like every example
     g.meta["title"] = "A 2-layer perceptron and its squared error"
     g.meta["lesson"] = (
         "Inputs x1 = 1, x2 = -2; hidden units h1 = tanh(w11*x1 + w12*x2 + b1) and "
@@ -292,18 +273,7 @@ def softplus_lse() -> Graph:
     for src, dst, port in (("a", e1, 0), ("b", e2, 0), (e1, add, 0), (e2, add, 1), (add, naive, 0)):
         g.connect(src, dst, port)
     g.set_output("lse")
-    relu, _ = g.inputs("m")
-    (diff,) = g.inputs(relu)
-    (ea, eb) = g.inputs("s")
-    (am,), (bm,) = g.inputs(ea), g.inputs(eb)
-    (log,) = g.inputs("lse")[:1]
-    _place(g, {
-        "a": (0, 220), "b": (0, 440),
-        e1: (200, 0), e2: (200, 110), add: (400, 55), naive: (600, 55),
-        diff: (200, 330), relu: (400, 330), "m": (600, 550),
-        am: (800, 275), bm: (800, 440), ea: (1000, 275), eb: (1000, 440),
-        "s": (1200, 360), log: (1400, 360), "lse": (1600, 455),
-    })  # fmt: skip
+    g.apply_layout()
     g.meta["title"] = "Log-sum-exp without overflow"
     g.meta["lesson"] = (
         "log(exp(a) + exp(b)) with a = 1000 and b = 998: computed directly, exp(1000) overflows "
@@ -323,12 +293,6 @@ def diamond_ladder(levels: int = 10) -> Graph:
     for k in range(1, levels + 1):
         x = _named(c * x + x, f"x{k}")
     g = x.graph()
-    # Each level drawn as a diamond: the × above, the + on the main line, c above it all.
-    positions = {"c": (0, -110), "x0": (0, 110)}
-    for k in range(1, levels + 1):
-        positions[g.inputs(f"x{k}")[0]] = (200 * (2 * k - 1), 0)
-        positions[f"x{k}"] = (400 * k, 110)
-    _place(g, positions)
     grad = 1.5**levels
     g.meta["title"] = f"A diamond ladder: one pass, not {2**levels} paths"
     g.meta["lesson"] = (

@@ -12,7 +12,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QMessageBox
 
 from engine import Graph
-from gui.canvas import geometry as G
+from engine import geometry as G
 from gui.canvas.items import FORM_CHIPS, FORM_COMPACT, FORM_TEXT, readable_zoom
 from gui.shell import style
 from gui.shell.files import examples

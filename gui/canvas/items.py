@@ -7,13 +7,14 @@ NodeItem's ``pos()`` is the node's top-left corner, equal to the engine's (x, y)
 from __future__ import annotations
 
 import math
+import weakref
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
-from engine import OPS
-from gui.canvas import geometry as G
+from engine import OPS, routing
+from engine import geometry as G
 from gui.shell import style as S
 
 _F_HEAD = S.font(9.5, bold=True)
@@ -37,6 +38,8 @@ OUT_NONE, OUT_EXPLICIT, OUT_AUTO = 0, 1, 2
 
 _POS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 _SEL_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
+_SCENE_CHANGE = QGraphicsItem.GraphicsItemChange.ItemSceneChange
+_SCENE_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged
 _SELECTED = QStyle.StateFlag.State_Selected
 
 # ---------------------------------------------------------------- legibility
@@ -116,7 +119,7 @@ _FM_HEAD = QFontMetricsF(_F_HEAD)
 
 def input_port_y(arity: int, port: int) -> float:
     """Port centre height inside a node: each input has its own row under the header."""
-    return G.input_port_y(arity, port)
+    return G.input_port_y(port)
 
 
 class Port:
@@ -217,7 +220,7 @@ class NodeItem(QGraphicsItem):
         names = OPS[op].ports if op != "number" else ()
         self.inputs = [
             Port(self, "in", k, names[k] if k < len(names) else f"in{k + 1}",
-                 QPointF(0.0, G.input_port_y(self.arity, k)))
+                 QPointF(0.0, G.input_port_y(k)))
             for k in range(self.arity)
         ]
         self.output_port = Port(self, "out", 0, None, QPointF(G.NODE_W, G.output_port_y(self.arity)))
@@ -291,8 +294,9 @@ class NodeItem(QGraphicsItem):
         # Called for every kind of change (flags, parent, tooltip, ...): keep it lean, and
         # return value directly, which is all QGraphicsItem.itemChange does.
         if change == _POS_CHANGED:
-            for w in self.wires:
-                w.update_path()
+            node_moved(self)  # its wires follow; wires it now lies on go round it
+        elif change == _SCENE_CHANGE or change == _SCENE_CHANGED:
+            forget_routes(self.scene() if change == _SCENE_CHANGE else value)
         elif change == _SEL_CHANGED:
             self.update()
         return value
@@ -621,12 +625,106 @@ class NodeItem(QGraphicsItem):
         event.accept()
 
 
-def wire_path(p0: QPointF, p1: QPointF) -> QPainterPath:
-    """The cubic curve from an output port (p0) to an input port (p1)."""
-    dx = max(abs(p1.x() - p0.x()) * 0.5, 40.0)
+def wire_path(p0: QPointF, p1: QPointF, segments=None) -> QPainterPath:
+    """The wire from an output port (p0) to an input port (p1): the route's cubic segments
+    (engine.routing), or without a route the plain curve."""
+    if segments is None:
+        segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
     path = QPainterPath(p0)
-    path.cubicTo(QPointF(p0.x() + dx, p0.y()), QPointF(p1.x() - dx, p1.y()), p1)
+    for _, c1, c2, end in segments:
+        path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*end))
     return path
+
+
+def _body(it: NodeItem) -> tuple[float, float, float, float]:
+    r = it.mapRectToScene(it.body_rect())
+    return r.left(), r.top(), r.right(), r.bottom()
+
+
+# One router per scene: the rectangles of its nodes in a grid, kept in step as nodes move
+# (node_moved) and dropped when a node enters or leaves (forget_routes), then rebuilt on the
+# next route. The scene's own index is not used: asking it for items from inside a move
+# crashes Qt, and a Python grid answers "what is near this curve" without wrapping items.
+_ROUTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Past this many nodes wires are drawn as plain curves: routing every long wire of a document
+# that size costs seconds at open and tens of ms per drag step (benchmarks/gui_bench.py).
+ROUTE_LIMIT = 1500
+
+
+def _router(scene) -> routing.Router | None:
+    """The scene's router; None past ROUTE_LIMIT nodes, where wires are drawn plain."""
+    r = _ROUTERS.get(scene)
+    if r is None:
+        r = _ROUTERS[scene] = routing.Router(
+            {it: _body(it) for it in scene.items() if isinstance(it, NodeItem)})
+    return r if len(r.rects) <= ROUTE_LIMIT else None
+
+
+def forget_routes(scene) -> None:
+    """A node entered or left ``scene``: its router is rebuilt when next needed."""
+    if scene is not None:
+        _ROUTERS.pop(scene, None)
+
+
+def route_wire(scene, p0: QPointF, p1: QPointF, ends=()) -> list:
+    """The route (engine.routing segments) from p0 to p1 around the scene's nodes: the same
+    router as the engine's, on the drawn node rectangles."""
+    a, b = (p0.x(), p0.y()), (p1.x(), p1.y())
+    if scene is None:
+        return routing.plain_curve(a, b)
+    r = _router(scene)
+    if r is None:
+        return routing.plain_curve(a, b)
+    try:
+        return r.route(a, b, ends=ends)
+    except (ArithmeticError, ValueError):  # never let a drawing detail take the canvas down
+        return routing.plain_curve(a, b)
+
+
+def node_moved(node: NodeItem) -> None:
+    """Keep the router in step with ``node``, route its wires, and re-route the wires it now
+    lies on (or no longer blocks)."""
+    sc = node.scene()
+    if sc is None:
+        return
+    r = _ROUTERS.get(sc)
+    if r is not None:
+        r.move(node, _body(node))
+    for w in node.wires:
+        w.update_path()
+    reroute_near(node)
+
+
+def reroute_near(node: NodeItem) -> None:
+    """Re-route the other wires that pass near ``node`` where it is now (so none is left
+    under it) or where it was (so a detour round it straightens again); its own wires follow
+    it anyway."""
+    sc = node.scene()
+    if sc is None:
+        return
+    body = _body(node)
+    c = routing.CLEAR
+    zone = (body[0] - c, body[1] - c, body[2] + c, body[3] + c)
+    zones = [zone]
+    old = getattr(node, "_routed_zone", None)
+    if old is not None and old != zone:
+        zones.append(old)
+    node._routed_zone = zone
+    seen = set()
+    for k, z in enumerate(zones):
+        for it in sc.items(QRectF(z[0], z[1], z[2] - z[0], z[3] - z[1]),
+                           Qt.ItemSelectionMode.IntersectsItemBoundingRect):
+            if (not isinstance(it, WireItem) or it.src is None or it in seen
+                    or it.src is node or it.dst is node):
+                continue
+            seg = it._segments
+            if k == 0:  # where it is now: the wires that run through it go round it
+                if seg is None or routing.polyline_hits_rect(routing.flatten(seg), z):
+                    seen.add(it)
+                    it.update_path()
+            elif seg is not None and len(seg) > 1:  # where it was: a detour may straighten
+                seen.add(it)
+                it.straighten(z)
 
 
 _STROKER = QPainterPathStroker()
@@ -645,6 +743,7 @@ class WireItem(QGraphicsItem):
         self.src, self.dst, self.port = src, dst, port
         self.grad_text: str | None = None  # None: the label is hidden
         self.label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
+        self._segments: list | None = None  # the route drawn (engine.routing segments)
         self._path = QPainterPath()
         self._bounds = QRectF()
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
@@ -662,11 +761,34 @@ class WireItem(QGraphicsItem):
         return self._path
 
     def update_path(self) -> None:
-        self.set_ends(*self.endpoints())
+        """Route the wire again from its ports around the nodes now in the scene."""
+        p0, p1 = self.endpoints()
+        self.set_ends(p0, p1, route_wire(self.scene(), p0, p1, ends=(self.src, self.dst)))
 
-    def set_ends(self, p0: QPointF, p1: QPointF) -> None:
+    def straighten(self, zone=None) -> None:
+        """Back to the plain curve if that is clear now (cheap: no new detour is searched).
+        With ``zone`` (where a node was), only if that node can have been in its way."""
+        sc = self.scene()
+        if sc is None:
+            return
+        p0, p1 = self.endpoints()
+        plain = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
+        if zone is not None:
+            x0, y0, x1, y1 = routing.bounds(plain)
+            if x1 <= zone[0] or zone[2] <= x0 or y1 <= zone[1] or zone[3] <= y0:
+                return
+        r = _router(sc)
+        if r is None or not r.hits(plain, (self.src, self.dst)):
+            self.set_ends(p0, p1, plain)
+
+    def route(self) -> list | None:
+        """The drawn route as engine.routing segments (None before the first one)."""
+        return self._segments
+
+    def set_ends(self, p0: QPointF, p1: QPointF, segments=None) -> None:
         self.prepareGeometryChange()
-        self._path = wire_path(p0, p1)
+        self._path = wire_path(p0, p1, segments)
+        self._segments = segments
         m = _WIRE_PEN_W
         b = self._path.controlPointRect().adjusted(-m, -m, m, m)
         if self.grad_text is not None:
@@ -695,6 +817,12 @@ class WireItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
+
+    def itemChange(self, change, value):  # noqa: N802
+        # Routed only once in a scene: the route goes around the scene's nodes.
+        if change == _SCENE_CHANGED and self.src is not None and value is not None:
+            self.update_path()
+        return value
 
     def shape(self) -> QPainterPath:
         return _STROKER.createStroke(self._path)

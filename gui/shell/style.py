@@ -23,8 +23,8 @@ MINUS = "\u2212"
 
 # ---------------------------------------------------------------- geometry (scene units)
 # The node's numbers live in gui.canvas.geometry (Qt-free, so a layout can share them).
-from gui.canvas.geometry import HEAD_H, NODE_W, PORT_HIT_R, PORT_R, node_height  # noqa: E402, F401
-from gui.canvas.geometry import ROW_H as LINE_H  # noqa: E402, F401
+from engine.geometry import HEAD_H, NODE_W, PORT_HIT_R, PORT_R, node_height  # noqa: E402, F401
+from engine.geometry import ROW_H as LINE_H  # noqa: E402, F401
 
 NODE_H = node_height(0)  # a number node: header, value row, grad row
 CORNER = 7.0
