@@ -451,7 +451,9 @@ def wire_path(p0: QPointF, p1: QPointF) -> QPainterPath:
 
 
 _STROKER = QPainterPathStroker()
-_STROKER.setWidth(10.0)  # precise but forgiving hit area around the curve
+_STROKER.setWidth(16.0)  # precise but forgiving hit area around the curve: 16 px at 100 %
+_LOD_WIRE = 0.3  # below this zoom a wire is a straight line without its label: cheap to repaint
+_PEN_WIRE_SELECTED = S.pen(S.SELECTED, 3.0)
 _WIRE_PEN_W = 2.0
 _LABEL_W, _LABEL_H = 64.0, 14.0
 _LABEL_BACK = 80.0  # how far before the target port a wire's gradient label sits
@@ -467,7 +469,11 @@ class WireItem(QGraphicsItem):
         self.grad_text: str | None = None  # None: the label is hidden
         self._path = QPainterPath()
         self._bounds = QRectF()
+        self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
+        if src is not None:
+            # click or box to select, Delete to remove, right-click for the wire menu
+            self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         if src is not None and dst is not None:
             self.update_path()
 
@@ -487,6 +493,7 @@ class WireItem(QGraphicsItem):
     def set_ends(self, p0: QPointF, p1: QPointF) -> None:
         self.prepareGeometryChange()
         self._path = wire_path(p0, p1)
+        self._shape = None
         m = _WIRE_PEN_W
         b = self._path.controlPointRect().adjusted(-m, -m, m, m)
         if self.grad_text is not None:
@@ -517,12 +524,38 @@ class WireItem(QGraphicsItem):
         return self._bounds
 
     def shape(self) -> QPainterPath:
-        return _STROKER.createStroke(self._path)
+        if self._shape is None:
+            self._shape = _STROKER.createStroke(self._path)
+        return self._shape
+
+    def itemChange(self, change, value):  # noqa: N802
+        if change == _SEL_CHANGED:
+            # a selected wire is drawn over the others, so it can be told apart where they bundle
+            self.setZValue(-0.5 if value else -1)
+        return value
+
+    def contextMenuEvent(self, event):  # noqa: N802
+        sc = self.scene()
+        if sc is None or not hasattr(sc, "wire_menu"):
+            return
+        if not self.isSelected():
+            sc.clearSelection()
+            self.setSelected(True)
+        menu = sc.wire_menu(self.key, event.scenePos(), event.widget())
+        menu.exec(event.screenPos())
+        event.accept()
 
     def paint(self, painter: QPainter, option, widget=None):
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        selected = bool(option.state & _SELECTED)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(_PEN_WIRE)
+        painter.setPen(_PEN_WIRE_SELECTED if selected else _PEN_WIRE)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < _LOD_WIRE:
+            # Zoomed far out: a straight line reads as well as the curve and costs far less,
+            # and a label would be unreadable.
+            e = self._path.elementAt(0)
+            painter.drawLine(QPointF(e.x, e.y), self._path.currentPosition())
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.drawPath(self._path)
         if self.grad_text is not None:
             r = self._label_rect()

@@ -7,9 +7,10 @@ visual state: selection, the wire being dragged, highlights.
 
 from __future__ import annotations
 
+import networkx as nx
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QAction, QPainter
-from PySide6.QtWidgets import QGraphicsScene, QMenu
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsScene, QMenu
 
 from engine import autodiff
 from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
@@ -20,6 +21,7 @@ _CHANGES_VALUES = frozenset(
     {"node_added", "node_removed", "edge_added", "edge_removed", "value_changed", "output_changed"}
 )
 _INF = float("inf")
+SNAP_PX = 24.0  # a dragged wire takes the nearest compatible port within this many screen pixels
 
 
 def _problems(g, vals: dict) -> dict:
@@ -51,6 +53,8 @@ class GraphScene(QGraphicsScene):
         self._press_positions: dict[int, QPointF] = {}
         self._drag = None  # wire drag in progress: dict, see begin_wire_drag
         self._rubber: RubberWireItem | None = None
+        self._drop_port: Port | None = None  # the port a dragged wire would land on
+        self._drop_ring: QGraphicsEllipseItem | None = None  # its highlight
         self._stale = False  # an edit arrived and no evaluation has followed it yet
         # The graph may outlive this scene (a render, a closed window): never leave it calling
         # a deleted scene. The lambda holds the box, not the scene.
@@ -127,6 +131,7 @@ class GraphScene(QGraphicsScene):
         self._cancel_wire_drag()
         self._press_positions = {}
         self.clear()
+        self._drop_ring = None  # deleted with every other item
         self._nodes.clear()
         self._wires.clear()
         g = self._controller.graph
@@ -314,14 +319,90 @@ class GraphScene(QGraphicsScene):
     def update_wire_drag(self, pos: QPointF) -> None:
         if self._drag is None or self._rubber is None:
             return
+        target = self.drop_target(pos)
+        self._show_drop_target(target)
+        end = target.scenePos() if target is not None else pos  # the wire shows where it will land
         a = self._drag["anchor"]
         if self._drag["mode"] == "from_in":
-            self._rubber.set_ends(pos, a)
+            self._rubber.set_ends(end, a)
         else:
-            self._rubber.set_ends(a, pos)
+            self._rubber.set_ends(a, end)
+
+    @property
+    def drop_highlight(self) -> Port | None:
+        """The port a wire dropped now would connect to (highlighted during a drag)."""
+        return self._drop_port
+
+    def _snap_radius(self) -> float:
+        """SNAP_PX screen pixels in scene units (at least the ports' own hit radius)."""
+        views = self.views()
+        zoom = views[0].transform().m11() if views else 1.0
+        return max(S.PORT_HIT_R, SNAP_PX / max(zoom, 1e-9))
+
+    def drop_target(self, pos: QPointF) -> Port | None:
+        """The port nearest ``pos`` within SNAP_PX screen pixels that the wire being dragged
+        can connect to: the right kind, not on its own node, not closing a cycle."""
+        d = self._drag
+        if d is None:
+            return None
+        mode = d["mode"]
+        kinds = {"from_out": ("in",), "from_in": ("out",)}.get(mode, ("in", "out"))
+        r = self._snap_radius()
+        best, best_d = None, r * r
+        for it in self.items(QRectF(pos.x() - r, pos.y() - r, 2 * r, 2 * r)):
+            if not isinstance(it, NodeItem):
+                continue
+            for port in it.ports():
+                if port.kind not in kinds:
+                    continue
+                sp = port.scenePos()
+                dx, dy = sp.x() - pos.x(), sp.y() - pos.y()
+                dist = dx * dx + dy * dy
+                if dist <= best_d and self._compatible(d, port):
+                    best, best_d = port, dist
+        return best
+
+    def _compatible(self, d: dict, port: Port) -> bool:
+        """Whether the dragged wire may end on ``port`` (cycles refused up front, so the
+        highlight never promises a connection the controller would refuse)."""
+        n = port.node.node_id
+        g = self._controller.graph
+        if port.kind == "in":
+            src = d["node"] if d["mode"] == "from_out" else d["src"]
+            if "ancestors" not in d:  # computed once per drag, on first need
+                d["ancestors"] = nx.ancestors(g.nx, src) | {src} if src in g.nx else set()
+            return n not in d["ancestors"]
+        if d["mode"] == "from_out":
+            return False
+        dst = d["node"]
+        if "descendants" not in d:
+            d["descendants"] = nx.descendants(g.nx, dst) | {dst} if dst in g.nx else set()
+        return n not in d["descendants"]
+
+    def _show_drop_target(self, port: Port | None) -> None:
+        if port is self._drop_port:
+            return
+        self._drop_port = port
+        if port is None:
+            if self._drop_ring is not None:
+                self._drop_ring.setVisible(False)
+            return
+        if self._drop_ring is None or self._drop_ring.scene() is not self:
+            r = S.PORT_R + 5.0
+            ring = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
+            ring.setPen(S.pen(S.HIGHLIGHT, 3.0))
+            ring.setBrush(Qt.BrushStyle.NoBrush)
+            ring.setZValue(4)  # above nodes and the rubber wire
+            ring.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            self.addItem(ring)
+            self._drop_ring = ring
+        self._drop_ring.setPos(port.scenePos())
+        self._drop_ring.setVisible(True)
 
     def end_wire_drag(self, pos: QPointF) -> None:
-        """Finish the wire drag at ``pos``: connect, replace, move or disconnect."""
+        """Finish the wire drag at ``pos``: connect, replace, move or disconnect. A wire
+        dropped on empty canvas opens the search box there; what it creates gets the wire."""
+        snapped = self.drop_target(pos)
         d = self._drag
         self._cancel_wire_drag()
         if d is None:
@@ -329,7 +410,8 @@ class GraphScene(QGraphicsScene):
         c = self._controller
         mode = d["mode"]
         if mode == "from_out":
-            target = self.port_at(pos, "in") or self._free_input_at(pos, d["node"])
+            # a port hit squarely but refused as a target (a cycle): connect() says why
+            target = snapped or self.port_at(pos, "in") or self._free_input_at(pos, d["node"])
             if target is not None:
                 c.connect(d["node"], target.node.node_id, target.index)
             elif self._other_port(pos, "out", d["node"]):
@@ -340,15 +422,21 @@ class GraphScene(QGraphicsScene):
                 why = "a number has no inputs" if body.op == "number" else "every input is wired"
                 c.message.emit(f"not connected: {name} has no free input ({why}); "
                                "drop on an input port to replace its wire")
+            elif self._node_body_at(pos, None) is None:
+                self._offer_search(pos, {"source": d["node"]})
         elif mode == "from_in":
-            target = self.port_at(pos, "out")
+            target = snapped or self.port_at(pos, "out")
             if target is not None:
                 c.connect(target.node.node_id, d["node"], d["port"])
             elif self._other_port(pos, "in", d["node"]):
                 c.message.emit("connect an input to an output port (on the right of a node)")
+            elif self._node_body_at(pos, None) is None:
+                self._offer_search(pos, {"target": d["node"], "port": d["port"]})
         else:  # rewire: the end of an existing wire was picked up
-            target_in = self.port_at(pos, "in")
-            target_out = self.port_at(pos, "out")
+            if snapped is None:
+                snapped = self.port_at(pos)
+            target_in = snapped if snapped is not None and snapped.kind == "in" else None
+            target_out = snapped if snapped is not None and snapped.kind == "out" else None
             if target_in is not None:
                 if (target_in.node.node_id, target_in.index) != (d["node"], d["port"]):
                     c.move_wire(d["node"], d["port"], target_in.node.node_id, target_in.index)
@@ -374,12 +462,21 @@ class GraphScene(QGraphicsScene):
         ins = g.inputs(it.node_id)
         return next((p for p in it.ports() if p.kind == "in" and ins[p.index] is None), None)
 
+    def _offer_search(self, pos: QPointF, pending: dict) -> None:
+        """Open the view's search box at ``pos``; the node chosen there is wired as
+        ``pending`` says (see GraphView.open_search)."""
+        views = self.views()
+        if views and hasattr(views[0], "open_search"):
+            v = views[0]
+            v.open_search(v.mapFromScene(pos), pending=pending)
+
     def _other_port(self, pos, kind, node_id) -> bool:
         p = self.port_at(pos, kind)
         return p is not None and p.node.node_id != node_id
 
     def _cancel_wire_drag(self) -> None:
         d, self._drag = self._drag, None
+        self._show_drop_target(None)
         if self._rubber is not None:
             if self._rubber.scene() is self:
                 self.removeItem(self._rubber)
@@ -428,6 +525,42 @@ class GraphScene(QGraphicsScene):
         menu.addAction(act)
         act = QAction("Delete", menu)
         act.triggered.connect(lambda: c.remove_nodes(targets))
+        menu.addAction(act)
+        return menu
+
+    def free_spot(self, x: float, y: float) -> tuple[float, float]:
+        """The top-left corner nearest (x, y), on rings of node-sized steps around it, where a
+        new node covers no node, port or port label (a palette double-click puts nodes there)."""
+        gap_x, gap_y = 50.0, 30.0  # room for port labels and wires between neighbours
+        step_x, step_y = S.NODE_W + gap_x, S.NODE_H + gap_y
+        for ring in range(0, 40):
+            spots = [(i, j) for i in range(-ring, ring + 1) for j in range(-ring, ring + 1)
+                     if max(abs(i), abs(j)) == ring]
+            spots.sort(key=lambda ij: (ij[0] * step_x) ** 2 + (ij[1] * step_y) ** 2)  # nearest first
+            for i, j in spots:
+                cx, cy = x + i * step_x, y + j * step_y
+                probe = QRectF(cx - gap_x, cy - gap_y, S.NODE_W + 2 * gap_x, S.NODE_H + 2 * gap_y)
+                if not any(isinstance(it, NodeItem) for it in self.items(probe)):
+                    return cx, cy
+        return x, y
+
+    def selected_wire_keys(self) -> list[tuple[int, int, int]]:
+        """The selected wires as (source, target, port)."""
+        return [it.key for it in self.selectedItems() if isinstance(it, WireItem)]
+
+    def wire_menu(self, key, scene_pos: QPointF, parent=None) -> QMenu:
+        """The context menu of a wire: Delete (the selected wires, if this one is among
+        them), Insert op on this wire… (the search box opens at ``scene_pos``)."""
+        c = self._controller
+        menu = QMenu(parent)
+        targets = self.selected_wire_keys()
+        if key not in targets:
+            targets = [key]
+        act = QAction("Delete wire" if len(targets) == 1 else f"Delete {len(targets)} wires", menu)
+        act.triggered.connect(lambda: c.remove_items((), targets))
+        menu.addAction(act)
+        act = QAction("Insert op on this wire…", menu)
+        act.triggered.connect(lambda: self._offer_search(scene_pos, {"wire": key}))
         menu.addAction(act)
         return menu
 

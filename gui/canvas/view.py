@@ -18,12 +18,14 @@ from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLineEdit
 
 from gui.canvas.controller import CLIP_FORMAT
-from gui.canvas.items import NodeItem
+from gui.canvas.items import NodeItem, WireItem
 from gui.canvas.search_popup import SearchPopup
 from gui.shell import style as S
 
 MIME_NODES = "application/x-gradcanvas-nodes"
-ZOOM_MIN, ZOOM_MAX = 0.1, 4.0
+# Wide enough that Fit shows all of any document the app can open (a 66,000-node MLP is
+# ~300,000 scene units wide) and close enough to read a port label on a large screen.
+ZOOM_MIN, ZOOM_MAX = 0.005, 8.0
 
 
 def _clear_clipboard() -> None:
@@ -103,7 +105,9 @@ class GraphView(QGraphicsView):
         self._space = False
         self._last_mouse = QPoint(-1, -1)
         self._search_scene_pos = QPointF()
+        self._search_pending: dict | None = None  # how to wire the node the search box adds
         self._editor: InlineEditor | None = None
+        self._rect_set = False
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
@@ -114,8 +118,12 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Scrollbars say where the view is in a big document and can move it; they follow
+        # the document's extent (see _update_scene_rect), not the fixed scene rect.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.rubberBandChanged.connect(self._on_rubber_band)
+        self._band = QRectF()  # the last rubber band, in scene coordinates
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(True)  # the search box and paste open at the mouse
@@ -124,6 +132,7 @@ class GraphView(QGraphicsView):
         self.search.chosen.connect(self._add_from_search)
         self.search.closed.connect(lambda: self.setFocus(Qt.FocusReason.OtherFocusReason))
         self.centerOn(0, 0)
+        scene.controller.documentReplaced.connect(self._reset_scene_rect)
 
     @property
     def controller(self):
@@ -147,6 +156,8 @@ class GraphView(QGraphicsView):
         anchor = QPoint(int(anchor_view_pos.x()), int(anchor_view_pos.y()))
         before = self.mapToScene(anchor)
         self.scale(factor, factor)
+        if factor < 1.0:
+            self._update_scene_rect()  # the margins around the document grow as it shrinks
         after = self.mapFromScene(before)
         self._scroll_by(after.x() - anchor.x(), after.y() - anchor.y())
 
@@ -162,12 +173,29 @@ class GraphView(QGraphicsView):
             self.resetTransform()
             self.centerOn(0, 0)
             return
+        self._update_scene_rect(r)
         self.fitInView(r.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.5:
             self.zoom_by(1.5 / self.zoom())
         elif self.zoom() < ZOOM_MIN:
             self.zoom_by(ZOOM_MIN / self.zoom())
         self.centerOn(r.center())
+
+    def _update_scene_rect(self, r: QRectF | None = None) -> None:
+        """Let the scrollbars span the document plus a viewport's worth of margin on every
+        side (so any node can be scrolled to the middle); grow-only while the document is
+        open, so a drag never makes the view jump."""
+        if r is None:
+            r = self.scene().items_bounding_rect()
+        if r.isEmpty():
+            if not self._rect_set:
+                return
+            r = self.sceneRect()
+        z = max(self.zoom(), ZOOM_MIN)
+        mx, my = self.viewport().width() / z, self.viewport().height() / z
+        want = r.adjusted(-mx, -my, mx, my).united(self.sceneRect() if self._rect_set else QRectF())
+        self._rect_set = True
+        self.setSceneRect(want)
 
     def auto_layout(self) -> bool:
         """Layered layout of the document (one undo step), then fit it into view."""
@@ -179,8 +207,10 @@ class GraphView(QGraphicsView):
     # ---------------------------------------------------------------- selection edits
 
     def delete_selected(self) -> bool:
+        """Delete the selected nodes and wires as one undo step."""
         ids = self.scene().selected_node_ids()
-        return bool(ids) and self.controller.remove_nodes(ids)
+        wires = self.scene().selected_wire_keys()
+        return bool(ids or wires) and self.controller.remove_items(ids, wires)
 
     def copy_selected(self) -> bool:
         """Put the selected nodes and the wires among them on the clipboard."""
@@ -243,19 +273,34 @@ class GraphView(QGraphicsView):
 
     # ---------------------------------------------------------------- search box
 
-    def open_search(self, view_pos=None) -> None:
+    def open_search(self, view_pos=None, pending: dict | None = None) -> None:
         """Open the search box at ``view_pos`` (viewport coordinates; default: the mouse if it
-        is over the canvas, else the centre). The chosen node is added there."""
+        is over the canvas, else the centre). The chosen node is added there, wired as
+        ``pending`` says: {"source": node} feeds node into its first input, {"target": node,
+        "port": k} feeds it into that port, {"wire": (s, t, k)} puts it on that wire."""
         if view_pos is None:
             vp = self.viewport().rect()
             view_pos = self._last_mouse if vp.contains(self._last_mouse) else vp.center()
         view_pos = QPoint(int(view_pos.x()), int(view_pos.y()))
         self._search_scene_pos = self.mapToScene(view_pos)
+        self._search_pending = pending
         self.search.open_at(view_pos)
 
     def _add_from_search(self, key: str) -> None:
-        p = self._search_scene_pos
-        n = self.controller.add_node(key, (p.x(), p.y()))
+        p, pending = self._search_scene_pos, self._search_pending
+        self._search_pending = None
+        c = self.controller
+        # The wire's loose end was dropped at p: put the new node's port there, not its corner.
+        x, y = p.x(), p.y() - S.NODE_H / 2
+        if pending is None:
+            n = c.add_node(key, (p.x(), p.y()))
+        elif "wire" in pending:
+            n = c.insert_on_wire(key, pending["wire"], (p.x() - S.NODE_W / 2, y))
+        elif "source" in pending:
+            n = c.add_connected(key, (x + S.PORT_HIT_R, y), source=pending["source"])
+        else:
+            n = c.add_connected(key, (x - S.NODE_W - S.PORT_HIT_R, y),
+                                target=pending.get("target"), port=pending.get("port"))
         if n is not None:
             self.scene().select_nodes([n])
 
@@ -349,7 +394,25 @@ class GraphView(QGraphicsView):
             return
         super().mouseMoveEvent(event)
 
+    def _reset_scene_rect(self) -> None:
+        """A new document: the scrollbars span it alone, not the old one as well."""
+        self._rect_set = False
+        self.setSceneRect(QRectF())  # back to following the scene's own rect
+        self._update_scene_rect()
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._update_scene_rect()
+
     def mouseReleaseEvent(self, event):  # noqa: N802
+        if self._rect_set and self.scene().selectedItems():
+            # nodes dragged past the edge: let the scrollbars reach them (only the dragged
+            # items are measured, not the whole document)
+            moved = QRectF()
+            for it in self.scene().selectedItems():
+                moved = moved.united(it.sceneBoundingRect())
+            if not self.sceneRect().contains(moved):
+                self._update_scene_rect(moved)
         if self._pan_last is not None and event.button() in (Qt.MouseButton.MiddleButton,
                                                              Qt.MouseButton.LeftButton):
             self._pan_last = None
@@ -377,12 +440,31 @@ class GraphView(QGraphicsView):
             self.zoom_by(1.0015 ** dy, event.position())
         event.accept()
 
+    def _wire_at(self, view_pos) -> WireItem | None:
+        for it in self.items(view_pos):
+            if isinstance(it, WireItem) and it.flags() & it.GraphicsItemFlag.ItemIsSelectable:
+                return it
+        return None
+
     def contextMenuEvent(self, event):  # noqa: N802
-        if self._node_at(event.pos()) is None:
+        if self._node_at(event.pos()) is None and self._wire_at(event.pos()) is None:
             self.open_search(event.pos())
             event.accept()
             return
-        super().contextMenuEvent(event)
+        super().contextMenuEvent(event)  # the node's or the wire's own menu
+
+    def _on_rubber_band(self, rect, from_scene, to_scene) -> None:
+        """Box selection takes a wire only when the box holds the whole wire: a box drawn
+        around some nodes must not also take every long wire that happens to cross it."""
+        if not rect.isNull():
+            self._band = QRectF(from_scene, to_scene).normalized()
+            return
+        band, self._band = self._band, QRectF()
+        if band.isEmpty():
+            return
+        for w in [it for it in self.scene().selectedItems() if isinstance(it, WireItem)]:
+            if not band.contains(w.path().boundingRect()):
+                w.setSelected(False)
 
     # ---------------------------------------------------------------- drops from the palette
 
@@ -408,7 +490,8 @@ class GraphView(QGraphicsView):
         except UnicodeDecodeError:
             op = ""
         p = self.mapToScene(event.position().toPoint())
-        n = self.controller.add_node(op, (p.x(), p.y()))
+        # centred on the cursor: the node lands where it was dropped, not down-right of it
+        n = self.controller.add_node(op, (p.x() - S.NODE_W / 2, p.y() - S.NODE_H / 2))
         if n is not None:
             self.scene().select_nodes([n])
             # The canvas keys (Delete, Ctrl+D, F...) act on the dropped node only with focus here;
