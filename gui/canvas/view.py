@@ -122,8 +122,6 @@ class GraphView(QGraphicsView):
         # the document's extent (see _update_scene_rect), not the fixed scene rect.
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.rubberBandChanged.connect(self._on_rubber_band)
-        self._band = QRectF()  # the last rubber band, in scene coordinates
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(True)  # the search box and paste open at the mouse
@@ -413,6 +411,12 @@ class GraphView(QGraphicsView):
                 moved = moved.united(it.sceneBoundingRect())
             if not self.sceneRect().contains(moved):
                 self._update_scene_rect(moved)
+        band = self.rubberBandRect()
+        if not band.isNull():
+            band = self.mapToScene(band).boundingRect()
+            super().mouseReleaseEvent(event)
+            self._drop_crossing_wires(band)
+            return
         if self._pan_last is not None and event.button() in (Qt.MouseButton.MiddleButton,
                                                              Qt.MouseButton.LeftButton):
             self._pan_last = None
@@ -453,15 +457,9 @@ class GraphView(QGraphicsView):
             return
         super().contextMenuEvent(event)  # the node's or the wire's own menu
 
-    def _on_rubber_band(self, rect, from_scene, to_scene) -> None:
+    def _drop_crossing_wires(self, band: QRectF) -> None:
         """Box selection takes a wire only when the box holds the whole wire: a box drawn
         around some nodes must not also take every long wire that happens to cross it."""
-        if not rect.isNull():
-            self._band = QRectF(from_scene, to_scene).normalized()
-            return
-        band, self._band = self._band, QRectF()
-        if band.isEmpty():
-            return
         for w in [it for it in self.scene().selectedItems() if isinstance(it, WireItem)]:
             if not band.contains(w.path().boundingRect()):
                 w.setSelected(False)
