@@ -470,6 +470,7 @@ class WireItem(QGraphicsItem):
         self._path = QPainterPath()
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
+        self._label_at: QRectF | None = None  # built on first paint of the label
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
         if src is not None:
             # click or box to select, Delete to remove, right-click for the wire menu
@@ -494,10 +495,17 @@ class WireItem(QGraphicsItem):
         self.prepareGeometryChange()
         self._path = wire_path(p0, p1)
         self._shape = None
+        self._set_bounds()
+
+    def _set_bounds(self) -> None:
         m = _WIRE_PEN_W
         b = self._path.controlPointRect().adjusted(-m, -m, m, m)
         if self.grad_text is not None:
-            b = b.united(self._label_rect())
+            # The label sits on the curve, so this margin holds it wherever it goes; finding
+            # its exact place (percentAtLength) is left to the first paint that shows it:
+            # done here for every wire it was most of the time to open a big document.
+            b = b.adjusted(-_LABEL_W / 2, -_LABEL_H - 4.0, _LABEL_W / 2, 0.0)
+        self._label_at = None
         self._bounds = b
 
     def set_grad_text(self, text: str | None) -> None:
@@ -506,12 +514,18 @@ class WireItem(QGraphicsItem):
             return
         if (text is None) != (self.grad_text is None):
             self.grad_text = text
-            self.update_path()  # the bounds gain or lose the label box
+            self.prepareGeometryChange()
+            self._set_bounds()  # the bounds gain or lose the label box; the curve stays
         else:
             self.grad_text = text
         self.update()
 
     def _label_rect(self) -> QRectF:
+        if self._label_at is None:
+            self._label_at = self._place_label()
+        return self._label_at
+
+    def _place_label(self) -> QRectF:
         # Near the target rather than at the middle: the wires of a value used twice leave
         # from one port, so their middles crowd together, but they arrive at different ports.
         # Far enough back to clear the target's port labels (sub, div, pow).
@@ -527,12 +541,6 @@ class WireItem(QGraphicsItem):
         if self._shape is None:
             self._shape = _STROKER.createStroke(self._path)
         return self._shape
-
-    def itemChange(self, change, value):  # noqa: N802
-        if change == _SEL_CHANGED:
-            # a selected wire is drawn over the others, so it can be told apart where they bundle
-            self.setZValue(-0.5 if value else -1)
-        return value
 
     def contextMenuEvent(self, event):  # noqa: N802
         sc = self.scene()

@@ -40,6 +40,23 @@ def _problems(g, vals: dict) -> dict:
     return out
 
 
+def _is_finite(v) -> bool:
+    return v is None or (type(v) in (float, int) and v - v == 0)
+
+
+def _changed_indices(old_v, new_v, old_g, new_g) -> list | None:
+    """Tape indices whose value or gradient differs between two evaluations of the same
+    tape (NaN equals NaN here: it draws the same). None when they cannot be compared
+    cheaply (tensor values), and the caller refreshes everything."""
+    try:
+        return [
+            i for i, a, b, c, d in zip(range(len(new_v)), old_v, new_v, old_g, new_g)
+            if not ((a == b or (a != a and b != b)) and (c == d or (c != c and d != d)))
+        ]
+    except (ValueError, TypeError):  # numpy arrays have no single truth value
+        return None
+
+
 class GraphScene(QGraphicsScene):
     """The canvas contents for one Controller (see the module docstring)."""
 
@@ -56,6 +73,7 @@ class GraphScene(QGraphicsScene):
         self._drop_port: Port | None = None  # the port a dragged wire would land on
         self._drop_ring: QGraphicsEllipseItem | None = None  # its highlight
         self._stale = False  # an edit arrived and no evaluation has followed it yet
+        self._shown = None  # (tape, values, grads, root, output) the labels show, to diff against
         # The graph may outlive this scene (a render, a closed window): never leave it calling
         # a deleted scene. The lambda holds the box, not the scene.
         box = self._unsubscribe_box = [None]
@@ -130,6 +148,7 @@ class GraphScene(QGraphicsScene):
             self._unsubscribe = self._unsubscribe_box[0] = None
         self._cancel_wire_drag()
         self._press_positions = {}
+        self._shown = None  # new items show nothing yet: the next refresh draws every label
         self.clear()
         self._drop_ring = None  # deleted with every other item
         self._nodes.clear()
@@ -217,12 +236,22 @@ class GraphScene(QGraphicsScene):
 
     def refresh_labels(self) -> int:
         """Bring every label in line with the engine; repaint only the items whose text
-        changed. Returns how many nodes changed."""
+        changed. Returns how many nodes changed.
+
+        After an edit that kept the topology and the output (a value edit, a scrub), only the
+        nodes whose value or gradient changed, and their consumers (whose problem text names
+        their inputs), are looked at: a 50,000-node document refreshes a handful of labels."""
         g = self._controller.graph
+        tape, vals_l, grads_l, root_i = g.evaluation()
+        explicit = g.output
+        shown, self._shown = self._shown, (tape, vals_l, grads_l, root_i, explicit)
+        if shown is not None and shown[0] is tape and shown[3:] == (root_i, explicit):
+            few = _changed_indices(shown[1], vals_l, shown[2], grads_l)
+            if few is not None:
+                return self._refresh_some(g, tape, vals_l, grads_l, root_i, explicit, few)
         vals, grads = g.values(), g.grads()
         probs = _problems(g, vals)
         root = g.evaluated_output()
-        explicit = g.output
         fmt = S.format_number
         changed = 0
         for n, it in self._nodes.items():
@@ -236,6 +265,37 @@ class GraphScene(QGraphicsScene):
                 changed += 1
         if self._show_wire_grads:
             self._refresh_wire_grads()
+        return changed
+
+    def _refresh_some(self, g, tape, vals, grads, root_i, explicit, idx: list) -> int:
+        order, items = tape.order, self._nodes
+        nodes = {order[i] for i in idx}
+        for n in list(nodes):  # a consumer's problem text names its inputs' values
+            nodes.update(g.nx.successors(n))
+        root = None if root_i is None else order[root_i]
+        fmt = S.format_number
+        changed = 0
+        for n in nodes:
+            it = items.get(n)
+            if it is None:
+                continue
+            i = tape.index[n]
+            v, gr = vals[i], grads[i]
+            why = autodiff.problem(tape, vals, i) if not _is_finite(v) else None
+            mark = OUT_NONE if n != root else (OUT_EXPLICIT if n == explicit else OUT_AUTO)
+            raw = (v, gr, why, mark)
+            if raw == it.raw_state:
+                continue
+            it.raw_state = raw
+            if it.set_state(fmt(v), fmt(gr), why, mark):
+                changed += 1
+        if self._show_wire_grads:
+            for t in nodes:  # what a wire carries depends on its target's gradient and inputs
+                for s_, _t, p in g.nx.in_edges(t, keys=True):
+                    w = self._wires.get((s_, t, p))
+                    if w is not None:
+                        amount = g.edge_grad(s_, t, p)
+                        w.set_grad_text(None if amount is None else S.format_number(amount))
         return changed
 
     def _refresh_wire_grads(self) -> None:
