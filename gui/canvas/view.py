@@ -23,9 +23,10 @@ from gui.canvas.search_popup import SearchPopup
 from gui.shell import style as S
 
 MIME_NODES = "application/x-gradcanvas-nodes"
-# Wide enough that Fit shows all of any document the app can open (a 66,000-node MLP is
-# ~300,000 scene units wide) and close enough to read a port label on a large screen.
-ZOOM_MIN, ZOOM_MAX = 0.005, 8.0
+# Wide enough that Fit shows all of any document the app opens (a 2,000-stage chain is
+# ~380,000 scene units wide) and close enough to read a port label on a large screen. Fit may
+# go further out for a bigger document still; the wheel then only zooms back in.
+ZOOM_MIN, ZOOM_MAX = 0.002, 8.0
 
 
 def _clear_clipboard() -> None:
@@ -146,7 +147,7 @@ class GraphView(QGraphicsView):
         """Scale by ``factor`` keeping the scene point under ``anchor_view_pos`` (viewport
         coordinates; default the viewport centre) where it is."""
         cur = self.zoom()
-        factor = max(ZOOM_MIN / cur, min(ZOOM_MAX / cur, float(factor)))
+        factor = max(min(ZOOM_MIN, cur) / cur, min(ZOOM_MAX / cur, float(factor)))
         if abs(factor - 1.0) < 1e-9:
             return
         if anchor_view_pos is None:
@@ -175,8 +176,7 @@ class GraphView(QGraphicsView):
         self.fitInView(r.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.5:
             self.zoom_by(1.5 / self.zoom())
-        elif self.zoom() < ZOOM_MIN:
-            self.zoom_by(ZOOM_MIN / self.zoom())
+        self._update_scene_rect(r)  # margins for the new zoom, so the centre can be anywhere
         self.centerOn(r.center())
 
     def _update_scene_rect(self, r: QRectF | None = None) -> None:
@@ -189,7 +189,7 @@ class GraphView(QGraphicsView):
             if not self._rect_set:
                 return
             r = self.sceneRect()
-        z = max(self.zoom(), ZOOM_MIN)
+        z = max(self.zoom(), 1e-6)
         mx, my = self.viewport().width() / z, self.viewport().height() / z
         want = r.adjusted(-mx, -my, mx, my).united(self.sceneRect() if self._rect_set else QRectF())
         self._rect_set = True

@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.overview = MinimapDock(self.view, self)
         self.addDockWidget(Qt.RightDockWidgetArea, self.overview)
         self.overview.auto_show()
+        self.resizeDocks([self.overview], [170], Qt.Vertical)  # the inspector keeps the room
         self.resizeDocks([self.palette, self.inspector], [240, 330], Qt.Horizontal)
 
         self._make_actions()
