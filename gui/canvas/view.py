@@ -301,6 +301,9 @@ class GraphView(QGraphicsView):
                                 target=pending.get("target"), port=pending.get("port"))
         if n is not None:
             self.scene().select_nodes([n])
+            it = self.scene().node_item(n)
+            if it is not None:  # a wire dropped near the edge: the new node is not cut off
+                self.ensureVisible(it.sceneBoundingRect(), 10, 10)
 
     # ---------------------------------------------------------------- inline editors
 
