@@ -330,3 +330,18 @@ def test_palette_double_clicks_place_nodes_that_cover_no_other_node(qtbot):
         for m, r in rects.items():
             if m != n:
                 assert not rects[n].intersects(r), (n, m)
+
+
+def test_refused_wiring_requests_change_nothing_and_say_why(pair):
+    w, x, r = pair
+    c = w.controller
+    before = snapshot(w.graph)
+    # a number cannot take the wire dragged out of x
+    assert c.add_connected("number", (300.0, 300.0), source=x) is None
+    assert "no inputs" in w.messages[-1]
+    for bad in [(x, r, 0), (x, r, 5), ("nope", r, 0), None, 7, (x, r)]:
+        assert not c.remove_items((), [bad])
+        assert c.insert_on_wire("exp", bad, (0.0, 0.0)) is None
+    assert c.add_connected("frobnicate", (0.0, 0.0), source=x) is None
+    assert c.add_connected("exp", (0.0, 0.0), target=r, port=3) is None
+    assert snapshot(w.graph) == before and w.stack.count() == 0
