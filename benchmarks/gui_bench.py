@@ -229,7 +229,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
     ap.add_argument("--mlp", action="store_true", help="also gui.show() an MLP loss (~66k nodes)")
     ap.add_argument("--mlp-child", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--configs", action="store_true", help="compare index and update modes at 1,000 nodes")
+    ap.add_argument("--configs", action="store_true", help="compare index and update modes")
+    ap.add_argument("--configs-n", type=int, default=1000, help="document size for --configs")
     ap.add_argument("--wall", action="store_true", help="wall-clock instead of process CPU time")
     args = ap.parse_args(argv)
     if args.mlp_child:
@@ -276,7 +277,8 @@ def main(argv=None) -> int:
     for text, ok in goals:
         print(f"  {'ok  ' if ok else 'MISS'} {text}")
     if args.configs:
-        print("\nscene index / viewport update mode at 1,000 nodes (drag+paint, edit paint, open; ms)")
+        print(f"\nscene index / viewport update mode at {args.configs_n:,} nodes "
+              "(drag+paint, edit paint, open; ms)")
         idx = {"BSP": QGraphicsScene.ItemIndexMethod.BspTreeIndex,
                "NoIndex": QGraphicsScene.ItemIndexMethod.NoIndex}
         upd = {
@@ -287,7 +289,7 @@ def main(argv=None) -> int:
         }
         for iname, i in idx.items():
             for uname, u in upd.items():
-                r = measure(1000, i, u)
+                r = measure(args.configs_n, i, u, edits=10, moves=30)
                 print(f"  {iname:>7} {uname:>12} {ms(r['move_paint'])} {ms(r['edit_paint'])} {ms(r['open'])}")
     return 0
 

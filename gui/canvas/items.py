@@ -569,7 +569,8 @@ class WireItem(QGraphicsItem):
         selected = bool(option.state & _SELECTED)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(_PEN_WIRE_SELECTED if selected else _PEN_WIRE)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < _LOD_WIRE:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod * painter.device().devicePixelRatioF() < _LOD_WIRE:  # physical pixels decide
             # Zoomed far out: a straight line reads as well as the curve and costs far less,
             # and a label would be unreadable.
             e = self._path.elementAt(0)
