@@ -120,10 +120,11 @@ class Minimap(QWidget):
 
     def paintEvent(self, event):  # noqa: N802
         p = QPainter(self)
-        if self._image is None:
+        if self._image is None:  # empty, or the first picture is still to come
             p.fillRect(self.rect(), S.BACKGROUND)
-            p.setPen(S.TEXT_DIM)
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "empty document")
+            if len(self._view.controller.graph) == 0:
+                p.setPen(S.TEXT_DIM)
+                p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "empty document")
             return
         p.drawImage(0, 0, self._image)
         r = self.view_rect().intersected(QRectF(self.rect()).adjusted(1, 1, -1, -1))
@@ -133,11 +134,11 @@ class Minimap(QWidget):
 
     def resizeEvent(self, event):  # noqa: N802
         super().resizeEvent(event)
-        self.rebuild()
+        self._timer.start()  # a window being laid out resizes this several times: draw once
 
     def showEvent(self, event):  # noqa: N802
         super().showEvent(event)
-        self.rebuild()
+        self._timer.start()
 
     def mousePressEvent(self, event):  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton and self._image is not None:
