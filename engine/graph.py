@@ -715,6 +715,18 @@ class Graph:
         r = self._res()
         return dict(zip(r.tape.order, r.grads))
 
+    def evaluation(self) -> tuple:
+        """``(tape, values, grads, root)`` of the last evaluation: lists aligned with
+        ``tape.order`` and the output's tape index (None without an output). Read only;
+        views compare two of them to redraw just what changed.
+
+        >>> g = Graph.from_expression("x*x", x=3.0); tape, vals, grads, root = g.evaluation()
+        >>> vals[root], grads[tape.index[g.resolve("x")]]
+        (9.0, 6.0)
+        """
+        r = self._res()
+        return r.tape, r.values, r.grads, r.root
+
     def evaluated_output(self) -> int | None:
         """The node the current gradients are relative to."""
         r = self._res()

@@ -130,12 +130,14 @@ def test_scene_draws_the_document_and_its_labels(canvas):
     assert canvas.scene.node_item(out).output_mark in (OUT_EXPLICIT, OUT_AUTO)
 
 
-def test_palette_drop_creates_node_at_drop_point_and_undo_redo(empty):
+def test_palette_drop_creates_node_centred_on_drop_point_and_undo_redo(empty):
     w = empty
     assert drop_mime(w.view, GraphView.MIME_OP, b"mul", (120.0, 80.0))
     (n,) = w.graph.nodes()
     assert w.graph.op(n) == "mul"
-    assert w.graph.position(n) == pytest.approx((120.0, 80.0), abs=1.0)
+    centre = w.scene.node_item(n).sceneBoundingRect().center()
+    body = w.scene.node_item(n).mapRectToScene(w.scene.node_item(n).body_rect()).center()
+    assert (body.x(), body.y()) == pytest.approx((120.0, 80.0), abs=1.0), centre
     assert w.scene.selected_node_ids() == [n]
     w.stack.undo()
     assert len(w.graph) == 0 and w.scene.node_items() == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QLineF, QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -169,7 +169,7 @@ def test_palette_drop_creates_a_node_at_the_drop_point(win):
     assert win.scene.node_item(n) is not None
 
 
-def test_double_click_on_palette_entry_adds_at_the_view_centre(win, qtbot):
+def test_double_click_on_palette_entry_adds_near_the_view_centre_over_no_node(win, qtbot):
     lst = win.palette.list
     item = win.palette.item_for("sin")
     rect = lst.visualItemRect(item)
@@ -180,7 +180,13 @@ def test_double_click_on_palette_entry_adds_at_the_view_centre(win, qtbot):
     n = new.pop()
     assert win.document.op(n) == "sin"
     centre = win.view_centre()
-    assert win.scene.node_item(n).sceneBoundingRect().contains(centre)
+    it = win.scene.node_item(n)
+    body = it.mapRectToScene(it.body_rect())
+    # the example fills the view's centre: the new node goes to the nearest free spot
+    assert QLineF(body.center(), centre).length() < 4 * style.NODE_W
+    for m in before:
+        other = win.scene.node_item(m)
+        assert not body.intersects(other.mapRectToScene(other.body_rect())), m
     assert win.scene.selected_node_ids() == [n]
     assert win.windowTitle().startswith("seed_fanout.json (example)*")
 

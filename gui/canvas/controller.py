@@ -63,6 +63,7 @@ class Controller(QObject):
         self._bridge: DocumentBridge = document
         self._stack = undo_stack
         self._macro_depth = 0
+        self._index = undo_stack.index()  # where the last evaluation left the history
         undo_stack.indexChanged.connect(self._after_step)
         document.externalEdit.connect(self._on_external_edit)
 
@@ -86,10 +87,21 @@ class Controller(QObject):
 
     # ---------------------------------------------------------------- plumbing
 
-    def _after_step(self, _index=None):
+    def _after_step(self, index=None):
         if self._macro_depth:
             return
+        index = self._stack.index() if index is None else index
+        before, self._index = self._index, index
+        if index != before and self._only_moves(min(index, before), max(index, before)):
+            return  # a move changes no number: no forward and backward for a drag or a layout
         self.refresh()
+
+    def _only_moves(self, lo: int, hi: int) -> bool:
+        """Whether the commands lo..hi-1 (the ones just done or undone) are all moves."""
+        try:
+            return all(isinstance(self._stack.command(i), MoveCommand) for i in range(lo, hi))
+        except RuntimeError:  # the stack is being destroyed (its clear() still signals)
+            return False
 
     def refresh(self) -> None:
         """Re-run forward and backward now (the bridge tells every view)."""
@@ -104,6 +116,7 @@ class Controller(QObject):
                 self._stack.clear()
             finally:
                 self._macro_depth -= 1
+            self._index = self._stack.index()
             self._stack.resetClean()  # clear() would call the edited document unmodified
             self.message.emit("the document was edited outside the canvas: undo history cleared")
 
@@ -178,6 +191,7 @@ class Controller(QObject):
             self._stack.clear()
         finally:
             self._macro_depth -= 1
+            self._index = self._stack.index()
         self._bridge.set_graph(graph)
 
     # ---------------------------------------------------------------- nodes
@@ -193,29 +207,110 @@ class Controller(QObject):
         spec = self._graph.check_add(op, value, name, x, y)
         del spec["id"]  # the engine picks it when the command runs; redo re-uses it
         cmd = AddNodeCommand(self._graph, spec, f"Add {op if op == 'number' else OPS[op].symbol}")
-        self._push(cmd)
+        with self._keeping_output(cmd.text()):
+            self._push(cmd)
         return cmd.node_id
+
+    @contextmanager
+    def _keeping_output(self, text: str):
+        """Run edits that may leave the document with several sinks. While the output is
+        implicit (the single sink), a new sink would leave backward with no output and blank
+        every gradient; so the sink that was the output becomes the explicit output, as part
+        of the same undo step. An explicit output is never touched."""
+        g = self._graph
+        prev = g.output_node() if g.output is None else None
+        if prev is None:
+            yield
+            return
+        with self.macro(text):
+            yield
+            if g.output is None and prev in g.nx and g.output_node() != prev:
+                self._push(SetOutputCommand(g, prev))
+
+    def add_connected(self, op: str, pos, source=None, target=None, port=None) -> int | None:
+        """Add an ``op`` node with its top-left corner at ``pos`` and wire it, as one undo step:
+        ``source``'s output into the new node's first input, and/or the new node's output into
+        input ``port`` of ``target`` (a wire dragged from a port and dropped on empty canvas)."""
+        return self._guard(self._add_connected, op, pos, source, target, port)
+
+    def _add_connected(self, op, pos, source, target, port):
+        g = self._graph
+        s = None if source is None else self._check_node(source)
+        t = None if target is None else self._check_node(target)
+        if t is not None and not (isinstance(port, int) and 0 <= port < g.arity(t)):
+            raise _Refused(f"{self._label(t)} has no input port {port!r}")
+        if s is not None and op == "number":
+            raise _Refused("a number has no inputs: choose an op to feed "
+                           f"{self._label(s)} into")
+        text = f"Add {OPS[op].symbol if op in OPS else op}"
+        with self._keeping_output(text), self.macro(text):
+            n = self._add_node(op, pos, 0.0, None)
+            if s is not None:
+                self._connect(s, n, 0)
+            if t is not None:
+                self._connect(n, t, port)
+        return n
+
+    def insert_on_wire(self, op: str, wire, pos) -> int | None:
+        """Put a new ``op`` node on the wire (source, target, port): source feeds the new
+        node's first input, the new node feeds the old target port. One undo step."""
+        return self._guard(self._insert_on_wire, op, wire, pos)
+
+    def _insert_on_wire(self, op, wire, pos):
+        g = self._graph
+        s, t, p = self._check_wire(wire)
+        if op == "number" or op not in OPS:
+            raise _Refused(f"cannot insert {op!r} on a wire: choose an op with an input")
+        with self.macro(f"Insert {OPS[op].symbol} on {self._label(s)} → {self._label(t)}"):
+            self._push(DisconnectCommand(g, t, p))
+            n = self._add_node(op, pos, 0.0, None)
+            self._push(ConnectCommand(g, s, n, 0))
+            self._push(ConnectCommand(g, n, t, p))
+        return n
+
+    def _check_wire(self, wire) -> tuple[int, int, int]:
+        try:
+            s, t, p = wire
+        except (TypeError, ValueError):
+            raise _Refused(f"not a wire: {wire!r}") from None
+        s, t = self._check_node(s), self._check_node(t)
+        if isinstance(p, bool) or not isinstance(p, int) or not self._graph.nx.has_edge(s, t, p):
+            raise _Refused(f"there is no wire {self._label(s)} → {self._label(t)} on port {p!r}")
+        return s, t, p
 
     def remove_nodes(self, ids, verb: str = "Delete") -> bool:
         """Delete nodes and every wire touching them as one undo step, named "``verb`` ..."
         (Cut names it "Cut relu")."""
-        return bool(self._guard(self._remove_nodes, ids, verb, default=False))
+        return bool(self._guard(self._remove_items, ids, (), verb, default=False))
 
-    def _remove_nodes(self, ids, verb="Delete"):
+    def remove_items(self, ids=(), wires=()) -> bool:
+        """Delete nodes (with every wire touching them) and wires (source, target, port) as
+        one undo step: a mixed selection deleted with one key press is undone with one undo."""
+        return bool(self._guard(self._remove_items, ids, wires, default=False))
+
+    def _remove_items(self, ids, wires_in, verb="Delete"):
         g = self._graph
         nodes = list(dict.fromkeys(self._check_node(n) for n in _iter_ids(ids)))
-        if not nodes:
+        cut = list(dict.fromkeys(self._check_wire(w) for w in _iter_ids(wires_in)))
+        if not nodes and not cut:
             return False
         doomed = set(nodes)
-        wires: dict = {}  # (target, port), in a stable order, each wire once
+        wires: dict = {(t, p): None for _s, t, p in cut}  # (target, port), stable order, each once
         for n in nodes:
             for p, s in enumerate(g.inputs(n)):
                 if s is not None:
                     wires[(n, p)] = None
             for t, p in g.consumers(n):
                 wires[(t, p)] = None
-        text = f"{verb} {self._label(nodes[0])}" if len(nodes) == 1 else f"{verb} {len(nodes)} nodes"
-        with self.macro(text):
+        if not nodes:
+            s, t, _p = cut[0]
+            text = (f"Delete wire {self._label(s)} → {self._label(t)}" if len(cut) == 1
+                    else f"Delete {len(cut)} wires")
+        else:
+            text = f"{verb} {self._label(nodes[0])}" if len(nodes) == 1 else f"{verb} {len(nodes)} nodes"
+            if cut:
+                text += f" and {len(cut)} wire{'s' if len(cut) > 1 else ''}"
+        with self._keeping_output(text), self.macro(text):
             for t, p in wires:
                 self._push(DisconnectCommand(g, t, p))
             if g.output in doomed:
@@ -252,7 +347,9 @@ class Controller(QObject):
 
     def _disconnect(self, dst, port):
         _s, t = self._graph.check_disconnect(dst, port)
-        self._push(DisconnectCommand(self._graph, t, port, f"Disconnect {self._label(t)}"))
+        text = f"Disconnect {self._label(t)}"
+        with self._keeping_output(text):
+            self._push(DisconnectCommand(self._graph, t, port, text))
         return True
 
     def move_wire(self, dst, port, new_dst, new_port) -> bool:
@@ -265,7 +362,8 @@ class Controller(QObject):
         nt = self._check_node(new_dst)
         if (nt, new_port) == (t, port):
             return True
-        with self.macro(f"Rewire {self._label(s)} → {self._label(nt)}"):
+        text = f"Rewire {self._label(s)} → {self._label(nt)}"
+        with self._keeping_output(text), self.macro(text):
             self._push(DisconnectCommand(g, t, port))
             if not self._connect(s, nt, new_port):
                 raise _Refused("nothing to connect")
@@ -397,7 +495,7 @@ class Controller(QObject):
             specs.append((n["id"], spec))
         new_id = {}
         text = f"{verb} 1 node" if len(specs) == 1 else f"{verb} {len(specs)} nodes"
-        with self.macro(text):
+        with self._keeping_output(text), self.macro(text):
             for old, spec in specs:
                 cmd = AddNodeCommand(g, spec)
                 self._push(cmd)  # the engine picks a fresh id; redo re-uses it

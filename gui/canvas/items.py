@@ -728,7 +728,14 @@ def reroute_near(node: NodeItem) -> None:
 
 
 _STROKER = QPainterPathStroker()
-_STROKER.setWidth(10.0)  # precise but forgiving hit area around the curve
+_STROKER.setWidth(16.0)  # precise but forgiving hit area around the curve: 16 px at 100 %
+# selectable: click or box to select, Delete to remove; the exposed rect lets paint skip a
+# wire whose curve misses the repainted area
+_WIRE_FLAGS = (QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+               | QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+_HIT_PAD = 4.0  # the wire pen's half width and antialiasing, in scene units
+_LOD_WIRE = 0.3  # below this zoom a wire is a straight line without its label: cheap to repaint
+_PEN_WIRE_SELECTED = S.pen(S.SELECTED, 3.0)
 _WIRE_PEN_W = 2.0
 _LABEL_W, _LABEL_H = 64.0, 14.0
 _LABEL_BACK = 80.0  # how far before the target port a wire's gradient label sits
@@ -746,7 +753,11 @@ class WireItem(QGraphicsItem):
         self._segments: list | None = None  # the route drawn (engine.routing segments)
         self._path = QPainterPath()
         self._bounds = QRectF()
+        self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
+        self._label_at: QRectF | None = None  # built on first paint of the label
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
+        if src is not None:
+            self.setFlags(_WIRE_FLAGS)
         if src is not None and dst is not None:
             self.update_path()
 
@@ -789,10 +800,18 @@ class WireItem(QGraphicsItem):
         self.prepareGeometryChange()
         self._path = wire_path(p0, p1, segments)
         self._segments = segments
+        self._shape = None
+        self._set_bounds()
+
+    def _set_bounds(self) -> None:
         m = _WIRE_PEN_W
         b = self._path.controlPointRect().adjusted(-m, -m, m, m)
         if self.grad_text is not None:
-            b = b.united(self._label_rect())
+            # The label sits on the curve, so this margin holds it wherever it goes; finding
+            # its exact place (percentAtLength) is left to the first paint that shows it:
+            # done here for every wire it was most of the time to open a big document.
+            b = b.adjusted(-_LABEL_W / 2, -_LABEL_H - 4.0, _LABEL_W / 2, 0.0)
+        self._label_at = None
         self._bounds = b
 
     def set_grad_text(self, text: str | None) -> None:
@@ -801,12 +820,18 @@ class WireItem(QGraphicsItem):
             return
         if (text is None) != (self.grad_text is None):
             self.grad_text = text
-            self.update_path()  # the bounds gain or lose the label box
+            self.prepareGeometryChange()
+            self._set_bounds()  # the bounds gain or lose the label box; the curve stays
         else:
             self.grad_text = text
         self.update()
 
     def _label_rect(self) -> QRectF:
+        if self._label_at is None:
+            self._label_at = self._place_label()
+        return self._label_at
+
+    def _place_label(self) -> QRectF:
         # Near the target rather than at the middle: the wires of a value used twice leave
         # from one port, so their middles crowd together, but they arrive at different ports.
         # Far enough back to clear the target's port labels (sub, div, pow).
@@ -825,12 +850,47 @@ class WireItem(QGraphicsItem):
         return value
 
     def shape(self) -> QPainterPath:
-        return _STROKER.createStroke(self._path)
+        if self._shape is None:
+            self._shape = _STROKER.createStroke(self._path)
+        return self._shape
+
+    def contextMenuEvent(self, event):  # noqa: N802
+        sc = self.scene()
+        if sc is None or not hasattr(sc, "wire_menu"):
+            return
+        if not self.isSelected():
+            sc.clearSelection()
+            self.setSelected(True)
+        menu = sc.wire_menu(self.key, event.scenePos(), event.widget())
+        menu.exec(event.screenPos())
+        event.accept()
 
     def paint(self, painter: QPainter, option, widget=None):
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        # A long wire's bounding box crosses most repaints of its part of the document while
+        # its curve crosses few: stroking it anyway was nearly all of a drag step's cost in a
+        # 50,000-node document. (The test counts the fill between the curve and its chord, so
+        # it may keep a wire it could skip, never the other way round.)
+        clip = option.exposedRect.adjusted(-_HIT_PAD, -_HIT_PAD, _HIT_PAD, _HIT_PAD)
+        if not clip.contains(self._bounds) and not self._path.intersects(clip):
+            if self.grad_text is None or not clip.intersects(self._label_rect()):
+                self.label_drawn = False
+                return
+        selected = bool(option.state & _SELECTED)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(_PEN_WIRE)
+        painter.setPen(_PEN_WIRE_SELECTED if selected else _PEN_WIRE)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if lod * painter.device().devicePixelRatioF() < _LOD_WIRE:  # physical pixels decide
+            # Zoomed far out: a straight line reads as well as the curve and costs far less,
+            # and a label would be unreadable.
+            self.label_drawn = False
+            e = self._path.elementAt(0)
+            painter.drawLine(QPointF(e.x, e.y), self._path.currentPosition())
+            return
+        # While nodes are dragged, wires are drawn without antialiasing: a frame of a drag in a
+        # big document repaints about a thousand long curves, and this halves its cost. The
+        # release repaints them smooth.
+        sc = self.scene()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not getattr(sc, "moving_nodes", False))
         painter.drawPath(self._path)
         # The label follows the nodes' rule: drawn only where its text would read; a box too
         # small to read would only be clutter over the wires.

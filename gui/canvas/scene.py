@@ -9,11 +9,13 @@ state: selection, the wire being dragged, highlights.
 
 from __future__ import annotations
 
+import networkx as nx
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QMenu
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QMenu
 
 from engine import autodiff
+from engine import geometry as G
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
 from gui.shell import style as S
@@ -23,6 +25,7 @@ from gui.shell import style as S
 SCENE_HALF = 50_000.0
 SCENE_MARGIN = 5_000.0
 _INF = float("inf")
+SNAP_PX = 24.0  # a dragged wire takes the nearest compatible port within this many screen pixels
 
 
 def _problems(g, vals: dict) -> dict:
@@ -41,6 +44,23 @@ def _problems(g, vals: dict) -> dict:
     return out
 
 
+def _is_finite(v) -> bool:
+    return v is None or (type(v) in (float, int) and v - v == 0)
+
+
+def _changed_indices(old_v, new_v, old_g, new_g) -> list | None:
+    """Tape indices whose value or gradient differs between two evaluations of the same
+    tape (NaN equals NaN here: it draws the same). None when they cannot be compared
+    cheaply (tensor values), and the caller refreshes everything."""
+    try:
+        return [
+            i for i, a, b, c, d in zip(range(len(new_v)), old_v, new_v, old_g, new_g)
+            if not ((a == b or (a != a and b != b)) and (c == d or (c != c and d != d)))
+        ]
+    except (ValueError, TypeError):  # numpy arrays have no single truth value
+        return None
+
+
 class GraphScene(QGraphicsScene):
     """The canvas contents for one document (see the module docstring)."""
 
@@ -56,9 +76,15 @@ class GraphScene(QGraphicsScene):
         self._press_positions: dict[int, QPointF] = {}
         self._drag = None  # wire drag in progress: dict, see begin_wire_drag
         self._rubber: RubberWireItem | None = None
+        self._drop_port: Port | None = None  # the port a dragged wire would land on
+        self._drop_ring: QGraphicsEllipseItem | None = None  # its highlight
+        self._shown = None  # (tape, values, grads, root, output) the labels show, to diff against
         # Measured (benchmarks/gui_bench.py --configs, 1,000 nodes): with the BSP index a drag
         # step plus repaint costs ~13 ms of CPU against ~18 ms without an index, and opening
         # is no slower; the documents are large and mostly static, which is what BSP is for.
+        # Again at 10,000 / 50,000 nodes: drag step + repaint 0.8 / 69 ms with BSP against
+        # 24 / 183 ms with NoIndex. (NoIndex opens the 66k-node MLP loss ~40 % faster, as its
+        # long wires each fill many BSP cells, but then every repaint scans every item.)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setSceneRect(-SCENE_HALF, -SCENE_HALF, 2 * SCENE_HALF, 2 * SCENE_HALF)
         bridge.replaced.connect(self.rebuild)
@@ -155,15 +181,32 @@ class GraphScene(QGraphicsScene):
         """Drop every item and draw the bridge's current graph from scratch."""
         self._cancel_wire_drag()
         self._press_positions = {}
+        self._shown = None  # new items show nothing yet: the next refresh draws every label
         self.clear()
+        self._drop_ring = None  # deleted with every other item
         self._nodes.clear()
         self._wires.clear()
         g = self.graph
+        self._fit_scene_rect(g)
         for n in g.nx.nodes:
             self._add_node_item(n)
         for s, t, p in g.nx.edges(keys=True):
             self._add_wire(s, t, p)
         self.refresh_labels()
+
+    def _fit_scene_rect(self, g) -> None:
+        """The fixed scene rect, grown to hold the whole document with room to spare. The BSP
+        index divides this rect: items far outside it all land in its edge cells, and every
+        repaint of a 50,000-node document then walks thousands of them (measured: a drag
+        step went from ~200 ms to a few ms)."""
+        r = QRectF(-SCENE_HALF, -SCENE_HALF, 2 * SCENE_HALF, 2 * SCENE_HALF)
+        if g.nx.number_of_nodes():
+            xs = [a["x"] for _, a in g.nx.nodes(data=True)]
+            ys = [a["y"] for _, a in g.nx.nodes(data=True)]
+            pad = SCENE_HALF / 2
+            r = r.united(QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad,
+                                max(ys) - min(ys) + 2 * pad))
+        self.setSceneRect(r)
 
     def _add_node_item(self, n: int) -> NodeItem:
         a = self.graph.nx.nodes[n]
@@ -234,12 +277,22 @@ class GraphScene(QGraphicsScene):
 
     def refresh_labels(self) -> int:
         """Bring every label in line with the engine; repaint only the items whose text
-        changed. Returns how many nodes changed."""
+        changed. Returns how many nodes changed.
+
+        After an edit that kept the topology and the output (a value edit, a scrub), only the
+        nodes whose value or gradient changed, and their consumers (whose problem text names
+        their inputs), are looked at: a 50,000-node document refreshes a handful of labels."""
         g = self.graph
+        tape, vals_l, grads_l, root_i = g.evaluation()
+        explicit = g.output
+        shown, self._shown = self._shown, (tape, vals_l, grads_l, root_i, explicit)
+        if shown is not None and shown[0] is tape and shown[3:] == (root_i, explicit):
+            few = _changed_indices(shown[1], vals_l, shown[2], grads_l)
+            if few is not None:
+                return self._refresh_some(g, tape, vals_l, grads_l, root_i, explicit, few)
         vals, grads = g.values(), g.grads()
         probs = _problems(g, vals)
         root = g.evaluated_output()
-        explicit = g.output
         fmt = S.format_number
         changed = 0
         for n, it in self._nodes.items():
@@ -253,6 +306,37 @@ class GraphScene(QGraphicsScene):
                 changed += 1
         if self._show_wire_grads:
             self._refresh_wire_grads()
+        return changed
+
+    def _refresh_some(self, g, tape, vals, grads, root_i, explicit, idx: list) -> int:
+        order, items = tape.order, self._nodes
+        nodes = {order[i] for i in idx}
+        for n in list(nodes):  # a consumer's problem text names its inputs' values
+            nodes.update(g.nx.successors(n))
+        root = None if root_i is None else order[root_i]
+        fmt = S.format_number
+        changed = 0
+        for n in nodes:
+            it = items.get(n)
+            if it is None:
+                continue
+            i = tape.index[n]
+            v, gr = vals[i], grads[i]
+            why = autodiff.problem(tape, vals, i) if not _is_finite(v) else None
+            mark = OUT_NONE if n != root else (OUT_EXPLICIT if n == explicit else OUT_AUTO)
+            raw = (v, gr, why, mark)
+            if raw == it.raw_state:
+                continue
+            it.raw_state = raw
+            if it.set_state(fmt(v), fmt(gr), why, mark):
+                changed += 1
+        if self._show_wire_grads:
+            for t in nodes:  # what a wire carries depends on its target's gradient and inputs
+                for s_, _t, p in g.nx.in_edges(t, keys=True):
+                    w = self._wires.get((s_, t, p))
+                    if w is not None:
+                        amount = g.edge_grad(s_, t, p)
+                        w.set_grad_text(None if amount is None else S.format_number(amount))
         return changed
 
     def _refresh_wire_grads(self) -> None:
@@ -274,10 +358,16 @@ class GraphScene(QGraphicsScene):
                     it.node_id: it.pos() for it in self.selectedItems() if isinstance(it, NodeItem)
                 }
 
+    @property
+    def moving_nodes(self) -> bool:
+        """Whether nodes are being dragged right now (wires draw faster, unsmoothed, then)."""
+        return bool(self._press_positions)
+
     def mouseReleaseEvent(self, event):  # noqa: N802
         super().mouseReleaseEvent(event)
         if event.button() != Qt.MouseButton.LeftButton or not self._press_positions:
             return
+        self.update()  # the wires drawn unsmoothed during the drag, smooth again
         start, self._press_positions = self._press_positions, {}
         moved = {}
         for n, p0 in start.items():
@@ -338,14 +428,92 @@ class GraphScene(QGraphicsScene):
     def update_wire_drag(self, pos: QPointF) -> None:
         if self._drag is None or self._rubber is None:
             return
+        target = self.drop_target(pos)
+        self._show_drop_target(target)
+        end = target.scenePos() if target is not None else pos  # the wire shows where it will land
         a = self._drag["anchor"]
         if self._drag["mode"] == "from_in":
-            self._rubber.set_ends(pos, a)
+            self._rubber.set_ends(end, a)
         else:
-            self._rubber.set_ends(a, pos)
+            self._rubber.set_ends(a, end)
+
+    @property
+    def drop_highlight(self) -> Port | None:
+        """The port a wire dropped now would connect to (highlighted during a drag)."""
+        return self._drop_port
+
+    def _snap_radius(self) -> float:
+        """SNAP_PX screen pixels in scene units: at least the ports' own hit radius, and at
+        most what it is at 10 % zoom (further out, ports are dots and a wider search would
+        walk thousands of nodes on every mouse move)."""
+        views = self.views()
+        zoom = views[0].transform().m11() if views else 1.0
+        return max(S.PORT_HIT_R, SNAP_PX / max(zoom, 0.1))
+
+    def drop_target(self, pos: QPointF) -> Port | None:
+        """The port nearest ``pos`` within SNAP_PX screen pixels that the wire being dragged
+        can connect to: the right kind, not on its own node, not closing a cycle."""
+        d = self._drag
+        if d is None:
+            return None
+        mode = d["mode"]
+        kinds = {"from_out": ("in",), "from_in": ("out",)}.get(mode, ("in", "out"))
+        r = self._snap_radius()
+        best, best_d = None, r * r
+        for it in self.items(QRectF(pos.x() - r, pos.y() - r, 2 * r, 2 * r)):
+            if not isinstance(it, NodeItem):
+                continue
+            for port in it.ports():
+                if port.kind not in kinds:
+                    continue
+                sp = port.scenePos()
+                dx, dy = sp.x() - pos.x(), sp.y() - pos.y()
+                dist = dx * dx + dy * dy
+                if dist <= best_d and self._compatible(d, port):
+                    best, best_d = port, dist
+        return best
+
+    def _compatible(self, d: dict, port: Port) -> bool:
+        """Whether the dragged wire may end on ``port`` (cycles refused up front, so the
+        highlight never promises a connection the controller would refuse)."""
+        n = port.node.node_id
+        g = self.graph
+        if port.kind == "in":
+            src = d["node"] if d["mode"] == "from_out" else d["src"]
+            if "ancestors" not in d:  # computed once per drag, on first need
+                d["ancestors"] = nx.ancestors(g.nx, src) | {src} if src in g.nx else set()
+            return n not in d["ancestors"]
+        if d["mode"] == "from_out":
+            return False
+        dst = d["node"]
+        if "descendants" not in d:
+            d["descendants"] = nx.descendants(g.nx, dst) | {dst} if dst in g.nx else set()
+        return n not in d["descendants"]
+
+    def _show_drop_target(self, port: Port | None) -> None:
+        if port is self._drop_port:
+            return
+        self._drop_port = port
+        if port is None:
+            if self._drop_ring is not None:
+                self._drop_ring.setVisible(False)
+            return
+        if self._drop_ring is None or self._drop_ring.scene() is not self:
+            r = S.PORT_R + 5.0
+            ring = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
+            ring.setPen(S.pen(S.HIGHLIGHT, 3.0))
+            ring.setBrush(Qt.BrushStyle.NoBrush)
+            ring.setZValue(4)  # above nodes and the rubber wire
+            ring.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            self.addItem(ring)
+            self._drop_ring = ring
+        self._drop_ring.setPos(port.scenePos())
+        self._drop_ring.setVisible(True)
 
     def end_wire_drag(self, pos: QPointF) -> None:
-        """Finish the wire drag at ``pos``: connect, replace, move or disconnect."""
+        """Finish the wire drag at ``pos``: connect, replace, move or disconnect. A wire
+        dropped on empty canvas opens the search box there; what it creates gets the wire."""
+        snapped = self.drop_target(pos)
         d = self._drag
         self._cancel_wire_drag()
         if d is None:
@@ -353,7 +521,8 @@ class GraphScene(QGraphicsScene):
         c = self._controller
         mode = d["mode"]
         if mode == "from_out":
-            target = self.port_at(pos, "in") or self._free_input_at(pos, d["node"])
+            # a port hit squarely but refused as a target (a cycle): connect() says why
+            target = snapped or self.port_at(pos, "in") or self._free_input_at(pos, d["node"])
             if target is not None:
                 c.connect(d["node"], target.node.node_id, target.index)
             elif self._other_port(pos, "out", d["node"]):
@@ -364,15 +533,21 @@ class GraphScene(QGraphicsScene):
                 why = "a number has no inputs" if body.op == "number" else "every input is wired"
                 c.message.emit(f"not connected: {name} has no free input ({why}); "
                                "drop on an input port to replace its wire")
+            elif self._node_body_at(pos, None) is None:
+                self._offer_search(pos, {"source": d["node"]})
         elif mode == "from_in":
-            target = self.port_at(pos, "out")
+            target = snapped or self.port_at(pos, "out")
             if target is not None:
                 c.connect(target.node.node_id, d["node"], d["port"])
             elif self._other_port(pos, "in", d["node"]):
                 c.message.emit("connect an input to an output port (on the right of a node)")
+            elif self._node_body_at(pos, None) is None:
+                self._offer_search(pos, {"target": d["node"], "port": d["port"]})
         else:  # rewire: the end of an existing wire was picked up
-            target_in = self.port_at(pos, "in")
-            target_out = self.port_at(pos, "out")
+            if snapped is None:
+                snapped = self.port_at(pos)
+            target_in = snapped if snapped is not None and snapped.kind == "in" else None
+            target_out = snapped if snapped is not None and snapped.kind == "out" else None
             if target_in is not None:
                 if (target_in.node.node_id, target_in.index) != (d["node"], d["port"]):
                     c.move_wire(d["node"], d["port"], target_in.node.node_id, target_in.index)
@@ -398,12 +573,21 @@ class GraphScene(QGraphicsScene):
         ins = g.inputs(it.node_id)
         return next((p for p in it.ports() if p.kind == "in" and ins[p.index] is None), None)
 
+    def _offer_search(self, pos: QPointF, pending: dict) -> None:
+        """Open the view's search box at ``pos``; the node chosen there is wired as
+        ``pending`` says (see GraphView.open_search)."""
+        views = self.views()
+        if views and hasattr(views[0], "open_search"):
+            v = views[0]
+            v.open_search(v.mapFromScene(pos), pending=pending)
+
     def _other_port(self, pos, kind, node_id) -> bool:
         p = self.port_at(pos, kind)
         return p is not None and p.node.node_id != node_id
 
     def _cancel_wire_drag(self) -> None:
         d, self._drag = self._drag, None
+        self._show_drop_target(None)
         if self._rubber is not None:
             if self._rubber.scene() is self:
                 self.removeItem(self._rubber)
@@ -454,6 +638,43 @@ class GraphScene(QGraphicsScene):
         menu.addAction(act)
         act = QAction("Delete", menu)
         act.triggered.connect(lambda: c.remove_nodes(targets))
+        menu.addAction(act)
+        return menu
+
+    def free_spot(self, x: float, y: float) -> tuple[float, float]:
+        """The top-left corner nearest (x, y), on rings of node-sized steps around it, where a
+        new node covers no node, port or port label (a palette double-click puts nodes there)."""
+        gap_x, gap_y = 50.0, 30.0  # room for port labels and wires between neighbours
+        tall = G.node_height(2)  # room for any node with up to two inputs
+        step_x, step_y = S.NODE_W + gap_x, tall + gap_y
+        for ring in range(0, 40):
+            spots = [(i, j) for i in range(-ring, ring + 1) for j in range(-ring, ring + 1)
+                     if max(abs(i), abs(j)) == ring]
+            spots.sort(key=lambda ij: (ij[0] * step_x) ** 2 + (ij[1] * step_y) ** 2)  # nearest first
+            for i, j in spots:
+                cx, cy = x + i * step_x, y + j * step_y
+                probe = QRectF(cx - gap_x, cy - gap_y, S.NODE_W + 2 * gap_x, tall + 2 * gap_y)
+                if not any(isinstance(it, NodeItem) for it in self.items(probe)):
+                    return cx, cy
+        return x, y
+
+    def selected_wire_keys(self) -> list[tuple[int, int, int]]:
+        """The selected wires as (source, target, port)."""
+        return [it.key for it in self.selectedItems() if isinstance(it, WireItem)]
+
+    def wire_menu(self, key, scene_pos: QPointF, parent=None) -> QMenu:
+        """The context menu of a wire: Delete (the selected wires, if this one is among
+        them), Insert op on this wire… (the search box opens at ``scene_pos``)."""
+        c = self._controller
+        menu = QMenu(parent)
+        targets = self.selected_wire_keys()
+        if key not in targets:
+            targets = [key]
+        act = QAction("Delete wire" if len(targets) == 1 else f"Delete {len(targets)} wires", menu)
+        act.triggered.connect(lambda: c.remove_items((), targets))
+        menu.addAction(act)
+        act = QAction("Insert op on this wire…", menu)
+        act.triggered.connect(lambda: self._offer_search(scene_pos, {"wire": key}))
         menu.addAction(act)
         return menu
 

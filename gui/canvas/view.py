@@ -17,13 +17,17 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signa
 from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLineEdit
 
+from engine import geometry as G
 from gui.canvas.controller import CLIP_FORMAT
-from gui.canvas.items import NodeItem
+from gui.canvas.items import NodeItem, WireItem
 from gui.canvas.search_popup import SearchPopup
 from gui.shell import style as S
 
 MIME_NODES = "application/x-gradcanvas-nodes"
-ZOOM_MIN, ZOOM_MAX = 0.1, 4.0
+# Wide enough that Fit shows all of any document the app opens (a 2,000-stage chain is
+# ~380,000 scene units wide) and close enough to read a port label on a large screen. Fit may
+# go further out for a bigger document still; the wheel then only zooms back in.
+ZOOM_MIN, ZOOM_MAX = 0.002, 8.0
 
 
 def _clear_clipboard() -> None:
@@ -103,7 +107,9 @@ class GraphView(QGraphicsView):
         self._space = False
         self._last_mouse = QPoint(-1, -1)
         self._search_scene_pos = QPointF()
+        self._search_pending: dict | None = None  # how to wire the node the search box adds
         self._editor: InlineEditor | None = None
+        self._rect_set = False
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
@@ -111,11 +117,15 @@ class GraphView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         # Measured (benchmarks/gui_bench.py --configs): the minimal dirty region repaints a node
         # drag about twice as fast as Smart or BoundingRect at 1,000 nodes, Full is slowest.
+        # At 10,000 nodes (--configs --configs-n 10000) the three partial modes tie at
+        # 0.5-0.8 ms a drag step with the BSP index, Full 1.1 ms; NoIndex is ~34 ms in all.
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Scrollbars say where the view is in a big document and can move it; they follow
+        # the document's extent (see _update_scene_rect), not the fixed scene rect.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setMouseTracking(True)  # the search box and paste open at the mouse
@@ -125,6 +135,12 @@ class GraphView(QGraphicsView):
         self.search.closed.connect(lambda: self.setFocus(Qt.FocusReason.OtherFocusReason))
         self._fit_zoom = ZOOM_MIN  # the last Fit's zoom, lower than ZOOM_MIN for huge documents
         self.centerOn(0, 0)
+        scene.bridge.replaced.connect(self._reset_scene_rect)
+        # Nodes moved or added past the edge (a drag, an undo, a step-through target, a paste):
+        # the scrollbars must reach them. Only the node itself is measured, not the document.
+        scene.bridge.nodeMoved.connect(self._reach)
+        scene.bridge.nodeAdded.connect(self._reach)
+        scene.bridge.layoutApplied.connect(self._update_scene_rect)
 
     @property
     def controller(self):
@@ -141,7 +157,7 @@ class GraphView(QGraphicsView):
         coordinates; default the viewport centre) where it is."""
         cur = self.zoom()
         # Fit may have gone further out than ZOOM_MIN to show a huge document: stay reachable.
-        low = min(ZOOM_MIN, self._fit_zoom)
+        low = min(ZOOM_MIN, self._fit_zoom, cur)
         factor = max(low / cur, min(ZOOM_MAX / cur, float(factor)))
         if abs(factor - 1.0) < 1e-9:
             return
@@ -150,6 +166,8 @@ class GraphView(QGraphicsView):
         anchor = QPoint(int(anchor_view_pos.x()), int(anchor_view_pos.y()))
         before = self.mapToScene(anchor)
         self.scale(factor, factor)
+        if factor < 1.0:
+            self._update_scene_rect()  # the margins around the document grow as it shrinks
         after = self.mapFromScene(before)
         self._scroll_by(after.x() - anchor.x(), after.y() - anchor.y())
 
@@ -165,10 +183,12 @@ class GraphView(QGraphicsView):
             self.resetTransform()
             self.centerOn(0, 0)
             return
+        self._update_scene_rect(r)
         self.fitInView(r.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.5:
             self.zoom_by(1.5 / self.zoom())
         self._fit_zoom = self.zoom()
+        self._update_scene_rect(r)  # margins for the new zoom, so the centre can be anywhere
         self.centerOn(r.center())
 
     def show_document_readably(self) -> None:
@@ -197,6 +217,22 @@ class GraphView(QGraphicsView):
                 x = r.right() + margin - seen.width() / 2
             self.centerOn(QPointF(x, r.center().y()))
 
+    def _update_scene_rect(self, r: QRectF | None = None) -> None:
+        """Let the scrollbars span the document plus a viewport's worth of margin on every
+        side (so any node can be scrolled to the middle); grow-only while the document is
+        open, so a drag never makes the view jump."""
+        if r is None:
+            r = self.scene().items_bounding_rect()
+        if r.isEmpty():
+            if not self._rect_set:
+                return
+            r = self.sceneRect()
+        z = max(self.zoom(), 1e-6)
+        mx, my = self.viewport().width() / z, self.viewport().height() / z
+        want = r.adjusted(-mx, -my, mx, my).united(self.sceneRect() if self._rect_set else QRectF())
+        self._rect_set = True
+        self.setSceneRect(want)
+
     def auto_layout(self) -> bool:
         """Layered layout of the document (one undo step), then fit it into view."""
         ok = self.controller.auto_layout()
@@ -207,8 +243,10 @@ class GraphView(QGraphicsView):
     # ---------------------------------------------------------------- selection edits
 
     def delete_selected(self) -> bool:
+        """Delete the selected nodes and wires as one undo step."""
         ids = self.scene().selected_node_ids()
-        return bool(ids) and self.controller.remove_nodes(ids)
+        wires = self.scene().selected_wire_keys()
+        return bool(ids or wires) and self.controller.remove_items(ids, wires)
 
     def copy_selected(self) -> bool:
         """Put the selected nodes and the wires among them on the clipboard."""
@@ -272,21 +310,40 @@ class GraphView(QGraphicsView):
 
     # ---------------------------------------------------------------- search box
 
-    def open_search(self, view_pos=None) -> None:
+    def open_search(self, view_pos=None, pending: dict | None = None) -> None:
         """Open the search box at ``view_pos`` (viewport coordinates; default: the mouse if it
-        is over the canvas, else the centre). The chosen node is added there."""
+        is over the canvas, else the centre). The chosen node is added there, wired as
+        ``pending`` says: {"source": node} feeds node into its first input, {"target": node,
+        "port": k} feeds it into that port, {"wire": (s, t, k)} puts it on that wire."""
         if view_pos is None:
             vp = self.viewport().rect()
             view_pos = self._last_mouse if vp.contains(self._last_mouse) else vp.center()
         view_pos = QPoint(int(view_pos.x()), int(view_pos.y()))
         self._search_scene_pos = self.mapToScene(view_pos)
+        self._search_pending = pending
         self.search.open_at(view_pos)
 
     def _add_from_search(self, key: str) -> None:
-        p = self._search_scene_pos
-        n = self.controller.add_node(key, (p.x(), p.y()))
+        p, pending = self._search_scene_pos, self._search_pending
+        self._search_pending = None
+        c = self.controller
+        # The wire's loose end was dropped at p: put the new node's port there, not its corner.
+        x = p.x()
+        w, h = G.node_size(key)
+        if pending is None:
+            n = c.add_node(key, (p.x(), p.y()))
+        elif "wire" in pending:
+            n = c.insert_on_wire(key, pending["wire"], (x - w / 2, p.y() - h / 2))
+        elif "source" in pending:  # the new node's first input lands on the loose end
+            n = c.add_connected(key, (x + S.PORT_HIT_R, p.y() - G.input_port_y(0)), source=pending["source"])
+        else:  # the new node's output lands on the loose end
+            n = c.add_connected(key, (x - w - S.PORT_HIT_R, p.y() - G.output_port_offset(key)[1]),
+                                target=pending.get("target"), port=pending.get("port"))
         if n is not None:
             self.scene().select_nodes([n])
+            it = self.scene().node_item(n)
+            if it is not None:  # a wire dropped near the edge: the new node is not cut off
+                self.ensureVisible(it.sceneBoundingRect(), 10, 10)
 
     # ---------------------------------------------------------------- inline editors
 
@@ -380,7 +437,28 @@ class GraphView(QGraphicsView):
             return
         super().mouseMoveEvent(event)
 
+    def _reach(self, n: int, *_) -> None:
+        it = self.scene().node_item(n) if self._rect_set else None
+        if it is not None and not self.sceneRect().contains(it.sceneBoundingRect()):
+            self._update_scene_rect(it.sceneBoundingRect())
+
+    def _reset_scene_rect(self) -> None:
+        """A new document: the scrollbars span it alone, not the old one as well."""
+        self._rect_set = False
+        self.setSceneRect(QRectF())  # back to following the scene's own rect
+        self._update_scene_rect()
+
+    def resizeEvent(self, event):  # noqa: N802
+        super().resizeEvent(event)
+        self._update_scene_rect()
+
     def mouseReleaseEvent(self, event):  # noqa: N802
+        band = self.rubberBandRect()
+        if not band.isNull():
+            band = self.mapToScene(band).boundingRect()
+            super().mouseReleaseEvent(event)
+            self._drop_crossing_wires(band)
+            return
         if self._pan_last is not None and event.button() in (Qt.MouseButton.MiddleButton,
                                                              Qt.MouseButton.LeftButton):
             self._pan_last = None
@@ -408,12 +486,25 @@ class GraphView(QGraphicsView):
             self.zoom_by(1.0015 ** dy, event.position())
         event.accept()
 
+    def _wire_at(self, view_pos) -> WireItem | None:
+        for it in self.items(view_pos):
+            if isinstance(it, WireItem) and it.flags() & it.GraphicsItemFlag.ItemIsSelectable:
+                return it
+        return None
+
     def contextMenuEvent(self, event):  # noqa: N802
-        if self._node_at(event.pos()) is None:
+        if self._node_at(event.pos()) is None and self._wire_at(event.pos()) is None:
             self.open_search(event.pos())
             event.accept()
             return
-        super().contextMenuEvent(event)
+        super().contextMenuEvent(event)  # the node's or the wire's own menu
+
+    def _drop_crossing_wires(self, band: QRectF) -> None:
+        """Box selection takes a wire only when the box holds the whole wire: a box drawn
+        around some nodes must not also take every long wire that happens to cross it."""
+        for w in [it for it in self.scene().selectedItems() if isinstance(it, WireItem)]:
+            if not band.contains(w.path().boundingRect()):
+                w.setSelected(False)
 
     # ---------------------------------------------------------------- drops from the palette
 
@@ -439,7 +530,9 @@ class GraphView(QGraphicsView):
         except UnicodeDecodeError:
             op = ""
         p = self.mapToScene(event.position().toPoint())
-        n = self.controller.add_node(op, (p.x(), p.y()))
+        # centred on the cursor: the node lands where it was dropped, not down-right of it
+        w, h = G.node_size(op)
+        n = self.controller.add_node(op, (p.x() - w / 2, p.y() - h / 2))
         if n is not None:
             self.scene().select_nodes([n])
             # The canvas keys (Delete, Ctrl+D, F...) act on the dropped node only with focus here;

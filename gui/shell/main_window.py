@@ -34,6 +34,7 @@ import resources
 from engine import DocumentError, Graph
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.controller import Controller
+from gui.canvas.minimap import MinimapDock
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
 from gui.panels.inspector import Inspector
@@ -149,6 +150,10 @@ class MainWindow(QMainWindow):
         self.history.setWidget(undo_view)
         self.addDockWidget(Qt.RightDockWidgetArea, self.history)
         self.history.hide()
+        self.overview = MinimapDock(self.view, self)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.overview)
+        self.overview.auto_show()
+        self.resizeDocks([self.overview], [170], Qt.Vertical)  # the inspector keeps the room
         self.resizeDocks([self.palette, self.inspector], [240, 330], Qt.Horizontal)
 
         self._make_actions()
@@ -314,7 +319,8 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         for dock, tip in ((self.palette, "Show or hide the palette of ops"),
                           (self.inspector, "Show or hide the inspector"),
-                          (self.history, "Show or hide the list of edits (click one to go back to it)")):
+                          (self.history, "Show or hide the list of edits (click one to go back to it)"),
+                          (self.overview, "Show or hide the overview of the whole document")):
             t = dock.toggleViewAction()
             t.setStatusTip(tip)
             t.setToolTip(tip)
@@ -475,10 +481,7 @@ class MainWindow(QMainWindow):
     def add_at_view_centre(self, op: str) -> int | None:
         """Add ``op`` centred in the view (palette double-click); nudged off an occupied spot."""
         c = self.view_centre()
-        x, y = c.x() - style.NODE_W / 2, c.y() - style.NODE_H / 2
-        taken = {self.document.position(n) for n in self.document.nodes()}
-        while (x, y) in taken:
-            x, y = x + style.GRID, y + style.GRID
+        x, y = self.scene.free_spot(c.x() - style.NODE_W / 2, c.y() - style.NODE_H / 2)
         node = self.controller.add_node(op, (x, y))
         if node is not None:
             self.scene.select_nodes([node])
