@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import OPERATORS, DocumentError, Graph, GraphError, Value
+from engine import DocumentError, Graph, GraphError, Value
+from engine.ops import SCALAR_OPS
 from engine import document as doc
 from engine.document import dumps, from_dict, load, loads, save, to_dict
 
@@ -64,7 +65,7 @@ def graphs(draw, max_nodes=10):
         name = draw(st.none() | name_text)
         node_id = draw(st.none() | st.integers(0, 10**6))
         x, y = draw(positions), draw(positions)
-        kind = draw(st.sampled_from(["number", "number", *OPERATORS])) if len(g) else "number"
+        kind = draw(st.sampled_from(["number", "number", *SCALAR_OPS])) if len(g) else "number"
         try:
             if kind == "number":
                 n = g.add_number(draw(finite), name=name, x=x, y=y, node_id=node_id)
