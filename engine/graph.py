@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
 
-from . import autodiff
+from . import arrays, autodiff
 from .errors import (
     CycleError,
     DuplicateNameError,
@@ -52,9 +53,6 @@ from .events import (
     ParamsChanged,
     ValueChanged,
 )
-import numpy as np
-
-from . import arrays
 from .layout import layered_positions
 from .ops import NUMBER, OPERATORS, OPS, check_params
 

@@ -646,8 +646,8 @@ SCALAR_OPS: dict[str, Op] = {name: op for name, op in OPERATORS.items() if not o
 TENSOR_OPS: dict[str, Op] = {name: op for name, op in OPERATORS.items() if op.tensor}
 """The rows that exist for arrays (matmul, sum, softmax, cross_entropy, ...)."""
 
-BINARY = tuple(n for n, op in OPS.items() if op.arity == 2)
-UNARY = tuple(n for n, op in OPS.items() if op.arity == 1)
+BINARY = tuple(n for n, op in SCALAR_OPS.items() if op.arity == 2)  # elementwise rows by arity
+UNARY = tuple(n for n, op in SCALAR_OPS.items() if op.arity == 1)
 
 
 def apply(op: Op, args) -> float:

@@ -95,13 +95,12 @@ from __future__ import annotations
 
 import ast
 import keyword
+import math
 import re
 import unicodedata
 import warnings
 from collections.abc import Mapping
 from typing import NoReturn
-
-import math
 
 import numpy as np
 

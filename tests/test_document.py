@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import DocumentError, Graph, GraphError, Value
-from engine.ops import SCALAR_OPS
 from engine import document as doc
 from engine.document import dumps, from_dict, load, loads, save, to_dict
+from engine.ops import SCALAR_OPS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
@@ -236,7 +236,7 @@ MALFORMED = [
     ("format wrong", lambda d: d.update(format="drawio"), ["not a gradcanvas document", "drawio"]),
     ("format not text", lambda d: d.update(format=1), ["not a gradcanvas document"]),
     ("version missing", lambda d: d.pop("version") and None, ['no "version"', "version 1"]),
-    ("version newer", lambda d: d.update(version=2), ["version 2", "newer", "supported versions: 1"]),
+    ("version newer", lambda d: d.update(version=3), ["version 3", "newer", "supported versions: 1, 2"]),
     ("version unknown", lambda d: d.update(version=0), ["version 0", "supported versions: 1"]),
     ("version text", lambda d: d.update(version="1"), ['"version"', "'1'"]),
     ("version bool", lambda d: d.update(version=True), ['"version"', "true"]),
