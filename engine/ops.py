@@ -79,6 +79,7 @@ class Op:
     params: tuple = ()
     cases: tuple = ()
     integer_ports: tuple = ()
+    jvp: Callable | None = None  # tensor rows: jvp(tangents, inputs, output, params) -> tangent
 
     @property
     def tensor(self) -> bool:
@@ -629,6 +630,51 @@ _TENSOR_ENTRIES = [
        "mean squared error of two same-shape arrays", torch="torch.nn.functional.mse_loss",
        domain=(SMALL, SMALL), vjp=_mse_vjp, infer=_mse_infer, cases=((((2, 3), (2, 3)), {}), (((4,), (4,)), {}))),
 ]
+
+
+# Forward mode (Jacobian-vector products) of the tensor rows: the tangent of the output from
+# the inputs' tangents (None: an input that does not move). Linear rows apply themselves.
+def _z(t, x):
+    return np.zeros(np.shape(x)) if t is None else t
+
+
+def _ce_jvp(ts, xs, y, p):
+    z, t = xs
+    if ts[0] is None:
+        return 0.0
+    grad = _softmax(z, 1)
+    grad[np.arange(z.shape[0]), _targets(t, z.shape[1])] -= 1.0
+    return float(np.sum(grad * ts[0]) / z.shape[0])
+
+
+def _lse_jvp(ts, xs, y, p):
+    (x,) = xs
+    axes = _ar.norm_axes(p["axis"], x.ndim, "logsumexp")
+    yk = _ar.expand_reduced(y, x.shape, axes, p["keepdims"])
+    return np.sum(np.exp(x - yk) * ts[0], axis=axes, keepdims=p["keepdims"])
+
+
+def _softmax_jvp(ts, xs, y, p):
+    return y * (ts[0] - np.sum(ts[0] * y, axis=p["axis"], keepdims=True))
+
+
+def _log_softmax_jvp(ts, xs, y, p):
+    return ts[0] - np.sum(np.exp(y) * ts[0], axis=p["axis"], keepdims=True)
+
+
+_JVP = {
+    "matmul": lambda ts, xs, y, p: np.matmul(_z(ts[0], xs[0]), xs[1]) + np.matmul(xs[0], _z(ts[1], xs[1])),
+    "sum": lambda ts, xs, y, p: OPS["sum"].forward(ts[0], **p),
+    "mean": lambda ts, xs, y, p: OPS["mean"].forward(ts[0], **p),
+    "transpose": lambda ts, xs, y, p: np.transpose(ts[0]),
+    "reshape": lambda ts, xs, y, p: np.reshape(ts[0], np.shape(y)),
+    "softmax": _softmax_jvp,
+    "log_softmax": _log_softmax_jvp,
+    "logsumexp": _lse_jvp,
+    "cross_entropy": _ce_jvp,
+    "mse": lambda ts, xs, y, p: float(np.mean(2.0 * (xs[0] - xs[1]) * (_z(ts[0], xs[0]) - _z(ts[1], xs[1])))),
+}
+_TENSOR_ENTRIES = [dataclasses.replace(op, jvp=_JVP[op.name]) for op in _TENSOR_ENTRIES]
 _ENTRIES += _TENSOR_ENTRIES
 
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
@@ -777,3 +823,24 @@ def array_vjp(op: Op, g, args, y, params=None) -> tuple:
             gs = [g * d for d in loc]
         return tuple(_ar.unbroadcast(_ar.scalarize(gk) if type(gk) is not np.ndarray else gk, _ar.shape_of(a))
                      for gk, a in zip(gs, args))
+
+
+def array_jvp(op: Op, tangents, args, y, params=None):
+    """The output's tangent from the inputs' (None where an input does not move): forward
+    mode for any row on arrays. Elementwise rows: the sum of partial times tangent."""
+    with np.errstate(all="ignore"):
+        if op.tensor:
+            xs = [np.asarray(_ar.as_float(a)) if k not in op.integer_ports else np.asarray(a)
+                  for k, a in enumerate(args)]
+            ts = [None if t is None else np.asarray(t, dtype=np.float64) for t in tangents]
+            return _ar.scalarize(op.jvp(ts, xs, np.asarray(y), params or {}))
+        loc = op.vlocal(*[_ar.as_float(a) for a in args], _ar.as_float(y))
+        total = None
+        for d, t in zip(loc, tangents):
+            if t is None:
+                continue
+            term = d * t
+            total = term if total is None else total + term
+        if total is None:
+            return 0.0
+        return _ar.scalarize(np.broadcast_to(total, _ar.shape_of(y)).copy() if _ar.shape_of(y) else total)
