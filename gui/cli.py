@@ -293,6 +293,13 @@ def _array_binding(name: str, text: str):
 
     try:
         data = json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as e:
+        raise _Exit(2, f"{name}=: not a list of numbers such as [[1, 2], [3, 4]] ({e.msg}, column {e.colno})") from None
+    except RecursionError:
+        raise _Exit(2, f"{name}=: the list is nested too deeply") from None
+    except ValueError as e:
+        raise _Exit(2, f"{name}={text[:40]!r}: {e}") from None
+    try:
         return from_nested(data, f"{name}")
     except RecursionError:
         raise _Exit(2, f"{name}=: the list is nested too deeply") from None
