@@ -60,7 +60,9 @@ def weights_of(model) -> dict:
     """micrograd's parameters as arrays: layer k's W[i, j] is neuron j's weight i."""
     out = {}
     for k, layer in enumerate(model.layers, 1):
-        out[f"W{k}"] = np.array([[n.w[i].data for n in layer.neurons] for i in range(len(layer.neurons[0].w))])
+        out[f"W{k}"] = np.array(
+            [[n.w[i].data for n in layer.neurons] for i in range(len(layer.neurons[0].w))]
+        )
         out[f"b{k}"] = np.array([n.b.data for n in layer.neurons])
     return out
 
@@ -104,8 +106,9 @@ class TensorGraph:
 
     def __init__(self, xs, ys):
         w = weights_of(micrograd_model())
-        self.g = Graph.from_expression(PROGRAM, x=np.array(xs), y=np.array(ys, dtype=float).reshape(-1, 1),
-                                       alpha=ALPHA, **w)
+        self.g = Graph.from_expression(
+            PROGRAM, x=np.array(xs), y=np.array(ys, dtype=float).reshape(-1, 1), alpha=ALPHA, **w
+        )
         self.w = w
 
     def step(self, k):
@@ -213,8 +216,10 @@ def main(argv=None) -> int:
             best[r.name] = min(best[r.name], (time.perf_counter() - t) / args.steps)
         k += args.steps
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
-    print(f"one step: MLP(2, [{HIDDEN}, {HIDDEN}, 1]) on 100 moons points, forward + backward + SGD;"
-          f" best of {args.rounds} rounds x {args.steps} steps; losses agree to 1e-9 for 3 steps")
+    print(
+        f"one step: MLP(2, [{HIDDEN}, {HIDDEN}, 1]) on 100 moons points, forward + backward + SGD;"
+        f" best of {args.rounds} rounds x {args.steps} steps; losses agree to 1e-9 for 3 steps"
+    )
     mg = best[Micrograd.name]
     torch_t = next((best[r.name] for r in runs if isinstance(r, Torch)), None)
     print(f"{'implementation':32} {'seconds/step':>14} {'/ micrograd':>12} {'/ torch':>9}")
@@ -226,10 +231,16 @@ def main(argv=None) -> int:
         print("note:", n)
     graph_t = best[TensorGraph.name]
     print("targets:")
-    print(f"  Graph step / micrograd step   {graph_t / mg:.4f}x   <= 0.01x  {'PASS' if graph_t / mg <= 0.01 else 'MISS'}")
+    print(
+        f"  Graph step / micrograd step   {graph_t / mg:.4f}x   <= 0.01x  "
+        f"{'PASS' if graph_t / mg <= 0.01 else 'MISS'}"
+    )
     if torch_t:
         ok = graph_t / torch_t <= 1.0
-        print(f"  Graph step / torch step       {graph_t / torch_t:.2f}x     <= 1.0x   {'PASS' if ok else 'MISS'}")
+        print(
+            f"  Graph step / torch step       {graph_t / torch_t:.2f}x     <= 1.0x   "
+            f"{'PASS' if ok else 'MISS'}"
+        )
     else:
         print("  Graph step / torch step       not measured: torch is not installed")
     return 0

@@ -134,7 +134,9 @@ def norm_axes(axis, ndim, op) -> tuple:
     out = []
     for a in axes:
         if not -ndim <= a < ndim or ndim == 0:
-            raise ShapeError(f"{op}: axis {a} is out of range for an input of shape {shape_text(_dummy(ndim))}")
+            raise ShapeError(
+                f"{op}: axis {a} is out of range for an input of shape {shape_text(_dummy(ndim))}"
+            )
         a = a % ndim
         if a in out:
             raise ShapeError(f"{op}: axis {a} is given twice")
@@ -183,7 +185,9 @@ def check_array(value, what="value", allow_int=True):
     if value.ndim > MAX_DIMS:
         raise ValueError(f"{what} has {value.ndim} dimensions; at most {MAX_DIMS}")
     if value.size == 0:
-        raise ValueError(f"{what} is empty (shape {shape_text(value.shape)}); an array needs at least one element")
+        raise ValueError(
+            f"{what} is empty (shape {shape_text(value.shape)}); an array needs at least one element"
+        )
     if value.size > MAX_ELEMENTS:
         raise ValueError(f"{what} has {value.size:,} elements; at most {MAX_ELEMENTS:,}")
     if kind in "iu" and allow_int:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import autodiff
-from .arrays import shape_text
 from .graph import Graph
 from .ops import NUMBER
 
@@ -231,7 +230,8 @@ def _check_array(c: Graph, n, root, scale, eps, rtol, atol, row, max_elements=No
             x = float(v[idx])
 
             def erow(analytic, numeric=None, ok=None, error=None, reason="", idx=idx):
-                return CheckRow(n, f"{c.label(n)}{list(idx)}", c.op(n), analytic, numeric, ok, error, reason, idx)
+                label = f"{c.label(n)}{list(idx)}"
+                return CheckRow(n, label, c.op(n), analytic, numeric, ok, error, reason, idx)
 
             if not (_finite(a) and _finite(x)):
                 rows.append(erow(a, reason="the element or its gradient is not finite"))

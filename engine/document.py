@@ -568,7 +568,9 @@ def _array(raw: dict, what):
             raise DocumentError(f'{what}: unknown key {_show(key)} (an array has "shape", "data", "dtype")')
     shape = raw.get("shape")
     if not isinstance(shape, list) or not 1 <= len(shape) <= arrays.MAX_DIMS:
-        raise DocumentError(f'{what}: "shape" must be a list of 1 to {arrays.MAX_DIMS} sizes, not {_show(shape)}')
+        raise DocumentError(
+            f'{what}: "shape" must be a list of 1 to {arrays.MAX_DIMS} sizes, not {_show(shape)}'
+        )
     if not all(_is_int(n) and n >= 1 for n in shape):
         raise DocumentError(f'{what}: "shape" sizes must be whole numbers of at least 1, not {shape}')
     count = math.prod(shape)
@@ -585,12 +587,14 @@ def _array(raw: dict, what):
             values = arrays.from_nested(data, what)
             if values.shape != tuple(shape):
                 raise DocumentError(
-                    f"{what}: data has shape {arrays.shape_text(values.shape)}, but shape says {arrays.shape_text(shape)}"
+                    f"{what}: data has shape {arrays.shape_text(values.shape)}, "
+                    f"but shape says {arrays.shape_text(shape)}"
                 )
         else:
             if len(data) != count:
                 raise DocumentError(
-                    f"{what}: data has {len(data)} numbers, but shape {arrays.shape_text(shape)} needs {count}"
+                    f"{what}: data has {len(data)} numbers, "
+                    f"but shape {arrays.shape_text(shape)} needs {count}"
                 )
             values = arrays.from_nested(data, what).reshape(shape)
     except ValueError as e:

@@ -114,7 +114,9 @@ def element_tangents(graph: Graph, wrt, index, seed: float = 1.0) -> dict:
     """
     n = graph.resolve(wrt)
     if graph.op(n) != NUMBER:
-        raise InvalidValueError(f"forward mode starts from a number node; {graph.label(n)} is a {graph.op(n)} op")
+        raise InvalidValueError(
+            f"forward mode starts from a number node; {graph.label(n)} is a {graph.op(n)} op"
+        )
     v = graph.number(n)
     if type(v) is not np.ndarray:
         raise InvalidValueError(f"{graph.label(n)} is a number, not an array: use tangents()")
@@ -122,15 +124,21 @@ def element_tangents(graph: Graph, wrt, index, seed: float = 1.0) -> dict:
     if (
         not isinstance(idx, tuple)
         or len(idx) != v.ndim
-        or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < s for i, s in zip(idx, v.shape))
+        or not all(_whole(i) and 0 <= i < s for i, s in zip(idx, v.shape))
     ):
-        raise InvalidValueError(f"index {index!r} is not an element of {graph.label(n)}, shape {shape_text(v.shape)}")
+        raise InvalidValueError(
+            f"index {index!r} is not an element of {graph.label(n)}, shape {shape_text(v.shape)}"
+        )
     direction = np.zeros(v.shape)
     direction[idx] = check_number(seed, "seed")
     tape = graph.tape()
     by_id = graph.values()
     vals = [by_id[node] for node in tape.order]
     return _directional_arrays(graph, tape, vals, {tape.index[n]: direction})
+
+
+def _whole(i) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, bool)
 
 
 def _directional_arrays(graph: Graph, tape, vals, seeds) -> dict:

@@ -393,15 +393,21 @@ def linear_mse() -> Graph:
     )
 
 
-_XOR_W1 = [[0.13, -0.13, 0.64, 0.1, -0.54, 0.36, 1.3, 0.95], [-0.7, -1.27, -0.62, 0.04, -2.33, -0.22, -1.25, -0.73]]
-_XOR_W2 = [[-0.54, -0.44], [0.98, -0.09], [-0.31, 0.03], [0.87, 2.39], [1.45, -1.35], [0.1, -0.8], [-0.21, -1.61],
-           [-1.44, 0.98]]
+_XOR_W1 = [
+    [0.13, -0.13, 0.64, 0.1, -0.54, 0.36, 1.3, 0.95],
+    [-0.7, -1.27, -0.62, 0.04, -2.33, -0.22, -1.25, -0.73],
+]
+_XOR_W2 = [
+    [-0.54, -0.44], [0.98, -0.09], [-0.31, 0.03], [0.87, 2.39],
+    [1.45, -1.35], [0.1, -0.8], [-0.21, -1.61], [-1.44, 0.98],
+]
 
 
 def xor_mlp() -> Graph:
     """A two-layer tanh MLP on the XOR batch, softmax and cross-entropy."""
     return _tensor_example(
-        "h = tanh(x @ W1 + b1)\nz = h @ W2 + b2\np = softmax(z, axis=1)\nL = cross_entropy(z, y)\nL.backward()",
+        "h = tanh(x @ W1 + b1)\nz = h @ W2 + b2\np = softmax(z, axis=1)\n"
+        "L = cross_entropy(z, y)\nL.backward()",
         "A two-layer MLP learns XOR",
         "The four XOR points are one batch x: h = tanh(x @ W1 + b1), z = h @ W2 + b2, p = softmax(z) "
         "and L = cross_entropy(z, y) = 1.2694. The gradient of cross-entropy on z is softmax minus "

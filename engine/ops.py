@@ -364,7 +364,8 @@ def _vstep(a):
 
 def _vwinner(a_wins, b_wins, a, b):
     tie = np.where(a == b, 0.5, np.nan)
-    return np.where(a_wins, 1.0, np.where(b_wins, 0.0, tie)), np.where(b_wins, 1.0, np.where(a_wins, 0.0, tie))
+    da = np.where(a_wins, 1.0, np.where(b_wins, 0.0, tie))
+    return da, np.where(b_wins, 1.0, np.where(a_wins, 0.0, tie))
 
 
 def _vpow_local(a, b, y):
@@ -423,7 +424,9 @@ def _axes(p, shape, op):
 
 def _need_array(op, shape, least=1):
     if len(shape) < least:
-        raise ShapeError(f"{op} needs an array of at least {least} dimension(s), not a {_ar.shape_text(shape)}")
+        raise ShapeError(
+            f"{op} needs an array of at least {least} dimension(s), not a {_ar.shape_text(shape)}"
+        )
 
 
 def _matmul_infer(shapes, params):
@@ -431,7 +434,9 @@ def _matmul_infer(shapes, params):
     for s, side in ((a, "left"), (b, "right")):
         if not 1 <= len(s) <= 2:
             what = "a number" if not s else f"{len(s)}-D {_ar.shape_text(s)}"
-            raise ShapeError(f"matmul takes 1-D or 2-D arrays; the {side} input is {what} (use * for numbers)")
+            raise ShapeError(
+                f"matmul takes 1-D or 2-D arrays; the {side} input is {what} (use * for numbers)"
+            )
     if a[-1] != b[0]:
         raise ShapeError(
             f"matmul: {_ar.shape_text(a)} @ {_ar.shape_text(b)}: the left's last size {a[-1]} "
@@ -552,7 +557,8 @@ def _cross_entropy_infer(shapes, params):
     z, t = shapes
     if len(z) != 2 or len(t) != 1 or z[0] != t[0]:
         raise ShapeError(
-            f"cross_entropy takes logits (N, C) and targets (N,); got {_ar.shape_text(z)} and {_ar.shape_text(t)}"
+            "cross_entropy takes logits (N, C) and targets (N,); "
+            f"got {_ar.shape_text(z)} and {_ar.shape_text(t)}"
         )
     return ()
 
@@ -574,7 +580,9 @@ def _cross_entropy_vjp(g, inputs, y, params):
 def _mse_infer(shapes, params):
     a, b = shapes
     if a != b:
-        raise ShapeError(f"mse compares two arrays of the same shape; got {_ar.shape_text(a)} and {_ar.shape_text(b)}")
+        raise ShapeError(
+            f"mse compares two arrays of the same shape; got {_ar.shape_text(a)} and {_ar.shape_text(b)}"
+        )
     return ()
 
 
@@ -582,6 +590,11 @@ def _mse_vjp(g, inputs, y, params):
     a, b = inputs
     d = (a - b) * (2.0 * g / max(1, np.size(a)))
     return d, -d
+
+
+def _np_axis(axis):
+    """A params axis as NumPy takes it: a list of axes becomes a tuple."""
+    return axis if axis is None or isinstance(axis, int) else tuple(axis)
 
 
 _AXIS_ALL = Param("axis", "axis", None, "the axis (or list of axes) to reduce; none: all of them")
@@ -595,18 +608,19 @@ _TENSOR_ENTRIES = [
        "@", ordered=True, operator="@", torch="torch.matmul", domain=(SMALL, SMALL),
        vjp=_matmul_vjp, infer=_matmul_infer,
        cases=((((3, 4), (4, 2)), {}), (((4,), (4, 2)), {}), (((3, 4), (4,)), {}), (((4,), (4,)), {}))),
-    Op("sum", "Σ", 1, lambda x, axis=None, keepdims=False: np.sum(x, axis=axis if axis is None or isinstance(axis, int) else tuple(axis), keepdims=keepdims),
+    Op("sum", "Σ", 1, lambda x, axis=None, keepdims=False: np.sum(x, axis=_np_axis(axis), keepdims=keepdims),
        None, ("x",), "sum of the elements (along an axis)", domain=(SMALL,),
        vjp=_sum_vjp, infer=lambda s, p: _reduce_infer(s, p, "sum"), params=(_AXIS_ALL, _KEEPDIMS),
        cases=((((2, 3),), {}), (((2, 3),), {"axis": 0}), (((2, 3, 2),), {"axis": [0, 2], "keepdims": True}))),
-    Op("mean", "mean", 1, lambda x, axis=None, keepdims=False: np.mean(x, axis=axis if axis is None or isinstance(axis, int) else tuple(axis), keepdims=keepdims),
+    Op("mean", "mean", 1, lambda x, axis=None, keepdims=False: np.mean(x, _np_axis(axis), keepdims=keepdims),
        None, ("x",), "mean of the elements (along an axis)", domain=(SMALL,),
        vjp=_mean_vjp, infer=lambda s, p: _reduce_infer(s, p, "mean"), params=(_AXIS_ALL, _KEEPDIMS),
        cases=((((2, 3),), {}), (((2, 3),), {"axis": 1}), (((4,),), {"keepdims": True}))),
     Op("transpose", "ᵀ", 1, np.transpose, None, ("x",), "transpose (axes reversed), x.T",
        domain=(SMALL,), vjp=lambda g, i, y, p: (np.transpose(g),), infer=lambda s, p: tuple(reversed(s[0])),
        cases=((((2, 3),), {}), (((4,),), {}))),
-    Op("reshape", "reshape", 1, lambda x, shape: np.reshape(x, shape), None, ("x",), "the same elements in a new shape",
+    Op("reshape", "reshape", 1, lambda x, shape: np.reshape(x, shape), None, ("x",),
+       "the same elements in a new shape",
        domain=(SMALL,), vjp=lambda g, i, y, p: (np.reshape(g, np.shape(i[0])),), infer=_reshape_infer,
        params=(Param("shape", "shape", (-1,), "the new shape; one size may be -1 (inferred)"),),
        cases=((((2, 3),), {"shape": [3, 2]}), (((2, 3),), {"shape": [-1]}))),
@@ -628,7 +642,8 @@ _TENSOR_ENTRIES = [
        cases=((((4, 3), (4,)), {}),)),
     Op("mse", "MSE", 2, lambda a, b: float(np.mean((a - b) ** 2)), None, ("a", "b"),
        "mean squared error of two same-shape arrays", torch="torch.nn.functional.mse_loss",
-       domain=(SMALL, SMALL), vjp=_mse_vjp, infer=_mse_infer, cases=((((2, 3), (2, 3)), {}), (((4,), (4,)), {}))),
+       domain=(SMALL, SMALL), vjp=_mse_vjp, infer=_mse_infer,
+       cases=((((2, 3), (2, 3)), {}), (((4,), (4,)), {}))),
 ]
 
 

@@ -629,14 +629,18 @@ class _Walker:
             self.fail(node, f"{name}() makes at most {arrays.MAX_DIMS} dimensions ({len(dims)} given)")
         count = math.prod(dims)
         if count > arrays.MAX_ELEMENTS:
-            self.fail(node, f"{name}{tuple(dims)} would have {count:,} elements; at most {arrays.MAX_ELEMENTS:,}")
+            self.fail(
+                node, f"{name}{tuple(dims)} would have {count:,} elements; at most {arrays.MAX_ELEMENTS:,}"
+            )
         seed = None
         for kw in node.keywords:
             ok = kw.arg == "seed" and name == "randn"
             v = kw.value
             if not ok:
-                self.fail(kw, f"{name}() takes no keyword {kw.arg}=" + ("; randn takes seed=" if name == "randn" else ""))
-            if type(v) is not ast.Constant or isinstance(v.value, bool) or not isinstance(v.value, int) or v.value < 0:
+                hint = "; randn takes seed=" if name == "randn" else ""
+                self.fail(kw, f"{name}() takes no keyword {kw.arg}={hint}")
+            whole = type(v) is ast.Constant and isinstance(v.value, int) and not isinstance(v.value, bool)
+            if not whole or v.value < 0:
                 self.fail(v, "seed= must be a non-negative whole number, such as seed=0")
             seed = v.value
         if name == "zeros":
@@ -645,7 +649,9 @@ class _Walker:
             value = np.ones(dims)
         else:
             if seed is None:
-                self.fail(node, "randn() needs a seed, such as randn(2, 3, seed=0), so the graph is the same every time")
+                self.fail(
+                    node, "randn() needs a seed, such as randn(2, 3, seed=0): the graph is the same every run"
+                )
             value = np.random.default_rng(seed).standard_normal(dims)
         return self.add_number(value if value.ndim else float(value))
 

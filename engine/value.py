@@ -650,7 +650,8 @@ def _method(op):
         def method(self, *args, **params):
             others = args[: op.arity - 1]
             if opname == "reshape" and args:
-                params["shape"] = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+                one = len(args) == 1 and isinstance(args[0], (list, tuple))
+                params["shape"] = list(args[0]) if one else list(args)
             elif len(args) != op.arity - 1:
                 raise TypeError(f"{op.method}() takes {op.arity - 1} input(s), not {len(args)}")
             return _array_make(self, opname, others, check_params(op, params) if op.params else None)

@@ -273,7 +273,9 @@ def _bindings(items) -> dict:
         try:
             v = float(text)
         except ValueError:
-            raise _Exit(2, f"{name}={text!r}: the value must be a number or a list such as [[1, 2], [3, 4]]") from None
+            raise _Exit(
+                2, f"{name}={text!r}: the value must be a number or a list such as [[1, 2], [3, 4]]"
+            ) from None
         if not math.isfinite(v):
             raise _Exit(2, f"{name}={text}: the value must be finite")
         values[name] = v
@@ -294,7 +296,9 @@ def _array_binding(name: str, text: str):
     try:
         data = json.loads(text, parse_constant=refuse)
     except json.JSONDecodeError as e:
-        raise _Exit(2, f"{name}=: not a list of numbers such as [[1, 2], [3, 4]] ({e.msg}, column {e.colno})") from None
+        raise _Exit(
+            2, f"{name}=: not a list of numbers such as [[1, 2], [3, 4]] ({e.msg}, column {e.colno})"
+        ) from None
     except RecursionError:
         raise _Exit(2, f"{name}=: the list is nested too deeply") from None
     except ValueError as e:

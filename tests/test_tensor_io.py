@@ -18,7 +18,9 @@ from gui import cli
 
 
 def test_list_literals_matmul_transpose_and_reductions():
-    g = Graph.from_expression("y = [[1, 2], [3, 4]] @ x; z = y.T; s = sum(z, axis=0); mean(s)", x=[[1, 0], [0, -1]])
+    g = Graph.from_expression(
+        "y = [[1, 2], [3, 4]] @ x; z = y.T; s = sum(z, axis=0); mean(s)", x=[[1, 0], [0, -1]]
+    )
     assert g.value("y").tolist() == [[1.0, -2.0], [3.0, -4.0]]
     assert g.op("z") == "transpose" and g.params("s") == {"axis": 0, "keepdims": False}
     assert g.value(g.output) == pytest.approx(-1.0)
@@ -27,7 +29,8 @@ def test_list_literals_matmul_transpose_and_reductions():
 
 def test_softmax_cross_entropy_and_makers():
     g = Graph.from_expression(
-        "W = randn(2, 3, seed=0)\nz = ones(4, 2) @ W + zeros(3)\np = softmax(z, axis=1)\nL = cross_entropy(z, y)\nL.backward()",
+        "W = randn(2, 3, seed=0)\nz = ones(4, 2) @ W + zeros(3)\np = softmax(z, axis=1)\n"
+        "L = cross_entropy(z, y)\nL.backward()",
         y=np.array([0, 1, 2, 0]),
     )
     assert g.output == g.resolve("L") and g.shape("W") == (2, 3)
@@ -38,8 +41,11 @@ def test_softmax_cross_entropy_and_makers():
 
 
 def test_methods_keywords_and_reshape_sizes():
-    g = Graph.from_expression("a = x.reshape(3, 2); b = reshape(x, [6]); c = x.sum(axis=1, keepdims=True); "
-                              "d = logsumexp(x, axis=None); a.mean() + sum(b) + sum(c) + d", x=np.ones((2, 3)))
+    g = Graph.from_expression(
+        "a = x.reshape(3, 2); b = reshape(x, [6]); c = x.sum(axis=1, keepdims=True); "
+        "d = logsumexp(x, axis=None); a.mean() + sum(b) + sum(c) + d",
+        x=np.ones((2, 3)),
+    )
     assert g.params("a") == {"shape": [3, 2]} and g.params("b") == {"shape": [6]}
     assert g.shape("c") == (2, 1) and g.shape("d") == ()
     assert g.problems() == {}
@@ -106,7 +112,9 @@ def test_a_huge_maker_is_refused_fast_without_allocating():
 
 
 def test_cli_expr_with_array_bindings_prints_nested_lists(capsys):
-    code, out, err = run(capsys, "expr", "y = x @ W; sum(y)", "x=[[1, 2], [3, 4]]", "W=[[1, 0], [0, 1]]", "--json")
+    code, out, err = run(
+        capsys, "expr", "y = x @ W; sum(y)", "x=[[1, 2], [3, 4]]", "W=[[1, 0], [0, 1]]", "--json"
+    )
     assert code == 0, err
     nodes = by_name(strict_json(out))
     assert nodes["W"]["value"] == [[1.0, 0.0], [0.0, 1.0]]
@@ -129,8 +137,14 @@ def test_cli_table_summarises_arrays_and_notes_the_seed(capsys):
 
 @pytest.mark.parametrize(
     "binding, words",
-    [("x=[[1, 2], [3]]", "ragged"), ("x=[NaN]", "NaN"), ("x=[1, 'a']", "list of numbers"),
-     ("x=[[[[[1]]]]]", "4"), ("x=[1e999]", "finite|too large"), ("x=" + "[" * 100000, "deep")],
+    [
+        ("x=[[1, 2], [3]]", "ragged"),
+        ("x=[NaN]", "NaN"),
+        ("x=[1, 'a']", "list of numbers"),
+        ("x=[[[[[1]]]]]", "4"),
+        ("x=[1e999]", "finite|too large"),
+        ("x=" + "[" * 100000, "deep"),
+    ],
 )
 def test_cli_bad_array_bindings_are_one_line_errors(capsys, binding, words):
     code, out, err = run(capsys, "expr", "sum(x)", binding)
@@ -153,8 +167,12 @@ def test_cli_eval_of_a_tensor_document(capsys, tmp_path):
 
 
 def test_version_two_round_trip_keeps_arrays_ints_and_params(tmp_path):
-    g = Graph.from_expression("s = sum(x @ W, axis=1, keepdims=True); cross_entropy(x @ W, t) + sum(s)",
-                              x=np.ones((2, 3)), W=np.arange(6.0).reshape(3, 2), t=np.array([1, 0]))
+    g = Graph.from_expression(
+        "s = sum(x @ W, axis=1, keepdims=True); cross_entropy(x @ W, t) + sum(s)",
+        x=np.ones((2, 3)),
+        W=np.arange(6.0).reshape(3, 2),
+        t=np.array([1, 0]),
+    )
     p = tmp_path / "t.json"
     g.save(p)
     raw = json.loads(p.read_text())
@@ -180,7 +198,11 @@ def test_version_one_files_load_unchanged_and_cannot_hold_arrays():
     for f in sorted(EXAMPLES.glob("*.json")):
         if f.name != "gallery.json" and json.loads(f.read_text())["version"] == 1:
             Graph.load(f)
-    doc = {"format": "gradcanvas", "version": 1, "nodes": [{"id": 1, "op": "number", "value": {"shape": [1], "data": [1]}}]}
+    doc = {
+        "format": "gradcanvas",
+        "version": 1,
+        "nodes": [{"id": 1, "op": "number", "value": {"shape": [1], "data": [1]}}],
+    }
     with pytest.raises(DocumentError, match="version 2"):
         from_dict(doc)
 
@@ -218,7 +240,10 @@ def test_malformed_version_two_documents_name_the_node(doc, words):
 
 
 def test_nan_in_a_document_array_is_refused_by_the_json_reader_too():
-    text = '{"format": "gradcanvas", "version": 2, "nodes": [{"id": 1, "op": "number", "value": {"shape": [1], "data": [NaN]}}]}'
+    text = (
+        '{"format": "gradcanvas", "version": 2, "nodes": '
+        '[{"id": 1, "op": "number", "value": {"shape": [1], "data": [NaN]}}]}'
+    )
     with pytest.raises(DocumentError, match="NaN"):
         loads(text)
 

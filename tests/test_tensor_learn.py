@@ -19,10 +19,14 @@ from engine.gallery import broadcast_bias, check, gallery, linear_mse, xor_mlp
 def mlp(batch=6, hidden=5, seed=0):
     rng = np.random.default_rng(seed)
     return Graph.from_expression(
-        "h = tanh(x @ W1 + b1); z = h @ W2 + b2; L = cross_entropy(z, y) + mse(h, zeros(%d, %d)); L.backward()"
-        % (batch, hidden),
-        x=rng.normal(size=(batch, 3)), W1=rng.normal(size=(3, hidden)), b1=rng.normal(size=hidden),
-        W2=rng.normal(size=(hidden, 2)), b2=np.zeros(2), y=rng.integers(0, 2, size=batch),
+        "h = tanh(x @ W1 + b1); z = h @ W2 + b2; "
+        f"L = cross_entropy(z, y) + mse(h, zeros({batch}, {hidden})); L.backward()",
+        x=rng.normal(size=(batch, 3)),
+        W1=rng.normal(size=(3, hidden)),
+        b1=rng.normal(size=hidden),
+        W2=rng.normal(size=(hidden, 2)),
+        b2=np.zeros(2),
+        y=rng.integers(0, 2, size=batch),
     )
 
 
@@ -116,14 +120,24 @@ def eval_list(text):
 
 
 def test_pytorch_export_spells_tensor_rows():
-    code = to_pytorch(Graph.from_expression(
-        "a = sum(x, axis=0); b = mean(x, axis=[0, 1], keepdims=True); c = x.T; d = reshape(x, 6); "
-        "e = logsumexp(x, axis=None); f = log_softmax(x, axis=1); sum(a) + sum(b) + sum(c) + sum(d) + e + sum(f)",
-        x=np.ones((2, 3)),
-    ))
-    for piece in ("torch.sum(x, dim=0, keepdim=False)", "torch.mean(x, dim=(0, 1), keepdim=True)",
-                  "torch.permute(x, (1, 0))", "torch.reshape(x, (6,))", "torch.logsumexp(x, dim=(0, 1), keepdim=False)",
-                  "torch.log_softmax(x, dim=1)", "dtype=torch.float64, requires_grad=True", "import numpy as np"):
+    code = to_pytorch(
+        Graph.from_expression(
+            "a = sum(x, axis=0); b = mean(x, axis=[0, 1], keepdims=True); c = x.T; d = reshape(x, 6); "
+            "e = logsumexp(x, axis=None); f = log_softmax(x, axis=1); "
+            "sum(a) + sum(b) + sum(c) + sum(d) + e + sum(f)",
+            x=np.ones((2, 3)),
+        )
+    )
+    for piece in (
+        "torch.sum(x, dim=0, keepdim=False)",
+        "torch.mean(x, dim=(0, 1), keepdim=True)",
+        "torch.permute(x, (1, 0))",
+        "torch.reshape(x, (6,))",
+        "torch.logsumexp(x, dim=(0, 1), keepdim=False)",
+        "torch.log_softmax(x, dim=1)",
+        "dtype=torch.float64, requires_grad=True",
+        "import numpy as np",
+    ):
         assert piece in code, piece
     xor = to_pytorch(xor_mlp())
     assert "torch.nn.functional.cross_entropy(z, y.long())" in xor and "dtype=torch.int64" in xor
@@ -142,7 +156,9 @@ def test_pytorch_export_runs_and_prints_the_same_gradients(tmp_path):
         lines = dict(line.split(" = ", 1) for line in text.strip().splitlines())
         for n in g.nodes():
             if g.op(n) == "number" and g.name(n) and g.number(n).dtype.kind == "f":
-                np.testing.assert_allclose(np.array(eval_list(lines[f"{g.name(n)}.grad"])), g.grad(n), rtol=1e-9)
+                np.testing.assert_allclose(
+                    np.array(eval_list(lines[f"{g.name(n)}.grad"])), g.grad(n), rtol=1e-9
+                )
 
 
 @pytest.mark.parametrize("file", ["broadcast_bias.json", "linear_mse.json", "xor_mlp.json"])

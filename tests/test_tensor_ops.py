@@ -187,7 +187,9 @@ def test_value_tensor_methods_match_the_graph():
     g = Graph.from_expression(
         "z = tanh(x @ w + b); mean(log_softmax(z, axis=1)) + logsumexp(reshape(z.T, 8)) "
         "+ mean(sum(softmax(z, axis=0), axis=1))",
-        x=xs, w=ws, b=bs,
+        x=xs,
+        w=ws,
+        b=bs,
     )
     assert math.isclose(loss.data, g.value(g.output), rel_tol=1e-12)
     for v, name in ((x, "x"), (w, "w"), (b, "b")):
@@ -220,7 +222,11 @@ def graph_with(src, **values):
     [
         ("a @ b", {"a": np.ones((2, 3)), "b": np.ones((4, 2))}, ["(2, 3) @ (4, 2)", "3", "4"]),
         ("a + b", {"a": np.ones((2, 3)), "b": np.ones(2)}, ["(2, 3)", "(2,)", "broadcast"]),
-        ("cross_entropy(z, t)", {"z": np.ones((2, 3)), "t": np.array([0, 3])}, ["target 1", "class 3", "0..2"]),
+        (
+            "cross_entropy(z, t)",
+            {"z": np.ones((2, 3)), "t": np.array([0, 3])},
+            ["target 1", "class 3", "0..2"],
+        ),
         ("cross_entropy(z, t)", {"z": np.ones((2, 3)), "t": np.array([0, 1, 2])}, ["(2, 3)", "(3,)"]),
         ("reshape(x, 4)", {"x": np.ones((2, 3))}, ["(2, 3)", "6 elements", "(4,)"]),
         ("mse(a, b)", {"a": np.ones(3), "b": np.ones(4)}, ["(3,)", "(4,)"]),
@@ -332,9 +338,14 @@ def broadcast_graphs(draw):
     """A small random graph of elementwise ops over inputs of mutually broadcastable shapes,
     reduced by sum (or mean, or softmax then sum) to one number."""
     n_in = draw(st.integers(2, 3))
-    shapes, result = draw(hnp.mutually_broadcastable_shapes(num_shapes=n_in, min_dims=0, max_dims=3, max_side=3))
+    shapes, result = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=n_in, min_dims=0, max_dims=3, max_side=3)
+    )
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    values = {f"x{k}": (rng.uniform(0.5, 1.5, size=s) if s else float(rng.uniform(0.5, 1.5))) for k, s in enumerate(shapes)}
+    values = {
+        f"x{k}": (rng.uniform(0.5, 1.5, size=s) if s else float(rng.uniform(0.5, 1.5)))
+        for k, s in enumerate(shapes)
+    }
     terms = list(values)
     ops = ["add", "sub", "mul", "div", "max"]
     unary = ["tanh", "exp", "sigmoid", "log1p", "square", "sin"]
@@ -382,7 +393,8 @@ def test_tensor_rows_match_pytorch_float64(name, case):
     cot = np.random.default_rng(22).normal(size=np.shape(y))
     grads = array_vjp(op, cot, args, y, params)
     ts = [
-        torch.tensor(a, dtype=torch.int64) if k in op.integer_ports
+        torch.tensor(a, dtype=torch.int64)
+        if k in op.integer_ports
         else torch.tensor(a, dtype=torch.float64, requires_grad=True)
         for k, a in enumerate(args)
     ]
@@ -393,13 +405,19 @@ def test_tensor_rows_match_pytorch_float64(name, case):
     nd = np.ndim(args[0])
     calls = {
         "matmul": lambda: ts[0] @ ts[1],
-        "sum": lambda: torch.sum(ts[0], dim=dims(params.get("axis"), nd), keepdim=params.get("keepdims", False)),
-        "mean": lambda: torch.mean(ts[0], dim=dims(params.get("axis"), nd), keepdim=params.get("keepdims", False)),
+        "sum": lambda: torch.sum(
+            ts[0], dim=dims(params.get("axis"), nd), keepdim=params.get("keepdims", False)
+        ),
+        "mean": lambda: torch.mean(
+            ts[0], dim=dims(params.get("axis"), nd), keepdim=params.get("keepdims", False)
+        ),
         "transpose": lambda: torch.permute(ts[0], tuple(reversed(range(nd)))),
         "reshape": lambda: torch.reshape(ts[0], tuple(params.get("shape", ()))),
         "softmax": lambda: torch.softmax(ts[0], dim=params.get("axis")),
         "log_softmax": lambda: torch.log_softmax(ts[0], dim=params.get("axis")),
-        "logsumexp": lambda: torch.logsumexp(ts[0], dim=dims(params.get("axis"), nd), keepdim=params.get("keepdims")),
+        "logsumexp": lambda: torch.logsumexp(
+            ts[0], dim=dims(params.get("axis"), nd), keepdim=params.get("keepdims")
+        ),
         "cross_entropy": lambda: F.cross_entropy(ts[0], ts[1]),
         "mse": lambda: F.mse_loss(ts[0], ts[1]),
     }
