@@ -22,6 +22,7 @@ Run ``python -m engine.gallery`` to rebuild the four examples this module define
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -53,12 +54,13 @@ class Entry:
     lesson: str
     expect: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    folder: Path | None = None  # where the document lives: the gallery file's folder
 
     @property
     def path(self) -> Path:
         from resources import EXAMPLES
 
-        return EXAMPLES / self.file
+        return (EXAMPLES if self.folder is None else self.folder) / self.file
 
     def load(self) -> Graph:
         """The example document (DocumentError if it is missing or invalid)."""
@@ -81,7 +83,17 @@ def gallery(path=None) -> list[Entry]:
         raise DocumentError(f"cannot read the gallery {str(path)!r}: {e}") from None
     if not isinstance(data, list):
         raise DocumentError("the gallery must be a JSON list of examples")
-    return [_entry(k, item) for k, item in enumerate(data)]
+    folder = Path(path).parent
+    return [dataclasses.replace(_entry(k, item), folder=folder) for k, item in enumerate(data)]
+
+
+def tensor_gallery() -> list[Entry]:
+    """The tensor examples (broadcasting, a linear layer with MSE, the XOR MLP), from
+    ``resources/examples/tensors/gallery.json``. They are kept out of the main gallery until
+    the canvas draws array values; then their entries move into it unchanged."""
+    from resources import EXAMPLES
+
+    return gallery(EXAMPLES / "tensors" / "gallery.json")
 
 
 def _entry(k: int, item) -> Entry:
@@ -422,10 +434,14 @@ def xor_mlp() -> Graph:
     )
 
 
-BUILDERS = {
+TENSOR_BUILDERS = {
     "broadcast_bias.json": broadcast_bias,
     "linear_mse.json": linear_mse,
     "xor_mlp.json": xor_mlp,
+}
+"""The tensor examples, written into ``resources/examples/tensors``."""
+
+BUILDERS = {
     "a_times_a.json": a_times_a,
     "perceptron_2layer.json": perceptron_2layer,
     "softplus_lse.json": softplus_lse,
@@ -447,15 +463,29 @@ def write_examples(folder=None) -> list[Path]:
         p = Path(folder) / file
         save(build(), p)
         paths.append(p)
+    for file, build in TENSOR_BUILDERS.items():
+        p = Path(folder) / "tensors" / file
+        save(build(), p)
+        paths.append(p)
     return paths
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
     for p in write_examples():
         print("wrote", p)
-    for e in gallery():
+    for e in gallery() + tensor_gallery():
         for why in check(e):
             print(f"{e.file}: {why}")
 
 
-__all__ = ["BUILDERS", "Entry", "check", "gallery", "lesson_numbers", "matches", "write_examples"]
+__all__ = [
+    "BUILDERS",
+    "TENSOR_BUILDERS",
+    "Entry",
+    "check",
+    "gallery",
+    "lesson_numbers",
+    "matches",
+    "tensor_gallery",
+    "write_examples",
+]

@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -46,6 +47,10 @@ def base_doc():
 
 
 def same_values(x, y):
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):  # array values: same dtype and elements
+        return isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype == y.dtype and (
+            np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+        )
     return x == y or (x != x and y != y)
 
 
@@ -97,7 +102,8 @@ def assert_same_document(g, h):
     assert h.meta == {k: v for k, v in g.meta.items() if k in ("title", "lesson")}
     assert h._next_id == (max(g.nodes()) + 1 if len(g) else 1)
     for n in g.nodes():
-        assert h.node(n) == g.node(n)
+        a, b = h.node(n), g.node(n)
+        assert a.keys() == b.keys() and all(same_values(a[k], b[k]) for k in a), (a, b)
     gv, hv = g.values(), h.values()
     assert gv.keys() == hv.keys() and all(same_values(gv[n], hv[n]) for n in gv)
     gg, hg = g.grads(), h.grads()

@@ -23,9 +23,6 @@ ORDER = [
     "perceptron_2layer.json",
     "softplus_lse.json",
     "diamond_ladder.json",
-    "broadcast_bias.json",
-    "linear_mse.json",
-    "xor_mlp.json",
 ]
 
 

@@ -13,7 +13,7 @@ from engine.check import all_ok, check_elements, check_node, gradient_check
 from engine.descent import default_trainable, descend, plan_descent
 from engine.export import to_python, to_pytorch
 from engine.forward_mode import directional, element_tangents
-from engine.gallery import broadcast_bias, check, gallery, linear_mse, xor_mlp
+from engine.gallery import TENSOR_BUILDERS, broadcast_bias, check, linear_mse, tensor_gallery, xor_mlp
 
 
 def mlp(batch=6, hidden=5, seed=0):
@@ -163,8 +163,24 @@ def test_pytorch_export_runs_and_prints_the_same_gradients(tmp_path):
 
 @pytest.mark.parametrize("file", ["broadcast_bias.json", "linear_mse.json", "xor_mlp.json"])
 def test_tensor_lessons_hold(file):
-    (e,) = [e for e in gallery() if e.file == file]
+    (e,) = [e for e in tensor_gallery() if e.file == file]
     assert check(e) == []
+    assert e.path.parent.name == "tensors"
+
+
+@pytest.mark.parametrize("file", list(TENSOR_BUILDERS))
+def test_saved_tensor_examples_are_what_the_builders_make(file):
+    from engine.document import dumps
+
+    (e,) = [e for e in tensor_gallery() if e.file == file]
+    assert dumps(e.load()) == dumps(TENSOR_BUILDERS[file]())
+
+
+def test_the_xor_example_as_saved_trains_to_full_accuracy():
+    (e,) = [e for e in tensor_gallery() if e.file == "xor_mlp.json"]
+    g = e.load()
+    descend(g, steps=300, lr=0.5)
+    assert (g.value("p").argmax(axis=1) == g.number("y")).all()
 
 
 def test_broadcast_lesson_gradient_is_the_column_sums():
