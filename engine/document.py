@@ -8,6 +8,12 @@ Format, version 1 (DESIGN.md §4)::
                {"id": 7, "op": "mul", "name": null, "x": 200.0, "y": 0.0}, ...],
      "edges": [{"source": 1, "target": 7, "port": 0}, ...]}
 
+Version 2 (written only when a number holds an array or an op has parameters, so documents
+without tensors stay readable by version-1 readers) adds array values,
+``"value": {"shape": [2, 3], "data": [1.0, ...]}`` (row-major, finite; ``"dtype": "int"`` for
+integer class targets; at most 4 dimensions and 1,000,000 elements), and ``"params"`` on op
+nodes of rows that have them (``{"axis": 0, "keepdims": false}``).
+
 ``op`` is "number" or a key of :data:`engine.ops.OPS`; ``value`` is required on number nodes
 and refused on op nodes (their values are recomputed after load). ``name``, ``x``, ``y``,
 ``output``, ``edges`` and the two metadata strings may be left out; unknown keys are ignored.

@@ -7,6 +7,14 @@ exports, the palette and the search box all read the rows, and ``tests/test_op_r
 over every row: adding an op means adding one row here. ``number`` is a row too, with no
 inputs: a number node holds its value.
 
+Arrays: every scalar row also works elementwise on NumPy arrays with broadcasting, through
+its vectorised forward and partials (``vforward``/``vlocal``), used only when an input is an
+array; :func:`array_vjp` sums each gradient back to its input's shape (``arrays.unbroadcast``).
+The tensor rows (matmul, sum, mean, transpose, reshape, softmax, log_softmax, logsumexp,
+cross_entropy, mse) keep a vector-Jacobian rule (``vjp``) and a forward-mode rule (``jvp``) beside
+the forward, a shape rule (``infer``) whose ShapeError names the shapes, their parameters
+(``params``: axis, keepdims, shape; checked by :func:`check_params`) and their test ``cases``.
+
 Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, d(a**b)/db = a**b * log(a)
 (NaN for a < 0, 0 where a == 0 and b >= 0). Domain errors give NaN or inf, never an exception.
 

@@ -24,6 +24,16 @@ Grammar (Python's own syntax and precedence)::
     WRAP      := 'Value' | 'NumberWithGrad'
     NUMBER    := a finite real int or float literal (1, 2.5, 1e-3, 0x10, 1_000)
 
+Arrays (issue 10): a list literal of numbers, ``[[1, 2], [3, 4]]``, is one number node holding
+a float64 array (ragged, empty, more than 4 levels or more than 1,000,000 elements: refused);
+``zeros(2, 3)``, ``ones(3)`` and ``randn(2, 3, seed=0)`` (a NumPy Generator; the seed is
+required, so a program always builds the same graph) make array numbers within the same
+limits. ``a @ b`` is matmul, ``x.T`` the transpose. A tensor row's parameters are keywords,
+as a call or a method: ``sum(x, axis=0)``, ``x.mean(keepdims=True)``, ``softmax(z, axis=1)``;
+reshape also takes its sizes after the input, ``reshape(x, 3, 2)`` or ``x.reshape([3, 2])``.
+``values`` may hold NumPy arrays or nested lists, checked as above (an integer array, such as
+class targets for ``cross_entropy(z, y)``, stays integer).
+
 So micrograd programs paste unchanged: ``a = Value(-4.0)`` is ``a = -4.0``, ``(b + a).relu()``
 is ``relu(b + a)``, and a final ``g.backward()`` makes ``g`` the output.
 
@@ -78,9 +88,10 @@ Refused, each with its own message: attributes other than the methods above (``x
 ``x.grad``, ``x.__class__``, an uncalled ``x.relu``, ``x.relu(1)``), subscripts, calls to
 anything but a FUNC or WRAP by name (so ``__import__('os')`` too), keyword or starred
 arguments, strings (but for the label above), bytes, f-strings (but inside a skipped print),
-True/False/None, complex or overflowing literals, tuples, lists, dicts, sets, comparisons,
+True/False/None, complex or overflowing literals, tuples, lists of anything but numbers,
+dicts, sets, comparisons,
 ``and``/``or``/``not``, ``if``-expressions, lambda, comprehensions, ``:=``, the operators
-``// % @ | & << >> ~``, and every statement but those above (any other import, def, class,
+``// % | & << >> ~``, and every statement but those above (any other import, def, class,
 loops, ...). Errors about a method point at its name. A program over 1 MB, with a null
 byte, or empty is refused; one nested too deeply for Python's own parser (about 200
 parentheses, a few thousand terms in one expression) is refused with a hint to split it
