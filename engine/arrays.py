@@ -125,27 +125,24 @@ def broadcast_shape(*shapes) -> tuple:
 # ---------------------------------------------------------------------------- axis params
 
 
-def norm_axes(axis, ndim, op) -> tuple:
+def norm_axes(axis, ndim, op, shape=None) -> tuple:
     """``axis`` (None, an int, or a list of ints) as a tuple of non-negative axes of an array
-    with ``ndim`` dimensions; ShapeError when one is out of range."""
+    with ``ndim`` dimensions (of ``shape``, if given, for the message); ShapeError when one is
+    out of range."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = []
     for a in axes:
         if not -ndim <= a < ndim or ndim == 0:
-            raise ShapeError(
-                f"{op}: axis {a} is out of range for an input of shape {shape_text(_dummy(ndim))}"
-            )
+            shown = shape_text(shape) if shape is not None else f"{ndim}-D"
+            raise ShapeError(f"{op}: axis {a} is out of range for an input of shape {shown}")
         a = a % ndim
         if a in out:
             raise ShapeError(f"{op}: axis {a} is given twice")
         out.append(a)
     return tuple(sorted(out))
 
-
-def _dummy(ndim):
-    return ("…",) * ndim
 
 
 def reduced_shape(shape, axes, keepdims) -> tuple:
@@ -193,12 +190,19 @@ def check_array(value, what="value", allow_int=True):
     if kind in "iu" and allow_int:
         if kind == "u" and value.size and value.max() > np.iinfo(np.int64).max:
             raise ValueError(f"{what} has integers too large to store")
-        return np.array(value, dtype=np.int64)  # a copy: the caller's array can change later
+        return _frozen(np.array(value, dtype=np.int64))  # a copy: the caller's may change later
     out = np.array(value, dtype=np.float64)
     if not np.isfinite(out).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         raise ValueError(f"{what} must be finite: element {list(bad)} is {out[bad]}")
-    return out
+    return _frozen(out)
+
+
+def _frozen(a):
+    """A stored value is read-only: changing it in place would bypass set_value, its
+    validation, its event and undo. Edit a copy and set that."""
+    a.flags.writeable = False
+    return a
 
 
 def summary(v, digits=4) -> str:

@@ -608,7 +608,8 @@ def _array(raw: dict, what):
     if dtype == "int":
         if not (np.floor(values) == values).all() or np.abs(values).max() > 2**53:
             raise DocumentError(f'{what}: "dtype" is "int", but the data has numbers that are not whole')
-        return values.astype(np.int64)
+        values = values.astype(np.int64)
+    values.flags.writeable = False  # as Graph stores arrays: edits go through set_value
     return values
 
 

@@ -427,7 +427,7 @@ class Param:
 
 
 def _axes(p, shape, op):
-    return _ar.norm_axes(p, len(shape), op)
+    return _ar.norm_axes(p, len(shape), op, shape)
 
 
 def _need_array(op, shape, least=1):
@@ -484,7 +484,7 @@ def _mean_vjp(g, inputs, y, params):
 
 def _axis1(params, shape, op):
     _need_array(op, shape)
-    return _ar.norm_axes(params["axis"], len(shape), op)[0]
+    return _ar.norm_axes(params["axis"], len(shape), op, shape)[0]
 
 
 def _softmax(x, axis=-1):

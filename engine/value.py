@@ -633,7 +633,11 @@ def _graph_number(x) -> float:
     if type(x) is float:
         return x
     if type(x) is _nd:
-        return x if x.ndim else float(x)
+        if not x.ndim:
+            return float(x)
+        x = x.copy()  # the Graph's own, read-only as every stored array: the Value stays free
+        x.flags.writeable = False
+        return x
     try:
         return _float(x)
     except (TypeError, ValueError):

@@ -427,3 +427,54 @@ def test_tensor_rows_match_pytorch_float64(name, case):
     for k, (t, g) in enumerate(zip(ts, grads)):
         if k not in op.integer_ports:
             np.testing.assert_allclose(t.grad.numpy(), g, rtol=1e-9, atol=1e-12)
+
+
+def test_stored_arrays_are_read_only_so_every_change_is_an_edit():
+    g = graph_with("sum(x)", x=np.ones(3))
+    with pytest.raises(ValueError, match="read-only"):
+        g.number("x")[0] = 5.0
+    x = Value(np.ones(2), label="x")
+    h = (x * 2).graph()
+    x.data[0] = 7.0  # the Value's own array; the Graph made from it keeps its copy
+    assert h.number("x").tolist() == [1.0, 1.0]
+
+
+def test_an_axis_out_of_range_names_the_input_shape():
+    g = graph_with("softmax(x, axis=2)", x=np.ones((2, 3)))
+    assert g.problems()[g.output_node()] == "softmax: axis 2 is out of range for an input of shape (2, 3)"
+
+
+def _call_text(name, args, params):
+    kws = [f"{k}={v!r}" for k, v in params.items()]
+    return f"{name}({', '.join(list(args) + kws)})"
+
+
+@pytest.mark.parametrize("name, case", TENSOR_CASES)
+def test_tensor_rows_spelled_as_call_method_and_value_agree(name, case):
+    """The row's spellings: the parser's call and method, and the Value method (or operator),
+    all give the row's value and gradients."""
+    op = OPS[name]
+    shapes, params = op.cases[case]
+    args = inputs_for(op, shapes, 31)
+    names = ["a", "b"][: op.arity]
+    values = dict(zip(names, args))
+    full = check_params(op, params)
+    want = array_apply(op, args, full)
+    y = np.shape(want)
+    spellings = [_call_text(name, names, params), _call_text(f"{names[0]}.{op.method or name}", names[1:], params)]
+    if op.operator:
+        spellings = [f"a {op.operator} b"]
+    for src in spellings:
+        g = Graph.from_expression(f"out = {src}", **values)
+        assert g.op("out") == name and g.params("out") == full
+        np.testing.assert_allclose(g.value("out"), want, rtol=1e-14)
+        assert np.shape(g.grad("a")) == np.shape(args[0])
+    vs = [Value(a) for a in args]
+    v = vs[0] @ vs[1] if op.operator else getattr(vs[0], op.method)(*vs[1:], **params)
+    np.testing.assert_allclose(v.data, want, rtol=1e-14)
+    v.backward()
+    g = Graph.from_expression(f"out = {spellings[0]}", **values)
+    for k, vk in enumerate(vs):
+        if k not in op.integer_ports:
+            np.testing.assert_allclose(vk.grad, g.grad(names[k]), rtol=1e-12, atol=1e-15)
+    assert y == np.shape(g.value("out"))
