@@ -144,7 +144,6 @@ def norm_axes(axis, ndim, op, shape=None) -> tuple:
     return tuple(sorted(out))
 
 
-
 def reduced_shape(shape, axes, keepdims) -> tuple:
     if keepdims:
         return tuple(1 if k in axes else n for k, n in enumerate(shape))

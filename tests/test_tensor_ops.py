@@ -461,7 +461,8 @@ def test_tensor_rows_spelled_as_call_method_and_value_agree(name, case):
     full = check_params(op, params)
     want = array_apply(op, args, full)
     y = np.shape(want)
-    spellings = [_call_text(name, names, params), _call_text(f"{names[0]}.{op.method or name}", names[1:], params)]
+    method = _call_text(f"{names[0]}.{op.method or name}", names[1:], params)
+    spellings = [_call_text(name, names, params), method]
     if op.operator:
         spellings = [f"a {op.operator} b"]
     for src in spellings:
