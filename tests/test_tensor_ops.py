@@ -479,3 +479,43 @@ def test_tensor_rows_spelled_as_call_method_and_value_agree(name, case):
         if k not in op.integer_ports:
             np.testing.assert_allclose(vk.grad, g.grad(names[k]), rtol=1e-12, atol=1e-15)
     assert y == np.shape(g.value("out"))
+
+
+def _torch_of(torch, op):
+    """The row's PyTorch function, read from its ``torch`` spelling (or its operator)."""
+    import functools
+    import operator as pyop
+
+    if op.torch:
+        return functools.reduce(getattr, op.torch.split(".")[1:], torch)
+    return {"+": pyop.add, "-": pyop.sub, "*": pyop.mul, "/": pyop.truediv, "**": pyop.pow}[op.operator]
+
+
+@settings(max_examples=25, deadline=None)
+@given(broadcast_graphs())
+def test_random_broadcasting_graphs_match_pytorch(case):
+    torch = pytest.importorskip("torch")
+    src, values = case
+    g = Graph.from_expression(src, **values)
+    tape = g.tape()
+    ts = {}
+    for i, n in enumerate(tape.order):
+        op = tape.ops[i]
+        if op is None:
+            ts[n] = torch.tensor(g.number(n), dtype=torch.float64, requires_grad=True)
+            continue
+        args = [ts[s] for s in g.inputs(n)]
+        p = g.params(n)
+        if op.name in ("sum",):
+            ts[n] = torch.sum(args[0])
+        elif op.name == "softmax":
+            ts[n] = torch.softmax(args[0], dim=p["axis"])
+        elif op.name == "neg":
+            ts[n] = -args[0]
+        else:
+            ts[n] = _torch_of(torch, op)(*args)
+    out = ts[g.output_node()]
+    out.backward()
+    assert out.item() == pytest.approx(g.value(g.output_node()), rel=1e-9)
+    for name in values:
+        np.testing.assert_allclose(ts[g.resolve(name)].grad.numpy(), g.grad(name), rtol=1e-9, atol=1e-12)
