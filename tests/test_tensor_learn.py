@@ -102,7 +102,13 @@ def test_descent_refuses_to_train_integer_targets():
 
 
 def test_value_export_runs_and_prints_the_same_gradients(tmp_path):
-    graphs = [broadcast_bias(), linear_mse(), xor_mlp(), mlp(batch=4, hidden=3)]
+    every_row = Graph.from_expression(
+        "a = mean(x, axis=0); c = x.T; d = reshape(c, [6]); e = logsumexp(x, axis=None); "
+        "f = log_softmax(x, axis=1); g = x.sum(axis=[0, 1], keepdims=True); "
+        "mean(a) + sum(d * d) + e + sum(f) + sum(g)",
+        x=np.arange(6.0).reshape(2, 3) / 4,
+    )
+    graphs = [broadcast_bias(), linear_mse(), xor_mlp(), mlp(batch=4, hidden=3), every_row]
     outs = run_scripts(tmp_path, [to_python(g) for g in graphs])
     for g, text in zip(graphs, outs):
         lines = dict(line.split(" = ", 1) for line in text.strip().splitlines())
