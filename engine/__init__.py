@@ -5,6 +5,7 @@
 35
 """
 
+from .arrays import ShapeError
 from .errors import (
     CycleError,
     DocumentError,
@@ -21,7 +22,7 @@ from .errors import (
     UnknownOpError,
 )
 from .graph import Event, Graph
-from .ops import NUMBER, OPERATORS, OPS, Op
+from .ops import NUMBER, OPERATORS, OPS, SCALAR_OPS, TENSOR_OPS, Op
 from .value import NumberWithGrad, Value, ensure_number
 
 __version__ = "0.1.0"
@@ -30,6 +31,9 @@ __all__ = [
     "NUMBER",
     "OPERATORS",
     "OPS",
+    "SCALAR_OPS",
+    "TENSOR_OPS",
+    "ShapeError",
     "CycleError",
     "DocumentError",
     "DuplicateNameError",

@@ -14,8 +14,10 @@ import math
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
-from .ops import NUMBER, OPS
+from .arrays import ShapeError, shape_text
+from .ops import NUMBER, OPS, array_apply, array_vjp
 from .ops import apply as safe_apply
 from .ops import local as safe_local
 
@@ -33,9 +35,22 @@ class Tape:
     _fwd: list = field(default_factory=list)  # (i, forward, j, k) for defined op nodes
     _bwd: list = field(default_factory=list)  # per index: (local, j, k) or None
     _plans: dict = field(default_factory=dict)  # root index -> plan(), see below
+    params: list = field(default_factory=list)  # per index: the op's params dict ({} if none)
+    tensor_ops: int = 0  # how many tensor rows (matmul, sum, ...) the tape has
+    array_numbers: int = 0  # how many numbers hold an array; both 0: the scalar loops run
 
     def __len__(self):
         return len(self.order)
+
+    @property
+    def has_arrays(self) -> bool:
+        return bool(self.tensor_ops or self.array_numbers)
+
+    def set_number(self, i: int, value) -> None:
+        """Put a new value into number slot ``i``, keeping the array count right."""
+        old = self.numbers[i]
+        self.array_numbers += (type(value) is np.ndarray) - (type(old) is np.ndarray)
+        self.numbers[i] = value
 
 
 def compile_tape(g: nx.MultiDiGraph) -> Tape:
@@ -46,19 +61,25 @@ def compile_tape(g: nx.MultiDiGraph) -> Tape:
     # made this loop several times slower on a 1,000,000-node chain.
     nodes = g._node
     pred = g._pred
-    ops, parents, numbers, defined = [], [], [], []
+    ops, parents, numbers, defined, params = [], [], [], [], []
     fwd, bwd = [], []
+    tensor_ops = array_numbers = 0
     for i, n in enumerate(order):
         attrs = nodes[n]
         name = attrs["op"]
         if name == NUMBER:
             ops.append(None)
             parents.append(())
-            numbers.append(attrs["value"])
+            value = attrs["value"]
+            numbers.append(value)
+            array_numbers += type(value) is np.ndarray
             defined.append(True)
             bwd.append(None)
+            params.append(None)
             continue
         op = OPS[name]
+        tensor_ops += op.tensor
+        params.append(attrs.get("params") or {})
         ps = [None] * op.arity
         for src, ports in pred[n].items():
             for port in ports:
@@ -76,11 +97,14 @@ def compile_tape(g: nx.MultiDiGraph) -> Tape:
             bwd.append((op.local, j, k))
         else:
             bwd.append(None)
-    return Tape(order, index, ops, parents, numbers, defined, fwd, bwd)
+    return Tape(order, index, ops, parents, numbers, defined, fwd, bwd, {}, params, tensor_ops, array_numbers)
 
 
-def forward(tape: Tape) -> list:
-    """Values per tape index; None where the node is undefined (an input is unconnected)."""
+def forward(tape: Tape, errors: dict | None = None) -> list:
+    """Values per tape index; None where the node is undefined (an input is unconnected, or
+    shapes do not fit: then ``errors``, if given, gets index -> the message)."""
+    if tape.tensor_ops or tape.array_numbers:
+        return _forward_arrays(tape, {} if errors is None else errors)
     vals = list(tape.numbers)
     for i, f, j, k in tape._fwd:
         try:
@@ -88,6 +112,63 @@ def forward(tape: Tape) -> list:
         except (ArithmeticError, ValueError, TypeError):
             vals[i] = safe_apply(tape.ops[i], [vals[p] for p in tape.parents[i]])
     return vals
+
+
+def _forward_arrays(tape: Tape, errors: dict) -> list:
+    """:func:`forward` for a tape with arrays: per node, the scalar rule when every input is
+    a number and the row is elementwise, else the row's array rule."""
+    vals = list(tape.numbers)
+    ops, params, parents = tape.ops, tape.params, tape.parents
+    nd = np.ndarray
+    for i, f, j, k in tape._fwd:
+        a = vals[j]
+        b = vals[k] if k >= 0 else 0.0
+        if a is None or b is None:  # a shape problem upstream
+            continue
+        op = ops[i]
+        if not op.tensor and type(a) is not nd and type(b) is not nd:
+            try:
+                vals[i] = f(a, b) if k >= 0 else f(a)
+            except (ArithmeticError, ValueError, TypeError):
+                vals[i] = safe_apply(op, [vals[p] for p in parents[i]])
+            continue
+        try:
+            vals[i] = array_apply(op, [vals[p] for p in parents[i]], params[i])
+        except ShapeError as e:
+            errors[i] = str(e)
+        except MemoryError:
+            errors[i] = f"{op.name}: the result is too large for memory"
+    return vals
+
+
+def _amounts(tape: Tape, vals: list, i: int, g) -> tuple:
+    """What node ``i`` sends back along each input port for output gradient ``g``."""
+    op = tape.ops[i]
+    ps = tape.parents[i]
+    args = [vals[p] for p in ps]
+    y = vals[i]
+    nd = np.ndarray
+    if not op.tensor and type(g) is not nd and type(y) is not nd and all(type(a) is not nd for a in args):
+        return tuple(g * d for d in safe_local(op, args, y))
+    return array_vjp(op, g, args, y, tape.params[i])
+
+
+def output_seed(value, seed=1.0):
+    """The gradient backward starts from: ``seed`` for a number; for an array output, an
+    array of ``seed`` in its shape (the gradient of its sum), which :func:`seed_note` says."""
+    if type(value) is np.ndarray:
+        return np.full(value.shape, float(seed))
+    return seed
+
+
+def seed_note(value) -> str | None:
+    """What to tell the user when backward starts from a non-scalar output, else None."""
+    if type(value) is not np.ndarray:
+        return None
+    return (
+        f"the output is a {shape_text(value.shape)} array: backward starts from ones in that "
+        "shape, i.e. the gradient of the sum of its elements"
+    )
 
 
 def plan(tape: Tape, root: int):
@@ -124,6 +205,13 @@ def backward(tape: Tape, vals: list, root: int, seed=1.0) -> list:
         return [None] * len(vals)
     rows, template = plan(tape, root)
     grads = template.copy()
+    if tape.tensor_ops or tape.array_numbers:
+        grads[root] = output_seed(vals[root], seed)
+        for row in rows:
+            i = row[0]
+            for j, amount in zip(tape.parents[i], _amounts(tape, vals, i, grads[i])):
+                grads[j] = grads[j] + amount
+        return grads
     grads[root] = seed
     for i, loc, j, k in rows:
         g = grads[i]
@@ -152,10 +240,7 @@ def sends(tape: Tape, vals: list, grads: list, root: int) -> list:
         return sent
     for row in plan(tape, root)[0]:
         i = row[0]
-        ps = tape.parents[i]
-        loc = safe_local(tape.ops[i], [vals[p] for p in ps], vals[i])
-        g = grads[i]
-        sent[i] = tuple(g * d for d in loc)
+        sent[i] = _amounts(tape, vals, i, grads[i])
     return sent
 
 
@@ -170,7 +255,7 @@ def steps(tape: Tape, vals: list, root: int, seed=1.0):
     out = []
     if vals[root] is None:
         return out
-    grads[root] = seed
+    grads[root] = output_seed(vals[root], seed)
     for i in range(root, -1, -1):
         g = grads[i]
         if g is None:
@@ -180,10 +265,9 @@ def steps(tape: Tape, vals: list, root: int, seed=1.0):
             out.append((i, g, []))
             continue
         ps = tape.parents[i]
-        loc = safe_local(op, [vals[p] for p in ps], vals[i])
+        amounts = _amounts(tape, vals, i, g)
         sends = []
-        for port, (j, d) in enumerate(zip(ps, loc)):
-            amount = g * d
+        for port, (j, amount) in enumerate(zip(ps, amounts)):
             before = grads[j]
             after = amount if before is None else before + amount
             grads[j] = after
@@ -192,8 +276,9 @@ def steps(tape: Tape, vals: list, root: int, seed=1.0):
     return out
 
 
-def problem(tape: Tape, vals: list, i: int) -> str | None:
-    """Why node i has no usable value, in words, or None if it is fine."""
+def problem(tape: Tape, vals: list, i: int, errors: dict | None = None) -> str | None:
+    """Why node i has no usable value, in words, or None if it is fine. ``errors`` are the
+    shape messages :func:`forward` collected."""
     op = tape.ops[i]
     ps = tape.parents[i]
     if op is not None and not tape.defined[i]:
@@ -202,6 +287,12 @@ def problem(tape: Tape, vals: list, i: int) -> str | None:
             return "input " + ", ".join(f"'{m}'" for m in missing) + " is not connected"
         return "an input depends on an unconnected port upstream"
     v = vals[i]
+    if errors and i in errors:
+        return errors[i]
+    if v is None and op is not None:
+        return "an input has a shape problem upstream"
+    if type(v) is np.ndarray:
+        return _array_problem(op, v, [vals[j] for j in ps] if op is not None else [])
     if v is None or (isinstance(v, float) and math.isfinite(v)) or isinstance(v, int):
         return None
     kind = "NaN" if v != v else ("inf" if v > 0 else "-inf")
@@ -209,17 +300,52 @@ def problem(tape: Tape, vals: list, i: int) -> str | None:
         return f"value is {kind}"
     args = [vals[j] for j in ps]
     if any(not _finite(a) for a in args):
-        return f"{kind}: an input is already {('NaN' if any(a != a for a in args) else 'infinite')}"
+        nan = any(np.any(np.isnan(a)) if type(a) is np.ndarray else a != a for a in args)
+        return f"{kind}: an input is already {('NaN' if nan else 'infinite')}"
     shown = ", ".join(_fmt(a) for a in args)
     return f"{kind}: {op.name}({shown}) is outside the op's finite range"
 
 
+def _array_problem(op, v, args) -> str | None:
+    if v.dtype.kind != "f":
+        return None
+    bad = ~np.isfinite(v)
+    count = int(bad.sum())
+    if not count:
+        return None
+    first = tuple(int(k) for k in np.argwhere(bad)[0])
+    kind = "NaN" if np.isnan(v[first]) else ("inf" if v[first] > 0 else "-inf")
+    where = f"{kind} in {count} of {v.size} elements (first at {list(first)})"
+    if op is None:
+        return where
+    if any(not np.all(np.isfinite(a)) for a in args if a is not None):
+        return f"{where}: an input already has non-finite elements"
+    return f"{where}: {op.name} is outside its finite range there"
+
+
 def _finite(v) -> bool:
+    if type(v) is np.ndarray:
+        return bool(np.all(np.isfinite(v)))
     return v == v and v not in (math.inf, -math.inf)
 
 
 def _fmt(v) -> str:
+    if type(v) is np.ndarray:
+        from .arrays import summary
+
+        return summary(v)
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
-__all__ = ["Tape", "compile_tape", "forward", "backward", "plan", "sends", "steps", "problem"]
+__all__ = [
+    "Tape",
+    "compile_tape",
+    "forward",
+    "backward",
+    "plan",
+    "sends",
+    "steps",
+    "problem",
+    "output_seed",
+    "seed_note",
+]

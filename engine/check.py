@@ -24,9 +24,14 @@ import math
 import sys
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import autodiff
 from .graph import Graph
 from .ops import NUMBER
+
+MAX_ELEMENTS_CHECKED = 24
+"""An array node's check probes at most this many elements (a seeded sample beyond it)."""
 
 _ROUNDOFF = 64 * sys.float_info.epsilon  # allowance for rounding inside f, relative to its size
 
@@ -44,6 +49,17 @@ class CheckRow:
     ok: bool | None
     error: float | None = None
     reason: str = ""
+    # An array node: ``index`` is None and ``elements`` holds one row per probed element (each
+    # with its ``index``); ``total`` is the node's element count, so the UI can say "12 of 600
+    # elements, sampled". analytic/numeric/error are then the worst element's.
+    index: tuple | None = None
+    elements: tuple = ()
+    total: int = 1
+
+    @property
+    def sampled(self) -> bool:
+        """True when only some of an array node's elements were probed."""
+        return bool(self.elements) and len(self.elements) < self.total
 
     @property
     def status(self) -> str:
@@ -125,8 +141,22 @@ def _prepared(graph: Graph, output):
     c = graph.copy()  # a copy has no subscribers, so the caller's graph sees no events
     c.backward(output)
     # Rounding inside f scales with the largest value computed on the way, not just the output.
-    scale = max((abs(x) for x in c.values().values() if _finite(x)), default=0.0)
+    scale = max((_magnitude(x) for x in c.values().values() if _finite(x)), default=0.0)
     return c, c.evaluated_output(), scale
+
+
+def _magnitude(x) -> float:
+    if type(x) is np.ndarray:
+        return float(np.max(np.abs(x))) if x.size else 0.0
+    return abs(x)
+
+
+def _total(v):
+    """An output as one number: an array output counts as the sum of its elements (what
+    backward seeds it with)."""
+    if type(v) is np.ndarray:
+        return float(np.sum(v))
+    return v
 
 
 @dataclass(frozen=True)
@@ -146,7 +176,9 @@ def _check(c: Graph, n: int, root: int, scale: float, eps, rtol, atol) -> CheckR
 
     analytic = c.grad(n)
     v = c.value(n)
-    out = c.value(root)
+    out = _total(c.value(root))
+    if type(v) is np.ndarray and analytic is not None and out is not None and _finite(out):
+        return _check_array(c, n, root, scale, eps, rtol, atol, row)
     if out is None:
         return row(analytic, reason="the output has an unconnected input")
     if not _finite(out):
@@ -168,6 +200,85 @@ def _check(c: Graph, n: int, root: int, scale: float, eps, rtol, atol) -> CheckR
         return _judge(row, analytic, v, _probes(f, v, out, eps, scale), rtol, atol)
     finally:
         reset()  # leave the private tape as it was
+
+
+def _check_array(c: Graph, n, root, scale, eps, rtol, atol, row, max_elements=None, seed=0) -> CheckRow:
+    """One row for an array node: every element checked (a seeded sample of at most
+    MAX_ELEMENTS_CHECKED for bigger arrays), the worst element's numbers on the row."""
+    v = c.value(n)
+    grad = c.grad(n)
+    out = _total(c.value(root))
+    limit = MAX_ELEMENTS_CHECKED if max_elements is None else max_elements
+    if v.dtype.kind != "f":
+        return row(None, reason="integer class targets have no gradient to check")
+    if v.size <= limit:
+        flat = range(v.size)
+    else:
+        flat = sorted(np.random.default_rng(seed).choice(v.size, size=limit, replace=False).tolist())
+    f_array, reset = _probe(c, n, root)
+    rows = []
+    try:
+        for k in flat:
+            idx = tuple(int(i) for i in np.unravel_index(k, v.shape))
+
+            def f(x, idx=idx):
+                w = v.copy()
+                w[idx] = x
+                return f_array(w)
+
+            a = float(grad[idx])
+            x = float(v[idx])
+
+            def erow(analytic, numeric=None, ok=None, error=None, reason="", idx=idx):
+                label = f"{c.label(n)}{list(idx)}"
+                return CheckRow(n, label, c.op(n), analytic, numeric, ok, error, reason, idx)
+
+            if not (_finite(a) and _finite(x)):
+                rows.append(erow(a, reason="the element or its gradient is not finite"))
+                continue
+            rows.append(_judge(erow, a, x, _probes(f, x, out, eps, scale), rtol, atol))
+    finally:
+        reset()
+    bad = [r for r in rows if r.ok is False]
+    checked = [r for r in rows if r.ok is not None]
+    worst = max(bad or checked or rows, key=lambda r: r.error or 0.0)
+    how = f"{len(rows)} of {v.size} elements{' (sampled)' if len(rows) < v.size else ''}"
+    if bad:
+        ok, reason = False, f"{len(bad)} of {how} mismatch; worst at {list(worst.index)}: {worst.reason}"
+    elif checked:
+        ok, reason = True, f"{how} agree"
+    else:
+        ok, reason = None, f"no element could be checked ({worst.reason})"
+    return CheckRow(
+        n, c.label(n), c.op(n), worst.analytic, worst.numeric, ok, worst.error, reason,
+        None, tuple(rows), v.size,
+    )
+
+
+def check_elements(graph: Graph, node, output=None, max_elements=MAX_ELEMENTS_CHECKED, seed=0,
+                   eps=1e-6, rtol=1e-4, atol=1e-6) -> CheckRow:
+    """The per-element check of an array node (number or op): its ``elements`` hold one row
+    per probed element, at most ``max_elements`` of them (a sample, seeded, for bigger
+    arrays; ``row.sampled`` says so). A scalar node gives its ordinary row.
+
+    >>> import numpy as np
+    >>> g = Graph.from_expression("sum(x * x)", x=np.array([1.0, 2.0]))
+    >>> r = check_elements(g, "x"); r.ok, [e.analytic for e in r.elements]
+    (True, [2.0, 4.0])
+    """
+    _check_tolerances(eps, rtol, atol)
+    if isinstance(max_elements, bool) or not isinstance(max_elements, int) or max_elements < 1:
+        raise ValueError(f"max_elements must be a whole number of at least 1, not {max_elements!r}")
+    c, root, scale = _prepared(graph, output)
+    n = c.resolve(node)
+    v = c.value(n)
+    if type(v) is not np.ndarray or c.grad(n) is None or c.value(root) is None:
+        return _check(c, n, root, scale, eps, rtol, atol)
+
+    def row(analytic, numeric=None, ok=None, error=None, reason=""):
+        return CheckRow(n, c.label(n), c.op(n), analytic, numeric, ok, error, reason)
+
+    return _check_array(c, n, root, scale, eps, rtol, atol, row, max_elements, seed)
 
 
 def _judge(row, analytic, v, probes_iter, rtol, atol) -> CheckRow:
@@ -270,16 +381,16 @@ def _probe(c: Graph, n: int, root: int):
             parents=parents,
             numbers=list(tape.numbers),
             _fwd=[step for step in tape._fwd if step[0] != i],
+            _plans={},
         )
-    numbers = tape.numbers
-    original = numbers[i]
+    original = tape.numbers[i]
 
     def f(x):
-        numbers[i] = x
-        return autodiff.forward(tape)[r]
+        tape.set_number(i, x)
+        return _total(autodiff.forward(tape)[r])
 
     def reset():
-        numbers[i] = original
+        tape.set_number(i, original)
 
     return f, reset
 
@@ -289,6 +400,8 @@ def _mismatch(analytic, numeric) -> str:
 
 
 def _finite(v) -> bool:
+    if type(v) is np.ndarray:
+        return v.dtype.kind != "f" or bool(np.all(np.isfinite(v)))
     return v is not None and not isinstance(v, complex) and math.isfinite(v)
 
 
@@ -296,4 +409,4 @@ def _kind(v) -> str:
     return "NaN" if v != v else ("inf" if v > 0 else "-inf")
 
 
-__all__ = ["CheckRow", "all_ok", "check_node", "gradient_check", "summary"]
+__all__ = ["CheckRow", "all_ok", "check_elements", "check_node", "gradient_check", "summary"]

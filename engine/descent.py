@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .errors import InvalidValueError, NoOutputError, PortNotConnectedError
 from .graph import Graph
 from .ops import NUMBER
@@ -58,7 +60,7 @@ class DescentResult:
     @property
     def changed(self) -> dict:
         """The trainable nodes whose value moved, with their final value."""
-        return {n: v for n, v in self.final.items() if v != self.initial[n]}
+        return {n: v for n, v in self.final.items() if _moved(v, self.initial[n])}
 
 
 def plan_descent(
@@ -101,7 +103,7 @@ def plan_descent(
     result.initial = dict(current)
     result.final = current
 
-    y = work.value(out)
+    y = _total(work.value(out))
     result.history.append(y)
     if not _finite(y):
         result.stopped = f"the output is {_kind(y)} at the start"
@@ -128,7 +130,7 @@ def plan_descent(
             break
         for n, v in moved.items():
             work.set_value(n, v)
-        y = work.value(out)
+        y = _total(work.value(out))
         if not _finite(y):
             for n in moved:  # undo the bad step so final values reproduce history[-1]
                 work.set_value(n, current[n])
@@ -168,6 +170,16 @@ def descend(
 
 
 # ------------------------------------------------------------------ validation
+
+
+def _moved(new, old) -> bool:
+    if type(new) is np.ndarray or type(old) is np.ndarray:
+        return np.shape(new) != np.shape(old) or bool(np.any(np.asarray(new) != np.asarray(old)))
+    return new != old
+
+
+def _integer_array(v) -> bool:
+    return type(v) is np.ndarray and v.dtype.kind == "i"
 
 
 def _check_steps(steps) -> int:
@@ -214,7 +226,10 @@ def default_trainable(graph: Graph) -> list:
     names do not mark them as data (:func:`looks_like_data`). When every named number looks
     like data (``(x - 3)**2`` minimised over x), all of them: then the inputs are what is
     being optimised. Unnamed numbers are constants and never move by default."""
-    named = [n for n in graph.nodes() if graph.op(n) == NUMBER and graph.name(n)]
+    named = [
+        n for n in graph.nodes()
+        if graph.op(n) == NUMBER and graph.name(n) and not _integer_array(graph.number(n))
+    ]
     params = [n for n in named if not looks_like_data(graph.name(n))]
     return params or named
 
@@ -240,6 +255,9 @@ def _trainable(graph: Graph, trainable) -> list:
             raise InvalidValueError(
                 f"only number nodes can be trained; {graph.label(n)} is a {graph.op(n)} op"
             )
+        value = graph.number(n)
+        if type(value) is np.ndarray and value.dtype.kind == "i":
+            raise InvalidValueError(f"{graph.label(n)} holds integer class targets, which cannot be trained")
         if n not in nodes:
             nodes.append(n)
     if not nodes:
@@ -259,13 +277,24 @@ def _output(graph: Graph) -> int:
     return out
 
 
+def _total(v):
+    """The quantity descent lowers: the output, or the sum of an array output's elements
+    (what backward seeds it with)."""
+    return float(np.sum(v)) if type(v) is np.ndarray else v
+
+
 def _finite(v) -> bool:
+    if type(v) is np.ndarray:
+        return bool(np.all(np.isfinite(v)))
     return v is not None and math.isfinite(v)
 
 
 def _kind(v) -> str:
     if v is None:
         return "undefined"
+    if type(v) is np.ndarray:
+        bad = v[~np.isfinite(v)]
+        return f"non-finite in {bad.size} element(s)" if bad.size else "finite"
     return "NaN" if v != v else ("inf" if v > 0 else "-inf")
 
 

@@ -8,6 +8,12 @@ Format, version 1 (DESIGN.md §4)::
                {"id": 7, "op": "mul", "name": null, "x": 200.0, "y": 0.0}, ...],
      "edges": [{"source": 1, "target": 7, "port": 0}, ...]}
 
+Version 2 (written only when a number holds an array or an op has parameters, so documents
+without tensors stay readable by version-1 readers) adds array values,
+``"value": {"shape": [2, 3], "data": [1.0, ...]}`` (row-major, finite; ``"dtype": "int"`` for
+integer class targets; at most 4 dimensions and 1,000,000 elements), and ``"params"`` on op
+nodes of rows that have them (``{"axis": 0, "keepdims": false}``).
+
 ``op`` is "number" or a key of :data:`engine.ops.OPS`; ``value`` is required on number nodes
 and refused on op nodes (their values are recomputed after load). ``name``, ``x``, ``y``,
 ``output``, ``edges`` and the two metadata strings may be left out; unknown keys are ignored.
@@ -35,14 +41,18 @@ import stat
 import tempfile
 
 import networkx as nx
+import numpy as np
 
+from . import arrays
 from .errors import DocumentError, GraphError
 from .graph import Graph, check_name
-from .ops import NUMBER, OPS
+from .ops import NUMBER, OPS, check_params
 
 FORMAT = "gradcanvas"
-VERSION = 1
-SUPPORTED_VERSIONS = (1,)
+VERSION = 2
+"""The newest version written: a document with arrays or op parameters. One without either is
+written as version 1, so readers that predate tensors keep opening it."""
+SUPPORTED_VERSIONS = (1, 2)
 # One limit for both directions, so that anything save() writes, load() reads back. It is a
 # guard against hostile files (a parsed document costs roughly 20x its size in memory), set well
 # above what a person builds: a 250,000-node document is about 25 MB.
@@ -67,14 +77,14 @@ def to_dict(graph: Graph, nodes=None) -> dict:
     """
     if nodes is not None:
         keep = dict.fromkeys(n for n in nodes if n in graph.nx)
-        data = {"format": FORMAT, "version": VERSION, "output": None}
+        data = {"format": FORMAT, "version": _version(graph, keep), "output": None}
         data["nodes"] = [_node_dict(graph, n, graph.nx.nodes[n]) for n in keep]
         data["edges"] = [
             {"source": s, "target": t, "port": p}
             for s, t, p in sorted(graph.nx.subgraph(keep).edges(keys=True), key=lambda e: (e[1], e[2]))
         ]
         return data
-    data: dict = {"format": FORMAT, "version": VERSION}
+    data: dict = {"format": FORMAT, "version": _version(graph, graph.nx.nodes)}
     for key, limit in META_LIMITS.items():
         if key in graph.meta and graph.meta[key] is not None:
             text = graph.meta[key]
@@ -91,11 +101,36 @@ def to_dict(graph: Graph, nodes=None) -> dict:
     return data
 
 
+def _version(graph: Graph, nodes) -> int:
+    """2 when any of ``nodes`` holds an array or is an op with parameters, else 1."""
+    for n in nodes:
+        attrs = graph.nx.nodes[n]
+        if type(attrs.get("value")) is np.ndarray or attrs.get("params") or OPS[attrs["op"]].tensor:
+            return 2
+    return 1
+
+
+def _array_dict(graph: Graph, n, value) -> dict:
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        raise DocumentError(
+            f"node {graph.label(n)} holds an array with NaN or inf: a document stores finite numbers "
+            "only; give it finite values before saving"
+        )
+    out = {"shape": list(value.shape), "data": value.ravel().tolist()}
+    if value.dtype.kind == "i":
+        out["dtype"] = "int"
+    return out
+
+
 def _node_dict(graph: Graph, n, attrs) -> dict:
     node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
+    if attrs.get("params"):
+        node["params"] = dict(attrs["params"])
     if attrs["op"] == NUMBER:
         value = attrs["value"]
-        if isinstance(value, float) and not math.isfinite(value):
+        if type(value) is np.ndarray:
+            value = _array_dict(graph, n, value)
+        elif isinstance(value, float) and not math.isfinite(value):
             # Value.graph() keeps an inf/NaN leaf so it can be looked at; a document stores
             # finite numbers only (JSON has no inf), so say which node is in the way.
             raise DocumentError(
@@ -326,7 +361,7 @@ def _validate(data):
         if "format" not in data:
             raise DocumentError('not a gradcanvas document: "format" is missing')
         raise DocumentError(f'not a gradcanvas document: "format" is {_show(fmt)}, expected "gradcanvas"')
-    _check_version(data)
+    version = _check_version(data)
     meta = {}
     for key, limit in META_LIMITS.items():
         if key in data and data[key] is not None:
@@ -346,7 +381,7 @@ def _validate(data):
     if not isinstance(raw_edges, list):
         raise DocumentError(f'"edges" must be a list, not {_kind(raw_edges)}')
 
-    nodes, by_id = _validate_nodes(raw_nodes)
+    nodes, by_id = _validate_nodes(raw_nodes, version)
     edges = _validate_edges(raw_edges, by_id)
     output = data.get("output")
     if output is not None:
@@ -368,9 +403,10 @@ def _check_version(data):
     if v not in SUPPORTED_VERSIONS:
         newer = " is newer than this gradcanvas understands" if v > max(SUPPORTED_VERSIONS) else " is unknown"
         raise DocumentError(f"document version {v}{newer}; supported versions: {supported}")
+    return v
 
 
-def _validate_nodes(raw_nodes):
+def _validate_nodes(raw_nodes, version=1):
     nodes = []
     by_id: dict[int, dict] = {}
     names: dict[str, int] = {}
@@ -403,10 +439,26 @@ def _validate_nodes(raw_nodes):
                 raise DocumentError(f"{where}: the name {name!r} is already used by node {names[name]}")
             names[name] = nid
         node = {"id": nid, "op": op, "name": name}
+        raw_params = raw.get("params")
+        if raw_params is not None:
+            if version < 2:
+                raise DocumentError(f'{where}: "params" needs document version 2')
+            if op == NUMBER or not OPS[op].params:
+                raise DocumentError(f"{where}: a {op!r} node has no parameters")
+        if op != NUMBER and OPS[op].params:
+            try:
+                node["params"] = check_params(OPS[op], raw_params)
+            except ValueError as e:
+                raise DocumentError(f"{where}: {e}") from None
         if op == NUMBER:
             if "value" not in raw:
                 raise DocumentError(f'{where}: a number node needs a "value"')
-            node["value"] = _finite(raw["value"], f"{where}: value")
+            if isinstance(raw["value"], dict):
+                if version < 2:
+                    raise DocumentError(f"{where}: an array value needs document version 2")
+                node["value"] = _array(raw["value"], f"{where}: value")
+            else:
+                node["value"] = _finite(raw["value"], f"{where}: value")
         elif "value" in raw and raw["value"] is not None:
             raise DocumentError(
                 f"{where}: only number nodes store a value; the value of a {op!r} node is computed"
@@ -513,6 +565,52 @@ def _finite(v, what) -> float:
     if not math.isfinite(f):
         raise DocumentError(f"{what} must be finite, not {f}")
     return f
+
+
+def _array(raw: dict, what):
+    """A version-2 array value ``{"shape": [...], "data": [...], "dtype": "int"?}``, checked."""
+    for key in raw:
+        if key not in ("shape", "data", "dtype"):
+            raise DocumentError(f'{what}: unknown key {_show(key)} (an array has "shape", "data", "dtype")')
+    shape = raw.get("shape")
+    if not isinstance(shape, list) or not 1 <= len(shape) <= arrays.MAX_DIMS:
+        raise DocumentError(
+            f'{what}: "shape" must be a list of 1 to {arrays.MAX_DIMS} sizes, not {_show(shape)}'
+        )
+    if not all(_is_int(n) and n >= 1 for n in shape):
+        raise DocumentError(f'{what}: "shape" sizes must be whole numbers of at least 1, not {shape}')
+    count = math.prod(shape)
+    if count > arrays.MAX_ELEMENTS:
+        raise DocumentError(f"{what}: {count:,} elements; at most {arrays.MAX_ELEMENTS:,}")
+    dtype = raw.get("dtype", "float")
+    if dtype not in ("float", "int"):
+        raise DocumentError(f'{what}: "dtype" must be "float" or "int", not {_show(dtype)}')
+    data = raw.get("data")
+    if not isinstance(data, list):
+        raise DocumentError(f'{what}: "data" must be a list of numbers, not {_show(data)}')
+    try:
+        if data and isinstance(data[0], list):  # nested rows: checked for raggedness, then flattened
+            values = arrays.from_nested(data, what)
+            if values.shape != tuple(shape):
+                raise DocumentError(
+                    f"{what}: data has shape {arrays.shape_text(values.shape)}, "
+                    f"but shape says {arrays.shape_text(shape)}"
+                )
+        else:
+            if len(data) != count:
+                raise DocumentError(
+                    f"{what}: data has {len(data)} numbers, "
+                    f"but shape {arrays.shape_text(shape)} needs {count}"
+                )
+            values = arrays.from_nested(data, what).reshape(shape)
+    except ValueError as e:
+        raise DocumentError(str(e)) from None
+    if dtype == "int":
+        if not (np.floor(values) == values).all() or np.abs(values).max() > 2**53:
+            raise DocumentError(f'{what}: "dtype" is "int", but the data has numbers that are not whole')
+        values = values.astype(np.int64)
+    values.flags.writeable = False  # as Graph stores arrays: edits go through set_value
+    return values
 
 
 def _label(node: dict) -> str:

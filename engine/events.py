@@ -79,6 +79,15 @@ class ValueChanged(_NodeEvent):
 
 
 @dataclass(frozen=True)
+class ParamsChanged(_NodeEvent):
+    """An op node's parameters (axis, keepdims, shape) changed; ``old``/``new`` are dicts."""
+
+    kind: ClassVar[str] = "params_changed"
+    old: Any = None
+    new: Any = None
+
+
+@dataclass(frozen=True)
 class NameChanged(_NodeEvent):
     kind: ClassVar[str] = "name_changed"
     old: str | None = None
@@ -147,5 +156,6 @@ __all__ = [
     "NodeMoved",
     "NodeRemoved",
     "OutputChanged",
+    "ParamsChanged",
     "ValueChanged",
 ]

@@ -62,7 +62,10 @@ class Term:
     """One wire's share of a gradient: ``consumer_grad * local == product``.
 
     ``consumer`` is the node fed through input ``port`` (named ``port_name`` in the op table);
-    ``local`` is d(consumer)/d(input on that port) at the current values.
+    ``local`` is d(consumer)/d(input on that port) at the current values. Where arrays are
+    involved the local derivative is a Jacobian: ``local`` is None and ``product`` is the
+    array (in the input's shape) that backward sent along the wire, its vector-Jacobian
+    product with ``consumer_grad``.
     """
 
     consumer: int
@@ -219,6 +222,12 @@ def explain(graph: Graph, node) -> Explanation:
             continue
         op = graph.op(consumer)
         args = [values[s] for s in graph.inputs(consumer)]
+        if OPS[op].tensor or any(_is_array(v) for v in (*args, values[consumer], cg)):
+            # A Jacobian, not one number: the term is the vector-Jacobian product backward
+            # sent along this wire (local is None: there is no single factor to show).
+            amount = graph.edge_grad(n, consumer, port)
+            terms.append(Term(consumer, port, OPS[op].ports[port], graph.label(consumer), cg, None, amount))
+            continue
         d = safe_local(OPS[op], args, values[consumer])[port]
         terms.append(Term(consumer, port, OPS[op].ports[port], graph.label(consumer), cg, d, cg * d))
     if grad is None or not terms:
@@ -227,6 +236,10 @@ def explain(graph: Graph, node) -> Explanation:
     # terms in that order from 0.0 gives exactly the float it computed.
     terms.sort(key=lambda t: (-index[t.consumer], t.port))
     return make(SUM, terms, unused)
+
+
+def _is_array(v) -> bool:
+    return type(v).__name__ == "ndarray"
 
 
 def term_sum(terms) -> float:

@@ -35,6 +35,8 @@ import keyword
 import math
 import re
 
+import numpy as np
+
 from .errors import InvalidValueError, NoOutputError, PortNotConnectedError, UnknownOpError
 from .graph import Graph
 from .ops import NUMBER, OPS, Op
@@ -104,6 +106,8 @@ _TORCH = _Dialect(
 
 def _script(graph: Graph, output, d: _Dialect) -> str:
     plan = _Plan(graph, output)
+    if graph.has_arrays():
+        return _array_script(graph, plan, d)
     lines = [
         d.header[0],
         "# Prints the output's value, then d(output)/d(number) for the named numbers.",
@@ -122,6 +126,94 @@ def _script(graph: Graph, output, d: _Dialect) -> str:
     for label, v in plan.printed():
         lines.append(f"print({label + '.grad ='!r}, {d.grad.format(v=v)})")
     return "\n".join(lines) + "\n"
+
+
+def _array_script(graph: Graph, plan, d: _Dialect) -> str:
+    """The script for a graph with arrays: numbers as NumPy arrays (Value) or float64 tensors
+    (PyTorch), tensor rows with their parameters, values and gradients printed as nested
+    lists. An array output is seeded with ones, as the engine does."""
+    torch = d is _TORCH
+    lines = [
+        d.header[0] + " Arrays: NumPy" + (" and torch tensors." if torch else "."),
+        "# Prints the output's value, then d(output)/d(number) for the named numbers.",
+        *d.header[1:],
+        "import numpy as np",
+        "",
+    ]
+    for n in plan.order:
+        v = plan.var[n]
+        op = graph.op(n)
+        if op == NUMBER:
+            lines.append(f"{v} = {_array_number(graph, n, torch)}")
+        else:
+            lines.append(f"{v} = {_array_call(graph, n, OPS[op], plan.args(n), torch)}")
+    out = plan.var[plan.out]
+    seed = ""
+    if torch and graph.shape(plan.out):
+        seed = f"torch.ones_like({out})"
+    lines += ["", f"{out}.backward({seed})", ""]
+    if torch:
+        show = "(lambda t: None if t is None else t.tolist())"
+        lines.append(f"print('output =', {out}.tolist())")
+    else:
+        show = "(lambda t: np.asarray(t).tolist())"
+        lines.append(f"print('output =', np.asarray({out}.data).tolist())")
+    for label, v in plan.printed():
+        lines.append(f"print({label + '.grad ='!r}, {show}({v}.grad))")
+    return "\n".join(lines) + "\n"
+
+
+def _array_number(graph: Graph, n, torch: bool) -> str:
+    v = graph.number(n)
+    name = graph.name(n)
+    if type(v) is not np.ndarray:
+        lit = _float(graph, n)
+        if torch:
+            return f"torch.tensor({lit}, dtype=torch.float64, requires_grad=True)"
+        return f"Value({lit}{f', name={name!r}' if name else ''})"
+    ints = v.dtype.kind == "i"
+    if not ints and not np.isfinite(v).all():
+        raise InvalidValueError(f"node {graph.label(n)} has no finite value to export")
+    # Python's own reprs of ints and floats, nested: nothing from the document becomes code.
+    lit = repr(v.tolist())
+    if torch:
+        if ints:
+            return f"torch.tensor({lit}, dtype=torch.int64)"
+        return f"torch.tensor({lit}, dtype=torch.float64, requires_grad=True)"
+    kind = "np.int64" if ints else "np.float64"
+    return f"Value(np.array({lit}, dtype={kind}){f', name={name!r}' if name else ''})"
+
+
+_TORCH_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def _array_call(graph: Graph, n, op: Op, args: list[str], torch: bool) -> str:
+    """A node of a graph with arrays: elementwise rows as in scalar scripts; tensor rows with
+    their parameters spelled as the target library wants them."""
+    if not op.tensor:
+        return _spell(op, args, _TORCH if torch else _VALUE)
+    params = graph.params(n)
+    if op.operator:  # a @ b
+        return f" {op.operator} ".join(args)
+    if not torch:
+        kw = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"{args[0]}.{op.method}({', '.join(args[1:] + ([kw] if kw else []))})"
+    if op.name == "transpose":
+        ndim = len(graph.shape(graph.inputs(n)[0]) or ())
+        return f"torch.permute({args[0]}, {tuple(reversed(range(ndim)))!r})"
+    if op.name == "reshape":
+        return f"torch.reshape({args[0]}, {tuple(params['shape'])!r})"
+    if op.name == "cross_entropy":
+        return f"{op.torch}({args[0]}, {args[1]}.long())"
+    kws = []
+    for k, v in params.items():
+        if k == "axis" and v is None:
+            if op.name == "logsumexp":
+                ndim = len(graph.shape(graph.inputs(n)[0]) or ())
+                kws.append(f"dim={tuple(range(ndim))!r}")
+            continue
+        kws.append(f"{_TORCH_KEYWORDS.get(k, k)}={tuple(v) if isinstance(v, list) else v!r}")
+    return f"{op.torch}({', '.join(args + kws)})"
 
 
 def _spell(op: Op, args: list[str], d: _Dialect) -> str:

@@ -19,9 +19,12 @@ negative base's exponent) does not poison the tangent; reverse mode behaves the 
 
 from __future__ import annotations
 
+import numpy as np
+
+from .arrays import shape_text
 from .errors import InvalidValueError
 from .graph import Graph, check_number
-from .ops import NUMBER
+from .ops import NUMBER, array_jvp
 from .ops import local as safe_local
 
 
@@ -74,6 +77,8 @@ def directional(graph: Graph, direction: dict) -> dict:
 
     by_id = graph.values()
     vals = [by_id[node] for node in tape.order]
+    if tape.has_arrays:
+        return _directional_arrays(graph, tape, vals, seeds)
     # None: undefined value; False: exactly zero because no seeded number is upstream.
     tan: list = [None] * len(vals)
     for i, op in enumerate(tape.ops):
@@ -97,10 +102,78 @@ def directional(graph: Graph, direction: dict) -> dict:
     return {node: _public(t) for node, t in zip(tape.order, tan)}
 
 
+def element_tangents(graph: Graph, wrt, index, seed: float = 1.0) -> dict:
+    """Forward mode along one element of an array number: d(node)/d(wrt[index]) for every
+    node, each in its node's shape (arrays for array nodes), by node id. ``index`` is a tuple
+    (or int for a 1-D array); None for undefined nodes.
+
+    >>> import numpy as np
+    >>> g = Graph.from_expression("y = x * x", x=np.array([1.0, 3.0]))
+    >>> element_tangents(g, "x", 1)[g.resolve("y")].tolist()
+    [0.0, 6.0]
+    """
+    n = graph.resolve(wrt)
+    if graph.op(n) != NUMBER:
+        raise InvalidValueError(
+            f"forward mode starts from a number node; {graph.label(n)} is a {graph.op(n)} op"
+        )
+    v = graph.number(n)
+    if type(v) is not np.ndarray:
+        raise InvalidValueError(f"{graph.label(n)} is a number, not an array: use tangents()")
+    idx = (index,) if isinstance(index, int) and not isinstance(index, bool) else index
+    if (
+        not isinstance(idx, tuple)
+        or len(idx) != v.ndim
+        or not all(_whole(i) and 0 <= i < s for i, s in zip(idx, v.shape))
+    ):
+        raise InvalidValueError(
+            f"index {index!r} is not an element of {graph.label(n)}, shape {shape_text(v.shape)}"
+        )
+    direction = np.zeros(v.shape)
+    direction[idx] = check_number(seed, "seed")
+    tape = graph.tape()
+    by_id = graph.values()
+    vals = [by_id[node] for node in tape.order]
+    return _directional_arrays(graph, tape, vals, {tape.index[n]: direction})
+
+
+def _whole(i) -> bool:
+    return isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+
+
+def _directional_arrays(graph: Graph, tape, vals, seeds) -> dict:
+    """directional() on a tape with arrays: each op's tangent by the row's array JVP."""
+    tan: list = [None] * len(vals)
+    for i, op in enumerate(tape.ops):
+        if op is None:
+            t = seeds.get(i, False)
+            if t is not False and type(vals[i]) is np.ndarray and type(t) is not np.ndarray:
+                t = np.full(vals[i].shape, float(t))
+            tan[i] = t
+            continue
+        if not tape.defined[i] or vals[i] is None:
+            continue
+        ts = [tan[j] for j in tape.parents[i]]
+        if all(t is False or t is None for t in ts):
+            tan[i] = False
+            continue
+        args = [vals[j] for j in tape.parents[i]]
+        tan[i] = array_jvp(op, [None if t is False else t for t in ts], args, vals[i], tape.params[i])
+    out = {}
+    for node, t, v in zip(tape.order, tan, vals):
+        if v is None:
+            out[node] = None
+        elif t is False or t is None:
+            out[node] = np.zeros(v.shape) if type(v) is np.ndarray else 0.0
+        else:
+            out[node] = t if type(t) is np.ndarray else float(t)
+    return out
+
+
 def _public(t):
     if t is None:
         return None
     return 0.0 if t is False else float(t)
 
 
-__all__ = ["tangents", "directional"]
+__all__ = ["tangents", "directional", "element_tangents"]

@@ -22,6 +22,7 @@ Run ``python -m engine.gallery`` to rebuild the four examples this module define
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -53,12 +54,13 @@ class Entry:
     lesson: str
     expect: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    folder: Path | None = None  # where the document lives: the gallery file's folder
 
     @property
     def path(self) -> Path:
         from resources import EXAMPLES
 
-        return EXAMPLES / self.file
+        return (EXAMPLES if self.folder is None else self.folder) / self.file
 
     def load(self) -> Graph:
         """The example document (DocumentError if it is missing or invalid)."""
@@ -81,7 +83,17 @@ def gallery(path=None) -> list[Entry]:
         raise DocumentError(f"cannot read the gallery {str(path)!r}: {e}") from None
     if not isinstance(data, list):
         raise DocumentError("the gallery must be a JSON list of examples")
-    return [_entry(k, item) for k, item in enumerate(data)]
+    folder = Path(path).parent
+    return [dataclasses.replace(_entry(k, item), folder=folder) for k, item in enumerate(data)]
+
+
+def tensor_gallery() -> list[Entry]:
+    """The tensor examples (broadcasting, a linear layer with MSE, the XOR MLP), from
+    ``resources/examples/tensors/gallery.json``. They are kept out of the main gallery until
+    the canvas draws array values; then their entries move into it unchanged."""
+    from resources import EXAMPLES
+
+    return gallery(EXAMPLES / "tensors" / "gallery.json")
 
 
 def _entry(k: int, item) -> Entry:
@@ -106,10 +118,16 @@ def _entry(k: int, item) -> Entry:
     lists = ("contributions", "constants")
     for name, spec in [*expect.items(), ("facts", facts)]:
         for key, v in spec.items():
-            ok = isinstance(v, list) and all(map(_is_number, v)) if key in lists else _is_number(v)
+            if key in lists:
+                ok = isinstance(v, list) and all(map(_is_number, v))
+            elif key in ("value", "grad") and isinstance(v, list):  # an array node: nested lists
+                ok = bool(v) and all(map(_is_number, _flat(v)))
+            else:
+                ok = _is_number(v)
             if not ok:
                 raise DocumentError(
                     f"{where}: {name}.{key} must be {'a list of numbers' if key in lists else 'a number'}"
+                    + (" (or nested lists of numbers for an array)" if key in ("value", "grad") else "")
                 )
     return Entry(file, item["title"], item["lesson"], expect, facts)
 
@@ -143,10 +161,17 @@ def stated_numbers(entry: Entry) -> list:
     out = []
     for spec in entry.expect.values():
         for v in spec.values():
-            out.extend(v if isinstance(v, list) else [v])
+            out.extend(_flat(v))
     for v in entry.facts.values():
-        out.extend(v if isinstance(v, list) else [v])
+        out.extend(_flat(v))
     return out
+
+
+def _flat(v) -> list:
+    """Nested lists (an array's expectation) as one flat list of numbers."""
+    if isinstance(v, list):
+        return [x for e in v for x in _flat(e)]
+    return [v]
 
 
 def check(entry: Entry, graph: Graph | None = None) -> list[str]:
@@ -207,6 +232,8 @@ def _count_paths(g: Graph, source, target) -> int:
 
 
 def _same(got, want) -> bool:
+    if type(got).__name__ == "ndarray":
+        got = got.tolist()
     if isinstance(want, list):
         return isinstance(got, list) and len(got) == len(want) and all(map(_same, got, want))
     if got is None or want is None:
@@ -305,6 +332,79 @@ def diamond_ladder(levels: int = 10) -> Graph:
     return g
 
 
+def _tensor_example(source: str, title: str, lesson: str, **values) -> Graph:
+    import numpy as np
+
+    g = Graph.from_expression(source, **{k: np.array(v) for k, v in values.items()})
+    g.meta["title"] = title
+    g.meta["lesson"] = lesson
+    return g
+
+
+def broadcast_bias() -> Graph:
+    """x + b with b of shape (3,): b's gradient is the column sums."""
+    return _tensor_example(
+        "y = x + b\nL = sum(y)",
+        "Broadcasting: x + b adds b to every row",
+        "x has 2 rows and b has 3 entries: y = x + b adds b to each row, so each entry of b reaches "
+        "2 outputs and the gradient sums them back over the broadcast axis: b.grad = [2, 2, 2], the "
+        "column sums of y.grad, while x.grad is all 1. L = sum(y) = 141.",
+        x=[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],
+        b=[10.0, 20.0, 30.0],
+    )
+
+
+def linear_mse() -> Graph:
+    """A linear layer and its mean squared error: dL/dW = x^T . dL/dyhat."""
+    return _tensor_example(
+        "yhat = x @ W + b\nL = mse(yhat, t)",
+        "A linear layer with mean squared error",
+        "yhat = x @ W + b is [1, 2.5, 4] against t = [1, 2, 4]: L = mse = 0.0833 and "
+        "yhat.grad = 2(yhat - t)/3 = [0, 0.3333, 0]. The matmul sends W.grad = xᵀ · yhat.grad = "
+        "[1, 1.3333]: only the second point, off by 0.5, teaches W, through its inputs 3 and 4.",
+        x=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],
+        W=[[0.5], [0.25]],
+        b=[0.0],
+        t=[[1.0], [2.0], [4.0]],
+    )
+
+
+_XOR_W1 = [
+    [0.13, -0.13, 0.64, 0.1, -0.54, 0.36, 1.3, 0.95],
+    [-0.7, -1.27, -0.62, 0.04, -2.33, -0.22, -1.25, -0.73],
+]
+_XOR_W2 = [
+    [-0.54, -0.44], [0.98, -0.09], [-0.31, 0.03], [0.87, 2.39],
+    [1.45, -1.35], [0.1, -0.8], [-0.21, -1.61], [-1.44, 0.98],
+]
+
+
+def xor_mlp() -> Graph:
+    """A two-layer tanh MLP on the XOR batch, softmax and cross-entropy."""
+    return _tensor_example(
+        "h = tanh(x @ W1 + b1)\nz = h @ W2 + b2\np = softmax(z, axis=1)\n"
+        "L = cross_entropy(z, y)\nL.backward()",
+        "A two-layer MLP learns XOR",
+        "The four XOR points are one batch x: h = tanh(x @ W1 + b1), z = h @ W2 + b2, p = softmax(z) "
+        "and L = cross_entropy(z, y) = 1.2694. The gradient of cross-entropy on z is softmax minus "
+        "one-hot, over the batch size: z.grad = (p - onehot(y)) / four. Descend on W1, b1, W2, b2 until "
+        "each row of p puts its larger probability on the right class.",
+        x=[[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
+        y=[0, 1, 1, 0],
+        W1=_XOR_W1,
+        b1=[0.0] * 8,
+        W2=_XOR_W2,
+        b2=[0.0, 0.0],
+    )
+
+
+TENSOR_BUILDERS = {
+    "broadcast_bias.json": broadcast_bias,
+    "linear_mse.json": linear_mse,
+    "xor_mlp.json": xor_mlp,
+}
+"""The tensor examples, written into ``resources/examples/tensors``."""
+
 BUILDERS = {
     "a_times_a.json": a_times_a,
     "perceptron_2layer.json": perceptron_2layer,
@@ -327,15 +427,29 @@ def write_examples(folder=None) -> list[Path]:
         p = Path(folder) / file
         save(build(), p)
         paths.append(p)
+    for file, build in TENSOR_BUILDERS.items():
+        p = Path(folder) / "tensors" / file
+        save(build(), p)
+        paths.append(p)
     return paths
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
     for p in write_examples():
         print("wrote", p)
-    for e in gallery():
+    for e in gallery() + tensor_gallery():
         for why in check(e):
             print(f"{e.file}: {why}")
 
 
-__all__ = ["BUILDERS", "Entry", "check", "gallery", "lesson_numbers", "matches", "write_examples"]
+__all__ = [
+    "BUILDERS",
+    "TENSOR_BUILDERS",
+    "Entry",
+    "check",
+    "gallery",
+    "lesson_numbers",
+    "matches",
+    "tensor_gallery",
+    "write_examples",
+]

@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
 
-from . import autodiff
+from . import arrays, autodiff
 from .errors import (
     CycleError,
     DuplicateNameError,
@@ -49,10 +50,11 @@ from .events import (
     NodeMoved,
     NodeRemoved,
     OutputChanged,
+    ParamsChanged,
     ValueChanged,
 )
 from .layout import layered_positions
-from .ops import NUMBER, OPERATORS, OPS
+from .ops import NUMBER, OPERATORS, OPS, check_params
 
 MAX_NAME = 64
 MAX_ID = 2**53  # as the document format: ids stay exact in every JSON reader
@@ -116,6 +118,7 @@ class _Result:
     root: int | None  # tape index of the output, None when there is none
     grads: list
     _sent: list | None = None
+    errors: dict | None = None  # tape index -> shape problem message
 
     @property
     def sent(self) -> list:
@@ -144,6 +147,23 @@ def check_number(value, what="value") -> float:
     if not math.isfinite(value):
         raise InvalidValueError(f"{what} must be finite, not {value}")
     return value
+
+
+def check_value(value, what="value"):
+    """A number node's value: a finite float, or a NumPy array (float64, or int64 for integer
+    class targets; 1 to 4 dimensions, finite, at most ``arrays.MAX_ELEMENTS`` elements; a 0-d
+    array is a float). InvalidValueError otherwise. Nested lists are read as arrays too."""
+    if isinstance(value, list):
+        try:
+            value = arrays.from_nested(value, what)
+        except ValueError as e:
+            raise InvalidValueError(str(e)) from None
+    if isinstance(value, np.ndarray):
+        try:
+            return arrays.check_array(value, what)
+        except ValueError as e:
+            raise InvalidValueError(str(e)) from None
+    return check_number(value, what)
 
 
 def check_name(name) -> str | None:
@@ -265,6 +285,8 @@ class Graph:
             attrs = {"op": n["op"], "name": n.get("name"), "x": n.get("x", 0.0), "y": n.get("y", 0.0)}
             if n["op"] == NUMBER:
                 attrs["value"] = n["value"]
+            elif OPS[n["op"]].params:
+                attrs["params"] = check_params(OPS[n["op"]], n.get("params"))
             if n.get("label"):  # display text for a Value label that is no valid unique name
                 attrs["label"] = n["label"]
             g.add_node(n["id"], **attrs)
@@ -428,9 +450,10 @@ class Graph:
             raise DuplicateNameError(f"the name '{name}' is already used by node {self._names[name]}")
         return name
 
-    def check_add(self, op: str, value=0.0, name=None, x=0.0, y=0.0, node_id=None) -> dict:
+    def check_add(self, op: str, value=0.0, name=None, x=0.0, y=0.0, node_id=None, params=None) -> dict:
         """Raise the GraphError that adding this node would raise; return the cleaned
-        attributes ({"op", "name", "x", "y", "id"}, and "value" for a number) otherwise.
+        attributes ({"op", "name", "x", "y", "id"}, "value" for a number, "params" for an op
+        whose row has parameters) otherwise.
 
         >>> Graph().check_add("number", 2, name=" a ")
         {'op': 'number', 'name': 'a', 'x': 0.0, 'y': 0.0, 'id': 1, 'value': 2.0}
@@ -439,14 +462,25 @@ class Graph:
             raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
         out = {"op": op}
         if op == NUMBER:
-            value = check_number(value)
+            value = check_value(value)
+        else:
+            params = self._check_params(op, params)
         out["name"] = self._check_new_name(name)
         out["x"] = check_number(x, "x")
         out["y"] = check_number(y, "y")
         out["id"] = self._new_id(node_id)
         if op == NUMBER:
             out["value"] = value
+        elif OPS[op].params:
+            out["params"] = params
         return out
+
+    @staticmethod
+    def _check_params(op: str, params) -> dict:
+        try:
+            return check_params(OPS[op], params)
+        except ValueError as e:
+            raise InvalidValueError(str(e)) from None
 
     def add_number(self, value=0.0, name=None, x=0.0, y=0.0, node_id=None) -> int:
         """Add a number node and return its id.
@@ -456,26 +490,27 @@ class Graph:
         """
         return self._add(NUMBER, value, name, x, y, node_id)
 
-    def add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None) -> int:
-        """Add an operator node (``op`` is a key of OPERATORS) and return its id.
+    def add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None, params=None) -> int:
+        """Add an operator node (``op`` is a key of OPERATORS) and return its id. ``params``
+        sets a tensor row's parameters (``{"axis": 0}`` for sum); left out, the row's defaults.
 
         >>> g = Graph(); g.add_op("tanh")
         1
         """
-        self.check_add_op(op, name, x, y, node_id)
-        return self._add(op, None, name, x, y, node_id)
+        self.check_add_op(op, name, x, y, node_id, params)
+        return self._add(op, None, name, x, y, node_id, params)
 
-    def check_add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None) -> dict:
+    def check_add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None, params=None) -> dict:
         """Raise the GraphError that ``add_op(op, ...)`` would raise (as :meth:`check_add`,
         and "number" is refused: numbers are added with add_number, which takes a value)."""
         if op == NUMBER:
             raise UnknownOpError(
                 f"unknown op {op!r}; known ops: {', '.join(OPERATORS)}; a number is added with add_number"
             )
-        return self.check_add(op, None, name, x, y, node_id)
+        return self.check_add(op, None, name, x, y, node_id, params)
 
-    def _add(self, op, value, name, x, y, node_id) -> int:
-        attrs = self.check_add(op, value, name, x, y, node_id)
+    def _add(self, op, value, name, x, y, node_id, params=None) -> int:
+        attrs = self.check_add(op, value, name, x, y, node_id, params)
         node_id = attrs.pop("id")
         name = attrs["name"]
         self.nx.add_node(node_id, **attrs)
@@ -571,23 +606,75 @@ class Graph:
 
     def check_set_value(self, ref, value) -> tuple[int, float]:
         """Raise the GraphError that ``set_value(ref, value)`` would raise; return the node id
-        and the value as a float otherwise."""
+        and the value (a float, or an array: see :func:`check_value`) otherwise."""
         n = self.resolve(ref)
         op = self.nx.nodes[n]["op"]
         if op != NUMBER:
             raise InvalidValueError(f"node {self.label(n)} is a {op} op; only numbers have values")
-        return n, check_number(value)
+        return n, check_value(value)
 
     def set_value(self, ref, value) -> None:
-        """Change a number node's value; re-evaluation reuses the compiled tape."""
+        """Change a number node's value (a number or an array, whose shape may change too);
+        re-evaluation reuses the compiled tape."""
         n, value = self.check_set_value(ref, value)
         attrs = self.nx.nodes[n]
         old = attrs["value"]
         attrs["value"] = value
         if self._tape is not None:
-            self._tape.numbers[self._tape.index[n]] = value
+            self._tape.set_number(self._tape.index[n], value)
         self._invalidate()
         self._emit(ValueChanged(n, old, value))
+
+    def check_set_params(self, ref, params) -> tuple[int, dict]:
+        """Raise the GraphError that ``set_params(ref, params)`` would raise; return the node
+        id and the complete params dict (defaults filled in) otherwise.
+
+        >>> g = Graph(); s = g.add_op("sum"); g.check_set_params(s, {"axis": 1})
+        (1, {'axis': 1, 'keepdims': False})
+        """
+        n = self.resolve(ref)
+        op = self.nx.nodes[n]["op"]
+        if op == NUMBER or not OPS[op].params:
+            raise InvalidValueError(f"node {self.label(n)} ({op}) has no parameters")
+        return n, self._check_params(op, params)
+
+    def set_params(self, ref, params) -> None:
+        """Change an op node's parameters (keys the row declares; the rest keep defaults).
+        An axis that does not fit the input is not refused here: evaluation marks it as a
+        problem on the node, as for any shape mismatch."""
+        n, params = self.check_set_params(ref, params)
+        attrs = self.nx.nodes[n]
+        old = attrs.get("params")
+        attrs["params"] = params
+        if self._tape is not None:
+            self._tape.params[self._tape.index[n]] = params
+        self._invalidate()
+        self._emit(ParamsChanged(n, old, params))
+
+    def params(self, ref) -> dict:
+        """An op node's parameters (a copy; {} for rows without any and for numbers)."""
+        return dict(self.nx.nodes[self.resolve(ref)].get("params") or {})
+
+    def shape(self, ref) -> tuple | None:
+        """The shape of the node's value: () for a number, (2, 3) for an array, None where it
+        has no value (unconnected, or a shape problem)."""
+        v = self.value(ref)
+        return None if v is None else arrays.shape_of(v)
+
+    def summary(self, ref) -> str:
+        """Short text for the node's value that is safe for any value: ``2.5``,
+        ``2×3 array, min -1, max 4``, ``—`` for none."""
+        return arrays.summary(self.value(ref))
+
+    def has_arrays(self) -> bool:
+        """Whether any number holds an array or any op is a tensor row."""
+        return self.tape().has_arrays
+
+    def seed_note(self) -> str | None:
+        """When the evaluated output is an array, the sentence saying backward starts from
+        ones (the gradient of its sum); None for a scalar output."""
+        r = self._res()
+        return None if r.root is None else autodiff.seed_note(r.values[r.root])
 
     def check_set_name(self, ref, name) -> tuple[int, str | None]:
         """Raise the GraphError that ``set_name(ref, name)`` would raise; return the node id and
@@ -656,11 +743,12 @@ class Graph:
 
     def _evaluate(self, root_id) -> _Result:
         tape = self.tape()
-        vals = autodiff.forward(tape)
+        errors: dict = {}
+        vals = autodiff.forward(tape, errors)
         if root_id is None:
-            return _Result(tape, vals, None, [None] * len(vals))
+            return _Result(tape, vals, None, [None] * len(vals), errors=errors)
         root = tape.index[root_id]
-        return _Result(tape, vals, root, autodiff.backward(tape, vals, root))
+        return _Result(tape, vals, root, autodiff.backward(tape, vals, root), errors=errors)
 
     def evaluate(self) -> None:
         """Run forward and backward from the document's output (if there is one); emit
@@ -764,7 +852,7 @@ class Graph:
         t = r.tape
         out = {}
         for i, n in enumerate(t.order):
-            why = autodiff.problem(t, r.values, i)
+            why = autodiff.problem(t, r.values, i, r.errors)
             if why:
                 out[n] = why
         return out

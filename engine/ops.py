@@ -7,6 +7,14 @@ exports, the palette and the search box all read the rows, and ``tests/test_op_r
 over every row: adding an op means adding one row here. ``number`` is a row too, with no
 inputs: a number node holds its value.
 
+Arrays: every scalar row also works elementwise on NumPy arrays with broadcasting, through
+its vectorised forward and partials (``vforward``/``vlocal``), used only when an input is an
+array; :func:`array_vjp` sums each gradient back to its input's shape (``arrays.unbroadcast``).
+The tensor rows (matmul, sum, mean, transpose, reshape, softmax, log_softmax, logsumexp,
+cross_entropy, mse) keep a vector-Jacobian rule (``vjp``) and a forward-mode rule (``jvp``) beside
+the forward, a shape rule (``infer``) whose ShapeError names the shapes, their parameters
+(``params``: axis, keepdims, shape; checked by :func:`check_params`) and their test ``cases``.
+
 Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, d(a**b)/db = a**b * log(a)
 (NaN for a < 0, 0 where a == 0 and b >= 0). Domain errors give NaN or inf, never an exception.
 
@@ -16,9 +24,15 @@ Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, d(a**b)/db = a**b * log(a
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
+
+from . import arrays as _ar
+from .arrays import ShapeError
 
 INF = math.inf
 NAN = math.nan
@@ -60,6 +74,25 @@ class Op:
     torch: str = ""
     domain: tuple[tuple[Interval, ...], ...] = ()
     known: tuple = ()
+    # Arrays. A scalar row works elementwise with NumPy broadcasting through ``vforward`` and
+    # ``vlocal`` (the same rules as ufunc expressions; used only when an input is an array).
+    # A tensor row has ``vjp(g, inputs, output, params)`` instead of ``local``, ``forward``
+    # takes the row's ``params`` as keywords, and ``infer(shapes, params)`` gives the output's
+    # shape or raises ShapeError. ``cases`` are its test inputs: (shapes, params) pairs whose
+    # elements come from ``domain``; ``integer_ports`` take whole class indices.
+    vforward: Callable | None = None
+    vlocal: Callable | None = None
+    vjp: Callable | None = None
+    infer: Callable | None = None
+    params: tuple = ()
+    cases: tuple = ()
+    integer_ports: tuple = ()
+    jvp: Callable | None = None  # tensor rows: jvp(tangents, inputs, output, params) -> tangent
+
+    @property
+    def tensor(self) -> bool:
+        """A row that exists for arrays (matmul, sum, softmax, ...), with a VJP rule."""
+        return self.vjp is not None
 
     def __post_init__(self):
         # The spellings that follow from the name, so a row only spells out the exceptions.
@@ -318,6 +351,355 @@ _ENTRIES = [
        "**2", domain=(R,), known=(((-3.0,), 9.0, (-6.0,)),)),
 ]
 
+
+# --- arrays: the scalar rows elementwise --------------------------------------------------
+# Each scalar row's rule once more as NumPy ufunc expressions, used only when an input is an
+# array (the caller silences NumPy's floating-point warnings: NaN/inf come out, as above).
+
+
+def _vsigmoid(a):
+    e = np.exp(-np.abs(a))  # never overflows
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)) + a * 0  # NaN stays NaN
+
+
+def _vrelu(a):
+    return np.where((a > 0) | (a != a), a, 0.0)
+
+
+def _vstep(a):
+    return np.where(a > 0, 1.0, np.where(a != a, a, 0.0))
+
+
+def _vwinner(a_wins, b_wins, a, b):
+    tie = np.where(a == b, 0.5, np.nan)
+    da = np.where(a_wins, 1.0, np.where(b_wins, 0.0, tie))
+    return da, np.where(b_wins, 1.0, np.where(a_wins, 0.0, tie))
+
+
+def _vpow_local(a, b, y):
+    da = np.where(b == 0, 0.0, b * np.power(a, b - 1))
+    db = np.where(a > 0, y * np.log(np.where(a > 0, a, 1.0)), np.where((a == 0) & (b >= 0), 0.0, np.nan))
+    return da, db
+
+
+_ELEMENTWISE = {
+    # name       vectorised forward          vectorised local derivatives (inputs..., output)
+    "add":      (np.add,                     lambda a, b, y: (1.0, 1.0)),
+    "sub":      (np.subtract,                lambda a, b, y: (1.0, -1.0)),
+    "mul":      (np.multiply,                lambda a, b, y: (b, a)),
+    "div":      (np.divide,                  lambda a, b, y: (1.0 / b, -a / b / b)),
+    "pow":      (np.power,                   _vpow_local),
+    "neg":      (np.negative,                lambda a, y: (-1.0,)),
+    "exp":      (np.exp,                     lambda a, y: (y,)),
+    "log":      (np.log,                     lambda a, y: (1.0 / a,)),
+    "sqrt":     (np.sqrt,                    lambda a, y: (0.5 / y,)),
+    "sin":      (np.sin,                     lambda a, y: (np.cos(a),)),
+    "cos":      (np.cos,                     lambda a, y: (-np.sin(a),)),
+    "tanh":     (np.tanh,                    lambda a, y: (1.0 - y * y,)),
+    "sigmoid":  (_vsigmoid,                  lambda a, y: (y * (1.0 - y),)),
+    "relu":     (_vrelu,                     lambda a, y: (_vstep(a),)),
+    "abs":      (np.abs,                     lambda a, y: (np.sign(a),)),
+    "max":      (np.maximum,                 lambda a, b, y: _vwinner(a > b, b > a, a, b)),
+    "min":      (np.minimum,                 lambda a, b, y: _vwinner(a < b, b < a, a, b)),
+    "log1p":    (np.log1p,                   lambda a, y: (1.0 / (1.0 + a),)),
+    "softplus": (lambda a: np.logaddexp(0.0, a), lambda a, y: (_vsigmoid(a),)),
+    "square":   (lambda a: a * a,            lambda a, y: (2.0 * a,)),
+}
+_ENTRIES = [
+    op if op.name not in _ELEMENTWISE
+    else dataclasses.replace(op, vforward=_ELEMENTWISE[op.name][0], vlocal=_ELEMENTWISE[op.name][1])
+    for op in _ENTRIES
+]
+
+# --- tensor rows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a tensor row: ``kind`` is "axis" (None, a whole number or a list of
+    them), "axis1" (one whole number), "bool", or "shape" (a list of positive whole numbers,
+    one of them may be -1)."""
+
+    name: str
+    kind: str
+    default: object
+    doc: str
+
+
+def _axes(p, shape, op):
+    return _ar.norm_axes(p, len(shape), op, shape)
+
+
+def _need_array(op, shape, least=1):
+    if len(shape) < least:
+        raise ShapeError(
+            f"{op} needs an array of at least {least} dimension(s), not a {_ar.shape_text(shape)}"
+        )
+
+
+def _matmul_infer(shapes, params):
+    a, b = shapes
+    for s, side in ((a, "left"), (b, "right")):
+        if not 1 <= len(s) <= 2:
+            what = "a number" if not s else f"{len(s)}-D {_ar.shape_text(s)}"
+            raise ShapeError(
+                f"matmul takes 1-D or 2-D arrays; the {side} input is {what} (use * for numbers)"
+            )
+    if a[-1] != b[0]:
+        raise ShapeError(
+            f"matmul: {_ar.shape_text(a)} @ {_ar.shape_text(b)}: the left's last size {a[-1]} "
+            f"differs from the right's first size {b[0]}"
+        )
+    return _ar.check_result_shape(a[:-1] + b[1:])
+
+
+def _matmul_vjp(g, inputs, y, params):
+    a, b = inputs
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b, g * a
+    if a.ndim == 1:  # (k,) @ (k, m) -> (m,)
+        return b @ g, np.outer(a, g)
+    if b.ndim == 1:  # (n, k) @ (k,) -> (n,)
+        return np.outer(g, b), a.T @ g
+    return g @ b.T, a.T @ g  # dL/da = g · bᵀ, dL/db = aᵀ · g
+
+
+def _reduce_infer(shapes, params, op):
+    (s,) = shapes
+    return _ar.reduced_shape(s, _axes(params["axis"], s, op), params["keepdims"])
+
+
+def _sum_vjp(g, inputs, y, params):
+    (x,) = inputs
+    axes = _ar.norm_axes(params["axis"], x.ndim, "sum")
+    return (np.array(_ar.expand_reduced(g, x.shape, axes, params["keepdims"])),)
+
+
+def _mean_vjp(g, inputs, y, params):
+    (x,) = inputs
+    axes = _ar.norm_axes(params["axis"], x.ndim, "mean")
+    count = math.prod(x.shape[a] for a in axes)
+    return (_ar.expand_reduced(g, x.shape, axes, params["keepdims"]) / count,)
+
+
+def _axis1(params, shape, op):
+    _need_array(op, shape)
+    return _ar.norm_axes(params["axis"], len(shape), op, shape)[0]
+
+
+def _softmax(x, axis=-1):
+    z = x - np.max(x, axis=axis, keepdims=True)  # exp never overflows
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis=-1):
+    z = x - np.max(x, axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+def _logsumexp(x, axis=-1, keepdims=False):
+    axes = _ar.norm_axes(axis, x.ndim, "logsumexp")
+    m = np.max(x, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    r = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+    return r if keepdims else np.squeeze(r, axis=axes)
+
+
+def _softmax_vjp(g, inputs, y, params):
+    a = params["axis"]
+    return (y * (g - (g * y).sum(axis=a, keepdims=True)),)
+
+
+def _log_softmax_vjp(g, inputs, y, params):
+    a = params["axis"]
+    return (g - np.exp(y) * np.sum(g, axis=a, keepdims=True),)
+
+
+def _logsumexp_vjp(g, inputs, y, params):
+    (x,) = inputs
+    axes = _ar.norm_axes(params["axis"], x.ndim, "logsumexp")
+    yk = _ar.expand_reduced(y, x.shape, axes, params["keepdims"])
+    return (_ar.expand_reduced(g, x.shape, axes, params["keepdims"]) * np.exp(x - yk),)
+
+
+def _reshape_infer(shapes, params):
+    (s,) = shapes
+    want = list(params["shape"])
+    size = math.prod(s)
+    if -1 in want:
+        rest = math.prod(n for n in want if n != -1)
+        if rest == 0 or size % rest:
+            raise ShapeError(
+                f"reshape: cannot reshape {_ar.shape_text(s)} ({size} elements) to "
+                f"{_ar.shape_text(params['shape'])}: {size} is not a multiple of {rest}"
+            )
+        want[want.index(-1)] = size // rest
+    if math.prod(want) != size:
+        raise ShapeError(
+            f"reshape: cannot reshape {_ar.shape_text(s)} ({size} elements) to "
+            f"{_ar.shape_text(want)} ({math.prod(want)} elements)"
+        )
+    return tuple(want)
+
+
+def _targets(t, n_classes):
+    """cross_entropy's targets as int indices, or ShapeError naming the bad one."""
+    if t.dtype.kind != "i":
+        whole = np.floor(t) == t
+        if not whole.all():
+            k = int(np.argmin(whole))
+            raise ShapeError(f"cross_entropy: target {k} is {t[k]}, not a whole class index")
+        t = t.astype(np.int64)
+    bad = (t < 0) | (t >= n_classes)
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise ShapeError(
+            f"cross_entropy: target {k} is class {int(t[k])}, outside 0..{n_classes - 1} "
+            f"(the logits have {n_classes} classes)"
+        )
+    return t
+
+
+def _cross_entropy_infer(shapes, params):
+    z, t = shapes
+    if len(z) != 2 or len(t) != 1 or z[0] != t[0]:
+        raise ShapeError(
+            "cross_entropy takes logits (N, C) and targets (N,); "
+            f"got {_ar.shape_text(z)} and {_ar.shape_text(t)}"
+        )
+    return ()
+
+
+def _cross_entropy(z, t):
+    n = z.shape[0]
+    idx = _targets(t, z.shape[1])
+    return float(-_log_softmax(z, 1)[np.arange(n), idx].mean())
+
+
+def _cross_entropy_vjp(g, inputs, y, params):
+    z, t = inputs
+    n = z.shape[0]
+    grad = _softmax(z, 1)
+    grad[np.arange(n), _targets(t, z.shape[1])] -= 1.0  # softmax - onehot
+    return grad * (g / n), np.zeros(t.shape)
+
+
+def _mse_infer(shapes, params):
+    a, b = shapes
+    if a != b:
+        raise ShapeError(
+            f"mse compares two arrays of the same shape; got {_ar.shape_text(a)} and {_ar.shape_text(b)}"
+        )
+    return ()
+
+
+def _mse_vjp(g, inputs, y, params):
+    a, b = inputs
+    d = (a - b) * (2.0 * g / max(1, np.size(a)))
+    return d, -d
+
+
+def _np_axis(axis):
+    """A params axis as NumPy takes it: a list of axes becomes a tuple."""
+    return axis if axis is None or isinstance(axis, int) else tuple(axis)
+
+
+_AXIS_ALL = Param("axis", "axis", None, "the axis (or list of axes) to reduce; none: all of them")
+_KEEPDIMS = Param("keepdims", "bool", False, "keep reduced axes with size 1")
+_AXIS_LAST = Param("axis", "axis1", -1, "the axis the probabilities run along")
+SMALL = ((-3.0, 3.0),)
+CLASSES = ((0.0, 2.0),)  # targets: whole numbers drawn from 0..2, with 3-class logits
+
+_TENSOR_ENTRIES = [
+    Op("matmul", "@", 2, np.matmul, None, ("a", "b"), "matrix product a @ b (1-D and 2-D)",
+       "@", ordered=True, operator="@", torch="torch.matmul", domain=(SMALL, SMALL),
+       vjp=_matmul_vjp, infer=_matmul_infer,
+       cases=((((3, 4), (4, 2)), {}), (((4,), (4, 2)), {}), (((3, 4), (4,)), {}), (((4,), (4,)), {}))),
+    Op("sum", "Σ", 1, lambda x, axis=None, keepdims=False: np.sum(x, axis=_np_axis(axis), keepdims=keepdims),
+       None, ("x",), "sum of the elements (along an axis)", domain=(SMALL,),
+       vjp=_sum_vjp, infer=lambda s, p: _reduce_infer(s, p, "sum"), params=(_AXIS_ALL, _KEEPDIMS),
+       cases=((((2, 3),), {}), (((2, 3),), {"axis": 0}), (((2, 3, 2),), {"axis": [0, 2], "keepdims": True}))),
+    Op("mean", "mean", 1, lambda x, axis=None, keepdims=False: np.mean(x, _np_axis(axis), keepdims=keepdims),
+       None, ("x",), "mean of the elements (along an axis)", domain=(SMALL,),
+       vjp=_mean_vjp, infer=lambda s, p: _reduce_infer(s, p, "mean"), params=(_AXIS_ALL, _KEEPDIMS),
+       cases=((((2, 3),), {}), (((2, 3),), {"axis": 1}), (((4,),), {"keepdims": True}))),
+    Op("transpose", "ᵀ", 1, np.transpose, None, ("x",), "transpose (axes reversed), x.T",
+       domain=(SMALL,), vjp=lambda g, i, y, p: (np.transpose(g),), infer=lambda s, p: tuple(reversed(s[0])),
+       cases=((((2, 3),), {}), (((4,),), {}))),
+    Op("reshape", "reshape", 1, lambda x, shape: np.reshape(x, shape), None, ("x",),
+       "the same elements in a new shape",
+       domain=(SMALL,), vjp=lambda g, i, y, p: (np.reshape(g, np.shape(i[0])),), infer=_reshape_infer,
+       params=(Param("shape", "shape", (-1,), "the new shape; one size may be -1 (inferred)"),),
+       cases=((((2, 3),), {"shape": [3, 2]}), (((2, 3),), {"shape": [-1]}))),
+    Op("softmax", "softmax", 1, _softmax, None, ("x",), "exp(x) / Σ exp(x) along an axis (stable)",
+       domain=(SMALL,), vjp=_softmax_vjp, infer=lambda s, p: (_axis1(p, s[0], "softmax"), s[0])[1],
+       params=(_AXIS_LAST,), cases=((((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0}), (((4,),), {}))),
+    Op("log_softmax", "log softmax", 1, _log_softmax, None, ("x",), "log of softmax, computed stably",
+       domain=(SMALL,), vjp=_log_softmax_vjp, infer=lambda s, p: (_axis1(p, s[0], "log_softmax"), s[0])[1],
+       params=(_AXIS_LAST,), cases=((((2, 3),), {"axis": 1}), (((4,),), {}))),
+    Op("logsumexp", "LSE", 1, _logsumexp, None, ("x",), "log Σ exp(x) along an axis (stable)",
+       domain=(SMALL,), vjp=_logsumexp_vjp,
+       infer=lambda s, p: (_need_array("logsumexp", s[0]), _reduce_infer(s, p, "logsumexp"))[1],
+       params=(Param("axis", "axis", -1, "the axis (or axes) to reduce"), _KEEPDIMS),
+       cases=((((2, 3),), {}), (((2, 3),), {"axis": 0, "keepdims": True}), (((2, 3),), {"axis": None}))),
+    Op("cross_entropy", "CE", 2, _cross_entropy, None, ("logits", "targets"),
+       "mean over N of -log softmax(logits)[target]: logits (N, C), class targets (N,)",
+       ordered=True, torch="torch.nn.functional.cross_entropy", domain=(SMALL, CLASSES),
+       vjp=_cross_entropy_vjp, infer=_cross_entropy_infer, integer_ports=(1,),
+       cases=((((4, 3), (4,)), {}),)),
+    Op("mse", "MSE", 2, lambda a, b: float(np.mean((a - b) ** 2)), None, ("a", "b"),
+       "mean squared error of two same-shape arrays", torch="torch.nn.functional.mse_loss",
+       domain=(SMALL, SMALL), vjp=_mse_vjp, infer=_mse_infer,
+       cases=((((2, 3), (2, 3)), {}), (((4,), (4,)), {}))),
+]
+
+
+# Forward mode (Jacobian-vector products) of the tensor rows: the tangent of the output from
+# the inputs' tangents (None: an input that does not move). Linear rows apply themselves.
+def _z(t, x):
+    return np.zeros(np.shape(x)) if t is None else t
+
+
+def _ce_jvp(ts, xs, y, p):
+    z, t = xs
+    if ts[0] is None:
+        return 0.0
+    grad = _softmax(z, 1)
+    grad[np.arange(z.shape[0]), _targets(t, z.shape[1])] -= 1.0
+    return float(np.sum(grad * ts[0]) / z.shape[0])
+
+
+def _lse_jvp(ts, xs, y, p):
+    (x,) = xs
+    axes = _ar.norm_axes(p["axis"], x.ndim, "logsumexp")
+    yk = _ar.expand_reduced(y, x.shape, axes, p["keepdims"])
+    return np.sum(np.exp(x - yk) * ts[0], axis=axes, keepdims=p["keepdims"])
+
+
+def _softmax_jvp(ts, xs, y, p):
+    return y * (ts[0] - np.sum(ts[0] * y, axis=p["axis"], keepdims=True))
+
+
+def _log_softmax_jvp(ts, xs, y, p):
+    return ts[0] - np.sum(np.exp(y) * ts[0], axis=p["axis"], keepdims=True)
+
+
+_JVP = {
+    "matmul": lambda ts, xs, y, p: np.matmul(_z(ts[0], xs[0]), xs[1]) + np.matmul(xs[0], _z(ts[1], xs[1])),
+    "sum": lambda ts, xs, y, p: OPS["sum"].forward(ts[0], **p),
+    "mean": lambda ts, xs, y, p: OPS["mean"].forward(ts[0], **p),
+    "transpose": lambda ts, xs, y, p: np.transpose(ts[0]),
+    "reshape": lambda ts, xs, y, p: np.reshape(ts[0], np.shape(y)),
+    "softmax": _softmax_jvp,
+    "log_softmax": _log_softmax_jvp,
+    "logsumexp": _lse_jvp,
+    "cross_entropy": _ce_jvp,
+    "mse": lambda ts, xs, y, p: float(np.mean(2.0 * (xs[0] - xs[1]) * (_z(ts[0], xs[0]) - _z(ts[1], xs[1])))),
+}
+_TENSOR_ENTRIES = [dataclasses.replace(op, jvp=_JVP[op.name]) for op in _TENSOR_ENTRIES]
+_ENTRIES += _TENSOR_ENTRIES
+
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
 """Every row by name, in palette order: ``number`` first, then the operators."""
 
@@ -327,8 +709,14 @@ NUMBER = OPS["number"].name
 OPERATORS: dict[str, Op] = {name: op for name, op in OPS.items() if op.arity > 0}
 """The rows with inputs (every op an op node can have), in palette order."""
 
-BINARY = tuple(n for n, op in OPS.items() if op.arity == 2)
-UNARY = tuple(n for n, op in OPS.items() if op.arity == 1)
+SCALAR_OPS: dict[str, Op] = {name: op for name, op in OPERATORS.items() if not op.tensor}
+"""The 20 elementwise rows: what a scalar graph is built from."""
+
+TENSOR_OPS: dict[str, Op] = {name: op for name, op in OPERATORS.items() if op.tensor}
+"""The rows that exist for arrays (matmul, sum, softmax, cross_entropy, ...)."""
+
+BINARY = tuple(n for n, op in SCALAR_OPS.items() if op.arity == 2)  # elementwise rows by arity
+UNARY = tuple(n for n, op in SCALAR_OPS.items() if op.arity == 1)
 
 
 def apply(op: Op, args) -> float:
@@ -351,3 +739,131 @@ def local(op: Op, args, y) -> tuple:
         return (NAN,) * op.arity
     except (ArithmeticError, ValueError, TypeError):
         return (NAN,) * op.arity
+
+
+# --- arrays: one entry point for forward, shape and VJP of any row -------------------------
+
+
+def check_params(op: Op, params) -> dict:
+    """``params`` for ``op`` (None: the defaults) as a complete dict, or ValueError saying what
+    is wrong. Only shape-free checks happen here; whether an axis fits an input is a problem
+    marked on the node when it is evaluated.
+
+    >>> check_params(OPS["sum"], {"axis": 0})
+    {'axis': 0, 'keepdims': False}
+    """
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise ValueError(f"{op.name}'s parameters must be a dict, not {type(params).__name__}")
+    known = {p.name: p for p in op.params}
+    for key in params:
+        if key not in known:
+            takes = ", ".join(known) if known else "no parameters"
+            raise ValueError(f"{op.name} has no parameter {key!r} (it takes {takes})")
+    out = {}
+    for p in op.params:
+        v = params.get(p.name, p.default)
+        out[p.name] = _check_param(op, p, v)
+    return out
+
+
+def _whole(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _check_param(op, p, v):
+    what = f"{op.name}'s {p.name}"
+    if p.kind == "bool":
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"{what} must be true or false, not {v!r}")
+        return bool(v)
+    if p.kind in ("axis", "axis1"):
+        if v is None and p.kind == "axis":
+            return None
+        if _whole(v):
+            if not -_ar.MAX_DIMS <= v < _ar.MAX_DIMS:
+                raise ValueError(f"{what} {v} is out of range: arrays have at most {_ar.MAX_DIMS} axes")
+            return int(v)
+        if p.kind == "axis" and isinstance(v, (list, tuple)) and v and all(_whole(a) for a in v):
+            axes = [int(a) for a in v]
+            if len(axes) > _ar.MAX_DIMS or any(not -_ar.MAX_DIMS <= a < _ar.MAX_DIMS for a in axes):
+                raise ValueError(f"{what} {axes} is out of range: arrays have at most {_ar.MAX_DIMS} axes")
+            return axes
+        wanted = "a whole number" if p.kind == "axis1" else "none, a whole number or a list of them"
+        raise ValueError(f"{what} must be {wanted}, not {v!r}")
+    if p.kind == "shape":
+        if _whole(v):
+            v = [v]
+        if not isinstance(v, (list, tuple)) or not v or not all(_whole(n) for n in v):
+            raise ValueError(f"{what} must be a list of whole numbers, such as [2, 3], not {v!r}")
+        shape = [int(n) for n in v]
+        if len(shape) > _ar.MAX_DIMS:
+            raise ValueError(f"{what} has {len(shape)} dimensions; at most {_ar.MAX_DIMS}")
+        if shape.count(-1) > 1 or any(n < 1 and n != -1 for n in shape):
+            raise ValueError(f"{what} {shape}: sizes must be positive, and at most one may be -1")
+        if math.prod(n for n in shape if n != -1) > _ar.MAX_RESULT_ELEMENTS:
+            raise ValueError(f"{what} {shape} has too many elements")
+        return shape
+    raise ValueError(f"{what}: unknown parameter kind {p.kind!r}")  # pragma: no cover - table bug
+
+
+def out_shape(op: Op, shapes, params) -> tuple:
+    """The shape ``op`` gives for inputs of ``shapes``, or ShapeError with the shapes named."""
+    if op.infer is not None:
+        shape = op.infer(tuple(tuple(s) for s in shapes), params or {})
+        return _ar.check_result_shape(shape)
+    return _ar.broadcast_shape(*shapes)
+
+
+def array_apply(op: Op, args, params=None):
+    """Forward rule of any row on any mix of numbers and arrays; the result is a Python float
+    for a 0-d outcome. Raises ShapeError (and only that) when the shapes do not fit."""
+    shapes = [_ar.shape_of(a) for a in args]
+    out_shape(op, shapes, params)
+    with np.errstate(all="ignore"):
+        if op.tensor:
+            xs = [np.asarray(_ar.as_float(a)) if k not in op.integer_ports else np.asarray(a)
+                  for k, a in enumerate(args)]
+            r = op.forward(*xs, **(params or {}))
+        else:
+            r = op.vforward(*[_ar.as_float(a) for a in args])
+    return _ar.scalarize(r)
+
+
+def array_vjp(op: Op, g, args, y, params=None) -> tuple:
+    """The gradient each input receives from output gradient ``g``, each in its input's shape
+    (elementwise rows: partials times g, summed back over broadcast axes)."""
+    with np.errstate(all="ignore"):
+        if op.tensor:
+            xs = [np.asarray(_ar.as_float(a)) if k not in op.integer_ports else np.asarray(a)
+                  for k, a in enumerate(args)]
+            gs = op.vjp(np.asarray(g, dtype=np.float64) if type(g) is not np.ndarray else g, xs,
+                        np.asarray(y) if y is not None else y, params or {})
+        else:
+            fs = [_ar.as_float(a) for a in args]
+            loc = op.vlocal(*fs, _ar.as_float(y))
+            gs = [g * d for d in loc]
+        return tuple(_ar.unbroadcast(_ar.scalarize(gk) if type(gk) is not np.ndarray else gk, _ar.shape_of(a))
+                     for gk, a in zip(gs, args))
+
+
+def array_jvp(op: Op, tangents, args, y, params=None):
+    """The output's tangent from the inputs' (None where an input does not move): forward
+    mode for any row on arrays. Elementwise rows: the sum of partial times tangent."""
+    with np.errstate(all="ignore"):
+        if op.tensor:
+            xs = [np.asarray(_ar.as_float(a)) if k not in op.integer_ports else np.asarray(a)
+                  for k, a in enumerate(args)]
+            ts = [None if t is None else np.asarray(t, dtype=np.float64) for t in tangents]
+            return _ar.scalarize(op.jvp(ts, xs, np.asarray(y), params or {}))
+        loc = op.vlocal(*[_ar.as_float(a) for a in args], _ar.as_float(y))
+        total = None
+        for d, t in zip(loc, tangents):
+            if t is None:
+                continue
+            term = d * t
+            total = term if total is None else total + term
+        if total is None:
+            return 0.0
+        return _ar.scalarize(np.broadcast_to(total, _ar.shape_of(y)).copy() if _ar.shape_of(y) else total)

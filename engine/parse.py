@@ -24,6 +24,16 @@ Grammar (Python's own syntax and precedence)::
     WRAP      := 'Value' | 'NumberWithGrad'
     NUMBER    := a finite real int or float literal (1, 2.5, 1e-3, 0x10, 1_000)
 
+Arrays (issue 10): a list literal of numbers, ``[[1, 2], [3, 4]]``, is one number node holding
+a float64 array (ragged, empty, more than 4 levels or more than 1,000,000 elements: refused);
+``zeros(2, 3)``, ``ones(3)`` and ``randn(2, 3, seed=0)`` (a NumPy Generator; the seed is
+required, so a program always builds the same graph) make array numbers within the same
+limits. ``a @ b`` is matmul, ``x.T`` the transpose. A tensor row's parameters are keywords,
+as a call or a method: ``sum(x, axis=0)``, ``x.mean(keepdims=True)``, ``softmax(z, axis=1)``;
+reshape also takes its sizes after the input, ``reshape(x, 3, 2)`` or ``x.reshape([3, 2])``.
+``values`` may hold NumPy arrays or nested lists, checked as above (an integer array, such as
+class targets for ``cross_entropy(z, y)``, stays integer).
+
 So micrograd programs paste unchanged: ``a = Value(-4.0)`` is ``a = -4.0``, ``(b + a).relu()``
 is ``relu(b + a)``, and a final ``g.backward()`` makes ``g`` the output.
 
@@ -78,9 +88,10 @@ Refused, each with its own message: attributes other than the methods above (``x
 ``x.grad``, ``x.__class__``, an uncalled ``x.relu``, ``x.relu(1)``), subscripts, calls to
 anything but a FUNC or WRAP by name (so ``__import__('os')`` too), keyword or starred
 arguments, strings (but for the label above), bytes, f-strings (but inside a skipped print),
-True/False/None, complex or overflowing literals, tuples, lists, dicts, sets, comparisons,
+True/False/None, complex or overflowing literals, tuples, lists of anything but numbers,
+dicts, sets, comparisons,
 ``and``/``or``/``not``, ``if``-expressions, lambda, comprehensions, ``:=``, the operators
-``// % @ | & << >> ~``, and every statement but those above (any other import, def, class,
+``// % | & << >> ~``, and every statement but those above (any other import, def, class,
 loops, ...). Errors about a method point at its name. A program over 1 MB, with a null
 byte, or empty is refused; one nested too deeply for Python's own parser (about 200
 parentheses, a few thousand terms in one expression) is refused with a hint to split it
@@ -95,21 +106,25 @@ from __future__ import annotations
 
 import ast
 import keyword
+import math
 import re
 import unicodedata
 import warnings
 from collections.abc import Mapping
 from typing import NoReturn
 
+import numpy as np
+
+from . import arrays
 from .errors import GraphError, ParseError
-from .graph import Graph, check_name, check_number
-from .ops import NUMBER, OPERATORS
+from .graph import Graph, check_name, check_value
+from .ops import NUMBER, OPERATORS, OPS, check_params
 
 MAX_SOURCE = 1_000_000
 """Longest program accepted, in bytes of UTF-8."""
 
 # Python's own operator tokens as ast spells them; which op each one means is the table's.
-_AST_OPERATORS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow}
+_AST_OPERATORS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow, "@": ast.MatMult}
 _BINOPS = {_AST_OPERATORS[op.operator]: op.name for op in OPERATORS.values() if op.operator and op.arity == 2}
 _NEG = next(op.name for op in OPERATORS.values() if op.operator == "-" and op.arity == 1)
 _AUG_SYMBOLS = {kind: token for token, kind in _AST_OPERATORS.items()}
@@ -119,7 +134,6 @@ _FUNCTIONS = {name: op.arity for name, op in OPERATORS.items()}
 _OP_SYMBOLS = {
     ast.FloorDiv: "//",
     ast.Mod: "%",
-    ast.MatMult: "@",
     ast.LShift: "<<",
     ast.RShift: ">>",
     ast.BitOr: "|",
@@ -188,6 +202,11 @@ _REFUSED[ast.Import] = _REFUSED[ast.ImportFrom] = _IMPORT_REFUSED
 _SKIPPED_MODULES = frozenset({"micrograd.engine", "engine"})
 _WRAPPERS = frozenset({"Value", "NumberWithGrad"})
 _LABELS = frozenset({"label", "name"})
+
+# Functions that make a number node holding an array: zeros(2, 3), ones(3), randn(2, 3, seed=0).
+_MAKERS = frozenset({"zeros", "ones", "randn"})
+# x.T, as NumPy spells the transpose: an attribute, not a call.
+_ATTRIBUTE_OPS = {"T": "transpose"}
 
 _TARGETS = {
     ast.Attribute: "an attribute (a.b)",
@@ -267,7 +286,7 @@ def _check_values(values) -> dict:
         name = unicodedata.normalize("NFKC", key)  # what ast.parse does to identifiers
         try:
             check_name(name)
-            number = check_number(value, f"the value of '{key}'")
+            number = check_value(value, f"the value of '{key}'")
         except GraphError as e:
             raise ParseError(str(e)) from None
         except Exception as e:  # a number-like object whose __float__ misbehaves
@@ -361,6 +380,18 @@ def _longest_line(text: str) -> tuple[int, int]:
     return i + 1, len(line) - len(line.lstrip()) + 1
 
 
+def _count_elements(node) -> int:
+    """How many elements a list literal has, counted from its first entries (cheap; a ragged
+    literal is caught later)."""
+    count = 1
+    while type(node) is ast.List:
+        count *= max(len(node.elts), 1)
+        if not node.elts:
+            break
+        node = node.elts[0]
+    return count
+
+
 def _count(n: int, noun: str) -> str:
     words = {1: "one", 2: "two", 3: "three"}
     return f"{words.get(n, n)} {noun}{'' if n == 1 else 's'}"
@@ -388,6 +419,8 @@ class _Walker:
         self.functions = _FUNCTIONS
         self.ops: list[str] = []  # per provisional node: op name, NUMBER for numbers
         self.numbers: dict[int, float] = {}  # provisional node -> value, numbers only
+        self.params: dict[int, dict] = {}  # provisional node -> params of a tensor row
+        self.pending: dict[int, dict] = {}  # id(ast call) -> params, until its op node is made
         self.inputs: list[int] = []  # provisional nodes made from ``values``, in first-read order
         self.edges: list[tuple[int, int, int]] = []
         self.env: dict[str, int] = {}  # name -> provisional node it refers to now
@@ -554,11 +587,126 @@ class _Walker:
         self.numbers[n] = value
         return n
 
-    def add_op(self, opname: str, args) -> int:
+    def add_op(self, opname: str, args, params=None) -> int:
         n = len(self.ops)
         self.ops.append(opname)
         self.edges.extend((a, n, port) for port, a in enumerate(args))
+        if params:
+            self.params[n] = params
         return n
+
+    # ------------------------------------------------------------------ arrays
+
+    def array_literal(self, node) -> int:
+        """``[[1, 2], [3, 4]]``: one number node holding the array. Elements are number
+        literals (with signs); ragged, empty, too deep or too big lists are refused."""
+        def convert(x, depth):
+            if type(x) is ast.List:
+                if depth >= arrays.MAX_DIMS:
+                    self.fail(x, f"a list literal may be nested at most {arrays.MAX_DIMS} deep")
+                return [convert(e, depth + 1) for e in x.elts]
+            sign, inner = 1, x
+            while type(inner) is ast.UnaryOp and type(inner.op) in (ast.USub, ast.UAdd):
+                sign = -sign if type(inner.op) is ast.USub else sign
+                inner = inner.operand
+            if type(inner) is not ast.Constant or isinstance(inner.value, bool) or not isinstance(
+                inner.value, (int, float)
+            ):
+                self.fail(x, "a list literal holds number literals only, such as [[1, 2], [3, 4]]")
+            return sign * inner.value
+
+        count = _count_elements(node)
+        if count > arrays.MAX_ELEMENTS:
+            self.fail(node, f"the list literal has {count:,} elements; at most {arrays.MAX_ELEMENTS:,}")
+        try:
+            value = check_value(convert(node, 0), "the list literal")
+        except GraphError as e:
+            self.fail(node, str(e))
+        return self.add_number(value)
+
+    def maker(self, node) -> int:
+        """``zeros(2, 3)``, ``ones(3)``, ``randn(2, 3, seed=0)``: a number node with an array."""
+        name = node.func.id
+        dims = []
+        for arg in node.args:
+            if type(arg) is not ast.Constant or isinstance(arg.value, bool) or not isinstance(arg.value, int):
+                self.fail(arg, f"{name}() takes whole-number sizes, such as {name}(2, 3)")
+            if arg.value < 1:
+                self.fail(arg, f"{name}(): a size must be at least 1, not {arg.value}")
+            dims.append(arg.value)
+        if not dims:
+            self.fail(node, f"{name}() needs at least one size, such as {name}(3) or {name}(2, 3)")
+        if len(dims) > arrays.MAX_DIMS:
+            self.fail(node, f"{name}() makes at most {arrays.MAX_DIMS} dimensions ({len(dims)} given)")
+        count = math.prod(dims)
+        if count > arrays.MAX_ELEMENTS:
+            self.fail(
+                node, f"{name}{tuple(dims)} would have {count:,} elements; at most {arrays.MAX_ELEMENTS:,}"
+            )
+        seed = None
+        for kw in node.keywords:
+            ok = kw.arg == "seed" and name == "randn"
+            v = kw.value
+            if not ok:
+                hint = "; randn takes seed=" if name == "randn" else ""
+                self.fail(kw, f"{name}() takes no keyword {kw.arg}={hint}")
+            whole = type(v) is ast.Constant and isinstance(v.value, int) and not isinstance(v.value, bool)
+            if not whole or v.value < 0:
+                self.fail(v, "seed= must be a non-negative whole number, such as seed=0")
+            seed = v.value
+        if name == "zeros":
+            value = np.zeros(dims)
+        elif name == "ones":
+            value = np.ones(dims)
+        else:
+            if seed is None:
+                self.fail(
+                    node, "randn() needs a seed, such as randn(2, 3, seed=0): the graph is the same every run"
+                )
+            value = np.random.default_rng(seed).standard_normal(dims)
+        return self.add_number(value if value.ndim else float(value))
+
+    def keyword_params(self, node, name: str, extra_args=()) -> dict | None:
+        """The params of a tensor-row call from its keywords (and, for reshape, any sizes
+        given after the input), checked against the row; None when there are none."""
+        op = OPS[name]
+        given: dict = {}
+        spelled = _call(name)
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.fail(kw, f"** arguments are not allowed; write {spelled}")
+            if not op.params:
+                self.fail(kw, f"keyword arguments are not allowed; write {spelled}, not {name}({kw.arg}=...)")
+            if all(p.name != kw.arg for p in op.params):
+                takes = ", ".join(f"{p.name}=" for p in op.params)
+                self.fail(kw, f"{name}() takes the keyword(s) {takes}, not {kw.arg}=")
+            given[kw.arg] = self.param_literal(kw.value)
+        if extra_args:
+            if len(extra_args) == 1 and type(extra_args[0]) in (ast.Tuple, ast.List):
+                given["shape"] = self.param_literal(extra_args[0])
+            else:
+                given["shape"] = [self.param_literal(a) for a in extra_args]
+        if not given:
+            return None
+        try:
+            return check_params(op, given)
+        except ValueError as e:
+            self.fail(node, str(e))
+
+    def param_literal(self, v):
+        """A parameter's value: a whole number, None, True/False, or a list/tuple of whole
+        numbers, written literally."""
+        if type(v) in (ast.Tuple, ast.List):
+            return [self.param_literal(e) for e in v.elts]
+        sign = 1
+        while type(v) is ast.UnaryOp and type(v.op) in (ast.USub, ast.UAdd):
+            sign = -sign if type(v.op) is ast.USub else sign
+            v = v.operand
+        if type(v) is ast.Constant and (v.value is None or isinstance(v.value, bool)) and sign == 1:
+            return v.value
+        if type(v) is ast.Constant and isinstance(v.value, int) and not isinstance(v.value, bool):
+            return sign * v.value
+        self.fail(v, "a parameter is a whole number, True/False, None or a list of whole numbers")
 
     def literal(self, node, negations: int = 0) -> int:
         v = node.value
@@ -575,7 +723,7 @@ class _Walker:
         for _ in range(negations % 2):
             v = -v  # Python's own negation: -0 stays the int 0, -0.0 keeps its sign
         try:
-            return self.add_number(check_number(v, NUMBER))
+            return self.add_number(check_value(v, NUMBER))
         except GraphError:
             self.fail(node, "this number is too large: it overflows to infinity")
 
@@ -593,7 +741,7 @@ class _Walker:
                 arity = _FUNCTIONS[combine]
                 args = results[-arity:]
                 del results[-arity:]
-                results.append(self.add_op(combine, args))
+                results.append(self.add_op(combine, args, self.pending.pop(id(node), None)))
                 continue
             kind = type(node)
             if kind is ast.Constant:
@@ -613,14 +761,24 @@ class _Walker:
             elif kind is ast.Call:
                 func = node.func
                 if type(func) is ast.Attribute:
-                    stack.append((node, self.method_op(node)))
-                    stack.extend((arg, None) for arg in reversed(node.args))
+                    name = self.method_op(node)
+                    stack.append((node, name))
+                    inputs = node.args[: _FUNCTIONS[name] - 1]
+                    stack.extend((arg, None) for arg in reversed(inputs))
                     stack.append((func.value, None))  # the receiver is the first input
                 elif type(func) is ast.Name and func.id in _WRAPPERS:
                     results.append(self.wrapped_number(node))
+                elif type(func) is ast.Name and func.id in _MAKERS and func.id not in self.env:
+                    results.append(self.maker(node))
                 else:
-                    stack.append((node, self.call_op(node)))
-                    stack.extend((arg, None) for arg in reversed(node.args))
+                    name = self.call_op(node)
+                    stack.append((node, name))
+                    stack.extend((arg, None) for arg in reversed(node.args[: _FUNCTIONS[name]]))
+            elif kind is ast.List:
+                results.append(self.array_literal(node))
+            elif kind is ast.Attribute and node.attr in _ATTRIBUTE_OPS:
+                stack.append((node, _ATTRIBUTE_OPS[node.attr]))
+                stack.append((node.value, None))
             elif kind is ast.Attribute:
                 self.refuse_attribute(node)
             else:
@@ -659,16 +817,16 @@ class _Walker:
         if name not in self.functions:
             known = ", ".join(sorted(self.functions))
             self.fail(func, f"unknown function '{name}'; the functions are: {known}")
-        for kw in node.keywords:
-            if kw.arg is None:
-                self.fail(kw, f"** arguments are not allowed; write {_call(name)}")
-            self.fail(kw, f"keyword arguments are not allowed; write {_call(name)}, not {name}({kw.arg}=...)")
         for arg in node.args:
             if type(arg) is ast.Starred:
                 self.refuse(arg)
         arity = self.functions[name]
-        if len(node.args) != arity:
+        extra = node.args[arity:] if name == "reshape" else ()
+        params = self.keyword_params(node, name, extra)
+        if len(node.args) != arity and not (extra and len(node.args) > arity):
             self.fail(node, f"{name}() takes exactly {_count(arity, 'argument')} ({len(node.args)} given)")
+        if params:
+            self.pending[id(node)] = params
         return name
 
     def method_op(self, node) -> str:
@@ -686,13 +844,18 @@ class _Walker:
             self.fail_at(pos, f"unknown method '.{name}()'; the methods are {known} and .backward()")
         receiver = func.value.id if type(func.value) is ast.Name else None
         spelled = _call(name, receiver, method=True)
-        for kw in node.keywords:
-            self.fail(kw, f"keyword arguments are not allowed; write {spelled}")
+        if not OPS[name].params:
+            for kw in node.keywords:
+                self.fail(kw, f"keyword arguments are not allowed; write {spelled}")
         for arg in node.args:
             if type(arg) is ast.Starred:
                 self.refuse(arg)
         wanted = self.functions[name] - 1
-        if len(node.args) != wanted:
+        extra = node.args[wanted:] if name == "reshape" else ()
+        params = self.keyword_params(node, name, extra)
+        if params:
+            self.pending[id(node)] = params
+        if len(node.args) != wanted and not extra:
             takes = "no arguments" if wanted == 0 else f"exactly {_count(wanted, 'argument')}"
             self.fail_at(pos, f".{name}() takes {takes} ({len(node.args)} given); write {spelled}")
         return name
@@ -774,6 +937,8 @@ class _Walker:
             d = {"id": ids[n], "op": self.ops[n], "name": names.get(n)}
             if n in self.numbers:
                 d["value"] = self.numbers[n]
+            if n in self.params:
+                d["params"] = self.params[n]
             nodes.append(d)
         edges = [(ids[s], ids[t], p) for s, t, p in self.edges]
         g = Graph()

@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import numbers
 
-from .ops import NUMBER, OPERATORS, OPS, _float
+import numpy as np
+
+from .arrays import shape_of as _shape_of
+from .ops import NUMBER, OPERATORS, OPS, _float, array_apply, array_vjp, check_params
 from .ops import apply as _apply
 from .ops import local as _local
 
@@ -49,6 +52,40 @@ _OP_BY_SPELLING = {
     **{n: n for n in OPERATORS},
 }
 _new_object = object.__new__
+_nd = np.ndarray
+
+
+def _array_node(v) -> None:
+    """Give an array-valued node (or one with an array input) its backward rule: the row's
+    vector-Jacobian product, summed back to each input's shape. It sits in the slot a
+    hand-written ``_backward`` uses, so the scalar loop pays nothing for arrays existing."""
+
+    def step():
+        g = v.grad
+        if g is None:
+            return
+        ins = _inputs(v)
+        gs = array_vjp(OPS[v._opname], g, [x.data for x in ins], v.data, v._params)
+        for x, gx in zip(ins, gs):
+            x.grad = gx if x.grad is None else x.grad + gx
+
+    v._bw = step
+
+
+def _array_make(self, opname, others=(), params=None):
+    """A node of any row over arrays (or a tensor row over anything): forward by the row's
+    array rule; a shape mismatch raises ValueError with both shapes, as NumPy would."""
+    ins = [self, *(o if isinstance(o, Value) else self._wrap(o) for o in others)]
+    v = _new_object(type(self))
+    v.data = array_apply(OPS[opname], [x.data for x in ins], params)
+    v.grad = self._zero
+    v._a = ins[0]
+    v._b = ins[1] if len(ins) == 2 else None
+    v._opname = opname
+    if params:
+        v._params = params
+    _array_node(v)
+    return v
 
 
 def _forward(opname, args):
@@ -157,6 +194,12 @@ def _check_data(data):
         return data
     if isinstance(data, Value):
         return data.data
+    if isinstance(data, _nd):
+        if data.dtype.kind not in "iuf" or data.dtype.kind == "b":
+            raise TypeError(f"Value needs real numbers, not an array of {data.dtype}")
+        if data.ndim == 0:
+            return float(data)
+        return np.array(data, dtype=np.float64)  # a copy: the caller's array may change later
     if not isinstance(data, numbers.Real):
         raise TypeError(f"Value needs a real number, not {type(data).__name__}")
     return data
@@ -191,6 +234,7 @@ class Value:
     _spelled = None  # a hand-built node's own _op text, when it is not the table's spelling
     _const_exp = False  # a ** 2: the exponent was a plain number (micrograd's '**2', not an input)
     _prevset = None
+    _params = None  # a tensor row's parameters (axis, keepdims, shape)
 
     def __init__(self, data, _children=(), _op="", label="", *, name=None):
         self.data = _check_data(data)
@@ -295,15 +339,22 @@ class Value:
     # ---------------------------------------------------------------- building
 
     def _make(self, opname: str, other=_UNARY) -> Value:
-        v = _new_object(type(self))
-        v.grad = self._zero
-        v._a = self
         if other is _UNARY:
+            if type(self.data) is _nd:
+                return _array_make(self, opname)
+            v = _new_object(type(self))
+            v.grad = self._zero
+            v._a = self
             v.data = _forward(opname, (self.data,))
             v._b = None
         else:
             if not isinstance(other, Value):
                 other = self._wrap(other)
+            if type(self.data) is _nd or type(other.data) is _nd:
+                return _array_make(self, opname, (other,))
+            v = _new_object(type(self))
+            v.grad = self._zero
+            v._a = self
             v.data = _forward(opname, (self.data, other.data))
             v._b = other
         v._opname = opname
@@ -324,8 +375,12 @@ class Value:
             r = self.data + other.data
         except OverflowError:  # an int beyond float range met a float: as a float it is ±inf
             r = _forward("add", (self.data, other.data))
-        if type(r) is int and not -_INT_LIMIT < r < _INT_LIMIT:
-            r = _float(r)
+        tr = type(r)
+        if tr is not float:
+            if tr is int and not -_INT_LIMIT < r < _INT_LIMIT:
+                r = _float(r)
+            elif tr is _nd:
+                return _array_make(self, "add", (other,))
         v = _new_object(type(self))
         v.data = r
         v.grad = self._zero
@@ -350,8 +405,12 @@ class Value:
             r = self.data * other.data
         except OverflowError:
             r = _forward("mul", (self.data, other.data))
-        if type(r) is int and not -_INT_LIMIT < r < _INT_LIMIT:
-            r = _float(r)
+        tr = type(r)
+        if tr is not float:
+            if tr is int and not -_INT_LIMIT < r < _INT_LIMIT:
+                r = _float(r)
+            elif tr is _nd:
+                return _array_make(self, "mul", (other,))
         v = _new_object(type(self))
         v.data = r
         v.grad = self._zero
@@ -386,6 +445,22 @@ class Value:
 
     def __abs__(self):
         return self._make("abs")
+
+    def __matmul__(self, other):
+        return _array_make(self, "matmul", (other,))
+
+    def __rmatmul__(self, other):
+        return _array_make(self._wrap(other), "matmul", (self,))
+
+    @property
+    def T(self):
+        """The transpose (axes reversed), as NumPy's ``.T``."""
+        return _array_make(self, "transpose")
+
+    @property
+    def shape(self) -> tuple:
+        """The shape of ``data``: () for a number."""
+        return _shape_of(self.data)
 
     def __float__(self):
         return _float(self.data)
@@ -442,6 +517,8 @@ class Value:
             seed = backward_grad
         else:  # a string seed would otherwise be "multiplied" into every grad
             raise TypeError(f"backward_grad must be a real number, not {type(backward_grad).__name__}")
+        if type(self.data) is _nd:  # an array output: seeded with ones (the gradient of its sum)
+            seed = np.full(self.data.shape, float(seed))
         order = self._topo()
         # The pass accumulates in .grad from 0 (so a closure written for micrograd reads and
         # adds this pass's numbers); what was there before is added back at the end.
@@ -522,6 +599,8 @@ def graph_from(root: Value, order: list):
             else:
                 label = text if k == 1 else f"{text} ({k})"
         n = {"id": node_id, "op": op or NUMBER, "name": name}
+        if op and v._params:
+            n["params"] = v._params
         if label is not None:
             n["label"] = label
         if not op:
@@ -553,6 +632,12 @@ def _graph_number(x) -> float:
     kept (the Graph marks both); a non-float Real through float()."""
     if type(x) is float:
         return x
+    if type(x) is _nd:
+        if not x.ndim:
+            return float(x)
+        x = x.copy()  # the Graph's own, read-only as every stored array: the Value stays free
+        x.flags.writeable = False
+        return x
     try:
         return _float(x)
     except (TypeError, ValueError):
@@ -561,9 +646,21 @@ def _graph_number(x) -> float:
 
 def _method(op):
     """The Value method of a row spelled as a call: ``x.exp()``, ``a.max(b)`` (``b`` may be a
-    plain number, as with the operators)."""
+    plain number, as with the operators); a tensor row's parameters are keywords
+    (``x.sum(axis=0)``), reshape's shape may be given as sizes (``x.reshape(2, 3)``)."""
     opname = op.name
-    if op.arity == 1:
+    if op.tensor:
+
+        def method(self, *args, **params):
+            others = args[: op.arity - 1]
+            if opname == "reshape" and args:
+                one = len(args) == 1 and isinstance(args[0], (list, tuple))
+                params["shape"] = list(args[0]) if one else list(args)
+            elif len(args) != op.arity - 1:
+                raise TypeError(f"{op.method}() takes {op.arity - 1} input(s), not {len(args)}")
+            return _array_make(self, opname, others, check_params(op, params) if op.params else None)
+
+    elif op.arity == 1:
 
         def method(self):
             return self._make(opname)

@@ -267,14 +267,48 @@ def _bindings(items) -> dict:
             raise _Exit(2, f"expected NAME=VALUE, got {item!r}")
         if name in values:
             raise _Exit(2, f"{name} is given twice")
+        if text.lstrip().startswith("["):
+            values[name] = _array_binding(name, text)
+            continue
         try:
             v = float(text)
         except ValueError:
-            raise _Exit(2, f"{name}={text!r}: the value must be a number") from None
+            raise _Exit(
+                2, f"{name}={text!r}: the value must be a number or a list such as [[1, 2], [3, 4]]"
+            ) from None
         if not math.isfinite(v):
             raise _Exit(2, f"{name}={text}: the value must be finite")
         values[name] = v
     return values
+
+
+def _array_binding(name: str, text: str):
+    """``W='[[1, 2], [3, 4]]'`` as an array: read as JSON (data only, never run), then checked
+    like any array value (ragged, non-finite, too many elements, too deep)."""
+    from engine.arrays import MAX_ELEMENTS, from_nested
+
+    if len(text) > 40 * MAX_ELEMENTS:
+        raise _Exit(2, f"{name}=: the list is too long")
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not allowed")
+
+    try:
+        data = json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as e:
+        raise _Exit(
+            2, f"{name}=: not a list of numbers such as [[1, 2], [3, 4]] ({e.msg}, column {e.colno})"
+        ) from None
+    except RecursionError:
+        raise _Exit(2, f"{name}=: the list is nested too deeply") from None
+    except ValueError as e:
+        raise _Exit(2, f"{name}={text[:40]!r}: {e}") from None
+    try:
+        return from_nested(data, f"{name}")
+    except RecursionError:
+        raise _Exit(2, f"{name}=: the list is nested too deeply") from None
+    except ValueError as e:  # JSONDecodeError is a ValueError too
+        raise _Exit(2, f"{name}={text[:40]!r}: {e}") from None
 
 
 def _report(g, output, as_json) -> None:
@@ -288,6 +322,8 @@ def _report(g, output, as_json) -> None:
             for n in order
         ]
         _write(json.dumps({"output": root, "nodes": nodes}, ensure_ascii=False, allow_nan=False))
+        if g.seed_note():
+            _write(f"gradcanvas: note: {g.seed_note()}", sys.stderr)
         for n in order:
             if problems.get(n):
                 _write(f"gradcanvas: warning: {g.label(n)}: {problems[n]}", sys.stderr)
@@ -297,9 +333,15 @@ def _report(g, output, as_json) -> None:
         mark = "; ".join(m for m in ("output" if n == root else "", problems.get(n, "")) if m)
         table.append((str(n), g.name(n) or "", g.op(n), _fmt(values[n]), _fmt(grads[n]), mark))
     _write(_table(table))
+    if g.seed_note():
+        _write(f"note: {g.seed_note()}")
 
 
 def _json(v):
+    if type(v).__name__ == "ndarray":
+        from engine.arrays import to_jsonable
+
+        return to_jsonable(v)
     if v is None or isinstance(v, int) or math.isfinite(v):
         return v
     return "nan" if v != v else ("inf" if v > 0 else "-inf")
@@ -308,6 +350,10 @@ def _json(v):
 def _fmt(v) -> str:
     if v is None:
         return NONE
+    if type(v).__name__ == "ndarray":
+        from engine.arrays import summary
+
+        return summary(v, 6)
     if isinstance(v, int):
         return str(v)
     return f"{v:.10g}"

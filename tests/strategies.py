@@ -31,9 +31,10 @@ import operator
 
 from hypothesis import strategies as st
 
-from engine import OPERATORS, OPS, Graph, Value
+from engine import OPS, Graph, Value
+from engine.ops import SCALAR_OPS
 
-DOMAINS: dict[str, tuple] = {name: op.domain for name, op in OPERATORS.items()}
+DOMAINS: dict[str, tuple] = {name: op.domain for name, op in SCALAR_OPS.items()}
 
 # Python's operators applied to Values (or floats); which op each token means is the table's.
 _OPERATOR_FUNCTIONS = {
@@ -94,7 +95,7 @@ def specs(
     a candidate that would leave the domain (or give a value beyond 1e4) is redrawn a few times
     and otherwise skipped; an empty result falls back to ``x0 + x0``.
     """
-    names = sorted(ops if ops is not None else OPERATORS)
+    names = sorted(ops if ops is not None else SCALAR_OPS)
     if leaf_values is None:
         leaf_values = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
     leaves = tuple(draw(st.lists(leaf_values, min_size=min_leaves, max_size=max_leaves)))

@@ -19,6 +19,7 @@ from test_steps import random_graphs
 from engine import OPERATORS, OPS, Graph, GraphError, NoOutputError, PortNotConnectedError, Value
 from engine.export import identifier, to_python, to_pytorch
 from engine.graph import check_name
+from engine.ops import SCALAR_OPS
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = '"); import os; os.system("x'
@@ -149,8 +150,8 @@ def every_op():
     y = Value(1.3, name="y")
     parts = [x + y, x - y, x * y, x / y, x**y, -x]
     # and every op spelled as a Value method, from the table
-    parts += [getattr(x * y, op.method)() for op in OPERATORS.values() if op.method and op.arity == 1]
-    parts += [getattr(x, op.method)(y) for op in OPERATORS.values() if op.method and op.arity == 2]
+    parts += [getattr(x * y, op.method)() for op in SCALAR_OPS.values() if op.method and op.arity == 1]
+    parts += [getattr(x, op.method)(y) for op in SCALAR_OPS.values() if op.method and op.arity == 2]
     total = parts[0]
     for p in parts[1:]:
         total = total + p
@@ -241,7 +242,7 @@ FIXED = [
 ]
 
 
-def seeded_random_graph(rng: random.Random, ops=tuple(OPERATORS)):
+def seeded_random_graph(rng: random.Random, ops=tuple(SCALAR_OPS)):
     g = Graph()
     ids = [g.add_number(rng.uniform(-2.5, 2.5), name=f"x{k}") for k in range(rng.randint(1, 4))]
     for _ in range(rng.randint(1, 12)):
@@ -297,7 +298,7 @@ def test_pytorch_export_matches(tmp_path):
 
 def test_pytorch_spelling():
     code = to_pytorch(every_op())
-    spellings = [op.torch for op in OPERATORS.values() if op.torch]
+    spellings = [op.torch for op in SCALAR_OPS.values() if op.torch]
     assert {"torch.exp", "torch.relu", "torch.sigmoid"} <= set(spellings)
     for torch_call in spellings:
         assert f"{torch_call}(" in code

@@ -5,6 +5,7 @@ import json
 import math
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from engine import DocumentError, Graph
@@ -68,7 +69,7 @@ def test_expectations_hold_with_a_fresh_evaluation(file):
     grads = replay(g.steps())
     for name, spec in e.expect.items():
         if "grad" in spec:
-            assert math.isclose(grads[g.resolve(name)], spec["grad"], rel_tol=1e-9, abs_tol=1e-12)
+            np.testing.assert_allclose(grads[g.resolve(name)], spec["grad"], rtol=1e-9, atol=1e-12)
 
 
 # ------------------------------------------------------------------ the examples built here

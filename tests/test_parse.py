@@ -211,7 +211,7 @@ def test_value_label_keyword_is_accepted_and_ignored():
 
 def test_every_unary_op_as_a_method():
     for name, op in OPS.items():
-        if op.arity != 1:
+        if op.arity != 1 or op.tensor:
             continue
         method = parse_program(f"y = x.{name}()", {"x": 0.5})
         function = parse_program(f"y = {name}(x)", {"x": 0.5})
@@ -382,7 +382,7 @@ def test_op_names_can_be_variables():
 
 def test_every_unary_op_callable():
     for name, op in OPS.items():
-        if op.arity == 1:
+        if op.arity == 1 and not op.tensor:
             g = parse_program(f"{name}(x)", {"x": 0.5})
             assert g.op(g.output) == name
             assert g.value(g.output) == op.forward(0.5)
@@ -484,7 +484,7 @@ REFUSALS = [
     ("[x for x in a]", 1, 1, "comprehension"),
     ("{x for x in a}", 1, 1, "comprehension"),
     ("{x: 1 for x in a}", 1, 1, "comprehension"),
-    ("sum(x for x in a)", 1, 1, "unknown function 'sum'"),
+    ("sum(x for x in a)", 1, 4, "generator"),
     ("exp(x for x in a)", 1, 4, "generator"),  # the generator owns the call's parentheses
     ("'text'", 1, 1, "strings"),
     ("a + 'text'", 1, 5, "strings"),
@@ -520,7 +520,7 @@ REFUSALS = [
     ("a + None", 1, 5, "not a number"),
     ("...", 1, 1, "not allowed"),
     ("a, a", 1, 1, "tuple"),
-    ("[a]", 1, 1, "list"),
+    ("[a]", 1, 2, "list literal holds number literals only"),
     ("{1: a}", 1, 1, "dict"),
     ("a, b = 1, 2", 1, 1, "one name"),
     ("a.x = 1", 1, 1, "attribute"),
@@ -530,7 +530,7 @@ REFUSALS = [
     ("y = 1\nx *= y", 2, 1, "name 'x' has no value"),
     ("a // 2", 1, 1, "//"),
     ("a % 2", 1, 1, "%"),
-    ("a @ a", 1, 1, "@"),
+    ("a % a", 1, 1, "%"),
     ("a | a", 1, 1, "|"),
     ("~a", 1, 1, "~"),
     ("a %= 2", 1, 1, "%="),
@@ -774,7 +774,7 @@ def test_long_programs_work():
 # ---------------------------------------------------------------------- random programs
 
 NAMES = ("a", "b", "c")
-UNARY = sorted(n for n, op in OPS.items() if op.arity == 1)
+UNARY = sorted(n for n, op in OPS.items() if op.arity == 1 and not op.tensor)
 BINARY = ["+", "-", "*", "/", "**", "^"]
 PREC = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4, "^": 4}
 BINARY_VALUE = {

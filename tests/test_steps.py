@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import OPERATORS, OPS, Graph, Value
+from engine import OPS, Graph, Value
+from engine.ops import SCALAR_OPS
 from engine.stepper import replay, state_after
 
 
 @st.composite
-def random_graphs(draw, max_numbers=4, max_ops=12, ops=tuple(OPERATORS), unconnected=False, lo=-3.0, hi=3.0):
+def random_graphs(draw, max_numbers=4, max_ops=12, ops=tuple(SCALAR_OPS), unconnected=False, lo=-3.0, hi=3.0):
     """A random DAG: named numbers x0.. then op nodes wired to earlier nodes (fan-out is
     common), output = the last node. With ``unconnected`` some input ports stay empty."""
     g = Graph()
