@@ -305,7 +305,7 @@ NONZERO = ((-100.0, -1e-2), (1e-2, 100.0))
 
 _ENTRIES = [
     # name   symbol arity forward  local derivatives (inputs..., output)          ports   doc
-    Op("number", "1.0", 0, None, None, (), "a number you type in: an input or a weight"),
+    Op("number", "0", 0, None, None, (), "a number you type in: an input or a weight"),
     Op("add", "+", 2, _add, lambda a, b, y: (1, 1), ("a", "b"), "a + b",
        "+", operator="+", domain=(R, R)),
     Op("sub", "−", 2, _sub, lambda a, b, y: (1, -1), ("a", "b"), "a − b",

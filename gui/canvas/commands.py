@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoCommand
 
-from engine import Graph
+from engine import NUMBER, Graph
 from gui.canvas.bridge import undoable_edit
 
 
@@ -56,7 +56,7 @@ class AddNodeCommand(EditCommand):
     def _do(self):
         s = self.spec
         where = {"name": s.get("name"), "x": s["x"], "y": s["y"], "node_id": s.get("id")}
-        if s["op"] == "number":
+        if s["op"] == NUMBER:
             s["id"] = self.graph.add_number(s["value"], **where)
         else:
             s["id"] = self.graph.add_op(s["op"], **where)
@@ -82,7 +82,7 @@ class RemoveNodeCommand(EditCommand):
 
     def _undo(self):
         s = self.spec
-        if s["op"] == "number":
+        if s["op"] == NUMBER:
             self.graph.add_number(s["value"], name=s["name"], x=s["x"], y=s["y"], node_id=s["id"])
         else:
             self.graph.add_op(s["op"], name=s["name"], x=s["x"], y=s["y"], node_id=s["id"])

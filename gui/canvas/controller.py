@@ -176,7 +176,7 @@ class Controller(QObject):
         g = self._graph
         name = g.name(n)
         op = g.op(n)
-        return name or (op if op == "number" else OPS[op].symbol)
+        return name or (op if op == NUMBER else OPS[op].symbol)
 
     # ---------------------------------------------------------------- document
 
@@ -201,7 +201,7 @@ class Controller(QObject):
         return self._guard(self._add_node, op, pos, value, name)
 
     def _add_node(self, op, pos, value, name):
-        if not isinstance(op, str) or (op != "number" and op not in OPS):
+        if not isinstance(op, str) or (op != NUMBER and op not in OPS):
             raise _Refused(f"unknown node kind {op!r}")
         x, y = _point(pos)
         spec = self._graph.check_add(op, value, name, x, y)
@@ -239,7 +239,7 @@ class Controller(QObject):
         t = None if target is None else self._check_node(target)
         if t is not None and not (isinstance(port, int) and 0 <= port < g.arity(t)):
             raise _Refused(f"{self._label(t)} has no input port {port!r}")
-        if s is not None and op == "number":
+        if s is not None and op == NUMBER:
             raise _Refused("a number has no inputs: choose an op to feed "
                            f"{self._label(s)} into")
         text = f"Add {OPS[op].symbol if op in OPS else op}"
@@ -259,7 +259,7 @@ class Controller(QObject):
     def _insert_on_wire(self, op, wire, pos):
         g = self._graph
         s, t, p = self._check_wire(wire)
-        if op == "number" or op not in OPS:
+        if op == NUMBER or op not in OPS:
             raise _Refused(f"cannot insert {op!r} on a wire: choose an op with an input")
         with self.macro(f"Insert {OPS[op].symbol} on {self._label(s)} → {self._label(t)}"):
             self._push(DisconnectCommand(g, t, p))

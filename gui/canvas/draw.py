@@ -26,6 +26,8 @@ import math
 from collections import deque
 from pathlib import Path
 
+from engine import NUMBER
+
 MAX_NODES = 200
 SCALE = 2.0  # PNG pixels per scene unit: sharp on high-density screens, shown at half that size
 MAX_PIXELS = 12_000_000  # beyond this the PNG is drawn at natural size (1 pixel per unit)
@@ -223,10 +225,10 @@ def _subgraph(g, keep, root):
         node = {"id": n, "op": a["op"], "name": a["name"]}
         if a.get("label"):
             node["label"] = a["label"]
-        if a["op"] == "number":
+        if a["op"] == NUMBER:
             node["value"] = a["value"]
         nodes.append(node)
-        for port, src in enumerate(g.inputs(n) if a["op"] != "number" else ()):
+        for port, src in enumerate(g.inputs(n) if a["op"] != NUMBER else ()):
             if src is None:
                 continue
             if src not in keep_set:
@@ -235,7 +237,7 @@ def _subgraph(g, keep, root):
                     v = vals.get(src)
                     label = f"{CUT} {g.label(src)}"
                     value = math.nan if v is None else v
-                    nodes.append({"id": next_id, "op": "number", "name": None, "label": label, "value": value})  # noqa: E501
+                    nodes.append({"id": next_id, "op": NUMBER, "name": None, "label": label, "value": value})  # noqa: E501
                     next_id += 1
                 src = cut[src]
             edges.append((src, n, port))

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
-from engine import OPS, routing
+from engine import NUMBER, OPS, routing
 from engine import geometry as G
 from gui.shell import style as S
 
@@ -207,7 +207,7 @@ class NodeItem(QGraphicsItem):
         self.step_grad: str | None = None
         self.step_grad_final = False
         self.wires: set[WireItem] = set()
-        self.arity = 0 if op == "number" else OPS[op].arity
+        self.arity = 0 if op == NUMBER else OPS[op].arity
         self._height = G.node_height(self.arity)
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -217,7 +217,7 @@ class NodeItem(QGraphicsItem):
         # Text-heavy and rarely changing: paint once into a pixmap, blit while dragging.
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)  # port highlight, cursor and port tooltips
-        names = OPS[op].ports if op != "number" else ()
+        names = OPS[op].ports if op != NUMBER else ()
         self.inputs = [
             Port(self, "in", k, names[k] if k < len(names) else f"in{k + 1}",
                  QPointF(0.0, G.input_port_y(k)))
@@ -374,7 +374,7 @@ class NodeItem(QGraphicsItem):
 
     def _update_tooltip(self):
         self._tip_set = True
-        if self.op == "number":
+        if self.op == NUMBER:
             lines = [f"number {self.name or ''}".strip() + f"  (id {self.node_id})"]
         else:
             o = OPS[self.op]
@@ -402,7 +402,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(S.NODE_BODY)
         painter.drawRoundedRect(body, S.CORNER, S.CORNER)
-        painter.setBrush(S.NODE_HEAD_NUMBER if self.op == "number" else S.NODE_HEAD_OP)
+        painter.setBrush(S.NODE_HEAD_NUMBER if self.op == NUMBER else S.NODE_HEAD_OP)
         painter.drawPath(_HEAD_PATH)
         self._paint_borders(painter, body, selected)
         scale = device_scale(painter, widget)
@@ -437,7 +437,7 @@ class NodeItem(QGraphicsItem):
     def _compact_word(self) -> str:
         if self.name:
             return self.name
-        if self.op != "number":
+        if self.op != NUMBER:
             return OPS[self.op].symbol
         return self.shown_value() or "number"
 
@@ -472,7 +472,7 @@ class NodeItem(QGraphicsItem):
         # header text: symbol and name (ops), name (numbers); id on the right
         x = 9.0
         hr = self.header_rect()
-        if self.op != "number":
+        if self.op != NUMBER:
             sym = OPS[self.op].symbol
             painter.setFont(_F_SYMBOL)
             painter.setPen(S.TEXT)
@@ -488,7 +488,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(S.PROBLEM if self.problem_kind == "nan" else S.UNCONNECTED)
             self._text(painter, QRectF(right - 16, 0, 16, G.HEAD_H), _ALIGN_C, "⚠")
             right -= 18.0
-        title = self.name or ("number" if self.op == "number" else "")
+        title = self.name or ("number" if self.op == NUMBER else "")
         if title:
             painter.setFont(_F_HEAD)
             painter.setPen(S.TEXT if self.name else S.TEXT_DIM)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QMenu
 
-from engine import autodiff
+from engine import NUMBER, autodiff
 from engine import geometry as G
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
@@ -530,7 +530,7 @@ class GraphScene(QGraphicsScene):
             elif (body := self._node_body_at(pos, d["node"])) is not None:
                 # Dropped on a node but not on a port: say why nothing happened.
                 name = c.graph.label(body.node_id)
-                why = "a number has no inputs" if body.op == "number" else "every input is wired"
+                why = "a number has no inputs" if body.op == NUMBER else "every input is wired"
                 c.message.emit(f"not connected: {name} has no free input ({why}); "
                                "drop on an input port to replace its wire")
             elif self._node_body_at(pos, None) is None:
@@ -628,7 +628,7 @@ class GraphScene(QGraphicsScene):
             act = QAction("Rename…", menu)
             act.triggered.connect(lambda: view.edit_name(node_id))
             menu.addAction(act)
-            if node_id in g.nx and g.op(node_id) == "number":
+            if node_id in g.nx and g.op(node_id) == NUMBER:
                 act = QAction("Edit value…", menu)
                 act.triggered.connect(lambda: view.edit_value(node_id))
                 menu.addAction(act)

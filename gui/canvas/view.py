@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signa
 from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLineEdit
 
+from engine import NUMBER
 from engine import geometry as G
 from gui.canvas.controller import CLIP_FORMAT
 from gui.canvas.items import NodeItem, WireItem
@@ -350,7 +351,7 @@ class GraphView(QGraphicsView):
     def edit_value(self, node_id: int) -> bool:
         """Edit a number node's value in place; Enter commits via controller.set_value."""
         g = self.controller.graph
-        if node_id not in g.nx or g.op(node_id) != "number":
+        if node_id not in g.nx or g.op(node_id) != NUMBER:
             return False
         it = self.scene().node_item(node_id)
         text = repr(g.number(node_id))
@@ -472,7 +473,7 @@ class GraphView(QGraphicsView):
         it = self._node_at(event.position().toPoint())
         if it is not None and event.button() == Qt.MouseButton.LeftButton:
             local = it.mapFromScene(self.mapToScene(event.position().toPoint()))
-            if it.header_rect().contains(local) or it.op != "number":
+            if it.header_rect().contains(local) or it.op != NUMBER:
                 self.edit_name(it.node_id)
             else:
                 self.edit_value(it.node_id)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import GraphError
+from engine import NUMBER, GraphError
 from engine.descent import MAX_STEPS, default_trainable, plan_descent
 from gui.panels.plot import PlotWidget
 from gui.shell.style import format_number
@@ -121,7 +121,7 @@ class DescentPanel(QWidget):
         try:
             self.trainable.clear()
             for n in g.nodes():
-                if g.op(n) != "number":
+                if g.op(n) != NUMBER:
                     continue
                 label = g.label(n)
                 item = QListWidgetItem(f"{label} = {format_number(g.number(n))}")

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QLabel, QMenu, QSlider, QToolBar
 
+from engine import NUMBER
 from gui.learn.descent_panel import DescentDock
 from gui.learn.explain_view import ExplainDock
 from gui.learn.fdcheck import GradientCheckTool
@@ -265,7 +266,7 @@ class Experiment(QObject):
     def _forward_input(self):
         g = self.window.controller.graph
         sel = self.window.scene.selected_node_ids()
-        if len(sel) == 1 and sel[0] in g.nx and g.op(sel[0]) == "number":
+        if len(sel) == 1 and sel[0] in g.nx and g.op(sel[0]) == NUMBER:
             return sel[0]
         return self.forward_bar.current()
 

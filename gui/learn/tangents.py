@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 from shiboken6 import isValid
 
-from engine import GraphError
+from engine import NUMBER, GraphError
 from engine.forward_mode import tangents
 from gui.shell.style import format_number
 
@@ -37,7 +37,7 @@ def agree(a, b) -> bool:
 
 def number_nodes(graph) -> list[tuple[int, str]]:
     """(id, label) of every number node, named ones first, in document order."""
-    nums = [n for n in graph.nodes() if graph.op(n) == "number"]
+    nums = [n for n in graph.nodes() if graph.op(n) == NUMBER]
     nums.sort(key=lambda n: graph.name(n) is None)
     return [(n, graph.label(n)) for n in nums]
 

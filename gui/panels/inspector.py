@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from engine import OPS, GraphError
+from engine import NUMBER, OPS, GraphError
 from engine.check import check_node
 from gui.shell import style
 from gui.shell.style import format_number
@@ -280,7 +280,7 @@ class Inspector(QDockWidget):
         g = self.graph
         attrs = g.nx.nodes[node]
         op = attrs["op"]
-        is_number = op == "number"
+        is_number = op == NUMBER
         out = g.evaluated_output()
         self.details.show()
         self.hint.hide()
@@ -446,7 +446,7 @@ class Inspector(QDockWidget):
 
     def _commit_value(self):
         node = self.node
-        if node is None or node not in self.graph.nx or self.graph.op(node) != "number":
+        if node is None or node not in self.graph.nx or self.graph.op(node) != NUMBER:
             return
         v = parse_number(self.value_edit.text())
         if v is None:
@@ -467,12 +467,12 @@ class Inspector(QDockWidget):
         return 5.0 * (max(1.0, 10 ** math.floor(math.log10(abs(base)))) if base else 1.0)
 
     def _scrub_start(self):
-        if self.node is not None and self.graph.op(self.node) == "number":
+        if self.node is not None and self.graph.op(self.node) == NUMBER:
             self._scrub_base = self.graph.number(self.node)
 
     def _scrub_move(self, tick: int):
         node = self.node
-        if node is None or node not in self.graph.nx or self.graph.op(node) != "number":
+        if node is None or node not in self.graph.nx or self.graph.op(node) != NUMBER:
             return
         nudge = self._scrub_base is None  # keyboard or wheel: a small step from the current value
         base = self.graph.number(node) if nudge else self._scrub_base
