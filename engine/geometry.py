@@ -14,6 +14,15 @@ sits on its own row on the left edge. Coordinates are relative to the node's top
 ((0.0, 56.0), (140.0, 74.0))
 >>> node_height(1, extra_rows=1)
 106.0
+
+A node holding an array grows: under its value row and under its gradient row it draws the
+array, as a grid of numbers when every 2-D slice is small (``tensor_grid``), else as a heatmap.
+Only the height changes, so ports and wires keep their places.
+
+>>> tensor_grid((2, 3)), tensor_grid((8, 16)), tensor_block_h(())
+((2, 3), None, 0.0)
+>>> node_size("add", (2, 3))
+(140.0, 166.0)
 """
 
 from __future__ import annotations
@@ -35,14 +44,39 @@ def arity(op: str) -> int:
     return o.arity if o is not None else 0
 
 
-def node_height(n_inputs: int, extra_rows: int = 0) -> float:
-    """Height of a node with ``n_inputs`` inputs (and ``extra_rows`` rows under the gradient)."""
-    return HEAD_H + 2 * PAD + (n_inputs + 2 + extra_rows) * ROW_H
+GRID_MAX = 4  # a 2-D slice up to 4×4 is drawn as its numbers; bigger arrays as a heatmap
+CELL_H = 13.0  # one row of a grid of numbers
+HEAT_H = 44.0  # a heatmap's height, whatever the shape
 
 
-def node_size(op: str) -> tuple[float, float]:
-    """(width, height) of a node of ``op``, as the layout reserves it."""
-    return NODE_W, node_height(arity(op))
+def tensor_grid(shape) -> tuple[int, int] | None:
+    """(rows, columns) of the grid of numbers a value of ``shape`` is drawn as, or None when it
+    is a scalar (no grid) or too big to write out (a heatmap instead)."""
+    if not shape or len(shape) > 2:
+        return None
+    rows, cols = (1, shape[0]) if len(shape) == 1 else shape
+    return (rows, cols) if rows <= GRID_MAX and cols <= GRID_MAX else None
+
+
+def tensor_block_h(shape) -> float:
+    """Height of the block drawn under the value row (and again under the gradient row) for a
+    value of ``shape``: 0 for a scalar or no value."""
+    if not shape:
+        return 0.0
+    grid = tensor_grid(shape)
+    return grid[0] * CELL_H + 4.0 if grid is not None else HEAT_H + 4.0
+
+
+def node_height(n_inputs: int, extra_rows: int = 0, shape=None) -> float:
+    """Height of a node with ``n_inputs`` inputs (and ``extra_rows`` rows under the gradient),
+    holding a value of ``shape`` (None or () for a scalar)."""
+    return HEAD_H + 2 * PAD + (n_inputs + 2 + extra_rows) * ROW_H + 2 * tensor_block_h(shape)
+
+
+def node_size(op: str, shape=None) -> tuple[float, float]:
+    """(width, height) of a node of ``op`` holding a value of ``shape``, as the layout
+    reserves it."""
+    return NODE_W, node_height(arity(op), shape=shape)
 
 
 def input_row_top(port: int) -> float:
@@ -59,8 +93,8 @@ def value_row_top(n_inputs: int) -> float:
     return HEAD_H + PAD + n_inputs * ROW_H
 
 
-def grad_row_top(n_inputs: int) -> float:
-    return value_row_top(n_inputs) + ROW_H
+def grad_row_top(n_inputs: int, shape=None) -> float:
+    return value_row_top(n_inputs) + ROW_H + tensor_block_h(shape)
 
 
 def output_port_y(n_inputs: int) -> float:

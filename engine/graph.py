@@ -722,7 +722,10 @@ class Graph:
     def layout(self) -> dict:
         """Layered left-to-right positions for every node (see :mod:`engine.layout`);
         nothing is moved: apply them with set_position (the GUI does, as one undo step)."""
-        return layered_positions(self.nx)
+        shapes = None
+        if self.has_arrays():
+            shapes = {n: self.shape(n) for n in self.nx}
+        return layered_positions(self.nx, shapes=shapes)
 
     def apply_layout(self) -> None:
         """Move every node to :meth:`layout`'s position at once (for freshly built graphs; the

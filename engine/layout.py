@@ -55,14 +55,15 @@ SizeFn = Callable[[str], tuple[float, float]]
 
 
 def layered_positions(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = ROW_GAP,
-                      node_size: SizeFn = geometry.node_size) -> dict:
+                      node_size: SizeFn = geometry.node_size, shapes: dict | None = None) -> dict:
     """Top-left position for every node of ``g`` (see the module doc). ``node_size(op)`` gives
-    a node's (width, height); the default is the canvas's."""
-    return layered_layout(g, column, row_gap, node_size)[0]
+    a node's (width, height); the default is the canvas's. ``shapes`` (node -> the shape of
+    its value) makes room for the arrays tensor nodes draw."""
+    return layered_layout(g, column, row_gap, node_size, shapes)[0]
 
 
 def layered_layout(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = ROW_GAP,
-                   node_size: SizeFn = geometry.node_size) -> tuple[dict, dict]:
+                   node_size: SizeFn = geometry.node_size, shapes: dict | None = None) -> tuple[dict, dict]:
     """(positions, channels): positions as :func:`layered_positions`; channels maps each wire
     ``(source, target, port)`` that skips columns to the centre heights ``[(x, y), ...]`` of
     the channels reserved for it, one per column crossed (its x is the column's left edge)."""
@@ -71,6 +72,9 @@ def layered_layout(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = 
         return {}, {}
     ops = g.nodes
     height = {n: node_size(ops[n].get("op", "number"))[1] for n in order}
+    if shapes:  # a tensor node is taller: it draws its array under the value and gradient rows
+        height = {n: max(h, geometry.node_height(geometry.arity(ops[n].get("op", "number")),
+                                                 shape=shapes.get(n))) for n, h in height.items()}
     layer = _layers(g, order)
     slots = sum(max(layer[t] - layer[s] - 1, 0) for s, t in g.edges())
     if len(order) + slots > MAX_REFINED:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyle
 
 from engine import NUMBER, OPS, routing
 from engine import geometry as G
+from gui.canvas import tensor_view as TV
 from gui.shell import style as S
 
 _F_HEAD = S.font(9.5, bold=True)
@@ -24,6 +25,7 @@ _F_LABEL = S.font(8.0)
 _F_PORT = S.font(8.0, italic=True)
 _F_NUM = S.font(8.5, mono=True)
 _F_TAG = S.font(7.5, bold=True)
+_F_CELL = S.font(7.0, mono=True)  # one element of an array grid
 _F_BIG = S.font(24.0, bold=True)  # the compact form's one word: readable far further out
 _FM_SYMBOL = QFontMetricsF(_F_SYMBOL)
 _FM_TAG = QFontMetricsF(_F_TAG)
@@ -233,6 +235,14 @@ class NodeItem(QGraphicsItem):
         # Tests read these to see that text is drawn, not merely that an item exists.
         self.painted_form: str | None = None
         self.painted_texts: list[str] = []
+        # An array value (see set_tensor): its shape (None for a scalar), the arrays drawn,
+        # and what the last paint drew of them: {"value"/"grad": ("grid", rows of texts) or
+        # ("heatmap", (rows, cols))}.
+        self.tensor_shape: tuple | None = None
+        self.tensor_value = None
+        self.tensor_grad = None
+        self.painted_tensor: dict = {}
+        self._heat: dict = {}  # cached heatmap images, rebuilt when the arrays change
 
     # ---------------------------------------------------------------- geometry
 
@@ -278,7 +288,14 @@ class NodeItem(QGraphicsItem):
         return QRectF(0.0, G.value_row_top(self.arity), G.NODE_W, G.ROW_H)
 
     def grad_rect(self) -> QRectF:
-        return QRectF(0.0, G.grad_row_top(self.arity), G.NODE_W, G.ROW_H)
+        return QRectF(0.0, G.grad_row_top(self.arity, self.tensor_shape), G.NODE_W, G.ROW_H)
+
+    def tensor_rect(self, which: str) -> QRectF | None:
+        """Where the array of ``which`` ("value" or "grad") is drawn, or None (a scalar)."""
+        if not self.tensor_shape:
+            return None
+        top = (G.value_row_top(self.arity) if which == "value" else self.grad_rect().top()) + G.ROW_H
+        return QRectF(8.0, top, G.NODE_W - 16.0, G.tensor_block_h(self.tensor_shape) - 4.0)
 
     def port_row_rect(self, port: int) -> QRectF:
         return QRectF(0.0, G.input_row_top(port), G.NODE_W, G.ROW_H)
@@ -361,11 +378,47 @@ class NodeItem(QGraphicsItem):
             self._update_tooltip()
             self.update()
 
+    def set_tensor(self, value, grad) -> bool:
+        """Show ``value`` and ``grad`` as arrays (grids or heatmaps) when ``value`` is one;
+        the node grows or shrinks to hold them. Returns whether anything changed."""
+        is_arr = type(value) is TV.np.ndarray
+        shape = tuple(value.shape) if is_arr else None
+        grad = grad if type(grad) is TV.np.ndarray and is_arr and grad.shape == shape else None
+        if shape == self.tensor_shape and value is self.tensor_value and grad is self.tensor_grad:
+            return False
+        self.tensor_value, self.tensor_grad = (value if is_arr else None), grad
+        self._heat = {}
+        if shape != self.tensor_shape:
+            self.prepareGeometryChange()
+            self.tensor_shape = shape
+            self._height = G.node_height(self.arity, 1 if self.extra else 0, shape)
+            node_moved(self)  # the router's rectangle grows with the node
+        self.update()
+        return True
+
+    def element_at(self, local: QPointF) -> tuple[str, tuple] | None:
+        """("value" or "grad", index) of the array element drawn under ``local``, or None."""
+        for which in ("value", "grad"):
+            r = self.tensor_rect(which)
+            if r is not None:
+                idx = TV.cell_at(r, self.tensor_shape, local.x(), local.y())
+                if idx is not None:
+                    return which, idx
+        return None
+
+    def element_tooltip(self, index) -> str:
+        """Index, value and gradient of one element of the array."""
+        v = TV.element_of(self.tensor_value, index)
+        g = TV.element_of(self.tensor_grad, index)
+        name = self.name or f"#{self.node_id}"
+        return (f"{TV.index_text(name, index)}\nvalue: {S.format_number(v)}\n"
+                f"gradient: {S.format_number(g) if g is not None else 'none (no path to the output)'}")
+
     def set_extra_line(self, text: str | None) -> None:
         """A row under the gradient (e.g. a forward-mode tangent); None removes it."""
         if text == self.extra:
             return
-        height = G.node_height(self.arity, 1 if text else 0)
+        height = G.node_height(self.arity, 1 if text else 0, self.tensor_shape)
         if height != self._height:
             self.prepareGeometryChange()
             self._height = height
@@ -508,10 +561,14 @@ class NodeItem(QGraphicsItem):
 
         # value, gradient, optional extra row
         grad_colour = S.GRAD if self.step_grad is None or self.step_grad_final else _PARTIAL
+        grad_top = self.grad_rect().top()
         rows = [("value", self.shown_value(), S.VALUE, G.value_row_top(self.arity)),
-                ("grad", self.shown_grad(), grad_colour, G.grad_row_top(self.arity))]
+                ("grad", self.shown_grad(), grad_colour, grad_top)]
         if self.extra:
-            rows.append(("", self.extra, S.EXTRA, G.grad_row_top(self.arity) + G.ROW_H))
+            rows.append(("", self.extra, S.EXTRA,
+                         grad_top + G.ROW_H + G.tensor_block_h(self.tensor_shape)))
+        if self.tensor_shape:
+            self._paint_tensor(painter)
         left = 12.0
         for label, text, colour, y in rows:
             r = QRectF(left, y, G.NODE_W - left - 10.0, G.ROW_H)
@@ -535,6 +592,51 @@ class NodeItem(QGraphicsItem):
                        S.OUTPUT, QColor("#1d2026"), G.NODE_W, -17.0)
         if self.badge:
             self._pill(painter, self.badge, S.BADGE, QColor("#1d2026"), G.NODE_W - 4.0, self._height - 8.0)
+
+    def _paint_tensor(self, painter: QPainter) -> None:
+        """The value's and the gradient's arrays under their rows: numbers in a grid when
+        small, else heatmaps. In step mode a gradient not reached yet stays an empty slot."""
+        self.painted_tensor = {}
+        show_grad = self.step_grad is None or (self.step_grad != SLOT_EMPTY and self.step_grad_final)
+        show_value = self.step_value is None
+        grid = G.tensor_grid(self.tensor_shape)
+        for which, a, colour, diverging, shown in (
+                ("value", self.tensor_value, S.VALUE, False, show_value),
+                ("grad", self.tensor_grad, S.GRAD, True, show_grad)):
+            r = self.tensor_rect(which)
+            if a is None or not shown:
+                painter.setPen(_PEN_SLOT)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(r, 3.0, 3.0)
+                continue
+            if grid is not None:
+                rows, cols = grid
+                t = TV.as_table(a)
+                cw, ch = r.width() / cols, r.height() / rows
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(QColor(255, 255, 255, 14))
+                painter.drawRoundedRect(r, 3.0, 3.0)
+                painter.setFont(_F_CELL)
+                painter.setPen(colour)
+                texts = []
+                for i in range(rows):
+                    line = []
+                    for j in range(cols):
+                        text = S.format_cell(t[i, j])
+                        painter.drawText(QRectF(r.left() + j * cw, r.top() + i * ch, cw - 2.0, ch),
+                                         _ALIGN_R, text)
+                        line.append(text)
+                    texts.append(line)
+                self.painted_tensor[which] = ("grid", texts)
+            else:
+                img = self._heat.get(which)
+                if img is None:
+                    img = self._heat[which] = TV.heat_image(a, diverging)
+                painter.drawImage(r, img)
+                painter.setPen(S.pen(colour, 1.0))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(r)
+                self.painted_tensor[which] = ("heatmap", TV.table_shape(self.tensor_shape))
 
     def _paint_borders(self, painter: QPainter, body: QRectF, selected: bool) -> None:
         # problem > selection > step highlight > plain; the output ring sits outside
@@ -582,6 +684,9 @@ class NodeItem(QGraphicsItem):
             self.setCursor(Qt.CursorShape.CrossCursor if port else Qt.CursorShape.ArrowCursor)
             self.setToolTip(port.tooltip() if port is not None else self._node_tip)
             self.update()
+        if port is None and self.tensor_shape:  # over an array: the element under the mouse
+            hit = self.element_at(event.pos())
+            self.setToolTip(self.element_tooltip(hit[1]) if hit is not None else self._node_tip)
 
     def hoverLeaveEvent(self, event):  # noqa: N802
         if self._hover_port is not None:
@@ -738,6 +843,7 @@ _LOD_WIRE = 0.3  # below this zoom a wire is a straight line without its label: 
 _PEN_WIRE_SELECTED = S.pen(S.SELECTED, 3.0)
 _WIRE_PEN_W = 2.0
 _LABEL_W, _LABEL_H = 64.0, 14.0
+_TLABEL_W = 60.0  # half the widest shapes label a tensor wire carries, for its bounds
 _LABEL_BACK = 80.0  # how far before the target port a wire's gradient label sits
 
 
@@ -755,6 +861,7 @@ class WireItem(QGraphicsItem):
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
         self._label_at: QRectF | None = None  # built on first paint of the label
+        self.tensor_text: str | None = None  # shapes on a wire carrying an array (set_tensor_text)
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
         if src is not None:
             self.setFlags(_WIRE_FLAGS)
@@ -806,6 +913,8 @@ class WireItem(QGraphicsItem):
     def _set_bounds(self) -> None:
         m = _WIRE_PEN_W
         b = self._path.controlPointRect().adjusted(-m, -m, m, m)
+        if self.tensor_text is not None:  # the shapes' box, below the curve near the target
+            b = b.adjusted(-_TLABEL_W, 0.0, _TLABEL_W, 2 * _LABEL_H + 6.0)
         if self.grad_text is not None:
             # The label sits on the curve, so this margin holds it wherever it goes; finding
             # its exact place (percentAtLength) is left to the first paint that shows it:
@@ -825,6 +934,34 @@ class WireItem(QGraphicsItem):
         else:
             self.grad_text = text
         self.update()
+
+    def set_tensor_text(self, text: str | None) -> None:
+        """Shapes carried by a wire of arrays (``(3,) → (2, 3)``, and with wire gradients on
+        ``← Σ over axis 0``), drawn under the curve near its target; None hides it."""
+        if text == self.tensor_text:
+            return
+        self.prepareGeometryChange()
+        self.tensor_text = text
+        self._set_bounds()
+        self.update()
+
+    def tensor_label_rect(self) -> QRectF:
+        lines = self.tensor_text.split("\n")
+        w = max(_FM_SMALL.horizontalAdvance(t) for t in lines) + 10.0
+        h = len(lines) * _FM_SMALL.height() + 4.0
+        length = self._path.length()
+        at = self._path.percentAtLength(length - 45.0) if length > 90.0 else 0.5
+        p = self._path.pointAtPercent(at)
+        return QRectF(p.x() - w / 2, p.y() + 4.0, w, h)
+
+    def _paint_tensor_text(self, painter: QPainter) -> None:
+        r = self.tensor_label_rect()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(S.LABEL_BG)
+        painter.drawRoundedRect(r, 4.0, 4.0)
+        painter.setFont(_F_SMALL)
+        painter.setPen(S.TEXT)
+        painter.drawText(r, _ALIGN_C, self.tensor_text)
 
     def _label_rect(self) -> QRectF:
         if self._label_at is None:
@@ -895,6 +1032,8 @@ class WireItem(QGraphicsItem):
         # The label follows the nodes' rule: drawn only where its text would read; a box too
         # small to read would only be clutter over the wires.
         self.label_drawn = self.grad_text is not None and text_legible(device_scale(painter, widget))
+        if self.tensor_text is not None and text_legible(device_scale(painter, widget)):
+            self._paint_tensor_text(painter)
         if self.label_drawn:
             r = self._label_rect()
             painter.setPen(Qt.PenStyle.NoPen)

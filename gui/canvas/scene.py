@@ -10,11 +10,14 @@ state: selection, the wire being dragged, highlights.
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QMenu
 
 from engine import NUMBER, autodiff
+from engine import OPS
+from engine.arrays import ndarray, shape_text
 from engine import geometry as G
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
@@ -31,7 +34,7 @@ SNAP_PX = 24.0  # a dragged wire takes the nearest compatible port within this m
 def _problems(g, vals: dict) -> dict:
     """Graph.problems(), computed only for the nodes whose value is missing or not finite
     (the only ones that can have a problem), so a healthy document costs one scan."""
-    bad = [n for n, v in vals.items() if v is None or v != v or v == _INF or v == -_INF]
+    bad = [n for n, v in vals.items() if not _is_finite(v) or v is None]
     if not bad:
         return {}
     tape = g.tape()
@@ -45,7 +48,29 @@ def _problems(g, vals: dict) -> dict:
 
 
 def _is_finite(v) -> bool:
+    if type(v) is ndarray:
+        return v.dtype.kind in "iu" or bool(np.isfinite(v).all())
     return v is None or (type(v) in (float, int) and v - v == 0)
+
+
+def _same(raw, old) -> bool:
+    """Whether a node's (value, grad, problem, mark) is what it already shows; arrays count
+    as the same only when they are the same objects (comparing them elementwise would cost
+    as much as drawing them)."""
+    if old is None:
+        return False
+    return all(a is b or (type(a) is not ndarray and type(b) is not ndarray and a == b)
+               for a, b in zip(raw, old))
+
+
+def _label_texts(it, v, gr, fmt) -> tuple[str, str, bool]:
+    """The value and gradient rows' texts; an array shows its shape there (``2×3``) and its
+    numbers in the grid or heatmap under the row."""
+    changed = it.set_tensor(v, gr)
+    if type(v) is ndarray:
+        dims = "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)
+        return dims, (dims if type(gr) is ndarray else fmt(gr)), changed
+    return fmt(v), fmt(gr), changed
 
 
 def _changed_indices(old_v, new_v, old_g, new_g) -> list | None:
@@ -59,6 +84,42 @@ def _changed_indices(old_v, new_v, old_g, new_g) -> list | None:
         ]
     except (ValueError, TypeError):  # numpy arrays have no single truth value
         return None
+
+
+def summed_axes(in_shape, out_shape) -> tuple:
+    """The axes of ``out_shape`` that a gradient is summed over on its way back to an input
+    of ``in_shape`` that broadcasting stretched (the leading ones it lacks, and where it has 1).
+
+    >>> summed_axes((3,), (2, 3)), summed_axes((2, 1), (2, 3)), summed_axes((2, 3), (2, 3))
+    ((0,), (1,), ())
+    """
+    extra = len(out_shape) - len(in_shape)
+    if extra < 0:
+        return ()
+    lead = tuple(range(extra))
+    return lead + tuple(extra + k for k, n in enumerate(in_shape) if n == 1 and out_shape[extra + k] != 1)
+
+
+def wire_tensor_text(g, s, t, p, grads: bool) -> str | None:
+    """What a wire carrying an array says: into a broadcasting op, the stretch
+    ``(3,) → (2, 3)``; with gradients on, how the gradient comes back (``← Σ over axis 0``,
+    or its shape). None for a wire of scalars."""
+    sv, tv = g.value(s), g.value(t)
+    if type(sv) is not ndarray and type(tv) is not ndarray:
+        return None
+    s_shape, t_shape = (tuple(sv.shape) if type(sv) is ndarray else ()), (
+        tuple(tv.shape) if type(tv) is ndarray else ())
+    lines = []
+    broadcasting = not OPS[g.op(t)].tensor and s_shape != t_shape and tv is not None
+    if broadcasting:
+        lines.append(f"{shape_text(s_shape)} → {shape_text(t_shape)}")
+    if grads and g.edge_grad(s, t, p) is not None:
+        axes = summed_axes(s_shape, t_shape) if broadcasting else ()
+        if axes:
+            lines.append("← Σ over axis " + ", ".join(map(str, axes)))
+        else:
+            lines.append(f"← {shape_text(s_shape)}")
+    return "\n".join(lines) or None
 
 
 class GraphScene(QGraphicsScene):
@@ -299,12 +360,13 @@ class GraphScene(QGraphicsScene):
             mark = OUT_NONE if n != root else (OUT_EXPLICIT if n == explicit else OUT_AUTO)
             v, gr, why = vals.get(n), grads.get(n), probs.get(n)
             raw = (v, gr, why, mark)
-            if raw == it.raw_state:  # same numbers, same text: skip the formatting
+            if _same(raw, it.raw_state):  # same numbers, same text: skip the formatting
                 continue
             it.raw_state = raw
-            if it.set_state(fmt(v), fmt(gr), why, mark):
+            vt, gt, grew = _label_texts(it, v, gr, fmt)
+            if it.set_state(vt, gt, why, mark) or grew:
                 changed += 1
-        if self._show_wire_grads:
+        if self._show_wire_grads or g.has_arrays():  # shapes ride on the wires of arrays
             self._refresh_wire_grads()
         return changed
 
@@ -325,26 +387,46 @@ class GraphScene(QGraphicsScene):
             why = autodiff.problem(tape, vals, i) if not _is_finite(v) else None
             mark = OUT_NONE if n != root else (OUT_EXPLICIT if n == explicit else OUT_AUTO)
             raw = (v, gr, why, mark)
-            if raw == it.raw_state:
+            if _same(raw, it.raw_state):
                 continue
             it.raw_state = raw
-            if it.set_state(fmt(v), fmt(gr), why, mark):
+            vt, gt, grew = _label_texts(it, v, gr, fmt)
+            if it.set_state(vt, gt, why, mark) or grew:
                 changed += 1
-        if self._show_wire_grads:
+        arrays = g.has_arrays()
+        if self._show_wire_grads or arrays:
             for t in nodes:  # what a wire carries depends on its target's gradient and inputs
                 for s_, _t, p in g.nx.in_edges(t, keys=True):
                     w = self._wires.get((s_, t, p))
                     if w is not None:
-                        amount = g.edge_grad(s_, t, p)
-                        w.set_grad_text(None if amount is None else S.format_number(amount))
+                        amount = g.edge_grad(s_, t, p) if self._show_wire_grads else None
+                        if arrays:
+                            self._set_wire_texts(g, w, amount, self._show_wire_grads)
+                        else:
+                            w.set_grad_text(None if amount is None else S.format_number(amount))
         return changed
 
     def _refresh_wire_grads(self) -> None:
         g = self.graph
         show = self._show_wire_grads
+        arrays = g.has_arrays()
         for (s, t, p), w in self._wires.items():
             amount = g.edge_grad(s, t, p) if show else None
+            if arrays:
+                self._set_wire_texts(g, w, amount, show)
+                continue
             w.set_grad_text(None if amount is None else S.format_number(amount))  # no label where none flows
+
+    def _set_wire_texts(self, g, w, amount, show: bool) -> None:
+        """A wire's labels in a document with arrays: an array's gradient is said in the
+        shapes label (``← Σ over axis 0``), a scalar's in the usual gradient label."""
+        try:
+            text = wire_tensor_text(g, *w.key, show)
+        except Exception:  # noqa: BLE001 - a label must never take the canvas down
+            text = None
+        w.set_tensor_text(text)
+        scalar = amount is not None and type(amount) is not ndarray and text is None
+        w.set_grad_text(S.format_number(amount) if show and scalar else None)
 
     # ---------------------------------------------------------------- node drags: one undo step
 

@@ -23,6 +23,8 @@ MINUS = "\u2212"
 
 # ---------------------------------------------------------------- geometry (scene units)
 # The node's numbers live in gui.canvas.geometry (Qt-free, so a layout can share them).
+from engine import arrays as _arrays  # noqa: E402
+from engine.arrays import ndarray as _ndarray  # noqa: E402
 from engine.geometry import HEAD_H, NODE_W, PORT_HIT_R, PORT_R, node_height  # noqa: E402, F401
 from engine.geometry import ROW_H as LINE_H  # noqa: E402, F401
 
@@ -77,11 +79,32 @@ def pen(color: QColor, width: float = 1.0, style=Qt.PenStyle.SolidLine) -> QPen:
     return p
 
 
+def format_cell(x) -> str:
+    """One element of an array grid: at most four significant digits, so a 4×4 grid fits a
+    node's width."""
+    xf = float(x)
+    if xf != xf:
+        return "NaN"
+    if math.isinf(xf):
+        return "inf" if xf > 0 else MINUS + "inf"
+    if xf == 0:
+        return "0"
+    if xf.is_integer() and abs(xf) < 1e4:
+        return str(int(xf)).replace("-", MINUS)
+    text = f"{xf:.3g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant}e{int(exp)}"
+    return text.replace("-", MINUS)
+
+
 def format_number(x) -> str:
     """Compact text for a value or gradient: "—" for None, "NaN", "inf", "−inf", integers
     without a decimal point, otherwise five significant digits (exponent when needed)."""
     if x is None:
         return DASH
+    if type(x) is _ndarray:  # an array: its shape and range (or its few numbers), never a repr
+        return _arrays.summary(x).replace("-", MINUS)
     try:
         xf = float(x)
     except (TypeError, ValueError, OverflowError):
