@@ -88,12 +88,9 @@ def gallery(path=None) -> list[Entry]:
 
 
 def tensor_gallery() -> list[Entry]:
-    """The tensor examples (broadcasting, a linear layer with MSE, the XOR MLP), from
-    ``resources/examples/tensors/gallery.json``. They are kept out of the main gallery until
-    the canvas draws array values; then their entries move into it unchanged."""
-    from resources import EXAMPLES
-
-    return gallery(EXAMPLES / "tensors" / "gallery.json")
+    """The tensor examples of the gallery (broadcasting, a linear layer with MSE, the XOR
+    MLP): the entries whose documents :data:`TENSOR_BUILDERS` makes."""
+    return [e for e in gallery() if e.file in TENSOR_BUILDERS]
 
 
 def _entry(k: int, item) -> Entry:
@@ -403,7 +400,7 @@ TENSOR_BUILDERS = {
     "linear_mse.json": linear_mse,
     "xor_mlp.json": xor_mlp,
 }
-"""The tensor examples, written into ``resources/examples/tensors``."""
+"""The tensor examples, written into the examples folder beside the others."""
 
 BUILDERS = {
     "a_times_a.json": a_times_a,
@@ -428,7 +425,7 @@ def write_examples(folder=None) -> list[Path]:
         save(build(), p)
         paths.append(p)
     for file, build in TENSOR_BUILDERS.items():
-        p = Path(folder) / "tensors" / file
+        p = Path(folder) / file
         save(build(), p)
         paths.append(p)
     return paths
@@ -437,7 +434,7 @@ def write_examples(folder=None) -> list[Path]:
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
     for p in write_examples():
         print("wrote", p)
-    for e in gallery() + tensor_gallery():
+    for e in gallery():
         for why in check(e):
             print(f"{e.file}: {why}")
 

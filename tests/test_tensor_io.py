@@ -156,10 +156,10 @@ def test_cli_bad_array_bindings_are_one_line_errors(capsys, binding, words):
 def test_cli_eval_of_a_tensor_document(capsys, tmp_path):
     from resources import EXAMPLES
 
-    code, out, err = run(capsys, "eval", str(EXAMPLES / "tensors" / "broadcast_bias.json"), "--json")
+    code, out, err = run(capsys, "eval", str(EXAMPLES / "broadcast_bias.json"), "--json")
     assert code == 0
     assert by_name(json.loads(out))["b"]["grad"] == [2.0, 2.0, 2.0]
-    code, out, err = run(capsys, "check", str(EXAMPLES / "tensors" / "xor_mlp.json"))
+    code, out, err = run(capsys, "check", str(EXAMPLES / "xor_mlp.json"))
     assert code == 0, out + err
 
 

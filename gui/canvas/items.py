@@ -243,6 +243,7 @@ class NodeItem(QGraphicsItem):
         self.tensor_grad = None
         self.painted_tensor: dict = {}
         self._heat: dict = {}  # cached heatmap images, rebuilt when the arrays change
+        self.port_notes: dict[int, str] = {}  # input port -> the broadcast it receives, "(3,) → (2, 3)"
 
     # ---------------------------------------------------------------- geometry
 
@@ -395,6 +396,13 @@ class NodeItem(QGraphicsItem):
             node_moved(self)  # the router's rectangle grows with the node
         self.update()
         return True
+
+    def set_port_notes(self, notes: dict) -> None:
+        """Text written at the right of input rows: the stretch an array wired there gets
+        from broadcasting (``(3,) → (2, 3)``)."""
+        if notes != self.port_notes:
+            self.port_notes = dict(notes)
+            self.update()
 
     def element_at(self, local: QPointF) -> tuple[str, tuple] | None:
         """("value" or "grad", index) of the array element drawn under ``local``, or None."""
@@ -558,6 +566,11 @@ class NodeItem(QGraphicsItem):
             painter.setFont(_F_PORT)
             painter.setPen(S.TEXT if p.connected else S.UNCONNECTED)
             self._text(painter, r.adjusted(G.PORT_R + 7.0, 0, 0, 0), _ALIGN_L, p.label)
+            note = self.port_notes.get(p.index)
+            if note:
+                painter.setFont(_F_SMALL)
+                painter.setPen(S.TEXT_DIM)
+                self._text(painter, r.adjusted(0, 0, -8.0, 0), _ALIGN_R, note)
 
         # value, gradient, optional extra row
         grad_colour = S.GRAD if self.step_grad is None or self.step_grad_final else _PARTIAL
@@ -608,6 +621,10 @@ class NodeItem(QGraphicsItem):
                 painter.setPen(_PEN_SLOT)
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRoundedRect(r, 3.0, 3.0)
+                if a is None and shown:  # no gradient: no path to the output
+                    painter.setFont(_F_SMALL)
+                    painter.setPen(S.TEXT_DIM)
+                    self._text(painter, r, _ALIGN_C, "no path to the output")
                 continue
             if grid is not None:
                 rows, cols = grid
@@ -843,7 +860,6 @@ _LOD_WIRE = 0.3  # below this zoom a wire is a straight line without its label: 
 _PEN_WIRE_SELECTED = S.pen(S.SELECTED, 3.0)
 _WIRE_PEN_W = 2.0
 _LABEL_W, _LABEL_H = 64.0, 14.0
-_TLABEL_W = 60.0  # half the widest shapes label a tensor wire carries, for its bounds
 _LABEL_BACK = 80.0  # how far before the target port a wire's gradient label sits
 
 
@@ -861,7 +877,6 @@ class WireItem(QGraphicsItem):
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
         self._label_at: QRectF | None = None  # built on first paint of the label
-        self.tensor_text: str | None = None  # shapes on a wire carrying an array (set_tensor_text)
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
         if src is not None:
             self.setFlags(_WIRE_FLAGS)
@@ -913,8 +928,6 @@ class WireItem(QGraphicsItem):
     def _set_bounds(self) -> None:
         m = _WIRE_PEN_W
         b = self._path.controlPointRect().adjusted(-m, -m, m, m)
-        if self.tensor_text is not None:  # the shapes' box, below the curve near the target
-            b = b.adjusted(-_TLABEL_W, 0.0, _TLABEL_W, 2 * _LABEL_H + 6.0)
         if self.grad_text is not None:
             # The label sits on the curve, so this margin holds it wherever it goes; finding
             # its exact place (percentAtLength) is left to the first paint that shows it:
@@ -934,34 +947,6 @@ class WireItem(QGraphicsItem):
         else:
             self.grad_text = text
         self.update()
-
-    def set_tensor_text(self, text: str | None) -> None:
-        """Shapes carried by a wire of arrays (``(3,) → (2, 3)``, and with wire gradients on
-        ``← Σ over axis 0``), drawn under the curve near its target; None hides it."""
-        if text == self.tensor_text:
-            return
-        self.prepareGeometryChange()
-        self.tensor_text = text
-        self._set_bounds()
-        self.update()
-
-    def tensor_label_rect(self) -> QRectF:
-        lines = self.tensor_text.split("\n")
-        w = max(_FM_SMALL.horizontalAdvance(t) for t in lines) + 10.0
-        h = len(lines) * _FM_SMALL.height() + 4.0
-        length = self._path.length()
-        at = self._path.percentAtLength(length - 45.0) if length > 90.0 else 0.5
-        p = self._path.pointAtPercent(at)
-        return QRectF(p.x() - w / 2, p.y() + 4.0, w, h)
-
-    def _paint_tensor_text(self, painter: QPainter) -> None:
-        r = self.tensor_label_rect()
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(S.LABEL_BG)
-        painter.drawRoundedRect(r, 4.0, 4.0)
-        painter.setFont(_F_SMALL)
-        painter.setPen(S.TEXT)
-        painter.drawText(r, _ALIGN_C, self.tensor_text)
 
     def _label_rect(self) -> QRectF:
         if self._label_at is None:
@@ -1032,8 +1017,6 @@ class WireItem(QGraphicsItem):
         # The label follows the nodes' rule: drawn only where its text would read; a box too
         # small to read would only be clutter over the wires.
         self.label_drawn = self.grad_text is not None and text_legible(device_scale(painter, widget))
-        if self.tensor_text is not None and text_legible(device_scale(painter, widget)):
-            self._paint_tensor_text(painter)
         if self.label_drawn:
             r = self._label_rect()
             painter.setPen(Qt.PenStyle.NoPen)

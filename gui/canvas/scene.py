@@ -15,10 +15,9 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QMenu
 
-from engine import NUMBER, autodiff
-from engine import OPS
-from engine.arrays import ndarray, shape_text
+from engine import NUMBER, OPS, autodiff
 from engine import geometry as G
+from engine.arrays import ndarray, shape_text
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
 from gui.shell import style as S
@@ -100,26 +99,33 @@ def summed_axes(in_shape, out_shape) -> tuple:
     return lead + tuple(extra + k for k, n in enumerate(in_shape) if n == 1 and out_shape[extra + k] != 1)
 
 
-def wire_tensor_text(g, s, t, p, grads: bool) -> str | None:
-    """What a wire carrying an array says: into a broadcasting op, the stretch
-    ``(3,) → (2, 3)``; with gradients on, how the gradient comes back (``← Σ over axis 0``,
-    or its shape). None for a wire of scalars."""
+def _shape(v) -> tuple:
+    return tuple(v.shape) if type(v) is ndarray else ()
+
+
+def broadcast_note(g, s, t) -> str | None:
+    """``(3,) → (2, 3)`` when the value of ``s`` is stretched by broadcasting on its way
+    into the elementwise op ``t`` (the node's port row says it); None otherwise."""
     sv, tv = g.value(s), g.value(t)
-    if type(sv) is not ndarray and type(tv) is not ndarray:
+    if tv is None or sv is None or OPS[g.op(t)].tensor:
         return None
-    s_shape, t_shape = (tuple(sv.shape) if type(sv) is ndarray else ()), (
-        tuple(tv.shape) if type(tv) is ndarray else ())
-    lines = []
-    broadcasting = not OPS[g.op(t)].tensor and s_shape != t_shape and tv is not None
-    if broadcasting:
-        lines.append(f"{shape_text(s_shape)} → {shape_text(t_shape)}")
-    if grads and g.edge_grad(s, t, p) is not None:
-        axes = summed_axes(s_shape, t_shape) if broadcasting else ()
-        if axes:
-            lines.append("← Σ over axis " + ", ".join(map(str, axes)))
-        else:
-            lines.append(f"← {shape_text(s_shape)}")
-    return "\n".join(lines) or None
+    a, b = _shape(sv), _shape(tv)
+    return f"{shape_text(a)} → {shape_text(b)}" if a != b else None
+
+
+def wire_grad_text(g, s, t, amount) -> str | None:
+    """The gradient label of wire s -> t: a number, or for an array how it comes back: summed
+    over the axes broadcasting added (``Σ over axis 0``), else its shape."""
+    if amount is None:
+        return None
+    if type(amount) is not ndarray:
+        if type(g.value(t)) is ndarray:  # a scalar that broadcasting spread: summed over all
+            return f"Σ all = {S.format_number(amount)}"
+        return S.format_number(amount)
+    axes = summed_axes(_shape(g.value(s)), _shape(g.value(t))) if broadcast_note(g, s, t) else ()
+    if axes:
+        return "Σ over axis " + ", ".join(map(str, axes))
+    return shape_text(amount.shape)
 
 
 class GraphScene(QGraphicsScene):
@@ -418,15 +424,20 @@ class GraphScene(QGraphicsScene):
             w.set_grad_text(None if amount is None else S.format_number(amount))  # no label where none flows
 
     def _set_wire_texts(self, g, w, amount, show: bool) -> None:
-        """A wire's labels in a document with arrays: an array's gradient is said in the
-        shapes label (``← Σ over axis 0``), a scalar's in the usual gradient label."""
+        """A wire's labels in a document with arrays: the gradient label says how an array
+        comes back (``Σ over axis 0``), the target's port row the stretch it got going in."""
         try:
-            text = wire_tensor_text(g, *w.key, show)
+            note = broadcast_note(g, w.src.node_id, w.dst.node_id)
+            text = wire_grad_text(g, w.src.node_id, w.dst.node_id, amount) if show else None
         except Exception:  # noqa: BLE001 - a label must never take the canvas down
-            text = None
-        w.set_tensor_text(text)
-        scalar = amount is not None and type(amount) is not ndarray and text is None
-        w.set_grad_text(S.format_number(amount) if show and scalar else None)
+            note = text = None
+        notes = dict(w.dst.port_notes)
+        if note:
+            notes[w.port] = note
+        else:
+            notes.pop(w.port, None)
+        w.dst.set_port_notes(notes)
+        w.set_grad_text(text)
 
     # ---------------------------------------------------------------- node drags: one undo step
 
