@@ -45,6 +45,7 @@ class DocumentBridge(QObject):
     edgeAdded = Signal(int, int, int)  # source, target, port
     edgeRemoved = Signal(int, int, int)
     valueChanged = Signal(int)
+    paramsChanged = Signal(int)  # an op node's axis/keepdims/shape changed
     nameChanged = Signal(int, object)  # node, new name (None: no name)
     nodeMoved = Signal(int, float, float)
     outputChanged = Signal(object)  # the explicit output, or None
@@ -113,6 +114,8 @@ class DocumentBridge(QObject):
             self.edgeRemoved.emit(ev.source, ev.target, ev.port)
         elif isinstance(ev, E.ValueChanged):
             self.valueChanged.emit(ev.node)
+        elif isinstance(ev, E.ParamsChanged):
+            self.paramsChanged.emit(ev.node)
         elif isinstance(ev, E.NameChanged):
             self.nameChanged.emit(ev.node, ev.new)
         elif isinstance(ev, E.NodeMoved):

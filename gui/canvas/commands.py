@@ -8,9 +8,11 @@ place, the engine, and guarantees that no refused edit ever reaches the stack.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtGui import QUndoCommand
 
 from engine import NUMBER, Graph
+from engine.arrays import ndarray
 from gui.canvas.bridge import undoable_edit
 
 
@@ -141,9 +143,34 @@ class SetValuesCommand(EditCommand):
             return False
         self.new = dict(other.new)
         self.setText(other.text())  # the history names the value the scrub ended on
-        if self.new == self.old:  # scrubbed back to where it started: no undo step at all
+        # scrubbed back to where it started: no undo step at all
+        if all(same_value(self.new[n], self.old.get(n)) for n in self.new):
             self.setObsolete(True)
         return True
+
+
+def same_value(a, b) -> bool:
+    """Whether two number values are the same (arrays: same dtype, shape and elements)."""
+    if type(a) is ndarray or type(b) is ndarray:
+        return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
+                and bool(np.array_equal(a, b)))
+    return a == b
+
+
+class SetParamsCommand(EditCommand):
+    """Change an op node's parameters; undo puts the old ones back."""
+
+    def __init__(self, graph: Graph, node: int, params: dict, text: str = "Set parameters"):
+        super().__init__(graph, text)
+        self.node = node
+        self.old = graph.params(node)
+        self.new = dict(params)
+
+    def _do(self):
+        self.graph.set_params(self.node, self.new)
+
+    def _undo(self):
+        self.graph.set_params(self.node, self.old)
 
 
 class SetNameCommand(EditCommand):

@@ -21,6 +21,7 @@ from PySide6.QtGui import QUndoStack
 
 from engine import NUMBER, OPS, DocumentError, Graph, GraphError
 from engine import document as doc
+from engine.arrays import ndarray
 from engine.graph import MAX_NAME, check_number
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.commands import (
@@ -31,7 +32,9 @@ from gui.canvas.commands import (
     RemoveNodeCommand,
     SetNameCommand,
     SetOutputCommand,
+    SetParamsCommand,
     SetValuesCommand,
+    same_value,
 )
 from gui.shell import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
 
@@ -388,13 +391,28 @@ class Controller(QObject):
         for ref, v in values.items():
             n, value = g.check_set_value(ref, v)
             new[n] = value
-        new = {n: v for n, v in new.items() if g.number(n) != v}
+        new = {n: v for n, v in new.items() if not same_value(g.number(n), v)}
         if not new:
             return True
         if text == "Set value" and len(new) == 1:
             n = next(iter(new))
-            text = f"Set {self._label(n)} = {_history_number(new[n])}"
+            shown = (f"{'×'.join(map(str, new[n].shape))} array" if type(new[n]) is ndarray
+                     else _history_number(new[n]))
+            text = f"Set {self._label(n)} = {shown}"
         self._push(SetValuesCommand(g, new, text, merge))
+        return True
+
+    def set_params(self, node, params: dict) -> bool:
+        """Set an op node's parameters (axis, keepdims, shape) as one undo step."""
+        return bool(self._guard(self._set_params, node, params, default=False))
+
+    def _set_params(self, node, params):
+        g = self._graph
+        n, new = g.check_set_params(node, params)
+        if new == g.params(n):
+            return True
+        shown = ", ".join(f"{k}={v}" for k, v in new.items())
+        self._push(SetParamsCommand(g, n, new, f"Set {self._label(n)} {shown}"))
         return True
 
     def set_name(self, node, name) -> bool:

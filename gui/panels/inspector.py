@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -28,7 +29,9 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from engine import NUMBER, OPS, GraphError
+from engine.arrays import ndarray, shape_text
 from engine.check import check_node
+from gui.panels.array_table import ArrayModel, ArrayTable
 from gui.shell import style
 from gui.shell.style import format_number
 
@@ -182,6 +185,7 @@ class Inspector(QDockWidget):
         cl.addWidget(self.check_button)
         form.addRow("Check", check_box)
         outer.addWidget(self.details)
+        self._build_tensor(outer)
         # Rows whose text changes while scrubbing keep room for two lines, and the button its
         # whole word: the form neither clips nor jumps as numbers grow and shrink.
         two_lines = 2 * self.fontMetrics().lineSpacing() + 4
@@ -226,6 +230,134 @@ class Inspector(QDockWidget):
         scroll.setWidget(body)
         self.setWidget(scroll)
 
+    def _build_tensor(self, outer):
+        """Tables of an array node's value and gradient, the gradient's norm and range, the
+        op's parameters, and the note that an array output is seeded with ones."""
+        self.tensor_box = QWidget()
+        self.tensor_box.setObjectName("tensorBox")
+        tl = QVBoxLayout(self.tensor_box)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.setSpacing(4)
+        self.params_box = QWidget()
+        self.params_form = QFormLayout(self.params_box)
+        self.params_form.setContentsMargins(0, 0, 0, 0)
+        self.param_edits: dict[str, QLineEdit] = {}
+        tl.addWidget(self.params_box)
+        self.value_table_title = QLabel()
+        self.value_table_title.setObjectName("valueTableTitle")
+        tl.addWidget(self.value_table_title)
+        self.value_model = ArrayModel(self, colour=style.VALUE)
+        self.value_model.on_edit = self._commit_array
+        self.value_table = ArrayTable(self.value_model)
+        self.value_table.setObjectName("valueTable")
+        self.value_table.setToolTip("Double-click a cell to edit it (one undo step); Ctrl+V pastes "
+                                    "cells copied from a spreadsheet, from the current cell on")
+        tl.addWidget(self.value_table)
+        self.grad_table_title = QLabel()
+        self.grad_table_title.setObjectName("gradTableTitle")
+        self.grad_table_title.setTextFormat(Qt.RichText)
+        self.grad_table_title.setWordWrap(True)
+        tl.addWidget(self.grad_table_title)
+        self.grad_model = ArrayModel(self, colour=style.GRAD)
+        self.grad_table = ArrayTable(self.grad_model)
+        self.grad_table.setObjectName("gradTable")
+        tl.addWidget(self.grad_table)
+        self.seed_label = QLabel()
+        self.seed_label.setObjectName("seedNote")
+        self.seed_label.setWordWrap(True)
+        tl.addWidget(self.seed_label)
+        self.tensor_box.hide()
+        outer.addWidget(self.tensor_box)
+
+    def _show_params(self, node):
+        g = self.graph
+        op = g.op(node)
+        rows = OPS[op].params if op != NUMBER and op in OPS else ()
+        self.params_box.setVisible(bool(rows))
+        if [p.name for p in rows] != list(self.param_edits):
+            while self.params_form.rowCount():
+                self.params_form.removeRow(0)
+            self.param_edits = {}
+            for p in rows:
+                e = QLineEdit()
+                e.setObjectName(f"param_{p.name}")
+                e.setToolTip(f"{p.name}: {p.doc}\nEnter applies it (one undo step)")
+                e.editingFinished.connect(lambda name=p.name: self._commit_param(name))
+                self.params_form.addRow(p.name, e)
+                self.param_edits[p.name] = e
+        current = g.params(node)
+        for p in rows:
+            e = self.param_edits[p.name]
+            if not e.hasFocus():
+                e.setText(_param_text(current.get(p.name, p.default)))
+
+    def _commit_param(self, name):
+        node = self.node
+        if node is None or node not in self.graph.nx or name not in self.param_edits:
+            return
+        text = self.param_edits[name].text()
+        value = _parse_param(text)
+        params = self.graph.params(node)
+        if value is _BAD:
+            self._show_error(f"{name}: '{text}' is not None, a whole number, a list of them, or True/False")
+            return
+        if params.get(name) == value:
+            return
+        params[name] = value
+        self._last_message = ""
+        if self.controller.set_params(node, params):
+            self._show_error("")
+        else:
+            self._show_error(self._last_message or f"{name} = {text} was refused")
+
+    def _commit_array(self, new) -> bool:
+        """One table edit (a cell, or a pasted block): one undo step."""
+        node = self.node
+        if node is None or node not in self.graph.nx or self.graph.op(node) != NUMBER:
+            return False
+        self._last_message = ""
+        ok = self.controller.set_value(node, new)
+        self._show_error("" if ok else (self._last_message or "the value was refused"))
+        return ok
+
+    def _show_tensor(self, node, value, grad) -> bool:
+        """Show the tables when the node holds an array; returns whether it does."""
+        g = self.graph
+        self._show_params(node)
+        if type(value) is not ndarray:
+            self.tensor_box.setVisible(self.params_box.isVisibleTo(self.tensor_box))
+            for w in (self.value_table_title, self.value_table, self.grad_table_title,
+                      self.grad_table, self.seed_label):
+                w.hide()
+            return False
+        for w in (self.value_table_title, self.value_table, self.grad_table_title, self.grad_table):
+            w.show()
+        self.tensor_box.show()
+        is_number = g.op(node) == NUMBER
+        kind = " int" if value.dtype.kind == "i" else ""
+        edit = " (double-click to edit, Ctrl+V to paste)" if is_number else ""
+        dims = '×'.join(map(str, value.shape)) if value.ndim > 1 else shape_text(value.shape)
+        self.value_table_title.setText(f"Value: {dims}{kind} array{edit}")
+        self.value_model.set_array(value, editable=is_number)
+        if type(grad) is ndarray:
+            with np.errstate(all="ignore"):
+                norm = float(np.linalg.norm(grad))
+                lo, hi = float(np.min(grad)), float(np.max(grad))
+            red = _colour(style.GRAD)
+            self.grad_table_title.setText(
+                f"Gradient {shape_text(grad.shape)}: <span style='color:{red}'>‖g‖ = {format_number(norm)},"
+                f" min {format_number(lo)}, max {format_number(hi)}</span>")
+            self.grad_model.set_array(grad)
+            self.grad_table.show()
+        else:
+            self.grad_table_title.setText("Gradient: — <i>no path to the output</i>")
+            self.grad_model.set_array(None)
+            self.grad_table.hide()
+        note = g.seed_note()
+        self.seed_label.setText(note or "")
+        self.seed_label.setVisible(bool(note))
+        return True
+
     # ------------------------------------------------------------------ showing
 
     @property
@@ -257,6 +389,7 @@ class Inspector(QDockWidget):
 
     def _show_nothing(self, count: int):
         self.details.hide()
+        self.tensor_box.hide()
         self.contrib_title.hide()
         self.contrib_label.hide()
         self.problem_label.hide()
@@ -298,11 +431,15 @@ class Inspector(QDockWidget):
             self.op_label.setText(f"{o.symbol}   {op} — {o.doc}")
 
         value = g.value(node)
-        self.value_edit.setVisible(is_number)
-        self.scrub.setVisible(is_number)
-        self.scrub_row_label.setVisible(is_number)
-        self.value_label.setVisible(not is_number)
-        if is_number:
+        tensor = self._show_tensor(node, value, g.grad(node))
+        self.value_edit.setVisible(is_number and not tensor)
+        self.scrub.setVisible(is_number and not tensor)
+        self.scrub_row_label.setVisible(is_number and not tensor)
+        self.value_label.setVisible(not is_number or tensor)
+        if tensor:
+            green = _colour(style.VALUE)
+            self.value_label.setText(f"<span style='color:{green}'>{html.escape(g.summary(node))}</span>")
+        elif is_number:
             if changed or not self.value_edit.hasFocus():
                 self.value_edit.setText(format_number(attrs["value"]).replace(MINUS, "-"))
             self.scrub.setToolTip(
@@ -357,7 +494,17 @@ class Inspector(QDockWidget):
         except (GraphError, ArithmeticError, ValueError) as e:
             self.check_label.setText(f"— <i>{html.escape(str(e))}</i>")
             return
-        if row.ok is None:
+        if row.elements:  # an array: one probe per element (a sample of a big one)
+            mark, colour = {True: ("✓", style.VALUE), False: ("✗", style.PROBLEM)}.get(
+                row.ok, ("—", style.TEXT_DIM))
+            self.check_label.setText(
+                f"<span style='color:{_colour(colour)}'>{mark}</span> finite differences: "
+                f"{html.escape(row.reason or '')}")
+            self.check_label.setToolTip(
+                f"{len(row.elements)} of {row.total} elements checked"
+                + (" (a seeded random sample: an array this big is sampled)" if row.sampled else "")
+                + "; each element nudged by ±h, (f(v + h) − f(v − h)) / 2h against its gradient")
+        elif row.ok is None:
             self.check_label.setText(f"— <i>{html.escape(row.reason or 'not checked')}</i>")
         elif row.ok:
             good = _colour(style.VALUE)
@@ -494,3 +641,29 @@ class Inspector(QDockWidget):
         self.scrub.setValue(0)
         self.scrub.blockSignals(False)
         self.refresh()
+
+
+_BAD = object()
+
+
+def _param_text(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return ", ".join(map(str, v))
+    return str(v)
+
+
+def _parse_param(text: str):
+    """A parameter typed in the inspector: None, True/False, a whole number, or whole numbers
+    separated by commas (an axis list, a shape); _BAD otherwise. Nothing typed is executed."""
+    t = text.strip().strip("()[]").replace(MINUS, "-")
+    low = t.lower()
+    if low in ("", "none"):
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    parts = [p.strip() for p in t.split(",") if p.strip()]
+    try:
+        nums = [int(p) for p in parts]
+    except ValueError:
+        return _BAD
+    return nums[0] if len(nums) == 1 and "," not in t else nums
