@@ -23,6 +23,9 @@ ORDER = [
     "perceptron_2layer.json",
     "softplus_lse.json",
     "diamond_ladder.json",
+    "broadcast_bias.json",
+    "linear_mse.json",
+    "xor_mlp.json",
 ]
 
 
@@ -30,7 +33,7 @@ def entries():
     return {e.file: e for e in gallery()}
 
 
-def test_gallery_lists_the_ten_examples_in_teaching_order():
+def test_gallery_lists_the_thirteen_examples_in_teaching_order():
     g = gallery()
     assert [e.file for e in g] == ORDER
     for e in g:

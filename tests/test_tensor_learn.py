@@ -13,7 +13,15 @@ from engine.check import all_ok, check_elements, check_node, gradient_check
 from engine.descent import default_trainable, descend, plan_descent
 from engine.export import to_python, to_pytorch
 from engine.forward_mode import directional, element_tangents
-from engine.gallery import TENSOR_BUILDERS, broadcast_bias, check, gallery, linear_mse, tensor_gallery, xor_mlp
+from engine.gallery import (
+    TENSOR_BUILDERS,
+    broadcast_bias,
+    check,
+    gallery,
+    linear_mse,
+    tensor_gallery,
+    xor_mlp,
+)
 
 
 def mlp(batch=6, hidden=5, seed=0):

@@ -208,6 +208,7 @@ class NodeItem(QGraphicsItem):
         self.step_value: str | None = None
         self.step_grad: str | None = None
         self.step_grad_final = False
+        self.step_grad_array = None  # step mode: an array node's gradient so far (set_step_array)
         self.wires: set[WireItem] = set()
         self.arity = 0 if op == NUMBER else OPS[op].arity
         self._height = G.node_height(self.arity)
@@ -364,12 +365,24 @@ class NodeItem(QGraphicsItem):
             self.step_value, self.step_grad, self.step_grad_final = value, grad, final
             self.update()
 
+    def set_step_array(self, grad) -> None:
+        """Step mode: the gradient an array node has received so far, drawn in its grid or
+        heatmap (None: the engine's, or an empty slot when the row is one)."""
+        if grad is not self.step_grad_array:
+            self.step_grad_array = grad
+            self._heat.pop("grad", None)
+            self.update()
+
     def shown_value(self) -> str:
         """The value row's text as drawn ("" for an empty slot)."""
+        if self.tensor_shape and self.step_value not in (None, SLOT_EMPTY):
+            return self.value_text  # an array's row shows its shape; the grid its numbers
         return self.value_text if self.step_value is None else self.step_value
 
     def shown_grad(self) -> str:
         """The gradient row's text as drawn ("" for an empty slot)."""
+        if self.tensor_shape and self.step_grad not in (None, SLOT_EMPTY):
+            return self.grad_text
         return self.grad_text if self.step_grad is None else self.step_grad
 
     def set_badge(self, text: str | None, tooltip: str | None = None) -> None:
@@ -610,12 +623,17 @@ class NodeItem(QGraphicsItem):
         """The value's and the gradient's arrays under their rows: numbers in a grid when
         small, else heatmaps. In step mode a gradient not reached yet stays an empty slot."""
         self.painted_tensor = {}
-        show_grad = self.step_grad is None or (self.step_grad != SLOT_EMPTY and self.step_grad_final)
-        show_value = self.step_value is None
+        stepping = self.step_grad not in (None, SLOT_EMPTY)
+        grad = self.tensor_grad
+        if stepping and self.step_grad_array is not None and self.step_grad_array.shape == self.tensor_shape:
+            grad = self.step_grad_array  # the sum so far
+        show_grad = self.step_grad is None or (
+            stepping and (self.step_grad_final or grad is not self.tensor_grad))
+        grad_colour = S.GRAD if self.step_grad is None or self.step_grad_final else _PARTIAL
         grid = G.tensor_grid(self.tensor_shape)
         for which, a, colour, diverging, shown in (
-                ("value", self.tensor_value, S.VALUE, False, show_value),
-                ("grad", self.tensor_grad, S.GRAD, True, show_grad)):
+                ("value", self.tensor_value, S.VALUE, False, self.step_value != SLOT_EMPTY),
+                ("grad", grad, grad_colour, True, show_grad)):
             r = self.tensor_rect(which)
             if a is None or not shown:
                 painter.setPen(_PEN_SLOT)

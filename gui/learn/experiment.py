@@ -256,7 +256,9 @@ class Experiment(QObject):
             self.forward.stop()
             return
         node = self._forward_input()
-        if node is None or not self.forward.set_input(node):
+        bar = self.forward_bar  # an array's element chosen in the bar: forward mode along it
+        element = bar.current_element() if node is not None and node == bar.current() else None
+        if node is None or not self.forward.set_input(node, element):
             if node is None:
                 self.say("Forward mode needs a number node to differentiate with respect to")
             self.act_forward.blockSignals(True)

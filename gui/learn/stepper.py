@@ -29,11 +29,13 @@ from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from shiboken6 import isValid
 
 from engine import OPS
+from engine.arrays import ndarray, shape_text
 from engine.events import MetaChanged, NameChanged, NodeMoved
 from engine.stepper import ForwardState, StepState, forward_state_after, forward_steps, state_after
 from gui.canvas.items import SLOT_EMPTY
 from gui.canvas.overlays import ABOVE, ACCENT, BELOW, OverlayLayer
-from gui.shell.style import MINUS, format_number
+from gui.shell.style import MINUS
+from gui.shell.style import format_number as _format_number
 
 DEFAULT_INTERVAL_MS = 1000
 MIN_INTERVAL_MS, MAX_INTERVAL_MS = 50, 5000
@@ -55,6 +57,14 @@ def speed_position(interval_ms: int) -> int:
 
 
 _QUIET_EVENTS = (NodeMoved, NameChanged, MetaChanged)  # these leave the steps valid
+
+
+def format_number(x) -> str:
+    """A number as step mode writes it; an array by its shape alone (``4×8 array``): its
+    numbers are drawn in its node's grid or heatmap, and a summary would crowd the pills."""
+    if type(x) is ndarray:
+        return f"{'×'.join(map(str, x.shape)) if x.ndim > 1 else shape_text(x.shape)} array"
+    return _format_number(x)
 
 
 def growth_text(before, amounts, after) -> str:
@@ -424,6 +434,7 @@ class StepMode(QObject):
             it = self._scene.node_item(n) if isValid(self._scene) else None
             if it is not None and isValid(it):
                 it.set_step_view(None, None)
+                it.set_step_array(None)
         self._viewed = set()
 
     def _set_rows(self, rows: dict) -> None:
@@ -437,6 +448,13 @@ class StepMode(QObject):
             if it is not None:
                 it.set_step_view(value, grad, final)
         self._viewed = set(rows)
+
+    def _set_step_arrays(self, grads: dict) -> None:
+        """Array nodes draw the gradient they have received so far in their grid or heatmap."""
+        for n, it in self._scene.node_items().items():
+            if it.tensor_shape:
+                gr = grads.get(n)
+                it.set_step_array(gr if type(gr) is ndarray else None)
 
     def _set_wire_labels(self, amounts: dict) -> None:
         """{(src, dst, port): text} on the wires' own labels; every other wire step mode
@@ -502,6 +520,7 @@ class StepMode(QObject):
             root = self._steps[0][0]
             rows[root] = (None, "1" if s.grads.get(root) == 1 else format_number(s.grads.get(root)), True)
         self._set_rows(rows)
+        self._set_step_arrays(s.grads)
         # The wires' own labels: what was sent in the steps already taken (not the current one,
         # whose amounts the overlay shows in the accent colour).
         sent = {}

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 from shiboken6 import isValid
 
 from engine import NUMBER, GraphError
-from engine.forward_mode import tangents
+from engine.forward_mode import element_tangents, tangents
+from gui.canvas.tensor_view import index_text
 from gui.shell.style import format_number
 
 MAX_LABEL = 8  # characters of the input's name shown inside a node (the node is 140 units wide)
@@ -30,6 +32,8 @@ def agree(a, b) -> bool:
     """Same derivative up to rounding (forward and reverse add the same terms in other orders)."""
     if a is None or b is None:
         return a is b
+    if type(a) is np.ndarray or type(b) is np.ndarray:
+        return bool(np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
     if a != a or b != b:
         return a != a and b != b
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
@@ -40,6 +44,33 @@ def number_nodes(graph) -> list[tuple[int, str]]:
     nums = [n for n in graph.nodes() if graph.op(n) == NUMBER]
     nums.sort(key=lambda n: graph.name(n) is None)
     return [(n, graph.label(n)) for n in nums]
+
+
+MAX_ELEMENTS_LISTED = 64  # elements of one array offered in the chooser (row-major, first ones)
+
+
+def forward_inputs(graph) -> list[tuple[str, object]]:
+    """(label, key) of everything forward mode can start from: each scalar number (key: its
+    id) and each element of a float array number (label ``W[0,1]``, key ``"id|0,1"``), up to
+    MAX_ELEMENTS_LISTED per array."""
+    out = []
+    for n, label in number_nodes(graph):
+        v = graph.number(n)
+        if type(v) is not np.ndarray:
+            out.append((label, n))
+        elif v.dtype.kind == "f":  # integer class targets have no derivative
+            for flat in range(min(v.size, MAX_ELEMENTS_LISTED)):
+                idx = tuple(int(i) for i in np.unravel_index(flat, v.shape))
+                out.append((index_text(label, idx), f"{n}|{','.join(map(str, idx))}"))
+    return out
+
+
+def parse_key(key) -> tuple[int | None, tuple | None]:
+    """(node, element index or None) from a chooser key."""
+    if isinstance(key, str) and "|" in key:
+        n, idx = key.split("|", 1)
+        return int(n), tuple(int(i) for i in idx.split(","))
+    return key, None
 
 
 class ForwardModeTool(QObject):
@@ -57,6 +88,7 @@ class ForwardModeTool(QObject):
         self._controller = controller
         self._scene = scene
         self.wrt: int | None = None
+        self.index: tuple | None = None  # the element of an array input, or None
         self.values: dict = {}
         self.text = ""
         self._shown: list[int] = []
@@ -67,18 +99,25 @@ class ForwardModeTool(QObject):
     def active(self) -> bool:
         return self.wrt is not None
 
-    def set_input(self, node) -> bool:
-        """Show tangents with respect to number node ``node`` (id or name); False (with a
-        message) if it is not a number node of the document."""
+    def set_input(self, node, index=None) -> bool:
+        """Show tangents with respect to number node ``node`` (id or name), or to its element
+        ``index`` when it holds an array (default: its first element); False (with a message)
+        if it is not a number node of the document."""
         g = self._controller.graph
         try:
             n = g.resolve(node)
-            tangents(g, n)
-        except GraphError as e:
+            v = g.number(n) if g.op(n) == NUMBER else None
+            if type(v) is np.ndarray:
+                index = tuple(index) if index is not None else (0,) * v.ndim
+                element_tangents(g, n, index)
+            else:
+                index = None
+                tangents(g, n)
+        except (GraphError, TypeError, ValueError) as e:
             self.message.emit(f"Forward mode: {e}")
             return False
         was = self.active
-        self.wrt = n
+        self.wrt, self.index = n, index
         if not was:
             self.activeChanged.emit(True)
         self._recompute()
@@ -122,8 +161,14 @@ class ForwardModeTool(QObject):
             self.stop()
             self.message.emit("Forward mode ended: its input was deleted")
             return
-        self.values = tangents(g, self.wrt)
-        label = short(g.label(self.wrt))
+        try:
+            self.values = (tangents(g, self.wrt) if self.index is None
+                           else element_tangents(g, self.wrt, self.index))
+        except GraphError as e:  # the array changed shape under the chosen element
+            self.stop()
+            self.message.emit(f"Forward mode ended: {e}")
+            return
+        label = short(self._wrt_label())
         self._clear_lines()
         for n, t in self.values.items():
             it = self._scene.node_item(n)
@@ -135,18 +180,28 @@ class ForwardModeTool(QObject):
         self.changed.emit()
         self.message.emit(self.text)
 
+    def _wrt_label(self) -> str:
+        g = self._controller.graph
+        a = g.label(self.wrt)
+        return a if self.index is None else index_text(a, self.index)
+
     def comparison(self) -> str:
         """"forward mode: ∂e/∂a = 35 = reverse-mode a.grad ✓" (or why there is nothing to compare)."""
         g = self._controller.graph
         if self.wrt is None:
             return ""
-        a = g.label(self.wrt)
+        a = self._wrt_label()
         out = g.evaluated_output()
         if out is None:
             return f"forward mode ∂·/∂{a}: no output to compare with reverse mode"
         t = self.values.get(out)
         grad = g.grad(self.wrt)
         o = g.label(out)
+        if self.index is not None and grad is not None:
+            grad = grad[self.index].item() if type(grad) is np.ndarray else grad
+        if type(t) is np.ndarray:  # an array output is seeded with ones: compare its sum
+            t = float(np.sum(t))
+            o = f"sum({o})"
         if t is None:
             return f"forward mode: the output {o} has no value, so no tangent"
         if grad is None:
@@ -188,9 +243,8 @@ class ForwardModeBar(QWidget):
 
     def refill(self) -> None:
         g = self._controller.graph
-        items = number_nodes(g)
-        current = self._tool.wrt if self._tool.active else self.combo.currentData()
-        wanted = [(label, n) for n, label in items]
+        current = self._tool_key() if self._tool.active else self.combo.currentData()
+        wanted = forward_inputs(g)
         have = [(self.combo.itemText(i), self.combo.itemData(i)) for i in range(self.combo.count())]
         if wanted != have:
             self.combo.blockSignals(True)
@@ -204,17 +258,30 @@ class ForwardModeBar(QWidget):
             self.combo.setCurrentIndex(i)
             self.combo.blockSignals(False)
 
+    def _tool_key(self):
+        t = self._tool
+        if t.index is None:
+            return t.wrt
+        return f"{t.wrt}|{','.join(map(str, t.index))}"
+
     def current(self) -> int | None:
-        return self.combo.currentData()
+        """The chosen node (for an array element, its node; see current_element)."""
+        return parse_key(self.combo.currentData())[0]
+
+    def current_element(self) -> tuple | None:
+        """The chosen element's index, or None for a scalar input."""
+        return parse_key(self.combo.currentData())[1]
 
     def choose(self, node) -> None:
         """Select ``node`` in the list and, if forward mode is on, switch to it."""
         i = self.combo.findData(node)
+        if i < 0 and isinstance(node, tuple):  # (node, index): an element of an array
+            i = self.combo.findData(f"{node[0]}|{','.join(map(str, node[1]))}")
         if i >= 0:
             self.combo.setCurrentIndex(i)
             self._chosen(i)
 
     def _chosen(self, index: int) -> None:
-        node = self.combo.itemData(index)
+        node, element = parse_key(self.combo.itemData(index))
         if node is not None and self._tool.active:
-            self._tool.set_input(node)
+            self._tool.set_input(node, element)
