@@ -8,16 +8,87 @@ reader can walk from an input back up to the output one term at a time.
 from __future__ import annotations
 
 import html
+import re
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
+from engine import OPS
+from engine.arrays import ndarray, shape_text
 from engine.explain import SUM, explain
+from gui.canvas.scene import summed_axes
+from gui.canvas.tensor_view import index_text
 from gui.shell.style import format_number
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 HINT = "Select one node to see its gradient written out with the chain rule."
+
+
+def _shape(v) -> tuple:
+    return tuple(v.shape) if type(v) is ndarray else ()
+
+
+_TOKEN = re.compile(r"\{(\w+)\}")
+
+
+def tensor_rule(g, node, term, out_label: str) -> tuple[str, str]:
+    """(the rule in words, the same with shapes) for one term whose local derivative is a
+    Jacobian: ``∂L/∂W = xᵀ · ∂L/∂y`` and ``(4, 3) = (4, 2)ᵀ · (2, 3)``. Tensor rows say their
+    rule in the op table (``Op.rule``); an elementwise op on arrays multiplies elementwise
+    and sums over the axes broadcasting added."""
+    c = term.consumer
+    op = OPS[g.op(c)]
+    ins = g.inputs(c)
+    port_of = {name: ins[k] for k, name in enumerate(op.ports)}
+    me, y = g.label(node), g.label(c)
+    d = f"∂{out_label}/∂"
+    cg_shape, in_shape = _shape(term.consumer_grad), _shape(term.product)
+    if op.rule and term.port < len(op.rule):
+        def word(m):
+            key = m.group(1)
+            if key == "dy":
+                return d + y
+            if key == "y":
+                return y
+            if key[0] == "d" and key[1:] in port_of:
+                return d + g.label(port_of[key[1:]])
+            return g.label(port_of[key]) if key in port_of else m.group(0)
+
+        def shape(m):
+            key = m.group(1)
+            if key == "dy":
+                return shape_text(cg_shape)
+            if key == "y":
+                return shape_text(_shape(g.value(c)))
+            if key[0] == "d" and key[1:] in port_of:
+                other = _shape(g.value(port_of[key[1:]]))
+                return shape_text(in_shape if key[1:] == term.port_name else other)
+            return shape_text(_shape(g.value(port_of[key]))) if key in port_of else m.group(0)
+
+        rule = op.rule[term.port]
+        return _TOKEN.sub(word, rule), _TOKEN.sub(shape, rule)
+    axes = summed_axes(in_shape, _shape(g.value(c)))
+    over = f", summed over axis {', '.join(map(str, axes))}" if axes else ""
+    words = f"{d}{me} = {d}{y} ⊙ ∂{y}/∂{term.port_name}{over}"
+    shapes = (f"{shape_text(in_shape)} = Σ over axis {', '.join(map(str, axes))} of "
+              f"{shape_text(cg_shape)}" if axes else f"{shape_text(in_shape)} = {shape_text(cg_shape)}")
+    return words, shapes
+
+
+def element_sum(ex, index) -> str:
+    """One element's gradient as the sum of what each term sent to it:
+    ``∂L/∂W[0,1] = 0.1 + 0.2 = 0.3``."""
+    parts = []
+    for t in ex.terms:
+        p = t.product
+        parts.append(format_number(p[index].item() if type(p) is ndarray else p))
+    total = ex.grad[index].item() if type(ex.grad) is ndarray else ex.grad
+    head = f"∂{ex.output_label}/∂{index_text(ex.label, index)}"
+    if len(parts) == 1:
+        return f"{head} = {parts[0]}"
+    return f"{head} = {' + '.join(parts)} = {format_number(total)}"
 
 
 class ExplainView(QWidget):
@@ -91,6 +162,15 @@ class ExplainView(QWidget):
         ex = self.explanation = explain(g, node)
         self.summary.setText(html.escape(ex.summary()))
         for t in ex.terms:
+            if t.local is None:  # a Jacobian: the rule in words and with shapes, and what was sent
+                words, shapes = tensor_rule(g, node, t, ex.output_label or "out")
+                item = QListWidgetItem(f"via {t.consumer_label}: {words}\n    shapes: {shapes}\n"
+                                       f"    sent: {format_number(t.product)}")
+                item.setData(NODE_ROLE, t.consumer)
+                item.setToolTip(f"The vector-Jacobian product {t.consumer_label} sends back through "
+                                f"'{t.port_name}'. Click to select {t.consumer_label}.")
+                self.terms.addItem(item)
+                continue
             item = QListWidgetItem(ex.term_text(t, format_number))
             item.setData(NODE_ROLE, t.consumer)
             item.setToolTip(
@@ -105,7 +185,12 @@ class ExplainView(QWidget):
             item.setForeground(self.palette().placeholderText())
             self.terms.addItem(item)
         self.terms.setVisible(self.terms.count() > 0)
-        self.total.setText(ex.sum_line(format_number) if ex.kind == SUM else "")
+        total = ex.sum_line(format_number) if ex.kind == SUM else ""
+        if ex.kind == SUM and type(ex.grad) is ndarray and ex.grad.size:
+            # the sum written out for one element: the one with the largest gradient
+            idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.abs(ex.grad))), ex.grad.shape))
+            total += f"\nlargest element: {element_sum(ex, idx)}"
+        self.total.setText(total)
 
     def _activate(self, item: QListWidgetItem):
         node = item.data(NODE_ROLE)
