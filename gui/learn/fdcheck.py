@@ -21,6 +21,8 @@ OK, BAD, SKIP = "✓", "✗", "–"
 
 def row_tooltip(row) -> str:
     """Both numbers and the verdict for one node, in words."""
+    if getattr(row, "elements", ()):  # an array: one probe per element, a sample of a big one
+        return element_tooltip(row)
     if row.ok is None:
         return f"gradient check skipped: {row.reason}"
     head = "gradient check ✓ agrees" if row.ok else "gradient check ✗ MISMATCH"
@@ -28,6 +30,20 @@ def row_tooltip(row) -> str:
         f"{head}\nbackward (analytic): {row.analytic!r}\n"
         f"central difference (numeric): {row.numeric!r}\n|difference| = {format_number(row.error)}"
     )
+
+
+def element_tooltip(row) -> str:
+    """An array node's check: how many elements were probed (and that it was a sample), the
+    verdict, and the worst element's two numbers."""
+    checked = len(row.elements)
+    how = (f"{checked} of {row.total} elements checked, a seeded random sample" if row.sampled
+           else f"all {row.total} elements checked")
+    head = {True: "gradient check ✓ agrees", False: "gradient check ✗ MISMATCH"}.get(
+        row.ok, "gradient check skipped")
+    worst = max(row.elements, key=lambda e: e.error or 0.0)
+    where = f"[{','.join(map(str, worst.index))}]" if worst.index is not None else ""
+    return (f"{head}: {how}\n{row.reason}\nworst element {where}: backward {worst.analytic!r}, "
+            f"central difference {worst.numeric!r}, |difference| = {format_number(worst.error)}")
 
 
 def verdict(rows, total: int) -> str:
