@@ -462,6 +462,10 @@ class MainWindow(QMainWindow):
             head = "no output"
         else:
             head = f"output {g.label(out)} = {style.format_number(g.value(out))}"
+        note = g.seed_note() if out is not None else None
+        if note:  # an array output: backward starts from ones, and the status bar says so
+            head += " (seeded with ones)"
+        self.output_label.setToolTip(note or "")
         self.output_label.setText(f"{head}   ·   {nodes} nodes, {wires} wires")
 
     def _update_selection_actions(self):
