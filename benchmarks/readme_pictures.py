@@ -106,6 +106,38 @@ def tour_pictures(folder) -> tuple:
     return step_png, descent_png
 
 
+def tensor_pictures(folder) -> tuple:
+    """Write ``tensor_broadcast.png`` (x + b mid-step: b's gradient arrives summed over the
+    broadcast axis) and ``tensor_mlp.png`` (the XOR MLP mid-step: every array's gradient so
+    far as a grid or heatmap) into ``folder``, for the README's tour."""
+    from PySide6.QtWidgets import QApplication
+
+    from engine.gallery import tensor_gallery
+
+    out = Path(folder)
+    entries = {e.file: e for e in tensor_gallery()}
+    written = []
+    for file, png, k in (("broadcast_bias.json", "tensor_broadcast.png", 2),
+                         ("xor_mlp.json", "tensor_mlp.png", 5)):
+        window = MainWindow(use_settings=False)
+        exp = install(window)
+        try:
+            window.resize(1400, 900)
+            window.show()
+            window.open_file(entries[file].path)
+            window.scene.set_show_wire_grads(True)
+            QApplication.processEvents()
+            exp.step.start()
+            exp.step.go_to(k)  # mid-step: some gradients final, some still empty slots
+            written.append(render_scene(window.scene, out / png))
+            exp.step.stop()
+        finally:
+            window.undo_stack.setClean()
+            window.close()
+            window.deleteLater()
+    return tuple(written)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs"))
@@ -114,7 +146,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     shot = render_window(out / "screenshot.png", select="a")
     step, descent = tour_pictures(out)
-    for p in (shot, step, descent):
+    tensors = tensor_pictures(out)
+    for p in (shot, step, descent, *tensors):
         print(p)
     return 0
 

@@ -34,6 +34,7 @@ from engine.events import MetaChanged, NameChanged, NodeMoved
 from engine.stepper import ForwardState, StepState, forward_state_after, forward_steps, state_after
 from gui.canvas.items import SLOT_EMPTY
 from gui.canvas.overlays import ABOVE, ACCENT, BELOW, OverlayLayer
+from gui.canvas.scene import summed_axes
 from gui.shell.style import MINUS
 from gui.shell.style import format_number as _format_number
 
@@ -70,6 +71,9 @@ def format_number(x) -> str:
 def growth_text(before, amounts, after) -> str:
     """How an input's gradient grows in one step: ``15 + 20 = 35`` (a first contribution
     starts from 0; a negative amount is subtracted: ``4 − 3 = 1``)."""
+    if type(after) is ndarray:  # the numbers are in the node's grid or heatmap
+        n = len(amounts)
+        return f"gradient so far: {format_number(after)}" + (f" (+ {n} terms)" if n > 1 else "")
     parts = [format_number(0.0 if before is None else before)]
     for a in amounts:
         if isinstance(a, (int, float)) and a < 0:
@@ -541,7 +545,7 @@ class StepMode(QObject):
                        "along each input")
             growth: dict[int, list] = {}
             for port, src, amount, before, after in s.sends:
-                self.overlay.wire_label(src, s.node, port, f"← {format_number(amount)}", ACCENT,
+                self.overlay.wire_label(src, s.node, port, f"← {sent_text(g, s, src, amount)}", ACCENT,
                                         f"{g.label(s.node)} sends {format_number(amount)} back to "
                                         f"{g.label(src)} through port {port}", bold=True)
                 keys.append(("wire", src, s.node, port))
@@ -552,6 +556,19 @@ class StepMode(QObject):
                 node_label(src, growth_text(before, amounts, after), ACCENT, BELOW, True,
                            f"{g.label(src)}'s gradient so far, growing by what {g.label(s.node)} sends")
         self.overlay.keep_only(keys)
+
+
+def sent_text(g, s, src, amount) -> str:
+    """What a backward step sends along a wire, as its pill says it: a number, or an array by
+    its shape, with the sum over the axes broadcasting added (``Σ over axis 0 → (3,) array``)."""
+    if type(amount) is not ndarray:
+        return format_number(amount)
+    grad = s.grad
+    broadcast = type(grad) is ndarray and not OPS[g.op(s.node)].tensor
+    axes = summed_axes(amount.shape, grad.shape) if broadcast else ()
+    if axes:
+        return f"Σ over axis {', '.join(map(str, axes))} → {format_number(amount)}"
+    return format_number(amount)
 
 
 def forward_formula(g, f: ForwardState) -> str:
