@@ -6,6 +6,7 @@ number drawn is compared with the engine's."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
@@ -82,9 +83,14 @@ def test_every_example_opens_with_its_text_drawn(win, path, dpr):
     for n, it in shown.items():
         assert it.painted_form == FORM_TEXT, g.label(n)
         texts = it.painted_texts
-        assert format_number(vals[n]) in texts or any(t.startswith(format_number(vals[n])[:4]) for t in texts)
-        assert format_number(grads.get(n)) in texts or any(
-            t.startswith(format_number(grads.get(n))[:4]) for t in texts)
+        if isinstance(vals[n], np.ndarray):  # an array: its shape on the row, its numbers under it
+            assert it.painted_tensor["value"][0] in ("grid", "heatmap"), g.label(n)
+            assert it.value_text in texts
+        else:
+            assert format_number(vals[n]) in texts or any(
+                t.startswith(format_number(vals[n])[:4]) for t in texts)
+            assert format_number(grads.get(n)) in texts or any(
+                t.startswith(format_number(grads.get(n))[:4]) for t in texts)
         if g.name(n):
             assert any(t == g.name(n) or t.endswith("…") for t in texts), g.label(n)
         for port in it.inputs:
