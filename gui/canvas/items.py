@@ -405,6 +405,8 @@ class NodeItem(QGraphicsItem):
         if shape != self.tensor_shape:
             self.prepareGeometryChange()
             self.tensor_shape = shape
+            if shape is None:
+                self.painted_tensor = {}
             self._height = G.node_height(self.arity, 1 if self.extra else 0, shape)
             node_moved(self)  # the router's rectangle grows with the node
         self.update()

@@ -33,7 +33,8 @@ SNAP_PX = 24.0  # a dragged wire takes the nearest compatible port within this m
 def _problems(g, vals: dict) -> dict:
     """Graph.problems(), computed only for the nodes whose value is missing or not finite
     (the only ones that can have a problem), so a healthy document costs one scan."""
-    bad = [n for n, v in vals.items() if not _is_finite(v) or v is None]
+    bad = [n for n, v in vals.items()
+           if v is None or (not _is_finite(v) if type(v) is ndarray else (v != v or v == _INF or v == -_INF))]
     if not bad:
         return {}
     tape = g.tape()
@@ -58,6 +59,8 @@ def _same(raw, old) -> bool:
     as much as drawing them)."""
     if old is None:
         return False
+    if not any(type(x) is ndarray for x in raw) and not any(type(x) is ndarray for x in old):
+        return raw == old  # the scalar path: one tuple comparison
     return all(a is b or (type(a) is not ndarray and type(b) is not ndarray and a == b)
                for a, b in zip(raw, old))
 
@@ -65,6 +68,8 @@ def _same(raw, old) -> bool:
 def _label_texts(it, v, gr, fmt) -> tuple[str, str, bool]:
     """The value and gradient rows' texts; an array shows its shape there (``2×3``) and its
     numbers in the grid or heatmap under the row."""
+    if type(v) is not ndarray and it.tensor_shape is None:  # the scalar path, unchanged
+        return fmt(v), fmt(gr), False
     changed = it.set_tensor(v, gr)
     if type(v) is ndarray:
         dims = "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)

@@ -152,6 +152,10 @@ class ArrayModel(QAbstractTableModel):
     def _hand_over(self, new) -> bool:
         if self.on_edit is None:
             return False
+        if self._a.dtype.kind in "iu":  # integer class targets stay whole numbers
+            if not np.all(np.mod(new, 1) == 0):
+                return False
+            new = np.asarray(new).astype(np.int64)
         return bool(self.on_edit(new))
 
 
