@@ -653,17 +653,20 @@ class NodeItem(QGraphicsItem):
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(QColor(255, 255, 255, 14))
                 painter.drawRoundedRect(r, 3.0, 3.0)
-                painter.setFont(_F_CELL)
+                texts = [[S.format_cell(t[i, j]) for j in range(cols)] for i in range(rows)]
+                # measured on the device painted on: a picture's resolution is not the screen's
+                widest = max(QFontMetricsF(_F_CELL, painter.device()).horizontalAdvance(x)
+                             for line in texts for x in line)
+                font = _F_CELL
+                if widest > cw - 4.0:  # a long number (−0.00848) in a narrow column: smaller digits
+                    font = S.font(max(4.5, 7.0 * (cw - 4.0) / widest), mono=True)
+                painter.setFont(font)
                 painter.setPen(colour)
-                texts = []
                 for i in range(rows):
-                    line = []
                     for j in range(cols):
-                        text = S.format_cell(t[i, j])
+                        text = texts[i][j]
                         painter.drawText(QRectF(r.left() + j * cw, r.top() + i * ch, cw - 2.0, ch),
                                          _ALIGN_R, text)
-                        line.append(text)
-                    texts.append(line)
                 self.painted_tensor[which] = ("grid", texts)
             else:
                 img = self._heat.get(which)
