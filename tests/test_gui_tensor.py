@@ -119,7 +119,7 @@ def test_every_element_has_a_tooltip_with_index_value_and_gradient(win, qtbot):
 def test_a_broadcast_is_written_on_the_wire_and_its_gradient_is_a_sum(win):
     g = open_example(win, "broadcast_bias.json")
     y = win.scene.node_item(g.resolve("y"))
-    assert y.port_notes == {1: "(3,) → (2, 3)"}
+    assert y.port_notes == {0: "(2, 3)", 1: "(3,) → (2, 3)"}  # shapes ride on the port rows
     paint(win.scene, [y])
     assert "(3,) → (2, 3)" in y.painted_texts
     win.scene.set_show_wire_grads(True)

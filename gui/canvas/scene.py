@@ -110,12 +110,21 @@ def _shape(v) -> tuple:
 
 def broadcast_note(g, s, t) -> str | None:
     """``(3,) → (2, 3)`` when the value of ``s`` is stretched by broadcasting on its way
-    into the elementwise op ``t`` (the node's port row says it); None otherwise."""
+    into the elementwise op ``t``; None otherwise."""
     sv, tv = g.value(s), g.value(t)
     if tv is None or sv is None or OPS[g.op(t)].tensor:
         return None
     a, b = _shape(sv), _shape(tv)
     return f"{shape_text(a)} → {shape_text(b)}" if a != b else None
+
+
+def port_note(g, s, t) -> str | None:
+    """What the port row of ``t`` fed by ``s`` says: the shape arriving (``(4, 2)``), or the
+    stretch broadcasting gives it (``(3,) → (2, 3)``); None for a scalar."""
+    note = broadcast_note(g, s, t)
+    if note is None and type(g.value(s)) is ndarray:
+        note = shape_text(g.value(s).shape)
+    return note
 
 
 def wire_grad_text(g, s, t, amount) -> str | None:
@@ -432,7 +441,7 @@ class GraphScene(QGraphicsScene):
         """A wire's labels in a document with arrays: the gradient label says how an array
         comes back (``Σ over axis 0``), the target's port row the stretch it got going in."""
         try:
-            note = broadcast_note(g, w.src.node_id, w.dst.node_id)
+            note = port_note(g, w.src.node_id, w.dst.node_id)
             text = wire_grad_text(g, w.src.node_id, w.dst.node_id, amount) if show else None
         except Exception:  # noqa: BLE001 - a label must never take the canvas down
             note = text = None

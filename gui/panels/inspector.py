@@ -301,6 +301,9 @@ class Inspector(QDockWidget):
         if value is _BAD:
             self._show_error(f"{name}: '{text}' is not None, a whole number, a list of them, or True/False")
             return
+        kind = next((p.kind for p in OPS[self.graph.op(node)].params if p.name == name), "")
+        if kind == "shape" and isinstance(value, int):  # "-1": a shape of one axis
+            value = [value]
         if params.get(name) == value:
             return
         params[name] = value
