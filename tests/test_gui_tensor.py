@@ -336,3 +336,27 @@ def test_element_index_round_trips_the_table():
     shape = (2, 3, 4)
     seen = {element_index(shape, r, c) for r in range(6) for c in range(4)}
     assert seen == set(np.ndindex(*shape))
+
+
+def test_an_array_is_typed_on_the_canvas_as_a_nested_list(win, qtbot):
+    g = open_example(win, "broadcast_bias.json")
+    b = g.resolve("b")
+    messages = []
+    win.controller.message.connect(messages.append)
+    assert win.view.edit_value(b)
+    ed = win.view.inline_editor
+    assert ed.text() == "[10.0, 20.0, 30.0]"  # the array as a list, not a repr
+    ed.selectAll()
+    qtbot.keyClicks(ed, "[1, 2, 3]")
+    qtbot.keyClick(ed, Qt.Key.Key_Return)
+    assert g.value("b").tolist() == [1.0, 2.0, 3.0] and g.value("L") == 21 + 2 * 6
+    for bad in ("[[1, 2], [3]]", "__import__('os')", "[1, 2"):  # ragged, code, broken: refused
+        assert win.view.edit_value(b)
+        ed = win.view.inline_editor
+        ed.selectAll()
+        qtbot.keyClicks(ed, bad)
+        qtbot.keyClick(ed, Qt.Key.Key_Return)
+    assert g.value("b").tolist() == [1.0, 2.0, 3.0]
+    assert len(messages) == 3
+    win.undo_stack.undo()
+    assert g.value("b").tolist() == [10.0, 20.0, 30.0]

@@ -13,12 +13,14 @@ from __future__ import annotations
 import atexit
 import json
 
+import numpy as np
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLineEdit
 
 from engine import NUMBER
 from engine import geometry as G
+from engine.arrays import ndarray, to_jsonable
 from gui.canvas.controller import CLIP_FORMAT
 from gui.canvas.items import NodeItem, WireItem
 from gui.canvas.search_popup import SearchPopup
@@ -354,7 +356,11 @@ class GraphView(QGraphicsView):
         if node_id not in g.nx or g.op(node_id) != NUMBER:
             return False
         it = self.scene().node_item(node_id)
-        text = repr(g.number(node_id))
+        v = g.number(node_id)
+        if type(v) is ndarray:  # an array: typed as a nested list, [[1, 2], [3, 4]]
+            return self._open_editor(it, it.value_rect().adjusted(44, 0, -8, 0), json.dumps(to_jsonable(v)),
+                                     lambda t: self._commit_array(node_id, t))
+        text = repr(v)
         text = text[:-2] if text.endswith(".0") else text
         return self._open_editor(it, it.value_rect().adjusted(44, 0, -8, 0), text,
                                  lambda t: self._commit_value(node_id, t))
@@ -406,6 +412,18 @@ class GraphView(QGraphicsView):
             self.controller.message.emit(f"'{text}' is not a number; value unchanged")
             return
         self.controller.set_value(node_id, v)
+
+    def _commit_array(self, node_id: int, text: str) -> None:
+        """A nested list typed in place of an array (JSON, so nothing typed is executed): its
+        shape may change; whole numbers stay integers (class targets)."""
+        try:
+            data = json.loads(text.replace("\u2212", "-"))
+            arr = np.array(data)
+        except (ValueError, RecursionError):
+            self.controller.message.emit(f"'{text[:40]}' is not a list of numbers like [[1, 2], [3, 4]]; "
+                                         "value unchanged")
+            return
+        self.controller.set_value(node_id, arr if arr.dtype.kind in "iuf" else data)
 
     # ---------------------------------------------------------------- mouse
 
