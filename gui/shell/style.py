@@ -104,7 +104,10 @@ def format_number(x) -> str:
     if x is None:
         return DASH
     if type(x) is _ndarray:  # an array: its shape and range (or its few numbers), never a repr
-        return _arrays.summary(x).replace("-", MINUS)
+        text = _arrays.summary(x)
+        if x.ndim == 1:  # "(8,) array", as shapes are written elsewhere, rather than "8 array"
+            text = _arrays.shape_text(x.shape) + text[len(str(x.shape[0])):]
+        return text.replace("-", MINUS)
     try:
         xf = float(x)
     except (TypeError, ValueError, OverflowError):
