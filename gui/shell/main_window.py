@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 import resources
-from engine import DocumentError, Graph
+from engine import NUMBER, DocumentError, Graph
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.controller import Controller
 from gui.canvas.minimap import MinimapDock
@@ -487,8 +487,15 @@ class MainWindow(QMainWindow):
             self.scene.select_nodes([node])
             if self.palette.list.hasFocus():  # double-clicked: canvas keys now act on the new node
                 self.view.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.show_message(f"Added {op}: wire its inputs by dragging from an output port", 5000)
+            self.show_message(self._added_hint(op), 5000)
         return node
+
+    @staticmethod
+    def _added_hint(op: str) -> str:
+        # A number has no inputs: telling the user to wire them sent them looking for ports.
+        if op == NUMBER:
+            return "Added a number: double-click it to type a value, drag from its output port to use it"
+        return f"Added {op}: wire its inputs by dragging from an output port"
 
     def selected(self) -> list[int]:
         return self.scene.selected_node_ids()
