@@ -40,6 +40,7 @@ from gui.canvas.view import GraphView
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
 from gui.shell import files, style
+from gui.shell.screen_fit import resize_to_screen
 from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 
 APP_NAME = "gradcanvas"
@@ -826,7 +827,7 @@ class MainWindow(QMainWindow):
         buttons = QDialogButtonBox(QDialogButtonBox.Close, dlg)
         buttons.rejected.connect(dlg.reject)
         lay.addWidget(buttons)
-        dlg.resize(560, 520)
+        resize_to_screen(dlg, 560, 520)
         dlg.exec()
 
     # ------------------------------------------------------------------ window state
