@@ -44,6 +44,7 @@ from gui.shell.screen_fit import resize_to_screen
 from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 
 APP_NAME = "gradcanvas"
+NARROW_WINDOW = 900  # below this width the palette shares the inspector's column (a tab)
 DEFAULT_SIZE = QSize(1280, 800)
 
 _GESTURES = [
@@ -737,7 +738,7 @@ class MainWindow(QMainWindow):
         self.session.set_document(newest.path, f"{newest.name} (recovered)", modified=True)
         newest.discard()  # this session now keeps its own copy until saved or discarded
         self._update_output_label()
-        self.view.fit_all()
+        self.view.show_document_readably()  # like an example: text that reads, not bare chips
         self.show_message(f"Restored {len(graph)} nodes of {newest.name}: save them to keep them", 10000)
         return True
 
@@ -873,9 +874,17 @@ class MainWindow(QMainWindow):
 
     def _share_width(self):
         """On a narrow window (800x600 screens) the docks' default widths left the canvas a
-        ~145 px strip: give the canvas at least half of the width."""
+        ~145 px strip: give the canvas at least half of the width. Below NARROW_WINDOW the
+        palette becomes a tab behind the inspector: beside it, even at 120 px (its names cut
+        off), it left a ~390 px canvas, too narrow for the built-in example's four columns at
+        a readable zoom, so the lesson's node `a` opened off-screen."""
         w = self.width()
         if w < 1100 and self.palette.isVisible() and self.inspector.isVisible():
+            if w < NARROW_WINDOW and not self.palette.isFloating():
+                self.tabifyDockWidget(self.inspector, self.palette)
+                self.inspector.raise_()
+                self.resizeDocks([self.inspector], [max(220, int(w * 0.3))], Qt.Horizontal)
+                return
             sizes = [max(140, int(w * 0.2)), max(200, int(w * 0.28))]
             self.resizeDocks([self.palette, self.inspector], sizes, Qt.Horizontal)
 
