@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import Graph
@@ -137,3 +138,92 @@ def test_a_restored_document_opens_at_a_readable_zoom(qtbot, tmp_path, monkeypat
     assert win.offer_recovery()
     assert len(win.document) == len(big)
     _opening_is_readable_and_honest(win)
+
+
+# ------------------------------------------------------------------------------ wire labels
+
+
+def _node_boxes(win):
+    """What the user sees of each node: its body, the dots of its ports, the output tag."""
+    from gui.canvas.items import node_box_parts
+
+    return {n: [QRectF(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in node_box_parts(it)]
+            for n, it in win.scene.node_items().items()}
+
+
+def _drawn_labels(win):
+    from gui.canvas.items import WireItem
+
+    win.view.viewport().grab()  # a real paint of everything in view
+    return [(w, w.label_rect()) for w in win.scene.items()
+            if isinstance(w, WireItem) and w.src is not None and w.label_drawn]
+
+
+def _assert_labels_clear(win, where):
+    labels = _drawn_labels(win)
+    boxes = _node_boxes(win)
+    g = win.document
+    for w, r in labels:
+        for n, parts in boxes.items():
+            assert not any(r.intersects(b) for b in parts), \
+                f"{where}: label {w.grad_text!r} of {w.key} over {g.label(n)}"
+    for i, (w, r) in enumerate(labels):
+        for w2, r2 in labels[i + 1:]:
+            assert not r.intersects(r2), f"{where}: labels {w.grad_text!r} and {w2.grad_text!r} overlap"
+    return labels
+
+
+@pytest.mark.parametrize("path", [None, *EXAMPLES], ids=lambda p: "builtin" if p is None else p.stem)
+def test_wire_labels_cover_no_node_and_no_other_label(qtbot, path):
+    win = _window(qtbot, 1600, 1000, graph=None if path is None else Graph.load(path))
+    assert win.act_wire_grads.isChecked()
+    qtbot.wait(30)
+    drawn = set()
+    for zoom in (None, 1.0):  # as it opens, then at 100 % over the whole document
+        if zoom is not None:
+            win.view.resetTransform()
+        for it in win.scene.node_items().values():
+            win.view.centerOn(it)
+            drawn |= {w.key for w, _ in _assert_labels_clear(win, path.stem if path else "builtin")}
+    # Every gradient can still be read: on its wire, or (no free room there: the examples'
+    # columns are only 40 units apart) in the wire's tooltip. Short labels are drawn.
+    from gui.canvas.items import WireItem
+
+    wires = [w for w in win.scene.items() if isinstance(w, WireItem) and w.src is not None]
+    wires = [w for w in wires if w.grad_text is not None]  # (no gradient flows: no label)
+    for w in wires:
+        assert w.key in drawn or w.grad_text in w.toolTip(), (w.key, w.grad_text, w.toolTip())
+    assert len(drawn) >= len(wires) / 3, (len(drawn), len(wires))
+
+
+def test_labels_after_a_gradient_check_do_not_print_over_each_other(win, qtbot):
+    win.controller.set_document(Graph.load(EXAMPLES[0].parent / "perceptron_2layer.json"))
+    win.experiment.act_check.trigger()
+    for it in win.scene.node_items().values():
+        win.view.centerOn(it)
+        _assert_labels_clear(win, "after check")
+
+
+def test_a_label_without_room_goes_to_the_wire_tooltip(win, qtbot):
+    from gui.canvas.items import WireItem
+
+    g = Graph.from_expression("a * b", a=3, b=4)
+    win.controller.set_document(g)
+    out = win.scene.node_item(g.output_node())
+    # crowd the wire from a with nodes so that no place on it is free
+    wire = next(w for w in win.scene.items() if isinstance(w, WireItem) and w.src is not None
+                and w.src.node_id == g.resolve("a"))
+    for k, p in enumerate(routing_points(wire)):
+        win.controller.add_node("number", (p.x() - 70, p.y() - 40), name=f"blocker{k}")
+    wire._forget_label()
+    win.view.centerOn(out)
+    win.view.viewport().grab()
+    if wire.label_rect() is None:
+        assert not wire.label_drawn and "gradient sent back" in wire.toolTip() and wire.grad_text in wire.toolTip()
+    else:
+        _assert_labels_clear(win, "crowded")
+
+
+def routing_points(wire):
+    path = wire.path()
+    return [path.pointAtPercent(t / 10) for t in range(11)]
