@@ -227,3 +227,70 @@ def test_a_label_without_room_goes_to_the_wire_tooltip(win, qtbot):
 def routing_points(wire):
     path = wire.path()
     return [path.pointAtPercent(t / 10) for t in range(11)]
+
+
+# ------------------------------------------------------------------------------ step-through pills
+
+
+def _tag_rects(exp):
+    out = []
+    for key, it in exp.step.overlay.items().items():
+        if it.isVisible():
+            out.append((key, it.text, it.mapRectToScene(it.boundingRect().adjusted(1, 1, -1, -1))))
+    return out
+
+
+def _assert_pills_clear(win, where):
+    g = win.document
+    tags = _tag_rects(win.experiment)
+    boxes = _node_boxes(win)
+    labels = _drawn_labels(win)
+    for key, text, r in tags:
+        for n, parts in boxes.items():
+            assert not any(r.intersects(b) for b in parts), f"{where}: {text!r} over {g.label(n)}"
+        for w, lr in labels:
+            assert not r.intersects(lr), f"{where}: {text!r} over the wire label {w.grad_text!r}"
+    for i, (_k, text, r) in enumerate(tags):
+        for _k2, text2, r2 in tags[i + 1:]:
+            assert not r.intersects(r2), f"{where}: {text!r} over {text2!r}"
+    return tags
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (720, 540)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", [None, "perceptron_2layer.json"], ids=["builtin", "perceptron"])
+def test_step_pills_and_badges_cover_no_node_text(qtbot, size, name):
+    # QA: pills hid #14's value, #17's port b and b2's name; a badge covered #16's header;
+    # at 800x600 "processing: gradient 5" hid node b's grad row.
+    win = _window(qtbot, *size, graph=None if name is None else Graph.load(EXAMPLES[0].parent / name))
+    exp = win.experiment
+    exp.act_step_mode.trigger()
+    shown = 0
+    try:
+        for k in range(exp.step.total + 1):
+            QApplication.processEvents()
+            shown += len(_assert_pills_clear(win, f"step {exp.step.k}"))
+            exp.act_step_forward.trigger()
+        exp.step.to_start()
+        exp.step.start_forward()
+        for _k in range(exp.step.forward_total + 1):
+            shown += len(_assert_pills_clear(win, f"forward step {exp.step.forward_k}"))
+            exp.step.forward()
+    finally:
+        exp.step.stop()
+    assert shown > exp.step.total  # the pills are there, just not on top of anything
+
+
+def test_a_growth_badge_sits_against_its_own_node(win, qtbot):
+    exp = win.experiment
+    exp.act_step_mode.trigger()
+    exp.act_step_forward.trigger()
+    exp.act_step_forward.trigger()
+    badges = [(key, it) for key, it in exp.step.overlay.items().items() if key[0] == "node" and it.isVisible()]
+    assert badges
+    for key, it in badges:
+        body = win.scene.node_item(key[1]).mapRectToScene(win.scene.node_item(key[1]).body_rect())
+        r = it.mapRectToScene(it.boundingRect())
+        near = 2 * r.height()  # just above or below it, not over a row and not by another node
+        touching = (0 <= body.top() - r.bottom() < near) or (0 <= r.top() - body.bottom() < near)
+        assert touching and r.right() > body.left() and r.left() < body.right(), it.text
+    exp.step.stop()

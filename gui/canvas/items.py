@@ -752,7 +752,7 @@ _LABEL_CANDIDATES = 240  # places tried along one wire before its label gives up
 _LABELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _label_grid(scene) -> routing.Grid:
+def label_grid(scene) -> routing.Grid:
     grid = _LABELS.get(scene)
     if grid is None:
         grid = _LABELS[scene] = routing.Grid(cell=64.0)
@@ -793,7 +793,7 @@ def label_blocked(scene, box: QRectF, ignore=None) -> bool:
         for b0, b1, b2, b3 in node_box_parts(it):
             if b0 < x1 and x0 < b2 and b1 < y1 and y0 < b3:
                 return True
-    grid = _label_grid(scene)
+    grid = label_grid(scene)
     for k in grid.query((x0, y0, x1, y1)):
         if k is ignore:
             continue
@@ -940,7 +940,7 @@ class WireItem(QGraphicsItem):
             sc = self.scene()
             if sc is not None and not self._label_at.isEmpty():
                 r = self._label_at
-                _label_grid(sc).set(self, (r.left(), r.top(), r.right(), r.bottom()))
+                label_grid(sc).set(self, (r.left(), r.top(), r.right(), r.bottom()))
             tip = None
             if self._label_at.isEmpty() and self.grad_text is not None:
                 tip = (f"gradient sent back along this wire: {self.grad_text}\n"

@@ -6,6 +6,13 @@ separate QGraphicsItems owned by an :class:`OverlayLayer`, positioned from the s
 (``scene.node_item(id)``, ``scene.wire_item(src, dst, port)``) and drawn above everything. They
 never change the document; :meth:`OverlayLayer.clear` removes them when a mode ends, and they
 follow nodes that are dragged while a mode is on.
+
+Each label is placed in free space: never over a node (its header, value and gradient rows,
+port dots or output tag), another label of the layer, or a wire's gradient label. A node label
+sits against its node's top (else bottom) edge; a wire label above or below its wire near the
+target port; failing that, the nearest free spot around. (QA: pills hid a node's value, a
+port and a name, and badges below a node read as belonging to the node underneath.) The
+placed rectangles share the scene's wire-label grid, so wire labels keep clear of them too.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QGraphicsItem
 from shiboken6 import isValid
 
+from gui.canvas.items import label_blocked, label_grid, node_box_parts
 from gui.shell import style
 
 Z_OVERLAY = 50.0  # above nodes (1), ports (2) and the rubber-band wire (3)
@@ -151,6 +159,7 @@ class OverlayLayer:
     def remove(self, key) -> None:
         item = self._items.pop(key, None)
         self._specs.pop(key, None)
+        label_grid(self._scene).remove(item)
         # The scene may already have deleted the item (a document swap clears it first).
         if item is not None and isValid(item) and item.scene() is not None:
             item.scene().removeItem(item)
@@ -185,22 +194,68 @@ class OverlayLayer:
         self._place(key, item)
 
     def _place(self, key, item: TagItem) -> None:
-        pos = None
+        grid = label_grid(self._scene)
+        grid.remove(item)  # its old place does not block its new one
+        r = item.boundingRect()
+        w, h = r.width(), r.height()
+        centre = None
+        for c in self._candidates(key, w, h):
+            box = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
+            if not label_blocked(self._scene, box, ignore=item):
+                centre = c
+                break
+        # No free place at all: left out rather than drawn over a node's text (the node's own
+        # rows and the wire's tooltip still say it).
+        item.setVisible(centre is not None)
+        if centre is not None:
+            item.setPos(centre)
+            grid.set(item, (centre.x() - w / 2, centre.y() - h / 2, centre.x() + w / 2, centre.y() + h / 2))
+
+    def _candidates(self, key, w: float, h: float):
+        """Centres to try for a ``w`` x ``h`` label, best first."""
+        g = self.GAP
         if key[0] == "node":
-            _, node, place = key
-            r = node_rect(self._scene, node)
-            if r is not None:
-                h = item.boundingRect().height() / 2
-                y = r.bottom() + self.GAP + h if place == BELOW else r.top() - self.GAP - h - 16.0
-                pos = QPointF(r.center().x(), y)
+            item = self._scene.node_item(key[1])
+            if item is None:
+                return
+            body = node_box_parts(item)[0]  # the body, with the output tag when it has one
+            x0, top, x1, bottom = body
+            xs = ((x0 + x1) / 2, x0 + w / 2, x1 - w / 2)
+            sides = (top - g - h / 2, bottom + g + h / 2)
+            if key[2] == BELOW:
+                sides = sides[::-1]
+            for y in sides:  # against its edge, so it reads as this node's
+                for x in xs:
+                    yield QPointF(x, y)
+            anchor = QPointF((x0 + x1) / 2, top - g - h / 2)
         else:
             _, src, dst, port = key
-            p = wire_point(self._scene, src, dst, port, self.WIRE_T)
-            if p is not None:
-                pos = QPointF(p.x(), p.y() + self.WIRE_DY)
-        item.setVisible(pos is not None)
-        if pos is not None:
-            item.setPos(pos)
+            wire = self._scene.wire_item(src, dst, port)
+            anchor = None
+            if wire is not None and not wire.path().isEmpty():
+                path = wire.path()
+                length = path.length()
+                # from near the target port back towards the source, above then below the wire
+                for k in range(0, 40):
+                    d = length - 18.0 - w / 2 - k * 10.0
+                    if d < 0:
+                        break
+                    p = wire.mapToScene(path.pointAtPercent(path.percentAtLength(d)))
+                    if anchor is None:
+                        anchor = p
+                    for y in (p.y() - g - h / 2, p.y() + g + h / 2):
+                        for x in (p.x(), p.x() - w / 2 + 6.0, p.x() + w / 2 - 6.0):
+                            yield QPointF(x, y)
+            if anchor is None:
+                anchor = wire_point(self._scene, src, dst, port, 0.8)
+                if anchor is None:
+                    return
+        # the nearest free spot around, nearer first
+        step_x, step_y = 12.0, 9.0
+        ring = [(dx * step_x, dy * step_y) for dx in range(-16, 17) for dy in range(-14, 15)]
+        ring.sort(key=lambda d: d[0] * d[0] + 2.0 * d[1] * d[1])
+        for dx, dy in ring:
+            yield QPointF(anchor.x() + dx, anchor.y() + dy)
 
     def relayout(self) -> None:
         """Re-place every label (after nodes moved or the scene rebuilt its items)."""
