@@ -250,9 +250,12 @@ class OverlayLayer:
                 anchor = wire_point(self._scene, src, dst, port, 0.8)
                 if anchor is None:
                     return
-        # the nearest free spot around, nearer first
-        step_x, step_y = 12.0, 9.0
-        ring = [(dx * step_x, dy * step_y) for dx in range(-16, 17) for dy in range(-14, 15)]
+        # The nearest free spot around, nearer first, but only so far: a pill moved further
+        # reads as belonging to whatever it lands beside (QA: a wire's amount under b2). The
+        # amount is in the growth badge and the tooltips as well, so leaving it out is safe.
+        step_x, step_y = 8.0, 6.0
+        nx, ny = int((w / 2 + 24.0) / step_x), int(2.5 * h / step_y)
+        ring = [(dx * step_x, dy * step_y) for dx in range(-nx, nx + 1) for dy in range(-ny, ny + 1)]
         ring.sort(key=lambda d: d[0] * d[0] + 2.0 * d[1] * d[1])
         for dx, dy in ring:
             yield QPointF(anchor.x() + dx, anchor.y() + dy)
