@@ -202,6 +202,7 @@ class NodeItem(QGraphicsItem):
         self.badge: str | None = None
         self.badge_tip: str | None = None
         self.extra: str | None = None
+        self._extra_shown: str | None = None
         # Step mode's view of the rows: None shows the engine's number, SLOT_EMPTY an empty
         # slot, any other text that text (a partial sum); grad_final says whether it is done.
         self.step_value: str | None = None
@@ -362,15 +363,17 @@ class NodeItem(QGraphicsItem):
             self._update_tooltip()
             self.update()
 
-    def set_extra_line(self, text: str | None) -> None:
-        """A row under the gradient (e.g. a forward-mode tangent); None removes it."""
-        if text == self.extra:
+    def set_extra_line(self, text: str | None, shown: str | None = None) -> None:
+        """A short note (e.g. a forward-mode tangent) drawn in the header in place of the id,
+        as ``shown`` if given (a shorter form; ``text`` goes in the tooltip); None removes it.
+        It used to be a row under the gradient, which grew every node of the document by a
+        row into the node below it (QA, forward mode): the header keeps the node's size."""
+        if (text, shown) == (self.extra, self._extra_shown):
             return
-        height = G.node_height(self.arity, 1 if text else 0)
-        if height != self._height:
-            self.prepareGeometryChange()
-            self._height = height
         self.extra = text
+        self._extra_shown = shown
+        if self._tip_set:
+            self._update_tooltip()
         self.update()
 
     def _update_tooltip(self):
@@ -387,6 +390,8 @@ class NodeItem(QGraphicsItem):
             lines.append("drag from an output port (right) to an input port (left) to connect")
         if self.badge_tip:
             lines.append(self.badge_tip)
+        if self.extra:
+            lines.append(self.extra)
         self._node_tip = "\n".join(lines)
         if self._hover_port is None:
             self.setToolTip(self._node_tip)
@@ -482,6 +487,10 @@ class NodeItem(QGraphicsItem):
         id_text = f"#{self.node_id}"
         painter.setFont(_F_SMALL)
         painter.setPen(S.TEXT_DIM)
+        if self.extra:  # the note takes the id's place (the id is in the tooltip) and up to 60 %
+            id_text = _FM_SMALL.elidedText(self._extra_shown or self.extra, Qt.TextElideMode.ElideRight,
+                                           G.NODE_W * 0.6)
+            painter.setPen(S.EXTRA)
         self._text(painter, hr.adjusted(0, 0, -8, 0), _ALIGN_R, id_text)
         right = G.NODE_W - 8.0 - _FM_SMALL.horizontalAdvance(id_text) - 4.0
         if self.problem:
@@ -507,12 +516,11 @@ class NodeItem(QGraphicsItem):
             painter.setPen(S.TEXT if p.connected else S.UNCONNECTED)
             self._text(painter, r.adjusted(G.PORT_R + 7.0, 0, 0, 0), _ALIGN_L, p.label)
 
-        # value, gradient, optional extra row
+        # value and gradient rows
         grad_colour = S.GRAD if self.step_grad is None or self.step_grad_final else _PARTIAL
         rows = [("value", self.shown_value(), S.VALUE, G.value_row_top(self.arity)),
                 ("grad", self.shown_grad(), grad_colour, G.grad_row_top(self.arity))]
-        if self.extra:
-            rows.append(("", self.extra, S.EXTRA, G.grad_row_top(self.arity) + G.ROW_H))
+
         left = 12.0
         for label, text, colour, y in rows:
             r = QRectF(left, y, G.NODE_W - left - 10.0, G.ROW_H)
@@ -768,12 +776,14 @@ def _node_grid(scene) -> routing.Grid:
     return r.grid
 
 
-def node_box_parts(it) -> list[tuple]:
+def node_box_parts(it, ports: bool = True) -> list[tuple]:
     """What the user sees of node item ``it``, as scene rectangles (x0, y0, x1, y1): its body
     (with the "output" tag above it when it is an output) and a square round each port dot."""
     b = _body(it)
     top = b[1] - _OUT_TAG_H if it.output_mark else b[1]
     parts = [(b[0], top, b[2], b[3])]
+    if not ports:
+        return parts
     r = G.PORT_R + 1.0
     x, y = b[0], b[1]  # the body's top-left is the item's origin
     for port in (*it.inputs, it.output_port):
@@ -782,15 +792,15 @@ def node_box_parts(it) -> list[tuple]:
     return parts
 
 
-def label_blocked(scene, box: QRectF, ignore=None) -> bool:
-    """Whether a label at ``box`` would cover a node (its body, port dots or output tag) or
-    another wire's drawn label."""
-    c = _LABEL_CLEAR
+def label_blocked(scene, box: QRectF, ignore=None, ports: bool = True, clear: float = _LABEL_CLEAR) -> bool:
+    """Whether a label at ``box`` would cover a node (its body, port dots unless ``ports`` is
+    False, or output tag) or another drawn label, or come nearer to one than ``clear``."""
+    c = clear
     x0, y0, x1, y1 = box.left() - c, box.top() - c, box.right() + c, box.bottom() + c
     nodes = _node_grid(scene)
     pad = G.PORT_R + 1.0  # the port dots stick out of the body's sides
     for it in nodes.query((x0 - pad, y0, x1 + pad, y1 + _OUT_TAG_H)):
-        for b0, b1, b2, b3 in node_box_parts(it):
+        for b0, b1, b2, b3 in node_box_parts(it, ports):
             if b0 < x1 and x0 < b2 and b1 < y1 and y0 < b3:
                 return True
     grid = label_grid(scene)

@@ -172,9 +172,11 @@ class OverlayLayer:
     def keep_only(self, keys) -> None:
         """Remove the labels whose key is not in ``keys`` (so a redraw does not flicker)."""
         keep = set(keys)
-        for key in list(self._items):
-            if key not in keep:
-                self.remove(key)
+        stale = [key for key in self._items if key not in keep]
+        for key in stale:
+            self.remove(key)
+        if stale:  # the labels just set were placed round these: they may have better room now
+            self.relayout()
 
     def _set(self, key, text, colour, tooltip, bold) -> None:
         item = self._items.get(key)
@@ -196,13 +198,19 @@ class OverlayLayer:
     def _place(self, key, item: TagItem) -> None:
         grid = label_grid(self._scene)
         grid.remove(item)  # its old place does not block its new one
-        r = item.boundingRect()
+        r = item.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5)  # the pill and half its pen
         w, h = r.width(), r.height()
         centre = None
-        for c in self._candidates(key, w, h):
-            box = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
-            if not label_blocked(self._scene, box, ignore=item):
-                centre = c
+        # First clear of port dots too; then a pill may cover the dots beside a body (the gap
+        # between two columns is ~30 units without them, 40 with), never a node's rows.
+        for strict in (True, False):
+            for c in self._candidates(key, w, h):
+                box = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
+                clear = 1.0 if strict else 0.0
+                if not label_blocked(self._scene, box, ignore=item, ports=strict, clear=clear):
+                    centre = c
+                    break
+            if centre is not None:
                 break
         # No free place at all: left out rather than drawn over a node's text (the node's own
         # rows and the wire's tooltip still say it).
@@ -250,6 +258,11 @@ class OverlayLayer:
                 anchor = wire_point(self._scene, src, dst, port, 0.8)
                 if anchor is None:
                     return
+            if wire is not None:
+                # Round the middle of the wire's horizontal run: between two columns that is
+                # the only x where a pill as wide as the gap fits.
+                p0, p1 = wire.endpoints()
+                anchor = QPointF((p0.x() + p1.x()) / 2, anchor.y())
         # The nearest free spot around, nearer first, but only so far: a pill moved further
         # reads as belonging to whatever it lands beside (QA: a wire's amount under b2). The
         # amount is in the growth badge and the tooltips as well, so leaving it out is safe.

@@ -306,7 +306,13 @@ class Experiment(QObject):
         if self.forward.active:
             # The permanent label carries the comparison while forward mode is on; saying it in
             # the status message as well printed it twice, side by side.
-            self.forward_label.setText(text)
+            # At most a third of the status bar, elided (the whole line is its tooltip): at full
+            # length it squeezed the check's verdict beside it to "…central difference eve".
+            room = max(160, self.window.statusBar().width() // 3)
+            fm = self.forward_label.fontMetrics()
+            self.forward_label.setMaximumWidth(room)
+            self.forward_label.setText(fm.elidedText(text, Qt.TextElideMode.ElideRight, room - 8))
+            self.forward_label.setToolTip(text)
             sb = self.window.statusBar()
             if text and text in sb.currentMessage():
                 sb.clearMessage()

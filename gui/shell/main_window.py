@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QToolBar,
     QUndoView,
     QVBoxLayout,
+    QWidget,
 )
 from shiboken6 import isValid
 
@@ -438,7 +439,22 @@ class MainWindow(QMainWindow):
         """Put a sentence in the status bar (refusals, hints). It lasts until its timeout or
         the next edit or undo, whichever comes first: a message never outlives its cause."""
         self._message_at = self.undo_stack.index()
-        self.statusBar().showMessage(text, timeout)
+        sb = self.statusBar()
+        shown = self._fit_status(text)
+        # Cut short to the room left beside the permanent labels (at 800x600 a step's
+        # explanation ran off the edge): the whole sentence is the status bar's tooltip.
+        sb.setToolTip(text if shown != text else "")
+        sb.showMessage(shown, timeout)
+
+    def _fit_status(self, text: str) -> str:
+        sb = self.statusBar()
+        room = sb.width() - 24
+        for w in sb.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if w.isVisible() and not w.isWindow() and w.x() > sb.width() // 3:
+                room -= w.width() + 6  # the permanent labels on the right
+        if room < 80 or sb.fontMetrics().horizontalAdvance(text) <= room:
+            return text
+        return sb.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room)
 
     def _on_history_moved(self, *_):
         # Deferred: a message the edit itself says (after its push) is the current one.
