@@ -335,12 +335,17 @@ def test_status_messages_fit_beside_the_forward_mode_label(qtbot):
     win = _window(qtbot, 720, 540)
     apply_style(win)
     exp = win.experiment
-    exp.act_check.trigger()
+    exp.act_check.trigger()  # the verdict first, then forward mode's label appears beside it
     win.scene.select_nodes([win.document.resolve("a")])
     exp.act_forward.trigger()
+    qtbot.wait(20)
+    sb = win.statusBar()
+    shown = sb.currentMessage()
+    assert shown.startswith("Gradient check") and shown.endswith("…")
+    assert sb.fontMetrics().horizontalAdvance(shown) <= exp.forward_label.x()
+    assert sb.toolTip().startswith("Gradient check: 8 of 8 nodes checked")
     exp.act_check.trigger()  # off
     exp.act_check.trigger()  # on again: the verdict, beside the forward label
-    sb = win.statusBar()
     shown = sb.currentMessage()
     assert sb.fontMetrics().horizontalAdvance(shown) <= exp.forward_label.x()
     assert "nodes checked" in shown or "checked" in sb.toolTip()

@@ -15,7 +15,7 @@ rule and descent docks, Ctrl+I import program, Ctrl+Shift+C copy as Python, Ctrl
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QLabel, QMenu, QSlider, QToolBar
 
@@ -326,6 +326,8 @@ class Experiment(QObject):
         self.forward_label.setVisible(on)
         if not on:
             self.forward_label.setText("")
+        # the message beside it now has less room (laid out first, then cut to fit)
+        QTimer.singleShot(0, self.window, self.window.refit_status)
         self.forward_bar.refill()
 
     # ---------------------------------------------------------------- dialogs

@@ -445,6 +445,18 @@ class MainWindow(QMainWindow):
         # explanation ran off the edge): the whole sentence is the status bar's tooltip.
         sb.setToolTip(text if shown != text else "")
         sb.showMessage(shown, timeout)
+        self._status_text = (text, shown)
+
+    def refit_status(self) -> None:
+        """Cut the message shown again to its room (a permanent label appeared beside it)."""
+        text, shown = getattr(self, "_status_text", ("", ""))
+        sb = self.statusBar()
+        if text and sb.currentMessage() == shown:
+            again = self._fit_status(text)
+            if again != shown:
+                sb.setToolTip(text if again != text else "")
+                sb.showMessage(again, 8000)
+                self._status_text = (text, again)
 
     def _fit_status(self, text: str) -> str:
         sb = self.statusBar()
