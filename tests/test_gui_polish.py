@@ -359,3 +359,17 @@ def test_status_messages_fit_beside_the_forward_mode_label(qtbot):
     if shown.endswith("…"):
         assert sb.toolTip().startswith(shown[:-1])
     exp.step.stop()
+
+
+def test_a_document_past_the_routing_limit_says_its_wires_are_plain(win, monkeypatch):
+    from gui.canvas import items
+
+    assert "plain curves" not in win.output_label.toolTip()
+    g = Graph.from_expression("a*b + c", a=1, b=2, c=3)
+    monkeypatch.setattr(items, "ROUTE_LIMIT", 3)
+    import gui.shell.main_window as mw
+
+    monkeypatch.setattr(mw, "ROUTE_LIMIT", 3)
+    win.controller.set_document(g)
+    win._update_output_label()
+    assert "plain curves" in win.output_label.toolTip() and "under a node" in win.output_label.toolTip()

@@ -35,6 +35,7 @@ import resources
 from engine import NUMBER, DocumentError, Graph
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.controller import Controller
+from gui.canvas.items import ROUTE_LIMIT
 from gui.canvas.minimap import MinimapDock
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
@@ -493,6 +494,11 @@ class MainWindow(QMainWindow):
         else:
             head = f"output {g.label(out)} = {style.format_number(g.value(out))}"
         self.output_label.setText(f"{head}   ·   {nodes} nodes, {wires} wires")
+        tip = "The output backward starts from, its value, and the document's size"
+        if nodes > ROUTE_LIMIT:  # say so rather than let a wire under a node go unexplained
+            tip += (f"\nAbove {ROUTE_LIMIT:,} nodes wires are drawn as plain curves (routing them round "
+                    "every node would make opening and dragging too slow), so a wire may pass under a node.")
+        self.output_label.setToolTip(tip)
 
     def _update_selection_actions(self):
         if not (isValid(self) and isValid(self.scene)):
