@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -206,13 +207,21 @@ def test_a_session_killed_a_moment_ago_is_offered_although_its_pid_still_exists(
         monkeypatch.setattr(S, "recovery_dir", lambda: folder)
         assert S.pending_recoveries() == []  # the window still runs: its copy is not offered
         os.kill(child.pid, signal.SIGKILL)
-        deadline = 50
-        while deadline and Path(f"/proc/{child.pid}/stat").exists() and \
-                Path(f"/proc/{child.pid}/stat").read_text().split(")")[-1].split()[0] != "Z":
-            deadline -= 1
-            __import__("time").sleep(0.1)
+        def state():
+            return Path(f"/proc/{child.pid}/stat").read_text().split(")")[-1].split()[0]
+
+        deadline = time.monotonic() + 60  # a loaded machine can take its time to end a process
+        while state() != "Z" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert state() == "Z"
         os.kill(child.pid, 0)  # the pid is still there (a zombie): the old check said "alive"
+        # (the leader shows Z while the process's other threads may still be exiting; its
+        # files, the lock among them, are closed when the last one has gone)
         offered = S.pending_recoveries()
+        while not offered and time.monotonic() < deadline:
+            time.sleep(0.05)
+            offered = S.pending_recoveries()
+        os.kill(child.pid, 0)  # still not reaped
         assert len(offered) == 1 and offered[0].nodes == 8 + 13
     finally:
         child.kill()

@@ -114,10 +114,17 @@ class Recovery:
 def pending_recoveries() -> list[Recovery]:
     """Recovery copies of sessions that ended without saving or discarding, newest first."""
     folder = recovery_dir()
+    stamped = []
     try:
-        candidates = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        found = list(folder.glob("*.json"))
     except OSError:
         return []
+    for p in found:
+        try:
+            stamped.append((p.stat().st_mtime, p))
+        except OSError:  # gone meanwhile (another window saved or discarded it)
+            continue
+    candidates = [p for _t, p in sorted(stamped, reverse=True)]
     out = []
     for f in candidates:
         if not f.stem.split("-", 1)[0].isdigit() or _owner_alive(f):
