@@ -373,3 +373,13 @@ def test_a_document_past_the_routing_limit_says_its_wires_are_plain(win, monkeyp
     win.controller.set_document(g)
     win._update_output_label()
     assert "plain curves" in win.output_label.toolTip() and "under a node" in win.output_label.toolTip()
+
+
+def test_the_built_in_lesson_shows_every_pill_at_every_step(win):
+    exp = win.experiment
+    win.scene.set_show_wire_grads(True)
+    exp.act_step_mode.trigger()
+    for _k in range(exp.step.total + 1):
+        assert exp.step.overlay.items() and not exp.step.overlay.unplaced(), exp.step.k
+        exp.act_step_forward.trigger()
+    exp.step.stop()

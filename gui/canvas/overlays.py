@@ -148,6 +148,10 @@ class OverlayLayer:
         """{key: text} of every label shown."""
         return {k: it.text for k, it in self._items.items()}
 
+    def unplaced(self) -> set:
+        """Keys of the labels left out for want of a free place near what they belong to."""
+        return {k for k, it in self._items.items() if isValid(it) and not it.isVisible()}
+
     def node_label(self, node, text: str, colour: QColor = DIM, tooltip: str = "", place: str = BELOW,
                    bold: bool = False) -> None:
         self._set(("node", node, place), text, colour, tooltip, bold)
