@@ -87,9 +87,11 @@ def check_step_state(w, k):
         first[2] = after
     for src, (before, amounts, after) in by_src.items():
         assert labels[("node", src, "below")] == growth_text(before, amounts, after)
-    # Every label is drawn on the canvas, above the nodes.
+    # Every label is drawn on the canvas, above the nodes, unless there is no free place near
+    # what it belongs to (nodes piled on each other): then it is left out, never drawn over one.
     shown = {it.text for it in tags(w) if it.isVisible()}
-    assert set(labels.values()) <= shown
+    left_out = w.experiment.step.overlay.unplaced()
+    assert {t for k, t in labels.items() if k not in left_out} <= shown
 
 
 def test_step_forward_and_back_follow_the_engine_at_every_step(win):
@@ -580,3 +582,38 @@ def test_a_closed_window_leaves_the_document_alone(qtbot):
     assert doc._subscribers == []
     doc.set_value("a", 1.0)  # must not call into deleted tools
     assert doc.grad("a") == 19.0 and g.grad("a") == 35.0
+
+
+def test_f6_toggles_the_check_marks(win, qtbot):
+    # QA: the ✓ marks stayed through further F6 presses until the next edit.
+    exp, g = win.experiment, win.document
+    win.view.setFocus()
+    qtbot.keyClick(win.view.viewport(), Qt.Key.Key_F6)
+    assert exp.act_check.isChecked() and all(win.scene.node_item(n).badge == OK for n in g.nodes())
+    qtbot.keyClick(win.view.viewport(), Qt.Key.Key_F6)
+    assert not exp.act_check.isChecked()
+    assert all(it.badge is None for it in win.scene.node_items().values())
+    assert "removed" in win.statusBar().currentMessage()
+    qtbot.keyClick(win.view.viewport(), Qt.Key.Key_F6)
+    assert exp.act_check.isChecked() and exp.check.marks
+    win.controller.set_value("a", 2.0)  # an edit removes the marks and the button shows it
+    assert not exp.act_check.isChecked() and not exp.check.marks
+
+
+def test_escape_leaves_step_mode_and_play_keeps_its_width(win, qtbot):
+    exp = win.experiment
+    win.show()
+    qtbot.waitExposed(win)
+    play = exp.toolbar.widgetForAction(exp.act_play)
+    check = exp.toolbar.widgetForAction(exp.act_check)
+    exp.act_step_mode.trigger()
+    assert exp.step.active
+    x_before, w_before = check.x(), play.width()
+    exp.act_play.trigger()  # the face says "Pause" now
+    QApplication.processEvents()
+    assert exp.act_play.iconText() == "Pause"
+    assert play.width() == w_before and check.x() == x_before  # nothing beside it jumps
+    exp.act_play.trigger()
+    win.view.setFocus()
+    qtbot.keyClick(win.view.viewport(), Qt.Key.Key_Escape)
+    assert not exp.step.active and not exp.act_step_mode.isChecked()

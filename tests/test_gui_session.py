@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,56 @@ def test_a_declined_recovery_is_deleted(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert len(json.loads(r.stdout.splitlines()[1])["nodes"]) == 8  # the built-in example, untouched
     assert list((tmp_path / "child-settings").rglob("recovery/*.json")) == []
+
+
+def test_a_session_killed_a_moment_ago_is_offered_although_its_pid_still_exists(tmp_path, monkeypatch):
+    # QA: relaunching ~1 s after kill -9 offered nothing, because the unreaped (zombie) process
+    # still answered os.kill(pid, 0). Here the killed child is deliberately not reaped while we look.
+    child = subprocess.Popen(_script(tmp_path, "edit"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=_env())
+    try:
+        assert child.stdout.readline(), child.stderr.read()[-2000:]
+        folder = next((tmp_path / "child-settings").rglob("recovery"))
+        monkeypatch.setattr(S, "recovery_dir", lambda: folder)
+        assert S.pending_recoveries() == []  # the window still runs: its copy is not offered
+        os.kill(child.pid, signal.SIGKILL)
+        def state():
+            return Path(f"/proc/{child.pid}/stat").read_text().split(")")[-1].split()[0]
+
+        deadline = time.monotonic() + 60  # a loaded machine can take its time to end a process
+        while state() != "Z" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert state() == "Z"
+        os.kill(child.pid, 0)  # the pid is still there (a zombie): the old check said "alive"
+        # (the leader shows Z while the process's other threads may still be exiting; its
+        # files, the lock among them, are closed when the last one has gone)
+        offered = S.pending_recoveries()
+        while not offered and time.monotonic() < deadline:
+            time.sleep(0.05)
+            offered = S.pending_recoveries()
+        os.kill(child.pid, 0)  # still not reaped
+        assert len(offered) == 1 and offered[0].nodes == 8 + 13
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+
+
+def test_a_copy_whose_pid_was_reused_is_offered(tmp_path, monkeypatch):
+    # A leftover copy named after a pid that now belongs to someone else (here: this very test
+    # process) is still offered: nobody holds its lock.
+    monkeypatch.setattr(S, "recovery_dir", lambda: tmp_path)
+    stem = f"{os.getpid()}-deadbeef0000"
+    (tmp_path / f"{stem}.json").write_text(json.dumps(Graph.from_expression("a+b", a=1, b=2).to_dict()))
+    (tmp_path / f"{stem}.lock").write_text("")
+    offered = S.pending_recoveries()
+    assert [r.file.name for r in offered] == [f"{stem}.json"]
+    offered[0].discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_open_window_in_this_process_is_not_offered(win, qtbot):
+    win.controller.add_node("number", (0.0, 0.0), value=4.0)
+    qtbot.waitUntil(lambda: win.session.recovery_file.exists(), timeout=3000)
+    assert win.session.recovery_file not in [r.file for r in S.pending_recoveries()]
+    win.session.close()
+    assert not win.session.recovery_file.with_suffix(".lock").exists()

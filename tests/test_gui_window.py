@@ -118,7 +118,7 @@ def test_view_fits_the_example(win, qtbot):
     visible = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
     out = win.scene.node_item(win.document.evaluated_output())
     assert visible.contains(out.sceneBoundingRect().center())
-    assert win.view.zoom() >= readable_zoom(win.view.devicePixelRatioF()) - 1e-9
+    assert win.view.zoom() >= readable_zoom(win.view.devicePixelRatioF(), margin=1.0) - 1e-9  # text >= 7 px
     win.resize(1500, 900)
     qtbot.wait(20)
     win.view.show_document_readably()

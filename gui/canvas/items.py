@@ -12,6 +12,7 @@ import weakref
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyle
+from shiboken6 import isValid
 
 from engine import NUMBER, OPS, routing
 from engine import geometry as G
@@ -203,6 +204,7 @@ class NodeItem(QGraphicsItem):
         self.badge: str | None = None
         self.badge_tip: str | None = None
         self.extra: str | None = None
+        self._extra_shown: str | None = None
         # Step mode's view of the rows: None shows the engine's number, SLOT_EMPTY an empty
         # slot, any other text that text (a partial sum); grad_final says whether it is done.
         self.step_value: str | None = None
@@ -407,7 +409,7 @@ class NodeItem(QGraphicsItem):
             self.tensor_shape = shape
             if shape is None:
                 self.painted_tensor = {}
-            self._height = G.node_height(self.arity, 1 if self.extra else 0, shape)
+            self._height = G.node_height(self.arity, 0, shape)
             node_moved(self)  # the router's rectangle grows with the node
         self.update()
         return True
@@ -437,15 +439,17 @@ class NodeItem(QGraphicsItem):
         return (f"{TV.index_text(name, index)}\nvalue: {S.format_number(v)}\n"
                 f"gradient: {S.format_number(g) if g is not None else 'none (no path to the output)'}")
 
-    def set_extra_line(self, text: str | None) -> None:
-        """A row under the gradient (e.g. a forward-mode tangent); None removes it."""
-        if text == self.extra:
+    def set_extra_line(self, text: str | None, shown: str | None = None) -> None:
+        """A short note (e.g. a forward-mode tangent) drawn in the header in place of the id,
+        as ``shown`` if given (a shorter form; ``text`` goes in the tooltip); None removes it.
+        It used to be a row under the gradient, which grew every node of the document by a
+        row into the node below it (QA, forward mode): the header keeps the node's size."""
+        if (text, shown) == (self.extra, self._extra_shown):
             return
-        height = G.node_height(self.arity, 1 if text else 0, self.tensor_shape)
-        if height != self._height:
-            self.prepareGeometryChange()
-            self._height = height
         self.extra = text
+        self._extra_shown = shown
+        if self._tip_set:
+            self._update_tooltip()
         self.update()
 
     def _update_tooltip(self):
@@ -462,6 +466,8 @@ class NodeItem(QGraphicsItem):
             lines.append("drag from an output port (right) to an input port (left) to connect")
         if self.badge_tip:
             lines.append(self.badge_tip)
+        if self.extra:
+            lines.append(self.extra)
         self._node_tip = "\n".join(lines)
         if self._hover_port is None:
             self.setToolTip(self._node_tip)
@@ -557,6 +563,10 @@ class NodeItem(QGraphicsItem):
         id_text = f"#{self.node_id}"
         painter.setFont(_F_SMALL)
         painter.setPen(S.TEXT_DIM)
+        if self.extra:  # the note takes the id's place (the id is in the tooltip) and up to 60 %
+            id_text = _FM_SMALL.elidedText(self._extra_shown or self.extra, Qt.TextElideMode.ElideRight,
+                                           G.NODE_W * 0.6)
+            painter.setPen(S.EXTRA)
         self._text(painter, hr.adjusted(0, 0, -8, 0), _ALIGN_R, id_text)
         right = G.NODE_W - 8.0 - _FM_SMALL.horizontalAdvance(id_text) - 4.0
         if self.problem:
@@ -587,14 +597,11 @@ class NodeItem(QGraphicsItem):
                 painter.setPen(S.TEXT_DIM)
                 self._text(painter, r.adjusted(0, 0, -8.0, 0), _ALIGN_R, note)
 
-        # value, gradient, optional extra row
+        # value and gradient rows
         grad_colour = S.GRAD if self.step_grad is None or self.step_grad_final else _PARTIAL
         grad_top = self.grad_rect().top()
         rows = [("value", self.shown_value(), S.VALUE, G.value_row_top(self.arity)),
                 ("grad", self.shown_grad(), grad_colour, grad_top)]
-        if self.extra:
-            rows.append(("", self.extra, S.EXTRA,
-                         grad_top + G.ROW_H + G.tensor_block_h(self.tensor_shape)))
         if self.tensor_shape:
             self._paint_tensor(painter)
         left = 12.0
@@ -838,6 +845,8 @@ def node_moved(node: NodeItem) -> None:
     for w in node.wires:
         w.update_path()
     reroute_near(node)
+    b = _body(node)
+    release_labels_over(sc, (b[0] - G.PORT_R, b[1] - _OUT_TAG_H, b[2] + G.PORT_R, b[3]))
 
 
 def reroute_near(node: NodeItem) -> None:
@@ -882,8 +891,89 @@ _HIT_PAD = 4.0  # the wire pen's half width and antialiasing, in scene units
 _LOD_WIRE = 0.3  # below this zoom a wire is a straight line without its label: cheap to repaint
 _PEN_WIRE_SELECTED = S.pen(S.SELECTED, 3.0)
 _WIRE_PEN_W = 2.0
-_LABEL_W, _LABEL_H = 64.0, 14.0
-_LABEL_BACK = 80.0  # how far before the target port a wire's gradient label sits
+_LABEL_W, _LABEL_H = 64.0, 14.0  # _LABEL_W: the widest label (the bounds' margin), see _label_w
+_LABEL_BACK = 80.0  # how far before the target port a wire's gradient label would like to sit
+_LABEL_STEP = 10.0  # spacing of the places along a wire a label may take
+_LABEL_CLEAR = 2.0  # the gap kept between a label and a node or another label
+_LABEL_CANDIDATES = 240  # places tried along one wire before its label gives up (a tooltip instead)
+
+# Where each scene's drawn wire labels are, so that a label is placed clear of the others. The
+# first wire to paint takes its preferred place and later ones go round it; a wire whose route
+# changes gives its place up (its label is placed again on its next paint).
+_LABELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def label_grid(scene) -> routing.Grid:
+    grid = _LABELS.get(scene)
+    if grid is None:
+        grid = _LABELS[scene] = routing.Grid(cell=64.0)
+    return grid
+
+
+def _node_grid(scene) -> routing.Grid:
+    """The node bodies of ``scene`` in a grid: the router's, built even past ROUTE_LIMIT."""
+    r = _ROUTERS.get(scene)
+    if r is None:
+        _router(scene)
+        r = _ROUTERS[scene]
+    return r.grid
+
+
+def node_box_parts(it, ports: bool = True) -> list[tuple]:
+    """What the user sees of node item ``it``, as scene rectangles (x0, y0, x1, y1): its body
+    (with the "output" tag above it when it is an output) and a square round each port dot."""
+    b = _body(it)
+    top = b[1] - _OUT_TAG_H if it.output_mark else b[1]
+    parts = [(b[0], top, b[2], b[3])]
+    if not ports:
+        return parts
+    r = G.PORT_R + 1.0
+    x, y = b[0], b[1]  # the body's top-left is the item's origin
+    for port in (*it.inputs, it.output_port):
+        p = port._pos
+        parts.append((x + p.x() - r, y + p.y() - r, x + p.x() + r, y + p.y() + r))
+    return parts
+
+
+def label_blocked(scene, box: QRectF, ignore=None, ports: bool = True, clear: float = _LABEL_CLEAR) -> bool:
+    """Whether a label at ``box`` would cover a node (its body, port dots unless ``ports`` is
+    False, or output tag) or another drawn label, or come nearer to one than ``clear``."""
+    c = clear
+    x0, y0, x1, y1 = box.left() - c, box.top() - c, box.right() + c, box.bottom() + c
+    nodes = _node_grid(scene)
+    pad = G.PORT_R + 1.0  # the port dots stick out of the body's sides
+    for it in nodes.query((x0 - pad, y0, x1 + pad, y1 + _OUT_TAG_H)):
+        for b0, b1, b2, b3 in node_box_parts(it, ports):
+            if b0 < x1 and x0 < b2 and b1 < y1 and y0 < b3:
+                return True
+    grid = label_grid(scene)
+    for k in grid.query((x0, y0, x1, y1)):
+        if k is ignore:
+            continue
+        if not isValid(k) or k.scene() is not scene:  # a wire of a replaced document
+            grid.remove(k)
+            continue
+        return True
+    return False
+
+
+def forget_labels(scene) -> None:
+    """Every wire of ``scene`` is going (a rebuild): drop its grid of placed labels."""
+    if scene is not None:
+        _LABELS.pop(scene, None)
+
+
+def release_labels_over(scene, rect: tuple) -> None:
+    """Labels now under ``rect`` (a node that moved there) find a new place on next paint."""
+    grid = _LABELS.get(scene)
+    if grid is None:
+        return
+    for w in list(grid.query(rect)):
+        w.forget_label()
+        w.update()
+
+
+_OUT_TAG_H = 19.0  # the "output" tag above an output node's top-right corner
 
 
 class WireItem(QGraphicsItem):
@@ -900,6 +990,7 @@ class WireItem(QGraphicsItem):
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
         self._label_at: QRectF | None = None  # built on first paint of the label
+        self._label_text: str | None = None  # what the label says there (maybe a short form)
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
         if src is not None:
             self.setFlags(_WIRE_FLAGS)
@@ -952,44 +1043,123 @@ class WireItem(QGraphicsItem):
         m = _WIRE_PEN_W
         b = self._path.controlPointRect().adjusted(-m, -m, m, m)
         if self.grad_text is not None:
-            # The label sits on the curve, so this margin holds it wherever it goes; finding
-            # its exact place (percentAtLength) is left to the first paint that shows it:
+            # The label sits above or below some point of the curve, so this margin holds it
+            # wherever it goes; finding its place is left to the first paint that shows it:
             # done here for every wire it was most of the time to open a big document.
-            b = b.adjusted(-_LABEL_W / 2, -_LABEL_H - 4.0, _LABEL_W / 2, 0.0)
-        self._label_at = None
+            w = self._label_w() / 2 + 2.0
+            b = b.adjusted(-w, -_LABEL_H - 4.0, w, _LABEL_H + 4.0)
+        self.forget_label()
         self._bounds = b
 
+    def _label_w(self, text: str | None = None) -> float:
+        return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 6.0
+
+    def _full_label(self) -> str:
+        return "← " + (self.grad_text or "")
+
+    def _label_forms(self) -> list[str]:
+        """The label's text, then a shorter form for a tight spot: three significant digits
+        without the arrow (the gradient colour still says what it is; the tooltip has it all).
+        Between two columns there are only ~36 free units, which "← 0.1434" does not fit."""
+        full = self._full_label()
+        try:
+            short = f"{float(self.grad_text):.3g}"
+        except (TypeError, ValueError):
+            return [full]
+        return [full, short] if self._label_w(short) < self._label_w(full) else [full]
+
+    def forget_label(self) -> None:
+        if self._label_at is not None:
+            sc = self.scene()
+            grid = _LABELS.get(sc) if sc is not None else None
+            if grid is not None:
+                grid.remove(self)
+        self._label_at = None
+
     def set_grad_text(self, text: str | None) -> None:
-        """Show (text) or hide (None) the gradient label at the wire's middle."""
+        """Show (text) or hide (None) the gradient label, at a free place on the wire."""
         if text == self.grad_text:
             return
-        if (text is None) != (self.grad_text is None):
-            self.grad_text = text
+        old_w = self._label_w() if self.grad_text is not None else None
+        self.grad_text = text
+        if text is None or old_w is None or self._label_w() != old_w:
             self.prepareGeometryChange()
-            self._set_bounds()  # the bounds gain or lose the label box; the curve stays
-        else:
-            self.grad_text = text
+            self._set_bounds()  # the bounds gain, lose or resize the label box; the curve stays
         self.update()
+
+    def label_rect(self) -> QRectF | None:
+        """Where the gradient label is (or would be) drawn; None: no free place on this wire,
+        so the label is left out and the wire's tooltip carries it."""
+        r = self._label_rect()
+        return None if r.isEmpty() else r
 
     def _label_rect(self) -> QRectF:
         if self._label_at is None:
             self._label_at = self._place_label()
+            sc = self.scene()
+            if sc is not None and not self._label_at.isEmpty():
+                r = self._label_at
+                label_grid(sc).set(self, (r.left(), r.top(), r.right(), r.bottom()))
+            tip = None
+            if self._label_at.isEmpty() and self.grad_text is not None:
+                tip = (f"gradient sent back along this wire: {self.grad_text}\n"
+                       "(no free room to show it on the wire)")
+            elif self.grad_text is not None and self._label_text != self._full_label():
+                tip = f"gradient sent back along this wire: {self.grad_text}"
+            self.setToolTip(tip or "")
         return self._label_at
 
     def _place_label(self) -> QRectF:
         # Near the target rather than at the middle: the wires of a value used twice leave
         # from one port, so their middles crowd together, but they arrive at different ports.
-        # Far enough back to clear the target's port labels (sub, div, pow).
+        # From there, outwards along the wire, above then below it, the first place that
+        # covers no node and no other label; then the same with the short form. (QA: labels
+        # were cut off by the next node, drawn under wires' ends and over each other.)
+        for text in self._label_forms():
+            r = self._free_spot(self._label_w(text), _LABEL_H)
+            if not r.isEmpty():
+                self._label_text = text
+                return r
+        self._label_text = None
+        return QRectF()
+
+    def _free_spot(self, w: float, h: float) -> QRectF:
         length = self._path.length()
-        at = self._path.percentAtLength(length - _LABEL_BACK) if length > 2 * _LABEL_BACK else 0.5
-        p = self._path.pointAtPercent(at)
-        return QRectF(p.x() - _LABEL_W / 2, p.y() - _LABEL_H - 3.0, _LABEL_W, _LABEL_H)
+        sc = self.scene()
+        if length <= 0.0:
+            return QRectF()
+        end_room = min(w / 2 + 6.0, length / 2)
+        lo, hi = end_room, max(end_room, length - end_room)  # distances from the source
+        first = min(hi, max(lo, length - _LABEL_BACK)) if length > 2 * _LABEL_BACK else length / 2
+        spots = [first]
+        k = 1
+        while len(spots) < _LABEL_CANDIDATES:
+            added = False
+            for d in (first - k * _LABEL_STEP, first + k * _LABEL_STEP):
+                if lo <= d <= hi:
+                    spots.append(d)
+                    added = True
+            if not added:
+                break
+            k += 1
+        # A label that does not fit centred on the wire may lean left or right into a free
+        # row gap beside it, as long as it still touches the wire's point.
+        for d in spots:
+            p = self._path.pointAtPercent(self._path.percentAtLength(d))
+            for top in (p.y() - h - 2.0, p.y() + 2.0, p.y() - h / 2):
+                for left in (p.x() - w / 2, p.x() - w + 4.0, p.x() - 4.0):
+                    r = QRectF(left, top, w, h)
+                    if sc is None or not label_blocked(sc, r, ignore=self):
+                        return r
+        return QRectF()
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
 
     def itemChange(self, change, value):  # noqa: N802
         # Routed only once in a scene: the route goes around the scene's nodes.
+        if change == _SCENE_CHANGE and self._label_at is not None:
+            self.forget_label()  # leaving this scene: its label's place is free again
         if change == _SCENE_CHANGED and self.src is not None and value is not None:
             self.update_path()
         return value
@@ -1017,7 +1187,9 @@ class WireItem(QGraphicsItem):
         # it may keep a wire it could skip, never the other way round.)
         clip = option.exposedRect.adjusted(-_HIT_PAD, -_HIT_PAD, _HIT_PAD, _HIT_PAD)
         if not clip.contains(self._bounds) and not self._path.intersects(clip):
-            if self.grad_text is None or not clip.intersects(self._label_rect()):
+            # (the label's place is looked for only when it is to be drawn, not for every
+            # wire a far-out repaint passes)
+            if self.grad_text is None or not clip.intersects(self._label_at or self._bounds):
                 self.label_drawn = False
                 return
         selected = bool(option.state & _SELECTED)
@@ -1042,12 +1214,15 @@ class WireItem(QGraphicsItem):
         self.label_drawn = self.grad_text is not None and text_legible(device_scale(painter, widget))
         if self.label_drawn:
             r = self._label_rect()
+            if r.isEmpty():  # no free place: the tooltip carries it
+                self.label_drawn = False
+                return
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(S.LABEL_BG)
             painter.drawRoundedRect(r, 4.0, 4.0)
             painter.setFont(_F_SMALL)
             painter.setPen(S.WIRE_GRAD)
-            painter.drawText(r, _ALIGN_C, "← " + self.grad_text)
+            painter.drawText(r, _ALIGN_C, self._label_text or self._full_label())
 
 
 class RubberWireItem(WireItem):

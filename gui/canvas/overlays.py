@@ -6,6 +6,13 @@ separate QGraphicsItems owned by an :class:`OverlayLayer`, positioned from the s
 (``scene.node_item(id)``, ``scene.wire_item(src, dst, port)``) and drawn above everything. They
 never change the document; :meth:`OverlayLayer.clear` removes them when a mode ends, and they
 follow nodes that are dragged while a mode is on.
+
+Each label is placed in free space: never over a node (its header, value and gradient rows,
+port dots or output tag), another label of the layer, or a wire's gradient label. A node label
+sits against its node's top (else bottom) edge; a wire label above or below its wire near the
+target port; failing that, the nearest free spot around. (QA: pills hid a node's value, a
+port and a name, and badges below a node read as belonging to the node underneath.) The
+placed rectangles share the scene's wire-label grid, so wire labels keep clear of them too.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QGraphicsItem
 from shiboken6 import isValid
 
+from gui.canvas.items import label_blocked, label_grid, node_box_parts
 from gui.shell import style
 
 Z_OVERLAY = 50.0  # above nodes (1), ports (2) and the rubber-band wire (3)
@@ -140,6 +148,10 @@ class OverlayLayer:
         """{key: text} of every label shown."""
         return {k: it.text for k, it in self._items.items()}
 
+    def unplaced(self) -> set:
+        """Keys of the labels left out for want of a free place near what they belong to."""
+        return {k for k, it in self._items.items() if isValid(it) and not it.isVisible()}
+
     def node_label(self, node, text: str, colour: QColor = DIM, tooltip: str = "", place: str = BELOW,
                    bold: bool = False) -> None:
         self._set(("node", node, place), text, colour, tooltip, bold)
@@ -151,6 +163,7 @@ class OverlayLayer:
     def remove(self, key) -> None:
         item = self._items.pop(key, None)
         self._specs.pop(key, None)
+        label_grid(self._scene).remove(item)
         # The scene may already have deleted the item (a document swap clears it first).
         if item is not None and isValid(item) and item.scene() is not None:
             item.scene().removeItem(item)
@@ -163,9 +176,11 @@ class OverlayLayer:
     def keep_only(self, keys) -> None:
         """Remove the labels whose key is not in ``keys`` (so a redraw does not flicker)."""
         keep = set(keys)
-        for key in list(self._items):
-            if key not in keep:
-                self.remove(key)
+        stale = [key for key in self._items if key not in keep]
+        for key in stale:
+            self.remove(key)
+        if stale:  # the labels just set were placed round these: they may have better room now
+            self.relayout()
 
     def _set(self, key, text, colour, tooltip, bold) -> None:
         item = self._items.get(key)
@@ -185,22 +200,82 @@ class OverlayLayer:
         self._place(key, item)
 
     def _place(self, key, item: TagItem) -> None:
-        pos = None
+        grid = label_grid(self._scene)
+        grid.remove(item)  # its old place does not block its new one
+        r = item.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5)  # the pill and half its pen
+        w, h = r.width(), r.height()
+        centre = None
+        # First clear of port dots too; then a pill may cover the dots beside a body (the gap
+        # between two columns is ~30 units without them, 40 with), never a node's rows.
+        for strict in (True, False):
+            for c in self._candidates(key, w, h):
+                box = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
+                clear = 1.0 if strict else 0.0
+                if not label_blocked(self._scene, box, ignore=item, ports=strict, clear=clear):
+                    centre = c
+                    break
+            if centre is not None:
+                break
+        # No free place at all: left out rather than drawn over a node's text (the node's own
+        # rows and the wire's tooltip still say it).
+        item.setVisible(centre is not None)
+        if centre is not None:
+            item.setPos(centre)
+            grid.set(item, (centre.x() - w / 2, centre.y() - h / 2, centre.x() + w / 2, centre.y() + h / 2))
+
+    def _candidates(self, key, w: float, h: float):
+        """Centres to try for a ``w`` x ``h`` label, best first."""
+        g = self.GAP
         if key[0] == "node":
-            _, node, place = key
-            r = node_rect(self._scene, node)
-            if r is not None:
-                h = item.boundingRect().height() / 2
-                y = r.bottom() + self.GAP + h if place == BELOW else r.top() - self.GAP - h - 16.0
-                pos = QPointF(r.center().x(), y)
+            item = self._scene.node_item(key[1])
+            if item is None:
+                return
+            body = node_box_parts(item)[0]  # the body, with the output tag when it has one
+            x0, top, x1, bottom = body
+            xs = ((x0 + x1) / 2, x0 + w / 2, x1 - w / 2)
+            sides = (top - g - h / 2, bottom + g + h / 2)
+            if key[2] == BELOW:
+                sides = sides[::-1]
+            for y in sides:  # against its edge, so it reads as this node's
+                for x in xs:
+                    yield QPointF(x, y)
+            anchor = QPointF((x0 + x1) / 2, top - g - h / 2)
         else:
             _, src, dst, port = key
-            p = wire_point(self._scene, src, dst, port, self.WIRE_T)
-            if p is not None:
-                pos = QPointF(p.x(), p.y() + self.WIRE_DY)
-        item.setVisible(pos is not None)
-        if pos is not None:
-            item.setPos(pos)
+            wire = self._scene.wire_item(src, dst, port)
+            anchor = None
+            if wire is not None and not wire.path().isEmpty():
+                path = wire.path()
+                length = path.length()
+                # from near the target port back towards the source, above then below the wire
+                for k in range(0, 40):
+                    d = length - 18.0 - w / 2 - k * 10.0
+                    if d < 0:
+                        break
+                    p = wire.mapToScene(path.pointAtPercent(path.percentAtLength(d)))
+                    if anchor is None:
+                        anchor = p
+                    for y in (p.y() - g - h / 2, p.y() + g + h / 2):
+                        for x in (p.x(), p.x() - w / 2 + 6.0, p.x() + w / 2 - 6.0):
+                            yield QPointF(x, y)
+            if anchor is None:
+                anchor = wire_point(self._scene, src, dst, port, 0.8)
+                if anchor is None:
+                    return
+            if wire is not None:
+                # Round the middle of the wire's horizontal run: between two columns that is
+                # the only x where a pill as wide as the gap fits.
+                p0, p1 = wire.endpoints()
+                anchor = QPointF((p0.x() + p1.x()) / 2, anchor.y())
+        # The nearest free spot around, nearer first, but only so far: a pill moved further
+        # reads as belonging to whatever it lands beside (QA: a wire's amount under b2). The
+        # amount is in the growth badge and the tooltips as well, so leaving it out is safe.
+        step_x, step_y = 8.0, 6.0
+        nx, ny = int((w / 2 + 24.0) / step_x), int(2.5 * h / step_y)
+        ring = [(dx * step_x, dy * step_y) for dx in range(-nx, nx + 1) for dy in range(-ny, ny + 1)]
+        ring.sort(key=lambda d: d[0] * d[0] + 2.0 * d[1] * d[1])
+        for dx, dy in ring:
+            yield QPointF(anchor.x() + dx, anchor.y() + dy)
 
     def relayout(self) -> None:
         """Re-place every label (after nodes moved or the scene rebuilt its items)."""

@@ -19,7 +19,16 @@ from engine import NUMBER, OPS, autodiff
 from engine import geometry as G
 from engine.arrays import ndarray, shape_text
 from gui.canvas.bridge import DocumentBridge
-from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, OUT_NONE, NodeItem, Port, RubberWireItem, WireItem
+from gui.canvas.items import (
+    OUT_AUTO,
+    OUT_EXPLICIT,
+    OUT_NONE,
+    NodeItem,
+    Port,
+    RubberWireItem,
+    WireItem,
+    forget_labels,
+)
 from gui.shell import style as S
 
 # The scene rect is at least this big and grows (never shrinks) to hold every node plus
@@ -263,6 +272,7 @@ class GraphScene(QGraphicsScene):
         self._cancel_wire_drag()
         self._press_positions = {}
         self._shown = None  # new items show nothing yet: the next refresh draws every label
+        forget_labels(self)
         self.clear()
         self._drop_ring = None  # deleted with every other item
         self._nodes.clear()
@@ -334,6 +344,7 @@ class GraphScene(QGraphicsScene):
         w.src.wires.discard(w)
         w.dst.wires.discard(w)
         w.dst.inputs[p].set_connected(False)
+        w.forget_label()  # its placed label leaves the scene's label grid with it
         self.removeItem(w)
 
     # ---------------------------------------------------------------- bridge signals

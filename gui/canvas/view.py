@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import time
 
 import numpy as np
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
@@ -85,6 +86,33 @@ class InlineEditor(QLineEdit):
             self.finish(True)
 
 
+OPENING_SETTLE_S = 0.6  # how long after opening a resize still re-does the opening view
+OPEN_PAD_PX = 12  # pixels between the document and the view's edge when a document opens
+FIT_ZOOM_MAX = 1.5  # a tiny document is not blown up past this when it opens or fits
+
+
+def _open_left(rects, out, width: float, gap: float) -> float:
+    """The left edge of a ``width``-wide view that shows the output rect ``out`` whole, cuts as
+    few of ``rects`` in half as possible, and among those keeps the output nearest the right
+    edge (data flows left to right: what feeds the output is what the view should show)."""
+    low, high = out.right() + gap - width, out.left() - gap  # the output stays whole
+    if high < low:
+        return out.center().x() - width / 2  # wider than the view: centre it
+    candidates = {low}
+    for b in rects:  # an edge just before a node, or just after one (columns are ~12 units apart)
+        for x in (b.left() - 2.0, b.right() + 2.0, b.right() + 2.0 - width):
+            if low <= x <= high:
+                candidates.add(x)
+
+    def cost(left):
+        right = left + width
+        cut = sum(1 for b in rects if b.left() < left < b.right() or b.left() < right < b.right())
+        whole = sum(1 for b in rects if b.left() >= left and b.right() <= right)
+        return (cut, -whole, left)
+
+    return min(candidates, key=cost)
+
+
 class GraphView(QGraphicsView):
     """The canvas view for one GraphScene (see the module docstring)."""
 
@@ -137,6 +165,7 @@ class GraphView(QGraphicsView):
         self.search.chosen.connect(self._add_from_search)
         self.search.closed.connect(lambda: self.setFocus(Qt.FocusReason.OtherFocusReason))
         self._fit_zoom = ZOOM_MIN  # the last Fit's zoom, lower than ZOOM_MIN for huge documents
+        self._opening_until = 0.0  # monotonic time until which a resize re-does the opening view
         self.centerOn(0, 0)
         scene.bridge.replaced.connect(self._reset_scene_rect)
         # Nodes moved or added past the edge (a drag, an undo, a step-through target, a paste):
@@ -188,37 +217,57 @@ class GraphView(QGraphicsView):
             return
         self._update_scene_rect(r)
         self.fitInView(r.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.5:
-            self.zoom_by(1.5 / self.zoom())
+        if self.zoom() > FIT_ZOOM_MAX:
+            self.zoom_by(FIT_ZOOM_MAX / self.zoom())
         self._fit_zoom = self.zoom()
         self._update_scene_rect(r)  # margins for the new zoom, so the centre can be anywhere
         self.centerOn(r.center())
 
     def show_document_readably(self) -> None:
-        """How a document opens: fitted when its text reads at the fitted zoom; otherwise at
-        the least zoom where node text reads on this screen, level with the output and with
-        the output near the right edge, so the view shows what feeds it (the rest is a pan
-        away). Examples, imports and gui.show() open this way."""
+        """How a document opens (examples, imports, restored copies, gui.show()): all of it when
+        its text reads at the zoom that fits it (node text at least MIN_TEXT_PX physical pixels,
+        the rule every drawing follows); otherwise at a comfortable readable zoom on the part
+        around the output, with the output whole near the right edge and no node cut in half
+        by the view's left or right edge (the rest is a pan away, and in the overview)."""
         from gui.canvas.items import readable_zoom
 
-        self.fit_all()
-        least = readable_zoom(self.devicePixelRatioF())
-        if self.zoom() >= least:
+        if self._opening_until <= 0.0 or time.monotonic() >= self._opening_until:
+            # The window's docks settle a moment after the first show (resizeDocks is applied
+            # later): a resize in this short spell re-does the opening for the final size, or
+            # a node opened cut in half at the edge. Any user input ends the spell.
+            self._opening_until = time.monotonic() + OPENING_SETTLE_S
+        self.fit_all()  # sets the zoom range and the scene rect; the zoom is chosen below
+        r = self.scene().items_bounding_rect()
+        vw, vh = self.viewport().width(), self.viewport().height()
+        if r.isEmpty() or vw < 2 or vh < 2:
             return
-        self.zoom_by(least / self.zoom())
+        dpr = self.devicePixelRatioF()
+        pad = OPEN_PAD_PX
+        fit = min((vw - 2 * pad) / r.width(), (vh - 2 * pad) / r.height(), FIT_ZOOM_MAX)
+        if fit >= readable_zoom(dpr, margin=1.0):
+            # fit_all's margin is 40 scene units, which at ~0.6 zoom is the difference between
+            # "fits" and "does not" on a small screen: a margin in pixels instead.
+            if fit > self.zoom():
+                self.zoom_by(fit / self.zoom())
+            self.centerOn(r.center())
+            return
+        self.zoom_by(readable_zoom(dpr) / self.zoom())
         g = self.controller.graph
-        out = g.output_node() if len(g) else None
+        out = g.evaluated_output() if len(g) else None
         item = self.scene().node_item(out) if out is not None else None
-        if item is not None:
-            r = item.sceneBoundingRect()
-            seen = self.mapToScene(self.viewport().rect()).boundingRect()
-            # Data flows left to right: centring the output would spend half the view on the
-            # empty space after it. Keep it whole, 40 px in from the right edge.
-            margin = 40.0 / self.zoom()
-            x = r.center().x()
-            if seen.width() > r.width() + 2 * margin:
-                x = r.right() + margin - seen.width() / 2
-            self.centerOn(QPointF(x, r.center().y()))
+        if item is None:
+            self.centerOn(r.center())
+            return
+        z = self.zoom()
+        w, h, gap = vw / z, vh / z, pad / z
+        o = item.sceneBoundingRect()
+        if h >= r.height() + 2 * gap:
+            top = r.center().y() - h / 2
+        else:  # level with the output, not past the document's top or bottom
+            top = max(r.top() - gap, min(o.center().y() - h / 2, r.bottom() + gap - h))
+        rows = [it.sceneBoundingRect() for it in self.scene().node_items().values()]
+        rows = [b for b in rows if b.bottom() > top and b.top() < top + h]
+        self.centerOn(QPointF(_open_left(rows, o, w, gap) + w / 2, top + h / 2))
 
     def _update_scene_rect(self, r: QRectF | None = None) -> None:
         """Let the scrollbars span the document plus a viewport's worth of margin on every
@@ -436,6 +485,7 @@ class GraphView(QGraphicsView):
         return None
 
     def mousePressEvent(self, event):  # noqa: N802
+        self._user_took_over()
         self.search.close_popup()
         if event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self._space
@@ -470,6 +520,11 @@ class GraphView(QGraphicsView):
     def resizeEvent(self, event):  # noqa: N802
         super().resizeEvent(event)
         self._update_scene_rect()
+        if self._opening_until and time.monotonic() < self._opening_until:
+            self.show_document_readably()
+
+    def _user_took_over(self) -> None:
+        self._opening_until = 0.0
 
     def mouseReleaseEvent(self, event):  # noqa: N802
         band = self.rubberBandRect()
@@ -500,6 +555,7 @@ class GraphView(QGraphicsView):
         super().mouseDoubleClickEvent(event)
 
     def wheelEvent(self, event):  # noqa: N802
+        self._user_took_over()
         dy = event.angleDelta().y() or event.angleDelta().x()
         if dy:
             self.zoom_by(1.0015 ** dy, event.position())
@@ -594,6 +650,7 @@ class GraphView(QGraphicsView):
         return False
 
     def keyPressEvent(self, event):  # noqa: N802
+        self._user_took_over()
         key, mods = self._combo(event)
         ctrl = mods == _M.ControlModifier
         plain = mods == _M.NoModifier

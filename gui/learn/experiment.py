@@ -15,7 +15,7 @@ rule and descent docks, Ctrl+I import program, Ctrl+Shift+C copy as Python, Ctrl
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QLabel, QMenu, QSlider, QToolBar
 
@@ -71,7 +71,8 @@ class Experiment(QObject):
         self.step.playingChanged.connect(self._on_playing)
         self.step.message.connect(self.say)
         self.check.finished.connect(self.say)
-        self.check.cleared.connect(lambda: self.say("Gradient check marks removed: the graph changed"))
+        self.check.cleared.connect(self._on_check_cleared)
+        self.window.controller.bridge.replaced.connect(lambda: self._show_check_on(False))
         self.forward.message.connect(self._forward_message)
         self.forward.activeChanged.connect(self._on_forward_active)
         self.exports.done.connect(self.say)
@@ -110,13 +111,21 @@ class Experiment(QObject):
                                "Walk the backward pass one node at a time", checkable=True)
         self.act_step_forward_pass = a("Step Through F&orward Pass", self._start_forward, "Shift+F8",
                                        "Walk the forward pass first: values appear in topological order")
+        # Escape leaves step mode; enabled only while stepping, so it takes Escape from nobody else.
+        self.act_step_exit = a("&Leave Step Mode", lambda: self.step.set_active(False), "Escape",
+                               "Stop stepping and show every gradient again")
+        # On the view too: the canvas claims Escape (cancel a drag, clear the selection) unless
+        # an enabled action of its own has the key.
+        self.window.view.addAction(self.act_step_exit)
         self.act_step_back = a("Step &Back", self.step.back, "Shift+F10", "Undo the last step")
         self.act_step_forward = a("Step &Forward", self._step_forward, "F10", "Process the next node")
         self.act_play = a("&Play", self.step.toggle_play, "F9", "Play or pause the pass being stepped")
         self.act_step_start = a("Go to &Start", self.step.to_start, "Home", "Back to before the first step")
         self.act_step_end = a("Go to &End", self.step.to_end, "End", "Run every remaining step")
-        self.act_check = a("&Check Gradients", self.run_check, "F6",
-                           "Compare every node's gradient with a central finite difference (✓ / ✗)")
+        # A toggle: the second F6 takes the marks away again (they used to stay until an edit).
+        self.act_check = a("&Check Gradients", self._toggle_check, "F6",
+                           "Compare every node's gradient with a central finite difference (✓ / ✗); "
+                           "again to remove the marks", checkable=True)
         self.act_forward = a("For&ward Mode", self._toggle_forward, "F7",
                              "Show each node's tangent d(node)/d(input) for the chosen input", checkable=True)
         self.act_import = a("&Import Program…", self.open_import_dialog, "Ctrl+I",
@@ -153,6 +162,11 @@ class Experiment(QObject):
         tb.addAction(self.act_step_start)
         tb.addAction(self.act_step_back)
         tb.addAction(self.act_play)
+        # One width for both faces: the Play/Pause swap moved Check and Fwd mode ~9 px each time.
+        play = tb.widgetForAction(self.act_play)
+        fm = play.fontMetrics()
+        play.setFixedWidth(play.sizeHint().width() + max(fm.horizontalAdvance(t) for t in ("Play", "Pause"))
+                           - fm.horizontalAdvance("Play"))
         tb.addAction(self.act_step_forward)
         tb.addAction(self.act_step_end)
         self.speed = QSlider(Qt.Orientation.Horizontal)
@@ -182,7 +196,7 @@ class Experiment(QObject):
         w.add_learn_action(self.act_step_mode)
         w.add_learn_action(self.act_step_forward_pass)
         for act in (self.act_step_forward, self.act_step_back, self.act_play,
-                    self.act_step_start, self.act_step_end):
+                    self.act_step_start, self.act_step_end, self.act_step_exit):
             w.add_learn_action(act)
         w.add_learn_action(self.act_check, new_section=True)
         w.add_learn_action(self.act_forward)
@@ -230,7 +244,7 @@ class Experiment(QObject):
         self.act_step_mode.blockSignals(True)
         self.act_step_mode.setChecked(on)
         self.act_step_mode.blockSignals(False)
-        for act in (self.act_step_back, self.act_step_start, self.act_step_end):
+        for act in (self.act_step_back, self.act_step_start, self.act_step_end, self.act_step_exit):
             act.setEnabled(on)
         self._update_step_label()
 
@@ -249,7 +263,25 @@ class Experiment(QObject):
     # ---------------------------------------------------------------- check, forward mode
 
     def run_check(self) -> str:
-        return self.check.run()
+        text = self.check.run()
+        self._show_check_on(bool(self.check.marks))
+        return text
+
+    def _toggle_check(self, on: bool):
+        if on:
+            self.run_check()
+        else:
+            self.check.clear(quiet=True)
+            self.say("Gradient check marks removed")
+
+    def _show_check_on(self, on: bool):
+        self.act_check.blockSignals(True)
+        self.act_check.setChecked(on)
+        self.act_check.blockSignals(False)
+
+    def _on_check_cleared(self):
+        self._show_check_on(False)
+        self.say("Gradient check marks removed: the graph changed")
 
     def _toggle_forward(self, on: bool):
         if not on:
@@ -276,7 +308,13 @@ class Experiment(QObject):
         if self.forward.active:
             # The permanent label carries the comparison while forward mode is on; saying it in
             # the status message as well printed it twice, side by side.
-            self.forward_label.setText(text)
+            # At most a third of the status bar, elided (the whole line is its tooltip): at full
+            # length it squeezed the check's verdict beside it to "…central difference eve".
+            room = max(160, self.window.statusBar().width() // 3)
+            fm = self.forward_label.fontMetrics()
+            self.forward_label.setMaximumWidth(room)
+            self.forward_label.setText(fm.elidedText(text, Qt.TextElideMode.ElideRight, room - 8))
+            self.forward_label.setToolTip(text)
             sb = self.window.statusBar()
             if text and text in sb.currentMessage():
                 sb.clearMessage()
@@ -290,6 +328,8 @@ class Experiment(QObject):
         self.forward_label.setVisible(on)
         if not on:
             self.forward_label.setText("")
+        # the message beside it now has less room (laid out first, then cut to fit)
+        QTimer.singleShot(0, self.window, self.window.refit_status)
         self.forward_bar.refill()
 
     # ---------------------------------------------------------------- dialogs

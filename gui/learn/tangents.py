@@ -174,7 +174,8 @@ class ForwardModeTool(QObject):
             it = self._scene.node_item(n)
             if it is None:
                 continue
-            it.set_extra_line(f"∂/∂{label} {format_number(t)}")
+            # drawn short in the header ("∂ 3"; the toolbar names the input), in full in the tooltip
+            it.set_extra_line(f"∂/∂{label} {format_number(t)}", f"∂ {format_number(t)}")
             self._shown.append(n)
         self.text = self.comparison()
         self.changed.emit()

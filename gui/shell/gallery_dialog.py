@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from engine import DocumentError, Graph
 from gui.shell import style
+from gui.shell.screen_fit import resize_to_screen
 
 THUMB = QSize(300, 170)  # wide enough that a small example's numbers read
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -155,7 +156,7 @@ class GalleryDialog(QDialog):
         lay.addWidget(hint)
         lay.addWidget(self.list, 1)
         lay.addWidget(self.buttons)
-        self.resize(720, 600)
+        resize_to_screen(self, 720, 600)
 
     def paths(self) -> list[Path]:
         return [Path(self.list.item(i).data(PATH_ROLE)) for i in range(self.list.count())]

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from engine import GraphError, ParseError, document
 from engine.parse import parse_program
 from gui.shell import style
+from gui.shell.screen_fit import resize_to_screen
 
 EXAMPLE = "c = a + b\nd = a*b + b**3\nc += c + 1\nc - d"
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -127,7 +128,7 @@ class ImportDialog(QDialog):
         lay.addWidget(self.replace_button)
         lay.addWidget(self.add_button)
         lay.addWidget(self.buttons)
-        self.resize(520, 380)
+        resize_to_screen(self, 520, 380)
 
         self.editor.textChanged.connect(self.validate)
         self.inputs.textChanged.connect(self.validate)

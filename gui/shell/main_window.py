@@ -27,22 +27,26 @@ from PySide6.QtWidgets import (
     QToolBar,
     QUndoView,
     QVBoxLayout,
+    QWidget,
 )
 from shiboken6 import isValid
 
 import resources
-from engine import DocumentError, Graph
+from engine import NUMBER, DocumentError, Graph
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.controller import Controller
+from gui.canvas.items import ROUTE_LIMIT
 from gui.canvas.minimap import MinimapDock
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import GraphView
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
 from gui.shell import files, style
+from gui.shell.screen_fit import resize_to_screen
 from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 
 APP_NAME = "gradcanvas"
+NARROW_WINDOW = 900  # below this width the palette shares the inspector's column (a tab)
 DEFAULT_SIZE = QSize(1280, 800)
 
 _GESTURES = [
@@ -436,7 +440,34 @@ class MainWindow(QMainWindow):
         """Put a sentence in the status bar (refusals, hints). It lasts until its timeout or
         the next edit or undo, whichever comes first: a message never outlives its cause."""
         self._message_at = self.undo_stack.index()
-        self.statusBar().showMessage(text, timeout)
+        sb = self.statusBar()
+        shown = self._fit_status(text)
+        # Cut short to the room left beside the permanent labels (at 800x600 a step's
+        # explanation ran off the edge): the whole sentence is the status bar's tooltip.
+        sb.setToolTip(text if shown != text else "")
+        sb.showMessage(shown, timeout)
+        self._status_text = (text, shown)
+
+    def refit_status(self) -> None:
+        """Cut the message shown again to its room (a permanent label appeared beside it)."""
+        text, shown = getattr(self, "_status_text", ("", ""))
+        sb = self.statusBar()
+        if text and sb.currentMessage() == shown:
+            again = self._fit_status(text)
+            if again != shown:
+                sb.setToolTip(text if again != text else "")
+                sb.showMessage(again, 8000)
+                self._status_text = (text, again)
+
+    def _fit_status(self, text: str) -> str:
+        sb = self.statusBar()
+        room = sb.width() - 24
+        for w in sb.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if w.isVisible() and not w.isWindow() and w.x() > sb.width() // 3:
+                room -= w.width() + 6  # the permanent labels on the right
+        if room < 80 or sb.fontMetrics().horizontalAdvance(text) <= room:
+            return text
+        return sb.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, room)
 
     def _on_history_moved(self, *_):
         # Deferred: a message the edit itself says (after its push) is the current one.
@@ -467,6 +498,11 @@ class MainWindow(QMainWindow):
             head += " (seeded with ones)"
         self.output_label.setToolTip(note or "")
         self.output_label.setText(f"{head}   ·   {nodes} nodes, {wires} wires")
+        tip = "The output backward starts from, its value, and the document's size"
+        if nodes > ROUTE_LIMIT:  # say so rather than let a wire under a node go unexplained
+            tip += (f"\nAbove {ROUTE_LIMIT:,} nodes wires are drawn as plain curves (routing them round "
+                    "every node would make opening and dragging too slow), so a wire may pass under a node.")
+        self.output_label.setToolTip(tip)
 
     def _update_selection_actions(self):
         if not (isValid(self) and isValid(self.scene)):
@@ -491,8 +527,15 @@ class MainWindow(QMainWindow):
             self.scene.select_nodes([node])
             if self.palette.list.hasFocus():  # double-clicked: canvas keys now act on the new node
                 self.view.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.show_message(f"Added {op}: wire its inputs by dragging from an output port", 5000)
+            self.show_message(self._added_hint(op), 5000)
         return node
+
+    @staticmethod
+    def _added_hint(op: str) -> str:
+        # A number has no inputs: telling the user to wire them sent them looking for ports.
+        if op == NUMBER:
+            return "Added a number: double-click it to type a value, drag from its output port to use it"
+        return f"Added {op}: wire its inputs by dragging from an output port"
 
     def selected(self) -> list[int]:
         return self.scene.selected_node_ids()
@@ -733,7 +776,7 @@ class MainWindow(QMainWindow):
         self.session.set_document(newest.path, f"{newest.name} (recovered)", modified=True)
         newest.discard()  # this session now keeps its own copy until saved or discarded
         self._update_output_label()
-        self.view.fit_all()
+        self.view.show_document_readably()  # like an example: text that reads, not bare chips
         self.show_message(f"Restored {len(graph)} nodes of {newest.name}: save them to keep them", 10000)
         return True
 
@@ -823,7 +866,7 @@ class MainWindow(QMainWindow):
         buttons = QDialogButtonBox(QDialogButtonBox.Close, dlg)
         buttons.rejected.connect(dlg.reject)
         lay.addWidget(buttons)
-        dlg.resize(560, 520)
+        resize_to_screen(dlg, 560, 520)
         dlg.exec()
 
     # ------------------------------------------------------------------ window state
@@ -869,9 +912,17 @@ class MainWindow(QMainWindow):
 
     def _share_width(self):
         """On a narrow window (800x600 screens) the docks' default widths left the canvas a
-        ~145 px strip: give the canvas at least half of the width."""
+        ~145 px strip: give the canvas at least half of the width. Below NARROW_WINDOW the
+        palette becomes a tab behind the inspector: beside it, even at 120 px (its names cut
+        off), it left a ~390 px canvas, too narrow for the built-in example's four columns at
+        a readable zoom, so the lesson's node `a` opened off-screen."""
         w = self.width()
         if w < 1100 and self.palette.isVisible() and self.inspector.isVisible():
+            if w < NARROW_WINDOW and not self.palette.isFloating():
+                self.tabifyDockWidget(self.inspector, self.palette)
+                self.inspector.raise_()
+                self.resizeDocks([self.inspector], [max(220, int(w * 0.3))], Qt.Horizontal)
+                return
             sizes = [max(140, int(w * 0.2)), max(200, int(w * 0.28))]
             self.resizeDocks([self.palette, self.inspector], sizes, Qt.Horizontal)
 

@@ -6,8 +6,12 @@ temporary-file-then-rename) at most every :data:`AUTOSAVE_MS`, into a ``recovery
 the settings file, never over the user's file. Saving, discarding or closing normally deletes it;
 a crash or a kill leaves it, and the next launch offers it back (:func:`pending_recoveries`).
 
-Recovery files are named ``<pid>-<random>.json``: a copy whose process still runs belongs to
-another open window and is never offered.
+Recovery files are named ``<pid>-<random>.json``. A copy that belongs to another open window is
+never offered: each session holds an exclusive ``flock`` on ``<pid>-<random>.lock`` for as long as
+it lives, and the kernel drops that lock the moment its process dies (even a ``kill -9``, even
+while the dead process is still an unreaped zombie, and a later process reusing the pid does not
+hold it). Asking whether the pid exists (``os.kill(pid, 0)``) is only the fallback where
+``fcntl`` is missing (Windows) or the lock file is gone.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
+
+try:
+    import fcntl
+except ImportError:  # Windows: liveness falls back to the pid check
+    fcntl = None
 
 from engine import DocumentError, Graph
 from engine import document as doc
@@ -39,7 +48,38 @@ def recovery_dir() -> Path:
     return Path(files.settings().fileName()).parent / RECOVERY_DIR
 
 
+def _lock_held(lock: Path) -> bool | None:
+    """Whether a live session holds ``lock`` (None: no lock file, or no way to tell)."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        # flock locks belong to an open file description: a second open of the same file, even
+        # in the process holding it, conflicts, so this also sees this process's own sessions.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _owner_alive(copy: Path) -> bool:
+    """Whether the session that writes the recovery copy ``copy`` still runs."""
+    held = _lock_held(copy.with_suffix(".lock"))
+    if held is not None:
+        return held
+    pid = copy.stem.split("-", 1)[0]
+    return pid.isdigit() and _alive(int(pid))
+
+
 def _alive(pid: int) -> bool:
+    """Fallback only: a zombie or a reused pid passes it (see the module docstring)."""
     if pid == os.getpid():
         return True
     try:
@@ -64,7 +104,7 @@ class Recovery:
         return doc.load(self.file)
 
     def discard(self) -> None:
-        for p in (self.file, self.file.with_suffix(".info")):
+        for p in (self.file, self.file.with_suffix(".info"), self.file.with_suffix(".lock")):
             try:
                 p.unlink()
             except OSError:
@@ -74,14 +114,20 @@ class Recovery:
 def pending_recoveries() -> list[Recovery]:
     """Recovery copies of sessions that ended without saving or discarding, newest first."""
     folder = recovery_dir()
+    stamped = []
     try:
-        candidates = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        found = list(folder.glob("*.json"))
     except OSError:
         return []
+    for p in found:
+        try:
+            stamped.append((p.stat().st_mtime, p))
+        except OSError:  # gone meanwhile (another window saved or discarded it)
+            continue
+    candidates = [p for _t, p in sorted(stamped, reverse=True)]
     out = []
     for f in candidates:
-        pid = f.stem.split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
+        if not f.stem.split("-", 1)[0].isdigit() or _owner_alive(f):
             continue
         info = _read_info(f.with_suffix(".info"))
         try:
@@ -124,6 +170,7 @@ class DocumentSession(QObject):
         self.name = "Untitled"
         self._dirty = False  # modified in a way the undo stack cannot see (recovered, edited by a script)
         self._recovery = None
+        self._lock_fd: int | None = None
         if use_settings:  # settings-free windows (screenshots) leave nothing behind
             self._recovery = recovery_dir() / f"{os.getpid()}-{uuid.uuid4().hex[:12]}.json"
         self._timer = QTimer(self)
@@ -192,6 +239,7 @@ class DocumentSession(QObject):
         start = time.monotonic()
         try:
             self._recovery.parent.mkdir(parents=True, exist_ok=True)
+            self._hold_lock()  # before the copy exists, so no launch ever sees it unclaimed
             info = {"path": str(self.path) if self.path else None, "name": self.name}
             self._recovery.with_suffix(".info").write_text(json.dumps(info), encoding="utf-8")
             doc.save(self._bridge.graph, self._recovery)
@@ -201,9 +249,27 @@ class DocumentSession(QObject):
         self._timer.setInterval(max(AUTOSAVE_MS, round(took_ms * AUTOSAVE_SHARE)))
         return True
 
+    def _hold_lock(self) -> None:
+        if self._lock_fd is not None or fcntl is None:
+            return
+        fd = os.open(self._recovery.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the only descriptor drops the flock
+            self._lock_fd = None
+
     def discard_recovery(self) -> None:
         if self._recovery is not None:
+            # the copy goes first: released earlier, another launch could offer it meanwhile
             Recovery(self._recovery, None, "", 0).discard()
+            self._release_lock()
 
     def close(self) -> None:
         """The window closes normally (saved or discarded): no recovery copy stays behind."""
