@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import weakref
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+import shiboken6
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
@@ -655,15 +656,22 @@ def _router(scene) -> routing.Router | None:
     """The scene's router; None past ROUTE_LIMIT nodes, where wires are drawn plain."""
     r = _ROUTERS.get(scene)
     if r is None:
-        r = _ROUTERS[scene] = routing.Router(
-            {it: _body(it) for it in scene.items() if isinstance(it, NodeItem)})
-    return r if len(r.rects) <= ROUTE_LIMIT else None
+        # A GraphScene knows its nodes: listing every item (wires too) of a big document
+        # only to count its nodes cost a second and a wrapper per item.
+        known = getattr(scene, "_nodes", None)
+        nodes = known.values() if isinstance(known, dict) else [
+            it for it in scene.items() if isinstance(it, NodeItem)]
+        if len(nodes) > ROUTE_LIMIT:
+            r = _ROUTERS[scene] = False  # remembered until a node enters or leaves
+        else:
+            r = _ROUTERS[scene] = routing.Router({it: _body(it) for it in nodes})
+    return r or None
 
 
 def forget_routes(scene) -> None:
     """A node entered or left ``scene``: its router is rebuilt when next needed."""
-    if scene is not None:
-        _ROUTERS.pop(scene, None)
+    if scene is not None and scene in _ROUTERS:
+        del _ROUTERS[scene]
 
 
 def route_wire(scene, p0: QPointF, p1: QPointF, ends=()) -> list:
@@ -688,8 +696,12 @@ def node_moved(node: NodeItem) -> None:
     if sc is None:
         return
     r = _ROUTERS.get(sc)
-    if r is not None:
+    if r:
         r.move(node, _body(node))
+    elif r is False:  # past ROUTE_LIMIT: plain curves, nothing else to go round it
+        for w in node.wires:
+            w.set_plain()
+        return
     for w in node.wires:
         w.update_path()
     reroute_near(node)
@@ -727,6 +739,25 @@ def reroute_near(node: NodeItem) -> None:
                 it.straighten(z)
 
 
+_SETTLE: list = []  # wires routed inside a paint, whose bounds shrink to the route after it
+
+
+def _settle_later(wire: WireItem) -> None:
+    if not _SETTLE:
+        QTimer.singleShot(0, _settle)
+    _SETTLE.append(wire)
+
+
+def _settle() -> None:
+    wires = _SETTLE[:]
+    _SETTLE.clear()
+    for w in wires:
+        if shiboken6.isValid(w) and not w._pending:  # the scene may have deleted it since
+            w.prepareGeometryChange()
+            w._set_bounds()
+            w.update()  # a loop route may reach past the bounds it was owed
+
+
 _STROKER = QPainterPathStroker()
 _STROKER.setWidth(16.0)  # precise but forgiving hit area around the curve: 16 px at 100 %
 # selectable: click or box to select, Delete to remove; the exposed rect lets paint skip a
@@ -755,11 +786,15 @@ class WireItem(QGraphicsItem):
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
         self._label_at: QRectF | None = None  # built on first paint of the label
+        # True while the route is owed: the plain curve passes under a node, and the detour
+        # is searched when the wire is first drawn in detail, hit-tested or asked for its
+        # route (see _place). Routing every such wire at open was ~90 % of opening 1,000 nodes.
+        self._pending = False
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
         if src is not None:
             self.setFlags(_WIRE_FLAGS)
         if src is not None and dst is not None:
-            self.update_path()
+            self.set_plain()  # routed once in a scene (itemChange)
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -769,6 +804,8 @@ class WireItem(QGraphicsItem):
         return self.src.output_port_pos(), self.dst.input_port_pos(self.port)
 
     def path(self) -> QPainterPath:
+        if self._pending:
+            self._resolve()
         return self._path
 
     def update_path(self) -> None:
@@ -776,11 +813,59 @@ class WireItem(QGraphicsItem):
         p0, p1 = self.endpoints()
         self.set_ends(p0, p1, route_wire(self.scene(), p0, p1, ends=(self.src, self.dst)))
 
+    def set_plain(self) -> None:
+        """The plain curve between the ports, unrouted (no scene yet, or past ROUTE_LIMIT)."""
+        p0, p1 = self.endpoints()
+        self.set_ends(p0, p1, routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y())))
+
+    def _place(self) -> None:
+        """Just added to a scene: keep the plain curve when it passes under no node (most
+        wires; one grid test), route a backward wire now, and owe a forward wire its route.
+        An owed route lies inside the plain curve's x span and within routing.REACH of its
+        ends' heights, so the bounds grow by that much until it is found: the wire is then
+        found by any repaint its route may cross, and routed in that paint."""
+        sc = self.scene()
+        r = _router(sc)
+        if r is None:
+            return  # the plain curve set at construction
+        p0, p1 = self.endpoints()
+        a, b = (p0.x(), p0.y()), (p1.x(), p1.y())
+        plain = routing.plain_curve(a, b)
+        try:
+            clear = not r.hits(plain, (self.src, self.dst))
+        except (ArithmeticError, ValueError):
+            clear = True  # never let a drawing detail take the canvas down
+        if clear:
+            if self._segments != plain:  # usually the curve drawn since construction
+                self.set_ends(p0, p1, plain)
+        elif b[0] - a[0] >= routing.FORWARD_MIN:
+            self.prepareGeometryChange()
+            self._pending = True
+            self._shape = None
+            self._set_bounds()
+        else:
+            self.update_path()
+
+    def _resolve(self, in_paint: bool = False) -> None:
+        """Find the owed route. Inside a paint the path changes but the (wider) bounds stay
+        until the event loop next runs: geometry must not change while the scene paints."""
+        self._pending = False
+        p0, p1 = self.endpoints()
+        segs = route_wire(self.scene(), p0, p1, ends=(self.src, self.dst))
+        if not in_paint:
+            self.set_ends(p0, p1, segs)
+            return
+        self._path = wire_path(p0, p1, segs)
+        self._segments = segs
+        self._shape = None
+        self._label_at = None
+        _settle_later(self)
+
     def straighten(self, zone=None) -> None:
         """Back to the plain curve if that is clear now (cheap: no new detour is searched).
         With ``zone`` (where a node was), only if that node can have been in its way."""
         sc = self.scene()
-        if sc is None:
+        if sc is None or self._pending:  # an owed route is searched against where nodes are then
             return
         p0, p1 = self.endpoints()
         plain = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
@@ -794,9 +879,12 @@ class WireItem(QGraphicsItem):
 
     def route(self) -> list | None:
         """The drawn route as engine.routing segments (None before the first one)."""
+        if self._pending:
+            self._resolve()
         return self._segments
 
     def set_ends(self, p0: QPointF, p1: QPointF, segments=None) -> None:
+        self._pending = False
         self.prepareGeometryChange()
         self._path = wire_path(p0, p1, segments)
         self._segments = segments
@@ -806,6 +894,8 @@ class WireItem(QGraphicsItem):
     def _set_bounds(self) -> None:
         m = _WIRE_PEN_W
         b = self._path.controlPointRect().adjusted(-m, -m, m, m)
+        if self._pending:  # wherever the owed route may run (see _place)
+            b = b.adjusted(0.0, -routing.REACH - m, 0.0, routing.REACH + m)
         if self.grad_text is not None:
             # The label sits on the curve, so this margin holds it wherever it goes; finding
             # its exact place (percentAtLength) is left to the first paint that shows it:
@@ -846,10 +936,12 @@ class WireItem(QGraphicsItem):
     def itemChange(self, change, value):  # noqa: N802
         # Routed only once in a scene: the route goes around the scene's nodes.
         if change == _SCENE_CHANGED and self.src is not None and value is not None:
-            self.update_path()
+            self._place()
         return value
 
     def shape(self) -> QPainterPath:
+        if self._pending:
+            self._resolve()
         if self._shape is None:
             self._shape = _STROKER.createStroke(self._path)
         return self._shape
@@ -870,6 +962,10 @@ class WireItem(QGraphicsItem):
         # its curve crosses few: stroking it anyway was nearly all of a drag step's cost in a
         # 50,000-node document. (The test counts the fill between the curve and its chord, so
         # it may keep a wire it could skip, never the other way round.)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        detailed = lod * painter.device().devicePixelRatioF() >= _LOD_WIRE  # physical pixels decide
+        if self._pending and detailed:  # far out the straight line between the ports is drawn
+            self._resolve(in_paint=True)
         clip = option.exposedRect.adjusted(-_HIT_PAD, -_HIT_PAD, _HIT_PAD, _HIT_PAD)
         if not clip.contains(self._bounds) and not self._path.intersects(clip):
             if self.grad_text is None or not clip.intersects(self._label_rect()):
@@ -878,8 +974,7 @@ class WireItem(QGraphicsItem):
         selected = bool(option.state & _SELECTED)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(_PEN_WIRE_SELECTED if selected else _PEN_WIRE)
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod * painter.device().devicePixelRatioF() < _LOD_WIRE:  # physical pixels decide
+        if not detailed:
             # Zoomed far out: a straight line reads as well as the curve and costs far less,
             # and a label would be unreadable.
             self.label_drawn = False

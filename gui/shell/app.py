@@ -174,11 +174,12 @@ def _make_app(argv=None):
     return app, created
 
 
-def _full_window(graph, path):
-    """The main window, with the experiment tools (step mode, checks, descent, ...)."""
+def _full_window(graph, path, own=False):
+    """The main window, with the experiment tools (step mode, checks, descent, ...); with
+    ``own`` it takes ``graph`` itself as its document instead of a copy."""
     from gui.shell.main_window import MainWindow
 
-    return MainWindow(graph, path=path)
+    return MainWindow(graph, path=path, own_document=own)
 
 
 def run(path=None, argv=None, document=None) -> int:
@@ -231,8 +232,9 @@ def show(value_or_graph=None):
     """
     from engine import Graph, Value
 
-    if isinstance(value_or_graph, Value):
-        graph = value_or_graph.graph()
+    own = isinstance(value_or_graph, Value)
+    if own:
+        graph = value_or_graph.graph()  # a fresh graph nobody else holds: the window keeps it
     elif isinstance(value_or_graph, Graph) or value_or_graph is None:
         graph = value_or_graph
     else:
@@ -245,7 +247,7 @@ def show(value_or_graph=None):
         if problem:
             raise RuntimeError(problem)
     app, created = _make_app()
-    window = _full_window(graph, None)
+    window = _full_window(graph, None, own)
     if not created:
         apply_style(window)  # someone else's application: theme this window only
     _windows.append(window)
