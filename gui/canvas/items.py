@@ -632,8 +632,8 @@ def wire_path(p0: QPointF, p1: QPointF, segments=None) -> QPainterPath:
     if segments is None:
         segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
     path = QPainterPath(p0)
-    for _, c1, c2, end in segments:
-        path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*end))
+    for _, (x1, y1), (x2, y2), (x3, y3) in segments:
+        path.cubicTo(x1, y1, x2, y2, x3, y3)
     return path
 
 
@@ -782,7 +782,10 @@ class WireItem(QGraphicsItem):
         self.grad_text: str | None = None  # None: the label is hidden
         self.label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
         self._segments: list | None = None  # the route drawn (engine.routing segments)
-        self._path = QPainterPath()
+        # Its QPainterPath is built on first use (paint in detail, hit test): a big document
+        # opens with most wires never drawn closer than a straight line.
+        self._path: QPainterPath | None = QPainterPath()
+        self._p0 = QPointF()
         self._bounds = QRectF()
         self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
         self._label_at: QRectF | None = None  # built on first paint of the label
@@ -806,7 +809,13 @@ class WireItem(QGraphicsItem):
     def path(self) -> QPainterPath:
         if self._pending:
             self._resolve()
-        return self._path
+        return self._qpath()
+
+    def _qpath(self) -> QPainterPath:
+        p = self._path
+        if p is None:
+            p = self._path = wire_path(self._p0, None, self._segments)
+        return p
 
     def update_path(self) -> None:
         """Route the wire again from its ports around the nodes now in the scene."""
@@ -855,7 +864,7 @@ class WireItem(QGraphicsItem):
         if not in_paint:
             self.set_ends(p0, p1, segs)
             return
-        self._path = wire_path(p0, p1, segs)
+        self._path = None
         self._segments = segs
         self._shape = None
         self._label_at = None
@@ -886,14 +895,18 @@ class WireItem(QGraphicsItem):
     def set_ends(self, p0: QPointF, p1: QPointF, segments=None) -> None:
         self._pending = False
         self.prepareGeometryChange()
-        self._path = wire_path(p0, p1, segments)
+        if segments is None:
+            segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
+        self._p0 = QPointF(p0)
+        self._path = None
         self._segments = segments
         self._shape = None
         self._set_bounds()
 
     def _set_bounds(self) -> None:
         m = _WIRE_PEN_W
-        b = self._path.controlPointRect().adjusted(-m, -m, m, m)
+        x0, y0, x1, y1 = routing.bounds(self._segments)  # the path's controlPointRect
+        b = QRectF(x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m)
         if self._pending:  # wherever the owed route may run (see _place)
             b = b.adjusted(0.0, -routing.REACH - m, 0.0, routing.REACH + m)
         if self.grad_text is not None:
@@ -925,9 +938,10 @@ class WireItem(QGraphicsItem):
         # Near the target rather than at the middle: the wires of a value used twice leave
         # from one port, so their middles crowd together, but they arrive at different ports.
         # Far enough back to clear the target's port labels (sub, div, pow).
-        length = self._path.length()
-        at = self._path.percentAtLength(length - _LABEL_BACK) if length > 2 * _LABEL_BACK else 0.5
-        p = self._path.pointAtPercent(at)
+        path = self._qpath()
+        length = path.length()
+        at = path.percentAtLength(length - _LABEL_BACK) if length > 2 * _LABEL_BACK else 0.5
+        p = path.pointAtPercent(at)
         return QRectF(p.x() - _LABEL_W / 2, p.y() - _LABEL_H - 3.0, _LABEL_W, _LABEL_H)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
@@ -943,7 +957,7 @@ class WireItem(QGraphicsItem):
         if self._pending:
             self._resolve()
         if self._shape is None:
-            self._shape = _STROKER.createStroke(self._path)
+            self._shape = _STROKER.createStroke(self._qpath())
         return self._shape
 
     def contextMenuEvent(self, event):  # noqa: N802
@@ -964,29 +978,31 @@ class WireItem(QGraphicsItem):
         # it may keep a wire it could skip, never the other way round.)
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         detailed = lod * painter.device().devicePixelRatioF() >= _LOD_WIRE  # physical pixels decide
-        if self._pending and detailed:  # far out the straight line between the ports is drawn
+        if not detailed:
+            # Zoomed far out: a straight line reads as well as the curve and costs far less
+            # (no path is built for it), and a label would be unreadable.
+            self.label_drawn = False
+            painter.setPen(_PEN_WIRE_SELECTED if option.state & _SELECTED else _PEN_WIRE)
+            segs = self._segments
+            painter.drawLine(QPointF(*segs[0][0]), QPointF(*segs[-1][3]))
+            return
+        if self._pending:
             self._resolve(in_paint=True)
+        path = self._qpath()
         clip = option.exposedRect.adjusted(-_HIT_PAD, -_HIT_PAD, _HIT_PAD, _HIT_PAD)
-        if not clip.contains(self._bounds) and not self._path.intersects(clip):
+        if not clip.contains(self._bounds) and not path.intersects(clip):
             if self.grad_text is None or not clip.intersects(self._label_rect()):
                 self.label_drawn = False
                 return
         selected = bool(option.state & _SELECTED)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(_PEN_WIRE_SELECTED if selected else _PEN_WIRE)
-        if not detailed:
-            # Zoomed far out: a straight line reads as well as the curve and costs far less,
-            # and a label would be unreadable.
-            self.label_drawn = False
-            e = self._path.elementAt(0)
-            painter.drawLine(QPointF(e.x, e.y), self._path.currentPosition())
-            return
         # While nodes are dragged, wires are drawn without antialiasing: a frame of a drag in a
         # big document repaints about a thousand long curves, and this halves its cost. The
         # release repaints them smooth.
         sc = self.scene()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, not getattr(sc, "moving_nodes", False))
-        painter.drawPath(self._path)
+        painter.drawPath(path)
         # The label follows the nodes' rule: drawn only where its text would read; a box too
         # small to read would only be clutter over the wires.
         self.label_drawn = self.grad_text is not None and text_legible(device_scale(painter, widget))
@@ -1011,4 +1027,4 @@ class RubberWireItem(WireItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(_PEN_RUBBER)
-        painter.drawPath(self._path)
+        painter.drawPath(self._qpath())

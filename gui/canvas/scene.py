@@ -28,6 +28,19 @@ _INF = float("inf")
 SNAP_PX = 24.0  # a dragged wire takes the nearest compatible port within this many screen pixels
 
 
+# The BSP index puts an item in every leaf its bounding rect crosses, and Qt's own depth
+# (log2 of the item count: 18 for the 66k-node MLP loss, 2^18 leaves) puts each long wire in
+# thousands of them: building that index at first paint took 10 s and 2 GB. Capped, the MLP
+# paints first in ~2 s within 0.9 GB, and a repaint still looks at a few leaves' items
+# (benchmarks/gui_bench.py: drag steps at 10,000 and 50,000 nodes unchanged).
+BSP_DEPTH_MAX = 10
+
+
+def bsp_depth(items: int) -> int:
+    """The BSP tree depth for a scene of ``items`` items: Qt's choice, capped."""
+    return max(5, min(BSP_DEPTH_MAX, max(items, 1).bit_length()))
+
+
 def _problems(g, vals: dict) -> dict:
     """Graph.problems(), computed only for the nodes whose value is missing or not finite
     (the only ones that can have a problem), so a healthy document costs one scan."""
@@ -192,6 +205,7 @@ class GraphScene(QGraphicsScene):
             self._add_node_item(n)
         for s, t, p in g.nx.edges(keys=True):
             self._add_wire(s, t, p)
+        self.setBspTreeDepth(bsp_depth(len(self._nodes) + len(self._wires)))
         self.refresh_labels()
 
     def _fit_scene_rect(self, g) -> None:
