@@ -122,6 +122,9 @@ def _bernstein(n: int) -> list:
 
 def bounds(segs: Iterable[Segment]) -> Rect:
     """A box around every point and handle (a Bézier stays inside its handles' hull)."""
+    if len(segs) == 1:  # the plain curve, most wires: without building lists (speed only)
+        (ax, ay), (bx, by), (cx, cy), (dx, dy) = segs[0]
+        return min(ax, bx, cx, dx), min(ay, by, cy, dy), max(ax, bx, cx, dx), max(ay, by, cy, dy)
     xs, ys = [], []
     for seg in segs:
         for x, y in seg:

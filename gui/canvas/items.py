@@ -37,6 +37,8 @@ _ALIGN_C = Qt.AlignmentFlag.AlignCenter
 
 OUT_NONE, OUT_EXPLICIT, OUT_AUTO = 0, 1, 2
 
+_NODE_FLAGS = (QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+               | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
 _POS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 _SEL_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 _SCENE_CHANGE = QGraphicsItem.GraphicsItemChange.ItemSceneChange
@@ -184,55 +186,67 @@ class Port:
         return f"<Port {self.kind}{self.index} of node {self.node.node_id}>"
 
 
+_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+_PORT_PLACES: dict = {}
+
+
+def _port_places(op: str, arity: int):
+    """``([(label, centre)] for the inputs, output centre)`` in node coordinates, once per op
+    (the QPointFs are shared: a Port never changes its centre)."""
+    got = _PORT_PLACES.get(op)
+    if got is None:
+        names = OPS[op].ports if op != NUMBER else ()
+        got = _PORT_PLACES[op] = (
+            [(names[k] if k < len(names) else f"in{k + 1}", QPointF(0.0, G.input_port_y(k)))
+             for k in range(arity)],
+            QPointF(G.NODE_W, G.output_port_y(arity)))
+    return got
+
+
 class NodeItem(QGraphicsItem):
     """One engine node: header (op symbol, name, id), one labelled row per input port, value
     (green), gradient (red)."""
+
+    # What every node starts with, as class attributes: an instance holds only what differs
+    # (setting two dozen attributes per item was a third of building a 66k-node scene).
+    value_text = S.DASH
+    grad_text = S.DASH
+    problem: str | None = None
+    problem_kind: str | None = None  # "nan" or "unconnected"
+    output_mark = OUT_NONE
+    highlight = False
+    badge: str | None = None
+    badge_tip: str | None = None
+    extra: str | None = None
+    # Step mode's view of the rows: None shows the engine's number, SLOT_EMPTY an empty
+    # slot, any other text that text (a partial sum); grad_final says whether it is done.
+    step_value: str | None = None
+    step_grad: str | None = None
+    step_grad_final = False
+    _hover_port: Port | None = None
+    _wire_drag = False
+    _tip_set = False  # the tooltip is built on first hover: cheaper for big documents
+    _node_tip = ""
+    raw_state = None  # the scene's last (value, grad, problem, mark), to skip re-formatting
+    # What the last paint drew: its form (FORM_TEXT, FORM_COMPACT, FORM_CHIPS) and strings.
+    # Tests read these to see that text is drawn, not merely that an item exists.
+    painted_form: str | None = None
 
     def __init__(self, node_id: int, op: str, name: str | None = None):
         super().__init__()
         self.node_id = node_id
         self.op = op
         self.name = name
-        self.value_text = S.DASH
-        self.grad_text = S.DASH
-        self.problem: str | None = None
-        self.problem_kind: str | None = None  # "nan" or "unconnected"
-        self.output_mark = OUT_NONE
-        self.highlight = False
-        self.badge: str | None = None
-        self.badge_tip: str | None = None
-        self.extra: str | None = None
-        # Step mode's view of the rows: None shows the engine's number, SLOT_EMPTY an empty
-        # slot, any other text that text (a partial sum); grad_final says whether it is done.
-        self.step_value: str | None = None
-        self.step_grad: str | None = None
-        self.step_grad_final = False
         self.wires: set[WireItem] = set()
         self.arity = 0 if op == NUMBER else OPS[op].arity
         self._height = G.node_height(self.arity)
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
+        self.setFlags(_NODE_FLAGS)
         # Text-heavy and rarely changing: paint once into a pixmap, blit while dragging.
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setCacheMode(_CACHE)
         self.setAcceptHoverEvents(True)  # port highlight, cursor and port tooltips
-        names = OPS[op].ports if op != NUMBER else ()
-        self.inputs = [
-            Port(self, "in", k, names[k] if k < len(names) else f"in{k + 1}",
-                 QPointF(0.0, G.input_port_y(k)))
-            for k in range(self.arity)
-        ]
-        self.output_port = Port(self, "out", 0, None, QPointF(G.NODE_W, G.output_port_y(self.arity)))
-        self._hover_port: Port | None = None
-        self._wire_drag = False
-        self._tip_set = False  # the tooltip is built on first hover: cheaper for big documents
-        self._node_tip = ""
-        self.raw_state = None  # the scene's last (value, grad, problem, mark), to skip re-formatting
-        # What the last paint drew: its form (FORM_TEXT, FORM_COMPACT, FORM_CHIPS) and strings.
-        # Tests read these to see that text is drawn, not merely that an item exists.
-        self.painted_form: str | None = None
+        inputs, out = _port_places(op, self.arity)
+        self.inputs = [Port(self, "in", k, label, at) for k, (label, at) in enumerate(inputs)]
+        self.output_port = Port(self, "out", 0, None, out)
         self.painted_texts: list[str] = []
 
     # ---------------------------------------------------------------- geometry
@@ -286,10 +300,10 @@ class NodeItem(QGraphicsItem):
 
     def input_port_pos(self, port: int) -> QPointF:
         """Scene position of input ``port``'s centre."""
-        return self.mapToScene(self.inputs[port].pos())
+        return self.mapToScene(self.inputs[port]._pos)
 
     def output_port_pos(self) -> QPointF:
-        return self.mapToScene(self.output_port.pos())
+        return self.mapToScene(self.output_port._pos)
 
     def itemChange(self, change, value):  # noqa: N802
         # Called for every kind of change (flags, parent, tooltip, ...): keep it lean, and
@@ -791,7 +805,7 @@ class WireItem(QGraphicsItem):
         self._label_at: QRectF | None = None  # built on first paint of the label
         # True while the route is owed: the plain curve passes under a node, and the detour
         # is searched when the wire is first drawn in detail, hit-tested or asked for its
-        # route (see _place). Routing every such wire at open was ~90 % of opening 1,000 nodes.
+        # route (see place). Routing every such wire at open was ~90 % of opening 1,000 nodes.
         self._pending = False
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
         if src is not None:
@@ -827,12 +841,14 @@ class WireItem(QGraphicsItem):
         p0, p1 = self.endpoints()
         self.set_ends(p0, p1, routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y())))
 
-    def _place(self) -> None:
-        """Just added to a scene: keep the plain curve when it passes under no node (most
-        wires; one grid test), route a backward wire now, and owe a forward wire its route.
-        An owed route lies inside the plain curve's x span and within routing.REACH of its
-        ends' heights, so the bounds grow by that much until it is found: the wire is then
-        found by any repaint its route may cross, and routed in that paint."""
+    def place(self) -> None:
+        """Called once the wire is in its scene (by GraphScene._add_wire: with no itemChange
+        override Qt never calls into Python for a wire's flag, z and scene changes). Keeps the
+        plain curve when it passes under no node (most wires; one grid test), routes a
+        backward wire now, and owes a forward wire its route. An owed route lies inside the
+        plain curve's x span and within routing.REACH of its ends' heights, so the bounds
+        grow by that much until it is found: the wire is then found by any repaint its route
+        may cross, and routed in that paint."""
         sc = self.scene()
         r = _router(sc)
         if r is None:
@@ -907,7 +923,7 @@ class WireItem(QGraphicsItem):
         m = _WIRE_PEN_W
         x0, y0, x1, y1 = routing.bounds(self._segments)  # the path's controlPointRect
         b = QRectF(x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m)
-        if self._pending:  # wherever the owed route may run (see _place)
+        if self._pending:  # wherever the owed route may run (see place)
             b = b.adjusted(0.0, -routing.REACH - m, 0.0, routing.REACH + m)
         if self.grad_text is not None:
             # The label sits on the curve, so this margin holds it wherever it goes; finding
@@ -946,12 +962,6 @@ class WireItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
-
-    def itemChange(self, change, value):  # noqa: N802
-        # Routed only once in a scene: the route goes around the scene's nodes.
-        if change == _SCENE_CHANGED and self.src is not None and value is not None:
-            self._place()
-        return value
 
     def shape(self) -> QPainterPath:
         if self._pending:

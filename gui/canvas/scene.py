@@ -202,7 +202,7 @@ class GraphScene(QGraphicsScene):
         g = self.graph
         self._fit_scene_rect(g)
         for n in g.nx.nodes:
-            self._add_node_item(n)
+            self._add_node_item(n, grow=False)  # _fit_scene_rect made room for them all
         for s, t, p in g.nx.edges(keys=True):
             self._add_wire(s, t, p)
         self.setBspTreeDepth(bsp_depth(len(self._nodes) + len(self._wires)))
@@ -222,7 +222,7 @@ class GraphScene(QGraphicsScene):
                                 max(ys) - min(ys) + 2 * pad))
         self.setSceneRect(r)
 
-    def _add_node_item(self, n: int) -> NodeItem:
+    def _add_node_item(self, n: int, grow: bool = True) -> NodeItem:
         a = self.graph.nx.nodes[n]
         it = NodeItem(n, a["op"], a["name"] or a.get("label"))
         if self._controller is None:  # read-only: nothing to drag
@@ -230,7 +230,8 @@ class GraphScene(QGraphicsScene):
         it.setPos(a["x"], a["y"])
         self.addItem(it)
         self._nodes[n] = it
-        self._grow_to(it)
+        if grow:
+            self._grow_to(it)
         return it
 
     def _grow_to(self, it: NodeItem) -> None:
@@ -258,6 +259,7 @@ class GraphScene(QGraphicsScene):
         dst.wires.add(w)
         dst.inputs[p].set_connected(True)
         self.addItem(w)
+        w.place()  # routed once in the scene: the route goes around the scene's nodes
         self._wires[(s, t, p)] = w
 
     def _remove_wire(self, s: int, t: int, p: int) -> None:
