@@ -790,28 +790,34 @@ class WireItem(QGraphicsItem):
     """A wire from ``src``'s output to input ``port`` of ``dst``; can show the gradient sent
     back along it."""
 
+    # Defaults as class attributes (an instance holds what differs: cheaper to build 127k)
+    grad_text: str | None = None  # None: the label is hidden
+    label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
+    _segments: list | None = None  # the route drawn (engine.routing segments)
+    # Its QPainterPath is built on first use (paint in detail, hit test): a big document
+    # opens with most wires never drawn closer than a straight line.
+    _path: QPainterPath | None = None
+    _shape: QPainterPath | None = None  # built on first hit test, not for every wire
+    _label_at: QRectF | None = None  # built on first paint of the label
+    # True while the route is owed: the plain curve passes under a node, and the detour
+    # is searched when the wire is first drawn in detail, hit-tested or asked for its
+    # route (see place). Routing every such wire at open was ~90 % of opening 1,000 nodes.
+    _pending = False
+
     def __init__(self, src: NodeItem | None, dst: NodeItem | None, port: int = 0):
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
-        self.grad_text: str | None = None  # None: the label is hidden
-        self.label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
-        self._segments: list | None = None  # the route drawn (engine.routing segments)
-        # Its QPainterPath is built on first use (paint in detail, hit test): a big document
-        # opens with most wires never drawn closer than a straight line.
-        self._path: QPainterPath | None = QPainterPath()
-        self._p0 = QPointF()
-        self._bounds = QRectF()
-        self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
-        self._label_at: QRectF | None = None  # built on first paint of the label
-        # True while the route is owed: the plain curve passes under a node, and the detour
-        # is searched when the wire is first drawn in detail, hit-tested or asked for its
-        # route (see place). Routing every such wire at open was ~90 % of opening 1,000 nodes.
-        self._pending = False
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
-        if src is not None:
-            self.setFlags(_WIRE_FLAGS)
-        if src is not None and dst is not None:
-            self.set_plain()  # routed once in a scene (itemChange)
+        if src is None or dst is None:
+            self._p0 = QPointF()
+            self._bounds = QRectF()
+            return
+        self.setFlags(_WIRE_FLAGS)
+        # the plain curve, set as set_ends would (no scene yet: no geometry change to announce)
+        p0 = self._p0 = src.mapToScene(src.output_port._pos)
+        p1 = dst.mapToScene(dst.inputs[port]._pos)
+        self._segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
+        self._set_bounds()  # routed once in the scene (place)
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -828,7 +834,8 @@ class WireItem(QGraphicsItem):
     def _qpath(self) -> QPainterPath:
         p = self._path
         if p is None:
-            p = self._path = wire_path(self._p0, None, self._segments)
+            segs = self._segments
+            p = self._path = QPainterPath() if segs is None else wire_path(self._p0, None, segs)
         return p
 
     def update_path(self) -> None:
@@ -922,9 +929,9 @@ class WireItem(QGraphicsItem):
     def _set_bounds(self) -> None:
         m = _WIRE_PEN_W
         x0, y0, x1, y1 = routing.bounds(self._segments)  # the path's controlPointRect
-        b = QRectF(x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m)
         if self._pending:  # wherever the owed route may run (see place)
-            b = b.adjusted(0.0, -routing.REACH - m, 0.0, routing.REACH + m)
+            y0, y1 = y0 - routing.REACH - m, y1 + routing.REACH + m
+        b = QRectF(x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m)
         if self.grad_text is not None:
             # The label sits on the curve, so this margin holds it wherever it goes; finding
             # its exact place (percentAtLength) is left to the first paint that shows it:

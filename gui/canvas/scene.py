@@ -9,6 +9,8 @@ state: selection, the wire being dragged, highlights.
 
 from __future__ import annotations
 
+import gc
+
 import networkx as nx
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
@@ -201,10 +203,18 @@ class GraphScene(QGraphicsScene):
         self._wires.clear()
         g = self.graph
         self._fit_scene_rect(g)
-        for n in g.nx.nodes:
-            self._add_node_item(n, grow=False)  # _fit_scene_rect made room for them all
-        for s, t, p in g.nx.edges(keys=True):
-            self._add_wire(s, t, p)
+        # Building makes two objects per node and wire and frees none: the cyclic collector
+        # would walk every one of them again and again (a third of building the MLP loss).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for n in g.nx.nodes:
+                self._add_node_item(n, grow=False)  # _fit_scene_rect made room for them all
+            for s, t, p in g.nx.edges(keys=True):
+                self._add_wire(s, t, p)
+        finally:
+            if collecting:
+                gc.enable()
         self.setBspTreeDepth(bsp_depth(len(self._nodes) + len(self._wires)))
         self.refresh_labels()
 
