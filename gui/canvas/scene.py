@@ -367,10 +367,15 @@ class GraphScene(QGraphicsScene):
 
     def _refresh_wire_grads(self) -> None:
         g = self.graph
-        show = self._show_wire_grads
-        for (s, t, p), w in self._wires.items():
-            amount = g.edge_grad(s, t, p) if show else None
-            w.set_grad_text(None if amount is None else S.format_number(amount))  # no label where none flows
+        sent = {}
+        if self._show_wire_grads:  # by source node: one lookup per node, not two per wire
+            for s in self._nodes:
+                for t, p, amount in g.contributions(s):
+                    sent[(s, t, p)] = amount
+        fmt = S.format_number
+        for key, w in self._wires.items():
+            amount = sent.get(key)
+            w.set_grad_text(None if amount is None else fmt(amount))  # no label where none flows
 
     # ---------------------------------------------------------------- node drags: one undo step
 
