@@ -185,10 +185,21 @@ class GraphScene(QGraphicsScene):
 
     def items_bounding_rect(self) -> QRectF:
         """The rectangle around every node and wire (empty when the document is)."""
-        r = QRectF()
+        if not self._nodes:
+            return QRectF()
+        # Floats over positions and heights: a QRectF union per node cost ~0.2 s per call at
+        # 66k nodes, and opening calls this several times (fit, scroll range, resize). Every
+        # node's bounding rect has the same margins around its body (NodeItem.boundingRect).
+        x0 = y0 = _INF
+        x1 = y1 = -_INF
         for it in self._nodes.values():
-            r = r.united(it.sceneBoundingRect())
-        return r
+            x, y = it.x(), it.y()
+            x0, x1 = min(x0, x), max(x1, x)
+            y0, y1 = min(y0, y), max(y1, y + it._height)
+        one = next(iter(self._nodes.values()))
+        box = one.boundingRect()
+        left, top = x0 + box.left(), y0 + box.top()
+        return QRectF(left, top, x1 + box.right() - left, y1 + box.bottom() - one._height - top)
 
     # ---------------------------------------------------------------- building
 
