@@ -803,6 +803,7 @@ class WireItem(QGraphicsItem):
     # is searched when the wire is first drawn in detail, hit-tested or asked for its
     # route (see place). Routing every such wire at open was ~90 % of opening 1,000 nodes.
     _pending = False
+    _box_of: list | None = None  # the segments _box was measured on
 
     def __init__(self, src: NodeItem | None, dst: NodeItem | None, port: int = 0):
         super().__init__()
@@ -928,7 +929,10 @@ class WireItem(QGraphicsItem):
 
     def _set_bounds(self) -> None:
         m = _WIRE_PEN_W
-        x0, y0, x1, y1 = routing.bounds(self._segments)  # the path's controlPointRect
+        segs = self._segments
+        if self._box_of is not segs:  # a label shown or hidden keeps the curve: box kept too
+            self._box, self._box_of = routing.bounds(segs), segs
+        x0, y0, x1, y1 = self._box  # the path's controlPointRect
         if self._pending:  # wherever the owed route may run (see place)
             y0, y1 = y0 - routing.REACH - m, y1 + routing.REACH + m
         b = QRectF(x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m)
