@@ -950,11 +950,11 @@ class WireItem(QGraphicsItem):
             return
         if (text is None) != (self.grad_text is None):
             self.grad_text = text
-            self.prepareGeometryChange()
+            self.prepareGeometryChange()  # books the repaint of the old and the new bounds
             self._set_bounds()  # the bounds gain or lose the label box; the curve stays
         else:
             self.grad_text = text
-        self.update()
+            self.update()
 
     def _label_rect(self) -> QRectF:
         if self._label_at is None:
