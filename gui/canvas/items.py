@@ -933,16 +933,16 @@ class WireItem(QGraphicsItem):
         if self._box_of is not segs:  # a label shown or hidden keeps the curve: box kept too
             self._box, self._box_of = routing.bounds(segs), segs
         x0, y0, x1, y1 = self._box  # the path's controlPointRect
+        x0, y0, x1, y1 = x0 - m, y0 - m, x1 + m, y1 + m
         if self._pending:  # wherever the owed route may run (see place)
             y0, y1 = y0 - routing.REACH - m, y1 + routing.REACH + m
-        b = QRectF(x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m)
         if self.grad_text is not None:
             # The label sits on the curve, so this margin holds it wherever it goes; finding
             # its exact place (percentAtLength) is left to the first paint that shows it:
             # done here for every wire it was most of the time to open a big document.
-            b = b.adjusted(-_LABEL_W / 2, -_LABEL_H - 4.0, _LABEL_W / 2, 0.0)
+            x0, y0, x1 = x0 - _LABEL_W / 2, y0 - _LABEL_H - 4.0, x1 + _LABEL_W / 2
         self._label_at = None
-        self._bounds = b
+        self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
 
     def set_grad_text(self, text: str | None) -> None:
         """Show (text) or hide (None) the gradient label at the wire's middle."""

@@ -224,14 +224,17 @@ def run(path=None, argv=None, document=None) -> int:
 
 
 @contextlib.contextmanager
-def _no_collection():
-    """Python's cyclic collector paused: building a big document makes hundreds of thousands
-    of objects and frees none, and the collector would walk them all again and again (about
-    a quarter of opening the 66k-node MLP loss)."""
+def _built_aside():
+    """Python's cyclic collector paused while a document and its window are built (hundreds
+    of thousands of objects made, none freed: the collector would walk them all again and
+    again, about a quarter of opening the 66k-node MLP loss), and what was built then set
+    aside from its full passes (gc.freeze: the first one after building walked it all,
+    ~0.3 s). The caller gives them back (gc.unfreeze) when the window goes."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
+        gc.freeze()
     finally:
         if collecting:
             gc.enable()
@@ -249,12 +252,7 @@ def show(value_or_graph=None):
     from engine import Graph, Value
 
     own = isinstance(value_or_graph, Value)
-    if own:
-        with _no_collection():
-            graph = value_or_graph.graph()  # a fresh graph nobody else holds: the window keeps it
-    elif isinstance(value_or_graph, Graph) or value_or_graph is None:
-        graph = value_or_graph
-    else:
+    if not (own or isinstance(value_or_graph, Graph) or value_or_graph is None):
         raise TypeError(f"show() takes a Value or a Graph, not {type(value_or_graph).__name__}")
     from PySide6.QtCore import QThread
     from PySide6.QtWidgets import QApplication
@@ -264,12 +262,10 @@ def show(value_or_graph=None):
         if problem:
             raise RuntimeError(problem)
     app, created = _make_app()
-    with _no_collection():
+    with _built_aside():
+        # a Value's graph is fresh and nobody else holds it: the window keeps it, uncopied
+        graph = value_or_graph.graph() if own else value_or_graph
         window = _full_window(graph, None, own)
-    # What was just built lives as long as the window: set aside from the collector's full
-    # passes (one right after opening walked it all: ~0.9 s for the MLP loss), given back
-    # when the window goes.
-    gc.freeze()
     window.destroyed.connect(gc.unfreeze)
     if not created:
         apply_style(window)  # someone else's application: theme this window only
