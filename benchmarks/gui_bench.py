@@ -200,16 +200,18 @@ def mlp_child() -> int:
     t1 = time.perf_counter()
     loss = mlp_loss()
     t2 = time.perf_counter()
+    c2 = time.process_time()
     win = gui.show(loss)
     t3 = time.perf_counter()
     win.view.viewport().grab()
     QApplication.processEvents()
     t4 = time.perf_counter()
+    c4 = time.process_time()
     doc = win.document
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
     print(json.dumps({"nodes": len(doc), "wires": doc.nx.number_of_edges(), "startup": t1 - t0,
                       "build_loss": t2 - t1, "show": t3 - t2, "first_paint": t4 - t3,
-                      "rss": rss}))
+                      "cpu": c4 - c2, "rss": rss}))
     win.ask_unsaved = lambda: None
     return 0
 
@@ -271,7 +273,8 @@ def main(argv=None) -> int:
         print(f"\nMLP(2, [16, 16, 1]) hinge loss on 100 points, built with engine.Value: "
               f"{m['nodes']:,} nodes, {m['wires']:,} wires (fresh process, wall-clock)")
         print(f"  build the loss {m['build_loss']:.2f} s; gui.show() {m['show']:.2f} s; first paint "
-              f"{m['first_paint']:.2f} s; peak RSS {m['rss'] / 2**30:.2f} GiB")
+              f"{m['first_paint']:.2f} s (of which this process's CPU: {m['cpu']:.2f} s); "
+              f"peak RSS {m['rss'] / 2**30:.2f} GiB")
         goals.append(("MLP loss: gui.show() to first paint <= 8 s", total <= 8.0))
         goals.append(("MLP loss: peak RSS < 1.5 GiB", m["rss"] < 1.5 * 2**30))
     for text, ok in goals:

@@ -41,6 +41,9 @@ BEND = 30.0  # cost of one climb in the slab search, in pixels of vertical trave
 STRAY = 100.0  # straying 1 px from the straight line over this many px costs as 1 px of climb
 CELL = 256.0  # spatial grid cell
 _EPS = 0.75  # a wire touching a node's border is not under it
+MARGINS = (160.0, 640.0, 2560.0)  # how far above and below its ends a forward route may look
+REACH = MARGINS[-1] + CLEAR  # so a forward route stays this close to its ends' heights
+FORWARD_MIN = 2 * LEAD + 4  # a target at least this far right of its source is routed forward
 
 
 # ---------------------------------------------------------------------------------- curves
@@ -119,6 +122,9 @@ def _bernstein(n: int) -> list:
 
 def bounds(segs: Iterable[Segment]) -> Rect:
     """A box around every point and handle (a Bézier stays inside its handles' hull)."""
+    if len(segs) == 1:  # the plain curve, most wires: without building lists (speed only)
+        (ax, ay), (bx, by), (cx, cy), (dx, dy) = segs[0]
+        return min(ax, bx, cx, dx), min(ay, by, cy, dy), max(ax, bx, cx, dx), max(ay, by, cy, dy)
     xs, ys = [], []
     for seg in segs:
         for x, y in seg:
@@ -321,7 +327,7 @@ class Router:
         if not self.hits(plain, ends):
             return plain
         forward = None
-        if p1[0] - p0[0] >= 2 * LEAD + 4:
+        if p1[0] - p0[0] >= FORWARD_MIN:
             forward = self._forward(p0, p1, ends)
             if forward is not None and not self.hits(forward, ends):
                 return forward
@@ -335,7 +341,7 @@ class Router:
     def _forward(self, p0: Point, p1: Point, ends) -> list[Segment] | None:
         xa, xb = p0[0] + LEAD, p1[0] - LEAD
         lo, hi = min(p0[1], p1[1]), max(p0[1], p1[1])
-        for margin in (160.0, 640.0, 2560.0):
+        for margin in MARGINS:
             box = (xa, lo - margin, xb, hi + margin)
             keys = self.grid.query((xa - CLEAR, box[1], xb + CLEAR, box[3]))
             obstacles = []

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import weakref
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+import shiboken6
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 from shiboken6 import isValid
@@ -39,6 +40,8 @@ _ALIGN_C = Qt.AlignmentFlag.AlignCenter
 
 OUT_NONE, OUT_EXPLICIT, OUT_AUTO = 0, 1, 2
 
+_NODE_FLAGS = (QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+               | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
 _POS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
 _SEL_CHANGED = QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged
 _SCENE_CHANGE = QGraphicsItem.GraphicsItemChange.ItemSceneChange
@@ -186,57 +189,69 @@ class Port:
         return f"<Port {self.kind}{self.index} of node {self.node.node_id}>"
 
 
+_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+_PORT_PLACES: dict = {}
+
+
+def _port_places(op: str, arity: int):
+    """``([(label, centre)] for the inputs, output centre)`` in node coordinates, once per op
+    (the QPointFs are shared: a Port never changes its centre)."""
+    got = _PORT_PLACES.get(op)
+    if got is None:
+        names = OPS[op].ports if op != NUMBER else ()
+        got = _PORT_PLACES[op] = (
+            [(names[k] if k < len(names) else f"in{k + 1}", QPointF(0.0, G.input_port_y(k)))
+             for k in range(arity)],
+            QPointF(G.NODE_W, G.output_port_y(arity)))
+    return got
+
+
 class NodeItem(QGraphicsItem):
     """One engine node: header (op symbol, name, id), one labelled row per input port, value
     (green), gradient (red)."""
+
+    # What every node starts with, as class attributes: an instance holds only what differs
+    # (setting two dozen attributes per item was a third of building a 66k-node scene).
+    value_text = S.DASH
+    grad_text = S.DASH
+    problem: str | None = None
+    problem_kind: str | None = None  # "nan" or "unconnected"
+    output_mark = OUT_NONE
+    highlight = False
+    badge: str | None = None
+    badge_tip: str | None = None
+    extra: str | None = None
+    _extra_shown: str | None = None
+    # Step mode's view of the rows: None shows the engine's number, SLOT_EMPTY an empty
+    # slot, any other text that text (a partial sum); grad_final says whether it is done.
+    step_value: str | None = None
+    step_grad: str | None = None
+    step_grad_final = False
+    step_grad_array = None  # step mode: an array node's gradient so far (set_step_array)
+    _hover_port: Port | None = None
+    _wire_drag = False
+    _tip_set = False  # the tooltip is built on first hover: cheaper for big documents
+    _node_tip = ""
+    raw_state = None  # the scene's last (value, grad, problem, mark), to skip re-formatting
+    # What the last paint drew: its form (FORM_TEXT, FORM_COMPACT, FORM_CHIPS) and strings.
+    # Tests read these to see that text is drawn, not merely that an item exists.
+    painted_form: str | None = None
 
     def __init__(self, node_id: int, op: str, name: str | None = None):
         super().__init__()
         self.node_id = node_id
         self.op = op
         self.name = name
-        self.value_text = S.DASH
-        self.grad_text = S.DASH
-        self.problem: str | None = None
-        self.problem_kind: str | None = None  # "nan" or "unconnected"
-        self.output_mark = OUT_NONE
-        self.highlight = False
-        self.badge: str | None = None
-        self.badge_tip: str | None = None
-        self.extra: str | None = None
-        self._extra_shown: str | None = None
-        # Step mode's view of the rows: None shows the engine's number, SLOT_EMPTY an empty
-        # slot, any other text that text (a partial sum); grad_final says whether it is done.
-        self.step_value: str | None = None
-        self.step_grad: str | None = None
-        self.step_grad_final = False
-        self.step_grad_array = None  # step mode: an array node's gradient so far (set_step_array)
         self.wires: set[WireItem] = set()
         self.arity = 0 if op == NUMBER else OPS[op].arity
         self._height = G.node_height(self.arity)
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
+        self.setFlags(_NODE_FLAGS)
         # Text-heavy and rarely changing: paint once into a pixmap, blit while dragging.
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setCacheMode(_CACHE)
         self.setAcceptHoverEvents(True)  # port highlight, cursor and port tooltips
-        names = OPS[op].ports if op != NUMBER else ()
-        self.inputs = [
-            Port(self, "in", k, names[k] if k < len(names) else f"in{k + 1}",
-                 QPointF(0.0, G.input_port_y(k)))
-            for k in range(self.arity)
-        ]
-        self.output_port = Port(self, "out", 0, None, QPointF(G.NODE_W, G.output_port_y(self.arity)))
-        self._hover_port: Port | None = None
-        self._wire_drag = False
-        self._tip_set = False  # the tooltip is built on first hover: cheaper for big documents
-        self._node_tip = ""
-        self.raw_state = None  # the scene's last (value, grad, problem, mark), to skip re-formatting
-        # What the last paint drew: its form (FORM_TEXT, FORM_COMPACT, FORM_CHIPS) and strings.
-        # Tests read these to see that text is drawn, not merely that an item exists.
-        self.painted_form: str | None = None
+        inputs, out = _port_places(op, self.arity)
+        self.inputs = [Port(self, "in", k, label, at) for k, (label, at) in enumerate(inputs)]
+        self.output_port = Port(self, "out", 0, None, out)
         self.painted_texts: list[str] = []
         # An array value (see set_tensor): its shape (None for a scalar), the arrays drawn,
         # and what the last paint drew of them: {"value"/"grad": ("grid", rows of texts) or
@@ -306,10 +321,10 @@ class NodeItem(QGraphicsItem):
 
     def input_port_pos(self, port: int) -> QPointF:
         """Scene position of input ``port``'s centre."""
-        return self.mapToScene(self.inputs[port].pos())
+        return self.mapToScene(self.inputs[port]._pos)
 
     def output_port_pos(self) -> QPointF:
-        return self.mapToScene(self.output_port.pos())
+        return self.mapToScene(self.output_port._pos)
 
     def itemChange(self, change, value):  # noqa: N802
         # Called for every kind of change (flags, parent, tooltip, ...): keep it lean, and
@@ -783,8 +798,8 @@ def wire_path(p0: QPointF, p1: QPointF, segments=None) -> QPainterPath:
     if segments is None:
         segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
     path = QPainterPath(p0)
-    for _, c1, c2, end in segments:
-        path.cubicTo(QPointF(*c1), QPointF(*c2), QPointF(*end))
+    for _, (x1, y1), (x2, y2), (x3, y3) in segments:
+        path.cubicTo(x1, y1, x2, y2, x3, y3)
     return path
 
 
@@ -807,15 +822,23 @@ def _router(scene) -> routing.Router | None:
     """The scene's router; None past ROUTE_LIMIT nodes, where wires are drawn plain."""
     r = _ROUTERS.get(scene)
     if r is None:
-        r = _ROUTERS[scene] = routing.Router(
-            {it: _body(it) for it in scene.items() if isinstance(it, NodeItem)})
-    return r if len(r.rects) <= ROUTE_LIMIT else None
+        # A GraphScene knows its nodes: listing every item (wires too) of a big document
+        # only to count its nodes cost a second and a wrapper per item.
+        known = getattr(scene, "_nodes", None)
+        nodes = known.values() if isinstance(known, dict) else [
+            it for it in scene.items() if isinstance(it, NodeItem)]
+        if len(nodes) > ROUTE_LIMIT:
+            r = _ROUTERS[scene] = False  # remembered until a node enters or leaves
+        else:
+            r = _ROUTERS[scene] = routing.Router({it: _body(it) for it in nodes})
+    return r or None
 
 
 def forget_routes(scene) -> None:
     """A node entered or left ``scene``: its router is rebuilt when next needed."""
     if scene is not None:
         _ROUTERS.pop(scene, None)
+        _BIG_GRIDS.pop(scene, None)
 
 
 def route_wire(scene, p0: QPointF, p1: QPointF, ends=()) -> list:
@@ -840,8 +863,15 @@ def node_moved(node: NodeItem) -> None:
     if sc is None:
         return
     r = _ROUTERS.get(sc)
-    if r is not None:
+    if r:
         r.move(node, _body(node))
+    elif r is False:  # past ROUTE_LIMIT: plain curves, nothing else to go round it
+        big = _BIG_GRIDS.get(sc)
+        if big is not None:
+            big.move(node, _body(node))
+        for w in node.wires:
+            w.set_plain()
+        return
     for w in node.wires:
         w.update_path()
     reroute_near(node)
@@ -881,6 +911,25 @@ def reroute_near(node: NodeItem) -> None:
                 it.straighten(z)
 
 
+_SETTLE: list = []  # wires routed inside a paint, whose bounds shrink to the route after it
+
+
+def _settle_later(wire: WireItem) -> None:
+    if not _SETTLE:
+        QTimer.singleShot(0, _settle)
+    _SETTLE.append(wire)
+
+
+def _settle() -> None:
+    wires = _SETTLE[:]
+    _SETTLE.clear()
+    for w in wires:
+        if shiboken6.isValid(w) and not w._pending:  # the scene may have deleted it since
+            w.prepareGeometryChange()
+            w._set_bounds()
+            w.update()  # a loop route may reach past the bounds it was owed
+
+
 _STROKER = QPainterPathStroker()
 _STROKER.setWidth(16.0)  # precise but forgiving hit area around the curve: 16 px at 100 %
 # selectable: click or box to select, Delete to remove; the exposed rect lets paint skip a
@@ -910,13 +959,20 @@ def label_grid(scene) -> routing.Grid:
     return grid
 
 
+# Past ROUTE_LIMIT there is no router, but labels still need the node boxes: a router of
+# their own, built the first time a label is placed and kept in step by node_moved.
+_BIG_GRIDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _node_grid(scene) -> routing.Grid:
-    """The node bodies of ``scene`` in a grid: the router's, built even past ROUTE_LIMIT."""
-    r = _ROUTERS.get(scene)
-    if r is None:
-        _router(scene)
-        r = _ROUTERS[scene]
-    return r.grid
+    """The node bodies of ``scene`` in a grid: the router's, or past ROUTE_LIMIT one of its own."""
+    r = _router(scene)
+    if r is not None:
+        return r.grid
+    big = _BIG_GRIDS.get(scene)
+    if big is None:
+        big = _BIG_GRIDS[scene] = routing.Router({it: _body(it) for it in scene.node_items().values()})
+    return big.grid
 
 
 def node_box_parts(it, ports: bool = True) -> list[tuple]:
@@ -980,22 +1036,36 @@ class WireItem(QGraphicsItem):
     """A wire from ``src``'s output to input ``port`` of ``dst``; can show the gradient sent
     back along it."""
 
+    # Defaults as class attributes (an instance holds what differs: cheaper to build 127k)
+    grad_text: str | None = None  # None: the label is hidden
+    label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
+    _segments: list | None = None  # the route drawn (engine.routing segments)
+    # Its QPainterPath is built on first use (paint in detail, hit test): a big document
+    # opens with most wires never drawn closer than a straight line.
+    _path: QPainterPath | None = None
+    _shape: QPainterPath | None = None  # built on first hit test, not for every wire
+    _label_at: QRectF | None = None  # built on first paint of the label
+    _label_text: str | None = None  # what the label says there (maybe a short form)
+    # True while the route is owed: the plain curve passes under a node, and the detour
+    # is searched when the wire is first drawn in detail, hit-tested or asked for its
+    # route (see place). Routing every such wire at open was ~90 % of opening 1,000 nodes.
+    _pending = False
+    _box_of: list | None = None  # the segments _box was measured on
+
     def __init__(self, src: NodeItem | None, dst: NodeItem | None, port: int = 0):
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
-        self.grad_text: str | None = None  # None: the label is hidden
-        self.label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
-        self._segments: list | None = None  # the route drawn (engine.routing segments)
-        self._path = QPainterPath()
-        self._bounds = QRectF()
-        self._shape: QPainterPath | None = None  # built on first hit test, not for every wire
-        self._label_at: QRectF | None = None  # built on first paint of the label
-        self._label_text: str | None = None  # what the label says there (maybe a short form)
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
-        if src is not None:
-            self.setFlags(_WIRE_FLAGS)
-        if src is not None and dst is not None:
-            self.update_path()
+        if src is None or dst is None:
+            self._p0 = QPointF()
+            self._bounds = QRectF()
+            return
+        self.setFlags(_WIRE_FLAGS)
+        # the plain curve, set as set_ends would (no scene yet: no geometry change to announce)
+        p0 = self._p0 = src.mapToScene(src.output_port._pos)
+        p1 = dst.mapToScene(dst.inputs[port]._pos)
+        self._segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
+        self._set_bounds()  # routed once in the scene (place)
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -1005,18 +1075,77 @@ class WireItem(QGraphicsItem):
         return self.src.output_port_pos(), self.dst.input_port_pos(self.port)
 
     def path(self) -> QPainterPath:
-        return self._path
+        if self._pending:
+            self._resolve()
+        return self._qpath()
+
+    def _qpath(self) -> QPainterPath:
+        p = self._path
+        if p is None:
+            segs = self._segments
+            p = self._path = QPainterPath() if segs is None else wire_path(self._p0, None, segs)
+        return p
 
     def update_path(self) -> None:
         """Route the wire again from its ports around the nodes now in the scene."""
         p0, p1 = self.endpoints()
         self.set_ends(p0, p1, route_wire(self.scene(), p0, p1, ends=(self.src, self.dst)))
 
+    def set_plain(self) -> None:
+        """The plain curve between the ports, unrouted (no scene yet, or past ROUTE_LIMIT)."""
+        p0, p1 = self.endpoints()
+        self.set_ends(p0, p1, routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y())))
+
+    def place(self) -> None:
+        """Called once the wire is in its scene (by GraphScene._add_wire: with no itemChange
+        override Qt never calls into Python for a wire's flag, z and scene changes). Keeps the
+        plain curve when it passes under no node (most wires; one grid test), routes a
+        backward wire now, and owes a forward wire its route. An owed route lies inside the
+        plain curve's x span and within routing.REACH of its ends' heights, so the bounds
+        grow by that much until it is found: the wire is then found by any repaint its route
+        may cross, and routed in that paint."""
+        sc = self.scene()
+        r = _router(sc)
+        if r is None:
+            return  # the plain curve set at construction
+        p0, p1 = self.endpoints()
+        a, b = (p0.x(), p0.y()), (p1.x(), p1.y())
+        plain = routing.plain_curve(a, b)
+        try:
+            clear = not r.hits(plain, (self.src, self.dst))
+        except (ArithmeticError, ValueError):
+            clear = True  # never let a drawing detail take the canvas down
+        if clear:
+            if self._segments != plain:  # usually the curve drawn since construction
+                self.set_ends(p0, p1, plain)
+        elif b[0] - a[0] >= routing.FORWARD_MIN:
+            self.prepareGeometryChange()
+            self._pending = True
+            self._shape = None
+            self._set_bounds()
+        else:
+            self.update_path()
+
+    def _resolve(self, in_paint: bool = False) -> None:
+        """Find the owed route. Inside a paint the path changes but the (wider) bounds stay
+        until the event loop next runs: geometry must not change while the scene paints."""
+        self._pending = False
+        p0, p1 = self.endpoints()
+        segs = route_wire(self.scene(), p0, p1, ends=(self.src, self.dst))
+        if not in_paint:
+            self.set_ends(p0, p1, segs)
+            return
+        self._path = None
+        self._segments = segs
+        self._shape = None
+        self._label_at = None
+        _settle_later(self)
+
     def straighten(self, zone=None) -> None:
         """Back to the plain curve if that is clear now (cheap: no new detour is searched).
         With ``zone`` (where a node was), only if that node can have been in its way."""
         sc = self.scene()
-        if sc is None:
+        if sc is None or self._pending:  # an owed route is searched against where nodes are then
             return
         p0, p1 = self.endpoints()
         plain = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
@@ -1030,26 +1159,38 @@ class WireItem(QGraphicsItem):
 
     def route(self) -> list | None:
         """The drawn route as engine.routing segments (None before the first one)."""
+        if self._pending:
+            self._resolve()
         return self._segments
 
     def set_ends(self, p0: QPointF, p1: QPointF, segments=None) -> None:
+        self._pending = False
         self.prepareGeometryChange()
-        self._path = wire_path(p0, p1, segments)
+        if segments is None:
+            segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
+        self._p0 = QPointF(p0)
+        self._path = None
         self._segments = segments
         self._shape = None
         self._set_bounds()
 
     def _set_bounds(self) -> None:
         m = _WIRE_PEN_W
-        b = self._path.controlPointRect().adjusted(-m, -m, m, m)
+        segs = self._segments
+        if self._box_of is not segs:  # a label shown or hidden keeps the curve: box kept too
+            self._box, self._box_of = routing.bounds(segs), segs
+        x0, y0, x1, y1 = self._box  # the path's controlPointRect
+        x0, y0, x1, y1 = x0 - m, y0 - m, x1 + m, y1 + m
+        if self._pending:  # wherever the owed route may run (see place)
+            y0, y1 = y0 - routing.REACH - m, y1 + routing.REACH + m
         if self.grad_text is not None:
             # The label sits above or below some point of the curve, so this margin holds it
             # wherever it goes; finding its place is left to the first paint that shows it:
             # done here for every wire it was most of the time to open a big document.
             w = self._label_w() / 2 + 2.0
-            b = b.adjusted(-w, -_LABEL_H - 4.0, w, _LABEL_H + 4.0)
+            x0, y0, x1, y1 = x0 - w, y0 - _LABEL_H - 4.0, x1 + w, y1 + _LABEL_H + 4.0
         self.forget_label()
-        self._bounds = b
+        self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
 
     def _label_w(self, text: str | None = None) -> float:
         return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 6.0
@@ -1083,9 +1224,10 @@ class WireItem(QGraphicsItem):
         old_w = self._label_w() if self.grad_text is not None else None
         self.grad_text = text
         if text is None or old_w is None or self._label_w() != old_w:
-            self.prepareGeometryChange()
+            self.prepareGeometryChange()  # books the repaint of the old and the new bounds
             self._set_bounds()  # the bounds gain, lose or resize the label box; the curve stays
-        self.update()
+        else:
+            self.update()
 
     def label_rect(self) -> QRectF | None:
         """Where the gradient label is (or would be) drawn; None: no free place on this wire,
@@ -1124,7 +1266,8 @@ class WireItem(QGraphicsItem):
         return QRectF()
 
     def _free_spot(self, w: float, h: float) -> QRectF:
-        length = self._path.length()
+        path = self._qpath()
+        length = path.length()
         sc = self.scene()
         if length <= 0.0:
             return QRectF()
@@ -1145,7 +1288,7 @@ class WireItem(QGraphicsItem):
         # A label that does not fit centred on the wire may lean left or right into a free
         # row gap beside it, as long as it still touches the wire's point.
         for d in spots:
-            p = self._path.pointAtPercent(self._path.percentAtLength(d))
+            p = path.pointAtPercent(path.percentAtLength(d))
             for top in (p.y() - h - 2.0, p.y() + 2.0, p.y() - h / 2):
                 for left in (p.x() - w / 2, p.x() - w + 4.0, p.x() - 4.0):
                     r = QRectF(left, top, w, h)
@@ -1156,17 +1299,11 @@ class WireItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
 
-    def itemChange(self, change, value):  # noqa: N802
-        # Routed only once in a scene: the route goes around the scene's nodes.
-        if change == _SCENE_CHANGE and self._label_at is not None:
-            self.forget_label()  # leaving this scene: its label's place is free again
-        if change == _SCENE_CHANGED and self.src is not None and value is not None:
-            self.update_path()
-        return value
-
     def shape(self) -> QPainterPath:
+        if self._pending:
+            self._resolve()
         if self._shape is None:
-            self._shape = _STROKER.createStroke(self._path)
+            self._shape = _STROKER.createStroke(self._qpath())
         return self._shape
 
     def contextMenuEvent(self, event):  # noqa: N802
@@ -1185,8 +1322,21 @@ class WireItem(QGraphicsItem):
         # its curve crosses few: stroking it anyway was nearly all of a drag step's cost in a
         # 50,000-node document. (The test counts the fill between the curve and its chord, so
         # it may keep a wire it could skip, never the other way round.)
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        detailed = lod * painter.device().devicePixelRatioF() >= _LOD_WIRE  # physical pixels decide
+        if not detailed:
+            # Zoomed far out: a straight line reads as well as the curve and costs far less
+            # (no path is built for it), and a label would be unreadable.
+            self.label_drawn = False
+            painter.setPen(_PEN_WIRE_SELECTED if option.state & _SELECTED else _PEN_WIRE)
+            segs = self._segments
+            painter.drawLine(QPointF(*segs[0][0]), QPointF(*segs[-1][3]))
+            return
+        if self._pending:
+            self._resolve(in_paint=True)
+        path = self._qpath()
         clip = option.exposedRect.adjusted(-_HIT_PAD, -_HIT_PAD, _HIT_PAD, _HIT_PAD)
-        if not clip.contains(self._bounds) and not self._path.intersects(clip):
+        if not clip.contains(self._bounds) and not path.intersects(clip):
             # (the label's place is looked for only when it is to be drawn, not for every
             # wire a far-out repaint passes)
             if self.grad_text is None or not clip.intersects(self._label_at or self._bounds):
@@ -1195,20 +1345,12 @@ class WireItem(QGraphicsItem):
         selected = bool(option.state & _SELECTED)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(_PEN_WIRE_SELECTED if selected else _PEN_WIRE)
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        if lod * painter.device().devicePixelRatioF() < _LOD_WIRE:  # physical pixels decide
-            # Zoomed far out: a straight line reads as well as the curve and costs far less,
-            # and a label would be unreadable.
-            self.label_drawn = False
-            e = self._path.elementAt(0)
-            painter.drawLine(QPointF(e.x, e.y), self._path.currentPosition())
-            return
         # While nodes are dragged, wires are drawn without antialiasing: a frame of a drag in a
         # big document repaints about a thousand long curves, and this halves its cost. The
         # release repaints them smooth.
         sc = self.scene()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, not getattr(sc, "moving_nodes", False))
-        painter.drawPath(self._path)
+        painter.drawPath(path)
         # The label follows the nodes' rule: drawn only where its text would read; a box too
         # small to read would only be clutter over the wires.
         self.label_drawn = self.grad_text is not None and text_legible(device_scale(painter, widget))
@@ -1236,4 +1378,4 @@ class RubberWireItem(WireItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(_PEN_RUBBER)
-        painter.drawPath(self._path)
+        painter.drawPath(self._qpath())

@@ -8,6 +8,8 @@ so a 66,000-node document costs one cheap redraw per edit burst and nothing per 
 
 from __future__ import annotations
 
+from itertools import islice
+
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QDockWidget, QWidget
@@ -84,7 +86,8 @@ class Minimap(QWidget):
         p = QPainter(img)
         ox, oy = self._offset.x(), self._offset.y()
         nw, nh = max(1.0, S.NODE_W * s), max(1.0, S.NODE_H * s)
-        if g.nx.number_of_edges() <= _WIRE_LIMIT:
+        # counted only up to the limit: networkx counts a multigraph's edges by walking them all
+        if sum(1 for _ in islice(g.nx.edges(), _WIRE_LIMIT + 1)) <= _WIRE_LIMIT:
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.setPen(QPen(S.WIRE, 0))
             mid = S.NODE_H * s / 2

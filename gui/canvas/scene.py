@@ -9,6 +9,8 @@ state: selection, the wire being dragged, highlights.
 
 from __future__ import annotations
 
+import gc
+
 import networkx as nx
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -37,6 +39,19 @@ SCENE_HALF = 50_000.0
 SCENE_MARGIN = 5_000.0
 _INF = float("inf")
 SNAP_PX = 24.0  # a dragged wire takes the nearest compatible port within this many screen pixels
+
+
+# The BSP index puts an item in every leaf its bounding rect crosses, and Qt's own depth
+# (log2 of the item count: 18 for the 66k-node MLP loss, 2^18 leaves) puts each long wire in
+# thousands of them: building that index at first paint took 10 s and 2 GB. Capped, the MLP
+# paints first in ~2 s within 0.9 GB, and a repaint still looks at a few leaves' items
+# (benchmarks/gui_bench.py: drag steps at 10,000 and 50,000 nodes unchanged).
+BSP_DEPTH_MAX = 10
+
+
+def bsp_depth(items: int) -> int:
+    """The BSP tree depth for a scene of ``items`` items: Qt's choice, capped."""
+    return max(5, min(BSP_DEPTH_MAX, max(items, 1).bit_length()))
 
 
 def _problems(g, vals: dict) -> dict:
@@ -260,10 +275,21 @@ class GraphScene(QGraphicsScene):
 
     def items_bounding_rect(self) -> QRectF:
         """The rectangle around every node and wire (empty when the document is)."""
-        r = QRectF()
+        if not self._nodes:
+            return QRectF()
+        # Floats over positions and heights: a QRectF union per node cost ~0.2 s per call at
+        # 66k nodes, and opening calls this several times (fit, scroll range, resize). Every
+        # node's bounding rect has the same margins around its body (NodeItem.boundingRect).
+        x0 = y0 = _INF
+        x1 = y1 = -_INF
         for it in self._nodes.values():
-            r = r.united(it.sceneBoundingRect())
-        return r
+            x, y = it.x(), it.y()
+            x0, x1 = min(x0, x), max(x1, x)
+            y0, y1 = min(y0, y), max(y1, y + it._height)
+        one = next(iter(self._nodes.values()))
+        box = one.boundingRect()
+        left, top = x0 + box.left(), y0 + box.top()
+        return QRectF(left, top, x1 + box.right() - left, y1 + box.bottom() - one._height - top)
 
     # ---------------------------------------------------------------- building
 
@@ -279,11 +305,43 @@ class GraphScene(QGraphicsScene):
         self._wires.clear()
         g = self.graph
         self._fit_scene_rect(g)
+        # Building makes two objects per node and wire and frees none: the cyclic collector
+        # would walk every one of them again and again (a third of building the MLP loss).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._build_items(g)
+        finally:
+            if collecting:
+                gc.enable()
+        self.setBspTreeDepth(bsp_depth(len(self._nodes) + len(self._wires)))
+
+    def _build_items(self, g) -> None:
+        """Every item made and given its labels and connected ports before it enters the
+        scene, where each such change would be a repaint to book (a third of the time of
+        opening 10,000 nodes went to that), then all added at once."""
+        nodes, wires = self._nodes, self._wires
         for n in g.nx.nodes:
-            self._add_node_item(n)
+            nodes[n] = self._new_node_item(n)
+        show, self._show_wire_grads = self._show_wire_grads, False
+        try:
+            self.refresh_labels()
+        finally:
+            self._show_wire_grads = show
         for s, t, p in g.nx.edges(keys=True):
-            self._add_wire(s, t, p)
-        self.refresh_labels()
+            src, dst = nodes[s], nodes[t]
+            w = WireItem(src, dst, p)
+            src.wires.add(w)
+            dst.wires.add(w)
+            dst.inputs[p].connected = True  # not drawn yet: nothing to repaint
+            wires[(s, t, p)] = w
+        for it in nodes.values():
+            self.addItem(it)  # _fit_scene_rect made room for them all
+        for w in wires.values():
+            self.addItem(w)
+            w.place()  # routed once in the scene: the route goes around the scene's nodes
+        if show:
+            self._refresh_wire_grads()
 
     def _fit_scene_rect(self, g) -> None:
         """The fixed scene rect, grown to hold the whole document with room to spare. The BSP
@@ -299,12 +357,16 @@ class GraphScene(QGraphicsScene):
                                 max(ys) - min(ys) + 2 * pad))
         self.setSceneRect(r)
 
-    def _add_node_item(self, n: int) -> NodeItem:
+    def _new_node_item(self, n: int) -> NodeItem:
         a = self.graph.nx.nodes[n]
         it = NodeItem(n, a["op"], a["name"] or a.get("label"))
         if self._controller is None:  # read-only: nothing to drag
             it.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
         it.setPos(a["x"], a["y"])
+        return it
+
+    def _add_node_item(self, n: int) -> NodeItem:
+        it = self._new_node_item(n)
         self.addItem(it)
         self._nodes[n] = it
         self._grow_to(it)
@@ -335,6 +397,7 @@ class GraphScene(QGraphicsScene):
         dst.wires.add(w)
         dst.inputs[p].set_connected(True)
         self.addItem(w)
+        w.place()  # routed once in the scene: the route goes around the scene's nodes
         self._wires[(s, t, p)] = w
 
     def _remove_wire(self, s: int, t: int, p: int) -> None:
@@ -440,13 +503,19 @@ class GraphScene(QGraphicsScene):
     def _refresh_wire_grads(self) -> None:
         g = self.graph
         show = self._show_wire_grads
-        arrays = g.has_arrays()
-        for (s, t, p), w in self._wires.items():
-            amount = g.edge_grad(s, t, p) if show else None
-            if arrays:
-                self._set_wire_texts(g, w, amount, show)
-                continue
-            w.set_grad_text(None if amount is None else S.format_number(amount))  # no label where none flows
+        sent = {}
+        if show:  # by source node: one lookup per node, not two per wire
+            for s in self._nodes:
+                for t, p, amount in g.contributions(s):
+                    sent[(s, t, p)] = amount
+        if g.has_arrays():
+            for key, w in self._wires.items():
+                self._set_wire_texts(g, w, sent.get(key), show)
+            return
+        fmt = S.format_number
+        for key, w in self._wires.items():
+            amount = sent.get(key)
+            w.set_grad_text(None if amount is None else fmt(amount))  # no label where none flows
 
     def _set_wire_texts(self, g, w, amount, show: bool) -> None:
         """A wire's labels in a document with arrays: the gradient label says how an array

@@ -11,7 +11,9 @@ need and, if something is missing, ``run`` prints one line that names the fix an
 
 from __future__ import annotations
 
+import contextlib
 import ctypes.util
+import gc
 import os
 import socket
 import subprocess
@@ -174,11 +176,12 @@ def _make_app(argv=None):
     return app, created
 
 
-def _full_window(graph, path):
-    """The main window, with the experiment tools (step mode, checks, descent, ...)."""
+def _full_window(graph, path, own=False):
+    """The main window, with the experiment tools (step mode, checks, descent, ...); with
+    ``own`` it takes ``graph`` itself as its document instead of a copy."""
     from gui.shell.main_window import MainWindow
 
-    return MainWindow(graph, path=path)
+    return MainWindow(graph, path=path, own_document=own)
 
 
 def run(path=None, argv=None, document=None) -> int:
@@ -220,6 +223,23 @@ def run(path=None, argv=None, document=None) -> int:
     return int(app.exec())
 
 
+@contextlib.contextmanager
+def _built_aside():
+    """Python's cyclic collector paused while a document and its window are built (hundreds
+    of thousands of objects made, none freed: the collector would walk them all again and
+    again, about a quarter of opening the 66k-node MLP loss), and what was built then set
+    aside from its full passes (gc.freeze: the first one after building walked it all,
+    ~0.3 s). The caller gives them back (gc.unfreeze) when the window goes."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def show(value_or_graph=None):
     """Open a window on a copy of a Value's graph (``value.graph()``), of a Graph, or on the
     built-in example.
@@ -231,11 +251,8 @@ def show(value_or_graph=None):
     """
     from engine import Graph, Value
 
-    if isinstance(value_or_graph, Value):
-        graph = value_or_graph.graph()
-    elif isinstance(value_or_graph, Graph) or value_or_graph is None:
-        graph = value_or_graph
-    else:
+    own = isinstance(value_or_graph, Value)
+    if not (own or isinstance(value_or_graph, Graph) or value_or_graph is None):
         raise TypeError(f"show() takes a Value or a Graph, not {type(value_or_graph).__name__}")
     from PySide6.QtCore import QThread
     from PySide6.QtWidgets import QApplication
@@ -245,7 +262,11 @@ def show(value_or_graph=None):
         if problem:
             raise RuntimeError(problem)
     app, created = _make_app()
-    window = _full_window(graph, None)
+    with _built_aside():
+        # a Value's graph is fresh and nobody else holds it: the window keeps it, uncopied
+        graph = value_or_graph.graph() if own else value_or_graph
+        window = _full_window(graph, None, own)
+    window.destroyed.connect(gc.unfreeze)
     if not created:
         apply_style(window)  # someone else's application: theme this window only
     _windows.append(window)

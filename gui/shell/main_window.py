@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         use_settings: bool = True,
         experiments: bool = True,
         parent=None,
+        own_document: bool = False,
     ):
         super().__init__(parent)
         self.setObjectName("mainWindow")
@@ -128,7 +129,8 @@ class MainWindow(QMainWindow):
             document = files.builtin_document()
             doc_name = f"{files.DEFAULT_EXAMPLE}.json (example)"
         elif isinstance(document, Graph):
-            document = document.copy()
+            if not own_document:  # gui.show() hands over a graph it just built: no second copy
+                document = document.copy()
         else:
             raise TypeError(f"MainWindow(document=...) takes a Graph, not {type(document).__name__}")
 
