@@ -39,6 +39,10 @@ SCENE_HALF = 50_000.0
 SCENE_MARGIN = 5_000.0
 _INF = float("inf")
 SNAP_PX = 24.0  # a dragged wire takes the nearest compatible port within this many screen pixels
+# Past this many nodes wires carry no gradient labels even with View ▸ Gradient on Wires on:
+# working out and placing 127,000 labels was a third of opening micrograd's MLP loss, and at
+# the zoom such a document opens at they would not read. The inspector lists every amount.
+WIRE_LABEL_LIMIT = 5_000
 
 
 # The BSP index puts an item in every leaf its bounding rect crosses, and Qt's own depth
@@ -273,6 +277,15 @@ class GraphScene(QGraphicsScene):
     def show_wire_grads(self) -> bool:
         return self._show_wire_grads
 
+    @property
+    def wire_labels_limited(self) -> bool:
+        """Gradient on wires is on but the document is past WIRE_LABEL_LIMIT, so wires carry
+        no labels (the inspector still lists every contribution)."""
+        return self._show_wire_grads and len(self._nodes) > WIRE_LABEL_LIMIT
+
+    def _wire_labels(self) -> bool:
+        return self._show_wire_grads and len(self._nodes) <= WIRE_LABEL_LIMIT
+
     def items_bounding_rect(self) -> QRectF:
         """The rectangle around every node and wire (empty when the document is)."""
         if not self._nodes:
@@ -488,21 +501,22 @@ class GraphScene(QGraphicsScene):
             if it.set_state(vt, gt, why, mark) or grew:
                 changed += 1
         arrays = g.has_arrays()
-        if self._show_wire_grads or arrays:
+        labels = self._wire_labels()
+        if labels or arrays:
             for t in nodes:  # what a wire carries depends on its target's gradient and inputs
                 for s_, _t, p in g.nx.in_edges(t, keys=True):
                     w = self._wires.get((s_, t, p))
                     if w is not None:
-                        amount = g.edge_grad(s_, t, p) if self._show_wire_grads else None
+                        amount = g.edge_grad(s_, t, p) if labels else None
                         if arrays:
-                            self._set_wire_texts(g, w, amount, self._show_wire_grads)
+                            self._set_wire_texts(g, w, amount, labels)
                         else:
                             w.set_grad_text(None if amount is None else S.format_number(amount))
         return changed
 
     def _refresh_wire_grads(self) -> None:
         g = self.graph
-        show = self._show_wire_grads
+        show = self._wire_labels()
         sent = {}
         if show:  # by source node: one lookup per node, not two per wire
             for s in self._nodes:

@@ -37,7 +37,7 @@ from gui.canvas.bridge import DocumentBridge
 from gui.canvas.controller import Controller
 from gui.canvas.items import ROUTE_LIMIT
 from gui.canvas.minimap import MinimapDock
-from gui.canvas.scene import GraphScene
+from gui.canvas.scene import WIRE_LABEL_LIMIT, GraphScene
 from gui.canvas.view import GraphView
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
@@ -187,7 +187,9 @@ class MainWindow(QMainWindow):
             install(self)
         self._restore_settings()
         self.scene.set_show_wire_grads(self.act_wire_grads.isChecked())
+        self.bridge.replaced.connect(self._say_wire_labels_limited)
         self.bridge.recompute()
+        self._say_wire_labels_limited()
         self._update_title()
         self._update_output_label()
         self._update_selection_actions()
@@ -589,8 +591,17 @@ class MainWindow(QMainWindow):
         else:
             self.show_message(f"Evaluated: {g.label(out)} = {style.format_number(g.value(out))}", 5000)
 
+    def _say_wire_labels_limited(self):
+        if self.scene.wire_labels_limited:
+            self.show_message(
+                f"Gradient on wires is drawn for documents up to {WIRE_LABEL_LIMIT:,} nodes; this one has "
+                f"{len(self.document):,}: select a node to read what flows back to it in the inspector",
+                15000,
+            )
+
     def _set_wire_grads(self, on: bool):
         self.scene.set_show_wire_grads(bool(on))
+        self._say_wire_labels_limited()
         if self._use_settings:
             files.settings().setValue("view/wireGradients", bool(on))
 
