@@ -815,7 +815,7 @@ def _body(it: NodeItem) -> tuple[float, float, float, float]:
 _ROUTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Past this many nodes wires are drawn as plain curves: routing every long wire of a document
 # that size costs seconds at open and tens of ms per drag step (benchmarks/gui_bench.py).
-ROUTE_LIMIT = 1500
+ROUTE_LIMIT = 2000
 
 
 def _router(scene) -> routing.Router | None:
