@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from .arrays import ShapeError, shape_text
-from .ops import NUMBER, OPS, array_apply, array_vjp
+from .arrays import ShapeError, shape_of, shape_text
+from .ops import NUMBER, OPS, apply_checked, out_shape, vjp_quiet
 from .ops import apply as safe_apply
 from .ops import local as safe_local
 
@@ -38,6 +38,7 @@ class Tape:
     params: list = field(default_factory=list)  # per index: the op's params dict ({} if none)
     tensor_ops: int = 0  # how many tensor rows (matmul, sum, ...) the tape has
     array_numbers: int = 0  # how many numbers hold an array; both 0: the scalar loops run
+    _shapes_ok: dict = field(default_factory=dict)  # index -> (input shapes, params) accepted
 
     def __len__(self):
         return len(self.order)
@@ -150,24 +151,33 @@ def _forward_arrays(tape: Tape, errors: dict) -> list:
     vals = list(tape.numbers)
     ops, params, parents = tape.ops, tape.params, tape.parents
     nd = np.ndarray
-    for i, f, j, k in tape._fwd:
-        a = vals[j]
-        b = vals[k] if k >= 0 else 0.0
-        if a is None or b is None:  # a shape problem upstream
-            continue
-        op = ops[i]
-        if not op.tensor and type(a) is not nd and type(b) is not nd:
+    # A node's shapes are checked once per change of its inputs' shapes (and parameters):
+    # re-evaluating after a value edit, a descent step, re-checks nothing.
+    accepted = tape._shapes_ok
+    with np.errstate(all="ignore"):
+        for i, f, j, k in tape._fwd:
+            a = vals[j]
+            b = vals[k] if k >= 0 else 0.0
+            if a is None or b is None:  # a shape problem upstream
+                continue
+            op = ops[i]
+            if not op.tensor and type(a) is not nd and type(b) is not nd:
+                try:
+                    vals[i] = f(a, b) if k >= 0 else f(a)
+                except (ArithmeticError, ValueError, TypeError):
+                    vals[i] = safe_apply(op, [vals[p] for p in parents[i]])
+                continue
+            args = [vals[p] for p in parents[i]]
+            key = (tuple(shape_of(v) for v in args), repr(params[i]))
             try:
-                vals[i] = f(a, b) if k >= 0 else f(a)
-            except (ArithmeticError, ValueError, TypeError):
-                vals[i] = safe_apply(op, [vals[p] for p in parents[i]])
-            continue
-        try:
-            vals[i] = array_apply(op, [vals[p] for p in parents[i]], params[i])
-        except ShapeError as e:
-            errors[i] = str(e)
-        except MemoryError:
-            errors[i] = f"{op.name}: the result is too large for memory"
+                if accepted.get(i) != key:
+                    out_shape(op, key[0], params[i])
+                    accepted[i] = key
+                vals[i] = apply_checked(op, args, params[i])
+            except ShapeError as e:
+                errors[i] = str(e)
+            except MemoryError:
+                errors[i] = f"{op.name}: the result is too large for memory"
     return vals
 
 
@@ -180,7 +190,7 @@ def _amounts(tape: Tape, vals: list, i: int, g) -> tuple:
     nd = np.ndarray
     if not op.tensor and type(g) is not nd and type(y) is not nd and all(type(a) is not nd for a in args):
         return tuple(g * d for d in safe_local(op, args, y))
-    return array_vjp(op, g, args, y, tape.params[i])
+    return vjp_quiet(op, g, args, y, tape.params[i])  # callers hold np.errstate(all="ignore")
 
 
 def output_seed(value, seed=1.0):
@@ -237,10 +247,11 @@ def backward(tape: Tape, vals: list, root: int, seed=1.0) -> list:
     grads = template.copy()
     if tape.tensor_ops or tape.array_numbers:
         grads[root] = output_seed(vals[root], seed)
-        for row in rows:
-            i = row[0]
-            for j, amount in zip(tape.parents[i], _amounts(tape, vals, i, grads[i])):
-                grads[j] = grads[j] + amount
+        with np.errstate(all="ignore"):
+            for row in rows:
+                i = row[0]
+                for j, amount in zip(tape.parents[i], _amounts(tape, vals, i, grads[i])):
+                    grads[j] = grads[j] + amount
         return grads
     grads[root] = seed
     for i, loc, j, k in rows:
@@ -268,9 +279,10 @@ def sends(tape: Tape, vals: list, grads: list, root: int) -> list:
     sent = [None] * len(vals)
     if vals[root] is None:
         return sent
-    for row in plan(tape, root)[0]:
-        i = row[0]
-        sent[i] = _amounts(tape, vals, i, grads[i])
+    with np.errstate(all="ignore"):
+        for row in plan(tape, root)[0]:
+            i = row[0]
+            sent[i] = _amounts(tape, vals, i, grads[i])
     return sent
 
 
@@ -295,7 +307,8 @@ def steps(tape: Tape, vals: list, root: int, seed=1.0):
             out.append((i, g, []))
             continue
         ps = tape.parents[i]
-        amounts = _amounts(tape, vals, i, g)
+        with np.errstate(all="ignore"):
+            amounts = _amounts(tape, vals, i, g)
         sends = []
         for port, (j, amount) in enumerate(zip(ps, amounts)):
             before = grads[j]

@@ -839,12 +839,19 @@ def array_apply(op: Op, args, params=None):
     shapes = [_ar.shape_of(a) for a in args]
     out_shape(op, shapes, params)
     with np.errstate(all="ignore"):
-        if op.tensor:
-            xs = [np.asarray(_ar.as_float(a)) if k not in op.integer_ports else np.asarray(a)
-                  for k, a in enumerate(args)]
-            r = op.forward(*xs, **(params or {}))
-        else:
-            r = op.vforward(*[_ar.as_float(a) for a in args])
+        return apply_checked(op, args, params)
+
+
+def apply_checked(op: Op, args, params=None):
+    """:func:`array_apply` for inputs whose shapes :func:`out_shape` has already accepted,
+    inside the caller's ``np.errstate(all="ignore")`` (the tape's forward loop checks each
+    node's shapes once per change of shapes and enters errstate once per pass)."""
+    if op.tensor:
+        xs = [np.asarray(_ar.as_float(a)) if k not in op.integer_ports else np.asarray(a)
+              for k, a in enumerate(args)]
+        r = op.forward(*xs, **(params or {}))
+    else:
+        r = op.vforward(*[_ar.as_float(a) for a in args])
     return _ar.scalarize(r)
 
 
@@ -852,17 +859,23 @@ def array_vjp(op: Op, g, args, y, params=None) -> tuple:
     """The gradient each input receives from output gradient ``g``, each in its input's shape
     (elementwise rows: partials times g, summed back over broadcast axes)."""
     with np.errstate(all="ignore"):
-        if op.tensor:
-            xs = [np.asarray(_ar.as_float(a)) if k not in op.integer_ports else np.asarray(a)
-                  for k, a in enumerate(args)]
-            gs = op.vjp(np.asarray(g, dtype=np.float64) if type(g) is not np.ndarray else g, xs,
-                        np.asarray(y) if y is not None else y, params or {})
-        else:
-            fs = [_ar.as_float(a) for a in args]
-            loc = op.vlocal(*fs, _ar.as_float(y))
-            gs = [g * d for d in loc]
-        return tuple(_ar.unbroadcast(_ar.scalarize(gk) if type(gk) is not np.ndarray else gk, _ar.shape_of(a))
-                     for gk, a in zip(gs, args))
+        return vjp_quiet(op, g, args, y, params)
+
+
+def vjp_quiet(op: Op, g, args, y, params=None) -> tuple:
+    """:func:`array_vjp` inside the caller's ``np.errstate(all="ignore")`` (backward enters
+    it once per pass, not once per node)."""
+    if op.tensor:
+        xs = [np.asarray(_ar.as_float(a)) if k not in op.integer_ports else np.asarray(a)
+              for k, a in enumerate(args)]
+        gs = op.vjp(np.asarray(g, dtype=np.float64) if type(g) is not np.ndarray else g, xs,
+                    np.asarray(y) if y is not None else y, params or {})
+    else:
+        fs = [_ar.as_float(a) for a in args]
+        loc = op.vlocal(*fs, _ar.as_float(y))
+        gs = [g * d for d in loc]
+    return tuple(_ar.unbroadcast(_ar.scalarize(gk) if type(gk) is not np.ndarray else gk, _ar.shape_of(a))
+                 for gk, a in zip(gs, args))
 
 
 def array_jvp(op: Op, tangents, args, y, params=None):
