@@ -687,16 +687,23 @@ class MainWindow(QMainWindow):
         self.show_message("New document: drag ops from the palette onto the canvas", 6000)
         return True
 
+    def _load_to_replace(self, p: Path, title: str) -> Graph | None:
+        """The document at ``p``, loaded before anything is asked or replaced (a file that
+        cannot be loaded is reported with the engine's message), once the user agreed to
+        leave the open one (see :meth:`maybe_save`); None otherwise."""
+        try:
+            graph = files.load_document(p)
+        except DocumentError as e:
+            self.show_error(title, f"{p.name}: {e}")
+            return None
+        return graph if self.maybe_save() else None
+
     def open_file(self, path) -> bool:
         """Open a document. A file that cannot be loaded is reported in a dialog with the
         engine's message and the open document stays as it was."""
         p = Path(path)
-        try:
-            graph = files.load_document(p)
-        except DocumentError as e:
-            self.show_error("Cannot open document", f"{p.name}: {e}")
-            return False
-        if not self.maybe_save():
+        graph = self._load_to_replace(p, "Cannot open document")
+        if graph is None:
             return False
         self.replace_document(graph, p.resolve(), p.name)
         self._remember(p)
@@ -706,12 +713,8 @@ class MainWindow(QMainWindow):
     def open_example(self, path) -> bool:
         """Open a bundled example as an untitled copy (Save asks where to put it)."""
         p = Path(path)
-        try:
-            graph = files.load_document(p)
-        except DocumentError as e:
-            self.show_error("Cannot open example", f"{p.name}: {e}")
-            return False
-        if not self.maybe_save():
+        graph = self._load_to_replace(p, "Cannot open example")
+        if graph is None:
             return False
         self.replace_document(graph, None, f"{p.name} (example)")
         title = graph.meta.get("title") or p.stem

@@ -79,23 +79,29 @@ def pen(color: QColor, width: float = 1.0, style=Qt.PenStyle.SolidLine) -> QPen:
     return p
 
 
-def format_cell(x) -> str:
-    """One element of an array grid: at most four significant digits, so a 4×4 grid fits a
-    node's width."""
-    xf = float(x)
+def _compact(xf: float, digits: int, int_limit: float) -> str:
+    """``xf`` in at most ``digits`` significant digits, whole numbers below ``int_limit``
+    without a decimal point, NaN/inf by name, a short exponent, the typographic minus."""
     if xf != xf:
         return "NaN"
     if math.isinf(xf):
         return "inf" if xf > 0 else MINUS + "inf"
     if xf == 0:
         return "0"
-    if xf.is_integer() and abs(xf) < 1e4:
-        return str(int(xf)).replace("-", MINUS)
-    text = f"{xf:.3g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant}e{int(exp)}"
+    if xf.is_integer() and abs(xf) < int_limit:
+        text = str(int(xf))
+    else:
+        text = f"{xf:.{digits}g}"
+        if "e" in text:
+            mant, exp = text.split("e")
+            text = f"{mant}e{int(exp)}"
     return text.replace("-", MINUS)
+
+
+def format_cell(x) -> str:
+    """One element of an array grid: whole numbers up to four digits, else three significant
+    digits, so a 4×4 grid fits a node's width."""
+    return _compact(float(x), 3, 1e4)
 
 
 def format_number(x) -> str:
@@ -112,17 +118,4 @@ def format_number(x) -> str:
         xf = float(x)
     except (TypeError, ValueError, OverflowError):
         return str(x)
-    if xf != xf:
-        return "NaN"
-    if math.isinf(xf):
-        return "inf" if xf > 0 else MINUS + "inf"
-    if xf == 0:
-        return "0"
-    if xf.is_integer() and abs(xf) < 1e9:
-        text = str(int(xf))
-    else:
-        text = f"{xf:.5g}"
-        if "e" in text:
-            mant, exp = text.split("e")
-            text = f"{mant}e{int(exp)}"
-    return text.replace("-", MINUS)
+    return _compact(xf, 5, 1e9)
