@@ -6,7 +6,7 @@ Implementations timed side by side:
 - micrograd (if installed), PyTorch scalar float64 tensors (if installed),
 - ours, eager: ``engine.Value``,
 - ours, document: ``engine.Graph`` built with the public edit methods, and built from a Value
-  with ``Value.graph()``; its compiled tape is timed with ``engine.autodiff``.
+  with ``Value.graph()``; its compiled tape is timed with ``engine.core.autodiff``.
 
 Graphs: a chain, a diamond ladder (``x = x*c + x``, whose path count doubles per rung) and a
 random DAG with fan-out whose sinks are summed into one output. Every implementation builds
@@ -41,7 +41,8 @@ sys.path.insert(1, os.path.dirname(HERE))  # engine, when run from a checkout th
 import networkx  # noqa: E402
 from seed_numberwithgrad import NumberWithGrad as SeedNumber  # noqa: E402
 
-from engine import Graph, Value, autodiff  # noqa: E402
+from engine import Graph, Value  # noqa: E402
+from engine.core import autodiff  # noqa: E402
 
 ADD, MUL = 0, 1
 PEERS = ("seed", "micrograd", "torch")

@@ -42,11 +42,11 @@ from PySide6.QtGui import QMouseEvent, QUndoStack  # noqa: E402
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView  # noqa: E402
 
 from engine import Graph  # noqa: E402
-from engine.ops import BINARY, UNARY  # noqa: E402
+from engine.core.ops import BINARY, UNARY  # noqa: E402
+from gui import style  # noqa: E402
 from gui.canvas.controller import Controller  # noqa: E402
 from gui.canvas.scene import GraphScene  # noqa: E402
 from gui.canvas.view import GraphView  # noqa: E402
-from gui.shell import style  # noqa: E402
 
 VIEW_W, VIEW_H = 1280, 800
 # CPU time of this process: on a shared machine wall-clock time mostly measures the neighbours.

@@ -4,10 +4,11 @@
 
 "before" is the layout as of issue 8 (tests/baseline_layout.py) drawn as the canvas drew it
 then: 140x70 nodes, ports spread over the body, one plain curve per wire. "after" is
-engine.layout with engine.geometry's node sizes and every wire routed by engine.routing, which
-is what the canvas draws now. With --igraph, python-igraph's layout_sugiyama (if installed) is
-measured too: its layers and orderings, our node sizes and router. Crossings are counted on the
-drawn curves (engine.routing.crossing_count), not on an abstract layer model.
+engine.drawing.layout with engine.drawing.geometry's node sizes and every wire routed by
+engine.drawing.routing, which is what the canvas draws now. With --igraph, python-igraph's
+layout_sugiyama (if installed) is measured too: its layers and orderings, our node sizes and
+router. Crossings are counted on the drawn curves (engine.drawing.routing.crossing_count), not
+on an abstract layer model.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import baseline_layout  # noqa: E402
 
-from engine import Graph, layout, routing  # noqa: E402
-from engine.document import load  # noqa: E402
-from engine.ops import OPS  # noqa: E402
+from engine import Graph  # noqa: E402
+from engine.core.ops import OPS  # noqa: E402
+from engine.drawing import layout, routing  # noqa: E402
+from engine.io.document import load  # noqa: E402
 
 OLD_W, OLD_H, OLD_HEAD = 140.0, 70.0, 24.0
 

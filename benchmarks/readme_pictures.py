@@ -112,7 +112,7 @@ def tensor_pictures(folder) -> tuple:
     far as a grid or heatmap) into ``folder``, for the README's tour."""
     from PySide6.QtWidgets import QApplication
 
-    from engine.gallery import tensor_gallery
+    from engine.learn.gallery import tensor_gallery
 
     out = Path(folder)
     entries = {e.file: e for e in tensor_gallery()}

@@ -5,8 +5,8 @@
 35
 """
 
-from .arrays import ShapeError
-from .errors import (
+from .core.arrays import ShapeError
+from .core.errors import (
     CycleError,
     DocumentError,
     DuplicateNameError,
@@ -21,9 +21,9 @@ from .errors import (
     PortNotConnectedError,
     UnknownOpError,
 )
-from .graph import Event, Graph
-from .ops import NUMBER, OPERATORS, OPS, SCALAR_OPS, TENSOR_OPS, Op
-from .value import NumberWithGrad, Value, ensure_number
+from .core.graph import Event, Graph
+from .core.ops import NUMBER, OPERATORS, OPS, SCALAR_OPS, TENSOR_OPS, Op
+from .core.value import NumberWithGrad, Value, ensure_number
 
 __version__ = "0.1.0"
 

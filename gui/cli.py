@@ -172,9 +172,9 @@ def _cmd_expr(args) -> int:
 
     values = _bindings(args.bindings)
     try:
-        from engine.parse import parse_program
+        from engine.io.parse import parse_program
     except ImportError:
-        raise _Exit(1, "expressions need engine.parse, which is not installed") from None
+        raise _Exit(1, "expressions need engine.io.parse, which is not installed") from None
     try:
         # parse_program, not Graph.from_expression(source, **values): a variable may be
         # called "source".
@@ -212,7 +212,7 @@ def _cmd_render(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from engine.check import all_ok, gradient_check, summary
+    from engine.learn.check import all_ok, gradient_check, summary
 
     g = _load(args.file)
     root = _root(g, args.output)
@@ -231,7 +231,8 @@ def _cmd_check(args) -> int:
 
 
 def _load(path):
-    from engine import DocumentError, document
+    from engine import DocumentError
+    from engine.io import document
 
     try:
         return document.load(path)
@@ -285,7 +286,7 @@ def _bindings(items) -> dict:
 def _array_binding(name: str, text: str):
     """``W='[[1, 2], [3, 4]]'`` as an array: read as JSON (data only, never run), then checked
     like any array value (ragged, non-finite, too many elements, too deep)."""
-    from engine.arrays import MAX_ELEMENTS, from_nested
+    from engine.core.arrays import MAX_ELEMENTS, from_nested
 
     if len(text) > 40 * MAX_ELEMENTS:
         raise _Exit(2, f"{name}=: the list is too long")
@@ -339,7 +340,7 @@ def _report(g, output, as_json) -> None:
 
 def _json(v):
     if type(v).__name__ == "ndarray":
-        from engine.arrays import to_jsonable
+        from engine.core.arrays import to_jsonable
 
         return to_jsonable(v)
     if v is None or isinstance(v, int) or math.isfinite(v):
@@ -351,7 +352,7 @@ def _fmt(v) -> str:
     if v is None:
         return NONE
     if type(v).__name__ == "ndarray":
-        from engine.arrays import summary
+        from engine.core.arrays import summary
 
         return summary(v, 6)
     if isinstance(v, int):

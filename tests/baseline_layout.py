@@ -1,4 +1,4 @@
-"""The layout as it was before issue 8 (engine/layout.py at 52bb9e3), kept unchanged as the
+"""The layout as it was before issue 8 (engine/drawing/layout.py at 52bb9e3), kept unchanged as the
 baseline that tests/test_layout.py and benchmarks/layout_bench.py compare crossings against.
 
 Layered left-to-right layout: a small Sugiyama-style layout for computational graphs.

@@ -4,7 +4,7 @@ A *spec* describes one computation independently of the engine, so the same comp
 built three ways and the results compared:
 
 - :func:`build_graph`: an engine ``Graph``, made with the public edit methods;
-- :func:`build_values`: eager ``engine.value.Value`` objects;
+- :func:`build_values`: eager ``engine.core.value.Value`` objects;
 - :func:`plain_forward` / :func:`finite_differences`: plain floats, no engine objects at all
   (only the op table's forward rules), for central finite differences.
 
@@ -32,7 +32,7 @@ import operator
 from hypothesis import strategies as st
 
 from engine import OPS, Graph, Value
-from engine.ops import SCALAR_OPS
+from engine.core.ops import SCALAR_OPS
 
 DOMAINS: dict[str, tuple] = {name: op.domain for name, op in SCALAR_OPS.items()}
 

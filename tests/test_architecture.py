@@ -83,3 +83,57 @@ def test_the_gui_modules_import_each_other_without_a_cycle():
 def test_readme_picture_tooling_is_not_a_runtime_module():
     assert _grep(r"def (tour_pictures|render_window)\b") == []
     assert (ROOT / "benchmarks" / "readme_pictures.py").is_file()
+
+
+ENGINE = ROOT / "engine"
+# Which engine folders a module may import from at module level: everything rests on core/.
+ENGINE_MAY_IMPORT = {
+    "core": {"core"},
+    "drawing": {"core", "drawing"},
+    "io": {"core", "io"},
+    "learn": {"core", "io", "drawing", "learn"},
+}
+
+
+def _engine_module_imports(path: Path) -> set[str]:
+    """Engine folders imported at module level (not inside a function) by one engine file."""
+    folder = path.relative_to(ENGINE).parts[0]
+    out = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.level:
+            parts = (node.module or "").split(".")
+            if node.level == 1:
+                out.add(folder if path.parent != ENGINE else parts[0])
+            elif node.level == 2 and parts[0]:
+                out.add(parts[0])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("engine."):
+            out.add(node.module.split(".")[1])
+    return out
+
+
+def test_engine_folders_import_one_way_onto_core():
+    wrong = []
+    for path in sorted(ENGINE.glob("*/*.py")):
+        folder = path.relative_to(ENGINE).parts[0]
+        if folder not in ENGINE_MAY_IMPORT:
+            continue
+        extra = _engine_module_imports(path) - ENGINE_MAY_IMPORT[folder]
+        if extra:
+            wrong.append(f"{path.relative_to(ROOT)} imports {sorted(extra)} at module level")
+    assert wrong == []
+
+
+def test_engine_modules_import_each_other_without_a_cycle_at_module_level():
+    g = nx.DiGraph()
+    for path in sorted(ENGINE.rglob("*.py")):
+        here = path.relative_to(ROOT).with_suffix("").parts
+        package = here[:-1]
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) - node.level + 1]
+                mod = base + tuple((node.module or "").split(".")) if node.module else base
+                targets = [mod] if node.module else [base + (a.name,) for a in node.names]
+                for t in targets:
+                    if t != here:
+                        g.add_edge(".".join(here), ".".join(t))
+    assert list(nx.simple_cycles(g)) == []

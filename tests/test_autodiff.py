@@ -11,8 +11,9 @@ import networkx as nx
 import pytest
 from hypothesis import given, settings
 
-import engine.value
-from engine import OPS, Graph, GraphError, Value, autodiff
+import engine.core.value
+from engine import OPS, Graph, GraphError, Value
+from engine.core import autodiff
 from tests.strategies import (
     build_graph,
     build_values,
@@ -101,7 +102,7 @@ def _counting(monkeypatch, names):
             return _inner(*args)
 
         monkeypatch.setitem(OPS, name, dataclasses.replace(op, local=counted))
-        monkeypatch.setitem(engine.value._LOCALS, name, counted)
+        monkeypatch.setitem(engine.core.value._LOCALS, name, counted)
     return calls
 
 

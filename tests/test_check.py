@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Graph, NoOutputError, Value
-from engine.check import CheckRow, all_ok, check_node, gradient_check, summary
-from engine.document import load, to_dict
-from engine.ops import SCALAR_OPS
+from engine.core.ops import SCALAR_OPS
+from engine.io.document import load, to_dict
+from engine.learn.check import CheckRow, all_ok, check_node, gradient_check, summary
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 

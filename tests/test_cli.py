@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine import Graph, Value
-from engine.document import load, save
+from engine.io.document import load, save
 from gui import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,7 +190,7 @@ def test_usage_errors_are_one_line_and_exit_2(capsys):
 
 
 needs_parse = pytest.mark.skipif(
-    importlib.util.find_spec("engine.parse") is None, reason="no engine.parse yet"
+    importlib.util.find_spec("engine.io.parse") is None, reason="no engine.io.parse yet"
 )
 
 

@@ -1,4 +1,4 @@
-"""Gradient descent (engine.descent): converges where it should, stops where it must."""
+"""Gradient descent (engine.learn.descent): converges where it should, stops where it must."""
 
 import math
 
@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from test_steps import random_graphs
 
 from engine import Graph, GraphError, InvalidValueError, NodeNotFoundError, NoOutputError, Value
-from engine.descent import MAX_STEPS, descend, plan_descent
+from engine.learn.descent import MAX_STEPS, descend, plan_descent
 
 
 def bowl(x0=0.0, y0=0.0):

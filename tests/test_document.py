@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import DocumentError, Graph, GraphError, Value
-from engine import document as doc
-from engine.document import dumps, from_dict, load, loads, save, to_dict
-from engine.ops import SCALAR_OPS
+from engine.core.ops import SCALAR_OPS
+from engine.io import document as doc
+from engine.io.document import dumps, from_dict, load, loads, save, to_dict
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from engine import Value
-from engine.check import all_ok, gradient_check
-from engine.document import dumps, load
+from engine.io.document import dumps, load
+from engine.learn.check import all_ok, gradient_check
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
@@ -128,7 +128,7 @@ f = e**2
 g = f / 2.0
 g += 10.0 / f
 """
-    parse = pytest.importorskip("engine.parse")
+    parse = pytest.importorskip("engine.io.parse")
     p = parse.parse_program(program, {"a": -4.0, "b": 2.0})
     assert {p.name(n) for n in p.nodes()} - {None} == names
     assert p.grad("a") == pytest.approx(g.grad("a"), rel=1e-12)

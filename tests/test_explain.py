@@ -1,4 +1,4 @@
-"""engine.explain: the chain rule written out with numbers adds up to the engine's gradient."""
+"""engine.learn.explain: the chain rule written out with numbers adds up to the engine's gradient."""
 
 import math
 
@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Graph, NodeNotFoundError
-from engine.explain import NO_OUTPUT, NO_PATH, OUTPUT, SUM, UNDEFINED, explain, plain_number, term_sum
+from engine.learn.explain import NO_OUTPUT, NO_PATH, OUTPUT, SUM, UNDEFINED, explain, plain_number, term_sum
 from tests.strategies import graphs
 
 SEED = "(a*4+3)*(a+2)"

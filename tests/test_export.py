@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from test_steps import random_graphs
 
 from engine import OPERATORS, OPS, Graph, GraphError, NoOutputError, PortNotConnectedError, Value
-from engine.export import identifier, to_python, to_pytorch
-from engine.graph import check_name
-from engine.ops import SCALAR_OPS
+from engine.core.graph import check_name
+from engine.core.ops import SCALAR_OPS
+from engine.io.export import identifier, to_python, to_pytorch
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = '"); import os; os.system("x'

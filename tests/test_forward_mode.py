@@ -1,4 +1,4 @@
-"""Forward mode (engine.forward_mode) agrees with reverse mode, node for node."""
+"""Forward mode (engine.learn.forward_mode) agrees with reverse mode, node for node."""
 
 import math
 
@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from test_steps import random_graphs
 
 from engine import GraphError, InvalidValueError, NodeNotFoundError, Value
-from engine.forward_mode import directional, tangents
-from engine.ops import local as op_local
+from engine.core.ops import local as op_local
+from engine.learn.forward_mode import directional, tangents
 
 
 def path_scale(g, wrt):

@@ -1,5 +1,5 @@
 """The example gallery: every lesson's numbers are what its document computes, and the four
-examples built in engine.gallery agree with gradients worked out by hand."""
+examples built in engine.learn.gallery agree with gradients worked out by hand."""
 
 import json
 import math
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine import DocumentError, Graph
-from engine.gallery import BUILDERS, Entry, check, gallery, lesson_numbers, matches, stated_numbers
+from engine.learn.gallery import BUILDERS, Entry, check, gallery, lesson_numbers, matches, stated_numbers
 from resources import EXAMPLES
 
 ORDER = [
@@ -65,7 +65,7 @@ def test_every_number_in_the_lesson_is_expected(file):
 def test_expectations_hold_with_a_fresh_evaluation(file):
     """The same numbers by other routes: the per-node grads from the step list, and
     value/grad straight from the document's own (loaded) numbers."""
-    from engine.stepper import replay
+    from engine.learn.stepper import replay
 
     e = entries()[file]
     g = e.load()
@@ -166,7 +166,7 @@ def test_diamond_ladder_one_pass_many_paths():
 
 
 def test_diamond_ladder_takes_other_sizes():
-    from engine.gallery import diamond_ladder
+    from engine.learn.gallery import diamond_ladder
 
     g = diamond_ladder(4)
     assert g.grad("x0") == pytest.approx(1.5**4) and len(g) == 10

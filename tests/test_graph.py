@@ -606,7 +606,7 @@ def test_check_connect_replacing_allows_a_used_port_but_not_a_cycle():
 def test_events_are_small_frozen_typed_records():
     import dataclasses
 
-    from engine import events as E
+    from engine.core import events as E
 
     g = Graph()
     ev = _events(g)
@@ -622,7 +622,7 @@ def test_events_are_small_frozen_typed_records():
 
 
 def test_layout_bulk_build_and_metadata_emit_events():
-    from engine import events as E
+    from engine.core import events as E
 
     g = Graph.from_expression("a*b + a", a=1, b=2)
     ev = _events(g)

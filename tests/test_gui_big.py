@@ -10,10 +10,10 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import Graph
+from gui import style
 from gui.canvas import items as items_mod
 from gui.canvas.items import NodeItem
 from gui.canvas.view import ZOOM_MIN
-from gui.shell import style
 from tests.test_gui_canvas import make_canvas
 
 pytestmark = pytest.mark.gui

@@ -12,11 +12,11 @@ from PySide6.QtGui import QContextMenuEvent, QUndoStack
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from engine import OPS, Graph
+from gui import style
 from gui.canvas.controller import Controller
 from gui.canvas.items import OUT_AUTO, OUT_EXPLICIT, NodeItem
 from gui.canvas.scene import GraphScene
 from gui.canvas.view import MIME_NODES, GraphView
-from gui.shell import style
 from tests.qt_helpers import (
     click,
     double_click,

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from engine import Graph
-from engine.descent import default_trainable, looks_like_data
+from engine.learn.descent import default_trainable, looks_like_data
 from gui.canvas.controller import NEW_NUMBER_VALUE
 from gui.learn.experiment import install
 from gui.learn.fdcheck import verdict

@@ -14,19 +14,19 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import Graph
-from engine.arrays import to_jsonable
-from engine.descent import plan_descent
-from engine.export import to_python
-from engine.forward_mode import tangents
-from engine.gallery import gallery
-from engine.parse import parse_program
+from engine.core.arrays import to_jsonable
+from engine.io.export import to_python
+from engine.io.parse import parse_program
+from engine.learn.descent import plan_descent
+from engine.learn.forward_mode import tangents
+from engine.learn.gallery import gallery
 from gui.canvas.overlays import TagItem
 from gui.learn.experiment import install
 from gui.learn.fdcheck import BAD, OK
 from gui.learn.stepper import growth_text
 from gui.learn.tangents import short
 from gui.shell.main_window import MainWindow
-from gui.shell.style import format_number
+from gui.style import format_number
 from tests.strategies import graphs
 
 pytestmark = pytest.mark.gui

@@ -13,13 +13,13 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QMessageBox
 
 from engine import Graph
-from engine import geometry as G
+from engine.drawing import geometry as G
+from gui import style
 from gui.canvas.items import FORM_CHIPS, FORM_COMPACT, FORM_TEXT, readable_zoom
-from gui.shell import style
 from gui.shell.files import examples
 from gui.shell.gallery_dialog import THUMB, render_thumbnail
 from gui.shell.main_window import MainWindow
-from gui.shell.style import format_number
+from gui.style import format_number
 
 pytestmark = pytest.mark.gui
 
@@ -235,7 +235,7 @@ import gui
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from gui.shell.main_window import MainWindow
-from gui.shell.style import format_number
+from gui.style import format_number
 w = MainWindow(use_settings=False)
 w.show()
 for _ in range(5):

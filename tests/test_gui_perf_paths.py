@@ -10,8 +10,9 @@ import random
 import networkx as nx
 import pytest
 
-from engine import Graph, routing
-from engine.autodiff import _topological_order
+from engine import Graph
+from engine.core.autodiff import _topological_order
+from engine.drawing import routing
 
 
 def _blocked_wire_graph() -> tuple[Graph, int, int, int]:

@@ -8,12 +8,12 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from engine import Graph
-from engine.stepper import forward_state_after, forward_steps, state_after
+from engine.learn.stepper import forward_state_after, forward_steps, state_after
 from gui.canvas.items import SLOT_EMPTY
 from gui.learn.experiment import install
 from gui.learn.stepper import BACKWARD, FORWARD, MIN_INTERVAL_MS, SPEED_STEPS, speed_interval
 from gui.shell.main_window import MainWindow
-from gui.shell.style import format_number
+from gui.style import format_number
 
 pytestmark = pytest.mark.gui
 

@@ -13,12 +13,12 @@ from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
 from engine import Graph
-from engine import geometry as G
-from engine.gallery import gallery, tensor_gallery
+from engine.drawing import geometry as G
+from engine.learn.gallery import gallery, tensor_gallery
+from gui import style
 from gui.canvas.scene import GraphScene
 from gui.canvas.tensor_view import element_index
 from gui.learn.experiment import install
-from gui.shell import style
 from gui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui

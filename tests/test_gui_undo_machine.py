@@ -21,10 +21,10 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 
 from engine import OPS, Graph
-from engine import document as doc
+from engine.io import document as doc
+from gui import style
 from gui.canvas.controller import Controller
 from gui.canvas.scene import GraphScene
-from gui.shell import style
 from tests.qt_helpers import scene_matches, snapshot
 from tests.strategies import graphs
 

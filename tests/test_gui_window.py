@@ -11,8 +11,9 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import OPS, Graph
-from engine.document import to_dict
-from gui.shell import files, style
+from engine.io.document import to_dict
+from gui import style
+from gui.shell import files
 from gui.shell.main_window import MainWindow
 from tests.qt_helpers import scene_matches, send_drop
 

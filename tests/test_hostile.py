@@ -22,8 +22,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import OPS, DocumentError, Graph, GraphError, ParseError, Value, document
-from engine.parse import parse_program
+from engine import OPS, DocumentError, Graph, GraphError, ParseError, Value
+from engine.io import document
+from engine.io.parse import parse_program
 
 INF, NAN = math.inf, math.nan
 
@@ -495,8 +496,9 @@ def _graphs():
 
 
 def test_analysis_modules_raise_only_graph_errors_and_leave_the_graph_alone():
-    from engine import check, descent, explain, export, forward_mode
-    from engine.stepper import replay, state_after
+    from engine.io import export
+    from engine.learn import check, descent, explain, forward_mode
+    from engine.learn.stepper import replay, state_after
 
     refs = [None, 1, 2, 99, -1, "a", "b", "zz", True, 1.5, NAN, [], object(), 10**400, "1"]
     calls = [
@@ -528,7 +530,7 @@ def test_analysis_modules_raise_only_graph_errors_and_leave_the_graph_alone():
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, NAN, INF, "x", None, True])
 def test_gradient_check_refuses_bad_settings_with_value_error(bad):
-    from engine.check import check_node, gradient_check
+    from engine.learn.check import check_node, gradient_check
 
     g = next(_graphs())
     with pytest.raises(ValueError):

@@ -15,9 +15,10 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from engine import OPERATORS, Graph, geometry, layout, routing
-from engine.document import load
-from engine.ops import OPS
+from engine import OPERATORS, Graph
+from engine.core.ops import OPS
+from engine.drawing import geometry, layout, routing
+from engine.io.document import load
 from tests import baseline_layout
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
@@ -390,7 +391,7 @@ def test_a_node_dragged_onto_a_wire_pushes_the_wire_round_it(qtbot):
 
 @pytest.mark.gui
 def test_canvas_nodes_fit_the_boxes_the_layout_reserves(qapp):
-    """The layout sizes nodes with engine.geometry: a drawn node must fit in that box, with
+    """The layout sizes nodes with engine.drawing.geometry: a drawn node must fit in that box, with
     its ports on the box's left and right edges."""
     from gui.canvas.items import NodeItem
 
@@ -407,7 +408,7 @@ def test_canvas_nodes_fit_the_boxes_the_layout_reserves(qapp):
 def test_docstring_examples_run():
     import doctest
 
-    from engine import geometry as geometry_module
+    from engine.drawing import geometry as geometry_module
 
     for module in (layout, routing, geometry_module):
         assert doctest.testmod(module).failed == 0, module.__name__

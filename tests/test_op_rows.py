@@ -17,9 +17,9 @@ import pytest
 from test_export import check_printout, run_scripts
 
 from engine import NUMBER, OPERATORS, OPS, Graph, Value
-from engine.export import to_python, to_pytorch
-from engine.ops import SCALAR_OPS, apply, local
-from engine.parse import parse_program
+from engine.core.ops import SCALAR_OPS, apply, local
+from engine.io.export import to_python, to_pytorch
+from engine.io.parse import parse_program
 from tests.strategies import same, spelled
 
 ROWS = [name for name, op in OPS.items() if not op.tensor]  # tensor rows: test_tensor_ops.py

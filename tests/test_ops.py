@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import NUMBER, OPERATORS, OPS, Graph, Value
-from engine.ops import SCALAR_OPS, apply, local
+from engine.core.ops import SCALAR_OPS, apply, local
 from tests.strategies import in_domain, op_args, same, spelled
 
 INF, NAN = math.inf, math.nan

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Graph, NumberWithGrad, ParseError, Value
-from engine.parse import MAX_SOURCE, parse_program
+from engine.io.parse import MAX_SOURCE, parse_program
 
 micrograd = pytest.importorskip("micrograd.engine")
 MG = micrograd.Value

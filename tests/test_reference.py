@@ -1,7 +1,7 @@
 """Gradients against references that share no code with the engine.
 
 ``_REF`` below is a second, independent derivative table (written from the calculus, not from
-engine.ops), driven by a ten-line reverse-mode sweep. Random graphs with fan-out and repeated
+engine.core.ops), driven by a ten-line reverse-mode sweep. Random graphs with fan-out and repeated
 inputs are built three ways (Graph edits, a program through the parser, Value arithmetic) and
 every input's gradient must agree with the reference. PyTorch, where installed, is a third
 opinion, including the conventions DESIGN.md says we share (relu'(0) = 0, abs'(0) = 0, the
@@ -241,7 +241,7 @@ def test_second_backward_accumulates_and_odd_seeds_scale():
 
 
 def test_steps_replay_to_the_reference():
-    from engine.stepper import replay
+    from engine.learn.stepper import replay
 
     for inputs, nodes, (_, want) in _cases(12, 15):
         g, ids = _build_graph(inputs, nodes)
@@ -251,7 +251,7 @@ def test_steps_replay_to_the_reference():
 
 
 def test_forward_mode_tangents_match_the_reference():
-    from engine.forward_mode import tangents
+    from engine.learn.forward_mode import tangents
 
     for inputs, nodes, (_, want) in _cases(13, 15):
         g, ids = _build_graph(inputs, nodes)
@@ -324,7 +324,7 @@ def _known_difference(name, args) -> bool:
 @pytest.mark.parametrize("name", sorted(_TORCH_FN))
 def test_op_values_and_local_derivatives_match_pytorch_at_special_points(name):
     torch = pytest.importorskip("torch")
-    from engine.ops import apply, local
+    from engine.core.ops import apply, local
 
     op = OPS[name]
     grid = _SPECIAL + [math.nan]

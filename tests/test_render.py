@@ -10,10 +10,10 @@ from PySide6.QtGui import QColor, QImage
 
 import resources
 from engine import Graph
-from engine.document import load
-from gui import cli
+from engine.io.document import load
+from gui import cli, style
 from gui.canvas import render
-from gui.shell import files, style
+from gui.shell import files
 
 pytestmark = pytest.mark.gui
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import OPS, Graph, Value
-from engine.ops import SCALAR_OPS
-from engine.stepper import replay, state_after
+from engine.core.ops import SCALAR_OPS
+from engine.learn.stepper import replay, state_after
 
 
 @st.composite

@@ -11,7 +11,7 @@ import pytest
 from test_cli import assert_one_line_error, by_name, run, strict_json
 
 from engine import DocumentError, Graph, ParseError
-from engine.document import dumps, from_dict, loads, to_dict
+from engine.io.document import dumps, from_dict, loads, to_dict
 from gui import cli
 
 # ---------------------------------------------------------------------------- parser
@@ -263,7 +263,7 @@ def test_saving_an_array_with_nan_names_the_node_and_writes_nothing(tmp_path):
 
 
 def test_every_tensor_example_saves_and_loads_identically():
-    from engine.gallery import TENSOR_BUILDERS as BUILDERS
+    from engine.learn.gallery import TENSOR_BUILDERS as BUILDERS
 
     for file in ("broadcast_bias.json", "linear_mse.json", "xor_mlp.json"):
         g = BUILDERS[file]()
@@ -271,7 +271,7 @@ def test_every_tensor_example_saves_and_loads_identically():
 
 
 def test_a_fragment_with_arrays_is_version_two_and_reads_back():
-    from engine.document import fragment, read_fragment
+    from engine.io.document import fragment, read_fragment
 
     g = Graph.from_expression("sum(x * 2)", x=np.ones(3))
     f = fragment(g, [g.resolve("x"), 3])

@@ -9,11 +9,11 @@ import pytest
 from test_export import run_scripts
 
 from engine import Graph, InvalidValueError
-from engine.check import all_ok, check_elements, check_node, gradient_check
-from engine.descent import default_trainable, descend, plan_descent
-from engine.export import to_python, to_pytorch
-from engine.forward_mode import directional, element_tangents
-from engine.gallery import (
+from engine.io.export import to_python, to_pytorch
+from engine.learn.check import all_ok, check_elements, check_node, gradient_check
+from engine.learn.descent import default_trainable, descend, plan_descent
+from engine.learn.forward_mode import directional, element_tangents
+from engine.learn.gallery import (
     TENSOR_BUILDERS,
     broadcast_bias,
     check,
@@ -58,7 +58,7 @@ def test_a_big_array_is_checked_on_a_seeded_sample_and_says_so():
 
 
 def test_a_wrong_gradient_is_found_at_its_element(monkeypatch):
-    import engine.ops as ops
+    import engine.core.ops as ops
 
     g = Graph.from_expression("sum(x * x)", x=np.array([1.0, 2.0, 3.0]))
     row = ops.OPS["mul"]
@@ -184,7 +184,7 @@ def test_tensor_lessons_hold(file):
 
 @pytest.mark.parametrize("file", list(TENSOR_BUILDERS))
 def test_saved_tensor_examples_are_what_the_builders_make(file):
-    from engine.document import dumps
+    from engine.io.document import dumps
 
     (e,) = [e for e in tensor_gallery() if e.file == file]
     assert dumps(e.load()) == dumps(TENSOR_BUILDERS[file]())
@@ -209,7 +209,7 @@ def test_linear_layer_gradient_is_x_transpose_times_upstream():
 
 
 def test_steps_on_the_mlp_send_arrays_that_sum_to_each_gradient():
-    from engine.stepper import replay
+    from engine.learn.stepper import replay
 
     g = xor_mlp()
     steps = g.steps()

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from engine import SCALAR_OPS, TENSOR_OPS, Graph, NumberWithGrad, Value
-from engine.arrays import MAX_RESULT_ELEMENTS, unbroadcast
-from engine.events import ParamsChanged
-from engine.ops import OPS, array_apply, array_jvp, array_vjp, check_params
+from engine.core.arrays import MAX_RESULT_ELEMENTS, unbroadcast
+from engine.core.events import ParamsChanged
+from engine.core.ops import OPS, array_apply, array_jvp, array_vjp, check_params
 
 TENSOR_CASES = [(name, k) for name, op in TENSOR_OPS.items() for k in range(len(op.cases))]
 # Broadcasting pairs for the binary elementwise rows, as in the suites STYLE.md points at.
@@ -366,7 +366,7 @@ def broadcast_graphs(draw):
 @settings(max_examples=40, deadline=None)
 @given(broadcast_graphs())
 def test_random_broadcasting_graphs_match_finite_differences(case):
-    from engine.check import all_ok, gradient_check
+    from engine.learn.check import all_ok, gradient_check
 
     src, values = case
     g = Graph.from_expression(src, **values)

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from engine import OPS, Graph, NumberWithGrad, Value, ensure_number
-from engine.ops import SCALAR_OPS, UNARY
+from engine.core.ops import SCALAR_OPS, UNARY
 
 
 def test_number_with_grad_is_value_with_the_seeds_grad():

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine import Graph
-from engine import events as E
+from engine.core import events as E
 
 _undo_depth = [0]  # > 0 while an undo command applies its edit (Qt is single-threaded)
 

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand
 
 from engine import NUMBER, Graph
-from engine.arrays import ndarray
+from engine.core.arrays import ndarray
 from gui.canvas.bridge import undoable_edit
 
 

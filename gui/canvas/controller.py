@@ -9,7 +9,7 @@ After every undo-stack step (push, undo, redo, macro end) the controller asks th
 :class:`~gui.canvas.bridge.DocumentBridge` to re-run forward and backward synchronously; views
 hear the result from the bridge. Whether an edit is allowed is the engine's decision (its
 ``check_*`` methods), never re-derived here; the clipboard carries an ordinary document fragment
-(:func:`engine.document.fragment`), validated by the document loader.
+(:func:`engine.io.document.fragment`), validated by the document loader.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import NUMBER, OPS, DocumentError, Graph, GraphError
-from engine import document as doc
-from engine.arrays import ndarray
-from engine.graph import MAX_NAME, check_number
+from engine.core.arrays import ndarray
+from engine.core.graph import MAX_NAME, check_number
+from engine.io import document as doc
+from gui import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.commands import (
     AddNodeCommand,
@@ -36,7 +37,6 @@ from gui.canvas.commands import (
     SetValuesCommand,
     same_value,
 )
-from gui.shell import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
 
 CLIP_FORMAT = doc.FORMAT  # the clipboard holds a document fragment
 NEW_NUMBER_VALUE = 0.0  # a new number node's value (the palette's number tile shows it)

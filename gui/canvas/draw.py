@@ -103,7 +103,7 @@ def draw(value_or_graph, *, wire_grads: bool = False, max_nodes: int = MAX_NODES
 
 def _from_value(root, max_nodes, wire_grads):
     """(graph, numbers per node, amounts per wire, total nodes, drawn nodes) for a Value."""
-    from engine.value import _inputs, graph_from
+    from engine.core.value import _inputs, graph_from
 
     order = root._topo()
     total = len(order)
@@ -127,9 +127,9 @@ def _from_value(root, max_nodes, wire_grads):
 
 def _sent(v) -> tuple:
     """What ``v._backward`` adds into each input: its grad times each local derivative."""
-    from engine.ops import OPS
-    from engine.ops import local as safe_local
-    from engine.value import _inputs
+    from engine.core.ops import OPS
+    from engine.core.ops import local as safe_local
+    from engine.core.value import _inputs
 
     return tuple(v.grad * d for d in safe_local(OPS[v._opname], [c.data for c in _inputs(v)], v.data))
 
@@ -138,7 +138,7 @@ def _cut(root, order, max_nodes):
     """The ``max_nodes`` nodes nearest ``root`` (breadth first over inputs), as copies in
     topological order, with each input that is left out replaced by a ``⋯`` leaf holding its
     numbers; the root's copy comes last. The caller's Values are not touched."""
-    from engine.value import _inputs, _new_object
+    from engine.core.value import _inputs, _new_object
 
     kept = {root}
     queue = deque([root])
@@ -257,10 +257,10 @@ def _picture(graph, numbers, sends, caption):
     scene."""
     import shiboken6
 
-    from engine.ops import _float
+    from engine.core.ops import _float
+    from gui import style as S
     from gui.canvas.render import ensure_app
     from gui.canvas.scene import GraphScene
-    from gui.shell import style as S
 
     ensure_app()
     scene = GraphScene.drawing(graph)  # read-only, on a copy (same ids), already evaluated
@@ -291,8 +291,8 @@ def _paint(scene, caption):
     from PySide6.QtGui import QImage, QPainter
     from PySide6.QtSvg import QSvgGenerator
 
+    from gui import style as S
     from gui.canvas.render import _background, _hints, picture_rect
-    from gui.shell import style as S
 
     source = picture_rect(scene)
     band = CAPTION_H if caption else 0.0

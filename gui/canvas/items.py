@@ -15,10 +15,11 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainte
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 from shiboken6 import isValid
 
-from engine import NUMBER, OPS, routing
-from engine import geometry as G
+from engine import NUMBER, OPS
+from engine.drawing import geometry as G
+from engine.drawing import routing
+from gui import style as S
 from gui.canvas import tensor_view as TV
-from gui.shell import style as S
 
 _F_HEAD = S.font(9.5, bold=True)
 _F_SYMBOL = S.font(11.5, bold=True)
@@ -794,7 +795,7 @@ class NodeItem(QGraphicsItem):
 
 def wire_path(p0: QPointF, p1: QPointF, segments=None) -> QPainterPath:
     """The wire from an output port (p0) to an input port (p1): the route's cubic segments
-    (engine.routing), or without a route the plain curve."""
+    (engine.drawing.routing), or without a route the plain curve."""
     if segments is None:
         segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
     path = QPainterPath(p0)
@@ -842,7 +843,7 @@ def forget_routes(scene) -> None:
 
 
 def route_wire(scene, p0: QPointF, p1: QPointF, ends=()) -> list:
-    """The route (engine.routing segments) from p0 to p1 around the scene's nodes: the same
+    """The route (engine.drawing.routing segments) from p0 to p1 around the scene's nodes: the same
     router as the engine's, on the drawn node rectangles."""
     a, b = (p0.x(), p0.y()), (p1.x(), p1.y())
     if scene is None:
@@ -1039,7 +1040,7 @@ class WireItem(QGraphicsItem):
     # Defaults as class attributes (an instance holds what differs: cheaper to build 127k)
     grad_text: str | None = None  # None: the label is hidden
     label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
-    _segments: list | None = None  # the route drawn (engine.routing segments)
+    _segments: list | None = None  # the route drawn (engine.drawing.routing segments)
     # Its QPainterPath is built on first use (paint in detail, hit test): a big document
     # opens with most wires never drawn closer than a straight line.
     _path: QPainterPath | None = None
@@ -1158,7 +1159,7 @@ class WireItem(QGraphicsItem):
             self.set_ends(p0, p1, plain)
 
     def route(self) -> list | None:
-        """The drawn route as engine.routing segments (None before the first one)."""
+        """The drawn route as engine.drawing.routing segments (None before the first one)."""
         if self._pending:
             self._resolve()
         return self._segments

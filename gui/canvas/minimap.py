@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QDockWidget, QWidget
 
-from gui.shell import style as S
+from gui import style as S
 
 BIG_DOCUMENT = 150  # from this many nodes the overview opens by itself (unless the user closed it)
 _MARGIN = 6.0

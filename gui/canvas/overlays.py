@@ -24,8 +24,8 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QGraphicsItem
 from shiboken6 import isValid
 
+from gui import style
 from gui.canvas.items import label_blocked, label_grid, node_box_parts
-from gui.shell import style
 
 Z_OVERLAY = 50.0  # above nodes (1), ports (2) and the rubber-band wire (3)
 

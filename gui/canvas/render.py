@@ -59,7 +59,7 @@ def picture_size(scene, scale: float = SCALE, margin: float = MARGIN) -> tuple[i
 def _background():
     from PySide6.QtGui import QColor
 
-    from gui.shell import style
+    from gui import style
 
     return QColor(style.BACKGROUND)
 
@@ -155,6 +155,6 @@ def render_file(in_path, out_path, scale: float = SCALE) -> Path:
     an unsupported output suffix, DocumentError for a bad document, OSError when the picture
     cannot be written."""
     check_format(out_path)
-    from engine import document
+    from engine.io import document
 
     return render_graph(document.load(in_path), out_path, scale)

@@ -17,9 +17,11 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QMenu
 
-from engine import NUMBER, OPS, autodiff
-from engine import geometry as G
-from engine.arrays import ndarray, shape_text
+from engine import NUMBER, OPS
+from engine.core import autodiff
+from engine.core.arrays import ndarray, shape_text
+from engine.drawing import geometry as G
+from gui import style as S
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.items import (
     OUT_AUTO,
@@ -31,7 +33,6 @@ from gui.canvas.items import (
     WireItem,
     forget_labels,
 )
-from gui.shell import style as S
 
 # The scene rect is at least this big and grows (never shrinks) to hold every node plus
 # SCENE_MARGIN: set by hand, it costs no bounding-rect recomputation while dragging.

@@ -20,12 +20,12 @@ from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLineEdit
 
 from engine import NUMBER
-from engine import geometry as G
-from engine.arrays import ndarray, to_jsonable
+from engine.core.arrays import ndarray, to_jsonable
+from engine.drawing import geometry as G
+from gui import style as S
 from gui.canvas.controller import CLIP_FORMAT
 from gui.canvas.items import NodeItem, WireItem
 from gui.canvas.search_popup import SearchPopup
-from gui.shell import style as S
 
 MIME_NODES = "application/x-gradcanvas-nodes"
 # Wide enough that Fit shows all of any document the app opens (a 2,000-stage chain is

@@ -1,10 +1,10 @@
 """The "Descend" panel: gradient descent on the open document, with a live plot.
 
 Choose a learning rate, a number of steps, which number nodes may move (default: the named
-numbers that are parameters, see :func:`engine.descent.default_trainable`: inputs and targets
+numbers that are parameters, see :func:`engine.learn.descent.default_trainable`: inputs and targets
 such as ``x1`` or ``t`` stay put) and whether to minimize or maximize the output. Run computes
 the whole trajectory with
-:func:`engine.descent.plan_descent` (on a copy: the document is untouched), draws it on the plot
+:func:`engine.learn.descent.plan_descent` (on a copy: the document is untouched), draws it on the plot
 a few points at a time, then sets the trainable numbers to their final values through
 ``controller.set_values`` — one undo step for the whole run, so one Undo restores every value.
 """
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine import NUMBER, GraphError
-from engine.descent import MAX_STEPS, default_trainable, plan_descent
+from engine.learn.descent import MAX_STEPS, default_trainable, plan_descent
 from gui.panels.plot import PlotWidget
-from gui.shell.style import format_number
+from gui.style import format_number
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 FRAMES = 30  # the plot animation shows the run in this many frames, however long it is

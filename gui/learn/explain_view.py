@@ -1,7 +1,7 @@
 """The "Chain rule" panel: the selected node's gradient written out as a sum of terms.
 
 Each term is one wire out of the node: the consumer's gradient times the consumer's local
-derivative (from :func:`engine.explain.explain`). Clicking a term selects that consumer, so a
+derivative (from :func:`engine.learn.explain.explain`). Clicking a term selects that consumer, so a
 reader can walk from an input back up to the output one term at a time.
 """
 
@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QListWidget, QListWidgetItem,
 from shiboken6 import isValid
 
 from engine import OPS
-from engine.arrays import ndarray, shape_text
-from engine.explain import SUM, explain
+from engine.core.arrays import ndarray, shape_text
+from engine.learn.explain import SUM, explain
 from gui.canvas.scene import summed_axes
 from gui.canvas.tensor_view import index_text
-from gui.shell.style import format_number
+from gui.style import format_number
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 HINT = "Select one node to see its gradient written out with the chain rule."

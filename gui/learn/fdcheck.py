@@ -1,6 +1,6 @@
 """The gradient check on the canvas: ✓ or ✗ on every node, from a central difference.
 
-:func:`engine.check.gradient_check` compares each node's backward gradient with
+:func:`engine.learn.check.gradient_check` compares each node's backward gradient with
 ``(f(v + h) − f(v − h)) / 2h``; this tool runs it on the open document (every node, op nodes
 included) and puts the verdict on each node as a badge with both numbers in its tooltip. The
 marks describe the document as it was checked, so any edit removes them.
@@ -12,9 +12,9 @@ from PySide6.QtCore import QObject, Signal
 from shiboken6 import isValid
 
 from engine import GraphError
-from engine.check import gradient_check, summary
-from engine.events import MetaChanged, NameChanged, NodeMoved
-from gui.shell.style import format_number
+from engine.core.events import MetaChanged, NameChanged, NodeMoved
+from engine.learn.check import gradient_check, summary
+from gui.style import format_number
 
 OK, BAD, SKIP = "✓", "✗", "–"
 

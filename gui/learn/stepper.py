@@ -1,7 +1,7 @@
 """Step mode: walk the forward pass and then the backward pass one node at a time, and
 watch the values appear and the gradients add up.
 
-The engine gives the passes as lists of steps (:func:`engine.stepper.forward_steps`,
+The engine gives the passes as lists of steps (:func:`engine.learn.stepper.forward_steps`,
 :meth:`engine.Graph.steps`) and replays the first k of them (``forward_state_after``,
 ``state_after``); this module only shows that state on the canvas:
 
@@ -29,14 +29,14 @@ from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from shiboken6 import isValid
 
 from engine import OPS
-from engine.arrays import ndarray, shape_text
-from engine.events import MetaChanged, NameChanged, NodeMoved
-from engine.stepper import ForwardState, StepState, forward_state_after, forward_steps, state_after
+from engine.core.arrays import ndarray, shape_text
+from engine.core.events import MetaChanged, NameChanged, NodeMoved
+from engine.learn.stepper import ForwardState, StepState, forward_state_after, forward_steps, state_after
 from gui.canvas.items import SLOT_EMPTY
 from gui.canvas.overlays import ABOVE, ACCENT, BELOW, OverlayLayer
 from gui.canvas.scene import summed_axes
-from gui.shell.style import MINUS
-from gui.shell.style import format_number as _format_number
+from gui.style import MINUS
+from gui.style import format_number as _format_number
 
 DEFAULT_INTERVAL_MS = 1000
 MIN_INTERVAL_MS, MAX_INTERVAL_MS = 50, 5000

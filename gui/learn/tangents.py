@@ -1,6 +1,6 @@
 """Forward mode on the canvas: every node's tangent d(node)/d(input) beside its gradient.
 
-Pick one number node as the input; :func:`engine.forward_mode.tangents` pushes a tangent of 1
+Pick one number node as the input; :func:`engine.learn.forward_mode.tangents` pushes a tangent of 1
 from it through the graph in one forward pass, and each node shows the result as an extra line.
 The output's tangent is the same number reverse mode puts in the input's gradient, and the tool
 says so (or says that they differ, which would be a bug worth reporting). The tangents follow
@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 from shiboken6 import isValid
 
 from engine import NUMBER, GraphError
-from engine.forward_mode import element_tangents, tangents
+from engine.learn.forward_mode import element_tangents, tangents
 from gui.canvas.tensor_view import index_text
-from gui.shell.style import format_number
+from gui.style import format_number
 
 MAX_LABEL = 8  # characters of the input's name shown inside a node (the node is 140 units wide)
 

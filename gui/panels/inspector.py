@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from engine import NUMBER, OPS, GraphError
-from engine.arrays import ndarray, shape_text
-from engine.check import check_node
+from engine.core.arrays import ndarray, shape_text
+from engine.learn.check import check_node
+from gui import style
 from gui.panels.array_table import ArrayModel, ArrayTable
-from gui.shell import style
-from gui.shell.style import format_number
+from gui.style import format_number
 
 SCRUB_STEPS = 100  # slider ticks either side of the centre
 # Above this many nodes the finite-difference check waits for its button: it re-runs forward

@@ -1,6 +1,6 @@
 """The palette dock: every row of the op table (the number row and every op), filterable.
 
-Entries come from ``engine.ops.OPS``, so a new row in the op table shows up here by itself,
+Entries come from ``engine.core.ops.OPS``, so a new row in the op table shows up here by itself,
 in the section for its number of inputs.
 Dragging an entry carries its op name under ``GraphView.MIME_OP``; activating one (double
 click or Enter) asks the window to add it at the centre of the view.
@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine import NUMBER, OPS
+from gui import style
 from gui.canvas.controller import NEW_NUMBER_VALUE
-from gui.shell import style
-from gui.shell.style import format_number
+from gui.style import format_number
 
 OP_ROLE = Qt.UserRole
 ICON_SIZE = 30

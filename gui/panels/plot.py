@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from gui.shell import style
+from gui import style
 
 CURVE = QColor("#4aa3ff")
 LAST = QColor("#ffd166")

@@ -112,10 +112,10 @@ def display_problem(environ=None) -> str | None:
 
 
 def dark_palette():
-    """The palette behind the dark theme (the canvas colours come from gui.shell.style)."""
+    """The palette behind the dark theme (the canvas colours come from gui.style)."""
     from PySide6.QtGui import QColor, QPalette
 
-    from gui.shell import style
+    from gui import style
 
     pal = QPalette()
     roles = {

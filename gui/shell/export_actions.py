@@ -1,6 +1,6 @@
 """File ▸ Export ▸ Python… / PyTorch…, and Edit ▸ Copy as Python: the graph as code.
 
-The code comes from :mod:`engine.export` (``to_python``: engine.Value code; ``to_pytorch``:
+The code comes from :mod:`engine.io.export` (``to_python``: engine.Value code; ``to_pytorch``:
 float64 torch tensors). Both scripts rebuild the computation, call backward and print the
 output and each named number's gradient, so they can be checked against the canvas.
 """
@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from engine import GraphError
-from engine.export import to_python, to_pytorch
+from engine.io.export import to_python, to_pytorch
 
 KINDS = {
     "python": (to_python, "Python", "Python scripts (*.py)"),

@@ -65,7 +65,7 @@ def clear_recent_files() -> None:
 
 def load_document(path) -> Graph:
     """Load and validate a document; every failure is a DocumentError naming the problem."""
-    from engine import document
+    from engine.io import document
 
     return document.load(path)
 

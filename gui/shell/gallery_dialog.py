@@ -1,6 +1,6 @@
 """Help ▸ Examples: a small gallery, one picture and one-line lesson per bundled example.
 
-The entries and their order come from :func:`engine.gallery.gallery` (``gallery.json``, whose
+The entries and their order come from :func:`engine.learn.gallery.gallery` (``gallery.json``, whose
 lessons are checked against the documents). Each picture is the example drawn by the canvas's
 own scene, so it looks exactly like what opens. Choosing one opens it through the window
 (``open_example`` or ``open_file``), so the unsaved-changes prompt applies.
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import DocumentError, Graph
-from gui.shell import style
+from gui import style
 from gui.shell.screen_fit import resize_to_screen
 
 THUMB = QSize(300, 170)  # wide enough that a small example's numbers read
@@ -41,7 +41,7 @@ def examples() -> list[Example]:
     """The gallery's examples in teaching order; without a readable gallery list, every bundled
     document with the title and lesson stored in it."""
     try:
-        from engine.gallery import gallery
+        from engine.learn.gallery import gallery
 
         return [Example(e.path, e.title, e.lesson) for e in gallery()]
     except (ImportError, DocumentError):

@@ -1,6 +1,6 @@
 """"Import program": type an expression or a short program, get its graph.
 
-The text goes to :func:`engine.parse.parse_program` (Python syntax read by ``ast`` with a
+The text goes to :func:`engine.io.parse.parse_program` (Python syntax read by ``ast`` with a
 whitelist; nothing typed is ever run). Errors show under the editor with their line and column
 as you type, and OK stays disabled until the program parses. The result either replaces the
 document or is added to it as one undo step.
@@ -23,9 +23,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from engine import GraphError, ParseError, document
-from engine.parse import parse_program
-from gui.shell import style
+from engine import GraphError, ParseError
+from engine.io import document
+from engine.io.parse import parse_program
+from gui import style
 from gui.shell.screen_fit import resize_to_screen
 
 EXAMPLE = "c = a + b\nd = a*b + b**3\nc += c + 1\nc - d"

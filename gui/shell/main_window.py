@@ -33,6 +33,7 @@ from shiboken6 import isValid
 
 import resources
 from engine import NUMBER, DocumentError, Graph
+from gui import style
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.controller import Controller
 from gui.canvas.items import ROUTE_LIMIT
@@ -41,7 +42,7 @@ from gui.canvas.scene import WIRE_LABEL_LIMIT, GraphScene
 from gui.canvas.view import GraphView
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
-from gui.shell import files, style
+from gui.shell import files
 from gui.shell.screen_fit import resize_to_screen
 from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 

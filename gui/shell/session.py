@@ -32,7 +32,7 @@ except ImportError:  # Windows: liveness falls back to the pid check
     fcntl = None
 
 from engine import DocumentError, Graph
-from engine import document as doc
+from engine.io import document as doc
 from gui.shell import files
 
 AUTOSAVE_MS = 2000

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import autodiff
-from .graph import Graph
-from .ops import NUMBER
+from ..core import autodiff
+from ..core.graph import Graph
+from ..core.ops import NUMBER
 
 MAX_ELEMENTS_CHECKED = 24
 """An array node's check probes at most this many elements (a seeded sample beyond it)."""

@@ -14,7 +14,7 @@ without tensors stay readable by version-1 readers) adds array values,
 integer class targets; at most 4 dimensions and 1,000,000 elements), and ``"params"`` on op
 nodes of rows that have them (``{"axis": 0, "keepdims": false}``).
 
-``op`` is "number" or a key of :data:`engine.ops.OPS`; ``value`` is required on number nodes
+``op`` is "number" or a key of :data:`engine.core.ops.OPS`; ``value`` is required on number nodes
 and refused on op nodes (their values are recomputed after load). ``name``, ``x``, ``y``,
 ``output``, ``edges`` and the two metadata strings may be left out; unknown keys are ignored.
 
@@ -43,10 +43,10 @@ import tempfile
 import networkx as nx
 import numpy as np
 
-from . import arrays
-from .errors import DocumentError, GraphError
-from .graph import Graph, check_name
-from .ops import NUMBER, OPS, check_params
+from ..core import arrays
+from ..core.errors import DocumentError, GraphError
+from ..core.graph import Graph, check_name
+from ..core.ops import NUMBER, OPS, check_params
 
 FORMAT = "gradcanvas"
 VERSION = 2

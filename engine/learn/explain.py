@@ -20,9 +20,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .graph import Graph
-from .ops import OPS
-from .ops import local as safe_local
+from ..core.graph import Graph
+from ..core.ops import OPS
+from ..core.ops import local as safe_local
 
 # What kind of answer an Explanation holds.
 SUM = "sum"  # the gradient is a sum of terms, one per wire into a consumer on a path to the output

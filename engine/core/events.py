@@ -1,6 +1,6 @@
 """Typed document events: one small frozen class per kind of change.
 
-A :class:`~engine.graph.Graph` calls every subscriber with one of these after each edit and
+A :class:`~engine.core.graph.Graph` calls every subscriber with one of these after each edit and
 each evaluation. Dispatch on the class (``isinstance(ev, NodeAdded)`` or a ``match``), not on
 text. Every event also answers ``kind`` (its snake_case name), ``node`` (the node it is about,
 the target for a wire, None for document-wide events) and ``data`` (its other fields as a dict),

@@ -14,7 +14,7 @@ whole document: ``nodes`` (its size) and ``constants`` (the values of its unname
 :func:`check` compares all of it, and every number written in the lesson must be one of these
 numbers (at the precision written), so a lesson cannot state a number nobody checks.
 
-Run ``python -m engine.gallery`` to rebuild the four examples this module defines.
+Run ``python -m engine.learn.gallery`` to rebuild the four examples this module defines.
 
 >>> [e.file for e in gallery()][:2]
 ['seed_chain.json', 'seed_fanout.json']
@@ -29,10 +29,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DocumentError
-from .graph import Graph
-from .ops import NUMBER
-from .value import Value
+from ..core.errors import DocumentError
+from ..core.graph import Graph
+from ..core.ops import NUMBER
+from ..core.value import Value
 
 EXPECT_KEYS = ("value", "grad", "contributions", "paths")
 FACT_KEYS = ("nodes", "constants")
@@ -413,7 +413,7 @@ BUILDERS = {
 def write_examples(folder=None) -> list[Path]:
     """Build and save the examples of :data:`BUILDERS` into ``folder`` (default: the bundled
     examples folder); returns the paths written."""
-    from .document import save
+    from ..io.document import save
 
     if folder is None:
         from resources import EXAMPLES

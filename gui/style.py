@@ -23,10 +23,10 @@ MINUS = "\u2212"
 
 # ---------------------------------------------------------------- geometry (scene units)
 # The node's numbers live in gui.canvas.geometry (Qt-free, so a layout can share them).
-from engine import arrays as _arrays  # noqa: E402
-from engine.arrays import ndarray as _ndarray  # noqa: E402
-from engine.geometry import HEAD_H, NODE_W, PORT_HIT_R, PORT_R, node_height  # noqa: E402, F401
-from engine.geometry import ROW_H as LINE_H  # noqa: E402, F401
+from engine.core import arrays as _arrays  # noqa: E402
+from engine.core.arrays import ndarray as _ndarray  # noqa: E402
+from engine.drawing.geometry import HEAD_H, NODE_W, PORT_HIT_R, PORT_R, node_height  # noqa: E402, F401
+from engine.drawing.geometry import ROW_H as LINE_H  # noqa: E402, F401
 
 NODE_H = node_height(0)  # a number node: header, value row, grad row
 CORNER = 7.0

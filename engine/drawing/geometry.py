@@ -27,7 +27,7 @@ Only the height changes, so ports and wires keep their places.
 
 from __future__ import annotations
 
-from .ops import OPS
+from ..core.ops import OPS
 
 NODE_W = 140.0  # every node has the same width
 HEAD_H = 24.0  # header: op symbol, name, id

@@ -37,9 +37,9 @@ import re
 
 import numpy as np
 
-from .errors import InvalidValueError, NoOutputError, PortNotConnectedError, UnknownOpError
-from .graph import Graph
-from .ops import NUMBER, OPS, Op
+from ..core.errors import InvalidValueError, NoOutputError, PortNotConnectedError, UnknownOpError
+from ..core.graph import Graph
+from ..core.ops import NUMBER, OPS, Op
 
 _RESERVED = {"Value", "torch", "engine"} | set(dir(builtins))
 _NOT_IDENT = re.compile(r"[^A-Za-z0-9_]+")

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import shape_text
-from .errors import InvalidValueError
-from .graph import Graph, check_number
-from .ops import NUMBER, array_jvp
-from .ops import local as safe_local
+from ..core.arrays import shape_text
+from ..core.errors import InvalidValueError
+from ..core.graph import Graph, check_number
+from ..core.ops import NUMBER, array_jvp
+from ..core.ops import local as safe_local
 
 
 def tangents(graph: Graph, wrt, seed: float = 1.0) -> dict:

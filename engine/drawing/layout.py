@@ -11,8 +11,8 @@
    above ``b``), keeping the best ordering seen by exact crossing count, then adjacent swaps
    while they remove crossings; sweeps start from a few orders (creation order, its mirror,
    walks back from the outputs) and on small graphs the candidate whose routed wires
-   (:mod:`engine.routing`) cross least is drawn.
-4. Heights come from :mod:`engine.geometry` (a node grows with its number of input ports);
+   (:mod:`engine.drawing.routing`) cross least is drawn.
+4. Heights come from :mod:`engine.drawing.geometry` (a node grows with its number of input ports);
    each entry is then placed as close to level with its neighbours' ports as the entries
    above it allow, so most wires are straight.
 5. Columns are 180 px apart, wider where the wires between two columns climb far.

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InvalidValueError, NoOutputError, PortNotConnectedError
-from .graph import Graph
-from .ops import NUMBER
+from ..core.errors import InvalidValueError, NoOutputError, PortNotConnectedError
+from ..core.graph import Graph
+from ..core.ops import NUMBER
 
 MAX_STEPS = 100_000
 

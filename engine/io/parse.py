@@ -19,7 +19,7 @@ Grammar (Python's own syntax and precedence)::
                | FUNC '(' expr [',' expr] ')' | expr '.' FUNC '(' [expr] ')'
                | WRAP '(' ['-' | '+' ...] NUMBER [',' ('label' | 'name') '=' STRING] ')'
                | NAME | NUMBER
-    FUNC      := any op of engine.ops.OPERATORS by name, with that op's number of inputs
+    FUNC      := any op of engine.core.ops.OPERATORS by name, with that op's number of inputs
                  (exp(x), max(a, b)); as a method the receiver is the first input (a.max(b))
     WRAP      := 'Value' | 'NumberWithGrad'
     NUMBER    := a finite real int or float literal (1, 2.5, 1e-3, 0x10, 1_000)
@@ -115,10 +115,10 @@ from typing import NoReturn
 
 import numpy as np
 
-from . import arrays
-from .errors import GraphError, ParseError
-from .graph import Graph, check_name, check_value
-from .ops import NUMBER, OPERATORS, OPS, check_params
+from ..core import arrays
+from ..core.errors import GraphError, ParseError
+from ..core.graph import Graph, check_name, check_value
+from ..core.ops import NUMBER, OPERATORS, OPS, check_params
 
 MAX_SOURCE = 1_000_000
 """Longest program accepted, in bytes of UTF-8."""

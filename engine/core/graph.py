@@ -53,7 +53,6 @@ from .events import (
     ParamsChanged,
     ValueChanged,
 )
-from .layout import layered_positions
 from .ops import NUMBER, OPERATORS, OPS, check_params
 
 MAX_NAME = 64
@@ -231,37 +230,37 @@ class Graph:
 
     @classmethod
     def from_expression(cls, source: str, /, **values) -> Graph:
-        """Parse an expression or short program into a Graph (see :mod:`engine.parse`).
+        """Parse an expression or short program into a Graph (see :mod:`engine.io.parse`).
 
         >>> Graph.from_expression("(a*4+3)*(a+2)", a=3).grad("a")
         35.0
         """
-        from .parse import parse_program
+        from ..io.parse import parse_program
 
         return parse_program(source, values)
 
     @classmethod
     def load(cls, path) -> Graph:
         """Read a document saved by :meth:`save`; raises DocumentError on any problem."""
-        from .document import load
+        from ..io.document import load
 
         return load(path)
 
     def save(self, path) -> None:
         """Write the document atomically (temporary file, then rename)."""
-        from .document import save
+        from ..io.document import save
 
         save(self, path)
 
     def to_dict(self) -> dict:
         """The document as JSON-ready data (the saved format)."""
-        from .document import to_dict
+        from ..io.document import to_dict
 
         return to_dict(self)
 
     @classmethod
     def from_dict(cls, data) -> Graph:
-        from .document import from_dict
+        from ..io.document import from_dict
 
         return from_dict(data)
 
@@ -550,7 +549,7 @@ class Graph:
         >>> g.check_connect(3, "a", 0)
         Traceback (most recent call last):
         ...
-        engine.errors.PortError: node a is a number and has no inputs
+        engine.core.errors.PortError: node a is a number and has no inputs
         """
         s = self.resolve(source)
         t = self.resolve(target)
@@ -720,8 +719,11 @@ class Graph:
         self._emit(OutputChanged(n, old))
 
     def layout(self) -> dict:
-        """Layered left-to-right positions for every node (see :mod:`engine.layout`);
+        """Layered left-to-right positions for every node (see :mod:`engine.drawing.layout`);
         nothing is moved: apply them with set_position (the GUI does, as one undo step)."""
+        # Imported here so module-level imports run one way: drawing -> core.
+        from ..drawing.layout import layered_positions
+
         shapes = None
         if self.has_arrays():
             shapes = {n: self.shape(n) for n in self.nx}
@@ -861,7 +863,7 @@ class Graph:
         return out
 
     def steps(self, output=None):
-        """The backward pass one node at a time (see :func:`engine.autodiff.steps`), with node
+        """The backward pass one node at a time (see :func:`engine.core.autodiff.steps`), with node
         ids instead of tape indices: ``(node, grad, [(port, input, amount, before, after)])``."""
         root = self.resolve(output) if output is not None else self.output_node()
         if root is None:

@@ -1,0 +1,1 @@
+"""Drawing geometry: node sizes, the layered layout and wire routing (no Qt)."""

@@ -1,0 +1,1 @@
+"""Reading and writing: the document format, the program parser, code export."""
