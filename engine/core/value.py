@@ -29,7 +29,7 @@ import numbers
 import numpy as np
 
 from .arrays import shape_of as _shape_of
-from .ops import NUMBER, OPERATORS, OPS, _float, array_apply, array_vjp, check_params
+from .ops import INT_BITS, NUMBER, OPERATORS, OPS, _float, array_apply, array_vjp, check_params
 from .ops import apply as _apply
 from .ops import local as _local
 
@@ -38,10 +38,7 @@ Numberable = float | int
 
 _FAST_TYPES = (int, float)
 _UNARY = object()
-# Ints stay exact (10**400 is fine) up to this many bits; beyond it a result counts as ±inf,
-# as it would in floats. Without a bound, `x = x*x` forty times builds a 2**40-digit number
-# and never finishes, forward or backward.
-_INT_LIMIT = 1 << 8192
+_INT_LIMIT = 1 << INT_BITS  # ints stay exact below it (10**400 is fine), as in the op table
 _FORWARDS = {name: op.forward for name, op in OPERATORS.items()}
 _LOCALS = {name: op.local for name, op in OPERATORS.items()}
 _ARITY = {name: op.arity for name, op in OPERATORS.items()}
