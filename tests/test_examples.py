@@ -7,7 +7,9 @@ import pytest
 
 from engine import Value
 from engine.io.document import dumps, load
+from engine.io.parse import parse_program
 from engine.learn.check import all_ok, gradient_check
+from tests.oracles import require
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
@@ -80,7 +82,7 @@ def test_seed_examples_match_the_seed_notebook():
 
 
 def test_micrograd_examples_match_micrograd_itself():
-    mg = pytest.importorskip("micrograd.engine")
+    mg = require("micrograd.engine")
     V = mg.Value
 
     x = V(-4.0)
@@ -128,7 +130,6 @@ f = e**2
 g = f / 2.0
 g += 10.0 / f
 """
-    parse = pytest.importorskip("engine.io.parse")
-    p = parse.parse_program(program, {"a": -4.0, "b": 2.0})
+    p = parse_program(program, {"a": -4.0, "b": 2.0})
     assert {p.name(n) for n in p.nodes()} - {None} == names
     assert p.grad("a") == pytest.approx(g.grad("a"), rel=1e-12)

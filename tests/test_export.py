@@ -20,6 +20,7 @@ from engine import OPERATORS, OPS, Graph, GraphError, NoOutputError, PortNotConn
 from engine.core.graph import check_name
 from engine.core.ops import SCALAR_OPS
 from engine.io.export import identifier, to_python, to_pytorch
+from tests.oracles import require
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = '"); import os; os.system("x'
@@ -287,7 +288,7 @@ def test_hostile_name_is_only_a_label(tmp_path):
 
 
 def test_pytorch_export_matches(tmp_path):
-    pytest.importorskip("torch")
+    require("torch")
     rng = random.Random(7)
     graphs = [make() for make in FIXED] + [seeded_random_graph(rng) for _ in range(25)]
     outputs = run_scripts(tmp_path, [to_pytorch(g) for g in graphs], timeout=600)

@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value
+from tests.oracles import require
 
-micrograd_engine = pytest.importorskip("micrograd.engine")
-micrograd_nn = pytest.importorskip("micrograd.nn")
+micrograd_engine = require("micrograd.engine")
+micrograd_nn = require("micrograd.nn")
 MValue = micrograd_engine.Value
 REL = 1e-12
 

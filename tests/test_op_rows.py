@@ -20,6 +20,7 @@ from engine import NUMBER, OPERATORS, OPS, Graph, Value
 from engine.core.ops import SCALAR_OPS, apply, local
 from engine.io.export import to_python, to_pytorch
 from engine.io.parse import parse_program
+from tests.oracles import require
 from tests.strategies import same, spelled
 
 ROWS = [name for name, op in OPS.items() if not op.tensor]  # tensor rows: test_tensor_ops.py
@@ -193,7 +194,7 @@ def value_printouts(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def torch_printouts(tmp_path_factory):
-    pytest.importorskip("torch")
+    require("torch")
     graphs = {name: row_graph(name) for name in ROWS}
     outs = run_scripts(tmp_path_factory.mktemp("torch"), [to_pytorch(g) for g in graphs.values()])
     return {name: (graphs[name], text) for name, text in zip(graphs, outs)}

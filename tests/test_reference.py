@@ -290,8 +290,7 @@ def _torch_grads(torch, inputs, nodes):
 
 
 @pytest.mark.parametrize("seed", range(14, 16))
-def test_graph_gradients_match_pytorch_on_random_graphs(seed):
-    torch = pytest.importorskip("torch")
+def test_graph_gradients_match_pytorch_on_random_graphs(seed, torch):
     for inputs, nodes, _ in _cases(seed, 30):
         y, want = _torch_grads(torch, inputs, nodes)
         g, ids = _build_graph(inputs, nodes)
@@ -322,8 +321,7 @@ def _known_difference(name, args) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(_TORCH_FN))
-def test_op_values_and_local_derivatives_match_pytorch_at_special_points(name):
-    torch = pytest.importorskip("torch")
+def test_op_values_and_local_derivatives_match_pytorch_at_special_points(name, torch):
     from engine.core.ops import apply, local
 
     op = OPS[name]
@@ -344,8 +342,7 @@ def test_op_values_and_local_derivatives_match_pytorch_at_special_points(name):
     assert not bad, bad
 
 
-def test_pytorch_conventions_at_the_kinks():
-    torch = pytest.importorskip("torch")
+def test_pytorch_conventions_at_the_kinks(torch):
     for name in ("relu", "abs"):
         x = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
         getattr(torch, name)(x).backward()
