@@ -120,11 +120,18 @@ def test_forward_and_local_are_total_on_floats(name, data):
     op = OPS[name]
     args = [data.draw(st.floats(allow_nan=True, allow_infinity=True)) for _ in range(op.arity)]
     y = op.forward(*args)
-    op.local(*args, y)
+    partials = op.local(*args, y)
+    real = (int, float)
+    assert isinstance(y, real) and not isinstance(y, bool), y
+    assert len(partials) == op.arity and all(isinstance(d, real) for d in partials), partials
+    # IEEE 754: NaN in, NaN out; C99's pow is the exception, x**0 = 1 and 1**y = 1 for any x, y
+    pow_exception = name == "pow" and (args[1] == 0 or args[0] == 1)
+    if any(a != a for a in args) and not pow_exception:
+        assert y != y, (name, args, y)
 
 
-# Known values: PyTorch's where it defines them, written out because torch is not installed.
-# (op, inputs, output, local derivatives)
+# Known values: PyTorch's where it defines them, written out so they read at a glance (and
+# checked against PyTorch itself below). (op, inputs, output, local derivatives)
 CONVENTIONS = [
     ("relu", (0.0,), 0.0, (0.0,)),
     ("relu", (-0.0,), 0.0, (0.0,)),
@@ -181,6 +188,18 @@ def test_convention_in_the_op_table(name, args, out, partials):
     assert same(y, out, abs_tol=0), (y, out)
     got = local(op, args, y)
     assert all(same(a, b) for a, b in zip(got, partials, strict=True)), (got, partials)
+
+
+@pytest.mark.parametrize(("name", "args", "out", "partials"), CONVENTIONS, ids=CONVENTION_IDS)
+def test_the_conventions_table_is_pytorchs(name, args, out, partials, torch):
+    from test_reference import _TORCH_FN, _known_difference
+
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args]
+    y = getattr(torch, _TORCH_FN[name])(*ts)
+    y.backward()
+    assert same(y.item(), out, abs_tol=0), (y.item(), out)
+    if not _known_difference(name, args):  # 0 ** negative: DESIGN.md's NaN slope in the exponent
+        assert all(same(t.grad.item(), d) for t, d in zip(ts, partials, strict=True))
 
 
 def _node_with_value(g: Graph, v: float) -> int:

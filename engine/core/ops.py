@@ -163,7 +163,7 @@ builds a number with billions of digits and never finishes."""
 
 
 def _pow(a, b):
-    if type(a) is int and type(b) is int and b >= 0:
+    if isinstance(a, int) and isinstance(b, int) and b >= 0:  # bool too: True ** 2 is 1, as in Python
         # Python's exact power, as micrograd gives (math.pow would round 3**40 and overflow
         # 2**1024); the bit count is checked first so that 3 ** 10**9 is never computed.
         if abs(a) < 2 or (abs(a).bit_length() - 1) * b < INT_BITS:
