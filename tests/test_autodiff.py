@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 import engine.core.value
-from engine import OPS, Graph, GraphError, Value
+from engine import OPS, Graph, Value
 from engine.core import autodiff
 from tests.strategies import (
     build_graph,
@@ -68,10 +68,7 @@ def test_value_graph_view_matches_value(spec):
     vs = build_values(spec)
     out = vs[-1]
     out.backward()
-    try:
-        g = out.graph()
-    except GraphError:
-        return  # a leaf the Graph cannot hold (never drawn here, leaves are finite)
+    g = out.graph()  # any Value graph can be viewed (a non-finite leaf is a marked problem)
     for k, leaf in enumerate(vs[: len(spec[0])]):
         name = f"x{k}"
         if name in g:

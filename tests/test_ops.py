@@ -192,10 +192,10 @@ def test_convention_in_the_op_table(name, args, out, partials):
 
 @pytest.mark.parametrize(("name", "args", "out", "partials"), CONVENTIONS, ids=CONVENTION_IDS)
 def test_the_conventions_table_is_pytorchs(name, args, out, partials, torch):
-    from test_reference import _TORCH_FN, _known_difference
+    from test_reference import _known_difference, torch_fn
 
     ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args]
-    y = getattr(torch, _TORCH_FN[name])(*ts)
+    y = torch_fn(torch, name)(*ts)
     y.backward()
     assert same(y.item(), out, abs_tol=0), (y.item(), out)
     if not _known_difference(name, args):  # 0 ** negative: DESIGN.md's NaN slope in the exponent
