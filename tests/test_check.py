@@ -46,9 +46,17 @@ def test_correct_graph_passes_with_the_right_numbers():
 
 @pytest.mark.parametrize("path", example_documents(), ids=lambda p: p.stem)
 def test_every_example_passes(path):
-    rows = gradient_check(load(path), ops=True)
+    from test_examples import exponent_of_a_negative_base
+
+    g = load(path)
+    rows = gradient_check(g, ops=True)
     assert all_ok(rows), [r for r in rows if r.ok is False]
-    assert any(r.ok for r in rows)
+    # skipped only where a check cannot apply: no path to the output, integer class targets,
+    # no slope (the exponent of a negative base)
+    cannot = ("no path to the output", "integer")
+    assert all(
+        r.ok or any(c in r.reason for c in cannot) or exponent_of_a_negative_base(g, r.node) for r in rows
+    ), [(r.label, r.reason) for r in rows if not r.ok]
 
 
 def test_op_nodes_are_checked_by_cutting_them_loose():

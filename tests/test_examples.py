@@ -59,7 +59,19 @@ def test_issue_2_examples_show_the_promised_numbers(name):
         assert g.value(node) == pytest.approx(value, rel=1e-12, abs=1e-12), node
         assert g.grad(node) == pytest.approx(grad, rel=1e-12, abs=1e-12), node
     assert g.meta["title"] and g.meta["lesson"]
-    assert all_ok(gradient_check(g, ops=True))
+    rows = gradient_check(g, ops=True)  # every node checked and agreeing, skipped only where
+    assert all_ok(rows)  # no slope exists: the exponent of a negative base (DESIGN.md: NaN)
+    assert all(r.ok is True or exponent_of_a_negative_base(g, r.node) for r in rows), [
+        (r.label, r.reason) for r in rows if not r.ok
+    ]
+
+
+def exponent_of_a_negative_base(g, node) -> bool:
+    """Whether ``node`` feeds the exponent of a pow whose base is negative, where d/d(exp) =
+    a**b * log(a) has no real value."""
+    return any(
+        g.op(c) == "pow" and port == 1 and g.value(g.inputs(c)[0]) < 0 for c, port in g.consumers(node)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
