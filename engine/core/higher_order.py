@@ -311,8 +311,10 @@ class GradientGraph:
     seed: int | None = None
 
 
-def _forward_values(graph, out) -> dict:
-    """Values for ``out`` and every node it depends on, in tape order: node id -> Value."""
+def forward_values(graph, out) -> dict:
+    """A document's computation as Values: ``out`` and every node it depends on, in tape
+    order, node id -> Value (PortNotConnectedError when one has no value). What the second
+    order tools differentiate twice."""
     tape = graph.tape()
     vals = graph.values()
     need = {out}
@@ -359,7 +361,7 @@ def gradient_graph(graph, output=None, wrt=None) -> GradientGraph:
         raise NoOutputError(
             "the backward graph needs an output: set one" if len(graph) else "the graph is empty"
         )
-    made = _forward_values(graph, out)
+    made = forward_values(graph, out)
     if wrt is None:
         targets = [n for n in made if graph.op(n) == NUMBER]
     else:
@@ -465,4 +467,12 @@ GAP = 220.0
 """Vertical room between the document's lowest node and the backward graph's top row."""
 
 
-__all__ = ["GradientGraph", "NoPathError", "backward_graph", "grad", "gradient_graph", "sweep"]
+__all__ = [
+    "GradientGraph",
+    "NoPathError",
+    "backward_graph",
+    "forward_values",
+    "grad",
+    "gradient_graph",
+    "sweep",
+]
