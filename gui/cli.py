@@ -20,6 +20,10 @@ nodes in evaluation (topological) order. JSON has no NaN or infinity, so those v
 strings ``"nan"``, ``"inf"`` and ``"-inf"``; ``null`` means "none": no value (an input upstream
 is unconnected) or no gradient (no path to the output).
 
+When the output or a gradient is not finite, ``eval`` and ``check`` end with one line naming
+the node where it was born and why (``Graph.nonfinite_origin``); ``eval --json`` adds
+``"origin": {"id", "name", "of", "reason"}`` (``of``: the node traced).
+
 A graph with unconnected inputs still evaluates: the affected nodes have no value and no
 gradient (``null`` / "—"), the human table says why in its last column, ``--json`` prints the
 same reasons to stderr as ``gradcanvas: warning: ...`` lines, and the exit code is 0.
