@@ -416,7 +416,7 @@ def _as_graph(graph, out, made, grads, sends, targets, seed) -> GradientGraph:
     named = set()
     for n in targets:
         gn = grad_nodes.get(n)
-        if gn is None or gn in named or gn in forward.values():
+        if gn is None or gn in named or not graph.name(n):  # ∂y/∂a for named nodes only
             continue
         name = f"∂{graph.label(out)}/∂{graph.label(n)}"
         if len(name) <= 64 and name not in result:

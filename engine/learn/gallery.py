@@ -485,10 +485,8 @@ def nan_origin() -> Graph:
     a, b = Value(800.0, name="a"), Value(799.0, name="b")
     ea, eb = _named(a.exp(), "ea"), _named(b.exp(), "eb")
     p = _named(ea / _named(ea + eb, "s"), "p")
-    g = p.graph()
-    m = g.add_op("max", name="m")
-    g.connect("a", m, 0)
-    g.connect("b", m, 1)
+    loss = _named(-p.log(), "loss")
+    g = loss.graph()
 
     def op(name, *ins, label=None):
         n = g.add_op(name, name=label)
@@ -496,37 +494,33 @@ def nan_origin() -> Graph:
             g.connect(i, n, port)
         return n
 
-    sa, sb = op("exp", op("sub", "a", m)), op("exp", op("sub", "b", m))
-    op("div", sa, op("add", sa, sb), label="q")
-    g.set_output("p")
+    # The same probability without overflow, beside it: q = 1 / (1 + exp(b - a)).
+    op("div", g.add_number(1.0), op("add", g.add_number(1.0), op("exp", op("sub", "b", "a"))), label="q")
+    g.set_output("loss")
     g.apply_layout()
     g.meta["title"] = "Where was this NaN born?"
     g.meta["lesson"] = (
-        "p = exp(a) / (exp(a) + exp(b)) with a = 800 and b = 799 is NaN. The NaN shows at the "
-        "division (inf / inf), but it was born earlier: nonfinite_origin traces it back to ea, where "
-        "exp overflowed at 800. Shifting both by m = max(a, b) first computes the same probability "
-        "without overflow: q = 0.7311."
+        "loss = −log p with p = exp(a) / (exp(a) + exp(b)), a = 800 and b = 799, is NaN. The NaN "
+        "shows at the division p (inf / inf), but it was born earlier: nonfinite_origin traces it "
+        "back to ea, where exp overflowed at 800. Written as q = 1 / (1 + exp(b − a)) the same "
+        "probability never overflows: q = 0.7311."
     )
     return g
 
 
-VANISHING_LAYERS = 16
-
-
-def vanishing_sigmoid(layers: int = VANISHING_LAYERS) -> Graph:
-    """h_k = sigmoid(w_k * h_(k-1)), ``layers`` times, every w = 1."""
+def vanishing_sigmoid(layers: int = 6, weight: float = 0.1) -> Graph:
+    """h_k = sigmoid(w_k * h_(k-1)), ``layers`` times, every w = ``weight``."""
     h = Value(1.0, name="x")
     for k in range(1, layers + 1):
-        h = _named(Value(1.0, name=f"w{k}") * h, f"z{k}").sigmoid()
+        h = _named(Value(weight, name=f"w{k}") * h, f"z{k}").sigmoid()
         h.name = f"h{k}"
     g = h.graph()
     g.meta["title"] = "A deep sigmoid chain: the gradient vanishes layer by layer"
     g.meta["lesson"] = (
-        "Sixteen layers h = σ(w · h_previous) with x = 1 and every w = 1 settle at h16 = 0.659, where "
-        "σ' = h(1 − h) is under a quarter: each layer passes back less than a quarter of what reaches "
-        "it. So w16.grad = 0.148, w8.grad = 0.00000096 and w1.grad = 0.00000000004: Gradient Health "
-        "marks x, w1 to w4, z1 to z4 and h1 to h3 as vanishing, below a hundred-millionth of the "
-        "output's gradient."
+        "Six layers h = σ(w · h_previous) with x = 1 and every w = 0.1: each layer multiplies what "
+        "it passes back by w · σ' = w · h(1 − h), about a fortieth, so w6.grad = 0.1281, "
+        "w3.grad = 0.000002 and w1.grad = 0.000000002: Gradient Health marks x, w1, z1 and h1 as "
+        "vanishing, below a hundred-millionth of the output's gradient."
     )
     return g
 
