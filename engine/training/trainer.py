@@ -578,6 +578,8 @@ class Trainer:
             return snap
         base = self.timeline.at_or_before(step)
         values, state = list(base.params), base.state
+        for s, v in zip(self._pslots, values):
+            self._tape.set(s, v)
         try:
             for t in range(base.step, step):
                 _, _, _, values, state = self._advance(values, state, t)
