@@ -16,17 +16,16 @@ it: same batches, same arithmetic).
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
 
 DEFAULT_BUDGET = 64 * 2**20  # 64 MiB
-ARRAY_OVERHEAD = 112  # bytes of a NumPy array object besides its data (CPython 3.11+, 64-bit)
-SNAPSHOT_OVERHEAD = 200  # the snapshot object and its tuples
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The state after ``step`` steps: ``params`` (aligned with the trainer's parameters),
     ``state`` (the optimizer's, per parameter), ``epoch`` and ``offset`` (the next batch is
@@ -40,23 +39,26 @@ class Snapshot:
     nbytes: int = 0
 
 
+_SNAPSHOT_SIZE = sys.getsizeof(Snapshot(0, (), (), 0, 0)) + 2 * sys.getsizeof(0)
+
+
 def size_of(params, state) -> int:
-    """Bytes a snapshot of these holds: array data plus the objects around it."""
-    total = SNAPSHOT_OVERHEAD
+    """Bytes a snapshot of these holds: every object's own size (``sys.getsizeof``: an array
+    that owns its data counts it), the snapshot and its tuples included."""
+    seen = set()
 
-    def add(v):
-        nonlocal total
-        if isinstance(v, np.ndarray):
-            total += v.nbytes + ARRAY_OVERHEAD
-        elif isinstance(v, tuple):
-            for x in v:
-                add(x)
-        elif v is not None:
-            total += 32
+    def size(v) -> int:
+        if v is None or id(v) in seen:
+            return 0
+        seen.add(id(v))
+        n = sys.getsizeof(v)
+        if isinstance(v, np.ndarray) and v.base is not None:
+            n += size(v.base)
+        elif isinstance(v, (tuple, list)):
+            n += sum(size(x) for x in v)
+        return n
 
-    add(tuple(params))
-    add(tuple(state))
-    return total
+    return _SNAPSHOT_SIZE + size(tuple(params)) + size(tuple(state))
 
 
 class Timeline:
