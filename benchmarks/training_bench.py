@@ -67,7 +67,9 @@ class TorchStep:
 
 
 def bench_step(rounds, per_round):
-    print("1. one training step: 2-8-8-1 tanh MLP, MSE, 500 points, full batch (seconds per step, best round)")
+    print(
+        "1. one training step: 2-8-8-1 tanh MLP, MSE, 500 points, full batch (seconds per step, best round)"
+    )
     net = network()
     out = {}
     for opt, lr in (("sgd", 0.05), ("adam", 0.01)):
@@ -88,14 +90,18 @@ def bench_step(rounds, per_round):
                 best[name] = min(best[name], (time.perf_counter() - t0) / per_round)
         ratio = best["ours"] / best["torch"]
         out[opt] = ratio
-        print(f"   {opt:5s} ours {best['ours'] * 1e6:7.1f} us   torch {best['torch'] * 1e6:7.1f} us   "
-              f"ours/torch {ratio:.2f}x  (goal <= 1.0x: {'PASS' if ratio <= 1.0 else 'MISS'})")
+        print(
+            f"   {opt:5s} ours {best['ours'] * 1e6:7.1f} us   torch {best['torch'] * 1e6:7.1f} us   "
+            f"ours/torch {ratio:.2f}x  (goal <= 1.0x: {'PASS' if ratio <= 1.0 else 'MISS'})"
+        )
     return out
 
 
 def bench_frame(frames):
-    print("2. the engine part of one Playground frame (500 points, 250 for training, batch 10; median of "
-          f"{frames} frames)")
+    print(
+        "2. the engine part of one Playground frame (500 points, 250 for training, batch 10; median of "
+        f"{frames} frames)"
+    )
     net = network(split=0.5)
     trainer = net.trainer(optimizer="sgd", lr=0.03, batch=10, seed=0)
     pictures = PlanePictures(trainer, output_size=100, unit_size=25, extent=(-6, 6, -6, 6))
@@ -121,8 +127,10 @@ def bench_frame(frames):
         m = statistics.median(v)
         print(f"   {name:28s} {m * 1e3:6.2f} ms   {m / total:5.1%}")
     grads = sum(u.grad is not None for u in frame.units)
-    print(f"   {'engine part of a frame':28s} {total * 1e3:6.2f} ms   = {1 / total:.0f} frames per second "
-          f"({count} unit pictures, {grads} with their gradient picture)")
+    print(
+        f"   {'engine part of a frame':28s} {total * 1e3:6.2f} ms   = {1 / total:.0f} frames per second "
+        f"({count} unit pictures, {grads} with their gradient picture)"
+    )
     ok = total < 0.0165
     print(f"   goal: well under 33 ms (half of it, 16.5 ms, left for drawing): {'PASS' if ok else 'MISS'}")
     return total
@@ -161,12 +169,20 @@ def bench_time_travel(steps, budgets):
             t1 = time.perf_counter()
             trainer.state_at(thinned)
             t_thin = time.perf_counter() - t1
-        print(f"   {label}: {steps:,} steps in {dt:.1f} s (under tracemalloc); the snapshots hold "
-              f"{snaps / 2**20:.2f} MiB (tracemalloc; {trainer.memory / 2**20:.2f} MiB as the timeline counts "
-              f"them), budget {budget / 2**20:g} MiB: {'PASS' if snaps <= budget else 'MISS'}")
-        print(f"      {len(kept):,} steps kept (every {trainer.timeline.stride}); showing a kept step "
-              f"{t_kept * 1e6:.0f} us" + (f", a thinned-out step (replayed) {t_thin * 1e3:.1f} ms" if t_thin
-                                          else ", no step thinned out"))
+        print(
+            f"   {label}: {steps:,} steps in {dt:.1f} s (under tracemalloc); the snapshots hold "
+            f"{snaps / 2**20:.2f} MiB (tracemalloc; {trainer.memory / 2**20:.2f} MiB as the timeline counts "
+            f"them), budget {budget / 2**20:g} MiB: {'PASS' if snaps <= budget else 'MISS'}"
+        )
+        print(
+            f"      {len(kept):,} steps kept (every {trainer.timeline.stride}); showing a kept step "
+            f"{t_kept * 1e6:.0f} us"
+            + (
+                f", a thinned-out step (replayed) {t_thin * 1e3:.1f} ms"
+                if t_thin
+                else ", no step thinned out"
+            )
+        )
 
 
 def main(argv=None) -> int:
@@ -174,8 +190,10 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",) * 3
-    print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
-          f"load average {' '.join(f'{x:.2f}' for x in load)}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
+        f"load average {' '.join(f'{x:.2f}' for x in load)}"
+    )
     try:
         import torch
 

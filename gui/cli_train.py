@@ -23,7 +23,12 @@ from __future__ import annotations
 import json
 import sys
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")  # engine.training.OPTIMIZERS (not imported: --help stays light)
+OPTIMIZERS = (
+    "sgd",
+    "momentum",
+    "adam",
+    "adamw",
+)  # engine.training.OPTIMIZERS (not imported: --help stays light)
 
 
 class TrainCommandError(Exception):
@@ -42,7 +47,9 @@ def add_parser(sub):
     t.add_argument("--data", metavar="X,y", help="data nodes (arrays; first axis = points), features first")
     t.add_argument("--test", metavar="X_test,y_test", help="test data, one node per data node")
     t.add_argument("--loss", metavar="NODE", help="the node to minimise (default: the document's output)")
-    t.add_argument("--accuracy", metavar="SCORES,LABELS", help="nodes to read accuracy from (default: a cross-entropy's)")
+    t.add_argument(
+        "--accuracy", metavar="SCORES,LABELS", help="nodes to read accuracy from (default: a cross-entropy's)"
+    )
     t.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default sgd")
     t.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
     t.add_argument("--momentum", type=float, help="sgd and momentum only (momentum: default 0.9)")
@@ -54,7 +61,9 @@ def add_parser(sub):
     length.add_argument("--steps", type=int, metavar="N", help="steps to take (default 100)")
     length.add_argument("--epochs", type=int, metavar="N", help="epochs to take")
     t.add_argument("--until-loss", type=float, metavar="L", help="stop at the first step whose loss is <= L")
-    t.add_argument("--until-accuracy", type=float, metavar="A", help="stop at the first step whose accuracy is >= A")
+    t.add_argument(
+        "--until-accuracy", type=float, metavar="A", help="stop at the first step whose accuracy is >= A"
+    )
     t.add_argument("--seed", type=int, default=0, help="seed of the batch order (default 0)")
     t.add_argument("--json", action="store_true", help="print JSON instead of a table")
     t.add_argument("--save", metavar="OUT", help="write the document with the trained values")
@@ -76,14 +85,27 @@ def run(args, out=None) -> int:
         raise TrainCommandError(2, str(e)) from None
     try:
         trainer = Trainer(
-            g, params=_names(args.params, "--params"), data=_names(args.data, "--data"),
-            test=_names(args.test, "--test"), loss=args.loss,
-            accuracy=_pair(args.accuracy), optimizer=args.optimizer, lr=args.lr,
-            momentum=args.momentum, nesterov=args.nesterov, weight_decay=args.weight_decay,
-            l1=args.l1, batch=args.batch, seed=args.seed,
+            g,
+            params=_names(args.params, "--params"),
+            data=_names(args.data, "--data"),
+            test=_names(args.test, "--test"),
+            loss=args.loss,
+            accuracy=_pair(args.accuracy),
+            optimizer=args.optimizer,
+            lr=args.lr,
+            momentum=args.momentum,
+            nesterov=args.nesterov,
+            weight_decay=args.weight_decay,
+            l1=args.l1,
+            batch=args.batch,
+            seed=args.seed,
         )
-        result = trainer.run(steps=args.steps, epochs=args.epochs, until_loss=args.until_loss,
-                             until_accuracy=args.until_accuracy)
+        result = trainer.run(
+            steps=args.steps,
+            epochs=args.epochs,
+            until_loss=args.until_loss,
+            until_accuracy=args.until_accuracy,
+        )
     except (GraphError, ValueError) as e:  # TrainingError is both
         raise TrainCommandError(2, str(e)) from None
     if args.json:
@@ -126,7 +148,11 @@ def _table(trainer, result, out) -> None:
     hist = trainer.history
     has_acc = any(r.accuracy is not None for r in hist)
     has_test = any(r.test_loss is not None for r in hist)
-    rows = [("step", "epoch", "loss") + (("accuracy",) if has_acc else ()) + (("test loss", "test accuracy") if has_test else ())]
+    rows = [
+        ("step", "epoch", "loss")
+        + (("accuracy",) if has_acc else ())
+        + (("test loss", "test accuracy") if has_test else ())
+    ]
     every = max(1, len(hist) // 20)
     for r in hist:
         if r.step % every and r.step not in (1, len(hist)):
@@ -142,8 +168,11 @@ def _table(trainer, result, out) -> None:
         print("  ".join(c.rjust(w) for c, w in zip(r, widths)).rstrip(), file=out)
     opt = trainer.optimizer
     batch = "full batch" if trainer.full_batch else f"batches of {trainer.batch}"
-    print(f"{result.steps} steps of {opt.kind} (lr {opt.lr:g}), {batch}, "
-          f"{trainer.steps_per_epoch} step(s) per epoch" + (f"; {result.reason}" if result.reason else ""), file=out)
+    print(
+        f"{result.steps} steps of {opt.kind} (lr {opt.lr:g}), {batch}, "
+        f"{trainer.steps_per_epoch} step(s) per epoch" + (f"; {result.reason}" if result.reason else ""),
+        file=out,
+    )
 
 
 def _pct(v) -> str:

@@ -42,12 +42,34 @@ def test_json_run_and_save_match_torch_and_load_no_qt(doc, tmp_path):
     else:
         torch = pytest.importorskip("torch")
     out_path = tmp_path / "trained.json"
-    script = ("import sys; from gui.cli import main; code = main(sys.argv[1:]); "
-              "assert 'PySide6' not in sys.modules; sys.exit(code)")
+    script = (
+        "import sys; from gui.cli import main; code = main(sys.argv[1:]); "
+        "assert 'PySide6' not in sys.modules; sys.exit(code)"
+    )
     r = subprocess.run(
-        [sys.executable, "-c", script, "train", doc, "--params", "W1,b1,W2,b2", "--data", "X,y",
-         "--optimizer", "momentum", "--lr", "0.1", "--nesterov", "--json", "--save", str(out_path)],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            script,
+            "train",
+            doc,
+            "--params",
+            "W1,b1,W2,b2",
+            "--data",
+            "X,y",
+            "--optimizer",
+            "momentum",
+            "--lr",
+            "0.1",
+            "--nesterov",
+            "--json",
+            "--save",
+            str(out_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert r.returncode == 0, r.stderr
     steps = json.loads(r.stdout)["steps"]
@@ -71,8 +93,24 @@ def test_json_run_and_save_match_torch_and_load_no_qt(doc, tmp_path):
 
 
 def test_table_epochs_and_test_split(doc, capsys):
-    code, out, err = run(capsys, doc, "--params", "W1,b1,W2,b2", "--data", "X,y", "--test", "X_test,y_test",
-                         "--optimizer", "adam", "--lr", "0.05", "--batch", "8", "--epochs", "2")
+    code, out, err = run(
+        capsys,
+        doc,
+        "--params",
+        "W1,b1,W2,b2",
+        "--data",
+        "X,y",
+        "--test",
+        "X_test,y_test",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.05",
+        "--batch",
+        "8",
+        "--epochs",
+        "2",
+    )
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0].split() == ["step", "epoch", "loss", "accuracy", "test", "loss", "test", "accuracy"]
@@ -83,8 +121,21 @@ def test_table_epochs_and_test_split(doc, capsys):
 
 
 def test_until_accuracy_stops_early(doc, capsys):
-    code, out, _ = run(capsys, doc, "--params", "W1,b1,W2,b2", "--data", "X,y", "--optimizer", "adam",
-                       "--lr", "0.1", "--until-accuracy", "0.9", "--json")
+    code, out, _ = run(
+        capsys,
+        doc,
+        "--params",
+        "W1,b1,W2,b2",
+        "--data",
+        "X,y",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.1",
+        "--until-accuracy",
+        "0.9",
+        "--json",
+    )
     steps = json.loads(out)["steps"]
     assert code == 0 and steps[-1]["accuracy"] >= 0.9 and all(s["accuracy"] < 0.9 for s in steps[:-1])
     assert "reached" in json.loads(out)["stopped"]
@@ -93,7 +144,10 @@ def test_until_accuracy_stops_early(doc, capsys):
 @pytest.mark.parametrize(
     "argv, words",
     [
-        (["--params", "W1", "--optimizer", "adam", "--momentum", "0.9"], "--momentum is for sgd and momentum"),
+        (
+            ["--params", "W1", "--optimizer", "adam", "--momentum", "0.9"],
+            "--momentum is for sgd and momentum",
+        ),
         (["--params", "W1,nope"], "no node named 'nope'"),
         (["--params", "W1,L"], "only number nodes"),
         (["--params", "W1", "--loss", "logits"], "scalar loss"),
@@ -120,6 +174,8 @@ def test_a_non_finite_loss_is_exit_1_naming_the_step(tmp_path, capsys):
     path = tmp_path / "blow.json"
     save(Graph.from_expression("L = w * w", w=1.0), path)
     out_path = tmp_path / "out.json"
-    code, out, err = run(capsys, str(path), "--params", "w", "--lr", "1e200", "--json", "--save", str(out_path))
+    code, out, err = run(
+        capsys, str(path), "--params", "w", "--lr", "1e200", "--json", "--save", str(out_path)
+    )
     assert code == 1 and one_line(err) and "step 2" in err and "inf" in err
     assert len(json.loads(out)["steps"]) == 1 and not out_path.exists()

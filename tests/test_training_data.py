@@ -76,13 +76,18 @@ def test_spiral_points_lie_on_their_arms_within_the_noise(classes):
         r = i / m * 5
         t = 1.75 * i / m * 2 * math.pi + math.pi + 2 * math.pi * k / classes
         arm = np.c_[r * np.sin(t), r * np.cos(t)]
-        assert np.allclose(d0.X[start:start + m], arm, rtol=0, atol=1e-12)
-        assert np.all(np.abs(d.X[start:start + m] - arm) <= noise)
-        assert np.all(d.y[start:start + m] == k)
+        assert np.allclose(d0.X[start : start + m], arm, rtol=0, atol=1e-12)
+        assert np.all(np.abs(d.X[start : start + m] - arm) <= noise)
+        assert np.all(d.y[start : start + m] == k)
         start += m
     if classes == 2:  # Playground's: class 1 (its +1) starts at angle 0, class 0 at pi
-        assert np.allclose(d0.X[sizes[0] + 1], [5 / sizes[1] * math.sin(1.75 * 2 * math.pi / sizes[1]),
-                                                5 / sizes[1] * math.cos(1.75 * 2 * math.pi / sizes[1])])
+        assert np.allclose(
+            d0.X[sizes[0] + 1],
+            [
+                5 / sizes[1] * math.sin(1.75 * 2 * math.pi / sizes[1]),
+                5 / sizes[1] * math.cos(1.75 * 2 * math.pi / sizes[1]),
+            ],
+        )
 
 
 def test_gauss_clusters_sit_at_their_centres_with_playgrounds_variance():
@@ -92,8 +97,9 @@ def test_gauss_clusters_sit_at_their_centres_with_playgrounds_variance():
     for k in range(3):
         a = 5 * math.pi / 4 + 2 * math.pi * k / 3
         pts = d.X[d.y == k]
-        assert np.allclose(pts.mean(axis=0), [2 * math.sqrt(2) * math.cos(a), 2 * math.sqrt(2) * math.sin(a)],
-                           atol=0.1)
+        assert np.allclose(
+            pts.mean(axis=0), [2 * math.sqrt(2) * math.cos(a), 2 * math.sqrt(2) * math.sin(a)], atol=0.1
+        )
         assert np.allclose(pts.std(axis=0), std, rtol=0.05)
     two = dataset("gauss", n=4000, seed=1)
     assert np.allclose(two.X[two.y == 1].mean(axis=0), [2, 2], atol=0.1)

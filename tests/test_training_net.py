@@ -108,7 +108,9 @@ def test_pictures_show_values_and_per_point_gradients_of_every_unit():
     assert np.array_equal(frame.xs, xs) and np.array_equal(frame.ys, ys) and ys[0] > ys[-1]
     p = {k: torch.tensor(np.array(v)) for k, v in run.param_values().items()}
     logits = (torch.tanh(torch.tensor(P) @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]).numpy()
-    assert np.allclose(frame.output, np.exp(logits).reshape(12, 12, 3) / np.exp(logits).sum(1).reshape(12, 12, 1))
+    assert np.allclose(
+        frame.output, np.exp(logits).reshape(12, 12, 3) / np.exp(logits).sum(1).reshape(12, 12, 1)
+    )
     assert np.array_equal(frame.predicted, logits.argmax(1).reshape(12, 12))
     # units at 7 x 7: each point's own loss with the predicted class as its label
     _, _, Q = grid(extent, 7)

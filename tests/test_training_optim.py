@@ -53,8 +53,17 @@ def torch_run(torch, net, optim, steps, l1=0.0, batches=None, **kw):
         total = loss + l1 * sum(p.abs().sum() for p in P.values()) if l1 else loss
         total.backward()
         # the gradient of the loss itself (the L1 term is the optimizer's part in ours)
-        norms.append([math.sqrt(sum(float((P[f"{w}{i}"].grad - l1 * torch.sign(P[f"{w}{i}"].detach())).pow(2).sum())
-                                    for w in "Wb")) for i in (1, 2, 3)])
+        norms.append(
+            [
+                math.sqrt(
+                    sum(
+                        float((P[f"{w}{i}"].grad - l1 * torch.sign(P[f"{w}{i}"].detach())).pow(2).sum())
+                        for w in "Wb"
+                    )
+                )
+                for i in (1, 2, 3)
+            ]
+        )
         opt.step()
     return losses, norms, {n: p.detach().numpy() for n, p in P.items()}
 
@@ -110,7 +119,7 @@ def test_mini_batches_walk_a_permutation_per_epoch_with_a_partial_last_batch(net
 
     def rows(k):
         e, j = divmod(k, 4)
-        return np.random.RandomState(seed + e).permutation(n)[j * b:(j + 1) * b]
+        return np.random.RandomState(seed + e).permutation(n)[j * b : (j + 1) * b]
 
     t_losses, _, t_final = torch_run(torch, net, torch.optim.Adam, 12, batches=rows, lr=0.05)
     run = net.trainer(optimizer="adam", lr=0.05, batch=b, seed=seed)
@@ -124,7 +133,10 @@ def test_mini_batches_walk_a_permutation_per_epoch_with_a_partial_last_batch(net
     tests = run.history.test
     assert [s for s, _, _ in tests] == [4, 8, 12]
     P = {k: torch.tensor(v) for k, v in t_final.items()}
-    Xt, yt = torch.tensor(np.array(net.graph.number("X_test"))), torch.tensor(np.array(net.graph.number("y_test")))
+    Xt, yt = (
+        torch.tensor(np.array(net.graph.number("X_test"))),
+        torch.tensor(np.array(net.graph.number("y_test"))),
+    )
     logits = torch.tanh(torch.tanh(Xt @ P["W1"] + P["b1"]) @ P["W2"] + P["b2"]) @ P["W3"] + P["b3"]
     assert math.isclose(tests[-1][1], torch.nn.functional.cross_entropy(logits, yt).item(), rel_tol=REL)
     assert tests[-1][2] == pytest.approx(float((logits.argmax(1) == yt).double().mean()))
@@ -133,8 +145,9 @@ def test_mini_batches_walk_a_permutation_per_epoch_with_a_partial_last_batch(net
 def test_scalar_parameters_follow_torch_adam():
     """Parameters that are plain numbers (a micrograd-style scalar graph) take the same path."""
     torch = _torch()
-    g = Graph.from_expression("o = tanh(w1*x1 + w2*x2 + b)\nL = (o - t)**2", w1=-3.0, w2=1.0, b=6.88, x1=2.0,
-                              x2=0.0, t=0.5)
+    g = Graph.from_expression(
+        "o = tanh(w1*x1 + w2*x2 + b)\nL = (o - t)**2", w1=-3.0, w2=1.0, b=6.88, x1=2.0, x2=0.0, t=0.5
+    )
     run = Trainer(g, params=["w1", "w2", "b"], optimizer="adam", lr=0.1)
     run.run(steps=100)
     w1, w2, b = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (-3.0, 1.0, 6.88))
@@ -166,11 +179,15 @@ def test_explicit_accuracy_thresholds_a_single_score_at_zero():
     """micrograd's demo: labels ±1, one score per point, right when the signs agree."""
     X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
     y = np.array([[1.0], [-1.0], [-1.0], [1.0]])
-    g = Graph.from_expression("score = x @ w\nL = mean(relu(1 - y * score))", x=X, y=y, w=np.array([[1.0], [-1.0]]))
+    g = Graph.from_expression(
+        "score = x @ w\nL = mean(relu(1 - y * score))", x=X, y=y, w=np.array([[1.0], [-1.0]])
+    )
     run = Trainer(g, params=["w"], data=["x", "y"], accuracy=("score", "y"), lr=0.1)
     # scores: 1, -1, -1, 1 -> all four signs agree
     assert run.step().accuracy == 1.0
-    g2 = Graph.from_expression("score = x @ w\nL = mean(relu(1 - y * score))", x=X, y=y, w=np.array([[1.0], [1.0]]))
+    g2 = Graph.from_expression(
+        "score = x @ w\nL = mean(relu(1 - y * score))", x=X, y=y, w=np.array([[1.0], [1.0]])
+    )
     # scores: 1, 1, -1, -1 -> points 0 and 2 right
     assert Trainer(g2, params=["w"], data=["x", "y"], accuracy=("score", "y")).step().accuracy == 0.5
 
@@ -207,7 +224,9 @@ def test_reset_gives_the_same_weights_and_the_same_run(net):
 def test_reinitialise_draws_the_builders_weights_for_that_seed(net):
     run = net.trainer()
     run.reinitialise(11)
-    other = build_mlp(dataset("gauss", n=48, noise=0.1, seed=4, classes=3, split=0.75), hidden=[5, 4], seed=11)
+    other = build_mlp(
+        dataset("gauss", n=48, noise=0.1, seed=4, classes=3, split=0.75), hidden=[5, 4], seed=11
+    )
     for name in net.params:
         assert np.array_equal(run.param_values()[name], other.graph.number(name))
     # Glorot's bound for W2 (5, 4), written here: sqrt(6 / (5 + 4)); biases start at 0
@@ -291,7 +310,8 @@ def test_refusals_name_what_is_wrong(net, kwargs, words):
 def test_a_shape_problem_at_batch_size_is_refused_up_front():
     """A constant sized for the whole data breaks at a batch of 2: refused when the trainer is
     made, naming the node, not at step 3."""
-    g = Graph.from_expression("L = mean((x @ w + c) * (x @ w + c))", x=np.ones((4, 2)), w=np.ones((2, 1)),
-                              c=np.zeros((4, 1)))
+    g = Graph.from_expression(
+        "L = mean((x @ w + c) * (x @ w + c))", x=np.ones((4, 2)), w=np.ones((2, 1)), c=np.zeros((4, 1))
+    )
     with pytest.raises(TrainingError, match="batch of 2 points"):
         Trainer(g, params=["w"], data=["x"], batch=2)

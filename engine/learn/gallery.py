@@ -14,8 +14,9 @@ whole document: ``nodes`` (its size) and ``constants`` (the values of its unname
 A training example also has ``train`` (the Trainer's settings and how long to run, see
 :mod:`engine.learn.training_examples`) and ``reached`` (what that run reaches: ``steps``,
 ``loss``, ``first_loss``, ``accuracy``, ``test_loss``, ``test_accuracy``), which :func:`check`
-reproduces by running it. :func:`check` compares all of it, and every number written in the lesson must be one of these
-numbers (at the precision written), so a lesson cannot state a number nobody checks.
+reproduces by running it. :func:`check` compares all of it, and every number written in the
+lesson must be one of these numbers (at the precision written), so a lesson cannot state a
+number nobody checks.
 
 Run ``python -m engine.learn.gallery`` to rebuild the four examples this module defines.
 

@@ -37,8 +37,16 @@ TASKS = ("auto", "classification", "regression")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
-def read_csv(source, features=None, target=None, task: str = "auto", delimiter: str = ",",
-             max_rows: int = MAX_ROWS, split: float = 1.0, seed: int = 0) -> Dataset:
+def read_csv(
+    source,
+    features=None,
+    target=None,
+    task: str = "auto",
+    delimiter: str = ",",
+    max_rows: int = MAX_ROWS,
+    split: float = 1.0,
+    seed: int = 0,
+) -> Dataset:
     """Read a CSV file (a path, or an open text stream) into a Dataset.
 
     ``features``: the input columns (names or 0-based indices; default every column but the
@@ -46,7 +54,7 @@ def read_csv(source, features=None, target=None, task: str = "auto", delimiter: 
     "classification" or "regression"; ``split``: the fraction of rows kept for training (the
     rest, chosen by ``RandomState(seed)``, are test rows). DataError on any problem.
     """
-    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\"\r\n":
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
         raise DataError(f"the separator must be one character such as ',' or ';', not {delimiter!r}")
     if task not in TASKS:
         raise DataError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
@@ -92,8 +100,18 @@ def read_csv(source, features=None, target=None, task: str = "auto", delimiter: 
         train, test = np.sort(perm[:k]), np.sort(perm[k:])
     else:
         train, test = np.arange(n), np.arange(0)
-    return Dataset(_frozen(X), _frozen(y), _frozen(train), _frozen(test), classes,
-                   tuple(header[k] for k in fs), None, _extent(X), name, names)
+    return Dataset(
+        _frozen(X),
+        _frozen(y),
+        _frozen(train),
+        _frozen(test),
+        classes,
+        tuple(header[k] for k in fs),
+        None,
+        _extent(X),
+        name,
+        names,
+    )
 
 
 def read_header(source, delimiter: str = ",") -> list[str]:
@@ -177,9 +195,7 @@ def _read(stream, delimiter, max_rows):
             continue  # blank lines (a trailing newline, a gap) hold no row
         line = reader.line_num
         if len(cells) != len(header):
-            raise DataError(
-                f"row {line} has {len(cells)} cells; the header has {len(header)}", line, None
-            )
+            raise DataError(f"row {line} has {len(cells)} cells; the header has {len(header)}", line, None)
         if len(rows) == max_rows:
             raise DataError(f"the file has more than {max_rows:,} data rows (the limit)", line, None)
         rows.append((line, cells))
@@ -195,7 +211,9 @@ def _column(header, ref, what) -> int:
         raise DataError(f"no {what} column {ref!r}; the columns are {', '.join(header)}")
     if isinstance(ref, numbers.Integral) and not isinstance(ref, bool) and 0 <= ref < len(header):
         return int(ref)
-    raise DataError(f"no {what} column {ref!r}; give a name ({', '.join(header)}) or an index 0..{len(header) - 1}")
+    raise DataError(
+        f"no {what} column {ref!r}; give a name ({', '.join(header)}) or an index 0..{len(header) - 1}"
+    )
 
 
 def _number(cell: str, line: int, column: str) -> float:
@@ -207,7 +225,9 @@ def _number(cell: str, line: int, column: str) -> float:
         raise DataError(f"row {line}, column {column!r}: {text[:40]!r} is not a number{hint}", line, column)
     v = float(text)
     if not math.isfinite(v):
-        raise DataError(f"row {line}, column {column!r}: {text[:40]!r} is too large for a number", line, column)
+        raise DataError(
+            f"row {line}, column {column!r}: {text[:40]!r} is too large for a number", line, column
+        )
     return v
 
 
@@ -220,7 +240,9 @@ def _target(rows, t, column, task):
                 raise DataError(f"row {line}, column {column!r}: the cell is empty", line, column)
         names = list(dict.fromkeys(text for _, text in cells))  # first appearance order
         if len(names) > MAX_CLASSES:
-            raise DataError(f"column {column!r} has {len(names)} different labels; at most {MAX_CLASSES} classes")
+            raise DataError(
+                f"column {column!r} has {len(names)} different labels; at most {MAX_CLASSES} classes"
+            )
         if len(names) < 2:
             raise DataError(f"column {column!r} has one label {names[0]!r}: classes need at least two")
         index = {name: k for k, name in enumerate(names)}
@@ -233,10 +255,13 @@ def _target(rows, t, column, task):
             k = int(np.argmax(np.floor(values) != values))
             raise DataError(
                 f"row {cells[k][0]}, column {column!r}: {cells[k][1]!r} is not a whole class label",
-                cells[k][0], column,
+                cells[k][0],
+                column,
             )
         if len(distinct) > MAX_CLASSES or len(distinct) < 2:
-            raise DataError(f"column {column!r} has {len(distinct)} classes; classification needs 2..{MAX_CLASSES}")
+            raise DataError(
+                f"column {column!r} has {len(distinct)} classes; classification needs 2..{MAX_CLASSES}"
+            )
         if np.array_equal(distinct, np.arange(len(distinct))):
             return values.astype(np.int64), len(distinct), ()
         y = np.searchsorted(distinct, values).astype(np.int64)

@@ -95,7 +95,7 @@ class Dataset:
 
     @property
     def task(self) -> str:
-        """"classification" or "regression"."""
+        """ "classification" or "regression"."""
         return "regression" if self.classes is None else "classification"
 
     @property
@@ -179,15 +179,27 @@ class Dataset:
         return None if within is not None and d[k] > within else k
 
     def _edited(self, X, y, train, test) -> Dataset:
-        return replace(self, X=_frozen(X), y=_frozen(y), train=_frozen(np.asarray(train, dtype=np.int64)),
-                       test=_frozen(np.asarray(test, dtype=np.int64)), recipe=None)
+        return replace(
+            self,
+            X=_frozen(X),
+            y=_frozen(y),
+            train=_frozen(np.asarray(train, dtype=np.int64)),
+            test=_frozen(np.asarray(test, dtype=np.int64)),
+            recipe=None,
+        )
 
 
 # ---------------------------------------------------------------------------- generators
 
 
-def dataset(name: str, n: int = DEFAULT_N, noise: float = 0.0, seed: int = 0,
-            split: float = DEFAULT_SPLIT, classes: int | None = None) -> Dataset:
+def dataset(
+    name: str,
+    n: int = DEFAULT_N,
+    noise: float = 0.0,
+    seed: int = 0,
+    split: float = DEFAULT_SPLIT,
+    classes: int | None = None,
+) -> Dataset:
     """Generate ``n`` points of the named set (see the module docstring for each definition).
 
     ``noise`` ≥ 0 (at most 5), ``seed`` 0..2³²−1, ``split`` the fraction of points used for
@@ -197,8 +209,16 @@ def dataset(name: str, n: int = DEFAULT_N, noise: float = 0.0, seed: int = 0,
     >>> d = dataset("spiral", n=300, classes=3, seed=1); d.classes, d.counts()
     (3, [100, 100, 100])
     """
-    recipe = check_recipe({"generator": name, "n": n, "noise": noise, "seed": seed, "split": split,
-                           **({"classes": classes} if classes is not None else {})})
+    recipe = check_recipe(
+        {
+            "generator": name,
+            "n": n,
+            "noise": noise,
+            "seed": seed,
+            "split": split,
+            **({"classes": classes} if classes is not None else {}),
+        }
+    )
     return from_recipe(recipe)
 
 
@@ -246,8 +266,16 @@ def from_recipe(recipe) -> Dataset:
     k = max(1, round(n * r["split"]))
     train, test = np.sort(perm[:k]), np.sort(perm[k:])
     y = y.astype(np.int64) if classes is not None else y.astype(np.float64)
-    return Dataset(_frozen(X.astype(np.float64)), _frozen(y), _frozen(train), _frozen(test), classes,
-                   recipe=r, extent=EXTENTS[name], name=name)
+    return Dataset(
+        _frozen(X.astype(np.float64)),
+        _frozen(y),
+        _frozen(train),
+        _frozen(test),
+        classes,
+        recipe=r,
+        extent=EXTENTS[name],
+        name=name,
+    )
 
 
 def _per_class(n, classes) -> list[int]:
@@ -310,8 +338,9 @@ def _moons(rng, n, noise, classes):
     n_out = n // 2
     n_in = n - n_out
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
-    X = np.vstack([np.append(np.cos(t_out), 1 - np.cos(t_in)),
-                   np.append(np.sin(t_out), 1 - np.sin(t_in) - 0.5)]).T
+    X = np.vstack(
+        [np.append(np.cos(t_out), 1 - np.cos(t_in)), np.append(np.sin(t_out), 1 - np.sin(t_in) - 0.5)]
+    ).T
     y = np.hstack([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
     idx = np.arange(n)
     rng.shuffle(idx)
@@ -332,22 +361,33 @@ def _plane(rng, n, noise, classes):
     return np.column_stack([x, y]), (px + py) / 10.0
 
 
-BUMPS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0),
-         (-4.0, -2.5, -1.0), (0.0, -2.5, 1.0), (4.0, -2.5, -1.0))
+BUMPS = (
+    (-4.0, 2.5, 1.0),
+    (0.0, 2.5, -1.0),
+    (4.0, 2.5, 1.0),
+    (-4.0, -2.5, -1.0),
+    (0.0, -2.5, 1.0),
+    (4.0, -2.5, -1.0),
+)
 
 
 def _gauss_regression(rng, n, noise, classes):
     x, y, px, py = _plane_points(rng, n, noise)
-    values = np.column_stack([
-        s * np.clip(1.0 - np.hypot(px - cx, py - cy) / 2.0, 0.0, 1.0) for cx, cy, s in BUMPS
-    ])
+    values = np.column_stack(
+        [s * np.clip(1.0 - np.hypot(px - cx, py - cy) / 2.0, 0.0, 1.0) for cx, cy, s in BUMPS]
+    )
     pick = np.argmax(np.abs(values), axis=1)  # the first of equals, as Playground's strict ">"
     return np.column_stack([x, y]), values[np.arange(n), pick] + 0.0  # no -0.0
 
 
 _GENERATE = {
-    "circle": _circle, "xor": _xor, "gauss": _gauss, "spiral": _spiral, "moons": _moons,
-    "plane": _plane, "gauss_regression": _gauss_regression,
+    "circle": _circle,
+    "xor": _xor,
+    "gauss": _gauss,
+    "spiral": _spiral,
+    "moons": _moons,
+    "plane": _plane,
+    "gauss_regression": _gauss_regression,
 }
 
 
@@ -379,8 +419,11 @@ def from_points(points, name: str = "points") -> Dataset:
     if "test" in parts and parts["test"][0].shape[1] != d:
         raise DataError(f"X_test has {parts['test'][0].shape[1]} columns, X_train has {d}")
     features = points.get("features", [f"x{k + 1}" for k in range(d)])
-    if (not isinstance(features, list) or len(features) != d
-            or not all(isinstance(f, str) and f.strip() for f in features)):
+    if (
+        not isinstance(features, list)
+        or len(features) != d
+        or not all(isinstance(f, str) and f.strip() for f in features)
+    ):
         raise DataError(f"features must be a list of {d} column names")
     X = np.vstack([p[0] for p in parts.values()])
     y = np.concatenate([p[1] for p in parts.values()])
@@ -392,8 +435,18 @@ def from_points(points, name: str = "points") -> Dataset:
     names = points.get("class_names", [])
     if not isinstance(names, list) or (names and (classes is None or len(names) != classes)):
         raise DataError("class_names must list one name per class")
-    return Dataset(_frozen(X), _frozen(y), _frozen(np.arange(k)), _frozen(np.arange(k, len(y))),
-                   classes, tuple(features), None, _extent(X), name, tuple(str(s) for s in names))
+    return Dataset(
+        _frozen(X),
+        _frozen(y),
+        _frozen(np.arange(k)),
+        _frozen(np.arange(k, len(y))),
+        classes,
+        tuple(features),
+        None,
+        _extent(X),
+        name,
+        tuple(str(s) for s in names),
+    )
 
 
 def _extent(X) -> tuple:
@@ -404,7 +457,12 @@ def _extent(X) -> tuple:
     lo, hi = X[:, :2].min(axis=0), X[:, :2].max(axis=0)
     centre = (lo + hi) / 2
     half = max(float((hi - lo).max()) * 0.55, 1e-6)
-    return (float(centre[0] - half), float(centre[0] + half), float(centre[1] - half), float(centre[1] + half))
+    return (
+        float(centre[0] - half),
+        float(centre[0] + half),
+        float(centre[1] - half),
+        float(centre[1] + half),
+    )
 
 
 def _nested(value, what, ndim):

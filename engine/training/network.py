@@ -89,8 +89,15 @@ class Network:
         return Trainer(self.graph, **options)
 
 
-def build_mlp(data, hidden=(4, 2), activation="tanh", features=None, loss: str | None = None,
-              seed: int = 0, output_activation: str | None = None) -> Network:
+def build_mlp(
+    data,
+    hidden=(4, 2),
+    activation="tanh",
+    features=None,
+    loss: str | None = None,
+    seed: int = 0,
+    output_activation: str | None = None,
+) -> Network:
     """An MLP for ``data`` (a Dataset, or ``(X, y)``: integer y means classes 0..C−1).
 
     ``hidden``: neurons per hidden layer (any number of layers, any width; ``[]`` is a linear
@@ -148,7 +155,9 @@ def build_mlp(data, hidden=(4, 2), activation="tanh", features=None, loss: str |
         inputs = []
         for f in feats:
             transform, cols = FEATURES[f]
-            inputs.append(columns[cols[0]] if transform is None else op(transform, *(columns[c] for c in cols), label=f))
+            inputs.append(
+                columns[cols[0]] if transform is None else op(transform, *(columns[c] for c in cols), label=f)
+            )
         total = None
         for f, node in zip(feats, inputs):
             w = param(f"W1_{f}", (1, widths[0]), "layer 1")
@@ -187,10 +196,18 @@ def build_mlp(data, hidden=(4, 2), activation="tanh", features=None, loss: str |
     g.set_output(lnode)
     g.apply_layout()
     return Network(
-        graph=g, params=params, data=("X", "y"), loss="L", output=out_name,
+        graph=g,
+        params=params,
+        data=("X", "y"),
+        loss="L",
+        output=out_name,
         test=("X_test", "y_test") if Xt is not None else None,
         accuracy=(out_name, "y") if loss == "mse" and classes is not None else None,
-        layers=layers, hidden=hidden_names, features=tuple(feats), classes=classes, extent=extent,
+        layers=layers,
+        hidden=hidden_names,
+        features=tuple(feats),
+        classes=classes,
+        extent=extent,
     )
 
 
@@ -256,7 +273,9 @@ def _loss(loss, classes) -> str:
     if loss == "cross_entropy" and classes is None:
         raise TrainingError("cross-entropy needs classes; this data has regression targets (use mse)")
     if loss == "mse" and classes is not None and classes != 2:
-        raise TrainingError(f"mse on classes works for two (targets ±1); this data has {classes} (use cross_entropy)")
+        raise TrainingError(
+            f"mse on classes works for two (targets ±1); this data has {classes} (use cross_entropy)"
+        )
     return loss
 
 

@@ -35,17 +35,26 @@ class Optimizer:
     """One optimizer's hyperparameters; :meth:`update` applies one step to a list of
     parameters. ``momentum`` is for sgd/momentum only (momentum defaults to 0.9)."""
 
-    def __init__(self, kind: str = "sgd", lr: float = 0.01, momentum: float | None = None,
-                 nesterov: bool = False, weight_decay: float = 0.0, l1: float = 0.0,
-                 betas=(0.9, 0.999), eps: float = 1e-8):
+    def __init__(
+        self,
+        kind: str = "sgd",
+        lr: float = 0.01,
+        momentum: float | None = None,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        l1: float = 0.0,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+    ):
         if kind not in OPTIMIZERS:
             raise TrainingError(f"unknown optimizer {kind!r}; choose one of {', '.join(OPTIMIZERS)}")
         self.kind = kind
         self.lr = _nonneg(lr, "the learning rate", positive=True)
         if momentum is not None and kind not in ("sgd", "momentum"):
             raise TrainingError(f"momentum is for sgd and momentum; {kind} has betas instead")
-        self.momentum = _nonneg(0.9 if momentum is None and kind == "momentum" else momentum or 0.0,
-                                "momentum", below=1.0 + 1e-12)
+        self.momentum = _nonneg(
+            0.9 if momentum is None and kind == "momentum" else momentum or 0.0, "momentum", below=1.0 + 1e-12
+        )
         if not isinstance(nesterov, bool):
             raise TrainingError(f"nesterov must be True or False, not {nesterov!r}")
         if nesterov and self.momentum == 0.0:

@@ -83,8 +83,16 @@ class PlanePictures:
     ``axes``: the two input columns spanning the plane, ``cap``: pictures per node.
     """
 
-    def __init__(self, trainer: Trainer, output_size: int = 100, unit_size: int = 25,
-                 extent=None, axes=(0, 1), cap: int = DEFAULT_CAP, gradients: bool = True):
+    def __init__(
+        self,
+        trainer: Trainer,
+        output_size: int = 100,
+        unit_size: int = 25,
+        extent=None,
+        axes=(0, 1),
+        cap: int = DEFAULT_CAP,
+        gradients: bool = True,
+    ):
         if not isinstance(trainer, Trainer):
             raise TrainingError("pictures are drawn for a Trainer")
         if not trainer.data:
@@ -110,8 +118,10 @@ class PlanePictures:
         self.axes = (a, b)
         self.mean = X.mean(axis=0)
         if X.shape[1] > 2:
-            self.note = (f"a slice through input columns {a + 1} and {b + 1}; the other "
-                         f"{X.shape[1] - 2} are held at their training mean")
+            self.note = (
+                f"a slice through input columns {a + 1} and {b + 1}; the other "
+                f"{X.shape[1] - 2} are held at their training mean"
+            )
         if extent is None:
             lo, hi = X[:, [a, b]].min(axis=0), X[:, [a, b]].max(axis=0)
             pad = np.maximum((hi - lo) * 0.1, 1e-3)
@@ -134,7 +144,8 @@ class PlanePictures:
             acc = (t.slot(acc[0]), t.slot(acc[1]))
             self.out_slot, self.label_slot = acc
             ce = t.op_name(root) == "cross_entropy" or any(
-                t.op_name(i) == "cross_entropy" and t.parents(i)[0] == acc[0] for i in anc)
+                t.op_name(i) == "cross_entropy" and t.parents(i)[0] == acc[0] for i in anc
+            )
             self.mode = "classes" if ce else "threshold"
         else:
             for i in reversed(anc):
@@ -163,10 +174,15 @@ class PlanePictures:
         if any(s in out_anc for s in others):
             raise TrainingError("the prediction depends on data besides the input points; no pictures")
         self.others = others
-        self.grad_ok = self.gradients and (self.mode == "regression" or self.label_slot is not None) and not any(
-            s in anc for s in others)
+        self.grad_ok = (
+            self.gradients
+            and (self.mode == "regression" or self.label_slot is not None)
+            and not any(s in anc for s in others)
+        )
         if self.mode != "regression" and self.label_slot is None and self.gradients:
-            self.note = ((self.note + "; ") if self.note else "") + "no gradient pictures: the labels are computed"
+            self.note = (
+                (self.note + "; ") if self.note else ""
+            ) + "no gradient pictures: the labels are computed"
         order = sorted(inputs)
         self.unit_slots = [i for i in order if i != self.label_slot and i not in self.others]
 
@@ -271,8 +287,15 @@ class PlanePictures:
                 gg = None if g is None else (g if c is None else g[:, c])
                 if c is not None and v.ndim == 2 and v.shape[1] == 1:
                     c = None if i != self.x_slot else c
-                out.append(UnitPicture(node, name, c, vv.reshape(G, G).copy(),
-                                       None if gg is None else gg.reshape(G, G).copy()))
+                out.append(
+                    UnitPicture(
+                        node,
+                        name,
+                        c,
+                        vv.reshape(G, G).copy(),
+                        None if gg is None else gg.reshape(G, G).copy(),
+                    )
+                )
         return out
 
     def _name(self, i) -> str:

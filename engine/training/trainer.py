@@ -167,11 +167,27 @@ class Trainer:
     Refusals are TrainingError (a GraphError and a ValueError) naming the node.
     """
 
-    def __init__(self, graph: Graph, params, data=None, optimizer: str = "sgd", lr: float = 0.01,
-                 momentum: float | None = None, nesterov: bool = False, weight_decay: float = 0.0,
-                 l1: float = 0.0, batch: int | None = None, seed: int = 0, accuracy=None, loss=None,
-                 test=None, betas=(0.9, 0.999), eps: float = 1e-8, layers: dict | None = None,
-                 budget: int = DEFAULT_BUDGET):
+    def __init__(
+        self,
+        graph: Graph,
+        params,
+        data=None,
+        optimizer: str = "sgd",
+        lr: float = 0.01,
+        momentum: float | None = None,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        l1: float = 0.0,
+        batch: int | None = None,
+        seed: int = 0,
+        accuracy=None,
+        loss=None,
+        test=None,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        layers: dict | None = None,
+        budget: int = DEFAULT_BUDGET,
+    ):
         if not isinstance(graph, Graph):
             raise TrainingError(f"the trainer takes a Graph, not {type(graph).__name__}")
         if momentum == 0 and optimizer in ("adam", "adamw"):
@@ -231,7 +247,9 @@ class Trainer:
         for ref in refs:
             n = graph.resolve(_ref(ref, "a parameter"))
             if graph.op(n) != NUMBER:
-                raise TrainingError(f"{graph.label(n)} is a {graph.op(n)} op; only number nodes can be trained")
+                raise TrainingError(
+                    f"{graph.label(n)} is a {graph.op(n)} op; only number nodes can be trained"
+                )
             v = graph.number(n)
             if type(v) is np.ndarray and v.dtype.kind != "f":
                 raise TrainingError(f"{graph.label(n)} holds integer class labels, which cannot be trained")
@@ -251,7 +269,9 @@ class Trainer:
             n = graph.resolve(_ref(ref, "data"))
             if graph.op(n) != NUMBER or type(graph.number(n)) is not np.ndarray:
                 what = f"a {graph.op(n)} op" if graph.op(n) != NUMBER else "a single number"
-                raise TrainingError(f"data {graph.label(n)} is {what}; data is a number node holding an array")
+                raise TrainingError(
+                    f"data {graph.label(n)} is {what}; data is a number node holding an array"
+                )
             if n in out:
                 raise TrainingError(f"{graph.label(n)} is given twice as data")
             out.append(n)
@@ -346,8 +366,9 @@ class Trainer:
             where = f" with a batch of {size} points" if size is not None else ""
             if vals[self._root] is None:
                 i, why = t.first_problem(vals, errors, t.ancestors(self._root))
-                raise TrainingError(f"the loss {t.label(self._root)} cannot be computed{where}: "
-                                    f"{t.label(i)}: {why}")
+                raise TrainingError(
+                    f"the loss {t.label(self._root)} cannot be computed{where}: {t.label(i)}: {why}"
+                )
             loss = vals[self._root]
             if type(loss) is np.ndarray:
                 raise TrainingError(
@@ -412,7 +433,7 @@ class Trainer:
         if cache is None or cache[0] != epoch:
             cache = self._perm_cache = (epoch, np.random.RandomState(self.seed + epoch).permutation(self.n))
         b = self.batch
-        return cache[1][offset * b:(offset + 1) * b]
+        return cache[1][offset * b : (offset + 1) * b]
 
     def _advance(self, values, state, t):
         """Step t + 1 from (values, state): returns (loss, accuracy, grads, new values, new
@@ -426,8 +447,10 @@ class Trainer:
         vals, errors = tape.forward()
         loss = vals[self._root]
         if loss is None or type(loss) is np.ndarray:
-            raise TrainingError(f"step {k}: the loss {tape.label(self._root)} has no scalar value "
-                                f"({tape.problem(vals, self._root, errors) or 'unknown problem'})")
+            raise TrainingError(
+                f"step {k}: the loss {tape.label(self._root)} has no scalar value "
+                f"({tape.problem(vals, self._root, errors) or 'unknown problem'})"
+            )
         loss = float(loss)
         if not math.isfinite(loss):
             raise TrainingStopped(f"step {k}: the loss {tape.label(self._root)} is {_kind(loss)}", k)
@@ -438,8 +461,11 @@ class Trainer:
             if not _finite(v):
                 g = pgrads[i]
                 name = tape.label(self._pslots[i])
-                why = (f"the gradient of {name} is not finite ({_where(g)})" if not _finite(g)
-                       else f"the update makes {name} non-finite ({_where(v)})")
+                why = (
+                    f"the gradient of {name} is not finite ({_where(g)})"
+                    if not _finite(g)
+                    else f"the update makes {name} non-finite ({_where(v)})"
+                )
                 raise TrainingStopped(f"step {k}: {why}", k)
         for s, v in zip(self._pslots, new_values):
             tape.set(s, v)
@@ -470,9 +496,14 @@ class Trainer:
         self.timeline.add(self._snapshot())
         return rec
 
-    def run(self, steps: int | None = None, epochs: int | None = None, until_loss: float | None = None,
-            until_accuracy: float | None = None,
-            on_step: Callable[[StepRecord], object] | None = None) -> RunResult:
+    def run(
+        self,
+        steps: int | None = None,
+        epochs: int | None = None,
+        until_loss: float | None = None,
+        until_accuracy: float | None = None,
+        on_step: Callable[[StepRecord], object] | None = None,
+    ) -> RunResult:
         """Take steps until one of: ``steps`` steps, ``epochs`` epochs (``epochs`` ×
         steps per epoch), a step whose loss is at most ``until_loss``, a step whose accuracy
         is at least ``until_accuracy``, ``on_step(record)`` returning False, or a non-finite
@@ -493,7 +524,9 @@ class Trainer:
         if until_accuracy is not None:
             until_accuracy = _real(until_accuracy, "until_accuracy")
             if self._acc is None:
-                raise TrainingError("until_accuracy needs an accuracy: a cross-entropy loss, or accuracy=(scores, labels)")
+                raise TrainingError(
+                    "until_accuracy needs an accuracy: a cross-entropy loss, or accuracy=(scores, labels)"
+                )
         records = []
         for _ in range(limit):
             try:
@@ -502,15 +535,22 @@ class Trainer:
                 return RunResult(len(records), str(e), True, tuple(records))
             records.append(rec)
             if until_loss is not None and rec.loss <= until_loss:
-                return RunResult(len(records), f"the loss reached {until_loss:g} at step {rec.step}", False, tuple(records))
+                return RunResult(
+                    len(records), f"the loss reached {until_loss:g} at step {rec.step}", False, tuple(records)
+                )
             if until_accuracy is not None and rec.accuracy is not None and rec.accuracy >= until_accuracy:
-                return RunResult(len(records), f"the accuracy reached {until_accuracy:g} at step {rec.step}",
-                                 False, tuple(records))
+                return RunResult(
+                    len(records),
+                    f"the accuracy reached {until_accuracy:g} at step {rec.step}",
+                    False,
+                    tuple(records),
+                )
             if on_step is not None and on_step(rec) is False:
                 return RunResult(len(records), "stopped by the caller", False, tuple(records))
         if until_loss is not None or until_accuracy is not None:
-            return RunResult(len(records), f"the condition was not met in {len(records)} steps", False,
-                             tuple(records))
+            return RunResult(
+                len(records), f"the condition was not met in {len(records)} steps", False, tuple(records)
+            )
         return RunResult(len(records), None, False, tuple(records))
 
     # ------------------------------------------------------------------ evaluation
@@ -554,15 +594,17 @@ class Trainer:
             for s, arr in zip(self._dslots, self._train):
                 tape.set(s, arr)
         n = len(data[0]) if data else 0
-        return Evaluation(float(loss) if type(loss) is not np.ndarray and loss is not None else math.nan,
-                          acc, per, n)
+        return Evaluation(
+            float(loss) if type(loss) is not np.ndarray and loss is not None else math.nan, acc, per, n
+        )
 
     # ------------------------------------------------------------------ time travel
 
     def _snapshot(self) -> Snapshot:
         epoch, offset = divmod(self.t, self.steps_per_epoch)
-        return Snapshot(self.t, tuple(self.values), self.state, epoch, offset,
-                        size_of(self.values, self.state))
+        return Snapshot(
+            self.t, tuple(self.values), self.state, epoch, offset, size_of(self.values, self.state)
+        )
 
     def kept_steps(self) -> list[int]:
         """The steps whose state is held (thinned to the budget); any other step up to the
@@ -728,7 +770,8 @@ def _where(v) -> str:
     if type(v) is np.ndarray:
         bad = ~np.isfinite(v)
         first = [int(i) for i in np.argwhere(bad)[0]]
-        return f"{'NaN' if np.isnan(v[tuple(first)]) else 'inf'} in {int(bad.sum())} of {v.size} elements, first at {first}"
+        kind = "NaN" if np.isnan(v[tuple(first)]) else "inf"
+        return f"{kind} in {int(bad.sum())} of {v.size} elements, first at {first}"
     return _kind(v)
 
 
