@@ -9,7 +9,7 @@
         [--json] [--save OUT]
 
 Neither --steps nor --epochs: 100 steps (a condition alone runs until it holds, at most
-1,000,000 steps). --json prints ``{"steps": [{"step": 1, "loss": ..., "accuracy": ...}, ...]}``
+100,000 steps). --json prints ``{"steps": [{"step": 1, "loss": ..., "accuracy": ...}, ...]}``
 (``accuracy`` where there is one: a cross-entropy loss or --accuracy; ``test_loss`` and
 ``test_accuracy`` at the end of each epoch with --test). --save writes the whole document with
 the trained values. Exit codes: 0 done; 1 the run stopped on a non-finite loss, gradient or

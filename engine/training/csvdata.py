@@ -75,6 +75,8 @@ def read_csv(
     else:
         if isinstance(features, (str, int)):
             features = [features]
+        if not isinstance(features, (list, tuple)):
+            raise DataError(f"features is a list of column names, not {features!r}")
         fs = [_column(header, f, "feature") for f in features]
         if len(set(fs)) != len(fs):
             raise DataError("a feature column is chosen twice")

@@ -256,11 +256,16 @@ def _hidden(hidden) -> list[int]:
 
 
 def _activations(activation, count) -> list[str]:
-    acts = [activation] * count if isinstance(activation, str) or activation is None else list(activation)
+    if isinstance(activation, str):
+        acts = [activation] * count
+    elif isinstance(activation, (list, tuple)):
+        acts = list(activation)
+    else:
+        raise TrainingError(f"activation is a name or a list of names, not {activation!r}")
     if len(acts) != count:
         raise TrainingError(f"give one activation or one per hidden layer ({count}), not {len(acts)}")
     for a in acts:
-        if a not in ACTIVATIONS:
+        if not isinstance(a, str) or a not in ACTIVATIONS:
             raise TrainingError(f"unknown activation {a!r}; choose from {', '.join(ACTIVATIONS)}")
     return acts
 
@@ -289,13 +294,18 @@ def _mse_targets(y, classes):
 def _features(features, d) -> list[str]:
     if features is None:
         return []
-    feats = [features] if isinstance(features, str) else list(features)
+    if isinstance(features, str):
+        feats = [features]
+    elif isinstance(features, (list, tuple)):
+        feats = list(features)
+    else:
+        raise TrainingError(f"features is a list of names, not {features!r}")
     if d != 2:
         raise TrainingError(f"feature transforms are for two input columns; this data has {d}")
     if not feats:
         raise TrainingError("choose at least one feature")
     for f in feats:
-        if f not in FEATURES:
+        if not isinstance(f, str) or f not in FEATURES:
             raise TrainingError(f"unknown feature {f!r}; choose from {', '.join(FEATURES)}")
     if len(set(feats)) != len(feats):
         raise TrainingError("a feature is chosen twice")

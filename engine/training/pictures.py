@@ -76,6 +76,18 @@ class Frame:
         raise KeyError(name)
 
 
+def _extent(extent) -> tuple:
+    try:
+        x0, x1, y0, y1 = (float(v) for v in extent)
+    except (TypeError, ValueError):
+        raise TrainingError(
+            f"extent is four numbers (x1 min, x1 max, x2 min, x2 max), not {extent!r}"
+        ) from None
+    if not all(np.isfinite([x0, x1, y0, y1])) or not (x0 < x1 and y0 < y1):
+        raise TrainingError(f"extent must be finite with min < max on each axis, not {extent!r}")
+    return (x0, x1, y0, y1)
+
+
 class PlanePictures:
     """Pictures of a trainer's graph over the input plane (``trainer.data[0]`` is the input).
 
@@ -112,9 +124,15 @@ class PlanePictures:
                 f"pictures need points with at least two coordinates; {trainer.graph.label(trainer.data[0])} "
                 f"is {X.shape}"
             )
-        a, b = axes
-        if not (0 <= a < X.shape[1] and 0 <= b < X.shape[1] and a != b):
-            raise TrainingError(f"axes must be two different columns of the {X.shape[1]} inputs")
+        try:
+            a, b = axes
+            ok = all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k < X.shape[1] for k in (a, b))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok or a == b:
+            raise TrainingError(
+                f"axes must be two different column indices of the {X.shape[1]} inputs, not {axes!r}"
+            )
         self.axes = (a, b)
         self.mean = X.mean(axis=0)
         if X.shape[1] > 2:
@@ -126,7 +144,7 @@ class PlanePictures:
             lo, hi = X[:, [a, b]].min(axis=0), X[:, [a, b]].max(axis=0)
             pad = np.maximum((hi - lo) * 0.1, 1e-3)
             extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
-        self.extent = tuple(float(v) for v in extent)
+        self.extent = _extent(extent)
         self.x_slot = t.slot(trainer.data[0])
         self._find_roles()
         self._grid = {size: self._points(size) for size in {output_size, unit_size}}

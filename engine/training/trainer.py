@@ -43,6 +43,7 @@ from .tape import PrivateTape
 from .timeline import DEFAULT_BUDGET, Snapshot, Timeline, size_of
 
 MAX_STEPS = 1_000_000
+CONDITION_STEPS = 100_000  # a run with only a stop condition ends here if it is never met
 DEFAULT_STEPS = 100
 
 
@@ -97,6 +98,15 @@ class History(list):
 
     def to_json(self) -> dict:
         return {"steps": [r.to_json() for r in self]}
+
+    def __getitem__(self, key):
+        """``history[k]`` is a record (a slice: a History); ``history["loss"]`` a column."""
+        if isinstance(key, str):
+            if key not in ("loss", "accuracy", "steps", "grad_norms"):
+                raise KeyError(key)
+            return getattr(self, key)
+        out = super().__getitem__(key)
+        return History(out) if isinstance(key, slice) else out
 
     def copy(self) -> History:
         return History(self)
@@ -262,8 +272,7 @@ class Trainer:
     def _data(graph, data) -> list[int]:
         if data is None:
             return []
-        if isinstance(data, (str, int)):
-            data = [data]
+        data = _listed(data, "data")
         out = []
         for ref in data:
             n = graph.resolve(_ref(ref, "data"))
@@ -291,7 +300,7 @@ class Trainer:
     def _test_arrays(self, graph, test) -> list | None:
         if test is None:
             return None
-        items = [test] if isinstance(test, (str, int, np.ndarray)) else list(test)
+        items = [test] if isinstance(test, np.ndarray) else _listed(test, "test")
         if len(items) != len(self.data):
             raise TrainingError(f"give one test array per data node ({len(self.data)}), not {len(items)}")
         out = []
@@ -508,17 +517,19 @@ class Trainer:
         steps per epoch), a step whose loss is at most ``until_loss``, a step whose accuracy
         is at least ``until_accuracy``, ``on_step(record)`` returning False, or a non-finite
         stop (returned, not raised: ``failed`` is True). With none of these, 100 steps; with
-        only a condition, at most 1,000,000."""
+        only a condition, at most 100,000."""
         if steps is not None and epochs is not None:
             raise TrainingError("give steps or epochs, not both")
         if steps is not None:
             limit = _whole(steps, "steps", 0, MAX_STEPS)
         elif epochs is not None:
             limit = _whole(epochs, "epochs", 0, MAX_STEPS) * self.steps_per_epoch
+            if limit > MAX_STEPS:
+                raise TrainingError(f"{epochs:,} epochs are {limit:,} steps; at most {MAX_STEPS:,}")
         elif until_loss is None and until_accuracy is None:
             limit = DEFAULT_STEPS
         else:
-            limit = MAX_STEPS
+            limit = CONDITION_STEPS
         if until_loss is not None:
             until_loss = _real(until_loss, "until_loss")
         if until_accuracy is not None:
@@ -743,6 +754,18 @@ def _per_class(scores, labels) -> tuple | None:
     else:
         classes = np.unique(target).tolist()
     return tuple(float(np.mean(pred[target == c] == c)) for c in classes)
+
+
+def _listed(value, what) -> list:
+    """A node or a list of them as a list; TrainingError for anything else."""
+    if isinstance(value, (str, int)) or (
+        isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], int)
+    ):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        raise TrainingError(f"{what} must be a list of nodes, not {type(value).__name__}") from None
 
 
 def _ref(ref, what):
