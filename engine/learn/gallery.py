@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import DocumentError
+from ..core.errors import DocumentError, GraphError
 from ..core.graph import Graph
 from ..core.ops import NUMBER
 from ..core.value import Value
@@ -235,7 +235,7 @@ def _check_run(entry: Entry, g: Graph) -> list[str]:
     try:
         run = Trainer(g, **trainer_options(entry.train))
         result = run.run(**run_options(entry.train))
-    except Exception as e:  # a malformed "train" is reported, not raised
+    except (GraphError, ValueError, TypeError) as e:  # a malformed "train" is reported, not raised
         return [f"the training run cannot start: {type(e).__name__}: {e}"]
     got = {"steps": result.steps, "loss": run.history[-1].loss if run.history else None,
            "first_loss": run.history[0].loss if run.history else None,
