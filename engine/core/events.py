@@ -143,6 +143,16 @@ class MetaChanged(Event):
     new: Any = None
 
 
+@dataclass(frozen=True)
+class RoleChanged(_NodeEvent):
+    """A node's role changed (``"backward"``: part of a backward graph; None: an ordinary
+    node); evaluation is unaffected."""
+
+    kind: ClassVar[str] = "role_changed"
+    old: str | None = None
+    new: str | None = None
+
+
 __all__ = [
     "DocumentReset",
     "EdgeAdded",
@@ -157,5 +167,6 @@ __all__ = [
     "NodeRemoved",
     "OutputChanged",
     "ParamsChanged",
+    "RoleChanged",
     "ValueChanged",
 ]

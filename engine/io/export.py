@@ -193,6 +193,8 @@ def _array_call(graph: Graph, n, op: Op, args: list[str], torch: bool) -> str:
     if not op.tensor:
         return _spell(op, args, _TORCH if torch else _VALUE)
     params = graph.params(n)
+    if torch and not op.torch and not op.operator:  # a helper row PyTorch has no one call for
+        raise UnknownOpError(f"op '{op.name}' (node {graph.label(n)}) has no PyTorch spelling to export")
     if op.operator:  # a @ b
         return f" {op.operator} ".join(args)
     if not torch:
