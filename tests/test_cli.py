@@ -316,7 +316,8 @@ def test_eval_names_the_out_of_range_target_on_the_node(capsys, doc):
     code, out, err = run(capsys, "eval", _cross_entropy(doc, 7))
     assert code == 0 and err == ""
     row = next(line for line in out.splitlines() if " loss " in line)
-    assert row.endswith("output; cross_entropy: target 1 is class 7, outside 0..2 (the logits have 3 classes)")
+    assert row.endswith("output; cross_entropy: target 1 is class 7, outside 0..2 "
+                        "(the logits have 3 classes)")
 
 
 def test_check_output_option(capsys):
