@@ -809,11 +809,6 @@ class GraphScene(QGraphicsScene):
 
     # ---------------------------------------------------------------- context menu
 
-    @property
-    def editable(self) -> bool:
-        """Whether gestures edit the document (False for a read-only drawing)."""
-        return self._controller is not None
-
     def output_tag_clicked(self, node_id: int) -> None:
         """A click on a node's output tag: pin the output there, or, on the pinned output's
         tag, let the output follow the graph again. One undo step either way."""
