@@ -11,10 +11,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QPointF, QRectF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QUndoStack
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import OPS, Graph
 from engine.core import kinds
@@ -286,3 +286,25 @@ def _rewire_and_undo(g, stack, c, p, e):
     stack.undo()
     assert g.input_wires(e) == [(p, 1)] and t not in g
     assert not c.connect(p, m, 0, source_port=2) and g.input_wires(m) == [None]
+
+
+def test_keyboard_and_menu_zoom_keep_what_is_under_the_resting_mouse(win, qtbot):
+    """Issue 13 point 2's "view moving under the cursor after a zoom": Ctrl++ / + with the mouse
+    resting on the canvas zoom about the mouse, as the wheel does; off the canvas, the centre."""
+    w = win
+    v = w.view
+    target = (300.0, 200.0)
+    at = view_point(v, target)
+    _hover(v, target)
+    v.setFocus()
+    z0 = v.zoom()
+    qtbot.keyClick(v, Qt.Key.Key_Plus)
+    w.act_zoom_in.trigger()  # the menu's Ctrl++
+    assert v.zoom() == pytest.approx(z0 * 1.25 ** 2)
+    after = v.mapFromScene(QPointF(*target))
+    assert abs(after.x() - at.x()) <= 1 and abs(after.y() - at.y()) <= 1
+    centre = v.mapToScene(v.viewport().rect().center())
+    QApplication.sendEvent(v.viewport(), QEvent(QEvent.Type.Leave))  # the mouse goes to the toolbar
+    w.act_zoom_out.trigger()
+    again = v.mapToScene(v.viewport().rect().center())
+    assert abs(again.x() - centre.x()) <= 1 and abs(again.y() - centre.y()) <= 1
