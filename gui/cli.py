@@ -12,9 +12,14 @@
 
 Only the GUI and ``render`` load Qt; everything else runs on the engine alone.
 
-Exit codes: 0 success; 1 ``check`` found a mismatch (or the GUI could not start); 2 bad input
-(missing or malformed file, parse error, unknown node, bad NAME=VALUE, no output). Errors are
-one line on stderr: ``gradcanvas: error: ...``.
+Exit codes: 0 success; 1 ``check`` found a mismatch or a node it could not check (the output
+has no value, say, because a class target is out of range), or the GUI could not start; 2 bad
+input (missing or malformed file, parse error, unknown node, bad NAME=VALUE, an empty
+document). Errors are one line on stderr: ``gradcanvas: error: ...``.
+
+The output is ``--output``, else the document's: the pinned one, else the node nothing
+consumes that depends on the most nodes (``Graph.output_node``), so a document with several
+such nodes evaluates, checks and renders without an output set.
 
 ``--json`` prints ``{"output": ID, "nodes": [{"id", "name", "op", "value", "grad"}, ...]}``,
 nodes in evaluation (topological) order. JSON has no NaN or infinity, so those values are the
@@ -221,7 +226,7 @@ def _cmd_render(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from engine.learn.check import all_ok, gradient_check, summary
+    from engine.learn.check import gradient_check, passed, summary
 
     g = _load(args.file)
     root = _root(g, args.output)
@@ -231,13 +236,15 @@ def _cmd_check(args) -> int:
         status = r.status if not r.reason else f"{r.status}: {r.reason}"
         table.append((r.label, r.op, _fmt(r.analytic), _fmt(r.numeric), status))
     _write(f"gradients of {g.label(root)} (id {root})")
+    g.backward(root)
+    if g.value(root) is None:  # nothing can be checked: say why first, not once per row
+        _write(f"the output {g.label(root)} has no value: {g.why_no_value(root)}")
     _write(_table(table))
     _write(summary(rows))
-    g.backward(root)
     found = _origin(g, root)
     if found:
         _write(_origin_line(g, found))
-    return 0 if all_ok(rows) else 1
+    return 0 if passed(rows) else 1
 
 
 def _cmd_train(args) -> int:
@@ -263,7 +270,8 @@ def _load(path):
 
 
 def _root(g, ref) -> int:
-    """The node to differentiate: --output, else the document's output, else its single sink."""
+    """The node to differentiate: --output, else the document's output (pinned, else the
+    sink that depends on the most nodes)."""
     from engine import GraphError
 
     if ref is not None:

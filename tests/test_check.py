@@ -147,11 +147,8 @@ def test_output_can_be_any_node():
 
 
 def test_no_output_raises():
-    g = Graph()
-    g.add_number(1.0)
-    g.add_number(2.0)
     with pytest.raises(NoOutputError):
-        gradient_check(g)
+        gradient_check(Graph())
 
 
 def test_unreachable_and_undefined_nodes_are_skipped_with_a_reason():
@@ -166,7 +163,7 @@ def test_unreachable_and_undefined_nodes_are_skipped_with_a_reason():
     m = h.add_op("mul", name="m")
     h.connect(x, m, 0)  # port 1 left open
     (row,) = gradient_check(h)
-    assert row.ok is None and "unconnected" in row.reason
+    assert row.ok is None and row.reason == "the output m has no value: input 'b' is not connected"
 
 
 def test_non_finite_values_are_skipped_with_a_reason():

@@ -377,7 +377,7 @@ def test_remove_then_readd_reuses_id_and_name():
     g = _fixture()
     g.set_output(4)
     g.remove_node(4)
-    assert g.output is None
+    assert g.pinned_output is None
     with pytest.raises(GraphError):
         g.set_output(4)
     with pytest.raises(GraphError):

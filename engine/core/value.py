@@ -608,7 +608,7 @@ def graph_from(root: Value, order: list):
                 edges.append((ids[child], node_id, port))
         nodes.append(n)
     g = Graph()
-    g._build(nodes, edges, output=ids[root])
+    g._build(nodes, edges, output=ids[root], pin_only_if_needed=True)
     g.apply_layout()
     return g
 

@@ -255,7 +255,7 @@ class _Plan:
             raise NoOutputError("export needs an output: set one" if len(graph) else "the graph is empty")
         tape = graph.tape()
         if not tape.defined[tape.index[out]]:
-            why = graph.problems().get(out, "an input is not connected")
+            why = graph.why_no_value(out)
             raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {why}")
         self.out = out
         # Undefined nodes cannot be written; nothing defined depends on them.

@@ -281,8 +281,7 @@ def _output(graph: Graph) -> int:
             "descent needs an output to minimize: set one" if len(graph) else "the graph is empty"
         )
     if graph.value(out) is None:
-        why = graph.problems().get(out, "an input is not connected")
-        raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {why}")
+        raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {graph.why_no_value(out)}")
     return out
 
 
