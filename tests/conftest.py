@@ -19,9 +19,9 @@ settings.register_profile(
     print_blob=True,
 )
 # CI=true: CI must judge the code, not the luck of the draw, so the same examples on every run
-# and no example database to replay an old failure from. Every @given test sets its own
-# max_examples, sized so the whole suite stays near three minutes on two cores with PyTorch
-# installed (the README's test command, timed under CI=true).
+# and no example database to replay an old failure from; each @given test runs
+# tests.oracles.examples(n) of them, half its size, so that the whole suite stays near three
+# minutes on two cores with PyTorch installed (the README's test command, timed under CI=true).
 settings.register_profile("ci", settings.get_profile("gradcanvas"), derandomize=True, database=None)
 settings.load_profile("ci" if CI else "gradcanvas")
 

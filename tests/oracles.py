@@ -1,4 +1,4 @@
-"""The reference libraries tests compare against (PyTorch, micrograd), and whether this is CI.
+"""The reference libraries tests compare against (PyTorch, micrograd), and what CI=true changes.
 
 Outside CI a missing reference skips the tests that need it, so the suite runs anywhere. Under
 ``CI=true`` it fails them instead: CI installs every reference (``.ci/run``), and an oracle test
@@ -25,3 +25,11 @@ def require(module: str):
         return importlib.import_module(module)
     except ImportError as e:
         pytest.fail(f"CI=true needs the reference {module!r} (.ci/run installs it): {e}", pytrace=False)
+
+
+def examples(n: int) -> int:
+    """``max_examples`` for a hypothesis test sized ``n``: all of them while developing (a new
+    random draw every run), half under CI=true, at least 10. CI runs derandomized (the same
+    examples every time, see tests/conftest.py), and the whole suite stays near three minutes
+    on two cores."""
+    return max(10, n // 2) if CI else n

@@ -14,6 +14,7 @@ from engine import OPS, Graph, NoOutputError, Value
 from engine.core.ops import SCALAR_OPS
 from engine.io.document import load, to_dict
 from engine.learn.check import CheckRow, all_ok, check_node, gradient_check, summary
+from tests.oracles import examples
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
@@ -224,7 +225,7 @@ def smooth_graphs(draw):
     return g
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(smooth_graphs())
 def test_random_smooth_graphs_pass(g):
     rows = gradient_check(g, ops=True)

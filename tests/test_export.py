@@ -20,7 +20,7 @@ from engine import OPERATORS, OPS, Graph, GraphError, NoOutputError, PortNotConn
 from engine.core.graph import check_name
 from engine.core.ops import SCALAR_OPS
 from engine.io.export import identifier, to_python, to_pytorch
-from tests.oracles import require
+from tests.oracles import examples, require
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = '"); import os; os.system("x'
@@ -370,7 +370,7 @@ FIXED_WORDS = {"Value", "torch", "print", "import", "from", "engine", "None", "i
 FIXED_WORDS |= ALLOWED_ATTRS | {"tensor", "dtype", "requires_grad", "name"}
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(random_graphs(unconnected=True), st.lists(printable_names, min_size=1, max_size=20))
 def test_generated_code_never_contains_user_code(g, names):
     for n, name in zip(g.nodes(), names):

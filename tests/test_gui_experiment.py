@@ -27,6 +27,7 @@ from gui.learn.stepper import growth_text
 from gui.learn.tangents import short
 from gui.shell.main_window import MainWindow
 from gui.style import format_number
+from tests.oracles import examples
 from tests.strategies import graphs
 
 pytestmark = pytest.mark.gui
@@ -546,7 +547,7 @@ def test_tour_pictures(win, tmp_path):
 # ------------------------------------------------------------------------------ random documents
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(graphs(max_ops=8))
 def test_every_tool_on_random_documents(win, g):
     """Step mode shows each engine step, the chain rule adds up, check and forward mode run,

@@ -25,6 +25,7 @@ from engine.io import document as doc
 from gui import style
 from gui.canvas.controller import Controller
 from gui.canvas.scene import GraphScene
+from tests.oracles import examples
 from tests.qt_helpers import scene_matches, snapshot
 from tests.strategies import graphs
 
@@ -205,5 +206,7 @@ class CanvasUndoMachine(RuleBasedStateMachine):
             shiboken6.delete(self.root)
 
 
-CanvasUndoMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=20, deadline=None)
+CanvasUndoMachine.TestCase.settings = settings(
+    max_examples=examples(30), stateful_step_count=20, deadline=None
+)
 test_canvas_undo_machine = CanvasUndoMachine.TestCase

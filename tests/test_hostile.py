@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from engine import OPS, DocumentError, Graph, GraphError, ParseError, Value
 from engine.io import document
 from engine.io.parse import parse_program
+from tests.oracles import examples
 
 INF, NAN = math.inf, math.nan
 
@@ -461,14 +462,14 @@ def test_parser_refuses_or_builds_never_anything_else(src):
     g.values(), g.grads(), g.problems()
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(st.text(alphabet=st.sampled_from(list("ab1.+-*/()^= \n;#e\\\t\r,[]'\"@:x_%")), max_size=40))
 def test_parser_on_random_program_text(src):
     with contextlib.suppress(ParseError):
         parse_program(src, {"a": 1.0, "b": 2.0, "x": -1.0}).grads()
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.binary(max_size=40), st.sampled_from(["utf-8", "latin-1"]))
 def test_parser_on_random_bytes(raw, encoding):
     src = raw.decode(encoding, "replace")

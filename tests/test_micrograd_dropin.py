@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value
-from tests.oracles import require
+from tests.oracles import examples, require
 
 micrograd_engine = require("micrograd.engine")
 micrograd_nn = require("micrograd.nn")
@@ -206,7 +206,7 @@ def _run_integer_program(V, leaves, steps):  # noqa: N803
     return vals
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(integer_programs())
 def test_integer_programs_give_exact_ints_and_micrographs_gradients(program):
     leaves, steps, exact = program

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from engine import NUMBER, OPERATORS, OPS, Graph, Value
 from engine.core.ops import SCALAR_OPS, apply, local
+from tests.oracles import examples
 from tests.strategies import in_domain, op_args, same, spelled
 
 INF, NAN = math.inf, math.nan
@@ -52,7 +53,7 @@ def _central(f, args, k):
 
 
 @pytest.mark.parametrize("name", list(SCALAR_OPS))
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(data=st.data())
 def test_local_derivative_matches_central_difference(name, data):
     op = OPS[name]
@@ -67,7 +68,7 @@ def test_local_derivative_matches_central_difference(name, data):
         assert abs(partials[k] - fd) <= 1e-5 * scale, (name, args, k, partials[k], fd)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(
     base=st.floats(-10, -0.05),
     exponent=st.integers(-4, 4),
@@ -81,7 +82,7 @@ def test_pow_base_derivative_for_negative_base_and_integer_exponent(base, expone
 
 
 @pytest.mark.parametrize("name", list(SCALAR_OPS))
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(data=st.data())
 def test_forward_is_finite_inside_the_domain(name, data):
     args = data.draw(op_args(name))
@@ -99,7 +100,7 @@ ANY = st.one_of(
 
 
 @pytest.mark.parametrize("name", list(SCALAR_OPS))
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(data=st.data())
 def test_ops_are_total_never_raising(name, data):
     """Any real input, NaN, inf or an int beyond float range: a number comes back, no exception."""
@@ -113,7 +114,7 @@ def test_ops_are_total_never_raising(name, data):
 
 
 @pytest.mark.parametrize("name", list(SCALAR_OPS))
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(data=st.data())
 def test_forward_and_local_are_total_on_floats(name, data):
     """The raw rules (not only the safety wrappers) never raise on floats, NaN and inf included."""

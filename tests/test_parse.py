@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from engine import OPS, Graph, NumberWithGrad, ParseError, Value
 from engine.io.parse import MAX_SOURCE, parse_program
-from tests.oracles import require
+from tests.oracles import examples, require
 
 micrograd = require("micrograd.engine")
 MG = micrograd.Value
@@ -887,7 +887,7 @@ def close(x, y):
     return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(trees, st.tuples(*[st.sampled_from([-2.0, -0.5, 0.0, 0.75, 1.0, 3.0])] * 3), st.booleans())
 def test_random_expressions_match_value(tree, vals, full):
     source, _ = render(tree, full)
@@ -905,7 +905,7 @@ def test_random_expressions_match_value(tree, vals, full):
             assert env[n].grad is None, (source, n)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(trees, st.sampled_from(NAMES))
 def test_random_programs_split_into_statements(tree, name):
     """The same expression written as one line and as a chain of assignments agrees."""
@@ -922,13 +922,13 @@ TOKENS += ["\n", " ", "\\", "#", "\t", "é", "\x00", "\r", "not", ":=", "import"
 TOKENS += [".relu()", ".exp", "Value(", "label=", ".backward()", "print(", ".data", "from micrograd.engine "]
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.lists(st.sampled_from(TOKENS), max_size=30))
 def test_token_soup_never_escapes(tokens):
     check_outcome("".join(tokens))
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.text(max_size=60))
 def test_any_text_never_escapes(text):
     check_outcome(text)
@@ -1023,7 +1023,7 @@ def evaluate_method(t, env):
 AUG = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.data())
 def test_random_micrograd_programs_match_value(data):
     """Programs as micrograd users write them (Value(...) inputs, x.relu(), augmented

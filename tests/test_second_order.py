@@ -17,12 +17,12 @@ from engine.learn.descent import plan_descent
 from engine.learn.gallery import gallery, nan_origin, rosenbrock, tanh_second_derivative, vanishing_sigmoid
 from engine.learn.health import gradient_health, magnitude, read
 from engine.learn.second_order import entries, hessian, jacobian, output_grid, plan_newton
-from tests.oracles import require
+from tests.oracles import examples, require
 from tests.strategies import build_graph, specs
 from tests.test_higher_order import _torch_fn
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(specs(smooth=True, max_ops=8, min_leaves=2, max_leaves=3))
 def test_hessian_of_random_scalar_programs_matches_pytorch(spec):
     torch = require("torch")

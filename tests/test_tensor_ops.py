@@ -17,6 +17,7 @@ from engine import SCALAR_OPS, TENSOR_OPS, Graph, NumberWithGrad, Value
 from engine.core.arrays import MAX_RESULT_ELEMENTS, unbroadcast
 from engine.core.events import ParamsChanged
 from engine.core.ops import OPS, array_apply, array_jvp, array_vjp, check_params
+from tests.oracles import examples
 
 TENSOR_CASES = [(name, k) for name, op in TENSOR_OPS.items() for k in range(len(op.cases))]
 # Broadcasting pairs for the binary elementwise rows, as in the suites STYLE.md points at.
@@ -392,7 +393,7 @@ def broadcast_graphs(draw):
     return "\n".join(lines + [f"out = {total}"]), values
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(broadcast_graphs())
 def test_random_broadcasting_graphs_match_finite_differences(case):
     from engine.learn.check import gradient_check
@@ -523,7 +524,7 @@ def _torch_of(torch, op):
     return {"+": pyop.add, "-": pyop.sub, "*": pyop.mul, "/": pyop.truediv, "**": pyop.pow}[op.operator]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(case=broadcast_graphs())
 def test_random_broadcasting_graphs_match_pytorch(case, torch):
     src, values = case
