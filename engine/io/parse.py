@@ -238,7 +238,7 @@ _TARGETS = {
 
 _ALLOWED = (
     "allowed: numbers, names, + - * / ** ^, unary -, calls like exp(x), x.exp() or max(a, b), Value(2.0), "
-    "and statements 'name = expr', 'name += expr', 'expr', 'y.backward()'"
+    "and statements 'name = expr', 'name += expr', 'expr', 'y.backward()', 'v.label = \"x\"'"
 )
 
 
