@@ -1010,8 +1010,16 @@ def evaluate_method(t, env):
         return Value(float(t))
     if isinstance(t, str):
         return env[t]
-    if t[0] == "neg" and isinstance(t[1], (int, float)) and not isinstance(t[1], Wrapped):
-        return Value(float(-t[1]))  # the parser folds -3 into one number, with Python's negation
+    if t[0] == "neg":
+        # The parser folds a run of minus signs ending on a bare literal into one number, with
+        # Python's negation: --0 is the int 0 (so 0.0), not -(-0.0), whose sign differs.
+        k, inner = 0, t
+        while isinstance(inner, tuple) and inner[0] == "neg":
+            k, inner = k + 1, inner[1]
+        if isinstance(inner, (int, float)) and not isinstance(inner, (bool, Wrapped)):
+            for _ in range(k):
+                inner = -inner
+            return Value(float(inner))
     args = [evaluate_method(k, env) for k in t[1:]]
     if t[0] in PREC:
         return BINARY_VALUE[t[0]](*args)
