@@ -90,6 +90,8 @@ class History(list):
     @property
     def grad_norms(self) -> np.ndarray:
         """(steps, layers): each layer's gradient norm per step."""
+        if not self:
+            return np.zeros((0, 0))
         return np.array([r.grad_norms for r in self], dtype=np.float64).reshape(len(self), -1)
 
     @property
@@ -399,9 +401,17 @@ class Trainer:
 
     # ------------------------------------------------------------------ state
 
-    def reset(self) -> None:
+    def reset(self, initial=None) -> None:
         """Back to the initial parameters (the same weights every time), a fresh optimizer
-        state, no history."""
+        state, no history. ``initial`` (one value per parameter, shaped like it) replaces the
+        initial parameters first (a GUI's Reset to the weights a session began with)."""
+        if initial is not None:
+            initial = tuple(initial)
+            if len(initial) != len(self.params) or any(
+                np.shape(v) != np.shape(w) for v, w in zip(initial, self._initial_doc)
+            ):
+                raise TrainingError("initial values: one per parameter, each shaped like it")
+            self._initial = initial
         self.t = 0
         self.values = list(self._initial)
         self.state = self.optimizer.initial_state(self.values)
@@ -425,6 +435,11 @@ class Trainer:
             initial_value(np.shape(v), name, rng) for v, name in zip(self._initial_doc, names)
         )
         self.reset()
+
+    @property
+    def initial(self) -> tuple:
+        """The initial parameters :meth:`reset` returns to (aligned with ``params``)."""
+        return self._initial
 
     @property
     def accuracy_nodes(self) -> tuple | None:

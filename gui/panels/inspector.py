@@ -32,6 +32,7 @@ from engine import NUMBER, OPS, GraphError
 from engine.core.arrays import ndarray, shape_text
 from engine.learn.check import check_node
 from gui import style
+from gui.canvas.items import op_symbol, op_text
 from gui.panels.array_table import ArrayModel, ArrayTable
 from gui.style import format_number
 
@@ -430,8 +431,8 @@ class Inspector(QDockWidget):
         if is_number:
             self.op_label.setText("number (an input you can edit)")
         else:
-            o = OPS[op]
-            self.op_label.setText(f"{o.symbol}   {op} — {o.doc}")
+            sym, (_, doc) = op_symbol(op), op_text(op)
+            self.op_label.setText(f"{sym}   {op} — {doc}")
 
         value = g.value(node)
         tensor = self._show_tensor(node, value, g.grad(node))
