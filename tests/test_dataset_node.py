@@ -74,10 +74,11 @@ def test_a_dataset_node_needs_version_3_and_wires_name_its_ports():
                                               {"id": 2, "op": "neg"}]}
     with pytest.raises(DocumentError, match="version 3"):
         Graph.from_dict({**base, "version": 2})
-    g = Graph.from_dict({**base, "version": 3, "edges": [{"source": 1, "target": 2, "port": 0, "source_port": 2}]})
+    wire = {"source": 1, "target": 2, "port": 0}
+    g = Graph.from_dict({**base, "version": 3, "edges": [{**wire, "source_port": 2}]})
     assert np.array_equal(g.value(2), -g.value(1, 2))
     with pytest.raises(DocumentError, match="outputs 0..3"):
-        Graph.from_dict({**base, "version": 3, "edges": [{"source": 1, "target": 2, "port": 0, "source_port": 4}]})
+        Graph.from_dict({**base, "version": 3, "edges": [{**wire, "source_port": 4}]})
 
 
 def test_set_params_is_an_edit_with_an_event_and_a_refusal_leaves_it():
@@ -114,3 +115,18 @@ def test_regression_targets_are_a_column_and_setup_finds_the_node():
     s = T.training_setup(net.graph)
     assert s["data"] == [(node, 0), (node, 1)] and s["test"] == [(node, 2), (node, 3)]
     assert [net.graph.label(p) for p in s["params"]] == ["W1", "b1", "W2", "b2"]
+
+
+def test_the_command_line_trains_a_dataset_node_by_default(tmp_path, capsys):
+    from gui import cli
+    from resources import EXAMPLES
+
+    code = cli.main(["train", str(EXAMPLES / "train_gauss.json"), "--params", "W1,b1", "--optimizer", "sgd",
+                     "--lr", "0.1", "--until-accuracy", "1", "--json"])
+    assert code == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    want = T.Trainer(Graph.load(EXAMPLES / "train_gauss.json"), params=["W1", "b1"],
+                     data=[("data", 0), ("data", 1)], test=[("data", 2), ("data", 3)],
+                     optimizer="sgd", lr=0.1)
+    want.run(until_accuracy=1)
+    assert [s["loss"] for s in steps] == [r.loss for r in want.history]
