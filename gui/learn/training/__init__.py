@@ -37,9 +37,11 @@ class Training(QObject):
         self.network_dock = NetworkDock(w.controller, self.session, w)
         self.network_dialog = None
         anchor = w.experiment.explain_dock if w.experiment is not None else w.inspector
+        # Train on the right beside the chain rule; the square data plane under the palette on
+        # the left, where it is seen together with the curves; the Network view beside it.
         w.add_dock(self.train_dock, tab_with=anchor, visible=False)
-        w.add_dock(self.data_dock, tab_with=self.train_dock, visible=False)
-        w.add_dock(self.network_dock, tab_with=self.train_dock, visible=False)
+        w.add_dock(self.data_dock, below=w.palette, visible=False)
+        w.add_dock(self.network_dock, tab_with=self.data_dock, visible=False)
         self._make_actions()
 
     def _action(self, text, slot, shortcut=None, tip="", checkable=False) -> QAction:
@@ -106,6 +108,7 @@ class Training(QObject):
         for d in (self.train_dock, self.data_dock, self.network_dock):
             d.show()
         self.data_dock.raise_()
+        self.train_dock.raise_()
         self.train_dock.ensure_panel()
 
     def open_network_dialog(self):

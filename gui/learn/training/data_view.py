@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -96,6 +96,8 @@ class PlaneWidget(QWidget):
         self.frame = None
         self._image = None
         self._image_key = None
+        self._layer = None  # the points, drawn once (see _points_layer)
+        self._layer_key = None
         self.setMinimumSize(180, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
@@ -198,22 +200,43 @@ class PlaneWidget(QWidget):
             p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                        "No data: Learn ▸ New Network… makes a dataset node and a network")
             return
+        p.drawPixmap(0, 0, self._points_layer())
+
+    def _points_layer(self) -> QPixmap:
+        """The points drawn once on a transparent layer, again only when they, the plane or
+        the widget's size change (the output picture under them changes every frame)."""
+        pts = self.points
+        key = (id(pts), self.width(), self.height(), self.extent(), self.devicePixelRatioF())
+        if self._layer is not None and self._layer_key == key:
+            return self._layer
+        dpr = self.devicePixelRatioF()
+        layer = QPixmap(max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr)))
+        layer.setDevicePixelRatio(dpr)
+        layer.fill(Qt.GlobalColor.transparent)
+        p = QPainter(layer)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         lim = np.max(np.abs(pts.y_train)) if pts.classes is None and len(pts.y_train) else 1.0
+        outline = QPen(QColor(255, 255, 255, 200), 1.0)
         for X, y, test in ((pts.X_train, pts.y_train, False), (pts.X_test, pts.y_test, True)):
             if not len(X):
                 continue
             sx, sy = self.to_screen(X[:, 0], X[:, 1])
             flat = np.asarray(y).reshape(len(y), -1)[:, 0]
+            colours: dict = {}
             for xx, yy, t in zip(sx, sy, flat):
-                c = self._point_colour(t, pts.classes, lim)
+                c = colours.get(t)
+                if c is None:
+                    c = colours[t] = self._point_colour(t, pts.classes, lim)
                 if test:  # test points: a ring
                     p.setPen(QPen(c, 2.0))
                     p.setBrush(Qt.BrushStyle.NoBrush)
                 else:
-                    p.setPen(QPen(QColor(255, 255, 255, 200), 1.0))
+                    p.setPen(outline)
                     p.setBrush(c)
                 p.drawEllipse(QPointF(float(xx), float(yy)), POINT_R, POINT_R)
+        p.end()
+        self._layer, self._layer_key = layer, key
+        return layer
 
     @staticmethod
     def _point_colour(t, classes, lim) -> QColor:

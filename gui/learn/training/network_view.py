@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QLineF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QCheckBox, QDockWidget, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -27,6 +27,7 @@ from gui import style
 from gui.learn.training.colours import BLUE, ORANGE, to_image, unit_rgb
 
 UNIT = 30.0
+LEVELS = 8  # wire widths: a weight's size relative to the largest, in this many steps
 MAX_UNITS_DRAWN = 16  # per layer (a 4096-wide layer shows its first 16 and says so)
 GRAD_POS = QColor(178, 24, 43)
 GRAD_NEG = QColor(33, 102, 172)
@@ -155,6 +156,8 @@ class NetworkCanvas(QWidget):
         g, frame = self._values()
         place = self._layout()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        # One pen per (sign, size level): the wires are drawn in a few drawLines calls.
+        buckets: dict = {}
         for ln in self.links:
             W = g.number(ln.weight)
             G = g.grad(ln.weight) if self.show_grads else None
@@ -171,14 +174,18 @@ class NetworkCanvas(QWidget):
                     if b is None:
                         continue
                     x = float(arr[i, j])
-                    mag = abs(x) / m
-                    if self.show_grads:
-                        c = QColor(GRAD_POS if x > 0 else GRAD_NEG)
-                    else:
-                        c = QColor(*(BLUE if x > 0 else ORANGE))
-                    c.setAlphaF(0.25 + 0.75 * mag)
-                    p.setPen(QPen(c, 0.4 + 4.0 * mag))
-                    p.drawLine(QPointF(a.right(), a.center().y()), QPointF(b.left(), b.center().y()))
+                    level = min(LEVELS - 1, int(abs(x) / m * LEVELS))
+                    buckets.setdefault((x > 0, level), []).append(
+                        QLineF(a.right(), a.center().y(), b.left(), b.center().y()))
+        for (positive, level), lines in buckets.items():
+            mag = (level + 0.5) / LEVELS
+            if self.show_grads:
+                c = QColor(GRAD_POS if positive else GRAD_NEG)
+            else:
+                c = QColor(*(BLUE if positive else ORANGE))
+            c.setAlphaF(0.25 + 0.75 * mag)
+            p.setPen(QPen(c, 0.4 + 4.0 * mag))
+            p.drawLines(lines)
         pics = {}
         if frame is not None:
             for u in frame.units:

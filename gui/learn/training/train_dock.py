@@ -36,6 +36,7 @@ from gui import style
 from gui.learn.training.session import LIMITS, OPTIMIZERS, TrainingSession, TrainSettings
 
 PREVIOUS_PENS = ("#8a93a3", "#6f7888", "#5a6270")
+CURVES_HZ = 10
 PER_CLASS_EVERY = 0.25  # seconds between per-class accuracy evaluations while playing
 
 
@@ -61,6 +62,7 @@ class TrainPanel(QWidget):
         self.session = session
         self.setObjectName("trainPanel")
         self._last_per_class = 0.0
+        self._last_curves = 0.0
         self._updating = False
 
         # ---------------------------------------------------------------- buttons
@@ -166,7 +168,6 @@ class TrainPanel(QWidget):
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
         self.loss_plot.setLabel("left", "loss")
-        self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#4aa3ff", width=1.5), name="train")
         self.test_curve = self.loss_plot.plot(pen=pg.mkPen("#ffd166", width=1.5), symbol="o", symbolSize=4,
                                               symbolBrush="#ffd166", name="test")
@@ -176,7 +177,6 @@ class TrainPanel(QWidget):
         self.acc_plot.setMinimumHeight(90)
         self.acc_plot.setYRange(0, 1.02)
         self.acc_plot.setLabel("left", "accuracy")
-        self.acc_plot.showGrid(x=True, y=True, alpha=0.15)
         self.acc_curve = self.acc_plot.plot(pen=pg.mkPen("#7ed491", width=1.5))
         self.test_acc_curve = self.acc_plot.plot(pen=pg.mkPen("#ffd166", width=1.5), symbol="o", symbolSize=4,
                                                  symbolBrush="#ffd166")
@@ -190,7 +190,6 @@ class TrainPanel(QWidget):
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.setLabel("left", "‖∇‖ per layer")
         self.norm_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
-        self.norm_plot.showGrid(x=True, y=True, alpha=0.15)
         self.norm_curves = []
         self.health = QLabel("")
         self.health.setObjectName("trainHealth")
@@ -257,7 +256,7 @@ class TrainPanel(QWidget):
         outer.addWidget(scroll)
 
         session.built.connect(self.refresh_all)
-        session.progressed.connect(self.refresh_curves)
+        session.progressed.connect(self._progressed)
         session.shown.connect(self._on_shown)
         session.playingChanged.connect(self._on_playing)
         session.message.connect(self.message.setText)
@@ -334,6 +333,15 @@ class TrainPanel(QWidget):
 
     def _on_playing(self, on: bool) -> None:
         self.play_button.setText("Pause" if on else "Play")
+        self.refresh_curves()
+
+    def _progressed(self) -> None:
+        # While playing the curves redraw at most CURVES_HZ times a second (each redraw costs
+        # a few ms: the canvas's frames come first); a single step redraws at once.
+        now = _now()
+        if self.session.playing and now - self._last_curves < 1.0 / CURVES_HZ:
+            return
+        self._last_curves = now
         self.refresh_curves()
 
     def refresh_all(self) -> None:
