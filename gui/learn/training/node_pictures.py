@@ -27,16 +27,13 @@ MAX_ROWS = 2  # at most 16 units drawn per node; the strip says how many more
 BIG = 120.0  # the enlarged picture's side
 
 
-def node_scale(pics, which: str) -> float:
-    """One symmetric scale for all of a node's pictures (the largest magnitude)."""
-    m = 0.0
-    for u in pics:
-        a = u.value if which == "value" else u.grad
-        if a is not None:
-            f = np.abs(a[np.isfinite(a)])
-            if f.size:
-                m = max(m, float(f.max()))
-    return m or 1.0
+def _scale(a) -> float:
+    """One symmetric scale for all of a node's pictures: the largest finite magnitude."""
+    if a is None or not a.size:
+        return 1.0
+    finite = np.isfinite(a)
+    m = np.abs(a).max() if finite.all() else (np.abs(a[finite]).max() if finite.any() else 0.0)
+    return float(m) if np.isfinite(m) and m > 0 else 1.0
 
 
 class PictureStrip(QGraphicsItem):
@@ -57,11 +54,15 @@ class PictureStrip(QGraphicsItem):
         self.prepareGeometryChange()
         self.units = list(units)
         self.gradients = gradients
-        vs, gs = node_scale(self.units, "value"), node_scale(self.units, "grad")
-        self.images = [
-            (to_image(unit_rgb(u.value, vs)), None if u.grad is None else to_image(grad_rgb(u.grad, gs)))
-            for u in self.units[: PER_ROW * MAX_ROWS]
-        ]
+        shown = self.units[: PER_ROW * MAX_ROWS]
+        # One colour pass per node (its units stacked), not one per picture.
+        values = np.stack([u.value for u in shown]) if shown else np.zeros((0, 1, 1))
+        vrgb = unit_rgb(values, _scale(values))
+        with_grad = [u.grad is not None for u in shown]
+        grads = np.stack([u.grad for u in shown if u.grad is not None]) if any(with_grad) else None
+        grgb = iter(grad_rgb(grads, _scale(grads))) if grads is not None else iter(())
+        self.images = [(to_image(vrgb[k]), to_image(next(grgb)) if has else None)
+                       for k, has in enumerate(with_grad)]
         self.update()
 
     def _row_h(self) -> float:
