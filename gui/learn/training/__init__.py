@@ -9,7 +9,7 @@ pause, Ctrl+Shift+T one step, Ctrl+Shift+R reset, Ctrl+Shift+N new network.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog
 
@@ -110,6 +110,14 @@ class Training(QObject):
         self.data_dock.raise_()
         self.train_dock.raise_()
         self.train_dock.ensure_panel()
+        QTimer.singleShot(0, self, self._give_docks_height)
+
+    def _give_docks_height(self) -> None:
+        """The curves and the plane want height: most of their columns (after the docks have
+        been laid out, or the sizes are ignored)."""
+        h = self.window.height()
+        self.window.resizeDocks([self.train_dock, self.data_dock], [int(h * 0.62), int(h * 0.45)],
+                                Qt.Orientation.Vertical)
 
     def open_network_dialog(self):
         from gui.learn.training.network_dialog import NetworkDialog

@@ -5,8 +5,8 @@ point's own loss (toggle: Learn ▸ Gradient Pictures). Hovering a picture enlar
 gradient beside it. Colours: values orange (−) to blue (+), gradients the canvas's own
 diverging map; both symmetric about 0 with one scale per node, so a layer's units compare.
 
-A strip is a scene item of its own that follows its node (below the nodes, above the
-wires), drawn from the session's current Frame: the live step while training, the scrubbed
+A strip is a scene item of its own that follows its node (drawn over a node packed close
+under it), drawn from the session's current Frame: the live step while training, the scrubbed
 step while previewing.
 """
 
@@ -46,7 +46,7 @@ class PictureStrip(QGraphicsItem):
         self.images = []  # per unit: (value QImage, grad QImage or None)
         self.gradients = True
         self.hovered: int | None = None
-        self.setZValue(-0.5)
+        self.setZValue(1.0)  # over a node packed close below: the pictures are what a run is watched for
         self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
@@ -73,7 +73,7 @@ class PictureStrip(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         h = self.rows() * self._row_h() + (10.0 if len(self.units) > PER_ROW * MAX_ROWS else 0.0)
-        return QRectF(0.0, 0.0, PER_ROW * (CELL + GAP), h)
+        return QRectF(-2.0, -2.0, PER_ROW * (CELL + GAP) + 4.0, h + 4.0)
 
     def cell_rect(self, k: int, grad: bool = False) -> QRectF:
         r, c = divmod(k, PER_ROW)
@@ -87,6 +87,9 @@ class PictureStrip(QGraphicsItem):
         return None
 
     def paint(self, painter: QPainter, option, widget=None):
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(29, 32, 38, 230))
+        painter.drawRoundedRect(self.boundingRect().adjusted(-2, -2, 2, 2), 3, 3)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         for k, (vi, gi) in enumerate(self.images):
             painter.drawImage(self.cell_rect(k), vi)

@@ -165,7 +165,6 @@ class TrainPanel(QWidget):
         self.loss_plot = pg.PlotWidget()
         self.loss_plot.setObjectName("trainLossPlot")
         self.loss_plot.setMinimumHeight(130)
-        self.loss_plot.setLogMode(y=True)
         self.loss_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
         self.loss_plot.setLabel("left", "loss")
         self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#4aa3ff", width=1.5), name="train")
@@ -203,6 +202,8 @@ class TrainPanel(QWidget):
             line.setVisible(False)
             plot.addItem(line)
             self.markers.append(line)
+        for plot in (self.loss_plot, self.acc_plot, self.norm_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)  # 0.7, not "700" under an "m" unit
         self.acc_plot.setXLink(self.loss_plot)
         self.norm_plot.setXLink(self.loss_plot)
 
@@ -351,7 +352,7 @@ class TrainPanel(QWidget):
         self.previous_curves = []
         for k, (label, hist) in enumerate(self.session.previous):
             pen = pg.mkPen(PREVIOUS_PENS[k % len(PREVIOUS_PENS)], width=1, style=Qt.PenStyle.DashLine)
-            c = self.loss_plot.plot(hist.steps, _positive(hist.loss), pen=pen, name=label)
+            c = self.loss_plot.plot(hist.steps, _finite(hist.loss), pen=pen, name=label)
             c.setZValue(-1)
             self.previous_curves.append(c)
         for c in self.norm_curves:
@@ -383,11 +384,11 @@ class TrainPanel(QWidget):
             return
         h = t.history
         steps = h.steps
-        self.train_curve.setData(steps, _positive(h.loss))
+        self.train_curve.setData(steps, _finite(h.loss))
         test = h.test
         if test:
             ts = np.array([r[0] for r in test], float)
-            self.test_curve.setData(ts, _positive(np.array([r[1] for r in test], float)))
+            self.test_curve.setData(ts, _finite(np.array([r[1] for r in test], float)))
             accs = np.array([np.nan if r[2] is None else r[2] for r in test], float)
             self.test_acc_curve.setData(ts[np.isfinite(accs)], accs[np.isfinite(accs)])
         else:
@@ -495,6 +496,11 @@ def _positive(a) -> np.ndarray:
     a = np.asarray(a, dtype=float)
     with np.errstate(invalid="ignore"):
         return np.where(np.isfinite(a) & (a > 0), a, np.nan)
+
+
+def _finite(a) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    return np.where(np.isfinite(a), a, np.nan)
 
 
 def _now() -> float:
