@@ -40,7 +40,8 @@ class DescentResult:
     ``history`` holds the output's value before the first step and after each step taken
     (``len(history) == steps_taken + 1``); ``initial`` and ``final`` map each trainable node
     id to its value before and after; ``stopped`` is None when every requested step ran,
-    else the reason in words.
+    else the reason in words. ``path`` (only with ``plan_descent(..., keep_path=True)``) holds
+    the trainable values at each point of ``history``, for drawing the run step by step.
     """
 
     output: int
@@ -52,6 +53,7 @@ class DescentResult:
     stopped: str | None = None
     lr: float = 0.0
     maximize: bool = False
+    path: list = field(default_factory=list)
 
     @property
     def steps_taken(self) -> int:
@@ -70,9 +72,11 @@ def plan_descent(
     trainable: Iterable | None = None,
     maximize: bool = False,
     on_step: Callable[[int, float], object] | None = None,
+    keep_path: bool = False,
 ) -> DescentResult:
     """Run gradient descent on a copy of ``graph`` and return the trajectory; ``graph`` is
-    not touched (no edit, no event).
+    not touched (no edit, no event). With ``keep_path``, ``result.path`` also holds the
+    trainable values at every step.
 
     ``trainable``: number nodes (ids or names) to move; default :func:`default_trainable`
     (the named numbers that are parameters, not inputs or targets).
@@ -102,6 +106,8 @@ def plan_descent(
     current = {n: work.number(n) for n in nodes}
     result.initial = dict(current)
     result.final = current
+    if keep_path:
+        result.path.append(dict(current))
 
     y = _total(work.value(out))
     result.history.append(y)
@@ -138,6 +144,8 @@ def plan_descent(
             break
         current.update(moved)
         result.history.append(y)
+        if keep_path:
+            result.path.append(dict(current))
         if on_step is not None and on_step(k, y) is False:
             result.stopped = "stopped by the caller"
             break
