@@ -278,11 +278,10 @@ def test_cancel_leaves_the_old_file(tmp_path, qapp):
 
 def test_file_export_animation_and_the_descend_panel(tmp_path, qtbot):
     from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
 
     import gui
     from gui.shell.animation_dialog import AnimationOptions
-
-    from PySide6.QtWidgets import QMessageBox
 
     w = gui.MainWindow()
     qtbot.addWidget(w)

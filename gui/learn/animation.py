@@ -169,8 +169,15 @@ class Frames:
         font = _fitting_font(text, line.width(), max(10.0, band * 0.36), max(9.0, band * 0.2))
         painter.setFont(font)
         painter.setPen(S.TEXT)
-        shown = QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, line.width())
-        painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
+        metrics = QFontMetricsF(font)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        if metrics.horizontalAdvance(text) > line.width():  # too long even small: two lines, if they fit
+            wrapped = metrics.boundingRect(line, flags | Qt.TextFlag.TextWordWrap, text)
+            if wrapped.height() <= line.height():
+                painter.drawText(line, flags | Qt.TextFlag.TextWordWrap, text)
+                return
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, line.width())
+        painter.drawText(line, flags, text)
 
     def _camera(self, area: QRectF) -> QRectF:
         """The scene rectangle drawn into ``area``: the whole document when it reads at that

@@ -16,10 +16,13 @@ seconds longer than the others: a longer duration in GIF and APNG, repeated fram
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
+import subprocess
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 from engine.io import atomic
@@ -219,50 +222,54 @@ class _Replayable:
 
 
 def _write_mp4(frames, out, fps, step) -> int:
+    """H.264 in yuv420p (what players and slide software take) through the ffmpeg binary
+    imageio-ffmpeg ships. Driven here rather than through its ``write_frames``: that leaves
+    ffmpeg's errors on our stderr and never looks at its exit code, so a disk that fills while
+    the file is finished would pass for success."""
     import imageio_ffmpeg
 
-    w, h, _ = frames.rgb(0)
+    w, h, first = frames.rgb(0)
     n = len(frames)
-    with atomic.replacing(out, suffix=".mp4") as tmp:
-        writer = imageio_ffmpeg.write_frames(
-            tmp, (w, h), fps=fps, codec="libx264", quality=None, macro_block_size=2,
-            ffmpeg_log_level="error",
-            output_params=["-preset", "veryfast", "-crf", "18", "-movflags", "+faststart"],
-        )  # fmt: skip
+    rate = Fraction(fps).limit_denominator(1000)
+    with atomic.replacing(out, suffix=".mp4") as tmp, tempfile.TemporaryFile() as log:
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-nostdin",
+               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(rate), "-i", "-",
+               "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", "18",
+               "-movflags", "+faststart", tmp]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            writer.send(None)
-            for i in range(n):
-                _w, _h, raw = frames.rgb(i)
-                writer.send(raw)
-                step(i)
-            for _ in range(hold_frames(fps)):
-                writer.send(raw)
-            writer.close()
-        except (OSError, RuntimeError) as e:
-            _close_quietly(writer)
-            why = f"the video encoder stopped: {_ffmpeg_reason(e)}"
-            raise atomic.WriteError(None, f"cannot write '{os.fspath(out)}': {why}") from None
+            try:
+                raw = first
+                for i in range(n):
+                    if i:
+                        _w, _h, raw = frames.rgb(i)
+                    proc.stdin.write(raw)
+                    step(i)
+                for _ in range(hold_frames(fps)):
+                    proc.stdin.write(raw)
+                proc.stdin.close()
+            except BrokenPipeError:  # ffmpeg stopped: its exit code and log say why
+                pass
+            code = proc.wait()
         except BaseException:
-            _close_quietly(writer)
+            proc.kill()
+            proc.wait()
             raise
+        if code != 0:
+            log.seek(0)
+            why = _ffmpeg_reason(log.read().decode("utf-8", "replace"), code)
+            raise atomic.WriteError(errno.ENOSPC if "No space" in why else None,
+                                    f"cannot write '{os.fspath(out)}': {why}")  # fmt: skip
     return n + hold_frames(fps)
 
 
-def _close_quietly(writer) -> None:
-    try:
-        writer.close()
-    except Exception:  # noqa: BLE001 — already failing; the first error is the one to tell
-        pass
-
-
-def _ffmpeg_reason(e: BaseException) -> str:
-    """The line of ffmpeg's error that says why (its messages run to dozens of lines)."""
-    text = str(e)
-    for needle in ("No space left on device", "Permission denied", "Broken pipe"):
-        if needle in text:
-            return needle if needle != "Broken pipe" else "it exited early"
+def _ffmpeg_reason(text: str, code: int) -> str:
+    """The line of ffmpeg's log that says why it stopped."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1][:200] if lines else type(e).__name__
+    for ln in lines:
+        if "No space left on device" in ln:
+            return "No space left on device"
+    return f"the video encoder stopped ({lines[-1][:160] if lines else f'exit code {code}'})"
 
 
 def _write_folder(frames, folder: Path, step) -> int:
@@ -288,8 +295,7 @@ def _write_folder(frames, folder: Path, step) -> int:
             name = FRAME_NAME.format(i + 1, width=width)
             with open(work / name, "wb") as f:
                 f.write(frames.png(i))
-                f.flush()
-                os.fsync(f.fileno())
+            atomic.sync_file(work / name)
             names.append(name)
             step(i)
         for name in names:
