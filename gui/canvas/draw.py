@@ -13,7 +13,9 @@ tens of thousands of nodes; the Graph keeps it for later calls).
 
 Big graphs are cut, never waited on: past ``max_nodes`` only the nodes nearest the output are
 drawn, each input that was cut off is drawn as a number node labelled ``⋯`` holding its value,
-and a caption says how many nodes were left out.
+and a caption says how many nodes were left out. Pictures keep the picture budget of
+:mod:`gui.canvas.budget` (a Graph whose own layout puts a node far out is refused with a
+ValueError), and ``save`` replaces a file atomically: a failed write leaves the old one.
 
 >>> import gui
 >>> from engine import Value
