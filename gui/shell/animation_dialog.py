@@ -43,7 +43,8 @@ FORMATS = (
     ("MP4 video", "mp4", ".mp4", "MP4 video (*.mp4)"),
     ("PNG frames in a folder", "folder", "", ""),
 )
-KIND_NAMES = {kind: label for label, kind, _s, _f in FORMATS}
+WRITTEN_AS = {"gif": "an animated GIF", "apng": "an animated PNG", "mp4": "an MP4 video",
+              "folder": "PNG frames"}  # fmt: skip
 
 
 @dataclass
@@ -189,8 +190,9 @@ class AnimationExport(QObject):
 
     def ask(self, what: str, forward_option: bool = True) -> AnimationOptions | None:
         w = self._window
-        stem = (w.path.stem if w.path else "steps") + ("_descent" if not forward_option else "")
-        folder = Path(self.last_path).parent if self.last_path else w.session.last_folder()
+        suggested = w.session.suggested_save_path()  # the file's name, else one from the title
+        stem = suggested.stem + ("_descent" if not forward_option else "_steps")
+        folder = Path(self.last_path.rstrip("/")).parent if self.last_path else suggested.parent
         dialog = AnimationDialog(w, folder, stem, what, forward_option)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
@@ -211,7 +213,7 @@ class AnimationExport(QObject):
             options = self.ask("the step-through")
             if options is None:
                 return False
-        return self._run(options, lambda progress: export_steps(
+        return self._run(options, "the step-through", lambda progress: export_steps(
             graph, options.path, options.size, options.fps, options.forward, progress))
 
     def export_descent(self, graph, settings: dict, options: AnimationOptions | None = None) -> bool:
@@ -223,10 +225,10 @@ class AnimationExport(QObject):
             options = self.ask("the Descend run", forward_option=False)
             if options is None:
                 return False
-        return self._run(options, lambda progress: export_descent(
+        return self._run(options, "the Descend run", lambda progress: export_descent(
             graph, options.path, size=options.size, fps=options.fps, progress=progress, **settings))
 
-    def _run(self, options: AnimationOptions, write) -> bool:
+    def _run(self, options: AnimationOptions, what: str, write) -> bool:
         w = self._window
         box = QProgressDialog("Drawing the frames…", "Cancel", 0, 100, w)
         box.setWindowTitle("Export Animation")
@@ -254,7 +256,7 @@ class AnimationExport(QObject):
             box.close()
             box.deleteLater()
         self.last_path = options.path
-        self.done.emit(f"Exported {KIND_NAMES[kind].lower()} ({frames} frames) to {options.path}")
+        self.done.emit(f"Exported {what} as {WRITTEN_AS[kind]} ({frames} frames) to {options.path}")
         return True
 
     def _fail(self, text: str) -> None:
