@@ -344,3 +344,20 @@ def test_export_animation_refusal_is_a_message_and_the_dialog_reads_back(tmp_pat
     d.forward.setChecked(True)
     o = d.options()
     assert (o.path, o.size, o.fps, o.forward) == (str(tmp_path / "fanout.mp4"), (640, 360), 4.0, True)
+
+
+def test_a_node_far_out_is_refused_by_the_app_too(tmp_path, qtbot):
+    import gui
+    from engine import Graph
+    from gui.shell.animation_dialog import AnimationOptions
+
+    g = Graph.from_expression("-a", a=3)
+    g.set_position("a", 1e9, 0)
+    w = gui.MainWindow(document=g)
+    qtbot.addWidget(w)
+    errors = []
+    w.show_error = lambda title, text: errors.append(text)
+    out = tmp_path / "far.gif"
+    assert not w.experiment.animations.export(AnimationOptions(str(out), SIZE))
+    assert len(errors) == 1 and "node a" in errors[0] and "far from the others" in errors[0]
+    assert not out.exists()

@@ -30,6 +30,7 @@ from PySide6.QtSvg import QSvgGenerator
 from engine import GraphError
 from engine.learn.descent import plan_descent
 from gui import style as S
+from gui.canvas.budget import check_graph
 from gui.canvas.render import _hints
 from gui.canvas.scene import GraphScene
 from gui.learn import movie
@@ -238,12 +239,13 @@ class StepFrames(Frames):
     """The step-through of ``graph`` (a copy is drawn; ``graph`` is not touched): frame 0 is
     the backward pass's step 0 (or the forward pass's, with ``forward``), each later frame one
     step on, the last the finished pass. Raises GraphError when there is nothing to step
-    (no output, an unconnected input upstream of it) and AnimationTooLarge over the budget,
-    both before any drawing."""
+    (no output, an unconnected input upstream of it), AnimationTooLarge over the frame budget
+    and PictureTooLarge for a node far out, all before any drawing."""
 
     def __init__(self, graph, size=DEFAULT_SIZE, forward: bool = False):
         size = check_size(size)
         check_budget(count_step_frames(graph, forward), size)
+        check_graph(graph)  # a node far out: the camera following a step would show empty canvas
         self._title = graph.meta.get("title") if isinstance(graph.meta.get("title"), str) else ""
         scene = GraphScene.drawing(graph)
         self.mode = StepMode(None, scene, scene)
@@ -311,6 +313,7 @@ class DescentFrames(Frames):
         if len(result.path) != len(result.history):
             raise ValueError("the run was planned without keep_path=True: its steps are not known")
         check_budget(len(result.path), size, "the Descend run")
+        check_graph(graph)
         self._title = graph.meta.get("title") if isinstance(graph.meta.get("title"), str) else ""
         self.result = result
         scene = GraphScene.drawing(graph)
