@@ -259,7 +259,7 @@ def _add_animate(sub) -> None:
     a.add_argument("--fps", default=str(movie.DEFAULT_FPS), metavar="N",
                    help=f"steps a second (default {movie.DEFAULT_FPS:g})")  # fmt: skip
     a.add_argument("--forward", action="store_true", help="the forward pass first, then the backward pass")
-    a.add_argument("--backward", action="store_true", help="walk the backward pass (the default)")
+    a.add_argument("--backward", action="store_true", help="the backward pass (the default; after --forward)")
     a.set_defaults(run=_cmd_animate)
 
 

@@ -346,6 +346,8 @@ HEADLESS = {
     "version": ["--version"],
     "bad input": ["eval", "/nonexistent/x.json"],
     "render refusal": ["render", FANOUT, "-o", "x.gif"],
+    "animate refusal": ["animate", FANOUT, "-o", "x.avi"],
+    "animate over budget": ["animate", FANOUT, "-o", "x.gif", "--size", "3840x2160", "--fps", "99"],
 }
 
 
