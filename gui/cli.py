@@ -7,6 +7,7 @@
     gradcanvas expr "PROGRAM" [NAME=VALUE ...] [--json] [--save FILE] [--open]
     gradcanvas render FILE -o OUT.png|OUT.svg
     gradcanvas check FILE [--output NODE]
+    gradcanvas train FILE --params W1,b1 [--data X,y] [--optimizer ...] ...  (see gui/cli_train.py)
     gradcanvas animate FILE -o OUT.gif|OUT.png|OUT.mp4|DIR/ [--size WxH] [--fps N] [--forward]
     gradcanvas --version
 
@@ -35,7 +36,7 @@ import json
 import math
 import sys
 
-COMMANDS = ("eval", "expr", "render", "check", "animate")
+COMMANDS = ("eval", "expr", "render", "check", "train", "animate")
 NONE = "—"
 OUTPUT_HELP = "node id or name to differentiate (default: the document's output)"
 
@@ -100,7 +101,7 @@ def _app_parser():
     p = _Parser(
         prog="gradcanvas",
         description="See automatic differentiation happen. Without a command, opens the app.",
-        epilog="commands: eval, expr, render, check, animate (gradcanvas COMMAND --help)",
+        epilog="commands: eval, expr, render, check, train, animate (gradcanvas COMMAND --help)",
     )
     p.add_argument("--version", action="version", version=_version())
     p.add_argument("file", nargs="?", metavar="FILE", help="document to open (default: the built-in example)")
@@ -140,6 +141,10 @@ def _command_parser():
     c.add_argument("file", metavar="FILE")
     c.add_argument("--output", metavar="NODE", help=OUTPUT_HELP)
     c.set_defaults(run=_cmd_check)
+
+    from . import cli_train
+
+    cli_train.add_parser(sub).set_defaults(run=_cmd_train)
     _add_animate(sub)
     return p
 
@@ -313,6 +318,15 @@ def _cmd_check(args) -> int:
     _write(_table(table))
     _write(summary(rows))
     return 0 if all_ok(rows) else 1
+
+
+def _cmd_train(args) -> int:
+    from .cli_train import TrainCommandError, run
+
+    try:
+        return run(args)
+    except TrainCommandError as e:
+        raise _Exit(e.status, str(e)) from None
 
 
 # ---------------------------------------------------------------------------- helpers

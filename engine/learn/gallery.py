@@ -8,11 +8,15 @@ whose numbers are checked against the document.
      "facts": {"nodes": 8, "constants": [2, 3, 4]}}
 
 ``expect`` maps node names to what the document must compute: ``value``, ``grad``,
-``contributions`` (the amounts sent back along each wire out of the node, in any order) and
-``paths`` (how many distinct paths lead from the node to the output). ``facts`` are about the
+``contributions`` (the amounts sent back along each wire out of the node, in any order),
+``paths`` (how many distinct paths lead from the node to the output) and ``shape``. ``facts`` are about the
 whole document: ``nodes`` (its size) and ``constants`` (the values of its unnamed numbers).
-:func:`check` compares all of it, and every number written in the lesson must be one of these
-numbers (at the precision written), so a lesson cannot state a number nobody checks.
+A training example also has ``train`` (the Trainer's settings and how long to run, see
+:mod:`engine.learn.training_examples`) and ``reached`` (what that run reaches: ``steps``,
+``loss``, ``first_loss``, ``accuracy``, ``test_loss``, ``test_accuracy``), which :func:`check`
+reproduces by running it. :func:`check` compares all of it, and every number written in the
+lesson must be one of these numbers (at the precision written), so a lesson cannot state a
+number nobody checks.
 
 Run ``python -m engine.learn.gallery`` to rebuild the four examples this module defines.
 
@@ -29,12 +33,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import DocumentError
+from ..core.errors import DocumentError, GraphError
 from ..core.graph import Graph
 from ..core.ops import NUMBER
 from ..core.value import Value
 
-EXPECT_KEYS = ("value", "grad", "contributions", "paths")
+EXPECT_KEYS = ("value", "grad", "contributions", "paths", "shape")
+REACHED_KEYS = ("steps", "loss", "first_loss", "accuracy", "test_loss", "test_accuracy")
+RUN_REL = 1e-6  # a run of hundreds of steps: summation order may differ in the last bits
 FACT_KEYS = ("nodes", "constants")
 REL, ABS = 1e-9, 1e-12
 
@@ -54,7 +60,9 @@ class Entry:
     lesson: str
     expect: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
-    folder: Path | None = None  # where the document lives: the gallery file's folder
+    folder: Path | None = None
+    train: dict = field(default_factory=dict)
+    reached: dict = field(default_factory=dict)  # where the document lives: the gallery file's folder
 
     @property
     def path(self) -> Path:
@@ -112,7 +120,12 @@ def _entry(k: int, item) -> Entry:
         raise DocumentError(f'{where}: "expect" maps names to {{{", ".join(EXPECT_KEYS)}}}')
     if not isinstance(facts, dict) or not set(facts) <= set(FACT_KEYS):
         raise DocumentError(f'{where}: "facts" may hold {", ".join(FACT_KEYS)}')
-    lists = ("contributions", "constants")
+    train, reached = item.get("train", {}), item.get("reached", {})
+    if not isinstance(train, dict) or not isinstance(reached, dict) or bool(train) != bool(reached):
+        raise DocumentError(f'{where}: "train" and "reached" come together, as objects')
+    if not set(reached) <= set(REACHED_KEYS) or not all(map(_is_number, reached.values())):
+        raise DocumentError(f'{where}: "reached" maps {", ".join(REACHED_KEYS)} to numbers')
+    lists = ("contributions", "constants", "shape")
     for name, spec in [*expect.items(), ("facts", facts)]:
         for key, v in spec.items():
             if key in lists:
@@ -126,7 +139,7 @@ def _entry(k: int, item) -> Entry:
                     f"{where}: {name}.{key} must be {'a list of numbers' if key in lists else 'a number'}"
                     + (" (or nested lists of numbers for an array)" if key in ("value", "grad") else "")
                 )
-    return Entry(file, item["title"], item["lesson"], expect, facts)
+    return Entry(file, item["title"], item["lesson"], expect, facts, train=train, reached=reached)
 
 
 def _is_number(v) -> bool:
@@ -161,6 +174,12 @@ def stated_numbers(entry: Entry) -> list:
             out.extend(_flat(v))
     for v in entry.facts.values():
         out.extend(_flat(v))
+    for v in entry.train.values():
+        out.extend(x for x in _flat(v) if _is_number(x))
+    for key, v in entry.reached.items():
+        out.append(v)
+        if "accuracy" in key:
+            out.append(100 * v)  # written as a percentage
     return out
 
 
@@ -199,6 +218,8 @@ def check(entry: Entry, graph: Graph | None = None) -> list[str]:
         consts = sorted(g.number(n) for n in g.nodes() if g.op(n) == NUMBER and not g.name(n))
         if not _same(consts, sorted(entry.facts["constants"])):
             problems.append(f"the unnamed numbers are {consts}, expected {entry.facts['constants']}")
+    if entry.train:
+        problems.extend(_check_run(entry, g))
     known = stated_numbers(entry)
     for written in lesson_numbers(entry.lesson):
         if not any(matches(written, v) for v in known):
@@ -206,7 +227,34 @@ def check(entry: Entry, graph: Graph | None = None) -> list[str]:
     return problems
 
 
+def _check_run(entry: Entry, g: Graph) -> list[str]:
+    """Run the entry's training on a copy and compare what it reaches."""
+    from ..training import Trainer
+    from .training_examples import run_options, trainer_options
+
+    try:
+        run = Trainer(g, **trainer_options(entry.train))
+        result = run.run(**run_options(entry.train))
+    except (GraphError, ValueError, TypeError) as e:  # a malformed "train" is reported, not raised
+        return [f"the training run cannot start: {type(e).__name__}: {e}"]
+    got = {"steps": result.steps, "loss": run.history[-1].loss if run.history else None,
+           "first_loss": run.history[0].loss if run.history else None,
+           "accuracy": run.history[-1].accuracy if run.history else None}
+    if "test_loss" in entry.reached or "test_accuracy" in entry.reached:
+        ev = run.evaluate("test")
+        got.update(test_loss=ev.loss, test_accuracy=ev.accuracy)
+    problems = []
+    for key, want in entry.reached.items():
+        have = got.get(key)
+        if have is None or not math.isclose(have, want, rel_tol=RUN_REL, abs_tol=ABS):
+            problems.append(f"the run reaches {key} = {have}, expected {want}")
+    return problems
+
+
 def _measure(g: Graph, name, key, out):
+    if key == "shape":
+        shape = g.shape(name)
+        return None if shape is None else list(shape)
     if key == "value":
         return g.value(name)
     if key == "grad":
@@ -428,7 +476,43 @@ def write_examples(folder=None) -> list[Path]:
         p = Path(folder) / file
         save(build(), p)
         paths.append(p)
+    paths.extend(write_training_examples(folder))
     return paths
+
+
+def write_training_examples(folder) -> list[Path]:
+    """Build the training examples (:mod:`engine.learn.training_examples`), save them, and
+    write their entries (title, lesson, expect, train, reached) into ``gallery.json``."""
+    from ..io.document import save
+    from .training_examples import CSV_FILE, TRAINING_BUILDERS, build, write_csv
+
+    folder = Path(folder)
+    write_csv(folder / CSV_FILE)
+    index = folder / "gallery.json"
+    items = json.loads(index.read_text(encoding="utf-8"))
+    paths = [folder / CSV_FILE]
+    for file, (_, _, _, expect) in TRAINING_BUILDERS.items():
+        g, train, reached = build(file)
+        save(g, folder / file)
+        paths.append(folder / file)
+        item = {"file": file, "title": g.meta["title"], "lesson": g.meta["lesson"], "expect": expect,
+                "train": train, "reached": reached}
+        for k, old in enumerate(items):
+            if old.get("file") == file:
+                items[k] = item
+                break
+        else:
+            items.append(item)
+    index.write_text(_gallery_text(items), encoding="utf-8")
+    return paths
+
+
+def _gallery_text(items) -> str:
+    """gallery.json's layout: one line per key of each entry."""
+    return "[\n" + ",\n".join(
+        " {\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in it.items())
+        + "\n }" for it in items
+    ) + "\n]\n"
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
