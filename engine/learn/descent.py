@@ -53,6 +53,8 @@ class DescentResult:
     stopped: str | None = None
     lr: float = 0.0
     maximize: bool = False
+    # With ``keep_path``: the trainable values before the first step and after each step
+    # (node id -> value), for drawing the walk over a contour plot.
     path: list = field(default_factory=list)
 
     @property
@@ -75,8 +77,8 @@ def plan_descent(
     keep_path: bool = False,
 ) -> DescentResult:
     """Run gradient descent on a copy of ``graph`` and return the trajectory; ``graph`` is
-    not touched (no edit, no event). With ``keep_path``, ``result.path`` also holds the
-    trainable values at every step.
+    not touched (no edit, no event). ``keep_path`` records the values after every step in
+    ``result.path`` (see :func:`engine.learn.second_order.plan_newton` for Newton's method).
 
     ``trainable``: number nodes (ids or names) to move; default :func:`default_trainable`
     (the named numbers that are parameters, not inputs or targets).
@@ -280,8 +282,7 @@ def _output(graph: Graph) -> int:
             "descent needs an output to minimize: set one" if len(graph) else "the graph is empty"
         )
     if graph.value(out) is None:
-        why = graph.problems().get(out, "an input is not connected")
-        raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {why}")
+        raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {graph.why_no_value(out)}")
     return out
 
 

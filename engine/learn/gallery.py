@@ -9,8 +9,13 @@ whose numbers are checked against the document.
 
 ``expect`` maps node names to what the document must compute: ``value``, ``grad``,
 ``contributions`` (the amounts sent back along each wire out of the node, in any order),
-``paths`` (how many distinct paths lead from the node to the output) and ``shape``. ``facts`` are about the
-whole document: ``nodes`` (its size) and ``constants`` (the values of its unnamed numbers).
+``paths`` (how many distinct paths lead from the node to the output) and ``shape``. ``facts`` are
+about the whole document: ``nodes`` (its size), ``constants`` (the values of its unnamed
+numbers), ``origin`` (``{"node": name, "reason": text}``: where the output's NaN or inf was born,
+the reason quoted in the lesson), ``newton`` (``[steps, output]``: Newton's method from the
+document's values converges in that many steps to that output), ``descent`` (``[lr, steps,
+output]``: gradient descent reaches that output) and ``vanishing`` (the named nodes Gradient
+Health marks as vanishing).
 A training example also has ``train`` (the Trainer's settings and how long to run, see
 :mod:`engine.learn.training_examples`) and ``reached`` (what that run reaches: ``steps``,
 ``loss``, ``first_loss``, ``accuracy``, ``test_loss``, ``test_accuracy``), which :func:`check`
@@ -41,7 +46,7 @@ from ..core.value import Value
 EXPECT_KEYS = ("value", "grad", "contributions", "paths", "shape")
 REACHED_KEYS = ("steps", "loss", "first_loss", "accuracy", "test_loss", "test_accuracy")
 RUN_REL = 1e-6  # a run of hundreds of steps: summation order may differ in the last bits
-FACT_KEYS = ("nodes", "constants")
+FACT_KEYS = ("nodes", "constants", "origin", "newton", "descent", "vanishing")
 REL, ABS = 1e-9, 1e-12
 
 # A number in prose: digits with an optional fraction. A minus sign belongs to it only where it
@@ -120,14 +125,26 @@ def _entry(k: int, item) -> Entry:
         raise DocumentError(f'{where}: "expect" maps names to {{{", ".join(EXPECT_KEYS)}}}')
     if not isinstance(facts, dict) or not set(facts) <= set(FACT_KEYS):
         raise DocumentError(f'{where}: "facts" may hold {", ".join(FACT_KEYS)}')
+    origin = facts.get("origin")
+    if origin is not None and not (
+        isinstance(origin, dict)
+        and set(origin) == {"node", "reason"}
+        and all(isinstance(v, str) for v in origin.values())
+    ):
+        raise DocumentError(f'{where}: facts.origin must be {{"node": name, "reason": text}}')
+    names = facts.get("vanishing")
+    if names is not None and not (isinstance(names, list) and all(isinstance(v, str) for v in names)):
+        raise DocumentError(f"{where}: facts.vanishing must be a list of node names")
     train, reached = item.get("train", {}), item.get("reached", {})
     if not isinstance(train, dict) or not isinstance(reached, dict) or bool(train) != bool(reached):
         raise DocumentError(f'{where}: "train" and "reached" come together, as objects')
     if not set(reached) <= set(REACHED_KEYS) or not all(map(_is_number, reached.values())):
         raise DocumentError(f'{where}: "reached" maps {", ".join(REACHED_KEYS)} to numbers')
-    lists = ("contributions", "constants", "shape")
+    lists = ("contributions", "constants", "shape", "newton", "descent")
     for name, spec in [*expect.items(), ("facts", facts)]:
         for key, v in spec.items():
+            if key in ("origin", "vanishing"):
+                continue
             if key in lists:
                 ok = isinstance(v, list) and all(map(_is_number, v))
             elif key in ("value", "grad") and isinstance(v, list):  # an array node: nested lists
@@ -172,8 +189,9 @@ def stated_numbers(entry: Entry) -> list:
     for spec in entry.expect.values():
         for v in spec.values():
             out.extend(_flat(v))
-    for v in entry.facts.values():
-        out.extend(_flat(v))
+    for key, v in entry.facts.items():
+        if key not in ("origin", "vanishing"):
+            out.extend(_flat(v))
     for v in entry.train.values():
         out.extend(x for x in _flat(v) if _is_number(x))
     for key, v in entry.reached.items():
@@ -218,12 +236,48 @@ def check(entry: Entry, graph: Graph | None = None) -> list[str]:
         consts = sorted(g.number(n) for n in g.nodes() if g.op(n) == NUMBER and not g.name(n))
         if not _same(consts, sorted(entry.facts["constants"])):
             problems.append(f"the unnamed numbers are {consts}, expected {entry.facts['constants']}")
+    problems += _second_order_facts(entry, g, out)
     if entry.train:
         problems.extend(_check_run(entry, g))
     known = stated_numbers(entry)
     for written in lesson_numbers(entry.lesson):
         if not any(matches(written, v) for v in known):
             problems.append(f"the lesson says {written}, which no expectation checks")
+    return problems
+
+
+def _second_order_facts(entry: Entry, g: Graph, out) -> list[str]:
+    """The facts about origins, Newton's method, descent and vanishing gradients."""
+    problems = []
+    facts = entry.facts
+    if "origin" in facts:
+        want = facts["origin"]
+        got = g.nonfinite_origin(out) if out is not None else None
+        if got is None or got != (g.resolve(want["node"]) if want["node"] in g else None, want["reason"]):
+            problems.append(f"the output's non-finite origin is {got}, expected {want}")
+        if want["reason"] not in entry.lesson:
+            problems.append(f"the lesson does not quote the reason {want['reason']!r}")
+    if "newton" in facts:
+        from .second_order import plan_newton
+
+        steps, final = facts["newton"]
+        r = plan_newton(g, steps=int(steps) + 1)
+        if r.steps_taken != steps or not _same(r.history[-1], final) or not r.stopped.startswith("converged"):
+            problems.append(f"Newton's method took {r.steps_taken} steps to {r.history[-1]} ({r.stopped})")
+    if "descent" in facts:
+        from .descent import plan_descent
+
+        lr, steps, final = facts["descent"]
+        r = plan_descent(g, steps=int(steps), lr=lr)
+        if not _same(r.history[-1], final):
+            problems.append(f"gradient descent reached {r.history[-1]}, expected {final}")
+    if "vanishing" in facts:
+        from .health import gradient_health
+
+        h = gradient_health(g, out)
+        got = sorted(g.name(n) for n in h.vanishing() if g.name(n))
+        if got != sorted(facts["vanishing"]):
+            problems.append(f"the vanishing named nodes are {got}, expected {sorted(facts['vanishing'])}")
     return problems
 
 
@@ -443,6 +497,90 @@ def xor_mlp() -> Graph:
     )
 
 
+def tanh_second_derivative() -> Graph:
+    """y = tanh(x) and its backward graph, whose gradient node is the output: x.grad is then
+    the second derivative."""
+    g = Graph.from_expression("y = tanh(x)", x=0.5)
+    h, grads = g.gradient_graph("y", "x")
+    h.set_output(grads[g.resolve("x")])
+    h.meta["title"] = "tanh's second derivative, read off its backward graph"
+    h.meta["lesson"] = (
+        "y = tanh(x) at x = 0.5 is 0.4621. Below it, right to left, is its backward pass as a graph: "
+        "∂y/∂x = 1 × (1 − y·y) = 0.7864, built from ordinary ops that read the saved y. Being a graph, it "
+        "can be differentiated like any other: with ∂y/∂x as the output, x.grad is the second "
+        "derivative d²y/dx² = -0.7269."
+    )
+    return h
+
+
+def rosenbrock() -> Graph:
+    """Rosenbrock's banana valley, for Newton's method beside gradient descent."""
+    x, y = Value(-1.2, name="x"), Value(1.0, name="y")
+    f = _named((1 - x) ** 2 + 100 * (y - x * x) ** 2, "f")
+    g = f.graph()
+    g.meta["title"] = "Rosenbrock's valley: Newton's method against gradient descent"
+    g.meta["lesson"] = (
+        "f = (1 − x)² + 100(y − x²)² from x = -1.2, y = 1, where f = 24.2. Gradient descent with "
+        "lr = 0.001 creeps along the curved valley floor and still has f = 0.4535 after 1000 steps. "
+        "Newton's method divides the gradient by the curvature (the Hessian): it reaches the minimum "
+        "f = 0 at (1, 1) in 7 steps, after leaping out of the valley once on the way."
+    )
+    return g
+
+
+def nan_origin() -> Graph:
+    """A naive softmax whose exp overflows: the NaN shows at the division, born at exp."""
+    a, b = Value(800.0, name="a"), Value(799.0, name="b")
+    ea, eb = _named(a.exp(), "ea"), _named(b.exp(), "eb")
+    p = _named(ea / _named(ea + eb, "s"), "p")
+    loss = _named(-p.log(), "loss")
+    g = loss.graph()
+
+    def op(name, *ins, label=None):
+        n = g.add_op(name, name=label)
+        for port, i in enumerate(ins):
+            g.connect(i, n, port)
+        return n
+
+    # The same probability without overflow, beside it: q = 1 / (1 + exp(b - a)).
+    op("div", g.add_number(1.0), op("add", g.add_number(1.0), op("exp", op("sub", "b", "a"))), label="q")
+    g.set_output("loss")
+    g.apply_layout()
+    g.meta["title"] = "Where was this NaN born?"
+    g.meta["lesson"] = (
+        "loss = −log p with p = exp(a) / (exp(a) + exp(b)), a = 800 and b = 799, is NaN. The NaN "
+        "shows at the division p (inf / inf), but it was born earlier: nonfinite_origin traces it "
+        "back to ea, where exp overflowed at 800. Written as q = 1 / (1 + exp(b − a)) the same "
+        "probability never overflows: q = 0.7311."
+    )
+    return g
+
+
+def vanishing_sigmoid(layers: int = 6, weight: float = 0.1) -> Graph:
+    """h_k = sigmoid(w_k * h_(k-1)), ``layers`` times, every w = ``weight``."""
+    h = Value(1.0, name="x")
+    for k in range(1, layers + 1):
+        h = _named(Value(weight, name=f"w{k}") * h, f"z{k}").sigmoid()
+        h.name = f"h{k}"
+    g = h.graph()
+    g.meta["title"] = "A deep sigmoid chain: the gradient vanishes layer by layer"
+    g.meta["lesson"] = (
+        "Six layers h = σ(w · h_previous) with x = 1 and every w = 0.1: each layer multiplies what "
+        "it passes back by w · σ' = w · h(1 − h), about a fortieth, so w6.grad = 0.1281, "
+        "w3.grad = 0.000002 and w1.grad = 0.000000002: Gradient Health marks x, w1, z1 and h1 as "
+        "vanishing, below a hundred-millionth of the output's gradient."
+    )
+    return g
+
+
+HIGHER_ORDER_BUILDERS = {
+    "tanh_second_derivative.json": tanh_second_derivative,
+    "rosenbrock.json": rosenbrock,
+    "nan_origin.json": nan_origin,
+    "vanishing_sigmoid.json": vanishing_sigmoid,
+}
+"""The examples of issue 16: the gradient as a graph, Newton's method, NaN origins, vanishing."""
+
 TENSOR_BUILDERS = {
     "broadcast_bias.json": broadcast_bias,
     "linear_mse.json": linear_mse,
@@ -472,7 +610,7 @@ def write_examples(folder=None) -> list[Path]:
         p = Path(folder) / file
         save(build(), p)
         paths.append(p)
-    for file, build in TENSOR_BUILDERS.items():
+    for file, build in {**TENSOR_BUILDERS, **HIGHER_ORDER_BUILDERS}.items():
         p = Path(folder) / file
         save(build(), p)
         paths.append(p)
@@ -525,6 +663,7 @@ if __name__ == "__main__":  # pragma: no cover - a maintenance command
 
 __all__ = [
     "BUILDERS",
+    "HIGHER_ORDER_BUILDERS",
     "TENSOR_BUILDERS",
     "Entry",
     "check",
