@@ -40,7 +40,8 @@ class DescentResult:
     ``history`` holds the output's value before the first step and after each step taken
     (``len(history) == steps_taken + 1``); ``initial`` and ``final`` map each trainable node
     id to its value before and after; ``stopped`` is None when every requested step ran,
-    else the reason in words.
+    else the reason in words. ``path`` (only with ``plan_descent(..., keep_path=True)``) holds
+    the trainable values at each point of ``history``, for drawing the run step by step.
     """
 
     output: int

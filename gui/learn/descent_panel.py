@@ -39,9 +39,12 @@ FRAME_MS = 25
 
 class DescentPanel(QWidget):
     """Settings, trainable list, Run, plot and a result line. ``finished(result)`` fires after
-    the final values are applied (or the run turned out to change nothing)."""
+    the final values are applied (or the run turned out to change nothing).
+    ``exportRequested(graph, settings)`` asks for the last run as an animation: ``graph`` the
+    document as the run started, ``settings`` the keywords of ``plan_descent`` that replay it."""
 
     finished = Signal(object)
+    exportRequested = Signal(object, object)
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)
@@ -80,6 +83,13 @@ class DescentPanel(QWidget):
         self.run_button.setObjectName("descentRun")
         self.run_button.setToolTip("Run gradient descent; the whole run is one undo step")
         self.run_button.clicked.connect(self.run)
+        self.last_run = None  # (document as the run started, plan_descent keywords)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("descentExport")
+        self.export_button.setToolTip("Save the last run as an animation: one frame per step "
+                                      "(GIF, animated PNG, MP4 or PNG frames)")  # fmt: skip
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self.request_export)
         self.plot = PlotWidget(self)
         self.status = QLabel("")
         self.status.setObjectName("descentStatus")
@@ -91,6 +101,7 @@ class DescentPanel(QWidget):
         form.addRow("Goal", self.direction)
         row = QHBoxLayout()
         row.addStretch(1)
+        row.addWidget(self.export_button)
         row.addWidget(self.run_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -109,6 +120,8 @@ class DescentPanel(QWidget):
 
     def _on_document_replaced(self) -> None:
         self._checks = {}
+        self.last_run = None
+        self.export_button.setEnabled(False)
         self.plot.clear()
         self.status.setText("")
         self.refresh()
@@ -169,14 +182,15 @@ class DescentPanel(QWidget):
         if not nodes:
             self._say("Tick at least one number to train.")
             return False
+        settings = {"steps": self.steps.value(), "lr": self.lr.value(), "trainable": nodes,
+                    "maximize": self.direction.currentText() == "maximize"}  # fmt: skip
         try:
-            result = plan_descent(
-                g, steps=self.steps.value(), lr=self.lr.value(), trainable=nodes,
-                maximize=self.direction.currentText() == "maximize",
-            )
+            result = plan_descent(g, **settings)
         except (ValueError, GraphError) as e:
             self._say(f"Cannot run descent: {e}")
             return False
+        self.last_run = (g.copy(), settings)
+        self.export_button.setEnabled(True)
         self.result = result
         self._pending = (result, self._controller.undo_stack.index(), g)
         self.run_button.setEnabled(False)
@@ -222,6 +236,14 @@ class DescentPanel(QWidget):
             text += f". Stopped: {result.stopped}"
         self._say(text)
         self.finished.emit(result)
+
+    def request_export(self) -> bool:
+        """Ask for the last run as an animation (see ``exportRequested``); False without one."""
+        if self.last_run is None:
+            self._say("Run descent first: the animation shows a run step by step.")
+            return False
+        self.exportRequested.emit(*self.last_run)
+        return True
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
