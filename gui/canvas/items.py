@@ -1228,6 +1228,11 @@ class WireItem(QGraphicsItem):
             self.prepareGeometryChange()  # books the repaint of the old and the new bounds
             self._set_bounds()  # the bounds gain, lose or resize the label box; the curve stays
         else:
+            # The bounds hold, but the place keeps the text chosen with it (maybe the short
+            # form) and the tooltip that text wrote: both are the old number. Placed again on
+            # the next paint (its own spot is free, so usually the same one). QA: ← 20 stayed
+            # on the wire after a = 5 made it 28, because "28" is as wide as "20".
+            self.forget_label()
             self.update()
 
     def label_rect(self) -> QRectF | None:
