@@ -1204,9 +1204,9 @@ class WireItem(QGraphicsItem):
         without the arrow (the gradient colour still says what it is; the tooltip has it all).
         Between two columns there are only ~36 free units, which "← 0.1434" does not fit."""
         full = self._full_label()
-        try:
-            short = f"{float(self.grad_text):.3g}"
-        except (TypeError, ValueError):
+        try:  # the canvas's one formatter, so NaN reads "NaN" here too (it read "nan")
+            short = S.format_cell(float(self.grad_text.replace(S.MINUS, "-")))
+        except (AttributeError, TypeError, ValueError):
             return [full]
         return [full, short] if self._label_w(short) < self._label_w(full) else [full]
 

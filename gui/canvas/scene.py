@@ -21,6 +21,7 @@ from engine import NUMBER, OPS
 from engine.core import autodiff
 from engine.core.arrays import ndarray, shape_text
 from engine.drawing import geometry as G
+from engine.learn.explain import gradient_problem
 from gui import style as S
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.items import (
@@ -71,6 +72,21 @@ def _problems(g, vals: dict) -> dict:
     out = {}
     for n in bad:
         why = autodiff.problem(tape, order_vals, tape.index[n])
+        if why:
+            out[n] = why
+    return out
+
+
+def _grad_problems(g, grads: dict, probs: dict) -> dict:
+    """``probs`` plus, for each node whose gradient is NaN or infinite (and whose value is
+    fine), why (engine.learn.explain.gradient_problem): such a node is marked like a NaN
+    value, with the reason as its tooltip. A healthy document costs one scan."""
+    bad = [n for n, gr in grads.items() if not _is_finite(gr) and n not in probs]
+    if not bad:
+        return probs
+    out = dict(probs)
+    for n in bad:
+        why = gradient_problem(g, n)
         if why:
             out[n] = why
     return out
@@ -460,7 +476,7 @@ class GraphScene(QGraphicsScene):
             if few is not None:
                 return self._refresh_some(g, tape, vals_l, grads_l, root_i, explicit, few)
         vals, grads = g.values(), g.grads()
-        probs = _problems(g, vals)
+        probs = _grad_problems(g, grads, _problems(g, vals))
         root = g.evaluated_output()
         fmt = S.format_number
         changed = 0
@@ -483,6 +499,9 @@ class GraphScene(QGraphicsScene):
         nodes = {order[i] for i in idx}
         for n in list(nodes):  # a consumer's problem text names its inputs' values
             nodes.update(g.nx.successors(n))
+        index = tape.index
+        for t in list(nodes):  # so does a NaN gradient's reason, on the consumer's other inputs
+            nodes.update(s for s in g.nx.predecessors(t) if not _is_finite(grads[index[s]]))
         root = None if root_i is None else order[root_i]
         fmt = S.format_number
         changed = 0
@@ -493,6 +512,8 @@ class GraphScene(QGraphicsScene):
             i = tape.index[n]
             v, gr = vals[i], grads[i]
             why = autodiff.problem(tape, vals, i) if not _is_finite(v) else None
+            if why is None and not _is_finite(gr):
+                why = gradient_problem(g, n)
             mark = OUT_NONE if n != root else (OUT_EXPLICIT if n == explicit else OUT_AUTO)
             raw = (v, gr, why, mark)
             if _same(raw, it.raw_state):

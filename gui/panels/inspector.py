@@ -31,6 +31,7 @@ from shiboken6 import isValid
 from engine import NUMBER, OPS, GraphError
 from engine.core.arrays import ndarray, shape_text
 from engine.learn.check import check_node
+from engine.learn.explain import gradient_problem
 from gui import style
 from gui.canvas.controller import VALUE_PLACEHOLDER, editable_text
 from gui.panels.array_table import ArrayModel, ArrayTable
@@ -468,7 +469,7 @@ class Inspector(QDockWidget):
 
         self._show_check(node)
 
-        why = g.problems().get(node)
+        why = g.problems().get(node) or gradient_problem(g, node)
         self.problem_label.setText(f"⚠ {why}" if why else "")
         self.problem_label.setVisible(bool(why))
 

@@ -26,7 +26,10 @@ from engine import DocumentError, Graph
 from gui import style
 from gui.shell.screen_fit import resize_to_screen
 
-THUMB = QSize(300, 170)  # wide enough that a small example's numbers read
+# Big enough that the first examples' numbers read at one device pixel per logical one (the
+# fan-out, 8 nodes in four columns, needs 0.6 scene units per pixel; QA: the first two
+# thumbnails showed names and coloured chips where the lesson's numbers should be).
+THUMB = QSize(480, 240)
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -156,7 +159,7 @@ class GalleryDialog(QDialog):
         lay.addWidget(hint)
         lay.addWidget(self.list, 1)
         lay.addWidget(self.buttons)
-        resize_to_screen(self, 720, 600)
+        resize_to_screen(self, 920, 640)
 
     def paths(self) -> list[Path]:
         return [Path(self.list.item(i).data(PATH_ROLE)) for i in range(self.list.count())]
