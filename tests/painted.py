@@ -25,6 +25,7 @@ from gui import style
 
 MINUS = "\u2212"
 VALUE, GRAD, WIRE = style.VALUE.name(), style.GRAD.name(), style.WIRE_GRAD.name()
+DIM = style.TEXT_DIM.name()  # ids, row labels and the shape notes of port rows
 _SVG = "{http://www.w3.org/2000/svg}"
 _NUMBER = re.compile(r"^[-+]?(\d+)(?:\.(\d*))?(?:e([-+]?\d+))?$")
 
@@ -35,6 +36,7 @@ class Painted:
     x: float  # scene coordinates of the text's baseline start
     y: float
     fill: str  # "#rrggbb"
+    run: int = 0  # pieces of one drawText share it: consecutive in one <g>, one baseline, one colour
 
 
 def svg_of(scene, margin: float = 40.0) -> tuple[str, QRectF]:
@@ -81,15 +83,25 @@ def painted_texts(scene) -> list[Painted]:
     root = ET.fromstring(svg)
     out: list[Painted] = []
 
+    runs = [0]
+
     def walk(el, m):
         m = _compose(m, _matrix(el.get("transform")))
-        if el.tag == _SVG + "text":
-            x, y = float(el.get("x", 0)), float(el.get("y", 0))
+        previous = None
+        for child in el:
+            if child.tag != _SVG + "text":
+                previous = None
+                walk(child, m)
+                continue
+            x, y = float(child.get("x", 0)), float(child.get("y", 0))
+            fill = (child.get("fill") or "").lower()
+            here = (id(el), y, fill)
+            if previous != here:
+                runs[0] += 1
+            previous = here
             sx = m[0] * x + m[2] * y + m[4] + source.left()
             sy = m[1] * x + m[3] * y + m[5] + source.top()
-            out.append(Painted("".join(el.itertext()), sx, sy, (el.get("fill") or "").lower()))
-        for child in el:
-            walk(child, m)
+            out.append(Painted("".join(child.itertext()), sx, sy, fill, runs[0]))
 
     walk(root, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0))
     return out
@@ -116,7 +128,25 @@ def agrees(text: str, number) -> bool:
 
 
 def _shape_text(shape) -> str:
+    if not shape:
+        return "scalar"
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def expected_port_note(g, s, t) -> str | None:
+    """What port row (s -> t) should say, by hand: the shape arriving from an array, or the
+    stretch an elementwise op gives it (``(3,) → (2, 3)``, ``scalar → (2, 2)``); nothing
+    between scalars."""
+    from engine import OPS
+
+    sv, tv = g.value(s), g.value(t)
+    a = sv.shape if type(sv) is np.ndarray else ()
+    if tv is None or OPS[g.op(t)].tensor:
+        return _shape_text(a) if a else None
+    b = tv.shape if type(tv) is np.ndarray else ()
+    if a != b:
+        return f"{_shape_text(a)} → {_shape_text(b)}"
+    return _shape_text(a) if a else None
 
 
 def _dims(shape) -> str:
@@ -172,39 +202,80 @@ def _check_wire_text(g, w, t: Painted) -> str | None:
     return None if agrees(text, amount) else f"wire {w.key} = {amount!r}"
 
 
+def _slot(scene, g, t: Painted, p: QPointF):
+    """What a painted piece of text belongs to: ("wire", key), ("node", id, fill, cell index
+    or "row") or ("note", id, port); None for any other text. (One drawText may reach the SVG
+    as several <text> pieces, split where the script changes, as in "← Σ " + "all = 60": the
+    pieces of one slot are joined before they are read.)"""
+    if t.fill == WIRE:
+        for w in scene.wire_items().values():
+            r = w.label_rect()
+            if r is not None and r.contains(p):
+                return ("wire", w.key)
+        return ("wire", None)
+    if t.fill not in (VALUE, GRAD, DIM):
+        return None
+    owners = []
+    for n, it in _node_owner(scene, p):
+        if t.fill == DIM:
+            for k in range(len(it.inputs)):
+                if it.mapRectToScene(it.port_row_rect(k)).contains(p):
+                    return ("note", n, k)
+            continue
+        which = "value" if t.fill == VALUE else "grad"
+        idx = _cell(it, which, p) if type(g.value(n)) is np.ndarray else None
+        owners.append((n, idx))
+    # nodes may overlap (an array grows its node over the next): any of them may own it
+    return ("node", t.run, tuple(owners)) if owners else None
+
+
 def check_numbers_current(scene, graph=None, wires_expected: bool | None = None) -> list[Painted]:
     """Assert that every number the scene paints (node value and gradient rows, array grids,
-    wire gradient labels) is the engine's current one, and that every scalar node paints
-    both its rows. Returns the texts checked."""
+    wire gradient labels, the shape notes of port rows) is the engine's current one, and that
+    every scalar node paints both its rows. Returns the texts checked (pieces joined)."""
     g = graph if graph is not None else scene.graph
-    texts = painted_texts(scene)
-    wrong = []
-    checked = []
-    rows_seen: dict = {}
-    for t in texts:
-        if t.fill not in (VALUE, GRAD, WIRE) or "…" in t.text:
-            continue
+    slots: dict = {}
+    for t in painted_texts(scene):
         p = QPointF(t.x + 1.0, t.y - 2.0)  # just inside the glyphs, whatever the alignment
-        if t.fill == WIRE:
-            owners = [w for w in scene.wire_items().values()
-                      if w.label_rect() is not None and w.label_rect().contains(p)]
-            if not owners:
+        key = _slot(scene, g, t, p)
+        if key is None:
+            continue
+        key = (t.run, key)  # pieces join only within one drawText
+        if key in slots:
+            first, q = slots[key]
+            slots[key] = (Painted(first.text + t.text, first.x, first.y, first.fill), q)
+        else:
+            slots[key] = (t, p)
+    wrong, checked, rows_seen, notes_seen = [], [], {}, set()
+    for (_run, key), (t, p) in slots.items():
+        if key[0] == "note":
+            _, n, k = key
+            src = g.inputs(n)[k]
+            want = expected_port_note(g, src, n) if src is not None else None
+            if t.text != want:
+                wrong.append(f"port row {k} of {g.label(n)} says {t.text!r}, expected {want!r}")
+            notes_seen.add((n, k))
+            continue
+        if "…" in t.text:
+            continue
+        if key[0] == "wire":
+            if key[1] is None:
                 wrong.append(f"{t.text!r} at ({t.x:.0f}, {t.y:.0f}): a wire label on no wire's place")
                 continue
-            errs = [_check_wire_text(g, w, t) for w in owners]
+            err = _check_wire_text(g, scene.wire_item(*key[1]), t)
         else:
-            owners = _node_owner(scene, p)
-            if not owners:
-                continue  # not a node's number (a legend, an overlay)
-            errs = []
-            for n, it in owners:
-                err = _check_node_text(g, n, it, t, p)
-                errs.append(err)
-                if err is None:
+            errs = [_check_node_text(g, n, scene.node_item(n), t, p) for n, _idx in key[2]]
+            err = None if None in errs else errs[0]
+            for (n, _idx), e in zip(key[2], errs):
+                if e is None:
                     rows_seen.setdefault(n, set()).add(t.fill)
-        if all(e is not None for e in errs):
-            wrong.append(f"{t.text!r} painted at ({t.x:.0f}, {t.y:.0f}), the engine says {errs[0]}")
+        if err is not None:
+            wrong.append(f"{t.text!r} painted at ({t.x:.0f}, {t.y:.0f}), the engine says {err}")
         checked.append(t)
+    for n in scene.node_items():  # and a note that should be there is there
+        for k, src in enumerate(g.inputs(n)):
+            if src is not None and expected_port_note(g, src, n) and (n, k) not in notes_seen:
+                wrong.append(f"port row {k} of {g.label(n)} lacks {expected_port_note(g, src, n)!r}")
     missing = [g.label(n) for n in scene.node_items()
                if type(g.value(n)) is not np.ndarray and rows_seen.get(n) != {VALUE, GRAD}]
     assert not wrong, "stale or wrong numbers painted:\n" + "\n".join(wrong)

@@ -136,6 +136,22 @@ def test_fanout_edit_repaints_every_wire_label(qtbot):
         close(w)
 
 
+def test_undoing_an_array_edit_leaves_no_shape_notes(qtbot):
+    """a = [[1, 2], [3, 4]] makes every port row downstream say what arrives; undo makes a a
+    number again, and no row may still say (2, 2)."""
+    w = open_window("seed_fanout.json")
+    try:
+        type_on_canvas(w, w.document.resolve("a"), "[[1, 2], [3, 4]]")
+        assert any(t.text == "scalar → (2, 2)" for t in painted_texts(w.scene))
+        check_numbers_current(w.scene, wires_expected=True)
+        w.act_undo.trigger()
+        settle()
+        assert not any("(2, 2)" in t.text for t in painted_texts(w.scene))
+        check_numbers_current(w.scene, wires_expected=True)
+    finally:
+        close(w)
+
+
 def test_wire_tooltip_follows_the_number(qtbot):
     """A label left out for room (or in its short form) puts the number in the wire's
     tooltip: that text is the engine's too after an edit."""
@@ -171,6 +187,8 @@ _edit = st.one_of(
     st.tuples(st.just("undo"), st.just(0), st.just(0.0)),
     st.tuples(st.just("redo"), st.just(0), st.just(0.0)),
     st.tuples(st.just("descend"), st.integers(1, 5), st.sampled_from([0.01, 0.05])),
+    st.tuples(st.just("literal"), st.integers(0, 50),
+              st.sampled_from(["[[1, 2], [3, 4]]", "zeros(2)", "-1.5"])),
 )
 
 
@@ -184,6 +202,8 @@ def _apply_scalar(w, edit) -> None:
         type_in_inspector(w, nums[k % len(nums)], text_of(v))
     elif kind == "script":
         script_edit(w, nums[k % len(nums)], v)
+    elif kind == "literal":  # an array (or a number) typed as the parser writes it
+        type_on_canvas(w, nums[k % len(nums)], v)
     elif kind == "undo":
         w.act_undo.trigger()
         settle()
@@ -197,7 +217,7 @@ def _apply_scalar(w, edit) -> None:
 @settings(max_examples=6)
 @given(st.sampled_from(["seed_fanout.json", "micrograd_sanity.json"]),
        st.lists(_edit, min_size=1, max_size=5))
-def test_random_edits_leave_every_painted_number_current(example, edits):
+def test_random_edits_leave_every_painted_number_current(qapp, example, edits):
     w = open_window(example)
     try:
         for edit in edits:
@@ -218,7 +238,7 @@ _array_edit = st.one_of(
 
 @settings(max_examples=5)
 @given(st.lists(_array_edit, min_size=1, max_size=4))
-def test_random_array_edits_leave_every_painted_number_current(edits):
+def test_random_array_edits_leave_every_painted_number_current(qapp, edits):
     """broadcast_bias: a cell of b or x typed in the inspector's table, the whole array typed
     on the canvas, scripts, undo/redo; the grids and labels stay the engine's."""
     w = open_window("broadcast_bias.json")

@@ -205,6 +205,7 @@ class GraphScene(QGraphicsScene):
         self._drop_port: Port | None = None  # the port a dragged wire would land on
         self._drop_ring: QGraphicsEllipseItem | None = None  # its highlight
         self._shown = None  # (tape, values, grads, root, output) the labels show, to diff against
+        self._noted: set[int] = set()  # nodes whose port rows carry a shape note
         # Measured (benchmarks/gui_bench.py --configs, 1,000 nodes): with the BSP index a drag
         # step plus repaint costs ~13 ms of CPU against ~18 ms without an index, and opening
         # is no slower; the documents are large and mostly static, which is what BSP is for.
@@ -328,6 +329,7 @@ class GraphScene(QGraphicsScene):
         self._cancel_wire_drag()
         self._press_positions = {}
         self._shown = None  # new items show nothing yet: the next refresh draws every label
+        self._noted = set()
         forget_labels(self)
         self.clear()
         self._drop_ring = None  # deleted with every other item
@@ -492,6 +494,8 @@ class GraphScene(QGraphicsScene):
                 changed += 1
         if self._show_wire_grads or g.has_arrays():  # shapes ride on the wires of arrays
             self._refresh_wire_grads()
+        elif self._noted:
+            self._drop_port_notes()
         return changed
 
     def _refresh_some(self, g, tape, vals, grads, root_i, explicit, idx: list) -> int:
@@ -534,7 +538,17 @@ class GraphScene(QGraphicsScene):
                             self._set_wire_texts(g, w, amount, labels)
                         else:
                             w.set_grad_text(None if amount is None else S.format_number(amount))
+        if not arrays and self._noted:
+            self._drop_port_notes()
         return changed
+
+    def _drop_port_notes(self) -> None:
+        """No array is left (an array edit undone, say): no port row may still say a shape."""
+        for n in self._noted:
+            it = self._nodes.get(n)
+            if it is not None:
+                it.set_port_notes({})
+        self._noted.clear()
 
     def _refresh_wire_grads(self) -> None:
         g = self.graph
@@ -548,6 +562,8 @@ class GraphScene(QGraphicsScene):
             for key, w in self._wires.items():
                 self._set_wire_texts(g, w, sent.get(key), show)
             return
+        if self._noted:
+            self._drop_port_notes()
         fmt = S.format_number
         for key, w in self._wires.items():
             amount = sent.get(key)
@@ -567,6 +583,8 @@ class GraphScene(QGraphicsScene):
         else:
             notes.pop(w.port, None)
         w.dst.set_port_notes(notes)
+        if notes:
+            self._noted.add(w.dst.node_id)
         w.set_grad_text(text)
 
     # ---------------------------------------------------------------- node drags: one undo step

@@ -436,6 +436,7 @@ class Inspector(QDockWidget):
         self.value_label.setVisible(not is_number)
         if is_number and (changed or not self.value_edit.hasFocus()):
             self.value_edit.setText(editable_text(attrs["value"]))  # in full: what it reads back as
+            self.value_edit.setCursorPosition(0)  # a long array shows its start, not its end
         if tensor and not is_number:
             green = _colour(style.VALUE)
             self.value_label.setText(f"<span style='color:{green}'>{html.escape(g.summary(node))}</span>")
