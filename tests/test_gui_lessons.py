@@ -136,7 +136,7 @@ def test_examples_menu_lists_lessons_in_the_gallerys_order(qtbot):
 
 
 @pytest.mark.parametrize("k", [0, 1])
-def test_the_first_gallery_thumbnails_show_their_numbers(k):
+def test_the_first_gallery_thumbnails_show_their_numbers(qapp, k):
     e = gallery()[k]
     g = e.load()
     _img, drawn = render_thumbnail(g, THUMB, 1.0)
