@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QHelpEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QToolTip
 
 from engine import NUMBER, Graph
 from gui.shell.main_window import MainWindow
 from resources import EXAMPLES
 from tests.painted import agrees, check_numbers_current, painted_texts
-from tests.qt_helpers import double_click
+from tests.qt_helpers import double_click, mouse, view_point, wheel
 
 pytestmark = pytest.mark.gui
 
@@ -165,6 +166,41 @@ def test_wire_tooltip_follows_the_number(qtbot):
             if tip:
                 number = tip.split(":", 1)[1].split("\n")[0]
                 assert agrees(number, g.edge_grad(s, t, p)), (tip, g.edge_grad(s, t, p))
+    finally:
+        close(w)
+
+
+def shown_tooltip(view, scene_pos) -> str:
+    """The tooltip Qt shows when the mouse rests at ``scene_pos`` (a real ToolTip event)."""
+    vp = view.viewport()
+    p = view.mapFromScene(scene_pos)
+    QApplication.sendEvent(vp, QHelpEvent(QEvent.Type.ToolTip, p, vp.mapToGlobal(p)))
+    return QToolTip.text() if QToolTip.isVisible() else ""
+
+
+def test_tooltips_shown_after_an_edit_carry_the_new_numbers(qtbot):
+    """The mouse rests on b's input port and on a wire; a is edited meanwhile (here by a
+    script, with no mouse move): the tooltips then shown say the engine's new numbers."""
+    w = open_window("seed_fanout.json")
+    try:
+        g = w.document
+        a, b = g.resolve("a"), g.resolve("b")
+        port = w.scene.node_item(b).input_port_pos(0)  # b = a * 4: a arrives on port 0
+        mouse(w.view, "move", view_point(w.view, port), buttons=Qt.MouseButton.NoButton)
+        assert "value arriving: 3" in shown_tooltip(w.view, port)
+        while w.view.zoom() > 0.45:  # far out (wheel notches): labels too small to draw
+            wheel(w.view, port, -120)
+        settle()
+        wire = w.scene.wire_item(a, b, 0)
+        mid = wire.path().pointAtPercent(0.5)
+        painted_texts(w.scene)
+        script_edit(w, a, 5.0)
+        tip = shown_tooltip(w.view, port)
+        arriving = tip.split("value arriving: ")[1].split(" ")[0]
+        leaving = tip.split("gradient leaving: ")[1].split(" ")[0]
+        assert agrees(arriving, g.value(a)) and agrees(leaving, g.edge_grad(a, b, 0)), tip
+        tip = shown_tooltip(w.view, mid)
+        assert agrees(tip.split(": ")[1].split("\n")[0], g.edge_grad(a, b, 0)), tip
     finally:
         close(w)
 

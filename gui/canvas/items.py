@@ -751,6 +751,20 @@ class NodeItem(QGraphicsItem):
             hit = self.element_at(event.pos())
             self.setToolTip(self.element_tooltip(hit[1]) if hit is not None else self._node_tip)
 
+    def tooltip_at(self, local: QPointF) -> str:
+        """The tooltip for the point ``local`` (item coordinates), from the engine's numbers
+        now: a port's value and gradient, an array element's, else the node's own."""
+        if not self._tip_set:
+            self._update_tooltip()
+        port = self.port_at(local)
+        if port is not None:
+            return port.tooltip()
+        if self.tensor_shape:
+            hit = self.element_at(local)
+            if hit is not None:
+                return self.element_tooltip(hit[1])
+        return self._node_tip
+
     def hoverLeaveEvent(self, event):  # noqa: N802
         if self._hover_port is not None:
             self._hover_port = None
@@ -1240,6 +1254,20 @@ class WireItem(QGraphicsItem):
         so the label is left out and the wire's tooltip carries it."""
         r = self._label_rect()
         return None if r.isEmpty() else r
+
+    def tooltip_text(self, legible: bool = True) -> str:
+        """The wire's tooltip from its number now: the gradient it carries when the label
+        is left out, shortened or too small to read at the view's zoom (``legible`` False),
+        "" when the label says it all."""
+        if self.grad_text is None:
+            return ""
+        at = self._label_at
+        if legible and at is not None and not at.isEmpty() and self._label_text == self._full_label():
+            return ""
+        tip = f"gradient sent back along this wire: {self.grad_text}"
+        if at is not None and at.isEmpty():
+            tip += "\n(no free room to show it on the wire)"
+        return tip
 
     def _label_rect(self) -> QRectF:
         if self._label_at is None:

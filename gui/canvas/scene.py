@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QMenu
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
 from engine import NUMBER, OPS
 from engine.core import autodiff
@@ -33,6 +33,7 @@ from gui.canvas.items import (
     RubberWireItem,
     WireItem,
     forget_labels,
+    text_legible,
 )
 
 # The scene rect is at least this big and grows (never shrinks) to hold every node plus
@@ -586,6 +587,24 @@ class GraphScene(QGraphicsScene):
         if notes:
             self._noted.add(w.dst.node_id)
         w.set_grad_text(text)
+
+    def helpEvent(self, event):  # noqa: N802 - Qt's virtual
+        """Tooltips carry numbers: each is written from the engine's numbers as it is shown,
+        so one set while the mouse rested somewhere is never shown after an edit changed it."""
+        pos = event.scenePos()
+        for it in self.items(pos):
+            if isinstance(it, NodeItem):
+                it.setToolTip(it.tooltip_at(it.mapFromScene(pos)))
+                break
+            if isinstance(it, WireItem) and it.src is not None:
+                vp = event.widget()  # the viewport of the view the mouse rests in
+                view = vp.parentWidget() if vp is not None else None
+                scale = 1.0
+                if isinstance(view, QGraphicsView):
+                    scale = view.transform().m11() * vp.devicePixelRatioF()
+                it.setToolTip(it.tooltip_text(text_legible(scale)))
+                break
+        super().helpEvent(event)
 
     # ---------------------------------------------------------------- node drags: one undo step
 
