@@ -240,9 +240,9 @@ def test_topology_change_recompiles():
     assert g.tape() is not tape
     tape = g.tape()
     m = g.output_node()
-    src = g.disconnect(m, 1)
+    src, source_port = g.disconnect(m, 1)
     assert g.tape() is not tape
-    g.connect(src, m, 1)
+    g.connect(src, m, 1, source_port)
     assert g.grad("a") == 3.0
 
 

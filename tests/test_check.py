@@ -46,8 +46,12 @@ def test_correct_graph_passes_with_the_right_numbers():
 
 @pytest.mark.parametrize("path", example_documents(), ids=lambda p: p.stem)
 def test_every_example_passes(path):
-    rows = gradient_check(load(path), ops=True)
+    g = load(path)
+    rows = gradient_check(g, ops=True)
     assert all_ok(rows), [r for r in rows if r.ok is False]
+    if g.nonfinite_origin(g.output_node()):  # the NaN example: nothing can be checked, and it says why
+        assert all(r.ok is None and r.reason for r in rows)
+        return
     assert any(r.ok for r in rows)
 
 
@@ -136,11 +140,8 @@ def test_output_can_be_any_node():
 
 
 def test_no_output_raises():
-    g = Graph()
-    g.add_number(1.0)
-    g.add_number(2.0)
     with pytest.raises(NoOutputError):
-        gradient_check(g)
+        gradient_check(Graph())
 
 
 def test_unreachable_and_undefined_nodes_are_skipped_with_a_reason():
@@ -155,7 +156,7 @@ def test_unreachable_and_undefined_nodes_are_skipped_with_a_reason():
     m = h.add_op("mul", name="m")
     h.connect(x, m, 0)  # port 1 left open
     (row,) = gradient_check(h)
-    assert row.ok is None and "unconnected" in row.reason
+    assert row.ok is None and row.reason == "the output m has no value: input 'b' is not connected"
 
 
 def test_non_finite_values_are_skipped_with_a_reason():

@@ -44,9 +44,9 @@ def test_each_engine_event_becomes_its_typed_signal(bridge, qtbot):
     g.disconnect(m, 0)
     g.remove_node(m)
     g.apply_layout()
-    assert heard == [("nodeAdded", n), ("nodeAdded", m), ("edgeAdded", n, m, 0), ("valueChanged", n),
-                     ("nameChanged", n, "z"), ("nodeMoved", n, 5.0, 6.0), ("outputChanged", m),
-                     ("metaChanged", "title"), ("edgeRemoved", n, m, 0), ("outputChanged", None),
+    assert heard == [("nodeAdded", n), ("nodeAdded", m), ("edgeAdded", n, m, 0, 0), ("valueChanged", n),
+                     ("nameChanged", n, "z"), ("nodeMoved", n, 5.0, 6.0), ("outputChanged", m, 0),
+                     ("metaChanged", "title"), ("edgeRemoved", n, m, 0, 0), ("outputChanged", None, 0),
                      ("nodeRemoved", m), ("layoutApplied",)]
     # an edit made outside an undo command is re-evaluated on the next turn of the event loop
     with qtbot.waitSignal(bridge.evaluated):

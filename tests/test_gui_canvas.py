@@ -332,7 +332,7 @@ def test_rubber_band_select_then_delete_and_undo_restores_everything(qtbot, empt
     assert sorted(w.scene.selected_node_ids()) == sorted([m, t])
     qtbot.keyClick(w.view, Qt.Key_Delete)
     assert w.graph.nodes() == [a, b]
-    assert w.graph.edges() == [] and w.graph.output is None
+    assert w.graph.edges() == [] and w.graph.pinned_output is None
     w.stack.undo()
     assert snapshot(w.graph) == start
     scene_matches(w.scene, w.graph)
@@ -474,9 +474,12 @@ def test_context_menu_set_as_output(canvas):
     mul = next(n for n in g.nodes() if g.op(n) == "mul" and a in g.inputs(n))
     menu = w.scene.node_menu(mul)
     texts = [act.text() for act in menu.actions() if act.text()]
-    assert texts == ["Set as output", "Rename…", "Duplicate", "Delete"]
-    next(act for act in menu.actions() if act.text() == "Set as output").trigger()
-    assert g.output == mul
+    assert texts == ["Pin as Output", "Rename…", "Duplicate", "Delete"]
+    next(act for act in menu.actions() if act.text() == "Pin as Output").trigger()
+    assert g.output == g.pinned_output == mul
+    pinned_menu = w.scene.node_menu(mul)
+    texts = [act.text() for act in pinned_menu.actions() if act.text()]
+    assert texts == ["Output Follows the Graph", "Rename…", "Duplicate", "Delete"]
     assert g.grad(a) == 4.0
     assert w.scene.node_item(mul).output_mark == OUT_EXPLICIT
     labels_match(w)
@@ -606,8 +609,8 @@ def test_controller_refuses_bad_input_without_raising(empty):
     assert c.set_output(12345) is False
     assert c.move_nodes({n: (math.nan, 0)}) is False
     assert c.move_nodes([1, 2]) is False
-    assert c.copy_payload([999, "x", None]) == {"format": "gradcanvas", "version": 1, "output": None,
-                                                "nodes": [], "edges": []}
+    empty = {"format": "gradcanvas", "version": 1, "nodes": [], "edges": []}
+    assert c.copy_payload([999, "x", None]) == empty
     assert len(w.messages) >= 11
     assert [w.graph.number(n)] == [1.0]
 

@@ -184,12 +184,20 @@ def test_editing_leaves_step_mode_moving_does_not(win):
     assert exp.step.active and exp.step.total == 2
 
 
+def _no_value_output():
+    """p, q and p + (nothing): the output (the sink with the most ancestors) has no value."""
+    g = Graph()
+    p = g.add_number(1.0, name="p")
+    g.add_number(2.0, name="q")
+    s = g.add_op("add", name="s")
+    g.connect(p, s, 0)
+    return g
+
+
+
 def test_step_mode_refuses_without_an_output(win):
     exp = win.experiment
-    g = Graph()
-    g.add_number(1.0, name="p")
-    g.add_number(2.0, name="q")
-    replace(win, g)
+    replace(win, Graph())
     exp.act_step_mode.trigger()
     assert not exp.step.active and not exp.act_step_mode.isChecked()
     assert "no output" in win.statusBar().currentMessage()
@@ -342,10 +350,7 @@ def test_descent_maximize_and_refusals(win, qtbot):
     assert abs(g.number("x") - 1) < 1e-6
     panel.set_trainable([])
     assert not panel.run() and "Tick" in panel.status.text()
-    empty = Graph()
-    empty.add_number(1.0, name="p")
-    empty.add_number(1.0, name="q")
-    replace(win, empty)
+    replace(win, _no_value_output())
     assert panel.trainable.count() == 2
     assert not panel.run() and "Cannot run descent" in panel.status.text()
 
@@ -441,10 +446,7 @@ def test_export_python_produces_code_that_runs(win, tmp_path):
 
 def test_export_refusal_is_reported_not_raised(win, tmp_path):
     exp = win.experiment
-    g = Graph()
-    g.add_number(1.0, name="p")
-    g.add_number(2.0, name="q")
-    replace(win, g)
+    replace(win, _no_value_output())
     assert not exp.exports.export("python", tmp_path / "x.py")
     assert win.errors and "Cannot export" in win.errors[-1]
     assert not (tmp_path / "x.py").exists()
@@ -550,12 +552,12 @@ def test_every_tool_on_random_documents(win, g):
 
 def test_tools_explain_why_they_cannot_run(win):
     exp = win.experiment
-    g = Graph()
-    g.add_number(1.0, name="p")
-    g.add_number(2.0, name="q")
-    replace(win, g)
-    exp.act_check.trigger()
-    assert "Gradient check:" in win.statusBar().currentMessage() and not exp.check.marks
+    replace(win, _no_value_output())
+    exp.act_check.trigger()  # says why nothing can be checked: the real reason, not a guess
+    msg = win.statusBar().currentMessage()
+    assert "nothing could be checked" in msg
+    assert "the output s has no value: input 'b' is not connected" in msg
+    assert set(exp.check.marks.values()) == {"–"}
     replace(win, Graph())
     exp.act_forward.trigger()
     assert not exp.forward.active and not exp.act_forward.isChecked()

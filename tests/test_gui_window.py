@@ -309,13 +309,19 @@ def test_inspector_with_nothing_selected_shows_the_lesson(win):
 
 def test_set_as_output_via_graph_menu(win):
     b = select(win, "b")
-    menu_action(win, "Graph", "Set Selected as Output").trigger()
+    menu_action(win, "Graph", "Pin Selected as Output").trigger()
     g = win.document
-    assert g.output == b
+    assert g.output == g.pinned_output == b
     assert g.grad("a") == 4
+    assert win.output_label.text().startswith("output b = 12 (pinned)")
     labels_match(win)
+    menu_action(win, "Graph", "Output Follows the Graph").trigger()
+    assert g.pinned_output is None and g.output == g.resolve("e") and g.grad("a") == 35
+    assert win.output_label.text().startswith("output e = 75 (automatic)")
+    menu_action(win, "Edit", "Undo").trigger()  # pinned again
+    assert g.pinned_output == b and g.grad("a") == 4
     menu_action(win, "Edit", "Undo").trigger()
-    assert g.output == g.resolve("e")
+    assert g.output == g.resolve("e") and g.pinned_output is None
     assert g.grad("a") == 35
 
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from engine import Graph
-from gui.canvas.items import OUT_EXPLICIT, WireItem
+from gui.canvas.items import OUT_AUTO, WireItem
 from gui.canvas.view import GraphView
 from tests.qt_helpers import click, drag, drop_mime, mouse, snapshot, view_point
 from tests.test_gui_canvas import fanout_graph, in_port, make_canvas, out_port
@@ -271,22 +271,24 @@ def test_wire_menu_delete_removes_the_wire(canvas):
 # ------------------------------------------------------------------ gradients stay visible while building
 
 
-def test_a_dropped_node_keeps_the_implicit_output_and_every_gradient(canvas):
+def test_a_dropped_node_leaves_the_automatic_output_and_every_gradient(canvas):
+    """A lone new node depends on nothing, so the output (the sink that depends on the most
+    nodes) stays where it was, unpinned, and no gradient goes blank."""
     w = canvas
     g = w.graph
-    w.controller.set_output(None)  # the output is the single sink, implicitly
+    w.controller.set_output(None)  # the output follows the graph
     out = g.evaluated_output()
-    assert g.output is None and out is not None
+    assert g.pinned_output is None and out is not None
     a = g.resolve("a")
+    steps = w.stack.count()
     assert drop_mime(w.view, GraphView.MIME_OP, b"exp", (900.0, 400.0))
-    assert g.output == out and g.grad(a) == 35.0
+    assert g.pinned_output is None and g.evaluated_output() == out and g.grad(a) == 35.0
     assert w.scene.node_item(a).grad_text == "35"
-    assert w.scene.node_item(out).output_mark == OUT_EXPLICIT
-    w.stack.undo()  # one step: the node and the output mark together
-    assert g.output is None and g.evaluated_output() == out
+    assert w.scene.node_item(out).output_mark == OUT_AUTO
+    assert w.stack.count() == steps + 1  # the drop alone: no output edit rides along
 
 
-def test_a_paste_keeps_the_output_and_an_explicit_output_is_never_moved(canvas):
+def test_a_paste_keeps_the_output_and_a_pinned_output_is_never_moved(canvas):
     w = canvas
     g = w.graph
     w.controller.set_output(None)
@@ -298,7 +300,7 @@ def test_a_paste_keeps_the_output_and_an_explicit_output_is_never_moved(canvas):
     assert g.output == out and g.grad(a) == 35.0
     w.controller.set_output(a)
     w.view.paste(at=(800.0, 700.0))
-    assert g.output == a
+    assert g.output == g.pinned_output == a
 
 
 def test_a_pure_move_runs_no_evaluation(canvas):

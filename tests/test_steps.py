@@ -156,9 +156,10 @@ def test_unreached_nodes_never_appear():
 
 def test_no_output_no_steps():
     g = Graph()
-    g.add_number(1.0)
-    g.add_number(2.0)
     assert g.steps() == []
+    g.add_number(1.0)
+    g.add_number(2.0)  # two sinks, no ancestors: the highest id is the output
+    assert g.steps() == [(2, 1.0, [])]
 
 
 def test_nan_flows_through_steps():

@@ -1,11 +1,28 @@
 """Forward pass and reverse-mode backward over a compiled tape.
 
-The tape is the graph flattened once per topology change: node ids in topological order and,
-for each op node, its op and the tape indices of its inputs. A value edit only rewrites one
-slot of ``numbers`` and re-runs the two loops below; networkx is not touched.
+The tape is the graph flattened once per topology change into *slots*: one slot per value,
+in topological order, each a number or an op row applied to earlier slots. A value edit only
+rewrites one slot of ``numbers`` and re-runs the two loops below; networkx is not touched.
 
-Both passes are plain loops (no recursion), so a 1,000,000-node chain works, and each node is
+Both passes are plain loops (no recursion), so a 1,000,000-node chain works, and each slot is
 visited once, so a diamond ladder costs one pass rather than one per path.
+
+Outputs are addressed by (node, output port). A number or an op row is one slot, its output
+port 0: ``tape.index[node]``. A wire carries the source port it leaves from (edge attribute
+``source_port``, absent for 0), and the slot it reads is ``tape.slot(source, source_port)``.
+
+How a node with several outputs plugs in (composite instances, data sets): it is a *kind*
+(:class:`engine.core.kinds.NodeKind`), not a row of the op table. When the tape is compiled,
+the kind's ``compile(build, node, attrs, inputs)`` gets a :class:`TapeBuilder` and one slot
+per input port (None where unconnected) and appends the slots it needs with
+``build.number(value, key)`` and ``build.op(row, parents, key, params)``: an instance inlines
+its body there, a data set appends one number slot per output. It returns one slot per output
+port; port 0 becomes ``tape.index[node]``, port p >= 1 ``tape.outputs[(node, p)]``, and every
+consumer wired from (node, p) reads that slot. ``build.receives(port, slot, slot_port)`` says
+which appended slot reads input ``port``, so the amount sent back along a wire into the node
+(``Graph.contributions``, step mode) is found. Keys of appended slots (``tape.order[slot]``)
+are the kind's to choose (tuples, e.g. ``(instance, body_id)``); ``tape.index`` finds them too.
+Forward, backward, plans and steps run on slots and need no change for a new kind.
 """
 
 from __future__ import annotations
@@ -16,7 +33,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from . import kinds
 from .arrays import ShapeError, shape_of, shape_text
+from .nonfinite import describe
 from .ops import NUMBER, OPS, apply_checked, out_shape, vjp_quiet
 from .ops import apply as safe_apply
 from .ops import local as safe_local
@@ -24,21 +43,24 @@ from .ops import local as safe_local
 
 @dataclass
 class Tape:
-    """A graph compiled for evaluation. Built by :func:`compile_tape`."""
+    """A graph compiled for evaluation. Built by :func:`compile_tape`. Lists are per slot."""
 
-    order: list  # node ids, topological order
-    index: dict  # node id -> tape index
-    ops: list  # Op, or None for a number node
-    parents: list  # per index: tuple of input indices per port (None: unconnected)
-    numbers: list  # per index: the number's value (None for op nodes)
-    defined: list  # per index: False where an input is missing upstream
-    _fwd: list = field(default_factory=list)  # (i, forward, j, k) for defined op nodes
-    _bwd: list = field(default_factory=list)  # per index: (local, j, k) or None
-    _plans: dict = field(default_factory=dict)  # root index -> plan(), see below
-    params: list = field(default_factory=list)  # per index: the op's params dict ({} if none)
+    order: list  # slot -> key: the node id whose output port 0 it is, else its kind's key
+    index: dict  # key -> slot; a node id gives its output port 0
+    ops: list  # Op, or None for a number slot
+    parents: list  # per slot: tuple of input slots per port (None: unconnected)
+    numbers: list  # per slot: the number's value (None for op slots)
+    defined: list  # per slot: False where an input is missing upstream
+    _fwd: list = field(default_factory=list)  # (i, forward, j, k) for defined op slots
+    _bwd: list = field(default_factory=list)  # per slot: (local, j, k) or None
+    _plans: dict = field(default_factory=dict)  # root slot -> plan(), see below
+    params: list = field(default_factory=list)  # per slot: the op's params dict ({} if none)
     tensor_ops: int = 0  # how many tensor rows (matmul, sum, ...) the tape has
     array_numbers: int = 0  # how many numbers hold an array; both 0: the scalar loops run
-    _shapes_ok: dict = field(default_factory=dict)  # index -> (input shapes, params) accepted
+    _shapes_ok: dict = field(default_factory=dict)  # slot -> (input shapes, params) accepted
+    outputs: dict = field(default_factory=dict)  # (node, port) -> slot, output ports >= 1
+    receivers: dict = field(default_factory=dict)  # (node, port) -> ((slot, slot_port), ...)
+    kinds: int = 0  # how many nodes a kind compiled (0: every node is one slot of its own)
 
     def __len__(self):
         return len(self.order)
@@ -47,11 +69,78 @@ class Tape:
     def has_arrays(self) -> bool:
         return bool(self.tensor_ops or self.array_numbers)
 
+    def slot(self, node, port: int = 0) -> int:
+        """The slot holding output ``port`` of ``node`` (KeyError if there is none)."""
+        return self.index[node] if port == 0 else self.outputs[(node, port)]
+
+    def wire_reads(self, target, port: int) -> tuple:
+        """Where the wire into input ``port`` of ``target`` is read: ``((slot, slot_port),
+        ...)``; for a number or an op row, its own slot at that port."""
+        got = self.receivers.get((target, port))
+        return ((self.index[target], port),) if got is None else got
+
     def set_number(self, i: int, value) -> None:
         """Put a new value into number slot ``i``, keeping the array count right."""
         old = self.numbers[i]
         self.array_numbers += (type(value) is np.ndarray) - (type(old) is np.ndarray)
         self.numbers[i] = value
+
+
+class TapeBuilder:
+    """Appends slots to a tape being compiled: what a node kind's ``compile`` is given (see
+    the module docstring). Slots are appended in order, so parents must be earlier slots."""
+
+    def __init__(self, tape: Tape):
+        self.tape = tape
+        self.node = None  # the node being compiled
+
+    def number(self, value, key) -> int:
+        """Append a number slot holding ``value``; returns its slot."""
+        t = self.tape
+        i = len(t.order)
+        t.order.append(key)
+        t.index[key] = i
+        t.ops.append(None)
+        t.parents.append(())
+        t.numbers.append(value)
+        t.array_numbers += type(value) is np.ndarray
+        t.defined.append(True)
+        t._bwd.append(None)
+        t.params.append(None)
+        return i
+
+    def op(self, op, parents, key, params=None) -> int:
+        """Append a slot computing row ``op`` of earlier slots ``parents`` (one per input
+        port, None where unconnected); returns its slot."""
+        t = self.tape
+        i = len(t.order)
+        ps = tuple(parents)
+        if len(ps) != op.arity:
+            raise ValueError(f"{op.name} takes {op.arity} inputs, not {len(ps)}")
+        t.order.append(key)
+        t.index[key] = i
+        t.tensor_ops += op.tensor
+        t.params.append(params or {})
+        j = ps[0]
+        k = ps[1] if op.arity == 2 else -1
+        defined = t.defined
+        ok = j is not None and k is not None and defined[j] and (k < 0 or defined[k])
+        t.ops.append(op)
+        t.parents.append(ps)
+        t.numbers.append(None)
+        defined.append(ok)
+        if ok:
+            t._fwd.append((i, op.forward, j, k))
+            t._bwd.append((op.local, j, k))
+        else:
+            t._bwd.append(None)
+        return i
+
+    def receives(self, port: int, slot: int, slot_port: int) -> None:
+        """Input ``port`` of the node being compiled is read by input ``slot_port`` of
+        ``slot`` (call once per such use)."""
+        key = (self.node, port)
+        self.tape.receivers[key] = (*self.tape.receivers.get(key, ()), (slot, slot_port))
 
 
 def _topological_order(g: nx.MultiDiGraph) -> list:
@@ -85,20 +174,27 @@ def _topological_order(g: nx.MultiDiGraph) -> list:
 
 
 def compile_tape(g: nx.MultiDiGraph) -> Tape:
-    """Flatten ``g`` (nodes with an ``op`` attribute, edges keyed by port) into a Tape."""
-    order = _topological_order(g)
-    index = {n: i for i, n in enumerate(order)}
+    """Flatten ``g`` (nodes with an ``op`` attribute, edges keyed by input port, with a
+    ``source_port`` attribute where it is not 0) into a Tape."""
+    topo = _topological_order(g)
+    tape = Tape([], {}, [], [], [], [], [], [], {}, [])
+    order, index = tape.order, tape.index
     # The raw node and predecessor dicts: the public views build an object per lookup, which
     # made this loop several times slower on a 1,000,000-node chain.
     nodes = g._node
     pred = g._pred
-    ops, parents, numbers, defined, params = [], [], [], [], []
-    fwd, bwd = [], []
+    ops, parents, numbers, defined, params = tape.ops, tape.parents, tape.numbers, tape.defined, tape.params
+    fwd, bwd = tape._fwd, tape._bwd
+    outputs = tape.outputs
     tensor_ops = array_numbers = 0
-    for i, n in enumerate(order):
+    builder = None
+    for n in topo:
+        i = len(order)
         attrs = nodes[n]
         name = attrs["op"]
         if name == NUMBER:
+            order.append(n)
+            index[n] = i
             ops.append(None)
             parents.append(())
             value = attrs["value"]
@@ -108,16 +204,26 @@ def compile_tape(g: nx.MultiDiGraph) -> Tape:
             bwd.append(None)
             params.append(None)
             continue
-        op = OPS[name]
+        op = OPS.get(name)
+        arity = op.arity if op is not None else kinds.get(name).arity(attrs)
+        ps = [None] * arity
+        for src, ports in pred[n].items():
+            for port, d in ports.items():
+                # d is empty unless the wire leaves from an output port other than 0
+                ps[port] = outputs[(src, d["source_port"])] if d and d.get("source_port") else index[src]
+        if op is None:
+            tape.tensor_ops, tape.array_numbers = tensor_ops, array_numbers
+            builder = builder or TapeBuilder(tape)
+            _compile_kind(builder, n, attrs, tuple(ps))
+            tensor_ops, array_numbers = tape.tensor_ops, tape.array_numbers
+            continue
+        order.append(n)
+        index[n] = i
         tensor_ops += op.tensor
         params.append(attrs.get("params") or {})
-        ps = [None] * op.arity
-        for src, ports in pred[n].items():
-            for port in ports:
-                ps[port] = index[src]
         ps = tuple(ps)
         j = ps[0]
-        k = ps[1] if op.arity == 2 else -1
+        k = ps[1] if arity == 2 else -1
         ok = j is not None and k is not None and defined[j] and (k < 0 or defined[k])
         ops.append(op)
         parents.append(ps)
@@ -128,7 +234,25 @@ def compile_tape(g: nx.MultiDiGraph) -> Tape:
             bwd.append((op.local, j, k))
         else:
             bwd.append(None)
-    return Tape(order, index, ops, parents, numbers, defined, fwd, bwd, {}, params, tensor_ops, array_numbers)
+    tape.tensor_ops, tape.array_numbers = tensor_ops, array_numbers
+    return tape
+
+
+def _compile_kind(builder: TapeBuilder, n, attrs, inputs) -> None:
+    """Let node ``n``'s kind append its slots; file its output ports."""
+    kind = kinds.get(attrs["op"])
+    builder.node = n
+    outs = tuple(kind.compile(builder, n, attrs, inputs))
+    want = kind.output_arity(attrs)
+    if len(outs) != want:
+        raise ValueError(f"kind {kind.name!r} compiled {len(outs)} outputs for node {n}, not {want}")
+    tape = builder.tape
+    tape.kinds += 1
+    for p, slot in enumerate(outs):
+        if p == 0:
+            tape.index[n] = slot
+        else:
+            tape.outputs[(n, p)] = slot
 
 
 def forward(tape: Tape, errors: dict | None = None) -> list:
@@ -345,8 +469,7 @@ def problem(tape: Tape, vals: list, i: int, errors: dict | None = None) -> str |
     if any(not _finite(a) for a in args):
         nan = any(np.any(np.isnan(a)) if type(a) is np.ndarray else a != a for a in args)
         return f"{kind}: an input is already {('NaN' if nan else 'infinite')}"
-    shown = ", ".join(_fmt(a) for a in args)
-    return f"{kind}: {op.name}({shown}) is outside the op's finite range"
+    return f"{kind}: {describe(op, args, v)}"
 
 
 def _array_problem(op, v, args) -> str | None:
@@ -363,7 +486,7 @@ def _array_problem(op, v, args) -> str | None:
         return where
     if any(not np.all(np.isfinite(a)) for a in args if a is not None):
         return f"{where}: an input already has non-finite elements"
-    return f"{where}: {op.name} is outside its finite range there"
+    return f"{where}: {describe(op, args, v)}"
 
 
 def _finite(v) -> bool:
@@ -372,16 +495,9 @@ def _finite(v) -> bool:
     return v == v and v not in (math.inf, -math.inf)
 
 
-def _fmt(v) -> str:
-    if type(v) is np.ndarray:
-        from .arrays import summary
-
-        return summary(v)
-    return f"{v:.6g}" if isinstance(v, float) else str(v)
-
-
 __all__ = [
     "Tape",
+    "TapeBuilder",
     "compile_tape",
     "forward",
     "backward",

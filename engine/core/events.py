@@ -52,9 +52,12 @@ class NodeRemoved(_NodeEvent):
 
 @dataclass(frozen=True)
 class _EdgeEvent(Event):
+    """A wire from output ``source_port`` of ``source`` into input ``port`` of ``target``."""
+
     target: int
     source: int
     port: int
+    source_port: int = 0
 
     @property
     def node(self) -> int:
@@ -103,11 +106,15 @@ class NodeMoved(_NodeEvent):
 
 @dataclass(frozen=True)
 class OutputChanged(Event):
-    """The explicit output mark moved; ``node`` is the new one (None: back to the single sink)."""
+    """The pinned output changed: ``node`` and ``port`` are the new pin (``node`` None: the
+    output is no longer pinned and follows the graph, see ``Graph.output_node``), ``old`` and
+    ``old_port`` the previous one (``old`` None: it was following the graph)."""
 
     kind: ClassVar[str] = "output_changed"
     node: int | None = None  # type: ignore[misc]
     old: int | None = None
+    port: int = 0
+    old_port: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,16 @@ class MetaChanged(Event):
     new: Any = None
 
 
+@dataclass(frozen=True)
+class RoleChanged(_NodeEvent):
+    """A node's role changed (``"backward"``: part of a backward graph; None: an ordinary
+    node); evaluation is unaffected."""
+
+    kind: ClassVar[str] = "role_changed"
+    old: str | None = None
+    new: str | None = None
+
+
 __all__ = [
     "DocumentReset",
     "EdgeAdded",
@@ -157,5 +174,6 @@ __all__ = [
     "NodeRemoved",
     "OutputChanged",
     "ParamsChanged",
+    "RoleChanged",
     "ValueChanged",
 ]

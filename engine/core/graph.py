@@ -19,11 +19,12 @@ import math
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 
-from . import arrays, autodiff
+from . import arrays, autodiff, kinds
 from .errors import (
     CycleError,
     DuplicateNameError,
@@ -51,11 +52,15 @@ from .events import (
     NodeRemoved,
     OutputChanged,
     ParamsChanged,
+    RoleChanged,
     ValueChanged,
 )
 from .ops import NUMBER, OPERATORS, OPS, check_params
 
 MAX_NAME = 64
+BACKWARD_ROLE = "backward"  # nodes of an inserted backward graph: never the automatic output
+ROLES = (BACKWARD_ROLE,)
+"""What a node may be tagged as besides ordinary (None): part of a backward graph."""
 MAX_ID = 2**53  # as the document format: ids stay exact in every JSON reader
 
 
@@ -110,12 +115,25 @@ class _Meta(dict):
         return dict, (dict(self),)
 
 
+class Wire(NamedTuple):
+    """One wire: output ``source_port`` of ``source`` into input ``port`` of ``target``."""
+
+    source: int
+    source_port: int
+    target: int
+    port: int
+
+
+_UNSET = object()
+
+
 @dataclass
 class _Result:
     tape: autodiff.Tape
     values: list
-    root: int | None  # tape index of the output, None when there is none
+    root: int | None  # tape slot of the output, None when there is none
     grads: list
+    root_ref: tuple | None = None  # (node, port) of the output, None when there is none
     _sent: list | None = None
     errors: dict | None = None  # tape index -> shape problem message
 
@@ -189,7 +207,9 @@ class Graph:
     def __init__(self):
         self.nx = nx.MultiDiGraph()
         self._names: dict[str, int] = {}
-        self._output: int | None = None
+        self._output: int | None = None  # the pinned output; None: it follows the graph
+        self._output_port = 0
+        self._auto = _UNSET  # the automatic output, cached per topology
         self._next_id = 1
         self._subscribers: list[Callable[[Event], None]] = []
         self._tape: autodiff.Tape | None = None
@@ -270,12 +290,17 @@ class Graph:
         g.nx = self.nx.copy()
         g._names = dict(self._names)
         g._output = self._output
+        g._output_port = self._output_port
         g._next_id = self._next_id
         dict.update(g._meta, self._meta)
         return g
 
-    def _build(self, nodes: Iterable[dict], edges: Iterable[tuple], output=None) -> None:
-        """Fill an empty graph from already validated data, without per-edit checks.
+    def _build(self, nodes: Iterable[dict], edges: Iterable[tuple], output=None, output_port=0,
+               pin_only_if_needed=False) -> None:
+        """Fill an empty graph from already validated data, without per-edit checks. Edges
+        are (source, target, port) or (source, target, port, source_port); ``output`` is
+        the pinned output (None: it follows the graph). With ``pin_only_if_needed`` it is
+        pinned only when the graph would not choose it by itself (a program's last line).
 
         Used by the loader, the parser and Value.graph(), which check everything first.
         """
@@ -284,17 +309,25 @@ class Graph:
             attrs = {"op": n["op"], "name": n.get("name"), "x": n.get("x", 0.0), "y": n.get("y", 0.0)}
             if n["op"] == NUMBER:
                 attrs["value"] = n["value"]
-            elif OPS[n["op"]].params:
+            elif n["op"] in OPS and OPS[n["op"]].params:
                 attrs["params"] = check_params(OPS[n["op"]], n.get("params"))
             if n.get("label"):  # display text for a Value label that is no valid unique name
                 attrs["label"] = n["label"]
+            if n.get("role"):
+                attrs["role"] = n["role"]
             g.add_node(n["id"], **attrs)
             if attrs["name"]:
                 self._names[attrs["name"]] = n["id"]
             self._next_id = max(self._next_id, n["id"] + 1)
-        g.add_edges_from((s, t, p) for s, t, p in edges)
-        self._output = output
+        g.add_edges_from(
+            (e[0], e[1], e[2], {"source_port": e[3]}) if len(e) > 3 and e[3] else (e[0], e[1], e[2])
+            for e in edges
+        )
         self._invalidate(topology=True)
+        if pin_only_if_needed and output_port == 0 and self.output_node() == output:
+            output = None
+        self._output = output
+        self._output_port = output_port if output is not None else 0
         self._emit(DocumentReset())
 
     # ------------------------------------------------------------------ events
@@ -327,6 +360,7 @@ class Graph:
     def _invalidate(self, topology=False):
         if topology:
             self._tape = None
+            self._auto = _UNSET
         self._result = None
 
     # ------------------------------------------------------------------ lookups
@@ -364,8 +398,16 @@ class Graph:
         return list(self.nx.nodes)
 
     def edges(self) -> list[tuple[int, int, int]]:
-        """Every wire as (source, target, port)."""
+        """Every wire as (source, target, port); :meth:`wires` adds the source port."""
         return list(self.nx.edges(keys=True))
+
+    def wires(self) -> list[Wire]:
+        """Every wire as :class:`Wire` (source, source_port, target, port).
+
+        >>> Graph.from_expression("a*a", a=2).wires()
+        [Wire(source=1, source_port=0, target=2, port=0), Wire(source=1, source_port=0, target=2, port=1)]
+        """
+        return [Wire(s, d.get("source_port", 0), t, p) for s, t, p, d in self.nx.edges(keys=True, data=True)]
 
     def op(self, ref) -> str:
         """The node's op name, "number" for a number node."""
@@ -402,33 +444,114 @@ class Graph:
 
     def inputs(self, ref) -> list[int | None]:
         """Source node per input port, None where unconnected."""
+        return [None if w is None else w[0] for w in self.input_wires(ref)]
+
+    def input_wires(self, ref) -> list[tuple[int, int] | None]:
+        """(source, source_port) per input port, None where unconnected.
+
+        >>> Graph.from_expression("a*b", a=1, b=2).input_wires(3)
+        [(1, 0), (2, 0)]
+        """
         n = self.resolve(ref)
-        op = self.nx.nodes[n]["op"]
-        ins: list[int | None] = [None] * OPS[op].arity
-        for s, _, p in self.nx.in_edges(n, keys=True):
-            ins[p] = s
+        ins: list[tuple[int, int] | None] = [None] * self._arity(n)
+        for s, ports in self.nx._pred[n].items():
+            for p, d in ports.items():
+                ins[p] = (s, d.get("source_port", 0))
         return ins
 
-    def consumers(self, ref) -> list[tuple[int, int]]:
-        """Every (target, port) that this node feeds."""
+    def consumers(self, ref, source_port: int | None = None) -> list[tuple[int, int]]:
+        """Every (target, port) that this node feeds (from output ``source_port`` only, if
+        given)."""
         n = self.resolve(ref)
-        return [(t, p) for _, t, p in self.nx.out_edges(n, keys=True)]
+        return [
+            (t, p)
+            for t, ports in self.nx._succ[n].items()
+            for p, d in ports.items()
+            if source_port is None or d.get("source_port", 0) == source_port
+        ]
 
     def arity(self, ref) -> int:
-        op = self.op(ref)
-        return OPS[op].arity
+        """How many input ports the node has (0 for a number)."""
+        return self._arity(self.resolve(ref))
+
+    def output_arity(self, ref) -> int:
+        """How many output ports the node has: 1 for a number and every op row; a node kind
+        (:mod:`engine.core.kinds`) may have several."""
+        return self._output_arity(self.resolve(ref))
+
+    def _arity(self, n: int) -> int:
+        attrs = self.nx._node[n]
+        row = OPS.get(attrs["op"])
+        return row.arity if row is not None else kinds.get(attrs["op"]).arity(attrs)
+
+    def _output_arity(self, n: int) -> int:
+        attrs = self.nx._node[n]
+        return 1 if attrs["op"] in OPS else kinds.get(attrs["op"]).output_arity(attrs)
+
+    def _check_output_port(self, n: int, port, what="output port") -> int:
+        count = self._output_arity(n)
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < count:
+            has = "has one output, port 0" if count == 1 else f"has output ports 0..{count - 1}"
+            raise PortError(f"node {self.label(n)} {has}; there is no {what} {port!r}")
+        return port
+
+    # ------------------------------------------------------------------ the output
 
     @property
     def output(self) -> int | None:
-        """The output set explicitly, or None."""
+        """The document's output node: :meth:`output_node`, pinned or not."""
+        return self.output_node()
+
+    @property
+    def output_port(self) -> int:
+        """The output's port: the pinned one, 0 while the output follows the graph."""
+        return self._output_port
+
+    @property
+    def pinned_output(self) -> int | None:
+        """The pinned output node, or None while the output follows the graph."""
         return self._output
 
     def output_node(self) -> int | None:
-        """The document's output, else its single sink, else None."""
+        """The document's output: the pinned one, else the sink (a node nothing consumes)
+        with the most ancestors, ties to the highest id; nodes of an inserted backward
+        graph are never chosen. None only for a graph without such a sink (an empty one).
+
+        >>> g = Graph.from_expression("y = x*x + 1; z = 2*x; y", x=3.0)
+        >>> g.output_node() == g.resolve("y"), g.pinned_output
+        (True, None)
+        """
         if self._output is not None:
             return self._output
-        sinks = [n for n in self.nx.nodes if self.nx.out_degree(n) == 0]
-        return sinks[0] if len(sinks) == 1 else None
+        if self._auto is _UNSET:
+            self._auto = self._automatic_output()
+        return self._auto
+
+    def output_ref(self) -> tuple[int, int] | None:
+        """The document's output as (node, port): the pinned one, else (output_node(), 0)."""
+        if self._output is not None:
+            return self._output, self._output_port
+        n = self.output_node()
+        return None if n is None else (n, 0)
+
+    def _automatic_output(self) -> int | None:
+        nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
+        sinks = [n for n, out in succ.items() if not out and nodes[n].get("role") != BACKWARD_ROLE]
+        if len(sinks) <= 1:
+            return sinks[0] if sinks else None
+        best = best_key = None
+        for s in sinks:  # one walk up per sink; each sees every ancestor once
+            seen = {s}
+            stack = [s]
+            while stack:
+                for p in pred[stack.pop()]:
+                    if p not in seen:
+                        seen.add(p)
+                        stack.append(p)
+            key = (len(seen), s)
+            if best_key is None or key > best_key:
+                best, best_key = s, key
+        return best
 
     # ------------------------------------------------------------------ edits
 
@@ -457,20 +580,22 @@ class Graph:
         >>> Graph().check_add("number", 2, name=" a ")
         {'op': 'number', 'name': 'a', 'x': 0.0, 'y': 0.0, 'id': 1, 'value': 2.0}
         """
-        if not isinstance(op, str) or op not in OPS:
+        if not isinstance(op, str) or (op not in OPS and op not in kinds.KINDS):
             raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
         out = {"op": op}
         if op == NUMBER:
             value = check_value(value)
-        else:
+        elif op in OPS:
             params = self._check_params(op, params)
+        elif params is not None:
+            raise InvalidValueError(f"a {op} node takes no parameters here")
         out["name"] = self._check_new_name(name)
         out["x"] = check_number(x, "x")
         out["y"] = check_number(y, "y")
         out["id"] = self._new_id(node_id)
         if op == NUMBER:
             out["value"] = value
-        elif OPS[op].params:
+        elif op in OPS and OPS[op].params:
             out["params"] = params
         return out
 
@@ -490,8 +615,9 @@ class Graph:
         return self._add(NUMBER, value, name, x, y, node_id)
 
     def add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None, params=None) -> int:
-        """Add an operator node (``op`` is a key of OPERATORS) and return its id. ``params``
-        sets a tensor row's parameters (``{"axis": 0}`` for sum); left out, the row's defaults.
+        """Add an operator node (``op`` is a key of OPERATORS, or a registered node kind, see
+        :mod:`engine.core.kinds`) and return its id. ``params`` sets a tensor row's
+        parameters (``{"axis": 0}`` for sum); left out, the row's defaults.
 
         >>> g = Graph(); g.add_op("tanh")
         1
@@ -530,7 +656,7 @@ class Graph:
         for _s, t, p in list(self.nx.in_edges(n, keys=True)) + list(self.nx.out_edges(n, keys=True)):
             self.disconnect(t, p)
         if self._output == n:
-            self.set_output(None)
+            self.set_output(None)  # the output follows the graph again
         name = self.nx.nodes[n]["name"]
         if name:
             del self._names[name]
@@ -538,10 +664,12 @@ class Graph:
         self._invalidate(topology=True)
         self._emit(NodeRemoved(n))
 
-    def check_connect(self, source, target, port: int, replacing: bool = False) -> tuple[int, int]:
-        """Raise the GraphError that ``connect(source, target, port)`` would raise; return the
-        resolved (source, target) ids otherwise. ``replacing=True`` asks about dropping a wire
-        on a used port (the old wire is disconnected first), so PortInUseError is not raised.
+    def check_connect(self, source, target, port: int, source_port: int = 0, *,
+                      replacing: bool = False) -> tuple[int, int]:
+        """Raise the GraphError that ``connect(source, target, port, source_port)`` would
+        raise; return the resolved (source, target) ids otherwise. ``replacing=True`` asks
+        about dropping a wire on a used port (the old wire is disconnected first), so
+        PortInUseError is not raised.
 
         >>> g = Graph.from_expression("a*b", a=1, b=2)
         >>> g.check_connect("a", 3, 0, replacing=True)
@@ -550,15 +678,20 @@ class Graph:
         Traceback (most recent call last):
         ...
         engine.core.errors.PortError: node a is a number and has no inputs
+        >>> g.check_connect("a", 3, 0, source_port=1, replacing=True)
+        Traceback (most recent call last):
+        ...
+        engine.core.errors.PortError: node a has one output, port 0; there is no output port 1
         """
         s = self.resolve(source)
         t = self.resolve(target)
         op = self.nx.nodes[t]["op"]
-        arity = OPS[op].arity
+        arity = self._arity(t)
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < arity:
             if arity == 0:
                 raise PortError(f"node {self.label(t)} is a number and has no inputs")
             raise PortError(f"node {self.label(t)} ({op}) has ports 0..{arity - 1}, not {port!r}")
+        self._check_output_port(s, source_port)
         # The raw adjacency dicts: building in_edges() views per call dominates big builds.
         for src, ports in self.nx._pred[t].items():
             if port in ports and not replacing:
@@ -575,33 +708,40 @@ class Graph:
             )
         return s, t
 
-    def connect(self, source, target, port: int) -> None:
-        """Wire ``source``'s output into input ``port`` of ``target``.
+    def connect(self, source, target, port: int, source_port: int = 0) -> None:
+        """Wire output ``source_port`` of ``source`` (0, the only one of a number or an op)
+        into input ``port`` of ``target``.
 
-        Raises PortError (no such port), PortInUseError (port already wired) or CycleError.
+        Raises PortError (no such port on either end), PortInUseError (port already wired)
+        or CycleError.
         """
-        s, t = self.check_connect(source, target, port)
-        self.nx.add_edge(s, t, key=port)
+        s, t = self.check_connect(source, target, port, source_port)
+        if source_port:
+            self.nx.add_edge(s, t, key=port, source_port=source_port)
+        else:  # absent means 0: no attribute dict entry per wire on big graphs
+            self.nx.add_edge(s, t, key=port)
         self._invalidate(topology=True)
-        self._emit(EdgeAdded(t, s, port))
+        self._emit(EdgeAdded(t, s, port, source_port))
 
     def check_disconnect(self, target, port: int) -> tuple[int, int]:
         """Raise the GraphError that ``disconnect(target, port)`` would raise; return
         (source, target) of the wire otherwise."""
         t = self.resolve(target)
-        if not isinstance(port, bool):
-            for s, _, p in self.nx.in_edges(t, keys=True):
-                if p == port:
+        if not isinstance(port, bool) and isinstance(port, int):
+            for s, ports in self.nx._pred[t].items():
+                if port in ports:
                     return s, t
         raise PortNotConnectedError(f"port {port!r} of node {self.label(t)} is not connected")
 
-    def disconnect(self, target, port: int) -> int:
-        """Remove the wire into ``port`` of ``target``; returns the source it came from."""
+    def disconnect(self, target, port: int) -> tuple[int, int]:
+        """Remove the wire into ``port`` of ``target``; returns (source, source_port), the
+        output it came from, so that ``connect(source, target, port, source_port)`` undoes it."""
         s, t = self.check_disconnect(target, port)
+        sp = self.nx._pred[t][s][port].get("source_port", 0)
         self.nx.remove_edge(s, t, key=port)
         self._invalidate(topology=True)
-        self._emit(EdgeRemoved(t, s, port))
-        return s
+        self._emit(EdgeRemoved(t, s, port, sp))
+        return s, sp
 
     def check_set_value(self, ref, value) -> tuple[int, float]:
         """Raise the GraphError that ``set_value(ref, value)`` would raise; return the node id
@@ -633,7 +773,7 @@ class Graph:
         """
         n = self.resolve(ref)
         op = self.nx.nodes[n]["op"]
-        if op == NUMBER or not OPS[op].params:
+        if op not in OPS or op == NUMBER or not OPS[op].params:
             raise InvalidValueError(f"node {self.label(n)} ({op}) has no parameters")
         return n, self._check_params(op, params)
 
@@ -654,10 +794,10 @@ class Graph:
         """An op node's parameters (a copy; {} for rows without any and for numbers)."""
         return dict(self.nx.nodes[self.resolve(ref)].get("params") or {})
 
-    def shape(self, ref) -> tuple | None:
-        """The shape of the node's value: () for a number, (2, 3) for an array, None where it
-        has no value (unconnected, or a shape problem)."""
-        v = self.value(ref)
+    def shape(self, ref, port: int = 0) -> tuple | None:
+        """The shape of the node's value (at output ``port``): () for a number, (2, 3) for an
+        array, None where it has no value (unconnected, or a shape problem)."""
+        v = self.value(ref, port)
         return None if v is None else arrays.shape_of(v)
 
     def summary(self, ref) -> str:
@@ -706,17 +846,32 @@ class Graph:
         attrs["x"], attrs["y"] = x, y
         self._emit(NodeMoved(n, old, (x, y)))
 
-    def check_set_output(self, ref) -> int | None:
-        """Raise the GraphError that ``set_output(ref)`` would raise; the node id otherwise."""
-        return None if ref is None else self.resolve(ref)
+    def check_set_output(self, ref, port: int = 0) -> int | None:
+        """Raise the GraphError that ``set_output(ref, port)`` would raise (no such node, no
+        such output port); the node id (None for ``ref`` None) otherwise."""
+        if ref is None:
+            return None
+        n = self.resolve(ref)
+        self._check_output_port(n, port)
+        return n
 
-    def set_output(self, ref) -> None:
-        """Mark the node backward starts from; None goes back to 'the single sink'."""
-        n = self.check_set_output(ref)
-        old = self._output
+    def set_output(self, ref, port: int = 0) -> None:
+        """Pin output ``port`` of node ``ref`` as the output backward starts from; None
+        unpins it, and the output follows the graph again (see :meth:`output_node`).
+        Emits OutputChanged.
+
+        >>> g = Graph.from_expression("y = x*x + 1; z = 2*x; y", x=3.0)
+        >>> g.set_output("z"); g.output_node() == g.resolve("z")
+        True
+        >>> g.set_output(None); g.pinned_output, g.output == g.resolve("y")
+        (None, True)
+        """
+        n = self.check_set_output(ref, port)
+        old, old_port = self._output, self._output_port
         self._output = n
+        self._output_port = port if n is not None else 0
         self._invalidate()
-        self._emit(OutputChanged(n, old))
+        self._emit(OutputChanged(n, old, self._output_port, old_port))
 
     def layout(self) -> dict:
         """Layered left-to-right positions for every node (see :mod:`engine.drawing.layout`);
@@ -746,71 +901,85 @@ class Graph:
             self._tape = autodiff.compile_tape(self.nx)
         return self._tape
 
-    def _evaluate(self, root_id) -> _Result:
+    def _evaluate(self, root_ref) -> _Result:
         tape = self.tape()
         errors: dict = {}
         vals = autodiff.forward(tape, errors)
-        if root_id is None:
+        if root_ref is None:
             return _Result(tape, vals, None, [None] * len(vals), errors=errors)
-        root = tape.index[root_id]
-        return _Result(tape, vals, root, autodiff.backward(tape, vals, root), errors=errors)
+        root = tape.slot(*root_ref)
+        return _Result(tape, vals, root, autodiff.backward(tape, vals, root), root_ref, errors=errors)
 
     def evaluate(self) -> None:
         """Run forward and backward from the document's output (if there is one); emit
         ``evaluated``. Queries call this lazily, so calling it is only needed for the event."""
-        self._result = self._evaluate(self.output_node())
+        self._result = self._evaluate(self.output_ref())
         self._emit(Evaluated())
 
-    def backward(self, output=None) -> None:
-        """Forward, then backward from ``output`` (default: the document's output, else its
-        single sink). Raises NoOutputError if there is no such node.
+    def backward(self, output=None, port: int = 0) -> None:
+        """Forward, then backward from output ``port`` of ``output`` (default: the
+        document's output, see :meth:`output_node`). Raises NoOutputError only when there is
+        no node to start from (an empty graph). The document's output is not changed.
 
         >>> g = Graph.from_expression("x*x", x=3.0); g.backward(); g.grad("x")
         6.0
         """
         if output is None:
-            root = self.output_node()
+            root = self.output_ref()
             if root is None:
-                sinks = [self.label(n) for n in self.nx.nodes if self.nx.out_degree(n) == 0]
                 raise NoOutputError(
-                    "no output: the graph is empty"
-                    if not sinks
-                    else f"no output set and {len(sinks)} nodes have no consumers "
-                    f"({', '.join(sinks[:5])}{'…' if len(sinks) > 5 else ''}); set an output"
+                    "no output: the graph is empty" if not len(self)
+                    else "no output: every node without consumers belongs to a backward graph; set an output"
                 )
         else:
-            root = self.resolve(output)
+            n = self.resolve(output)
+            root = (n, self._check_output_port(n, port))
         self._result = self._evaluate(root)
         self._emit(Evaluated())
 
     def _res(self) -> _Result:
         if self._result is None:
-            self._result = self._evaluate(self.output_node())
+            self._result = self._evaluate(self.output_ref())
         return self._result
 
-    def value(self, ref):
-        """The node's value from the last forward pass (None if an input is unconnected)."""
-        r = self._res()
-        return r.values[r.tape.index[self.resolve(ref)]]
+    def _slot(self, r: _Result, ref, port) -> int:
+        n = self.resolve(ref)
+        if port:
+            self._check_output_port(n, port)
+            return r.tape.outputs[(n, port)]
+        return r.tape.index[n]
 
-    def grad(self, ref):
-        """d(output)/d(node), or None where the node has no path to the output."""
+    def value(self, ref, port: int = 0):
+        """The value at output ``port`` of the node from the last forward pass (None if an
+        input is unconnected)."""
         r = self._res()
-        return r.grads[r.tape.index[self.resolve(ref)]]
+        return r.values[self._slot(r, ref, port)]
+
+    def grad(self, ref, port: int = 0):
+        """d(output)/d(output ``port`` of the node), or None where it has no path to the
+        output."""
+        r = self._res()
+        return r.grads[self._slot(r, ref, port)]
+
+    def _by_node(self, r: _Result, per_slot: list) -> dict:
+        if not r.tape.kinds:
+            return dict(zip(r.tape.order, per_slot))
+        index = r.tape.index
+        return {n: per_slot[index[n]] for n in self.nx}
 
     def values(self) -> dict:
-        """Every node's value by id."""
+        """Every node's value (output port 0) by id."""
         r = self._res()
-        return dict(zip(r.tape.order, r.values))
+        return self._by_node(r, r.values)
 
     def grads(self) -> dict:
-        """Every node's gradient by id (None off the output's ancestors)."""
+        """Every node's gradient (output port 0) by id (None off the output's ancestors)."""
         r = self._res()
-        return dict(zip(r.tape.order, r.grads))
+        return self._by_node(r, r.grads)
 
     def evaluation(self) -> tuple:
         """``(tape, values, grads, root)`` of the last evaluation: lists aligned with
-        ``tape.order`` and the output's tape index (None without an output). Read only;
+        ``tape.order`` and the output's tape slot (None without an output). Read only;
         views compare two of them to redraw just what changed.
 
         >>> g = Graph.from_expression("x*x", x=3.0); tape, vals, grads, root = g.evaluation()
@@ -823,23 +992,40 @@ class Graph:
     def evaluated_output(self) -> int | None:
         """The node the current gradients are relative to."""
         r = self._res()
-        return None if r.root is None else r.tape.order[r.root]
+        return None if r.root_ref is None else r.root_ref[0]
 
-    def contributions(self, ref) -> list[tuple[int, int, float]]:
-        """The terms that sum to ``grad(ref)``: (consumer, port, amount) for each wire out.
+    def evaluated_output_ref(self) -> tuple[int, int] | None:
+        """(node, port) the current gradients are relative to."""
+        return self._res().root_ref
+
+    def _wire_amount(self, r: _Result, target: int, port: int):
+        """What backward sent along the wire into input ``port`` of ``target`` (None: nothing)."""
+        sent = r.sent
+        total = None
+        for slot, slot_port in r.tape.wire_reads(target, port):
+            s = sent[slot]
+            if s is not None:
+                total = s[slot_port] if total is None else total + s[slot_port]
+        return total
+
+    def contributions(self, ref, port: int = 0) -> list[tuple[int, int, float]]:
+        """The terms that sum to ``grad(ref, port)``: (consumer, consumer's port, amount) for
+        each wire out of output ``port``.
 
         >>> g = Graph.from_expression("a*a", a=3.0)
         >>> sorted(g.contributions("a"))
         [(2, 0, 3.0), (2, 1, 3.0)]
         """
         n = self.resolve(ref)
+        self._check_output_port(n, port)
         r = self._res()
-        idx = r.tape.index
         out = []
-        for _, t, p in self.nx.out_edges(n, keys=True):
-            s = r.sent[idx[t]]
-            if s is not None:
-                out.append((t, p, s[p]))
+        for t, ports in self.nx._succ[n].items():
+            for p, d in ports.items():
+                if d.get("source_port", 0) == port:
+                    amount = self._wire_amount(r, t, p)
+                    if amount is not None:
+                        out.append((t, p, amount))
         return out
 
     def edge_grad(self, source, target, port):
@@ -847,25 +1033,64 @@ class Graph:
         src, t = self.resolve(source), self.resolve(target)
         if isinstance(port, bool) or not isinstance(port, int) or not self.nx.has_edge(src, t, port):
             return None
+        return self._wire_amount(self._res(), t, port)
+
+    def why_no_value(self, ref, port: int = 0) -> str:
+        """Why the node (output ``port``) has no value: its own problem, or, when the
+        trouble starts upstream, that node's label and problem (an unconnected input, a shape
+        problem such as a class target out of range) rather than "an input has a problem
+        upstream". Empty when it has a value.
+
+        >>> g = Graph.from_expression("y = log(a * b); y + 1", a=1.0, b=2.0); g.disconnect(3, 1)
+        (2, 0)
+        >>> g.why_no_value(3), g.why_no_value(6)
+        ("input 'b' is not connected", "mul#3: input 'b' is not connected")
+        """
+        n = self.resolve(ref)
+        if self.value(n, port) is not None:
+            return ""
         r = self._res()
-        s = r.sent[r.tape.index[t]]
-        return None if s is None else s[port]
+        tape, vals = r.tape, r.values
+        slot = self._slot(r, n, port)
+        # The earliest slot, in topological order, of this one's ancestors that has no
+        # value while every input it has does: that is where the missing value comes from.
+        reach = [False] * (slot + 1)
+        reach[slot] = True
+        origin = slot
+        for i in range(slot, -1, -1):
+            if reach[i]:
+                ps = [j for j in tape.parents[i] if j is not None]
+                for j in ps:
+                    reach[j] = True
+                if vals[i] is None and all(vals[j] is not None for j in ps):
+                    origin = i
+        why = autodiff.problem(tape, vals, origin, r.errors) or "it has no value"
+        if origin == slot:
+            return why
+        key = tape.order[origin]
+        return f"{self.label(key) if key in self.nx else key}: {why}"
 
     def problems(self) -> dict[int, str]:
         """Nodes whose value is unusable, with the reason: unconnected inputs, NaN, inf."""
         r = self._res()
         t = r.tape
         out = {}
-        for i, n in enumerate(t.order):
+        slots = enumerate(t.order) if not t.kinds else ((t.index[n], n) for n in self.nx)
+        for i, n in slots:
             why = autodiff.problem(t, r.values, i, r.errors)
             if why:
                 out[n] = why
         return out
 
-    def steps(self, output=None):
+    def steps(self, output=None, port: int = 0):
         """The backward pass one node at a time (see :func:`engine.core.autodiff.steps`), with node
-        ids instead of tape indices: ``(node, grad, [(port, input, amount, before, after)])``."""
-        root = self.resolve(output) if output is not None else self.output_node()
+        ids instead of tape indices: ``(node, grad, [(port, input, amount, before, after)])``.
+        Slots a node kind added are named by the keys it gave them."""
+        if output is not None:
+            n = self.resolve(output)
+            root = (n, self._check_output_port(n, port))
+        else:
+            root = self.output_ref()
         if root is None:
             return []
         r = self._res()
@@ -873,8 +1098,82 @@ class Graph:
         order = t.order
         return [
             (order[i], g, [(p, order[j], a, b, c) for p, j, a, b, c in sends])
-            for i, g, sends in autodiff.steps(t, r.values, t.index[root])
+            for i, g, sends in autodiff.steps(t, r.values, t.slot(*root))
         ]
+
+    # ------------------------------------------------------------------ higher order
+
+    def role(self, ref) -> str | None:
+        """The node's role: ``"backward"`` for a node of a backward graph, else None."""
+        return self.nx.nodes[self.resolve(ref)].get("role")
+
+    def check_set_role(self, ref, role) -> tuple[int, str | None]:
+        """Raise the GraphError that ``set_role(ref, role)`` would raise; return the node id
+        and the role otherwise."""
+        n = self.resolve(ref)
+        if role is not None and role not in ROLES:
+            raise InvalidValueError(
+                f"unknown role {role!r} for node {self.label(n)}; roles: {', '.join(ROLES)}"
+            )
+        return n, role
+
+    def set_role(self, ref, role) -> None:
+        """Tag a node as part of a backward graph (``"backward"``) or untag it (None); kept in
+        the file, no effect on evaluation."""
+        n, role = self.check_set_role(ref, role)
+        attrs = self.nx.nodes[n]
+        old = attrs.get("role")
+        if old == role:
+            return
+        if role is None:
+            del attrs["role"]
+        else:
+            attrs["role"] = role
+        self._emit(RoleChanged(n, old, role))
+
+    def gradient_graph(self, output=None, wrt=None):
+        """The gradient computation as a Graph: ``(graph, {wrt_node: grad_node})``.
+
+        ``graph`` is a copy of this document (same ids; output pinned) plus the backward
+        pass built from ordinary ops, each backward node tagged ``role = "backward"`` and
+        placed below the document, mirrored to run right to left. ``wrt``: a node, a list,
+        or None for every number the output depends on; a node without a path to the output
+        maps to None. See :func:`engine.core.higher_order.gradient_graph` for the full result
+        (contributions per wire, saved forward values, positions).
+
+        >>> g = Graph.from_expression("y = x * x", x=3.0)
+        >>> h, grads = g.gradient_graph("y", "x")
+        >>> h.value(grads[g.resolve("x")]), h.role(grads[g.resolve("x")])
+        (6.0, 'backward')
+        """
+        from .higher_order import gradient_graph
+
+        r = gradient_graph(self, output, wrt)
+        return r.graph, r.grads
+
+    def nonfinite_origin(self, ref, output=None):
+        """Where a node's non-finite value or gradient was born: ``(origin_node, reason)``,
+        or None when both are finite (or absent).
+
+        The value is traced first: the origin is the first node, in evaluation order, among
+        the node and what it depends on, whose inputs are finite and whose result is not
+        (``log of −1``, ``0/0``, ``exp overflowed at 800``). Else the gradient, along the paths
+        from the node to the output (``output``: default the evaluated one): the first node in
+        backward order that sent a non-finite amount although its own gradient was finite,
+        or whose gradient became non-finite by summing finite amounts (the accumulating
+        node). Reasons use the wording of :meth:`problems`.
+
+        >>> g = Graph.from_expression("y = log(x - 3) * 2", x=2.0)
+        >>> o, why = g.nonfinite_origin("y"); g.op(o), why
+        ('log', 'log of −1')
+        """
+        from .nonfinite import origin
+
+        n = self.resolve(ref)
+        r = self._res()
+        if output is not None and self.resolve(output) != self.evaluated_output():
+            r = self._evaluate((self.resolve(output), 0))  # a private evaluation: no event
+        return origin(r.tape, r.values, r.grads, r.root, r.tape.index[n], lambda: r.sent)
 
     def __repr__(self):
         return f"<Graph {len(self)} nodes, {self.nx.number_of_edges()} edges>"

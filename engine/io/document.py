@@ -2,11 +2,17 @@
 
 Format, version 1 (DESIGN.md §4)::
 
-    {"format": "gradcanvas", "version": 1, "output": 7 | null,
+    {"format": "gradcanvas", "version": 1, "output": 7,
      "title": "...", "lesson": "...",                      (optional)
      "nodes": [{"id": 1, "op": "number", "name": "a", "value": 3.0, "x": 0.0, "y": 0.0},
                {"id": 7, "op": "mul", "name": null, "x": 200.0, "y": 0.0}, ...],
      "edges": [{"source": 1, "target": 7, "port": 0}, ...]}
+
+``output`` is written only when the output is pinned (an ``output`` read from a file pins it;
+absent or null, the output follows the graph: see ``Graph.output_node``), with
+``"output_port"`` when that port is not 0. A wire has ``"source_port"``, the output of its
+source it leaves from, when that is not 0. Both are accepted in every version (0 wherever a
+source has one output, as numbers and op rows do).
 
 Version 2 (written only when a number holds an array or an op has parameters, so documents
 without tensors stay readable by version-1 readers) adds array values,
@@ -48,7 +54,7 @@ import numpy as np
 
 from ..core import arrays
 from ..core.errors import DocumentError, GraphError
-from ..core.graph import Graph, check_name
+from ..core.graph import ROLES, Graph, check_name
 from ..core.ops import NUMBER, OPS, check_params
 
 FORMAT = "gradcanvas"
@@ -77,19 +83,17 @@ def to_dict(graph: Graph, nodes=None) -> dict:
 
     >>> from engine import Value
     >>> a = Value(3.0, name="a"); d = to_dict((a * a).graph())
-    >>> d["format"], d["version"], d["output"], [n["op"] for n in d["nodes"]], len(d["edges"])
-    ('gradcanvas', 1, 2, ['number', 'mul'], 2)
+    >>> d["format"], d["version"], "output" in d, [n["op"] for n in d["nodes"]], len(d["edges"])
+    ('gradcanvas', 1, False, ['number', 'mul'], 2)
 
-    ``nodes`` (ids) restricts it to those nodes and the wires among them: see :func:`fragment`.
+    ``nodes`` (ids) restricts it to those nodes and the wires among them (and no output):
+    see :func:`fragment`.
     """
     if nodes is not None:
         keep = dict.fromkeys(n for n in nodes if n in graph.nx)
-        data = {"format": FORMAT, "version": _version(graph, keep), "output": None}
+        data = {"format": FORMAT, "version": _version(graph, keep)}
         data["nodes"] = [_node_dict(graph, n, graph.nx.nodes[n]) for n in keep]
-        data["edges"] = [
-            {"source": s, "target": t, "port": p}
-            for s, t, p in sorted(graph.nx.subgraph(keep).edges(keys=True), key=lambda e: (e[1], e[2]))
-        ]
+        data["edges"] = _edge_dicts(graph.nx.subgraph(keep))
         return data
     data: dict = {"format": FORMAT, "version": _version(graph, graph.nx.nodes)}
     for key, limit in META_LIMITS.items():
@@ -103,21 +107,32 @@ def to_dict(graph: Graph, nodes=None) -> dict:
         spec, refs = dict(graph.meta["descend"]), _number_refs(graph)
         kept = [r for r in spec.pop("trainable", []) if not isinstance(r, bool) and r in refs]
         data["descend"] = _check_descend({**spec, **({"trainable": kept} if kept else {})}, refs)
-    data["output"] = graph.output
+    if graph.pinned_output is not None:  # only a pinned output is stored; else it follows the graph
+        data["output"] = graph.pinned_output
+        if graph.output_port:
+            data["output_port"] = graph.output_port
     data["nodes"] = [_node_dict(graph, n, attrs) for n, attrs in graph.nx.nodes(data=True)]
-    # Sorted by target then port so that a saved file does not depend on edit history.
-    data["edges"] = [
-        {"source": s, "target": t, "port": p}
-        for s, t, p in sorted(graph.nx.edges(keys=True), key=lambda e: (e[1], e[2]))
-    ]
+    data["edges"] = _edge_dicts(graph.nx)
     return data
+
+
+def _edge_dicts(g) -> list:
+    # Sorted by target then port so that a saved file does not depend on edit history.
+    out = []
+    for s, t, p, d in sorted(g.edges(keys=True, data=True), key=lambda e: (e[1], e[2])):
+        e = {"source": s, "target": t, "port": p}
+        if d.get("source_port"):
+            e["source_port"] = d["source_port"]
+        out.append(e)
+    return out
 
 
 def _version(graph: Graph, nodes) -> int:
     """2 when any of ``nodes`` holds an array or is an op with parameters, else 1."""
     for n in nodes:
         attrs = graph.nx.nodes[n]
-        if type(attrs.get("value")) is np.ndarray or attrs.get("params") or OPS[attrs["op"]].tensor:
+        row = OPS.get(attrs["op"])  # None: a node kind (engine.core.kinds), not a row
+        if type(attrs.get("value")) is np.ndarray or attrs.get("params") or (row is not None and row.tensor):
             return 2
     return 1
 
@@ -152,6 +167,8 @@ def _node_dict(graph: Graph, n, attrs) -> dict:
         node["value"] = value
     node["x"] = attrs.get("x", 0.0)
     node["y"] = attrs.get("y", 0.0)
+    if attrs.get("role"):
+        node["role"] = attrs["role"]
     return node
 
 
@@ -161,8 +178,8 @@ def fragment(graph: Graph, nodes) -> dict:
 
     >>> g = Graph.from_expression("a*b + b", a=2, b=3)
     >>> f = fragment(g, [g.resolve("a"), g.resolve("b"), 3])
-    >>> [n["name"] for n in f["nodes"]], f["edges"]
-    (['a', 'b', None], [{'source': 1, 'target': 3, 'port': 0}, {'source': 2, 'target': 3, 'port': 1}])
+    >>> "output" in f, [n["name"] for n in f["nodes"]], f["edges"]
+    (False, ['a', 'b', None], [{'source': 1, 'target': 3, 'port': 0}, {'source': 2, 'target': 3, 'port': 1}])
     >>> read_fragment(f).value(3)
     6.0
     """
@@ -349,9 +366,9 @@ def from_dict(data) -> Graph:
     node 1: unknown op 'cube'; kno
     """
     try:
-        nodes, edges, output, meta = _validate(data)
+        nodes, edges, (output, output_port), meta = _validate(data)
         g = Graph()
-        g._build(nodes, edges, output)
+        g._build(nodes, edges, output, output_port)
         g.meta.update(meta)
         return g
     except DocumentError:
@@ -400,13 +417,26 @@ def _validate(data):
         meta["descend"] = _check_descend(data["descend"], refs)
     edges = _validate_edges(raw_edges, by_id)
     output = data.get("output")
+    output_port = data.get("output_port", 0)
+    if not _is_int(output_port) or output_port < 0:
+        raise DocumentError(f'"output_port" must be a non-negative whole number, not {_show(output_port)}')
     if output is not None:
         if not _is_int(output):
             raise DocumentError(f'"output" must be a node id or null, not {_show(output)}')
         if output not in by_id:
             raise DocumentError(f'"output" is {output}, but there is no node with that id')
+        if output_port >= _output_arity(by_id[output]):
+            raise DocumentError(
+                f'"output_port" is {output_port}, but node {_label(by_id[output])} has one output, port 0'
+            )
+    elif output_port:
+        raise DocumentError(f'"output_port" is {output_port}, but no "output" is given')
     _check_acyclic(edges, by_id)
-    return nodes, edges, output, meta
+    return nodes, edges, (output, output_port), meta
+
+
+def _output_arity(node: dict) -> int:
+    return 1  # numbers and every op row have one output
 
 
 def _number_refs(graph: Graph) -> set:
@@ -521,6 +551,12 @@ def _validate_nodes(raw_nodes, version=1):
             )
         node["x"] = _finite(raw.get("x", 0.0), f"{where}: x")
         node["y"] = _finite(raw.get("y", 0.0), f"{where}: y")
+        role = raw.get("role")
+        if role is not None:
+            if role not in ROLES:
+                roles = ", ".join(map(repr, ROLES))
+                raise DocumentError(f'{where}: "role" must be one of {roles}, not {_show(role)}')
+            node["role"] = role
         nodes.append(node)
         by_id[nid] = node
     return nodes, by_id
@@ -540,9 +576,18 @@ def _validate_edges(raw_edges, by_id):
             if not _is_int(v) or v < 0:
                 raise DocumentError(f'{where}: "{key}" must be a non-negative whole number, not {_show(v)}')
         s, t, p = raw["source"], raw["target"], raw["port"]
+        sp = raw.get("source_port", 0)
+        if not _is_int(sp) or sp < 0:
+            raise DocumentError(
+                f'{where}: "source_port" must be a non-negative whole number, not {_show(sp)}'
+            )
         where = f"{where} ({s} -> {t} port {p})"
         if s not in by_id:
             raise DocumentError(f"{where}: source node {s} does not exist")
+        if sp >= _output_arity(by_id[s]):
+            raise DocumentError(
+                f"{where}: source_port {sp} out of range: node {_label(by_id[s])} has one output, port 0"
+            )
         if t not in by_id:
             raise DocumentError(f"{where}: target node {t} does not exist")
         op = by_id[t]["op"]
@@ -559,7 +604,7 @@ def _validate_edges(raw_edges, by_id):
                 f"{where}: port {p} of node {_label(by_id[t])} is already wired by edges[{wired[(t, p)]}]"
             )
         wired[(t, p)] = index
-        edges.append((s, t, p))
+        edges.append((s, t, p, sp) if sp else (s, t, p))
     return edges
 
 
@@ -568,7 +613,7 @@ def _check_acyclic(edges, by_id):
     # networkx graph for a check that almost always passes. networkx names the cycle.
     indegree = dict.fromkeys(by_id, 0)
     succ: dict[int, list[int]] = {}
-    for s, t, _ in edges:
+    for s, t, *_ in edges:
         indegree[t] += 1
         succ.setdefault(s, []).append(t)
     ready = [n for n, d in indegree.items() if d == 0]
@@ -582,7 +627,7 @@ def _check_acyclic(edges, by_id):
                 ready.append(t)
     if seen == len(indegree):
         return
-    stuck = nx.DiGraph((s, t) for s, t, _ in edges if indegree[s] and indegree[t])
+    stuck = nx.DiGraph((s, t) for s, t, *_ in edges if indegree[s] and indegree[t])
     cycle = [u for u, _ in nx.find_cycle(stuck)]
     shown = " -> ".join(_label(by_id[n]) for n in cycle[:12])
     more = " -> …" if len(cycle) > 12 else ""

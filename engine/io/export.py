@@ -193,6 +193,8 @@ def _array_call(graph: Graph, n, op: Op, args: list[str], torch: bool) -> str:
     if not op.tensor:
         return _spell(op, args, _TORCH if torch else _VALUE)
     params = graph.params(n)
+    if torch and not op.torch and not op.operator:  # a helper row PyTorch has no one call for
+        raise UnknownOpError(f"op '{op.name}' (node {graph.label(n)}) has no PyTorch spelling to export")
     if op.operator:  # a @ b
         return f" {op.operator} ".join(args)
     if not torch:
@@ -253,7 +255,7 @@ class _Plan:
             raise NoOutputError("export needs an output: set one" if len(graph) else "the graph is empty")
         tape = graph.tape()
         if not tape.defined[tape.index[out]]:
-            why = graph.problems().get(out, "an input is not connected")
+            why = graph.why_no_value(out)
             raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {why}")
         self.out = out
         # Undefined nodes cannot be written; nothing defined depends on them.

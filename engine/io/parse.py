@@ -1003,6 +1003,6 @@ class _Walker:
             nodes.append(d)
         edges = [(ids[s], ids[t], p) for s, t, p in self.edges]
         g = Graph()
-        g._build(nodes, edges, output=ids[out])
+        g._build(nodes, edges, output=ids[out], pin_only_if_needed=True)
         g.apply_layout()
         return g

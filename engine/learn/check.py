@@ -35,6 +35,10 @@ MAX_ELEMENTS_CHECKED = 24
 
 _ROUNDOFF = 64 * sys.float_info.epsilon  # allowance for rounding inside f, relative to its size
 
+NO_PATH = "no path to the output"
+INTEGER_TARGETS = "integer class targets have no gradient to check"
+NOTHING_TO_CHECK = (NO_PATH, INTEGER_TARGETS)
+
 
 @dataclass(frozen=True)
 class CheckRow:
@@ -60,6 +64,13 @@ class CheckRow:
     def sampled(self) -> bool:
         """True when only some of an array node's elements were probed."""
         return bool(self.elements) and len(self.elements) < self.total
+
+    @property
+    def unchecked(self) -> bool:
+        """Skipped with the gradient left unverified (the output or the node has no usable
+        value, finite differences could not decide, ...), as opposed to skipped because
+        there is nothing to check (no path to the output, integer class targets)."""
+        return self.ok is None and self.reason not in NOTHING_TO_CHECK
 
     @property
     def status(self) -> str:
@@ -124,6 +135,12 @@ def all_ok(rows) -> bool:
     return not any(r.ok is False for r in rows)
 
 
+def passed(rows) -> bool:
+    """True when no row is a mismatch and none is :attr:`CheckRow.unchecked`: what
+    ``gradcanvas check`` exits 0 on."""
+    return not any(r.ok is False or r.unchecked for r in rows)
+
+
 # ---------------------------------------------------------------------------- internals
 
 
@@ -180,13 +197,13 @@ def _check(c: Graph, n: int, root: int, scale: float, eps, rtol, atol) -> CheckR
     if type(v) is np.ndarray and analytic is not None and out is not None and _finite(out):
         return _check_array(c, n, root, scale, eps, rtol, atol, row)
     if out is None:
-        return row(analytic, reason="the output has an unconnected input")
+        return row(analytic, reason=f"the output {c.label(root)} has no value: {c.why_no_value(root)}")
     if not _finite(out):
         return row(analytic, reason=f"the output is {_kind(out)}")
     if analytic is None:
-        return row(None, reason="no path to the output")
+        return row(None, reason=NO_PATH)
     if v is None:
-        return row(analytic, reason="the node has an unconnected input")
+        return row(analytic, reason=f"the node has no value: {c.why_no_value(n)}")
     if not _finite(v):
         return row(analytic, reason=f"the node's value is {_kind(v)}")
     if not _finite(analytic):
@@ -210,7 +227,7 @@ def _check_array(c: Graph, n, root, scale, eps, rtol, atol, row, max_elements=No
     out = _total(c.value(root))
     limit = MAX_ELEMENTS_CHECKED if max_elements is None else max_elements
     if v.dtype.kind != "f":
-        return row(None, reason="integer class targets have no gradient to check")
+        return row(None, reason=INTEGER_TARGETS)
     if v.size <= limit:
         flat = range(v.size)
     else:
@@ -409,4 +426,4 @@ def _kind(v) -> str:
     return "NaN" if v != v else ("inf" if v > 0 else "-inf")
 
 
-__all__ = ["CheckRow", "all_ok", "check_elements", "check_node", "gradient_check", "summary"]
+__all__ = ["CheckRow", "all_ok", "check_elements", "check_node", "gradient_check", "passed", "summary"]

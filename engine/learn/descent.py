@@ -122,6 +122,9 @@ class DescentResult:
     # (rows right, rows) before and after, for a cross_entropy output (see classification)
     accuracy_before: tuple | None = None
     accuracy_after: tuple | None = None
+    # With ``keep_path``: the trainable values before the first step and after each step
+    # (node id -> value), for drawing the walk over a contour plot.
+    path: list = field(default_factory=list)
 
     @property
     def steps_taken(self) -> int:
@@ -140,9 +143,11 @@ def plan_descent(
     trainable: Iterable | None = None,
     maximize: bool = False,
     on_step: Callable[[int, float], object] | None = None,
+    keep_path: bool = False,
 ) -> DescentResult:
     """Run gradient descent on a copy of ``graph`` and return the trajectory; ``graph`` is
-    not touched (no edit, no event).
+    not touched (no edit, no event). ``keep_path`` records the values after every step in
+    ``result.path`` (see :func:`engine.learn.second_order.plan_newton` for Newton's method).
 
     ``trainable``: number nodes (ids or names) to move; default :func:`default_trainable`
     (the named numbers that are parameters, not inputs or targets).
@@ -172,6 +177,8 @@ def plan_descent(
     current = {n: work.number(n) for n in nodes}
     result.initial = dict(current)
     result.final = current
+    if keep_path:
+        result.path.append(dict(current))
 
     y = _total(work.value(out))
     result.history.append(y)
@@ -209,6 +216,8 @@ def plan_descent(
             break
         current.update(moved)
         result.history.append(y)
+        if keep_path:
+            result.path.append(dict(current))
         if on_step is not None and on_step(k, y) is False:
             result.stopped = "stopped by the caller"
             break
@@ -344,8 +353,7 @@ def _output(graph: Graph) -> int:
             "descent needs an output to minimize: set one" if len(graph) else "the graph is empty"
         )
     if graph.value(out) is None:
-        why = graph.problems().get(out, "an input is not connected")
-        raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {why}")
+        raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {graph.why_no_value(out)}")
     return out
 
 

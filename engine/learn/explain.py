@@ -20,6 +20,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..core.graph import Graph
 from ..core.ops import OPS
 from ..core.ops import local as safe_local
@@ -242,64 +244,38 @@ def _is_array(v) -> bool:
     return type(v).__name__ == "ndarray"
 
 
-def _nonfinite_kind(v) -> str | None:
-    """"NaN", "inf" or "-inf" for a number or array that is not finite (an array: its first
-    such element), None when it is finite or absent."""
-    if v is None:
-        return None
-    if _is_array(v):
-        bad = [x for x in v.ravel().tolist() if not math.isfinite(x)]
-        return None if not bad else _nonfinite_kind(bad[0])
-    x = float(v)
-    if math.isfinite(x):
-        return None
-    return "NaN" if x != x else ("inf" if x > 0 else "-inf")
-
-
 def gradient_problem(graph: Graph, node) -> str | None:
     """Why ``node``'s gradient is NaN or infinite, in words, or None when it is finite (or
-    it has none). Names the wire where the non-finite amount first appears, with the op
-    table's reason for that input (``Op.nonfinite``) and the inputs' values.
+    it has none): where it was born (:meth:`Graph.nonfinite_origin`, one tracing for the
+    canvas, the CLI and this) and, when an op's derivative for one input is what is not
+    finite there, the op table's words for why (``Op.nonfinite``).
 
     >>> from engine import Graph
     >>> g = Graph.from_expression("y = a ** b", a=-4.0, b=2.0)
     >>> why = gradient_problem(g, "b")
-    >>> why.split(":")[0], why.split(":")[1], "(base = -4, exp = 2)" in why
-    ('gradient is NaN', " y (pow) sends NaN back to its input 'exp'", True)
-    >>> gradient_problem(g, "a") is None
-    True
+    >>> why.split(":")[0], "needs log a" in why, gradient_problem(g, "a") is None
+    ('gradient is NaN', True, True)
     """
+    from ..core.nonfinite import finite, kind
+
     n = graph.resolve(node)
-    kind = _nonfinite_kind(graph.grad(n))
-    if kind is None:
+    gr = graph.grad(n)
+    if finite(gr):
         return None
-    terms = graph.contributions(n)
-    for consumer, port, amount in terms:
-        sent = _nonfinite_kind(amount)
-        if sent is None:
-            continue
-        label = graph.label(consumer)
-        if _nonfinite_kind(graph.grad(consumer)) is not None:
-            return (f"gradient is {kind}: it comes back from {label}, "
-                    f"whose gradient is already {_nonfinite_kind(graph.grad(consumer))}")
-        op = OPS[graph.op(consumer)]
-        port_name = op.ports[port] if port < len(op.ports) else f"in{port + 1}"
-        why = op.nonfinite[port] if port < len(op.nonfinite) else ""
-        ins = graph.inputs(consumer)
-        shown = ", ".join(f"{op.ports[k] if k < len(op.ports) else f'in{k + 1}'} = "
-                          f"{_short(graph.value(j))}" for k, j in enumerate(ins) if j is not None)
-        because = f": {why}" if why else f": {op.name}'s derivative for '{port_name}' is not finite here"
-        return (f"gradient is {kind}: {label} ({op.name}) sends {sent} back to its input "
-                f"'{port_name}'{because} ({shown})")
-    if terms:
-        return f"gradient is {kind}: the finite amounts sent back to it add up to {kind} (they overflow)"
-    return f"gradient is {kind}"
+    what = kind(gr[~np.isfinite(gr)][0]) if _is_array(gr) else kind(gr)
+    found = graph.nonfinite_origin(n)
+    if found is None:
+        return f"gradient is {what}"
+    where, reason = found
+    text = f"gradient is {what}: born at {graph.label(where)}: {reason}"
+    if graph.op(where) in OPS:
+        op = OPS[graph.op(where)]
+        for port, src in enumerate(graph.inputs(where)):
+            if src is not None and port < len(op.nonfinite) and op.nonfinite[port] \
+                    and not finite(graph.edge_grad(src, where, port)):
+                return f"{text}; {op.nonfinite[port]}"
+    return text
 
-
-def _short(v) -> str:
-    if _is_array(v):
-        return f"{'×'.join(map(str, v.shape))} array"
-    return plain_number(v)
 
 
 def term_sum(terms) -> float:

@@ -75,8 +75,7 @@ def directional(graph: Graph, direction: dict) -> dict:
         i = index[node]
         seeds[i] = seeds.get(i, 0.0) + check_number(amount, f"the amount for {graph.label(node)}")
 
-    by_id = graph.values()
-    vals = [by_id[node] for node in tape.order]
+    vals = graph.evaluation()[1]  # per tape slot, as the loop below reads them
     if tape.has_arrays:
         return _directional_arrays(graph, tape, vals, seeds)
     # None: undefined value; False: exactly zero because no seeded number is upstream.
@@ -131,9 +130,7 @@ def element_tangents(graph: Graph, wrt, index, seed: float = 1.0) -> dict:
         )
     direction = np.zeros(v.shape)
     direction[idx] = check_number(seed, "seed")
-    tape = graph.tape()
-    by_id = graph.values()
-    vals = [by_id[node] for node in tape.order]
+    tape, vals = graph.evaluation()[:2]
     return _directional_arrays(graph, tape, vals, {tape.index[n]: direction})
 
 

@@ -42,13 +42,13 @@ class DocumentBridge(QObject):
 
     nodeAdded = Signal(int)
     nodeRemoved = Signal(int)
-    edgeAdded = Signal(int, int, int)  # source, target, port
-    edgeRemoved = Signal(int, int, int)
+    edgeAdded = Signal(int, int, int, int)  # source, target, port, source_port
+    edgeRemoved = Signal(int, int, int, int)
     valueChanged = Signal(int)
     paramsChanged = Signal(int)  # an op node's axis/keepdims/shape changed
     nameChanged = Signal(int, object)  # node, new name (None: no name)
     nodeMoved = Signal(int, float, float)
-    outputChanged = Signal(object)  # the explicit output, or None
+    outputChanged = Signal(object, int)  # the pinned output and its port; None: follows the graph
     metaChanged = Signal(str)
     layoutApplied = Signal()  # many nodes moved at once: re-read every position
     reset = Signal()  # the same Graph was rebuilt wholesale: redraw everything
@@ -109,9 +109,9 @@ class DocumentBridge(QObject):
         elif isinstance(ev, E.NodeRemoved):
             self.nodeRemoved.emit(ev.node)
         elif isinstance(ev, E.EdgeAdded):
-            self.edgeAdded.emit(ev.source, ev.target, ev.port)
+            self.edgeAdded.emit(ev.source, ev.target, ev.port, ev.source_port)
         elif isinstance(ev, E.EdgeRemoved):
-            self.edgeRemoved.emit(ev.source, ev.target, ev.port)
+            self.edgeRemoved.emit(ev.source, ev.target, ev.port, ev.source_port)
         elif isinstance(ev, E.ValueChanged):
             self.valueChanged.emit(ev.node)
         elif isinstance(ev, E.ParamsChanged):
@@ -121,7 +121,7 @@ class DocumentBridge(QObject):
         elif isinstance(ev, E.NodeMoved):
             self.nodeMoved.emit(ev.node, *ev.new)
         elif isinstance(ev, E.OutputChanged):
-            self.outputChanged.emit(ev.node)
+            self.outputChanged.emit(ev.node, ev.port)
         elif isinstance(ev, E.MetaChanged):
             self.metaChanged.emit(ev.key)
         elif isinstance(ev, E.LayoutApplied):

@@ -91,28 +91,35 @@ class RemoveNodeCommand(EditCommand):
 
 
 class ConnectCommand(EditCommand):
-    def __init__(self, graph: Graph, source: int, target: int, port: int, text: str = "Connect"):
+    """Wire output ``source_port`` of ``source`` into input ``port`` of ``target``."""
+
+    def __init__(self, graph: Graph, source: int, target: int, port: int, text: str = "Connect",
+                 source_port: int = 0):
         super().__init__(graph, text)
-        self.source, self.target, self.port = source, target, port
+        self.source, self.target, self.port, self.source_port = source, target, port, source_port
 
     def _do(self):
-        self.graph.connect(self.source, self.target, self.port)
+        self.graph.connect(self.source, self.target, self.port, self.source_port)
 
     def _undo(self):
         self.graph.disconnect(self.target, self.port)
 
 
 class DisconnectCommand(EditCommand):
+    """Remove the wire into input ``port`` of ``target``; undo puts it back from the same
+    output of the same source."""
+
     def __init__(self, graph: Graph, target: int, port: int, text: str = "Disconnect"):
         super().__init__(graph, text)
         self.target, self.port = target, port
         self.source: int | None = None
+        self.source_port = 0
 
     def _do(self):
-        self.source = self.graph.disconnect(self.target, self.port)
+        self.source, self.source_port = self.graph.disconnect(self.target, self.port)
 
     def _undo(self):
-        self.graph.connect(self.source, self.target, self.port)
+        self.graph.connect(self.source, self.target, self.port, self.source_port)
 
 
 class SetValuesCommand(EditCommand):
@@ -205,13 +212,16 @@ class MoveCommand(EditCommand):
 
 
 class SetOutputCommand(EditCommand):
-    def __init__(self, graph: Graph, node, text: str = "Set output"):
+    """Pin output ``port`` of ``node`` as the output, or with ``node`` None unpin it (the
+    output follows the graph again); undo restores the previous pin, or its absence."""
+
+    def __init__(self, graph: Graph, node, text: str = "Pin output", port: int = 0):
         super().__init__(graph, text)
-        self.old = graph.output
-        self.new = node
+        self.old = (graph.pinned_output, graph.output_port)
+        self.new = (node, port if node is not None else 0)
 
     def _do(self):
-        self.graph.set_output(self.new)
+        self.graph.set_output(*self.new)
 
     def _undo(self):
-        self.graph.set_output(self.old)
+        self.graph.set_output(*self.old)

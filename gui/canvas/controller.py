@@ -265,25 +265,8 @@ class Controller(QObject):
         spec = self._graph.check_add(op, value, name, x, y)
         del spec["id"]  # the engine picks it when the command runs; redo re-uses it
         cmd = AddNodeCommand(self._graph, spec, f"Add {op if op == 'number' else OPS[op].symbol}")
-        with self._keeping_output(cmd.text()):
-            self._push(cmd)
+        self._push(cmd)  # an unpinned output follows the graph: no output edit needed
         return cmd.node_id
-
-    @contextmanager
-    def _keeping_output(self, text: str):
-        """Run edits that may leave the document with several sinks. While the output is
-        implicit (the single sink), a new sink would leave backward with no output and blank
-        every gradient; so the sink that was the output becomes the explicit output, as part
-        of the same undo step. An explicit output is never touched."""
-        g = self._graph
-        prev = g.output_node() if g.output is None else None
-        if prev is None:
-            yield
-            return
-        with self.macro(text):
-            yield
-            if g.output is None and prev in g.nx and g.output_node() != prev:
-                self._push(SetOutputCommand(g, prev))
 
     def add_connected(self, op: str, pos, source=None, target=None, port=None,
                       value=NEW_NUMBER_VALUE) -> int | None:
@@ -303,7 +286,7 @@ class Controller(QObject):
             raise _Refused("a number has no inputs: choose an op to feed "
                            f"{self._label(s)} into")
         text = f"Add {OPS[op].symbol if op in OPS else op}"
-        with self._keeping_output(text), self.macro(text):
+        with self.macro(text):
             n = self._add_node(op, pos, value, None)
             if s is not None:
                 self._connect(s, n, 0)
@@ -312,8 +295,9 @@ class Controller(QObject):
         return n
 
     def insert_on_wire(self, op: str, wire, pos) -> int | None:
-        """Put a new ``op`` node on the wire (source, target, port): source feeds the new
-        node's first input, the new node feeds the old target port. One undo step."""
+        """Put a new ``op`` node on the wire (source, target, port): the source (from the
+        same output) feeds the new node's first input, the new node feeds the old target
+        port. One undo step."""
         return self._guard(self._insert_on_wire, op, wire, pos)
 
     def _insert_on_wire(self, op, wire, pos):
@@ -321,10 +305,11 @@ class Controller(QObject):
         s, t, p = self._check_wire(wire)
         if op == NUMBER or op not in OPS:
             raise _Refused(f"cannot insert {op!r} on a wire: choose an op with an input")
+        sp = g.input_wires(t)[p][1]
         with self.macro(f"Insert {OPS[op].symbol} on {self._label(s)} → {self._label(t)}"):
             self._push(DisconnectCommand(g, t, p))
             n = self._add_node(op, pos, 0.0, None)
-            self._push(ConnectCommand(g, s, n, 0))
+            self._push(ConnectCommand(g, s, n, 0, source_port=sp))
             self._push(ConnectCommand(g, n, t, p))
         return n
 
@@ -370,10 +355,10 @@ class Controller(QObject):
             text = f"{verb} {self._label(nodes[0])}" if len(nodes) == 1 else f"{verb} {len(nodes)} nodes"
             if cut:
                 text += f" and {len(cut)} wire{'s' if len(cut) > 1 else ''}"
-        with self._keeping_output(text), self.macro(text):
+        with self.macro(text):
             for t, p in wires:
                 self._push(DisconnectCommand(g, t, p))
-            if g.output in doomed:
+            if g.pinned_output in doomed:  # unpinned with its node; undo pins it again
                 self._push(SetOutputCommand(g, None))
             for n in nodes:
                 self._push(RemoveNodeCommand(g, n))
@@ -381,24 +366,25 @@ class Controller(QObject):
 
     # ---------------------------------------------------------------- wires
 
-    def connect(self, src, dst, port) -> bool:
-        """Wire src's output into input ``port`` of dst; a used port's old wire is replaced in
-        the same undo step. Cycles and self-wires are refused with a message."""
-        return bool(self._guard(self._connect, src, dst, port, default=False))
+    def connect(self, src, dst, port, source_port: int = 0) -> bool:
+        """Wire output ``source_port`` of src into input ``port`` of dst; a used port's old
+        wire is replaced in the same undo step. Cycles and self-wires are refused with a
+        message."""
+        return bool(self._guard(self._connect, src, dst, port, source_port, default=False))
 
-    def _connect(self, src, dst, port):
+    def _connect(self, src, dst, port, source_port=0):
         g = self._graph
-        s, t = g.check_connect(src, dst, port, replacing=True)
-        old = g.inputs(t)[port]
-        if old == s:
+        s, t = g.check_connect(src, dst, port, source_port, replacing=True)
+        old = g.input_wires(t)[port]
+        if old == (s, source_port):
             return True  # already wired exactly so: nothing to do, no empty undo step
         text = f"Connect {self._label(s)} → {self._label(t)}"
         if old is None:
-            self._push(ConnectCommand(g, s, t, port, text))
+            self._push(ConnectCommand(g, s, t, port, text, source_port))
         else:
             with self.macro(text):
                 self._push(DisconnectCommand(g, t, port))
-                self._push(ConnectCommand(g, s, t, port))
+                self._push(ConnectCommand(g, s, t, port, source_port=source_port))
         return True
 
     def disconnect(self, dst, port) -> bool:
@@ -408,8 +394,7 @@ class Controller(QObject):
     def _disconnect(self, dst, port):
         _s, t = self._graph.check_disconnect(dst, port)
         text = f"Disconnect {self._label(t)}"
-        with self._keeping_output(text):
-            self._push(DisconnectCommand(self._graph, t, port, text))
+        self._push(DisconnectCommand(self._graph, t, port, text))
         return True
 
     def move_wire(self, dst, port, new_dst, new_port) -> bool:
@@ -419,13 +404,14 @@ class Controller(QObject):
     def _move_wire(self, dst, port, new_dst, new_port):
         g = self._graph
         s, t = g.check_disconnect(dst, port)
+        sp = g.input_wires(t)[port][1]
         nt = self._check_node(new_dst)
         if (nt, new_port) == (t, port):
             return True
         text = f"Rewire {self._label(s)} → {self._label(nt)}"
-        with self._keeping_output(text), self.macro(text):
+        with self.macro(text):
             self._push(DisconnectCommand(g, t, port))
-            if not self._connect(s, nt, new_port):
+            if not self._connect(s, nt, new_port, sp):
                 raise _Refused("nothing to connect")
         return True
 
@@ -496,17 +482,33 @@ class Controller(QObject):
         self._push(SetNameCommand(g, n, name, f"Rename to {name}" if name else "Remove name"))
         return True
 
-    def set_output(self, node) -> bool:
-        """Mark the node backward starts from (None: the single sink, if there is one)."""
-        return bool(self._guard(self._set_output, node, default=False))
+    def set_output(self, node, port: int = 0) -> bool:
+        """Pin output ``port`` of ``node`` as the output backward starts from; None unpins it
+        and the output follows the graph again (the sink that depends on the most nodes).
+        One undo step and a status message either way."""
+        return bool(self._guard(self._set_output, node, port, default=False))
 
-    def _set_output(self, node):
+    def unpin_output(self) -> bool:
+        """Let the output follow the graph again (see :meth:`set_output`)."""
+        return self.set_output(None)
+
+    def _set_output(self, node, port=0):
         g = self._graph
-        n = g.check_set_output(node)
-        if n == g.output:
+        n = g.check_set_output(node, port)
+        if (n, port if n is not None else 0) == (g.pinned_output, g.output_port):
             return True
-        text = f"Set output {self._label(n)}" if n is not None else "Clear output"
-        self._push(SetOutputCommand(g, n, text))
+        if n is not None:
+            text = f"Pin output {self._label(n)}"
+            self._push(SetOutputCommand(g, n, text, port))
+            self.message.emit(f"Output pinned to {g.label(n)}: it stays the output as the graph grows "
+                              "(click its output tag to let the output follow the graph again)")
+        else:
+            self._push(SetOutputCommand(g, None, "Unpin output"))
+            now = g.output_node()
+            text = "The output follows the graph again"
+            if now is not None:
+                text += f": now {g.label(now)}, the node that depends on the most others"
+            self.message.emit(text)
         return True
 
     def move_nodes(self, positions: dict) -> bool:
@@ -582,13 +584,13 @@ class Controller(QObject):
             specs.append((n["id"], spec))
         new_id = {}
         text = f"{verb} 1 node" if len(specs) == 1 else f"{verb} {len(specs)} nodes"
-        with self._keeping_output(text), self.macro(text):
+        with self.macro(text):
             for old, spec in specs:
                 cmd = AddNodeCommand(g, spec)
                 self._push(cmd)  # the engine picks a fresh id; redo re-uses it
                 new_id[old] = cmd.node_id
-            for s, t, p in frag.edges():
-                self._push(ConnectCommand(g, new_id[s], new_id[t], p))
+            for s, sp, t, p in frag.wires():
+                self._push(ConnectCommand(g, new_id[s], new_id[t], p, source_port=sp))
         return list(new_id.values())
 
     def duplicate(self, ids) -> list[int]:

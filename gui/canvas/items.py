@@ -39,7 +39,21 @@ _ALIGN_L = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _ALIGN_R = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ALIGN_C = Qt.AlignmentFlag.AlignCenter
 
-OUT_NONE, OUT_EXPLICIT, OUT_AUTO = 0, 1, 2
+OUT_NONE, OUT_EXPLICIT, OUT_AUTO = 0, 1, 2  # OUT_EXPLICIT: the pinned output
+OUT_PINNED = OUT_EXPLICIT
+
+# The tag above the output node's top-right corner, and the one offered on a hovered node.
+TAG_PINNED = "output (pinned)"
+TAG_AUTO = "output (automatic)"
+TAG_OFFER = "pin as output"
+TAG_TIPS = {
+    TAG_PINNED: "Output (pinned): backward starts here whatever you add to the graph.\n"
+                "Click to let the output follow the graph again (Graph ▸ Output Follows the Graph).",
+    TAG_AUTO: "Output (automatic): the node nothing consumes that depends on the most others;\n"
+              "it moves as the graph grows. Click to pin the output here.",
+    TAG_OFFER: "Click to pin this node as the output: backward starts here,\n"
+               "and it stays the output as the graph grows.",
+}
 
 _NODE_FLAGS = (QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -230,6 +244,8 @@ class NodeItem(QGraphicsItem):
     step_grad_final = False
     step_grad_array = None  # step mode: an array node's gradient so far (set_step_array)
     _hover_port: Port | None = None
+    _hovered = False  # the mouse is over the node: an editable canvas offers "pin as output"
+    _hover_tag = False  # ... and over the output tag itself
     _wire_drag = False
     _tip_set = False  # the tooltip is built on first hover: cheaper for big documents
     _node_tip = ""
@@ -275,8 +291,11 @@ class NodeItem(QGraphicsItem):
         return QRectF(0.0, 0.0, G.NODE_W, self._height)
 
     def shape(self) -> QPainterPath:
-        """The body plus a disc around each port: presses there start wires."""
-        key = (self.arity, self._height)
+        """The body plus a disc around each port: presses there start wires; and the output
+        tag while it is drawn (on the output, or offered on a hovered node): a click there
+        pins or unpins the output."""
+        tagged = bool(self.output_mark or self._hovered)
+        key = (self.arity, self._height, tagged)
         p = _SHAPES.get(key)
         if p is None:
             p = QPainterPath()
@@ -284,8 +303,25 @@ class NodeItem(QGraphicsItem):
             p.setFillRule(Qt.FillRule.WindingFill)  # overlapping discs and body all count as inside
             for port in (*self.inputs, self.output_port):
                 p.addEllipse(port._pos, G.PORT_HIT_R, G.PORT_HIT_R)
+            if tagged:
+                p.addRect(self.tag_rect())
             p = _SHAPES[key] = p.simplified()
         return p
+
+    def tag_rect(self) -> QRectF:
+        """Where the output tag is clicked (item coordinates): the widest tag's pill."""
+        w = max(_FM_TAG.horizontalAdvance(t) for t in TAG_TIPS) + 10.0
+        return QRectF(G.NODE_W - w, -17.0, w, 14.0)
+
+    def tag_text(self) -> str | None:
+        """The output tag drawn now: TAG_PINNED, TAG_AUTO, TAG_OFFER (hovered, editable) or None."""
+        if self.output_mark:
+            return TAG_PINNED if self.output_mark == OUT_PINNED else TAG_AUTO
+        return TAG_OFFER if self._hovered and self._editable() else None
+
+    def _editable(self) -> bool:
+        sc = self.scene()
+        return sc is not None and hasattr(sc, "output_tag_clicked") and not sc.read_only
 
     def ports(self) -> list[Port]:
         return [*self.inputs, self.output_port]
@@ -366,7 +402,12 @@ class NodeItem(QGraphicsItem):
             else:
                 self.problem_kind = "unconnected" if "connected" in problem else "nan"
             self._update_tooltip()
-        self.value_text, self.grad_text, self.output_mark = value_text, grad_text, output_mark
+        if output_mark != self.output_mark:
+            self.output_mark = output_mark
+            if self._hover_tag:  # the mouse rests on the tag: its tooltip says what a click does now
+                tag = self.tag_text()
+                self.setToolTip(TAG_TIPS[tag] if tag else self._node_tip)
+        self.value_text, self.grad_text = value_text, grad_text
         self.update()
         return True
 
@@ -637,10 +678,16 @@ class NodeItem(QGraphicsItem):
             painter.setPen(colour)
             self._text(painter, r, _ALIGN_R, _FM_NUM.elidedText(text, Qt.TextElideMode.ElideRight, width))
 
-        # tags: "output" above the top-right corner, badge at the bottom-right
-        if self.output_mark:
-            self._pill(painter, "output" if self.output_mark == OUT_EXPLICIT else "output (auto)",
-                       S.OUTPUT, QColor("#1d2026"), G.NODE_W, -17.0)
+        # tags: the output's above the top-right corner (solid when pinned, outlined while it
+        # follows the graph, faint where a click would pin it), badge at the bottom-right
+        tag = self.tag_text()
+        if tag == TAG_PINNED:
+            self._pill(painter, tag, S.OUTPUT, QColor("#1d2026"), G.NODE_W, -17.0)
+        elif tag == TAG_AUTO:
+            self._pill(painter, tag, QColor("#1d2026"), S.OUTPUT, G.NODE_W, -17.0, S.pen(S.OUTPUT, 1.2))
+        elif tag == TAG_OFFER:
+            self._pill(painter, tag, QColor(29, 32, 38, 200), S.TEXT_DIM, G.NODE_W, -17.0,
+                       S.pen(S.TEXT_DIM, 1.0, Qt.PenStyle.DashLine))
         if self.badge:
             self._pill(painter, self.badge, S.BADGE, QColor("#1d2026"), G.NODE_W - 4.0, self._height - 8.0)
 
@@ -723,10 +770,10 @@ class NodeItem(QGraphicsItem):
             painter.setPen(S.pen(S.SELECTED, 1.5))
             painter.drawRoundedRect(body.adjusted(2.5, 2.5, -2.5, -2.5), S.CORNER - 2, S.CORNER - 2)
 
-    def _pill(self, painter, text, fill, fg, right, top):
+    def _pill(self, painter, text, fill, fg, right, top, outline=None):
         w = _FM_TAG.horizontalAdvance(text) + 10.0
         r = QRectF(right - w, top, w, 14.0)
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setPen(outline if outline is not None else Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawRoundedRect(r, 7.0, 7.0)
         painter.setFont(_F_TAG)
@@ -738,27 +785,41 @@ class NodeItem(QGraphicsItem):
     def hoverEnterEvent(self, event):  # noqa: N802
         if not self._tip_set:
             self._update_tooltip()
+        if self._editable():
+            self._hovered = True  # offers "pin as output" (and takes its tag into the shape)
+            self.update()
         self.hoverMoveEvent(event)
+
+    def _on_tag(self, pos: QPointF) -> bool:
+        return self.tag_text() is not None and self.tag_rect().contains(pos)
 
     def hoverMoveEvent(self, event):  # noqa: N802
         port = self.port_at(event.pos())
-        if port is not self._hover_port:
+        on_tag = port is None and self._on_tag(event.pos())
+        if port is not self._hover_port or on_tag != self._hover_tag:
             self._hover_port = port
-            self.setCursor(Qt.CursorShape.CrossCursor if port else Qt.CursorShape.ArrowCursor)
-            self.setToolTip(port.tooltip() if port is not None else self._node_tip)
+            self._hover_tag = on_tag
+            cursor = (Qt.CursorShape.CrossCursor if port else
+                      Qt.CursorShape.PointingHandCursor if on_tag else Qt.CursorShape.ArrowCursor)
+            self.setCursor(cursor)
+            self.setToolTip(port.tooltip() if port is not None else
+                            TAG_TIPS[self.tag_text()] if on_tag else self._node_tip)
             self.update()
-        if port is None and self.tensor_shape:  # over an array: the element under the mouse
+        if port is None and not on_tag and self.tensor_shape:  # over an array: the element under the mouse
             hit = self.element_at(event.pos())
             self.setToolTip(self.element_tooltip(hit[1]) if hit is not None else self._node_tip)
 
     def tooltip_at(self, local: QPointF) -> str:
         """The tooltip for the point ``local`` (item coordinates), from the engine's numbers
-        now: a port's value and gradient, an array element's, else the node's own."""
+        now: a port's value and gradient, the output tag's action, an array element's, else
+        the node's own (as hoverMoveEvent chooses them)."""
         if not self._tip_set:
             self._update_tooltip()
         port = self.port_at(local)
         if port is not None:
             return port.tooltip()
+        if self._on_tag(local):
+            return TAG_TIPS[self.tag_text()]
         if self.tensor_shape:
             hit = self.element_at(local)
             if hit is not None:
@@ -766,14 +827,23 @@ class NodeItem(QGraphicsItem):
         return self._node_tip
 
     def hoverLeaveEvent(self, event):  # noqa: N802
-        if self._hover_port is not None:
+        if self._hovered:
+            self._hovered = False
+            self.update()
+        if self._hover_port is not None or self._hover_tag:
             self._hover_port = None
+            self._hover_tag = False
             self.unsetCursor()
             self.setToolTip(self._node_tip)
             self.update()
 
     def mousePressEvent(self, event):  # noqa: N802
         sc = self.scene()
+        if (event.button() == Qt.MouseButton.LeftButton and self._on_tag(event.pos())
+                and self._editable()):
+            sc.output_tag_clicked(self.node_id)  # pin here, or unpin a pinned output
+            event.accept()
+            return
         port = self.port_at(event.pos()) if event.button() == Qt.MouseButton.LeftButton else None
         if port is not None and sc is not None and hasattr(sc, "begin_wire_drag"):
             self._wire_drag = True  # a wire gesture: the node neither moves nor changes selection

@@ -98,7 +98,7 @@ class Minimap(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(S.NODE_BORDER.lighter(160))
         p.drawRects([QRectF(ox + x * s, oy + y * s, nw, nh) for x, y in pos.values()])
-        out = g.output_node() if g.output is not None else None
+        out = g.output_node()
         if out is not None and out in pos:
             x, y = pos[out]
             p.setBrush(S.OUTPUT)

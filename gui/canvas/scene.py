@@ -472,7 +472,7 @@ class GraphScene(QGraphicsScene):
         their inputs), are looked at: a 50,000-node document refreshes a handful of labels."""
         g = self.graph
         tape, vals_l, grads_l, root_i = g.evaluation()
-        explicit = g.output
+        explicit = g.pinned_output
         shown, self._shown = self._shown, (tape, vals_l, grads_l, root_i, explicit)
         if shown is not None and shown[0] is tape and shown[3:] == (root_i, explicit):
             few = _changed_indices(shown[1], vals_l, shown[2], grads_l)
@@ -669,7 +669,8 @@ class GraphScene(QGraphicsScene):
         node = port.node
         g = self.graph
         if port.kind == "out":
-            self._drag = {"mode": "from_out", "node": node.node_id, "anchor": port.scenePos()}
+            self._drag = {"mode": "from_out", "node": node.node_id, "out_port": port.index,
+                          "anchor": port.scenePos()}
         else:
             src = g.inputs(node.node_id)[port.index] if node.node_id in g.nx else None
             if src is not None and src in self._nodes:
@@ -784,7 +785,7 @@ class GraphScene(QGraphicsScene):
             # a port hit squarely but refused as a target (a cycle): connect() says why
             target = snapped or self.port_at(pos, "in") or self._free_input_at(pos, d["node"])
             if target is not None:
-                c.connect(d["node"], target.node.node_id, target.index)
+                c.connect(d["node"], target.node.node_id, target.index, d["out_port"])
             elif self._other_port(pos, "out", d["node"]):
                 c.message.emit("connect an output to an input port (on the left of a node)")
             elif (body := self._node_body_at(pos, d["node"])) is not None:
@@ -798,7 +799,7 @@ class GraphScene(QGraphicsScene):
         elif mode == "from_in":
             target = snapped or self.port_at(pos, "out")
             if target is not None:
-                c.connect(target.node.node_id, d["node"], d["port"])
+                c.connect(target.node.node_id, d["node"], d["port"], target.index)  # its output port
             elif self._other_port(pos, "in", d["node"]):
                 c.message.emit("connect an input to an output port (on the right of a node)")
             elif self._node_body_at(pos, None) is None:
@@ -813,7 +814,7 @@ class GraphScene(QGraphicsScene):
                     c.move_wire(d["node"], d["port"], target_in.node.node_id, target_in.index)
             elif target_out is not None:
                 if target_out.node.node_id != d["src"]:
-                    c.connect(target_out.node.node_id, d["node"], d["port"])
+                    c.connect(target_out.node.node_id, d["node"], d["port"], target_out.index)
             else:
                 c.disconnect(d["node"], d["port"])
 
@@ -867,8 +868,20 @@ class GraphScene(QGraphicsScene):
 
     # ---------------------------------------------------------------- context menu
 
+    def output_tag_clicked(self, node_id: int) -> None:
+        """A click on a node's output tag: pin the output there, or, on the pinned output's
+        tag, let the output follow the graph again. One undo step either way."""
+        c = self._controller
+        if c is None or node_id not in self.graph.nx:
+            return
+        if self.graph.pinned_output == node_id:
+            c.unpin_output()
+        else:
+            c.set_output(node_id)
+
     def node_menu(self, node_id: int, parent=None) -> QMenu:
-        """The context menu of a node: Set as output, Rename…, Edit value…, Duplicate, Delete.
+        """The context menu of a node: Pin as Output (or Output Follows the Graph), Rename…,
+        Edit value…, Duplicate, Delete.
         Duplicate and Delete act on the selection when the node is part of it."""
         c = self._controller
         g = self.graph
@@ -878,10 +891,19 @@ class GraphScene(QGraphicsScene):
         targets = self.selected_node_ids()
         if node_id not in targets:
             targets = [node_id]
-        is_out = g.output == node_id
-        act = QAction("Clear output mark" if is_out else "Set as output", menu)
-        act.triggered.connect(lambda: c.set_output(None if is_out else node_id))
-        menu.addAction(act)
+        pinned = g.pinned_output
+        if pinned != node_id:
+            act = QAction("Pin as Output", menu)
+            act.setToolTip("Backward starts here, and it stays the output as the graph grows")
+            act.triggered.connect(lambda: c.set_output(node_id))
+            menu.addAction(act)
+        if pinned is not None:
+            act = QAction("Output Follows the Graph", menu)
+            act.setToolTip("Unpin the output: it becomes the node nothing consumes that depends on the "
+                           "most others")
+            act.triggered.connect(c.unpin_output)
+            menu.addAction(act)
+        menu.setToolTipsVisible(True)
         menu.addSeparator()
         view = self.views()[0] if self.views() else None
         if view is not None and hasattr(view, "edit_name"):

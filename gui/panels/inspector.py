@@ -453,7 +453,7 @@ class Inspector(QDockWidget):
         out_label = html.escape(g.label(out)) if out is not None else None
         red = _colour(style.GRAD)
         if out is None:
-            self.grad_label.setText("— <i>no output: choose one with Graph ▸ Set Selected as Output</i>")
+            self.grad_label.setText("— <i>no output: choose one with Graph ▸ Pin Selected as Output</i>")
         elif grad is None and g.value(out) is None:
             # the output itself, or a node upstream of an output that cannot be computed yet
             whose = "this output" if node == out else f"the output {out_label}"

@@ -272,9 +272,10 @@ class MainWindow(QMainWindow):
                             "Delete the selected nodes and their wires", "delete", canvas=True)
         self.act_select_all = a("Select &All", self.select_all, K.SelectAll, "Select every node", canvas=True)
 
-        self.act_zoom_in = a("Zoom &In", lambda: self.view.zoom_by(1.25), [K.ZoomIn, "Ctrl+="],
+        self.act_zoom_in = a("Zoom &In", lambda: self.view.zoom_step(1.25), [K.ZoomIn, "Ctrl+="],
                              "Zoom in on the canvas", "zoom-in")
-        self.act_zoom_out = a("Zoom &Out", lambda: self.view.zoom_by(0.8), K.ZoomOut, "Zoom out", "zoom-out")
+        self.act_zoom_out = a("Zoom &Out", lambda: self.view.zoom_step(0.8), K.ZoomOut, "Zoom out",
+                              "zoom-out")
         self.act_fit = a("&Fit All", self.view.fit_all, "F", "Fit every node in the view", "fit", canvas=True)
         self.act_wire_grads = a("Show &Gradient on Wires", self._set_wire_grads, None,
                                 "Label each wire with the gradient flowing back along it", "wire-grads",
@@ -284,8 +285,12 @@ class MainWindow(QMainWindow):
         self.act_layout = a("Auto-&Layout", self.view.auto_layout, "L",
                             "Arrange the nodes left to right by dependency (one undo step)", "layout",
                             canvas=True)
-        self.act_set_output = a("Set Selected as &Output", self.set_selected_as_output, "Ctrl+Shift+O",
-                                "Backward starts from the selected node", "output")
+        self.act_set_output = a("Pin Selected as &Output", self.set_selected_as_output, "Ctrl+Shift+O",
+                                "Backward starts from the selected node, and it stays the output as the "
+                                "graph grows (or click the tag above a node)", "output")
+        self.act_follow_output = a("Output &Follows the Graph", self.follow_output, "Ctrl+Alt+O",
+                                   "Unpin the output: it becomes the node nothing consumes that depends "
+                                   "on the most others, and moves as the graph grows")
         self.act_evaluate = a("&Evaluate", self.evaluate, "F5", "Run forward and backward again", "evaluate")
         self.act_about = a("&About gradcanvas", self.show_about, None, "What gradcanvas is")
         self.act_about.setMenuRole(QAction.AboutRole)
@@ -342,7 +347,7 @@ class MainWindow(QMainWindow):
         self.act_toggle_history.setShortcut(QKeySequence("Ctrl+3"))
 
         m = mb.addMenu("&Graph")
-        m.addActions([self.act_layout, self.act_set_output, self.act_evaluate])
+        m.addActions([self.act_layout, self.act_set_output, self.act_follow_output, self.act_evaluate])
         self.menus["graph"] = m
 
         self.learn_menu = mb.addMenu("&Learn")  # filled by add_learn_action; hidden while empty
@@ -494,16 +499,24 @@ class MainWindow(QMainWindow):
         g = self.document
         out = g.evaluated_output()
         nodes, wires = len(g), g.nx.number_of_edges()
+        pinned = g.pinned_output is not None
+        self.act_follow_output.setEnabled(pinned)
         if out is None:
             head = "no output"
         else:
-            head = f"output {g.label(out)} = {style.format_number(g.value(out))}"
+            how = "pinned" if pinned and out == g.pinned_output else "automatic"
+            head = f"output {g.label(out)} = {style.format_number(g.value(out))} ({how})"
         note = g.seed_note() if out is not None else None
         if note:  # an array output: backward starts from ones, and the status bar says so
             head += " (seeded with ones)"
-        self.output_label.setToolTip(note or "")
         self.output_label.setText(f"{head}   ·   {nodes} nodes, {wires} wires")
-        tip = "The output backward starts from, its value, and the document's size"
+        tip = ("The output backward starts from, its value, and the document's size.\n"
+               + ("Pinned: it stays the output whatever you add (Graph ▸ Output Follows the Graph, or a "
+                  "click on its tag, unpins it)." if pinned else
+                  "Automatic: the node nothing consumes that depends on the most others; it follows the "
+                  "graph as it grows. Click the tag above a node to pin the output there."))
+        if note:
+            tip += "\n" + note
         if nodes > ROUTE_LIMIT:  # say so rather than let a wire under a node go unexplained
             tip += (f"\nAbove {ROUTE_LIMIT:,} nodes wires are drawn as plain curves (routing them round "
                     "every node would make opening and dragging too slow), so a wire may pass under a node.")
@@ -576,11 +589,19 @@ class MainWindow(QMainWindow):
         self.view.select_all()
 
     def set_selected_as_output(self) -> bool:
+        """Pin the selected node as the output (one undo step)."""
         ids = self.selected()
         if len(ids) != 1:
             self.show_message("Select exactly one node to make it the output", 4000)
             return False
         return bool(self.controller.set_output(ids[0]))
+
+    def follow_output(self) -> bool:
+        """Unpin the output: it follows the graph again (one undo step)."""
+        if self.document.pinned_output is None:
+            self.show_message("The output already follows the graph", 4000)
+            return False
+        return bool(self.controller.unpin_output())
 
     def evaluate(self):
         """Run forward and backward again and report the output in the status bar."""
@@ -588,7 +609,7 @@ class MainWindow(QMainWindow):
         g = self.document
         out = g.evaluated_output()
         if out is None:
-            self.show_message("Evaluated. No output: select a node and use Graph ▸ Set Selected as Output")
+            self.show_message("Evaluated. No output: the document is empty")
         else:
             self.show_message(f"Evaluated: {g.label(out)} = {style.format_number(g.value(out))}", 5000)
 
