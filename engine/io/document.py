@@ -23,6 +23,9 @@ nodes of rows that have them (``{"axis": 0, "keepdims": false}``).
 ``op`` is "number" or a key of :data:`engine.core.ops.OPS`; ``value`` is required on number nodes
 and refused on op nodes (their values are recomputed after load). ``name``, ``x``, ``y``,
 ``output``, ``edges`` and the two metadata strings may be left out; unknown keys are ignored.
+``"descend"`` (optional) holds the document's own Descend defaults: ``{"lr": 1.0, "steps": 100,
+"trainable": ["W1", "b1"], "goal": "minimize"}``, each key optional, trainable numbers by name
+or id.
 
 Every refusal is a :class:`DocumentError` whose message names the place: a node by its id
 (``node 5 ('a')``) or, before the id is known, by its index (``nodes[2]``); an edge by its index
@@ -65,6 +68,10 @@ SUPPORTED_VERSIONS = (1, 2)
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_ID = 2**53  # ids stay exact in every JSON reader, including JavaScript's
 META_LIMITS = {"title": 200, "lesson": 20_000}  # characters
+# "descend": the document's own Descend defaults, {"lr": 0.5, "steps": 200, "trainable":
+# ["W1", "b1"], "goal": "minimize"} (every key optional; trainable: names or ids of numbers).
+DESCEND_KEYS = ("lr", "steps", "trainable", "goal")
+MAX_DESCEND_STEPS = 100_000
 
 
 # ---------------------------------------------------------------------------- writing
@@ -95,6 +102,11 @@ def to_dict(graph: Graph, nodes=None) -> dict:
             if not isinstance(text, str) or len(text) > limit:
                 raise DocumentError(f"document {key} must be text of at most {limit} characters")
             data[key] = text
+    if isinstance(graph.meta.get("descend"), dict):
+        # A trainable number deleted or renamed since is left out, never a reason to refuse a save.
+        spec, refs = dict(graph.meta["descend"]), _number_refs(graph)
+        kept = [r for r in spec.pop("trainable", []) if not isinstance(r, bool) and r in refs]
+        data["descend"] = _check_descend({**spec, **({"trainable": kept} if kept else {})}, refs)
     if graph.pinned_output is not None:  # only a pinned output is stored; else it follows the graph
         data["output"] = graph.pinned_output
         if graph.output_port:
@@ -369,6 +381,10 @@ def _validate(data):
         raise DocumentError(f'"edges" must be a list, not {_kind(raw_edges)}')
 
     nodes, by_id = _validate_nodes(raw_nodes, version)
+    if data.get("descend") is not None:
+        refs = {n["id"] for n in nodes if n["op"] == NUMBER} | {
+            n["name"] for n in nodes if n["op"] == NUMBER and n.get("name")}
+        meta["descend"] = _check_descend(data["descend"], refs)
     edges = _validate_edges(raw_edges, by_id)
     output = data.get("output")
     output_port = data.get("output_port", 0)
@@ -391,6 +407,46 @@ def _validate(data):
 
 def _output_arity(node: dict) -> int:
     return 1  # numbers and every op row have one output
+
+
+def _number_refs(graph: Graph) -> set:
+    nums = [n for n in graph.nx.nodes if graph.nx.nodes[n]["op"] == NUMBER]
+    return set(nums) | {graph.nx.nodes[n]["name"] for n in nums if graph.nx.nodes[n].get("name")}
+
+
+def _check_descend(spec, refs: set) -> dict:
+    """The "descend" settings, checked (DocumentError naming the bad one), as a new dict."""
+    where = '"descend"'
+    if not isinstance(spec, dict):
+        raise DocumentError(f"{where} must be an object, not {_kind(spec)}")
+    unknown = [k for k in spec if k not in DESCEND_KEYS]
+    if unknown:
+        raise DocumentError(f"{where}: unknown setting {_show(unknown[0])}; known: {', '.join(DESCEND_KEYS)}")
+    out = {}
+    if "lr" in spec:
+        lr = spec["lr"]
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+            raise DocumentError(f"{where}: lr must be a finite number above 0, not {_show(lr)}")
+        out["lr"] = float(lr)
+    if "steps" in spec:
+        steps = spec["steps"]
+        if not _is_int(steps) or not 1 <= steps <= MAX_DESCEND_STEPS:
+            raise DocumentError(f"{where}: steps must be a whole number from 1 to {MAX_DESCEND_STEPS:,}, "
+                                f"not {_show(steps)}")
+        out["steps"] = int(steps)
+    if "trainable" in spec:
+        names = spec["trainable"]
+        if not isinstance(names, list) or not names or len(names) > MAX_DESCEND_STEPS:
+            raise DocumentError(f"{where}: trainable must be a non-empty list of number names or ids")
+        for ref in names:
+            if isinstance(ref, bool) or not isinstance(ref, (str, int)) or ref not in refs:
+                raise DocumentError(f"{where}: trainable {_show(ref)} is not a number node of the document")
+        out["trainable"] = list(names)
+    if "goal" in spec:
+        if spec["goal"] not in ("minimize", "maximize"):
+            raise DocumentError(f'{where}: goal must be "minimize" or "maximize", not {_show(spec["goal"])}')
+        out["goal"] = spec["goal"]
+    return out
 
 
 def _check_version(data):
