@@ -64,7 +64,7 @@ ROLES = (BACKWARD_ROLE,)
 MAX_ID = 2**53  # as the document format: ids stay exact in every JSON reader
 
 
-META_KEYS = ("title", "lesson")  # the metadata the document format keeps
+META_KEYS = ("title", "lesson", "descend")  # the metadata the document format keeps
 
 
 class _Meta(dict):
