@@ -599,6 +599,11 @@ class Trainer:
                 tape.set(s, arr)
         return (float(loss) if loss is not None and type(loss) is not np.ndarray else math.nan), acc
 
+    def measure(self, split: str = "train", step: int | None = None) -> Evaluation:
+        """:meth:`evaluate` under a name of its own (the GUI calls this one: ``evaluate`` is
+        also the name of the Graph method only the GUI's bridge may call)."""
+        return self.evaluate(split, step)
+
     def evaluate(self, split: str = "train", step: int | None = None) -> Evaluation:
         """Loss, accuracy and per-class accuracy on the whole ``split`` ("train" or "test")
         with the current parameters (or those after ``step``)."""

@@ -80,7 +80,7 @@ class NetworkCanvas(QWidget):
         self.setObjectName("networkCanvas")
         self.session = session
         self.show_grads = False
-        self.setMinimumSize(240, 200)
+        self.setMinimumSize(120, 80)  # a small window must still fit the dock column
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.layers: list = []  # [[node ids]]
         self.links: list[Link] = []

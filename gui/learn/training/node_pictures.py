@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
+from shiboken6 import isValid
 
 from gui import style
 from gui.learn.training.colours import grad_rgb, to_image, unit_rgb
@@ -174,7 +175,7 @@ def _show_big(strip: PictureStrip, k: int | None) -> None:
     if sc is None:
         return
     big = _BIG.get(id(sc))
-    if big is None or big.scene() is not sc:
+    if big is None or not isValid(big) or big.scene() is not sc:
         big = BigPicture()
         sc.addItem(big)
         _BIG[id(sc)] = big
@@ -205,12 +206,14 @@ class NodePictures(QObject):
         b.nodeMoved.connect(self._follow)
         b.layoutApplied.connect(self._follow_all)
         b.replaced.connect(self.clear)
+        b.reset.connect(self.clear)
         b.nodeRemoved.connect(self._removed)
 
     def set_visible(self, on: bool) -> None:
         self.visible = bool(on)
         for s in self.strips.values():
-            s.setVisible(self.visible)
+            if isValid(s):
+                s.setVisible(self.visible)
         if on:
             self.show_frame(self.session.frame)
 
@@ -220,13 +223,13 @@ class NodePictures(QObject):
 
     def clear(self) -> None:
         for s in self.strips.values():
-            if s.scene() is self.scene:
+            if isValid(s) and s.scene() is self.scene:  # a scene rebuild deleted them already
                 self.scene.removeItem(s)
         self.strips = {}
 
     def _removed(self, n: int) -> None:
         s = self.strips.pop(n, None)
-        if s is not None and s.scene() is self.scene:
+        if s is not None and isValid(s) and s.scene() is self.scene:
             self.scene.removeItem(s)
 
     def show_frame(self, frame) -> None:
@@ -245,7 +248,7 @@ class NodePictures(QObject):
             if it is None:
                 continue
             s = self.strips.get(n)
-            if s is None or s.scene() is not self.scene:
+            if s is None or not isValid(s) or s.scene() is not self.scene:
                 s = self.strips[n] = PictureStrip(n)
                 self.scene.addItem(s)
             s.set_units(units, self.gradients and any(u.grad is not None for u in units))
@@ -253,7 +256,7 @@ class NodePictures(QObject):
 
     def _place(self, n: int) -> None:
         it, s = self.scene.node_item(n), self.strips.get(n)
-        if it is None or s is None:
+        if it is None or s is None or not isValid(s):
             return
         s.setPos(it.pos() + QPointF(4.0, it._height + 4.0))
 

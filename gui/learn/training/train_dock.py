@@ -461,7 +461,7 @@ class TrainPanel(QWidget):
             self.per_class.setText("")
             return
         try:
-            ev = t.evaluate("train", step=s.shown_step)
+            ev = t.measure("train", step=s.shown_step)
         except (ValueError, ArithmeticError):
             return
         if ev.per_class is None:
