@@ -150,13 +150,21 @@ def test_a_click_in_the_data_view_adds_and_removes_a_point(win, qtbot):
     g = win.document
     node = T.find_dataset(g)
     n0 = T.dataset_of(g, node).n
-    sx, sy = plane.to_screen(-3.9, 4.4)
-    at = QPoint(round(float(sx)), round(float(sy)))
+    # a spot on the plane at least 12 pixels from every point (the data's own, by hand)
+    X = T.dataset_of(g, node).X
+    px, py = plane.to_screen(X[:, 0], X[:, 1])
+    r = plane.plot_rect()
+    spots = [(x, y) for x in range(int(r.left()) + 10, int(r.right()) - 10, 5)
+             for y in range(int(r.top()) + 10, int(r.bottom()) - 10, 5)]
+    at = QPoint(*max(spots, key=lambda q: np.min(np.hypot(px - q[0], py - q[1]))))
+    assert np.min(np.hypot(px - at.x(), py - at.y())) > 12
     qtbot.mouseClick(plane, Qt.MouseButton.RightButton, pos=at)
     d = T.dataset_of(win.document, node)
     assert d.n == n0 + 1 and int(d.y_train[-1]) == 1
-    x, y = plane.to_data(at.x(), at.y())
-    assert np.allclose(d.X_train[-1], [x, y]) and abs(x + 3.9) < 0.1 and abs(y - 4.4) < 0.1
+    e = d.extent  # the plane's extent, mapped by hand: x1 left to right, x2 bottom to top
+    x = e[0] + (at.x() - r.left()) / r.width() * (e[1] - e[0])
+    y = e[3] - (at.y() - r.top()) / r.height() * (e[3] - e[2])
+    assert np.allclose(d.X_train[-1], [x, y])
     assert d.recipe is None  # edited points are stored inline
     qtbot.mouseClick(plane, Qt.MouseButton.LeftButton, pos=at)  # on the point: removes it
     assert T.dataset_of(win.document, node).n == n0
