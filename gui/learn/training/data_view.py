@@ -362,6 +362,7 @@ class DataPanel(QWidget):
         b.evaluated.connect(self.refresh)
         b.replaced.connect(self.refresh)
         session.framed.connect(self.plane.set_frame)
+        session.built.connect(self.refresh)
         self.refresh()
         self._enable()
 
@@ -384,8 +385,9 @@ class DataPanel(QWidget):
         else:
             how = "number nodes X and y (to edit points by clicking, build a network on a dataset node)"
         what = (f"{pts.classes} classes" if pts.classes is not None else "regression")
+        note = self.session.picture_note  # a slice through more than two inputs, or no pictures
         self.legend.setText(f"{len(pts.X_train)} training points (filled) and {len(pts.X_test)} test points "
-                            f"(rings); {what}; {how}")
+                            f"(rings); {what}; {how}" + (f". Pictures: {note}" if note else ""))
         reg = pts.classes is None
         self.click_class.setVisible(not reg)
         self.click_value.setVisible(reg)
