@@ -20,6 +20,13 @@ without tensors stay readable by version-1 readers) adds array values,
 integer class targets; at most 4 dimensions and 1,000,000 elements), and ``"params"`` on op
 nodes of rows that have them (``{"axis": 0, "keepdims": false}``).
 
+Version 3 (written only when the document has a node of a registered node kind that stores
+attributes, :mod:`engine.core.kinds`) adds such nodes: the kind reads and writes its own keys
+of the node object (``to_json`` / ``from_json``). The dataset node, ``{"id": 3, "op":
+"dataset", "recipe": {"generator": "moons", "n": 200, "noise": 0.1, "seed": 0, "split":
+0.5}}`` or ``"points": {"X_train": [[...]], "y_train": [...], ...}``, has four outputs that
+wires leave from with ``"source_port"`` 0..3.
+
 ``op`` is "number" or a key of :data:`engine.core.ops.OPS`; ``value`` is required on number nodes
 and refused on op nodes (their values are recomputed after load). ``name``, ``x``, ``y``,
 ``output``, ``edges`` and the two metadata strings may be left out; unknown keys are ignored.
@@ -51,17 +58,17 @@ import stat
 import networkx as nx
 import numpy as np
 
-from ..core import arrays
+from ..core import arrays, kinds
 from ..core.errors import DocumentError, GraphError
 from ..core.graph import ROLES, Graph, check_name
 from ..core.ops import NUMBER, OPS, check_params
 from . import atomic
 
 FORMAT = "gradcanvas"
-VERSION = 2
-"""The newest version written: a document with arrays or op parameters. One without either is
-written as version 1, so readers that predate tensors keep opening it."""
-SUPPORTED_VERSIONS = (1, 2)
+VERSION = 3
+"""The newest version written: a document with a node kind's node (a dataset). One without
+is written as version 2 (arrays or op parameters) or 1, so older readers keep opening it."""
+SUPPORTED_VERSIONS = (1, 2, 3)
 # One limit for both directions, so that anything save() writes, load() reads back. It is a
 # guard against hostile files (a parsed document costs roughly 20x its size in memory), set well
 # above what a person builds: a 250,000-node document is about 25 MB.
@@ -128,7 +135,10 @@ def _edge_dicts(g) -> list:
 
 
 def _version(graph: Graph, nodes) -> int:
-    """2 when any of ``nodes`` holds an array or is an op with parameters, else 1."""
+    """3 when any of ``nodes`` is of a node kind that stores attributes (a dataset node),
+    else 2 when any holds an array or is an op with parameters, else 1."""
+    if any(graph.nx.nodes[n]["op"] not in OPS for n in nodes):
+        return kinds.DOCUMENT_VERSION
     for n in nodes:
         attrs = graph.nx.nodes[n]
         row = OPS.get(attrs["op"])  # None: a node kind (engine.core.kinds), not a row
@@ -151,7 +161,10 @@ def _array_dict(graph: Graph, n, value) -> dict:
 
 def _node_dict(graph: Graph, n, attrs) -> dict:
     node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
-    if attrs.get("params"):
+    kind = kinds.KINDS.get(attrs["op"]) if attrs["op"] not in OPS else None
+    if kind is not None and kind.to_json is not None:
+        node.update(kind.to_json(attrs.get("params") or {}))
+    elif attrs.get("params"):
         node["params"] = dict(attrs["params"])
     if attrs["op"] == NUMBER:
         value = attrs["value"]
@@ -397,7 +410,9 @@ def _validate(data):
             raise DocumentError(f'"output" is {output}, but there is no node with that id')
         if output_port >= _output_arity(by_id[output]):
             raise DocumentError(
-                f'"output_port" is {output_port}, but node {_label(by_id[output])} has one output, port 0'
+                f'"output_port" is {output_port}, but node {_label(by_id[output])} has '
+                + ("one output, port 0" if _output_arity(by_id[output]) == 1
+                   else f"outputs 0..{_output_arity(by_id[output]) - 1}")
             )
     elif output_port:
         raise DocumentError(f'"output_port" is {output_port}, but no "output" is given')
@@ -406,7 +421,28 @@ def _validate(data):
 
 
 def _output_arity(node: dict) -> int:
-    return 1  # numbers and every op row have one output
+    """Numbers and every op row have one output; a node kind says how many."""
+    if node["op"] in OPS:
+        return 1
+    return kinds.get(node["op"]).output_arity(node)
+
+
+def _arity(node: dict) -> int:
+    if node["op"] in OPS:
+        return OPS[node["op"]].arity
+    return kinds.get(node["op"]).arity(node)
+
+
+def _kind_node(raw: dict, nid, op, where, version) -> dict:
+    """A node of a registered kind that stores attributes (engine.core.kinds): read with the
+    kind's own reader; version 3 and up."""
+    if version < kinds.DOCUMENT_VERSION:
+        raise DocumentError(f"{where}: a {op!r} node needs document version {kinds.DOCUMENT_VERSION}")
+    try:
+        params = kinds.get(op).from_json(raw)
+    except (ValueError, TypeError) as e:
+        raise DocumentError(f"{where}: {e}") from None
+    return {"id": nid, "op": op, "params": params}
 
 
 def _number_refs(graph: Graph) -> set:
@@ -483,7 +519,8 @@ def _validate_nodes(raw_nodes, version=1):
         op = raw.get("op")
         if not isinstance(op, str):
             raise DocumentError(f'{where}: "op" must be "number" or an op name, not {_show(op)}')
-        if op not in OPS:
+        kind = kinds.KINDS.get(op) if op not in OPS else None
+        if op not in OPS and (kind is None or kind.from_json is None):
             raise DocumentError(f"{where}: unknown op {_show(op)}; known ops: {', '.join(OPS)}")
         try:
             name = check_name(raw.get("name"))
@@ -494,6 +531,14 @@ def _validate_nodes(raw_nodes, version=1):
             if name in names:
                 raise DocumentError(f"{where}: the name {name!r} is already used by node {names[name]}")
             names[name] = nid
+        if kind is not None:
+            node = _kind_node(raw, nid, op, where, version)
+            node["name"] = name
+            node["x"] = _finite(raw.get("x", 0.0), f"{where}: x")
+            node["y"] = _finite(raw.get("y", 0.0), f"{where}: y")
+            nodes.append(node)
+            by_id[nid] = node
+            continue
         node = {"id": nid, "op": op, "name": name}
         raw_params = raw.get("params")
         if raw_params is not None:
@@ -554,18 +599,18 @@ def _validate_edges(raw_edges, by_id):
         where = f"{where} ({s} -> {t} port {p})"
         if s not in by_id:
             raise DocumentError(f"{where}: source node {s} does not exist")
-        if sp >= _output_arity(by_id[s]):
-            raise DocumentError(
-                f"{where}: source_port {sp} out of range: node {_label(by_id[s])} has one output, port 0"
-            )
+        outs = _output_arity(by_id[s])
+        if sp >= outs:
+            has = "one output, port 0" if outs == 1 else f"outputs 0..{outs - 1}"
+            raise DocumentError(f"{where}: source_port {sp} out of range: node {_label(by_id[s])} has {has}")
         if t not in by_id:
             raise DocumentError(f"{where}: target node {t} does not exist")
         op = by_id[t]["op"]
         if op == NUMBER:
             raise DocumentError(f"{where}: node {_label(by_id[t])} is a number and has no inputs")
-        arity = OPS[op].arity
+        arity = _arity(by_id[t])
         if p >= arity:
-            ports = "port 0" if arity == 1 else f"ports 0..{arity - 1}"
+            ports = "no inputs" if arity == 0 else "port 0" if arity == 1 else f"ports 0..{arity - 1}"
             raise DocumentError(f"{where}: port {p} out of range for {op!r} ({ports})")
         if s == t:
             raise DocumentError(f"{where}: node {_label(by_id[s])} cannot feed itself")
