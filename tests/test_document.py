@@ -16,6 +16,8 @@ from engine import DocumentError, Graph, GraphError, Value
 from engine.core.ops import SCALAR_OPS
 from engine.io import document as doc
 from engine.io.document import dumps, from_dict, load, loads, save, to_dict
+from engine.training import Dataset
+from engine.training.datanode import KIND as DATASET_KIND
 from tests.oracles import examples
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
@@ -47,7 +49,13 @@ def base_doc():
     }
 
 
+def dataset_json(params):
+    return DATASET_KIND.to_json(params)
+
+
 def same_values(x, y):
+    if isinstance(x, dict) and isinstance(y, dict) and isinstance(x.get("data"), Dataset):
+        return dataset_json(x) == dataset_json(y)  # a dataset node's params: what the file says
     if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):  # array values: same dtype and elements
         return isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype == y.dtype and (
             np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
@@ -100,7 +108,7 @@ def assert_same_document(g, h):
     assert h.nodes() == g.nodes()
     assert sorted(h.edges()) == sorted(g.edges())
     assert h.output == g.output
-    assert h.meta == {k: v for k, v in g.meta.items() if k in ("title", "lesson")}
+    assert h.meta == {k: v for k, v in g.meta.items() if k in ("title", "lesson", "descend")}
     assert h._next_id == (max(g.nodes()) + 1 if len(g) else 1)
     for n in g.nodes():
         a, b = h.node(n), g.node(n)
@@ -243,7 +251,7 @@ MALFORMED = [
     ("format wrong", lambda d: d.update(format="drawio"), ["not a gradcanvas document", "drawio"]),
     ("format not text", lambda d: d.update(format=1), ["not a gradcanvas document"]),
     ("version missing", lambda d: d.pop("version") and None, ['no "version"', "version 1"]),
-    ("version newer", lambda d: d.update(version=3), ["version 3", "newer", "supported versions: 1, 2"]),
+    ("version newer", lambda d: d.update(version=4), ["version 4", "newer", "supported versions: 1, 2, 3"]),
     ("version unknown", lambda d: d.update(version=0), ["version 0", "supported versions: 1"]),
     ("version text", lambda d: d.update(version="1"), ['"version"', "'1'"]),
     ("version bool", lambda d: d.update(version=True), ['"version"', "true"]),

@@ -64,7 +64,7 @@ ROLES = (BACKWARD_ROLE,)
 MAX_ID = 2**53  # as the document format: ids stay exact in every JSON reader
 
 
-META_KEYS = ("title", "lesson")  # the metadata the document format keeps
+META_KEYS = ("title", "lesson", "descend")  # the metadata the document format keeps
 
 
 class _Meta(dict):
@@ -358,6 +358,8 @@ class Graph:
                 attrs["value"] = n["value"]
             elif n["op"] in OPS and OPS[n["op"]].params:
                 attrs["params"] = check_params(OPS[n["op"]], n.get("params"))
+            elif n.get("params") is not None and n["op"] not in OPS:  # a kind's own attributes
+                attrs["params"] = n["params"]
             if n.get("label"):  # display text for a Value label that is no valid unique name
                 attrs["label"] = n["label"]
             if n.get("role"):
@@ -634,6 +636,8 @@ class Graph:
             value = check_value(value)
         elif op in OPS:
             params = self._check_params(op, params)
+        elif kinds.get(op).check_params is not None:
+            params = self._check_kind_params(op, params)
         elif params is not None:
             raise InvalidValueError(f"a {op} node takes no parameters here")
         out["name"] = self._check_new_name(name)
@@ -642,9 +646,16 @@ class Graph:
         out["id"] = self._new_id(node_id)
         if op == NUMBER:
             out["value"] = value
-        elif op in OPS and OPS[op].params:
+        elif (op in OPS and OPS[op].params) or (op not in OPS and params is not None):
             out["params"] = params
         return out
+
+    @staticmethod
+    def _check_kind_params(op: str, params) -> dict:
+        try:
+            return kinds.get(op).check_params(params)
+        except ValueError as e:
+            raise InvalidValueError(str(e)) from None
 
     @staticmethod
     def _check_params(op: str, params) -> dict:
@@ -820,6 +831,8 @@ class Graph:
         """
         n = self.resolve(ref)
         op = self.nx.nodes[n]["op"]
+        if op not in OPS and kinds.get(op).check_params is not None:
+            return n, self._check_kind_params(op, params)
         if op not in OPS or op == NUMBER or not OPS[op].params:
             raise InvalidValueError(f"node {self.label(n)} ({op}) has no parameters")
         return n, self._check_params(op, params)
@@ -832,9 +845,12 @@ class Graph:
         attrs = self.nx.nodes[n]
         old = attrs.get("params")
         attrs["params"] = params
-        if self._tape is not None:
-            self._tape.params[self._tape.index[n]] = params
-        self._invalidate()
+        if attrs["op"] not in OPS:  # a kind compiles its attributes into slots: compile again
+            self._invalidate(topology=True)
+        else:
+            if self._tape is not None:
+                self._tape.params[self._tape.index[n]] = params
+            self._invalidate()
         self._emit(ParamsChanged(n, old, params))
 
     def params(self, ref) -> dict:

@@ -20,9 +20,19 @@ without tensors stay readable by version-1 readers) adds array values,
 integer class targets; at most 4 dimensions and 1,000,000 elements), and ``"params"`` on op
 nodes of rows that have them (``{"axis": 0, "keepdims": false}``).
 
+Version 3 (written only when the document has a node of a registered node kind that stores
+attributes, :mod:`engine.core.kinds`) adds such nodes: the kind reads and writes its own keys
+of the node object (``to_json`` / ``from_json``). The dataset node, ``{"id": 3, "op":
+"dataset", "recipe": {"generator": "moons", "n": 200, "noise": 0.1, "seed": 0, "split":
+0.5}}`` or ``"points": {"X_train": [[...]], "y_train": [...], ...}``, has four outputs that
+wires leave from with ``"source_port"`` 0..3.
+
 ``op`` is "number" or a key of :data:`engine.core.ops.OPS`; ``value`` is required on number nodes
 and refused on op nodes (their values are recomputed after load). ``name``, ``x``, ``y``,
 ``output``, ``edges`` and the two metadata strings may be left out; unknown keys are ignored.
+``"descend"`` (optional) holds the document's own Descend defaults: ``{"lr": 1.0, "steps": 100,
+"trainable": ["W1", "b1"], "goal": "minimize"}``, each key optional, trainable numbers by name
+or id.
 
 Every refusal is a :class:`DocumentError` whose message names the place: a node by its id
 (``node 5 ('a')``) or, before the id is known, by its index (``nodes[2]``); an edge by its index
@@ -44,27 +54,31 @@ import json
 import math
 import os
 import stat
-import tempfile
 
 import networkx as nx
 import numpy as np
 
-from ..core import arrays
+from ..core import arrays, kinds
 from ..core.errors import DocumentError, GraphError
 from ..core.graph import ROLES, Graph, check_name
 from ..core.ops import NUMBER, OPS, check_params
+from . import atomic
 
 FORMAT = "gradcanvas"
-VERSION = 2
-"""The newest version written: a document with arrays or op parameters. One without either is
-written as version 1, so readers that predate tensors keep opening it."""
-SUPPORTED_VERSIONS = (1, 2)
+VERSION = 3
+"""The newest version written: a document with a node kind's node (a dataset). One without
+is written as version 2 (arrays or op parameters) or 1, so older readers keep opening it."""
+SUPPORTED_VERSIONS = (1, 2, 3)
 # One limit for both directions, so that anything save() writes, load() reads back. It is a
 # guard against hostile files (a parsed document costs roughly 20x its size in memory), set well
 # above what a person builds: a 250,000-node document is about 25 MB.
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_ID = 2**53  # ids stay exact in every JSON reader, including JavaScript's
 META_LIMITS = {"title": 200, "lesson": 20_000}  # characters
+# "descend": the document's own Descend defaults, {"lr": 0.5, "steps": 200, "trainable":
+# ["W1", "b1"], "goal": "minimize"} (every key optional; trainable: names or ids of numbers).
+DESCEND_KEYS = ("lr", "steps", "trainable", "goal")
+MAX_DESCEND_STEPS = 100_000
 
 
 # ---------------------------------------------------------------------------- writing
@@ -95,6 +109,11 @@ def to_dict(graph: Graph, nodes=None) -> dict:
             if not isinstance(text, str) or len(text) > limit:
                 raise DocumentError(f"document {key} must be text of at most {limit} characters")
             data[key] = text
+    if isinstance(graph.meta.get("descend"), dict):
+        # A trainable number deleted or renamed since is left out, never a reason to refuse a save.
+        spec, refs = dict(graph.meta["descend"]), _number_refs(graph)
+        kept = [r for r in spec.pop("trainable", []) if not isinstance(r, bool) and r in refs]
+        data["descend"] = _check_descend({**spec, **({"trainable": kept} if kept else {})}, refs)
     if graph.pinned_output is not None:  # only a pinned output is stored; else it follows the graph
         data["output"] = graph.pinned_output
         if graph.output_port:
@@ -116,7 +135,10 @@ def _edge_dicts(g) -> list:
 
 
 def _version(graph: Graph, nodes) -> int:
-    """2 when any of ``nodes`` holds an array or is an op with parameters, else 1."""
+    """3 when any of ``nodes`` is of a node kind that stores attributes (a dataset node),
+    else 2 when any holds an array or is an op with parameters, else 1."""
+    if any(graph.nx.nodes[n]["op"] not in OPS for n in nodes):
+        return kinds.DOCUMENT_VERSION
     for n in nodes:
         attrs = graph.nx.nodes[n]
         row = OPS.get(attrs["op"])  # None: a node kind (engine.core.kinds), not a row
@@ -139,7 +161,10 @@ def _array_dict(graph: Graph, n, value) -> dict:
 
 def _node_dict(graph: Graph, n, attrs) -> dict:
     node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
-    if attrs.get("params"):
+    kind = kinds.KINDS.get(attrs["op"]) if attrs["op"] not in OPS else None
+    if kind is not None and kind.to_json is not None:
+        node.update(kind.to_json(attrs.get("params") or {}))
+    elif attrs.get("params"):
         node["params"] = dict(attrs["params"])
     if attrs["op"] == NUMBER:
         value = attrs["value"]
@@ -221,76 +246,32 @@ def save(graph: Graph, path) -> None:
             f"{MAX_FILE_BYTES // 2**20} MB a document may have"
         )
     target = _path(path)
-    # Write through a symlink rather than replacing the link with a plain file.
-    target = os.path.realpath(target)
-    directory = os.path.dirname(target) or "."
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=directory)
-    except OSError as e:
+        with atomic.replacing(target) as tmp:
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+    except Exception as e:
         raise DocumentError(f"cannot save to {os.fspath(path)!r}: {_why(e)}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, Exception):
-            raise DocumentError(f"cannot save to {os.fspath(path)!r}: {_why(e)}") from None
-        raise
-    _sync_directory(directory)
-
-
-def _mode_for(target: str) -> int:
-    """Keep an existing file's permissions; a new file gets what open() would have given it
-    (mkstemp makes it owner-only)."""
-    try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _sync_directory(directory: str) -> None:
-    """Make the rename itself durable; best effort (not every platform can open a directory)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------------- reading
 
 
-def load(path) -> Graph:
+def load(path, *, max_nodes: int | None = None) -> Graph:
     """Read and validate a document file; DocumentError (and nothing else) on any problem:
     a missing or unreadable file, a directory, more than MAX_FILE_BYTES (256 MB), text that is not UTF-8 or
-    not JSON, or a document :func:`from_dict` refuses."""
+    not JSON, or a document :func:`from_dict` refuses. With ``max_nodes``, a document with
+    more nodes is refused as soon as they are counted, before anything is built (a picture
+    of a million nodes is refused in a second, not after a 20-second load)."""
     try:
-        return _load(path)
+        return _load(path, max_nodes)
     except DocumentError:
         raise
     except Exception as e:  # a hostile path object, say: the contract is DocumentError only
         raise DocumentError(f"cannot open the document ({type(e).__name__}: {_why(e)})") from None
 
 
-def _load(path) -> Graph:
+def _load(path, max_nodes=None) -> Graph:
     p = _path(path)
     shown = repr(os.fspath(p))
     try:
@@ -310,15 +291,16 @@ def _load(path) -> Graph:
     if len(raw) > MAX_FILE_BYTES:
         raise DocumentError(f"cannot open {shown}: larger than {MAX_FILE_BYTES // 2**20} MB")
     try:
-        return loads(raw, source=shown)
+        return loads(raw, source=shown, max_nodes=max_nodes)
     except DocumentError as e:
         if str(e).startswith(shown):
             raise
         raise DocumentError(f"{shown}: {e}") from None  # say which file, too
 
 
-def loads(text, source: str = "document") -> Graph:
-    """Parse JSON text (str or UTF-8 bytes) and validate it with :func:`from_dict`."""
+def loads(text, source: str = "document", *, max_nodes: int | None = None) -> Graph:
+    """Parse JSON text (str or UTF-8 bytes) and validate it with :func:`from_dict`; with
+    ``max_nodes``, refuse a document with more nodes before validating it."""
     if isinstance(text, (bytes, bytearray)):
         try:
             text = bytes(text).decode("utf-8-sig")
@@ -335,7 +317,20 @@ def loads(text, source: str = "document") -> Graph:
         raise DocumentError(f"{source} is nested too deeply to be a gradcanvas document") from None
     except (ValueError, OverflowError) as e:  # NaN/Infinity literals, int digit limit
         raise DocumentError(f"{source} is not valid JSON: {_why(e)}") from None
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    if max_nodes is not None and isinstance(nodes, list) and len(nodes) > max_nodes:
+        raise TooManyNodesError(source, len(nodes), max_nodes)
     return from_dict(data)
+
+
+class TooManyNodesError(DocumentError):
+    """A document with more nodes than the caller's ``max_nodes``: ``count`` and ``limit``
+    say by how much, so the caller can say why it has a limit."""
+
+    def __init__(self, source: str, count: int, limit: int):
+        super().__init__(f"{source} has {count:,} nodes, more than {limit:,}")
+        self.count = count
+        self.limit = limit
 
 
 def _refuse_constant(name):
@@ -399,6 +394,10 @@ def _validate(data):
         raise DocumentError(f'"edges" must be a list, not {_kind(raw_edges)}')
 
     nodes, by_id = _validate_nodes(raw_nodes, version)
+    if data.get("descend") is not None:
+        refs = {n["id"] for n in nodes if n["op"] == NUMBER} | {
+            n["name"] for n in nodes if n["op"] == NUMBER and n.get("name")}
+        meta["descend"] = _check_descend(data["descend"], refs)
     edges = _validate_edges(raw_edges, by_id)
     output = data.get("output")
     output_port = data.get("output_port", 0)
@@ -411,7 +410,9 @@ def _validate(data):
             raise DocumentError(f'"output" is {output}, but there is no node with that id')
         if output_port >= _output_arity(by_id[output]):
             raise DocumentError(
-                f'"output_port" is {output_port}, but node {_label(by_id[output])} has one output, port 0'
+                f'"output_port" is {output_port}, but node {_label(by_id[output])} has '
+                + ("one output, port 0" if _output_arity(by_id[output]) == 1
+                   else f"outputs 0..{_output_arity(by_id[output]) - 1}")
             )
     elif output_port:
         raise DocumentError(f'"output_port" is {output_port}, but no "output" is given')
@@ -420,7 +421,68 @@ def _validate(data):
 
 
 def _output_arity(node: dict) -> int:
-    return 1  # numbers and every op row have one output
+    """Numbers and every op row have one output; a node kind says how many."""
+    if node["op"] in OPS:
+        return 1
+    return kinds.get(node["op"]).output_arity(node)
+
+
+def _arity(node: dict) -> int:
+    if node["op"] in OPS:
+        return OPS[node["op"]].arity
+    return kinds.get(node["op"]).arity(node)
+
+
+def _kind_node(raw: dict, nid, op, where, version) -> dict:
+    """A node of a registered kind that stores attributes (engine.core.kinds): read with the
+    kind's own reader; version 3 and up."""
+    if version < kinds.DOCUMENT_VERSION:
+        raise DocumentError(f"{where}: a {op!r} node needs document version {kinds.DOCUMENT_VERSION}")
+    try:
+        params = kinds.get(op).from_json(raw)
+    except (ValueError, TypeError) as e:
+        raise DocumentError(f"{where}: {e}") from None
+    return {"id": nid, "op": op, "params": params}
+
+
+def _number_refs(graph: Graph) -> set:
+    nums = [n for n in graph.nx.nodes if graph.nx.nodes[n]["op"] == NUMBER]
+    return set(nums) | {graph.nx.nodes[n]["name"] for n in nums if graph.nx.nodes[n].get("name")}
+
+
+def _check_descend(spec, refs: set) -> dict:
+    """The "descend" settings, checked (DocumentError naming the bad one), as a new dict."""
+    where = '"descend"'
+    if not isinstance(spec, dict):
+        raise DocumentError(f"{where} must be an object, not {_kind(spec)}")
+    unknown = [k for k in spec if k not in DESCEND_KEYS]
+    if unknown:
+        raise DocumentError(f"{where}: unknown setting {_show(unknown[0])}; known: {', '.join(DESCEND_KEYS)}")
+    out = {}
+    if "lr" in spec:
+        lr = spec["lr"]
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+            raise DocumentError(f"{where}: lr must be a finite number above 0, not {_show(lr)}")
+        out["lr"] = float(lr)
+    if "steps" in spec:
+        steps = spec["steps"]
+        if not _is_int(steps) or not 1 <= steps <= MAX_DESCEND_STEPS:
+            raise DocumentError(f"{where}: steps must be a whole number from 1 to {MAX_DESCEND_STEPS:,}, "
+                                f"not {_show(steps)}")
+        out["steps"] = int(steps)
+    if "trainable" in spec:
+        names = spec["trainable"]
+        if not isinstance(names, list) or not names or len(names) > MAX_DESCEND_STEPS:
+            raise DocumentError(f"{where}: trainable must be a non-empty list of number names or ids")
+        for ref in names:
+            if isinstance(ref, bool) or not isinstance(ref, (str, int)) or ref not in refs:
+                raise DocumentError(f"{where}: trainable {_show(ref)} is not a number node of the document")
+        out["trainable"] = list(names)
+    if "goal" in spec:
+        if spec["goal"] not in ("minimize", "maximize"):
+            raise DocumentError(f'{where}: goal must be "minimize" or "maximize", not {_show(spec["goal"])}')
+        out["goal"] = spec["goal"]
+    return out
 
 
 def _check_version(data):
@@ -457,7 +519,8 @@ def _validate_nodes(raw_nodes, version=1):
         op = raw.get("op")
         if not isinstance(op, str):
             raise DocumentError(f'{where}: "op" must be "number" or an op name, not {_show(op)}')
-        if op not in OPS:
+        kind = kinds.KINDS.get(op) if op not in OPS else None
+        if op not in OPS and (kind is None or kind.from_json is None):
             raise DocumentError(f"{where}: unknown op {_show(op)}; known ops: {', '.join(OPS)}")
         try:
             name = check_name(raw.get("name"))
@@ -468,6 +531,14 @@ def _validate_nodes(raw_nodes, version=1):
             if name in names:
                 raise DocumentError(f"{where}: the name {name!r} is already used by node {names[name]}")
             names[name] = nid
+        if kind is not None:
+            node = _kind_node(raw, nid, op, where, version)
+            node["name"] = name
+            node["x"] = _finite(raw.get("x", 0.0), f"{where}: x")
+            node["y"] = _finite(raw.get("y", 0.0), f"{where}: y")
+            nodes.append(node)
+            by_id[nid] = node
+            continue
         node = {"id": nid, "op": op, "name": name}
         raw_params = raw.get("params")
         if raw_params is not None:
@@ -528,18 +599,18 @@ def _validate_edges(raw_edges, by_id):
         where = f"{where} ({s} -> {t} port {p})"
         if s not in by_id:
             raise DocumentError(f"{where}: source node {s} does not exist")
-        if sp >= _output_arity(by_id[s]):
-            raise DocumentError(
-                f"{where}: source_port {sp} out of range: node {_label(by_id[s])} has one output, port 0"
-            )
+        outs = _output_arity(by_id[s])
+        if sp >= outs:
+            has = "one output, port 0" if outs == 1 else f"outputs 0..{outs - 1}"
+            raise DocumentError(f"{where}: source_port {sp} out of range: node {_label(by_id[s])} has {has}")
         if t not in by_id:
             raise DocumentError(f"{where}: target node {t} does not exist")
         op = by_id[t]["op"]
         if op == NUMBER:
             raise DocumentError(f"{where}: node {_label(by_id[t])} is a number and has no inputs")
-        arity = OPS[op].arity
+        arity = _arity(by_id[t])
         if p >= arity:
-            ports = "port 0" if arity == 1 else f"ports 0..{arity - 1}"
+            ports = "no inputs" if arity == 0 else "port 0" if arity == 1 else f"ports 0..{arity - 1}"
             raise DocumentError(f"{where}: port {p} out of range for {op!r} ({ports})")
         if s == t:
             raise DocumentError(f"{where}: node {_label(by_id[s])} cannot feed itself")
@@ -694,6 +765,7 @@ def _why(e: BaseException) -> str:
 
 
 __all__ = [
+    "TooManyNodesError",
     "FORMAT",
     "VERSION",
     "SUPPORTED_VERSIONS",

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..core import autodiff
 from ..core.graph import Graph
-from ..core.ops import NUMBER
+from ..core.ops import NUMBER, OPS
 
 MAX_ELEMENTS_CHECKED = 24
 """An array node's check probes at most this many elements (a seeded sample beyond it)."""
@@ -104,7 +104,9 @@ def gradient_check(graph: Graph, output=None, eps=1e-6, rtol=1e-4, atol=1e-6, op
     c, root, scale = _prepared(graph, output)
     rows = []
     for n in c.tape().order:
-        if c.op(n) == NUMBER or ops:
+        # a node kind's extra output slots have keys that are not node ids; a kind's node
+        # (a dataset) is data, not a computation to check
+        if n in c.nx and (c.op(n) == NUMBER or (ops and c.op(n) in OPS)):
             rows.append(_check(c, n, root, scale, eps, rtol, atol))
     return rows
 

@@ -94,9 +94,23 @@ def example_title(path) -> str:
 
 
 def examples() -> list[tuple[str, Path]]:
-    """Every bundled example document as (title, path), in file-name order. JSON files in the
-    examples folder that are not documents (a catalogue, say) are left out."""
-    return [(example_title(p), p) for p in resources.examples() if _peek(p) is not None]
+    """Every bundled example document as (title, path) in teaching order: the gallery's own
+    order and titles (engine.learn.gallery, "A chain" first, as Help ▸ Examples shows them),
+    then any other bundled document by file name. JSON files in the examples folder that are
+    not documents (the gallery's catalogue) are left out."""
+    found = {p.resolve(): p for p in resources.examples() if _peek(p) is not None}
+    out = []
+    try:
+        from engine.learn.gallery import gallery
+
+        for e in gallery():
+            p = found.pop(e.path.resolve(), None)
+            if p is not None:
+                out.append((e.title, p))
+    except DocumentError:  # no readable catalogue: every document, by file name
+        pass
+    out.extend((example_title(p), p) for p in sorted(found.values()))
+    return out
 
 
 def seed_fanout_graph() -> Graph:
@@ -120,3 +134,20 @@ def builtin_document() -> Graph:
         except DocumentError:
             pass
     return seed_fanout_graph()
+
+
+def example_training(path) -> dict | None:
+    """The gallery's training run for the example at ``path`` (its "train" settings), or None
+    (not a bundled training example, or an unreadable gallery)."""
+    from engine import DocumentError
+    from engine.learn.gallery import gallery
+
+    p = Path(path)
+    try:
+        entries = gallery()
+    except DocumentError:
+        return None
+    for e in entries:
+        if e.train and e.file == p.name and e.path.resolve() == p.resolve():
+            return dict(e.train)
+    return None

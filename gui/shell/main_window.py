@@ -182,10 +182,13 @@ class MainWindow(QMainWindow):
         self.resize(self._default_size())
         self.setDockNestingEnabled(True)
         self.experiment = None  # the Learn tools, once installed
+        self.training = None  # the training tools (gui.learn.training), once installed
         if experiments:  # step mode, chain rule, checks, forward mode, descent, code in/out
             from gui.learn.experiment import install
+            from gui.learn.training import install as install_training
 
             install(self)
+            install_training(self)
         self._restore_settings()
         self.scene.set_show_wire_grads(self.act_wire_grads.isChecked())
         self.bridge.replaced.connect(self._say_wire_labels_limited)
@@ -741,6 +744,8 @@ class MainWindow(QMainWindow):
         self.replace_document(graph, None, f"{p.name} (example)")
         title = graph.meta.get("title") or p.stem
         self.show_message(f"Example: {title}. Click a node to see where its gradient comes from.", 8000)
+        if self.training is not None:  # a training example opens with the Train dock ready
+            self.training.example_opened(files.example_training(p))
         return True
 
     def save_file(self, path=None) -> bool:
@@ -764,15 +769,26 @@ class MainWindow(QMainWindow):
         return True
 
     def export_picture(self, path) -> bool:
-        """Write the annotated canvas to a .png or .svg file."""
-        from gui.canvas.render import render_scene
+        """Write the annotated canvas to a .png or .svg file, within the picture budget and
+        atomically (a failure leaves the old file); a refusal is explained in a message box."""
+        from gui.canvas.render import SCALE, PictureTooLarge, check_format, picture_scale, render_scene
 
         try:
+            nominal = SCALE if check_format(path) == ".png" else 1.0
+            scale = picture_scale(self.scene, nominal)
             render_scene(self.scene, path)
+        except PictureTooLarge as e:
+            self.show_error("Cannot export", f"{e}: move the far-out nodes nearer or lay the document "
+                                             "out (Graph ▸ Auto-Layout, L)")  # fmt: skip
+            return False
         except (ValueError, OSError) as e:
             self.show_error("Cannot export", str(e))
             return False
-        self.show_message(f"Exported {path}", 5000)
+        except MemoryError:
+            self.show_error("Cannot export", "not enough memory for the picture")
+            return False
+        shrunk = f" (drawn at {scale / nominal:.0%} to fit the picture budget)" if scale < nominal else ""
+        self.show_message(f"Exported {path}{shrunk}", 5000)
         return True
 
     def _on_open(self):
