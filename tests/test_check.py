@@ -14,6 +14,7 @@ from engine import OPS, Graph, NoOutputError, Value
 from engine.core.ops import SCALAR_OPS
 from engine.io.document import load, to_dict
 from engine.learn.check import CheckRow, all_ok, check_node, gradient_check, summary
+from tests.oracles import examples
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
@@ -46,13 +47,20 @@ def test_correct_graph_passes_with_the_right_numbers():
 
 @pytest.mark.parametrize("path", example_documents(), ids=lambda p: p.stem)
 def test_every_example_passes(path):
+    from test_examples import exponent_of_a_negative_base
+
     g = load(path)
     rows = gradient_check(g, ops=True)
     assert all_ok(rows), [r for r in rows if r.ok is False]
     if g.nonfinite_origin(g.output_node()):  # the NaN example: nothing can be checked, and it says why
         assert all(r.ok is None and r.reason for r in rows)
         return
-    assert any(r.ok for r in rows)
+    # skipped only where a check cannot apply: no path to the output, integer class targets,
+    # no slope (the exponent of a negative base)
+    cannot = ("no path to the output", "integer")
+    assert all(
+        r.ok or any(c in r.reason for c in cannot) or exponent_of_a_negative_base(g, r.node) for r in rows
+    ), [(r.label, r.reason) for r in rows if not r.ok]
 
 
 def test_op_nodes_are_checked_by_cutting_them_loose():
@@ -217,7 +225,7 @@ def smooth_graphs(draw):
     return g
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(smooth_graphs())
 def test_random_smooth_graphs_pass(g):
     rows = gradient_check(g, ops=True)

@@ -1,6 +1,5 @@
 """The gradcanvas command line: exit codes, output formats, one-line errors, no Qt when headless."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -201,12 +200,6 @@ def test_usage_errors_are_one_line_and_exit_2(capsys):
 # ---------------------------------------------------------------------------- expr
 
 
-needs_parse = pytest.mark.skipif(
-    importlib.util.find_spec("engine.io.parse") is None, reason="no engine.io.parse yet"
-)
-
-
-@needs_parse
 def test_expr_evaluates_a_program(capsys):
     code, out, err = run(capsys, "expr", "(a*4+3)*(a+2)", "a=3", "--json")
     assert code == 0 and err == ""
@@ -216,7 +209,6 @@ def test_expr_evaluates_a_program(capsys):
     assert "output" in out
 
 
-@needs_parse
 def test_expr_accepts_a_variable_called_source(capsys):
     code, out, _ = run(capsys, "expr", "source * 2", "source=4", "--json")
     assert code == 0 and by_name(strict_json(out))["source"]["grad"] == 2.0
@@ -234,7 +226,6 @@ def test_expr_accepts_a_variable_called_source(capsys):
         (["a=1", "a=2"], "given twice"),
     ],
 )
-@needs_parse
 def test_expr_bad_bindings_are_exit_2(capsys, bindings, words):
     code, out, err = run(capsys, "expr", "a*2", *bindings)
     assert code == 2 and out == ""
@@ -242,7 +233,6 @@ def test_expr_bad_bindings_are_exit_2(capsys, bindings, words):
     assert words in err
 
 
-@needs_parse
 def test_expr_parse_errors_and_missing_values_are_exit_2(capsys):
     for program, bindings in [("a +", ["a=1"]), ("__import__('os')", []), ("a * b", ["a=1"]), ("", [])]:
         code, out, err = run(capsys, "expr", program, *bindings)
@@ -250,7 +240,6 @@ def test_expr_parse_errors_and_missing_values_are_exit_2(capsys):
         assert_one_line_error(err)
 
 
-@needs_parse
 def test_expr_save_writes_a_loadable_document(capsys, tmp_path):
     p = tmp_path / "saved.json"
     code, out, err = run(capsys, "expr", "(a*4+3)*(a+2)", "a=3", "--save", str(p))
@@ -259,7 +248,6 @@ def test_expr_save_writes_a_loadable_document(capsys, tmp_path):
     assert g.grad("a") == 35.0 and g.value(g.output_node()) == 75.0
 
 
-@needs_parse
 def test_expr_save_into_a_missing_directory_is_exit_2(capsys, tmp_path):
     code, out, err = run(capsys, "expr", "a*2", "a=1", "--save", str(tmp_path / "no" / "x.json"))
     assert code == 2
@@ -423,7 +411,6 @@ def test_the_console_script_exits_with_main_status(tmp_path):
     assert r.stderr.startswith("gradcanvas: error: ") and r.stderr.count("\n") == 1
 
 
-@needs_parse
 def test_expr_program_may_start_with_a_minus_sign(capsys):
     code, out, err = run(capsys, "expr", "-a*2", "a=3", "--json")
     assert code == 0 and err == ""

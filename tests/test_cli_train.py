@@ -2,7 +2,6 @@
 with exit 2, a non-finite run with exit 1 naming the step, and no Qt."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from engine import Graph
 from engine.io.document import load, save
 from engine.training import build_mlp, dataset
 from gui import cli
+from tests.oracles import require
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,10 +37,7 @@ def one_line(err):
 
 
 def test_json_run_and_save_match_torch_and_load_no_qt(doc, tmp_path):
-    if os.environ.get("CI"):
-        import torch
-    else:
-        torch = pytest.importorskip("torch")
+    torch = require("torch")
     out_path = tmp_path / "trained.json"
     script = (
         "import sys; from gui.cli import main; code = main(sys.argv[1:]); "

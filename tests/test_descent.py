@@ -9,6 +9,7 @@ from test_steps import random_graphs
 
 from engine import Graph, GraphError, InvalidValueError, NodeNotFoundError, NoOutputError, Value
 from engine.learn.descent import MAX_STEPS, descend, plan_descent
+from tests.oracles import examples
 
 
 def bowl(x0=0.0, y0=0.0):
@@ -200,7 +201,7 @@ def test_graph_problems_are_graph_errors():
         plan_descent(g)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(random_graphs(max_ops=8), st.floats(1e-4, 0.5), st.booleans())
 def test_random_graphs_never_crash_and_stay_consistent(g, lr, maximize):
     if g.value(g.output_node()) is None:

@@ -18,6 +18,7 @@ from engine.io import document as doc
 from engine.io.document import dumps, from_dict, load, loads, save, to_dict
 from engine.training import Dataset
 from engine.training.datanode import KIND as DATASET_KIND
+from tests.oracles import examples
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
@@ -208,7 +209,7 @@ def test_loading_does_not_touch_the_input_data():
     assert d == before
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(graphs())
 def test_round_trip_random_graphs(g):
     assert_same_document(g, from_dict(json.loads(dumps(g))))
@@ -531,7 +532,7 @@ def assert_usable(g):
     assert_same_document(g, from_dict(to_dict(g)))
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(mutated_documents())
 def test_fuzz_mutated_documents_load_or_raise_document_error(data):
     try:
@@ -541,7 +542,7 @@ def test_fuzz_mutated_documents_load_or_raise_document_error(data):
     assert_usable(g)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(graphs(max_nodes=6), st.data())
 def test_fuzz_damaged_text_loads_or_raises_document_error(g, data):
     raw = bytearray(dumps(g).encode("utf-8"))
@@ -562,7 +563,7 @@ def test_fuzz_damaged_text_loads_or_raises_document_error(g, data):
     assert_usable(h)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
 def test_fuzz_arbitrary_bytes_from_a_file(tmp_path_factory, raw):
     p = tmp_path_factory.mktemp("fuzz") / "x.json"

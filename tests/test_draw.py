@@ -11,6 +11,7 @@ import pytest
 import gui
 from engine import Graph, NumberWithGrad, Value
 from gui.canvas import draw as draw_module
+from tests.oracles import require
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -144,7 +145,7 @@ def test_the_mlp_step_graph_is_capped(qapp):
     (and the time it takes, measured in benchmarks/mlp_step.py --draw) bounded."""
     import random
 
-    micrograd_nn = pytest.importorskip("micrograd.nn")
+    micrograd_nn = require("micrograd.nn")
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("nn_for_draw", micrograd_nn.__file__)

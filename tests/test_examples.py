@@ -7,7 +7,9 @@ import pytest
 
 from engine import Value
 from engine.io.document import dumps, load
+from engine.io.parse import parse_program
 from engine.learn.check import all_ok, gradient_check
+from tests.oracles import require
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
@@ -57,7 +59,19 @@ def test_issue_2_examples_show_the_promised_numbers(name):
         assert g.value(node) == pytest.approx(value, rel=1e-12, abs=1e-12), node
         assert g.grad(node) == pytest.approx(grad, rel=1e-12, abs=1e-12), node
     assert g.meta["title"] and g.meta["lesson"]
-    assert all_ok(gradient_check(g, ops=True))
+    rows = gradient_check(g, ops=True)  # every node checked and agreeing, skipped only where
+    assert all_ok(rows)  # no slope exists: the exponent of a negative base (DESIGN.md: NaN)
+    assert all(r.ok is True or exponent_of_a_negative_base(g, r.node) for r in rows), [
+        (r.label, r.reason) for r in rows if not r.ok
+    ]
+
+
+def exponent_of_a_negative_base(g, node) -> bool:
+    """Whether ``node`` feeds the exponent of a pow whose base is negative, where d/d(exp) =
+    a**b * log(a) has no real value."""
+    return any(
+        g.op(c) == "pow" and port == 1 and g.value(g.inputs(c)[0]) < 0 for c, port in g.consumers(node)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -80,7 +94,7 @@ def test_seed_examples_match_the_seed_notebook():
 
 
 def test_micrograd_examples_match_micrograd_itself():
-    mg = pytest.importorskip("micrograd.engine")
+    mg = require("micrograd.engine")
     V = mg.Value
 
     x = V(-4.0)
@@ -128,7 +142,6 @@ f = e**2
 g = f / 2.0
 g += 10.0 / f
 """
-    parse = pytest.importorskip("engine.io.parse")
-    p = parse.parse_program(program, {"a": -4.0, "b": 2.0})
+    p = parse_program(program, {"a": -4.0, "b": 2.0})
     assert {p.name(n) for n in p.nodes()} - {None} == names
     assert p.grad("a") == pytest.approx(g.grad("a"), rel=1e-12)

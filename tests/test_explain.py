@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from engine import Graph, NodeNotFoundError
 from engine.learn.explain import NO_PATH, OUTPUT, SUM, UNDEFINED, explain, plain_number, term_sum
+from tests.oracles import examples
 from tests.strategies import graphs
 
 SEED = "(a*4+3)*(a+2)"
@@ -140,7 +141,7 @@ def test_negative_terms_are_parenthesised():
     assert "(-2)" in line and line.endswith("= -1")
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(graphs(max_ops=10), st.data())
 def test_terms_sum_to_the_gradient(g, data):
     node = data.draw(st.sampled_from(g.nodes()))

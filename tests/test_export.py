@@ -20,6 +20,7 @@ from engine import OPERATORS, OPS, Graph, GraphError, NoOutputError, PortNotConn
 from engine.core.graph import check_name
 from engine.core.ops import SCALAR_OPS
 from engine.io.export import identifier, to_python, to_pytorch
+from tests.oracles import examples, require
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = '"); import os; os.system("x'
@@ -287,7 +288,7 @@ def test_hostile_name_is_only_a_label(tmp_path):
 
 
 def test_pytorch_export_matches(tmp_path):
-    pytest.importorskip("torch")
+    require("torch")
     rng = random.Random(7)
     graphs = [make() for make in FIXED] + [seeded_random_graph(rng) for _ in range(25)]
     outputs = run_scripts(tmp_path, [to_pytorch(g) for g in graphs], timeout=600)
@@ -369,7 +370,7 @@ FIXED_WORDS = {"Value", "torch", "print", "import", "from", "engine", "None", "i
 FIXED_WORDS |= ALLOWED_ATTRS | {"tensor", "dtype", "requires_grad", "name"}
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(random_graphs(unconnected=True), st.lists(printable_names, min_size=1, max_size=20))
 def test_generated_code_never_contains_user_code(g, names):
     for n, name in zip(g.nodes(), names):

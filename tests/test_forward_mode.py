@@ -10,6 +10,7 @@ from test_steps import random_graphs
 from engine import GraphError, InvalidValueError, NodeNotFoundError, Value
 from engine.core.ops import local as op_local
 from engine.learn.forward_mode import directional, tangents
+from tests.oracles import examples
 
 
 def path_scale(g, wrt):
@@ -53,7 +54,7 @@ def check_against_reverse(g):
     return compared
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(random_graphs(unconnected=True))
 def test_forward_equals_reverse_on_random_graphs(g):
     check_against_reverse(g)
@@ -62,7 +63,7 @@ def test_forward_equals_reverse_on_random_graphs(g):
 SMOOTH = ("add", "sub", "mul", "neg", "exp", "sin", "cos", "tanh", "sigmoid")
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(random_graphs(ops=SMOOTH, max_ops=16, lo=-1.5, hi=1.5))
 def test_forward_equals_reverse_on_smooth_graphs(g):
     # Smooth ops on small inputs: every comparison lands in the finite branch.
@@ -70,7 +71,7 @@ def test_forward_equals_reverse_on_smooth_graphs(g):
         check_against_reverse(g)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(random_graphs(max_ops=8), st.data())
 def test_every_node_matches_reverse_from_it(g, data):
     """Column (forward) against row (reverse) of the Jacobian: d(node)/d(x) for a random node."""

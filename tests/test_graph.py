@@ -24,6 +24,7 @@ from engine import (
     PortNotConnectedError,
     UnknownOpError,
 )
+from tests.oracles import examples
 from tests.strategies import build_graph, same, specs
 
 
@@ -349,7 +350,7 @@ def test_copy_is_independent():
     assert snapshot(g) == snapshot(sample()[0])
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(spec=specs(max_ops=14), data=st.data())
 def test_contributions_sum_to_grad_everywhere(spec, data):
     g, ids = build_graph(spec)
@@ -374,7 +375,7 @@ def test_contributions_sum_to_grad_everywhere(spec, data):
     assert g.value(out) is not None
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(spec=specs(max_ops=10))
 def test_steps_replay_backward(spec):
     g, ids = build_graph(spec)
@@ -433,7 +434,7 @@ def _check_invariants(g: Graph):
             assert n in probs
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(data=st.data())
 def test_random_edit_sequences_keep_the_graph_consistent(data):
     g = Graph()
@@ -554,7 +555,7 @@ def _outcome(fn):
     return None
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(data=st.data())
 def test_each_check_raises_exactly_what_its_edit_would(data):
     g = Graph()

@@ -27,6 +27,7 @@ from gui.learn.stepper import growth_text
 from gui.learn.tangents import short
 from gui.shell.main_window import MainWindow
 from gui.style import format_number
+from tests.oracles import examples
 from tests.strategies import graphs
 
 pytestmark = pytest.mark.gui
@@ -404,6 +405,35 @@ def test_import_program_builds_the_graph_and_shows_errors(win, qtbot):
     assert win.path is None and not win.is_modified()
 
 
+def test_the_lectures_neuron_cell_pasted_into_import_program(win, qtbot):
+    from test_lecture import LECTURE_GRADS, NEURON_CELL_EXP, NEURON_LABELS
+
+    exp = win.experiment
+    exp.act_import.trigger()  # File > Import Program...
+    dlg = exp.import_dialog
+    # a cell of the lecture's manual backward pass: refused where it stops being a computation
+    qtbot.mouseClick(dlg.editor.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dlg.editor, "o = Value(2.0)")
+    qtbot.keyClick(dlg.editor, Qt.Key.Key_Return)
+    qtbot.keyClicks(dlg.editor, "o.grad = 1.0")
+    assert dlg.editor.toPlainText() == "o = Value(2.0)\no.grad = 1.0"
+    assert dlg.message.text().startswith("✗ line 2, column 3: setting o.grad is not allowed")
+    assert not dlg.ok_button().isEnabled()
+    # the neuron cell, pasted as it is in the notebook (labels, draw_dot and all)
+    dlg.editor.selectAll()
+    QGuiApplication.clipboard().setText(NEURON_CELL_EXP)
+    qtbot.keyClick(dlg.editor, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert dlg.editor.toPlainText() == NEURON_CELL_EXP
+    assert dlg.ok_button().isEnabled() and "output o = 0.7071" in dlg.message.text()
+    qtbot.mouseClick(dlg.ok_button(), Qt.MouseButton.LeftButton)
+    g = win.document
+    assert NEURON_LABELS <= {g.name(n) for n in g.nodes()} and g.output_node() == g.resolve("o")
+    for k, want in LECTURE_GRADS.items():  # the lecture's numbers, by hand in test_lecture
+        assert abs(g.grad(k) - want) <= 1e-12, k
+    shown = {win.scene.node_item(n).name for n in g.nodes()}
+    assert NEURON_LABELS <= shown  # each node is drawn under its label
+
+
 def test_import_program_can_add_to_the_document_as_one_undo_step(win, qtbot):
     exp = win.experiment
     g = win.document
@@ -517,7 +547,7 @@ def test_tour_pictures(win, tmp_path):
 # ------------------------------------------------------------------------------ random documents
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(graphs(max_ops=8))
 def test_every_tool_on_random_documents(win, g):
     """Step mode shows each engine step, the chain rule adds up, check and forward mode run,

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QToolTip
 from engine import NUMBER, Graph
 from gui.shell.main_window import MainWindow
 from resources import EXAMPLES
+from tests.oracles import examples
 from tests.painted import agrees, check_numbers_current, painted_texts
 from tests.qt_helpers import double_click, mouse, view_point, wheel
 
@@ -250,7 +251,7 @@ def _apply_scalar(w, edit) -> None:
         run_descend(w, k, v)
 
 
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(st.sampled_from(["seed_fanout.json", "micrograd_sanity.json"]),
        st.lists(_edit, min_size=1, max_size=5))
 def test_random_edits_leave_every_painted_number_current(qapp, example, edits):
@@ -272,7 +273,7 @@ _array_edit = st.one_of(
 )
 
 
-@settings(max_examples=5)
+@settings(max_examples=examples(5))
 @given(st.lists(_array_edit, min_size=1, max_size=4))
 def test_random_array_edits_leave_every_painted_number_current(qapp, edits):
     """broadcast_bias: a cell of b or x typed in the inspector's table, the whole array typed

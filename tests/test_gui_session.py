@@ -63,14 +63,37 @@ def test_undo_back_to_the_saved_state_or_closing_discards_the_copy(win, qtbot):
 
 
 def test_autosave_writes_at_most_once_per_interval(win, qtbot, monkeypatch):
-    writes = []
+    writes = []  # (time, value of a written)
     real = S.doc.save
-    monkeypatch.setattr(S.doc, "save", lambda g, p: (writes.append(p), real(g, p)))
-    for k in range(30):
+
+    def save(g, p):
+        writes.append((time.monotonic(), g.number("a")))
+        return real(g, p)
+
+    monkeypatch.setattr(S.doc, "save", save)
+    monkeypatch.setattr(S, "AUTOSAVE_SHARE", 1)  # the interval stays AUTOSAVE_MS (50 ms) however slow a write
+    interval = S.AUTOSAVE_MS / 1000
+    for k in range(30):  # a burst faster than the interval: one write, of the last state
         win.controller.set_value("a", float(k))
     qtbot.waitUntil(lambda: len(writes) >= 1)
-    qtbot.wait(20)
+    assert [a for _, a in writes] == [29.0]
+    # No edit, no write: a timer that kept rewriting would write again within these intervals.
+    qtbot.wait(round(6 * S.AUTOSAVE_MS))
     assert len(writes) == 1
+    # Edits spread over several intervals: writes keep coming, never two within one interval
+    # (Qt's coarse timers may fire up to 5 % early; a busy machine only makes them later).
+    for k in range(12):
+        win.controller.set_value("a", 100.0 + k)
+        qtbot.wait(round(S.AUTOSAVE_MS / 4))
+    last_edit = time.monotonic()
+    qtbot.waitUntil(lambda: writes[-1][1] == 111.0)  # the last edit reaches the copy too
+    # written while the edits went on (not only once they stopped), never twice in an interval
+    assert any(1.0 < a < 111.0 for _, a in writes[1:]) and writes[1][0] < last_edit, writes
+    gaps = [b - a for (a, _), (b, _) in zip(writes, writes[1:])]
+    assert min(gaps) >= 0.9 * interval, gaps
+    done = len(writes)
+    qtbot.wait(round(6 * S.AUTOSAVE_MS))
+    assert len(writes) == done and Graph.load(win.session.recovery_file).number("a") == 111.0
 
 
 def test_file_dialogs_start_in_the_last_folder_and_examples_suggest_a_name(win, tmp_path):

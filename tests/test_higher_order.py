@@ -20,6 +20,7 @@ from engine import OPERATORS, OPS, Graph, NoPathError, NumberWithGrad, Value, gr
 from engine.core.ops import array_apply, array_vjp, check_params
 from engine.core.ops import local as numeric_local
 from engine.core.value import apply_op
+from tests.oracles import examples, require
 from tests.strategies import specs
 
 SCALAR = [n for n, op in OPERATORS.items() if op.vjp is None]
@@ -185,10 +186,10 @@ def _scaled_close(got, want, scale):
     assert abs(got - want) <= 1e-9 * max(abs(want), 1e-3 * scale, 1e-12), (got, want)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(specs(smooth=True, max_ops=10, leaf_values=None))
 def test_second_derivatives_of_random_scalar_programs_match_pytorch(spec):
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     leaves, nodes = spec
 
     def build(ts):
@@ -277,7 +278,7 @@ def _torch_program(torch, source, tensors):
 
 @pytest.mark.parametrize("k", range(len(TENSOR_PROGRAMS)))
 def test_hessian_vector_products_of_tensor_graphs_match_pytorch(k):
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     source, spec = TENSOR_PROGRAMS[k]
     values = _tensor_case(spec, k)
     params = [n for n, s in spec.items() if s != "classes"]

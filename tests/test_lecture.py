@@ -429,3 +429,106 @@ def test_backward_twice_adds_one_more_pass():
     y.backward()
     y.backward()
     assert a.grad == 2 * 12.0
+
+
+# ------------------------------------------------------------------ pasted into Import Program
+
+# The lecture's neuron cell as typed in its notebook, then drawn; and the cell again with tanh
+# written out through exp, as the lecture does to show that any grouping of ops works.
+NEURON_CELL = """\
+# inputs x1,x2
+x1 = Value(2.0, label='x1')
+x2 = Value(0.0, label='x2')
+# weights w1,w2
+w1 = Value(-3.0, label='w1')
+w2 = Value(1.0, label='w2')
+# bias of the neuron
+b = Value(6.8813735870195432, label='b')
+# x1*w1 + x2*w2 + b
+x1w1 = x1*w1; x1w1.label = 'x1*w1'
+x2w2 = x2*w2; x2w2.label = 'x2*w2'
+x1w1x2w2 = x1w1 + x2w2; x1w1x2w2.label = 'x1*w1 + x2*w2'
+n = x1w1x2w2 + b; n.label = 'n'
+o = n.tanh(); o.label = 'o'
+o.backward()
+draw_dot(o)
+"""
+NEURON_CELL_EXP = NEURON_CELL.replace(
+    "o = n.tanh(); o.label = 'o'\n",
+    "# ----\ne = (2*n).exp()\no = (e - 1) / (e + 1)\n# ----\no.label = 'o'\n",
+)
+CELLS = {"tanh": NEURON_CELL, "exp-formula": NEURON_CELL_EXP}
+NEURON_LABELS = {"x1", "x2", "w1", "w2", "b", "x1*w1", "x2*w2", "x1*w1 + x2*w2", "n", "o"}
+# The lecture's gradients: b makes n = atanh(1/sqrt(2)), so do/dn = 1 - o**2 = 1/2 exactly, and
+# by hand x1.grad = w1/2, w1.grad = x1/2, x2.grad = w2/2, w2.grad = x2/2, b.grad = 1/2.
+LECTURE_GRADS = {"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5}
+
+
+def torch_neuron(torch, tanh_by_exp):
+    """The cell in PyTorch float64, as the lecture's PyTorch cell writes it."""
+    numbers = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+    leaf = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in numbers.items()}
+    n = leaf["x1"] * leaf["w1"] + leaf["x2"] * leaf["w2"] + leaf["b"]
+    if tanh_by_exp:
+        e = (2 * n).exp()
+        o = (e - 1) / (e + 1)
+    else:
+        o = torch.tanh(n)
+    o.backward()
+    return o.item(), {k: t.grad.item() for k, t in leaf.items()}
+
+
+@pytest.mark.parametrize("form", list(CELLS))
+def test_the_neuron_cell_pastes_verbatim_with_its_labels_and_the_lectures_gradients(form, torch):
+    from engine.io.parse import parse_program
+
+    g = parse_program(CELLS[form])
+    names = {g.name(n) for n in g.nodes()} - {None}
+    assert names == NEURON_LABELS | ({"e"} if form == "exp-formula" else set())
+    assert g.output == g.resolve("o")  # the labels after o.backward() left the output alone
+    for k, want in LECTURE_GRADS.items():
+        assert abs(g.grad(k) - want) <= 1e-12, (k, g.grad(k))
+    o, grads = torch_neuron(torch, form == "exp-formula")
+    assert close(g.value("o"), o)
+    for k, want in grads.items():
+        assert close(g.grad(k), want, rel=1e-12) or abs(g.grad(k) - want) <= 1e-15, (k, g.grad(k), want)
+    # and as in Value.graph() of the same code run on Value: the labels name the same nodes
+    # (the parser also names the unlabelled e by its assignment, which a Value cannot know)
+    ran = neuron(Value, form == "exp-formula")["o"].graph()
+
+    def labelled(graph):
+        nodes = [n for n in graph.nodes() if graph.name(n) in NEURON_LABELS]
+        return sorted((graph.name(n), graph.op(n), graph.value(n)) for n in nodes)
+
+    assert labelled(ran) == labelled(g) and len(labelled(g)) == len(NEURON_LABELS) and len(ran) == len(g)
+
+
+def test_duplicate_and_invalid_labels_become_display_text_as_in_value_graph():
+    from engine.io.parse import parse_program
+
+    src = (
+        "a = Value(1.0, label='x')\nb = Value(2.0, label='x')\n"
+        "c = a * b; c.label = '12'\nd = c + a; d.label = 'two\\nlines'\nd.backward()\n"
+    )
+    a, b = Value(1.0, label="x"), Value(2.0, label="x")
+    c = a * b
+    c.label = "12"
+    d = c + a
+    d.label = "two\nlines"
+
+    def shown(g):
+        return [(g.name(n), g.nx.nodes[n].get("label")) for n in g.nodes()]
+
+    # by hand: the first 'x' is a name; the second, a number-like and a control character are
+    # display text (numbered, and shown escaped)
+    want = [("x", None), (None, "x (2)"), (None, "12"), (None, "two\\nlines")]
+    assert shown(parse_program(src)) == shown(d.graph()) == want
+
+
+def test_display_calls_are_skipped_like_print():
+    from engine.io.parse import parse_program
+
+    plain = parse_program("a = Value(2.0)\nb = a * a\nb.backward()")
+    for call in ("draw_dot(b)", "display(b)", "trace(b)", "print(b.data)", "draw_dot(b, 'LR')"):
+        chatty = parse_program(f"a = Value(2.0)\n{call}\nb = a * a\n{call}\nb.backward()\n{call}")
+        assert chatty.to_dict() == plain.to_dict(), call

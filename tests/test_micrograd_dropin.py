@@ -12,11 +12,14 @@ import importlib.util
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import Value
+from tests.oracles import examples, require
 
-micrograd_engine = pytest.importorskip("micrograd.engine")
-micrograd_nn = pytest.importorskip("micrograd.nn")
+micrograd_engine = require("micrograd.engine")
+micrograd_nn = require("micrograd.nn")
 MValue = micrograd_engine.Value
 REL = 1e-12
 
@@ -142,3 +145,72 @@ def test_zero_grad_of_nn_module_resets_to_zero():
     out.backward()
     n.zero_grad()
     assert all(p.grad == 0 for p in n.parameters())
+
+
+# ------------------------------------------------------------------------------ exact integers
+
+
+@pytest.mark.parametrize(
+    "base, exponent",
+    [(3, 40), (2, 1024), (-3, 41), (7, 1), (10**400, 2)],
+    ids=["3**40", "2**1024", "-3**41", "7**1", "big**2"],
+)
+def test_integer_powers_are_pythons_exact_ints_like_micrographs(base, exponent):
+    ours, theirs = Value(base), MValue(base)
+    y, my = ours**exponent, theirs**exponent
+    y.backward()
+    my.backward()
+    assert type(y.data) is int and y.data == base**exponent == my.data  # 3**40 is not 1.2157665459056929e19
+    assert type(ours.grad) is int and ours.grad == exponent * base ** (exponent - 1) == theirs.grad
+
+
+# Integer programs: + - * (also with plain ints on either side), unary -, relu, and ** by a
+# constant whole number, as micrograd supports them; the exact value is tracked in plain
+# Python ints alongside, so programs whose numbers grow beyond a few thousand bits are dropped.
+_INT_RULES = {
+    "add": lambda a, b, k: a + b,
+    "sub": lambda a, b, k: a - b,
+    "mul": lambda a, b, k: a * b,
+    "radd": lambda a, b, k: k + a,
+    "rmul": lambda a, b, k: k * a,
+    "rsub": lambda a, b, k: k - a,
+    "neg": lambda a, b, k: -a,
+    "relu": lambda a, b, k: a.relu() if hasattr(a, "relu") else max(a, 0),
+    "pow": lambda a, b, k: a**k,
+}
+
+
+@st.composite
+def integer_programs(draw):
+    leaves = draw(st.lists(st.integers(-6, 6), min_size=1, max_size=3))
+    exact = list(leaves)
+    steps = []
+    for _ in range(draw(st.integers(1, 10))):
+        kind = draw(st.sampled_from(sorted(_INT_RULES)))
+        i, j = draw(st.integers(0, len(exact) - 1)), draw(st.integers(0, len(exact) - 1))
+        k = draw(st.integers(-5, 5)) if kind in ("radd", "rmul", "rsub") else draw(st.integers(1, 4))
+        a, b = exact[i], exact[j]
+        y = _INT_RULES[kind](a, b, k)
+        if abs(y).bit_length() > 2000:
+            continue
+        exact.append(y)
+        steps.append((kind, i, j, k))
+    return leaves, steps, exact[-1]
+
+
+def _run_integer_program(V, leaves, steps):  # noqa: N803
+    vals = [V(x) for x in leaves]
+    for kind, i, j, k in steps:
+        vals.append(_INT_RULES[kind](vals[i], vals[j], k))
+    vals[-1].backward()
+    return vals
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(integer_programs())
+def test_integer_programs_give_exact_ints_and_micrographs_gradients(program):
+    leaves, steps, exact = program
+    ours, theirs = _run_integer_program(Value, leaves, steps), _run_integer_program(MValue, leaves, steps)
+    assert type(ours[-1].data) is int and ours[-1].data == exact  # Python's int arithmetic
+    for k in range(len(leaves)):
+        assert ours[k].grad == theirs[k].grad and type(ours[k].grad) is type(theirs[k].grad), k

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from engine import OPS, Graph
 from gui.cli import main
+from tests.oracles import examples
 from tests.strategies import build_graph, specs
 
 INJECTIONS = ["log", "sqrt", "div", "exp", "pow", "log1p"]
@@ -65,7 +66,7 @@ def brute_force_origin(g: Graph, node):
     return None
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(specs(smooth=True, max_ops=8), st.sampled_from(INJECTIONS), st.randoms(use_true_random=False))
 def test_random_graphs_report_the_injected_origin(spec, kind, rnd):
     g, ids = build_graph(spec)

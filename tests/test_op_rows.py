@@ -20,6 +20,7 @@ from engine import NUMBER, OPERATORS, OPS, Graph, Value
 from engine.core.ops import SCALAR_OPS, apply, local
 from engine.io.export import to_python, to_pytorch
 from engine.io.parse import parse_program
+from tests.oracles import require
 from tests.strategies import same, spelled
 
 ROWS = [name for name, op in OPS.items() if not op.tensor]  # tensor rows: test_tensor_ops.py
@@ -81,7 +82,17 @@ KNOWN = [(name, *case) for name, op in OPS.items() for case in op.known]
 
 
 @pytest.mark.parametrize(("name", "args", "out", "partials"), KNOWN, ids=[f"{k[0]}{k[1]}" for k in KNOWN])
-def test_known_values_hold_in_table_graph_and_value(name, args, out, partials):
+def test_known_values_are_pytorchs_and_hold_in_table_graph_and_value(name, args, out, partials, torch):
+    from test_reference import _known_difference, torch_fn
+
+    # The pinned conventions are PyTorch's (float64): checked there first, so the table is
+    # not its own only witness.
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args]
+    ty = torch_fn(torch, name)(*ts)
+    ty.backward()
+    assert same(ty.item(), out, abs_tol=0), (ty.item(), out)
+    if not _known_difference(name, args):
+        assert all(same(t.grad.item(), d) for t, d in zip(ts, partials, strict=True))
     op = OPS[name]
     y = apply(op, args)
     assert same(y, out, abs_tol=0)
@@ -193,7 +204,7 @@ def value_printouts(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def torch_printouts(tmp_path_factory):
-    pytest.importorskip("torch")
+    require("torch")
     graphs = {name: row_graph(name) for name in ROWS}
     outs = run_scripts(tmp_path_factory.mktemp("torch"), [to_pytorch(g) for g in graphs.values()])
     return {name: (graphs[name], text) for name, text in zip(graphs, outs)}

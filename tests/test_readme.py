@@ -28,3 +28,12 @@ def test_the_readme_command_runs_the_docstring_examples():
     ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     assert "--doctest-modules" in ini["addopts"].split()
     assert {"engine", "gui"} <= set(ini["testpaths"])
+
+
+def test_ci_installs_the_pytorch_reference_first_and_runs_as_ci():
+    # The oracle tests compare with PyTorch float64; under CI=true they fail without it.
+    test = _shell_blocks()[1]
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    torch = [i for i, line in enumerate(ci) if "pip install" in line and "torch==2.13.0" in line]
+    assert torch and torch[0] < ci.index(test)
+    assert "export CI=true" in ci[: ci.index(test)]

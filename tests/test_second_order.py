@@ -17,14 +17,15 @@ from engine.learn.descent import plan_descent
 from engine.learn.gallery import gallery, nan_origin, rosenbrock, tanh_second_derivative, vanishing_sigmoid
 from engine.learn.health import gradient_health, magnitude, read
 from engine.learn.second_order import entries, hessian, jacobian, output_grid, plan_newton
+from tests.oracles import examples, require
 from tests.strategies import build_graph, specs
 from tests.test_higher_order import _torch_fn
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(specs(smooth=True, max_ops=8, min_leaves=2, max_leaves=3))
 def test_hessian_of_random_scalar_programs_matches_pytorch(spec):
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     leaves, nodes = spec
     g, ids = build_graph(spec)
     h = hessian(g, [ids[k] for k in range(len(leaves))])
@@ -43,7 +44,7 @@ def test_hessian_of_random_scalar_programs_matches_pytorch(spec):
 
 
 def test_hessian_over_array_elements_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     rng = np.random.default_rng(3)
     x, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=(2,))
     g = Graph.from_expression("L = sum(tanh(x @ W + b) ** 2)", x=x, W=W, b=b)
@@ -67,7 +68,7 @@ def test_hessian_over_array_elements_matches_pytorch():
 
 
 def test_jacobian_of_an_array_output_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     z = np.array([0.5, -1.0, 2.0])
     g = Graph.from_expression("p = softmax(z * w)", z=z, w=np.array([1.0, 2.0, 0.5]))
     jac = jacobian(g, "p", ["z"])

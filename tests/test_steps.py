@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from engine import OPS, Graph, Value
 from engine.core.ops import SCALAR_OPS
 from engine.learn.stepper import replay, state_after
+from tests.oracles import examples
 
 
 @st.composite
@@ -97,13 +98,13 @@ def check_steps(g: Graph, out=None):
     return steps
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(random_graphs(unconnected=True))
 def test_steps_sum_to_grads_on_random_graphs(g):
     check_steps(g)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(random_graphs(), st.data())
 def test_steps_from_any_output(g, data):
     out = data.draw(st.sampled_from(g.nodes()))

@@ -22,6 +22,7 @@ from engine.learn.gallery import (
     tensor_gallery,
     xor_mlp,
 )
+from tests.oracles import require
 
 
 def mlp(batch=6, hidden=5, seed=0):
@@ -163,7 +164,7 @@ def _array_output():
 
 
 def test_pytorch_export_runs_and_prints_the_same_gradients(tmp_path):
-    pytest.importorskip("torch")
+    require("torch")
     graphs = [linear_mse(), xor_mlp(), _array_output()]
     outs = run_scripts(tmp_path, [to_pytorch(g) for g in graphs])
     for g, text in zip(graphs, outs):

@@ -3,19 +3,16 @@ the pictures over the input plane: each unit's value at every grid point, and it
 ∂(that point's loss with the predicted label)/∂unit, against torch autograd."""
 
 import math
-import os
 
 import numpy as np
 import pytest
 
 from engine.training import PlanePictures, TrainingError, build_mlp, dataset
+from tests.oracles import require
 
 
 def _torch():
-    if os.environ.get("CI"):
-        import torch
-    else:
-        torch = pytest.importorskip("torch")
+    torch = require("torch")
     return torch
 
 

@@ -2,7 +2,6 @@
 100 steps; every loss, every final weight (and each layer's gradient norm) within 1e-9 relative."""
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -16,15 +15,13 @@ from engine.training import (
     dataset,
     initial_value,
 )
+from tests.oracles import require
 
 REL, ABS = 1e-9, 1e-12
 
 
 def _torch():
-    if os.environ.get("CI"):
-        import torch  # under CI an oracle fails rather than skips
-    else:
-        torch = pytest.importorskip("torch")
+    torch = require("torch")
     torch.set_num_threads(1)
     return torch
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from engine import OPS, DocumentError, Graph, PortError
 from engine.core import kinds
 from engine.core.events import EdgeAdded, EdgeRemoved, OutputChanged
+from tests.oracles import examples
 
 # ------------------------------------------------------------------ the automatic output
 
@@ -36,7 +37,7 @@ def random_dags(draw):
     return g
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(random_dags())
 def test_the_output_follows_the_sink_with_the_most_ancestors(g):
     sinks = [n for n in g.nx if g.nx.out_degree(n) == 0]

@@ -201,6 +201,53 @@ def check_name(name) -> str | None:
     return name
 
 
+_MAX_LABEL = 200
+
+
+def label_text(label) -> str:
+    """A free-form label (a Value's, or one set in pasted code) as display text: '' for none,
+    control characters shown escaped, long text cut."""
+    if label is None:
+        return ""
+    text = label if isinstance(label, str) else str(label)
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.strip())
+    return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1] + "…"
+
+
+class LabelNames:
+    """Names for nodes that come with free-form labels, given out in node order (``Value.graph()``
+    and pasted lecture code share the rule): a label that is a valid node name not taken yet
+    names its node; any other (``'12'``, a second ``'x'``, control characters) becomes the
+    node's display text, numbered where it repeats (``x (2)``).
+
+    >>> names = LabelNames()
+    >>> names.take("x"), names.take("x"), names.take("x*w"), names.take("12")
+    (('x', None), (None, 'x (2)'), ('x*w', None), (None, '12'))
+    """
+
+    def __init__(self):
+        self._used: set[str] = set()
+        self._seen: dict[str, int] = {}
+
+    def take(self, label, text: str | None = None) -> tuple[str | None, str | None]:
+        """``(name, display_text)`` for a node labelled ``label``, at most one of them set;
+        ``text`` overrides the display text (and then the label is never a name)."""
+        name = None
+        if text is None:
+            text = label_text(label)
+            try:
+                name = check_name(label)
+            except GraphError:
+                pass
+        if not text:
+            return None, None
+        k = self._seen[text] = self._seen.get(text, 0) + 1
+        if name is not None and name not in self._used:
+            self._used.add(name)
+            return name, None
+        return None, text if k == 1 else f"{text} ({k})"
+
+
 class Graph:
     """A computational graph document. See the module docstring for an example."""
 

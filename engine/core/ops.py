@@ -182,7 +182,21 @@ def _pow_big(a, b):
     return -r if a < 0 and b % 2 else r
 
 
+INT_BITS = 8192
+"""Ints stay exact (Python's, as in micrograd) below 2**INT_BITS; beyond it a result counts as
+±inf, as it would in floats. Without a bound, ``x = x*x`` forty times (or ``3 ** 10**9``)
+builds a number with billions of digits and never finishes."""
+
+
 def _pow(a, b):
+    if isinstance(a, int) and isinstance(b, int) and b >= 0:  # bool too: True ** 2 is 1, as in Python
+        # Python's exact power, as micrograd gives (math.pow would round 3**40 and overflow
+        # 2**1024); the bit count is checked first so that 3 ** 10**9 is never computed.
+        if abs(a) < 2 or (abs(a).bit_length() - 1) * b < INT_BITS:
+            r = a**b
+            if -(1 << INT_BITS) < r < 1 << INT_BITS:
+                return r
+        return -INF if a < 0 and b % 2 else INF
     try:
         r = math.pow(a, b)
     except OverflowError:
@@ -193,8 +207,6 @@ def _pow(a, b):
         if a == 0:  # 0 ** negative
             return -INF if (math.copysign(1.0, a) < 0 and _odd_int(b)) else INF
         return NAN  # negative base, fractional exponent
-    if type(a) is int and type(b) is int and b >= 0 and r.is_integer() and abs(r) < 2**53:
-        return int(r)  # keep integer arithmetic integer, as Python does
     return r
 
 
@@ -265,11 +277,17 @@ def _step(a):
 def _pow_local(a, b, y):
     p = _pow(a, b - 1)
     if b == 0 or (p == 0 and type(b) is int):
-        da = 0.0  # PyTorch: x**0 has zero slope everywhere; and 0 * a huge exact b is still 0
+        # PyTorch: x**0 has zero slope everywhere; and 0 * a huge exact b is still 0
+        da = 0 if type(p) is int else 0.0
     else:
         da = b * p
+        if type(da) is int and da.bit_length() > INT_BITS:
+            da = _float(da)  # beyond exact range, as the forward rule treats its result
     if a > 0:
-        db = y * math.log(a)
+        try:
+            db = y * math.log(a)
+        except OverflowError:  # an exact int y beyond float range (2 ** 1024): as a float, inf
+            db = INF
     elif a == 0 and b >= 0:
         db = 0.0
     elif a == 0:  # 0 ** negative is inf: y * log(0) as PyTorch computes it

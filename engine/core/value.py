@@ -29,7 +29,7 @@ import numbers
 import numpy as np
 
 from .arrays import shape_of as _shape_of
-from .ops import NUMBER, OPERATORS, OPS, _float, array_apply, array_vjp, check_params
+from .ops import INT_BITS, NUMBER, OPERATORS, OPS, _float, array_apply, array_vjp, check_params
 from .ops import apply as _apply
 from .ops import local as _local
 
@@ -38,10 +38,7 @@ Numberable = float | int
 
 _FAST_TYPES = (int, float)
 _UNARY = object()
-# Ints stay exact (10**400 is fine) up to this many bits; beyond it a result counts as ±inf,
-# as it would in floats. Without a bound, `x = x*x` forty times builds a 2**40-digit number
-# and never finishes, forward or backward.
-_INT_LIMIT = 1 << 8192
+_INT_LIMIT = 1 << INT_BITS  # ints stay exact below it (10**400 is fine), as in the op table
 _FORWARDS = {name: op.forward for name, op in OPERATORS.items()}
 _LOCALS = {name: op.local for name, op in OPERATORS.items()}
 _ARITY = {name: op.arity for name, op in OPERATORS.items()}
@@ -585,34 +582,20 @@ class Value:
 def graph_from(root: Value, order: list):
     """:meth:`Value.graph` for ``order`` (``root._topo()``), a Graph whose node ``i + 1`` is
     ``order[i]`` (gui.draw relies on it to put each Value's own numbers on its node)."""
-    from .errors import GraphError
-    from .graph import Graph, check_name
+    from .graph import Graph, LabelNames, label_text
 
     ids = {v: i + 1 for i, v in enumerate(order)}
-    used: set[str] = set()
-    seen_text: dict[str, int] = {}
+    names = LabelNames()
     nodes, edges = [], []
     for v in order:
         node_id = ids[v]
-        text = _label_text(v.name)
         op = v._opname
-        name = label = None
         if op is None:
+            text = label_text(v.name)
             own = f"{v._spelled!r} by hand" if v._spelled else "by hand"
-            text = f"{text} ({own})" if text else f"({own})"
-        elif text:
-            try:
-                name = check_name(v.name)
-            except GraphError:
-                pass
-            if name in used:
-                name = None
-        if text:
-            k = seen_text[text] = seen_text.get(text, 0) + 1
-            if name is not None:
-                used.add(name)
-            else:
-                label = text if k == 1 else f"{text} ({k})"
+            name, label = names.take(None, f"{text} ({own})" if text else f"({own})")
+        else:
+            name, label = names.take(v.name)
         n = {"id": node_id, "op": op or NUMBER, "name": name}
         if op and v._params:
             n["params"] = v._params
@@ -628,18 +611,6 @@ def graph_from(root: Value, order: list):
     g._build(nodes, edges, output=ids[root], pin_only_if_needed=True)
     g.apply_layout()
     return g
-
-
-_MAX_LABEL = 200
-
-
-def _label_text(name) -> str:
-    """A Value's label as display text: '' for none, control characters shown, long cut."""
-    if name is None:
-        return ""
-    text = name if isinstance(name, str) else str(name)
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.strip())
-    return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1] + "…"
 
 
 def _graph_number(x) -> float:

@@ -12,7 +12,8 @@ Grammar (Python's own syntax and precedence)::
                | NAME ('+=' | '-=' | '*=' | '/=' | '**=' | '^=') expr
                | expr
                | expr '.backward()'                           marks expr's node as the output
-               | 'print(' ... ')'                             skipped, arguments unread
+               | NAME '.label' '=' STRING                      names NAME's node (also '.name')
+               | SHOW '(' ... ')'                              skipped, arguments unread
                | 'from micrograd.engine import Value'         skipped (see below)
     expr      := expr ('+' | '-' | '*' | '/' | '**' | '^') expr
                | '-' expr | '+' expr | '(' expr ')'
@@ -22,6 +23,7 @@ Grammar (Python's own syntax and precedence)::
     FUNC      := any op of engine.core.ops.OPERATORS by name, with that op's number of inputs
                  (exp(x), max(a, b)); as a method the receiver is the first input (a.max(b))
     WRAP      := 'Value' | 'NumberWithGrad'
+    SHOW      := 'print' | 'draw_dot' | 'display' | 'trace'
     NUMBER    := a finite real int or float literal (1, 2.5, 1e-3, 0x10, 1_000)
 
 Arrays (issue 10): a list literal of numbers, ``[[1, 2], [3, 4]]``, is one number node holding
@@ -34,8 +36,9 @@ reshape also takes its sizes after the input, ``reshape(x, 3, 2)`` or ``x.reshap
 ``values`` may hold NumPy arrays or nested lists, checked as above (an integer array, such as
 class targets for ``cross_entropy(z, y)``, stays integer).
 
-So micrograd programs paste unchanged: ``a = Value(-4.0)`` is ``a = -4.0``, ``(b + a).relu()``
-is ``relu(b + a)``, and a final ``g.backward()`` makes ``g`` the output.
+So micrograd programs and the micrograd lecture's cells paste unchanged: ``a = Value(-4.0)``
+is ``a = -4.0``, ``(b + a).relu()`` is ``relu(b + a)``, a final ``g.backward()`` makes ``g``
+the output, ``x1w1.label = 'x1*w1'`` names the node, and ``draw_dot(o)`` is skipped.
 
 ``^`` means power, and it behaves exactly like ``**`` (it binds tighter than ``*`` and unary
 minus and groups right to left): ``x^2 + 1`` is x² + 1 and ``-a^2`` is -(a²), not Python's
@@ -59,16 +62,26 @@ Meaning:
   make the same number node the bare literal would. Wrapping anything else, ``Value(a * 2)``,
   is refused rather than treated as the identity: in micrograd that would wrap a Value in a
   Value, so it is a mistake worth pointing at. A ``label='a'`` or ``name='a'`` string keyword
-  is accepted and ignored (nodes are named by assignment, below); any other argument is refused.
+  labels the node (see Names, below); any other argument is refused.
 - ``x.relu()`` is ``relu(x)`` and ``a.max(b)`` is ``max(a, b)``: any op of the table by name,
   called with as many arguments as it has inputs (one fewer as a method). Operators are read
   from the rows' operator spellings, so ``a + b`` and ``add(a, b)`` make the same node.
-- Skipped without being read further: ``print(...)`` statements (the canvas shows every value,
-  so ``print(f'{g.data:.4f}')`` from micrograd's README needs no change), and the imports
+- Skipped without being read further: ``print(...)``, ``draw_dot(...)``, ``display(...)`` and
+  ``trace(...)`` statements (the canvas shows every value and wire, so
+  ``print(f'{g.data:.4f}')`` from micrograd's README or the lecture's ``draw_dot(o)`` need no
+  change), and the imports
   ``from micrograd.engine import Value`` and ``from engine import Value, NumberWithGrad``
   (either module, any of those two names, no ``as``), wherever they appear. Skipping is never
   running: no import or print happens. A program with nothing else is refused.
-- Names. Each node carries at most one name, and names stay unique:
+- Labels. ``v.label = 'x1*w1'`` (or ``v.name = ...``, or ``Value(2.0, label='x1')``) labels the
+  node ``v`` refers to then, as the lecture does; a later label on it replaces an earlier one,
+  ``''`` removes it. It is not a computation: it adds no node and leaves the output alone.
+  Setting anything else (``o.grad = 1.0``, ``a.data += ...``) is refused.
+- Names. Each node carries at most one name, and names stay unique. A node's label, else its
+  binding (below), is offered as its name in node order, as ``Value.graph()`` does with labels:
+  a valid name not taken yet names the node; anything else (a second ``x``, ``'12'``, control
+  characters) becomes the node's display text, numbered where it repeats (``x (2)``). The
+  bindings:
 
   1. a node bound to a name when the program ends carries that plain name (if several names
      end bound to it, the one bound to it first: after ``b = a`` the node stays ``a``);
@@ -85,7 +98,8 @@ Meaning:
   every other node in program order (operands before the op that uses them).
 
 Refused, each with its own message: attributes other than the methods above (``x.data``,
-``x.grad``, ``x.__class__``, an uncalled ``x.relu``, ``x.relu(1)``), subscripts, calls to
+``x.grad``, ``x.__class__``, an uncalled ``x.relu``, ``x.relu(1)``), setting any attribute but
+a label, a label that is not a string literal or is set on anything but a name, subscripts, calls to
 anything but a FUNC or WRAP by name (so ``__import__('os')`` too), keyword or starred
 arguments, strings (but for the label above), bytes, f-strings (but inside a skipped print),
 True/False/None, complex or overflowing literals, tuples, lists of anything but numbers,
@@ -117,7 +131,7 @@ import numpy as np
 
 from ..core import arrays
 from ..core.errors import GraphError, ParseError
-from ..core.graph import Graph, check_name, check_value
+from ..core.graph import Graph, LabelNames, check_name, check_value
 from ..core.ops import NUMBER, OPERATORS, OPS, check_params
 
 MAX_SOURCE = 1_000_000
@@ -202,6 +216,14 @@ _REFUSED[ast.Import] = _REFUSED[ast.ImportFrom] = _IMPORT_REFUSED
 _SKIPPED_MODULES = frozenset({"micrograd.engine", "engine"})
 _WRAPPERS = frozenset({"Value", "NumberWithGrad"})
 _LABELS = frozenset({"label", "name"})
+# Calls that show or print, as pasted notebook code makes them (the lecture's draw_dot and
+# trace, IPython's display): skipped as statements, never run; why each is not needed here.
+_SKIPPED_CALLS = {
+    "print": "the canvas shows every value",
+    "draw_dot": "the canvas draws the graph",
+    "display": "the canvas draws the graph",
+    "trace": "the canvas shows every node and wire",
+}
 
 # Functions that make a number node holding an array: zeros(2, 3), ones(3), randn(2, 3, seed=0).
 _MAKERS = frozenset({"zeros", "ones", "randn"})
@@ -216,7 +238,7 @@ _TARGETS = {
 
 _ALLOWED = (
     "allowed: numbers, names, + - * / ** ^, unary -, calls like exp(x), x.exp() or max(a, b), Value(2.0), "
-    "and statements 'name = expr', 'name += expr', 'expr', 'y.backward()'"
+    "and statements 'name = expr', 'name += expr', 'expr', 'y.backward()', 'v.label = \"x\"'"
 )
 
 
@@ -418,9 +440,10 @@ class _Source:
         return line, self.col(line, chars) + 1
 
 
-def _is_print(value) -> bool:
-    """A ``print(...)`` call, which a statement may be and then is skipped unread."""
-    return type(value) is ast.Call and type(value.func) is ast.Name and value.func.id == "print"
+def _is_skipped_call(value) -> bool:
+    """A ``print(...)``, ``draw_dot(...)``, ``display(...)`` or ``trace(...)`` call, which a
+    statement may be and then is skipped unread."""
+    return type(value) is ast.Call and type(value.func) is ast.Name and value.func.id in _SKIPPED_CALLS
 
 
 def _is_skipped_import(stmt) -> bool:
@@ -488,6 +511,7 @@ class _Walker:
         self.version: dict[str, int] = {}  # name -> how many times it has been bound (input: 0)
         self.bindings: list[tuple[str, int, int]] = []  # (name, version, node), in order
         self.checked_names: set[str] = set()
+        self.labels: dict[int, str] = {}  # provisional node -> label set in the program
 
     def fail(self, node, message: str) -> NoReturn:
         line, col = self.src.pos(node)
@@ -523,7 +547,7 @@ class _Walker:
             kind = type(stmt)
             if kind is ast.Expr:
                 value = stmt.value
-                if _is_print(value):
+                if _is_skipped_call(value):
                     continue
                 receiver = self.backward_receiver(value)
                 if receiver is not None:
@@ -537,6 +561,8 @@ class _Walker:
                     backward_line = stmt.lineno
                     continue
                 node = self.expr(value)
+            elif kind is ast.Assign and self.is_label(stmt):
+                continue  # names a node; not a computation, so the output stays where it was
             elif kind is ast.Assign:
                 for target in stmt.targets:
                     self.check_target(target)
@@ -553,8 +579,8 @@ class _Walker:
                 out = node
         if out is None:
             raise ParseError(
-                "the program has only print(...) calls and imports, which are skipped; "
-                "write an expression such as a * b"
+                "the program has only statements that are skipped (print(...), draw_dot(...), "
+                "imports) or labels; write an expression such as a * b"
             )
         return self.graph(out)
 
@@ -575,9 +601,50 @@ class _Walker:
             self.check_name(target)
         elif type(target) in (ast.Tuple, ast.List):
             self.refuse(target, "only one name can be assigned at a time (no a, b = ...)")
+        elif type(target) is ast.Attribute:
+            self.refuse_attribute_target(target)
         else:
             what = _TARGETS.get(type(target), "that")
             self.refuse(target, f"only a name can be assigned to, not {what}")
+
+    def refuse_attribute_target(self, target) -> NoReturn:
+        """``v.grad = 1.0``, ``v.data += ...`` and the like: a program builds the graph, it does
+        not set numbers on it afterwards; only a label can be set."""
+        v = target.value.id if type(target.value) is ast.Name else "v"
+        attr = target.attr
+        if attr == "grad":
+            why = (
+                "a program only builds the graph; backward starts the output's gradient at 1 and "
+                "gives every other (write o.backward() to choose the output o)"
+            )
+        elif attr == "data":
+            why = f"give the number when the node is made ({v} = Value(2.0)) or assign {v} = ... again"
+        elif attr in _LABELS:
+            why = f"a label is set with '=' on its own, such as {v}.{attr} = 'x'"
+        else:
+            why = f"only a name can be assigned to ({v} = ...), or a label set ({v}.label = 'x')"
+        self.fail_at(self.attr_pos(target), f"setting {v}.{attr} is not allowed: {why}")
+
+    def is_label(self, stmt) -> bool:
+        """Whether ``stmt`` sets a label, ``v.label = 'x1*w1'`` (or ``v.name = ...``); if so,
+        record it on ``v``'s node. The lecture labels nodes this way; the label names the
+        node as it does in ``Value.graph()`` (see :meth:`graph`)."""
+        target = stmt.targets[0]
+        if type(target) is not ast.Attribute or target.attr not in _LABELS:
+            return False
+        if len(stmt.targets) != 1:
+            self.refuse(stmt, f"set one label at a time: v.{target.attr} = 'x'")
+        if type(target.value) is not ast.Name:
+            self.refuse(
+                target.value,
+                f"a label is set on a name, such as v.{target.attr} = 'x'; assign the expression "
+                "to a name first",
+            )
+        text = stmt.value
+        if type(text) is not ast.Constant or not isinstance(text.value, str):
+            self.refuse(text, f"a label is a string, such as {target.value.id}.{target.attr} = 'x'")
+        self.labels[self.read(target.value)] = text.value
+        return True
 
     def aug_assign(self, stmt) -> int:
         target = stmt.target
@@ -870,10 +937,10 @@ class _Walker:
                 self.refuse(func)
             self.refuse(node, "only ops can be called, by name: exp(x), relu(a + b), max(a, b), ...")
         name = func.id
-        if name == "print":
+        if name in _SKIPPED_CALLS:
             self.fail(
                 func,
-                "print(...) can only be a statement of its own (it is skipped: the canvas shows every value)",
+                f"{name}(...) can only be a statement of its own (it is skipped: {_SKIPPED_CALLS[name]})",
             )
         if name not in self.functions:
             known = ", ".join(sorted(self.functions))
@@ -945,11 +1012,7 @@ class _Walker:
                 what = "** arguments are" if kw.arg is None else f"the keyword {kw.arg}= is"
                 self.fail(kw, f"{what} not allowed in {name}(); write {name}(2.0) or {name}(2.0, label='x')")
             if type(kw.value) is not ast.Constant or not isinstance(kw.value.value, str):
-                self.fail(
-                    kw.value,
-                    f"{kw.arg}= must be a string, such as {kw.arg}='a' (it is ignored: "
-                    "nodes are named by assignment)",
-                )
+                self.fail(kw.value, f"{kw.arg}= must be a string, such as {kw.arg}='a' (the node's label)")
         for arg in node.args:
             if type(arg) is ast.Starred:
                 self.refuse(arg)
@@ -967,7 +1030,10 @@ class _Walker:
                 f"{name}() wraps a number literal, such as {name}(-4.0); "
                 f"to use an expression, write it without {name}(...)",
             )
-        return self.literal(arg, negations)
+        n = self.literal(arg, negations)
+        for kw in node.keywords:
+            self.labels[n] = kw.value.value
+        return n
 
     # ------------------------------------------------------------------ result
 
@@ -992,10 +1058,16 @@ class _Walker:
         inputs = set(self.inputs)
         order = self.inputs + [n for n in range(len(self.ops)) if n not in inputs]
         ids = {n: i + 1 for i, n in enumerate(order)}
-        names = self.names()
+        bound = self.names()
+        names = LabelNames()
         nodes = []
         for n in order:
-            d = {"id": ids[n], "op": self.ops[n], "name": names.get(n)}
+            # A label names its node, as in Value.graph(); an unlabelled node goes by its
+            # binding. Either one taken already, or no valid name, is display text instead.
+            name, label = names.take(self.labels.get(n) or bound.get(n))
+            d = {"id": ids[n], "op": self.ops[n], "name": name}
+            if label is not None:
+                d["label"] = label
             if n in self.numbers:
                 d["value"] = self.numbers[n]
             if n in self.params:

@@ -68,7 +68,10 @@ def hint_for(message: str) -> str:
     final y.backward() parse as they are, and the parser's own messages explain x.data,
     x.grad and unknown methods; a plain attribute is the one left to explain."""
     if message.endswith("attribute access (a.b) is not allowed"):
-        return "Tip: the only methods are the ops, by name, like x.relu(), x.exp() or a.max(b)."
+        return (
+            "Tip: the only methods are the ops, by name, like x.relu(), x.exp() or a.max(b); "
+            "the only attribute that can be set is a label, v.label = 'x'."
+        )
     return ""
 
 
@@ -95,7 +98,9 @@ class ImportDialog(QDialog):
         intro = QLabel(
             "An expression or a short program in Python syntax: numbers, names, + − × ÷ ** "
             "and the ops by name (exp(x), tanh(x), max(a, b), …), one statement per line; the last line "
-            "is the output. Names read before they are assigned are inputs: give their values below."
+            "is the output. Names read before they are assigned are inputs: give their values below. "
+            "micrograd code and the lecture's cells paste as they are: Value(2.0, label='x'), "
+            "v.label = '…' and o.backward() are read; print(…) and draw_dot(…) are skipped."
         )
         intro.setWordWrap(True)
         self.editor = QPlainTextEdit(source)
