@@ -6,6 +6,7 @@
 """
 
 from .core.arrays import ShapeError
+from .core.composites import CompositeError, Definition, DefinitionInUseError, RecursiveDefinitionError
 from .core.errors import (
     CycleError,
     DocumentError,
@@ -22,6 +23,7 @@ from .core.errors import (
     UnknownOpError,
 )
 from .core.graph import Event, Graph
+from .core.groups import group
 from .core.ops import NUMBER, OPERATORS, OPS, SCALAR_OPS, TENSOR_OPS, Op
 from .core.value import NumberWithGrad, Value, ensure_number
 
@@ -34,7 +36,10 @@ __all__ = [
     "SCALAR_OPS",
     "TENSOR_OPS",
     "ShapeError",
+    "CompositeError",
     "CycleError",
+    "Definition",
+    "DefinitionInUseError",
     "DocumentError",
     "DuplicateNameError",
     "Event",
@@ -50,8 +55,10 @@ __all__ = [
     "PortError",
     "PortInUseError",
     "PortNotConnectedError",
+    "RecursiveDefinitionError",
     "UnknownOpError",
     "Value",
     "__version__",
     "ensure_number",
+    "group",
 ]

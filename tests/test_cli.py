@@ -132,8 +132,8 @@ def test_eval_with_an_unconnected_input_reports_it_and_succeeds(capsys, doc):
         (lambda tmp: str(tmp), "directory"),
         (lambda tmp: _write(tmp / "bad.json", "{not json"), "not valid JSON"),
         (
-            lambda tmp: _write(tmp / "v3.json", '{"format": "gradcanvas", "version": 3, "nodes": []}'),
-            "version 3",
+            lambda tmp: _write(tmp / "v4.json", '{"format": "gradcanvas", "version": 4, "nodes": []}'),
+            "version 4",
         ),
         (
             lambda tmp: _write(tmp / "empty.json", '{"format": "gradcanvas", "version": 1, "nodes": []}'),

@@ -242,7 +242,7 @@ MALFORMED = [
     ("format wrong", lambda d: d.update(format="drawio"), ["not a gradcanvas document", "drawio"]),
     ("format not text", lambda d: d.update(format=1), ["not a gradcanvas document"]),
     ("version missing", lambda d: d.pop("version") and None, ['no "version"', "version 1"]),
-    ("version newer", lambda d: d.update(version=3), ["version 3", "newer", "supported versions: 1, 2"]),
+    ("version newer", lambda d: d.update(version=4), ["version 4", "newer", "supported versions: 1, 2, 3"]),
     ("version unknown", lambda d: d.update(version=0), ["version 0", "supported versions: 1"]),
     ("version text", lambda d: d.update(version="1"), ['"version"', "'1'"]),
     ("version bool", lambda d: d.update(version=True), ['"version"', "true"]),
