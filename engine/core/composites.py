@@ -323,10 +323,11 @@ _K_INPUT, _K_NUMBER, _K_OP, _K_CALL = range(4)
 
 
 def template(defn: Definition):
-    """The body compiled once per body edit: ``(steps, outputs)`` where each step is
-    ``(kind, body_id, data, parents)`` in body topological order (placeholders of outputs
-    left out), ``parents`` one ``(source, source_port)`` or None per input port, and
-    ``outputs`` one ``(source, source_port)`` or None per output port."""
+    """The body compiled once per body edit: ``(steps, outputs)``. Each step is ``(kind,
+    body_id, data, parents)`` in body topological order (output placeholders left out);
+    ``parents`` has one reference per input port: the position of the step whose output it
+    reads (an int), ``(position, output port)`` for an instance's output, or None where the
+    port is unwired; ``outputs`` one such reference per output port."""
     t = defn._template
     if t is not None:
         return t
@@ -335,34 +336,44 @@ def template(defn: Definition):
     g = defn.body.nx
     nodes, pred = g._node, g._pred
     in_port = {p.node: k for k, p in enumerate(defn.inputs)}
+    position: dict = {}
+    multi: set = set()  # positions of instances (several outputs, referenced by port)
     steps = []
+
+    def ref(s, sp):
+        pos = position[s]
+        return (pos, sp) if pos in multi else pos
+
+    def parents(n, arity):
+        ps = [None] * arity
+        for s, ports in pred[n].items():
+            for p, d in ports.items():
+                ps[p] = ref(s, d.get("source_port", 0) if d else 0)
+        return tuple(ps)
+
     for n in _topological_order(g):
         a = nodes[n]
         op = a["op"]
         if op == OUTPUT:
             continue
+        position[n] = len(steps)
         if op == INPUT:
             steps.append((_K_INPUT, n, in_port[n], ()))
-            continue
-        if op == NUMBER:
+        elif op == NUMBER:
             steps.append((_K_NUMBER, n, a, ()))
-            continue
-        if op == CALL:
-            kind, data, arity = _K_CALL, a["definition"], a["definition"].arity
+        elif op == CALL:
+            multi.add(len(steps))
+            steps.append((_K_CALL, n, a["definition"], parents(n, a["definition"].arity)))
         else:
             row = OPS[op]
-            kind, data, arity = _K_OP, (row, a.get("params") or {}), row.arity
-        ps = [None] * arity
-        for s, ports in pred[n].items():
-            for p, d in ports.items():
-                ps[p] = (s, d.get("source_port", 0) if d else 0)
-        steps.append((kind, n, data, tuple(ps)))
+            data = (row, a.get("params") or {}, row.forward, row.local, row.arity, int(row.tensor))
+            steps.append((_K_OP, n, data, parents(n, row.arity)))
     outs = []
     for p in defn.outputs:
         src = None
         for s, ports in pred[p.node].items():
             for d in ports.values():
-                src = (s, d.get("source_port", 0) if d else 0)
+                src = ref(s, d.get("source_port", 0) if d else 0)
         outs.append(src)
     t = defn._template = (steps, tuple(outs))
     return t
@@ -389,36 +400,72 @@ def expand(build, defn: Definition, path: tuple, inputs: tuple, calls: dict) -> 
     """Append the slots of one instance of ``defn`` at instance ``path`` to the tape being
     built (``build``: a TapeBuilder, see :mod:`engine.core.autodiff`), its inputs read from
     slots ``inputs`` (None where unconnected); record a :class:`CallRecord` per instance
-    (nested ones too) in ``calls``; return the slot of each output port."""
+    (nested ones too) in ``calls``; return the slot of each output port.
+
+    The loop appends to the tape's lists itself (what ``build.op`` does, inlined): it runs
+    once per inlined node, and on micrograd's MLP loss that is 64,000 times."""
     steps, outs = template(defn)
-    index = build.tape.index
-    start = len(build.tape.order)
-    local: dict = {}
+    t = build.tape
+    order, index, ops, parents = t.order, t.index, t.ops, t.parents
+    numbers, defined, fwd, bwd, params_l = t.numbers, t.defined, t._fwd, t._bwd, t.params
+    start = len(order)
+    local: list = [None] * len(steps)
     name = defn.name
-    op = build.op
-    for kind, n, data, ps in steps:
+    tensor = 0
+    for pos, (kind, n, data, ps) in enumerate(steps):
         if kind == _K_OP:
-            row, params = data
-            local[n] = (op(row, [None if p is None else local[p[0]][p[1]] for p in ps], path + (n,), params),)
+            row, params, forward, loc, arity, is_tensor = data
+            r = ps[0]
+            j = r if r is None else (local[r] if type(r) is int else local[r[0]][r[1]])
+            if arity == 2:
+                r = ps[1]
+                k = r if r is None else (local[r] if type(r) is int else local[r[0]][r[1]])
+                pp = (j, k)
+                ok = j is not None and k is not None and defined[j] and defined[k]
+            else:
+                k = -1
+                pp = (j,)
+                ok = j is not None and defined[j]
+            i = len(order)
+            key = path + (n,)
+            order.append(key)
+            index[key] = i
+            ops.append(row)
+            parents.append(pp)
+            numbers.append(None)
+            params_l.append(params)
+            defined.append(ok)
+            if ok:
+                fwd.append((i, forward, j, k))
+                bwd.append((loc, j, k))
+            else:
+                bwd.append(None)
+            tensor += is_tensor
+            local[pos] = i
         elif kind == _K_INPUT:
-            local[n] = (inputs[data],)
+            local[pos] = inputs[data]
         elif kind == _K_NUMBER:
             key = (name, n)
             s = index.get(key)
             if s is None:
+                t.tensor_ops += tensor
+                tensor = 0
                 s = build.number(data["value"], key)
-            local[n] = (s,)
+            local[pos] = s
         else:
-            args = tuple(None if p is None else local[p[0]][p[1]] for p in ps)
-            local[n] = expand(build, data, path + (n,), args, calls)
+            args = tuple(r if r is None else (local[r] if type(r) is int else local[r[0]][r[1]]) for r in ps)
+            t.tensor_ops += tensor
+            tensor = 0
+            local[pos] = expand(build, data, path + (n,), args, calls)
+    t.tensor_ops += tensor
     result = []
-    for p, src in zip(defn.outputs, outs):
-        s = None if src is None else local[src[0]][src[1]]
+    for p, r in zip(defn.outputs, outs):
+        s = r if r is None else (local[r] if type(r) is int else local[r[0]][r[1]])
         if s is None:  # nothing wired into this output (yet): an undefined slot stands for it
-            s = op(_UNWIRED, [None], path + (p.node,), None)
+            s = build.op(_UNWIRED, [None], path + (p.node,), None)
         result.append(s)
     result = tuple(result)
-    calls[path] = CallRecord(name, tuple(inputs), result, start, len(build.tape.order))
+    calls[path] = CallRecord(name, tuple(inputs), result, start, len(order))
     return result
 
 

@@ -264,11 +264,12 @@ def grouped_parts(root, order):
     inputs_of = _value._inputs
     # 1. Every frame involved, and the Values their unused return values need.
     frames: dict = {}
-    todo = list(order)
+    todo = order
     while todo:
         fresh = []
         for v in todo:
-            f = _level(v)
+            g = getattr(v, "_grp", None)
+            f = None if g is None else g[0]
             while f is not None and f not in frames:
                 frames[f] = None
                 if f.returns:
@@ -279,35 +280,60 @@ def grouped_parts(root, order):
         start = len(order)
         _more(order, seen, fresh)
         todo = order[start:]
-    level = {v: _level(v) for v in order}
-    seq = {v: (v._grp[1] if level[v] is not None else 0) for v in order}
+    level = {}
+    seq = {}
+    for v in order:
+        g = getattr(v, "_grp", None)
+        if g is None:
+            level[v] = None
+            seq[v] = 0
+        else:
+            level[v], seq[v] = g
 
-    # 2. Route every read that crosses a frame boundary: exported up, imported down.
-    exports: dict = {f: {} for f in frames}  # frame -> {value: None} (ordered later)
-    below: dict = {f: set(_chain(f)) for f in frames}
+    def handle(v, f):
+        """What stands for Value ``v`` in frame ``f``'s body: ``v`` itself (made there), the
+        child frame it was made in, or None (made outside ``f``)."""
+        c = level[v]
+        if c is f:
+            return v
+        while c is not None:
+            p = c.parent
+            if p is f:
+                return c
+            c = p
+        return None
+
+    chains: dict = {}
+
+    def chain_set(f):
+        got = chains.get(f)
+        if got is None:
+            got = chains[f] = set(_chain(f))
+        return got
+
+    # 2. Every read that crosses a frame boundary: exported up to the common frame.
+    exports: dict = {f: {} for f in frames}
 
     def route(v, to_level):
         src = level[v]
-        if src is to_level:
-            return
-        up = _chain(src)
-        down = below[to_level] if to_level is not None else set()
-        for f in up:
-            if f in down:
-                break
-            exports[f][v] = None
+        down = chain_set(to_level) if to_level is not None else ()
+        while src is not None and src not in down:
+            exports[src][v] = None
+            src = src.parent
 
     for u in order:
         lu = level[u]
-        for c in inputs_of(u):
-            if level[c] is not lu:
-                route(c, lu)
-    route(root, None)
-    for f in frames:  # a returned Value outside the frame (passed through) or inside a child
+        if u._opname:
+            for c in inputs_of(u):
+                if level[c] is not lu:
+                    route(c, lu)
+    if level[root] is not None:
+        route(root, None)
+    for f in frames:  # returned from inside a child frame: exported through it
         for r in f.returns or ():
-            if level[r] is not f and f in below.get(level[r], ()):
-                route(r, f.parent)
-                exports[f][r] = None
+            lr = level[r]
+            if lr is not f and lr is not None and f in chain_set(lr):
+                route(r, f)
 
     # 3. Each frame's body, inputs and outputs, innermost frames first.
     body: dict = {f: [] for f in frames}
@@ -317,40 +343,36 @@ def grouped_parts(root, order):
         (body[f] if f is not None else top_items).append(v)
     for f in frames:
         (body[f.parent] if f.parent is not None else top_items).append(f)
-    for f in frames:
-        body[f].sort(key=lambda x: x.seq if isinstance(x, _Frame) else seq[x])
+    for items in body.values():
+        items.sort(key=lambda x: x.seq if type(x) is _Frame else seq[x])
     depth = {f: len(_chain(f)) for f in frames}
-    inside = {f: set() for f in frames}  # values visible inside f: owned by f or a descendant
-    for v in order:
-        f = level[v]
-        while f is not None:
-            inside[f].add(v)
-            f = f.parent
+    inner_first = sorted(frames, key=lambda f: -depth[f])
     ins: dict = {}
     outs: dict = {}
-    for f in sorted(frames, key=lambda f: -depth[f]):
-        own = inside[f]
+    anc = {f: frozenset(_chain(f)) for f in frames}
+    for f in inner_first:
         first_use: dict = {}
         for item in body[f]:
-            for c in ins[item] if isinstance(item, _Frame) else inputs_of(item):
-                if c not in own:
+            reads = ins[item] if type(item) is _Frame else (inputs_of(item) if item._opname else ())
+            for c in reads:
+                lc = level[c]
+                # read from outside f: made at the top level, or in a frame f does not enclose
+                if lc is not f and (lc is None or f not in anc[lc]) and c not in first_use:
                     first_use[c] = None
         got: dict = {}
         for v in f.inputs_first or ():
-            if v in level and v not in own:
+            if v in level and handle(v, f) is None:
                 got[v] = None
         for v in f.args:
             if v in first_use:
                 got[v] = None
         got.update(first_use)
         for v in f.returns or ():  # returned from outside: passed straight through
-            if v in level and v not in own:
+            if v in level and handle(v, f) is None:
                 got[v] = None
         ins[f] = list(got)
-        out = {}
-        for r in f.returns or ():
-            out[r] = None
-        for v in sorted(exports[f], key=lambda v: seq[v]):
+        out = dict.fromkeys(f.returns or ())
+        for v in sorted(exports[f], key=seq.__getitem__):
             out[v] = None
         outs[f] = list(out)
 
@@ -359,26 +381,25 @@ def grouped_parts(root, order):
     def_of: dict = {}
     by_key: dict = {}
     names_used: dict = {}
-    for f in sorted(frames, key=lambda f: -depth[f]):
-        key, data = _definition(f, body[f], ins, outs, inside, def_of)
+    port_of = {f: {v: k for k, v in enumerate(outs[f])} for f in frames}
+    for f in inner_first:
+        key, index = _body_key(f, body[f], ins, outs[f], handle, port_of, def_of, level.__getitem__)
         name = by_key.get(key)
         if name is None:
             k = names_used.get(f.name, 0) + 1
-            names_used[f.name] = k
             name = f.name if k == 1 else f"{f.name}#{k}"
             while name in by_key.values():
                 k += 1
-                names_used[f.name] = k
                 name = f"{f.name}#{k}"
+            names_used[f.name] = k
             by_key[key] = name
-            data["name"] = name
-            defs.append(data)
+            defs.append(_definition_data(name, f, body[f], ins, outs, index, handle, port_of, def_of))
         def_of[f] = name
 
     # 5. Parameter banks: one multi-output instance per top-level module.
     banks: dict = {}
     for v in top_items:
-        if not isinstance(v, _Frame) and v._bank is not None:
+        if type(v) is not _Frame and v._bank is not None:
             module, k, label = v._bank
             banks.setdefault(id(module), (module, {}))[1][k] = (v, label)
     bank_of: dict = {}
@@ -404,16 +425,6 @@ def grouped_parts(root, order):
     nodes, edges = [], []
     bank_ids: dict = {}
     next_id = 1
-    top_frame = {}
-
-    def top_of(v):
-        f = level[v]
-        if f is None:
-            return None
-        while f.parent is not None:
-            f = f.parent
-        return f
-
     labels = _Labels()
     for v in order:
         if level[v] is None and v in bank_of:
@@ -423,33 +434,33 @@ def grouped_parts(root, order):
                 nodes.append({"id": next_id, "op": "call", "definition": bank_def[mid], "name": None})
                 next_id += 1
             continue
-        item = v if level[v] is None else top_of(v)
+        item = handle(v, None)
         if item in ids:
             continue
         ids[item] = next_id
-        if isinstance(item, _Frame):
-            top_frame[item] = next_id
+        if type(item) is _Frame:
             nodes.append({"id": next_id, "op": "call", "definition": def_of[item], "name": None})
         else:
             nodes.append(_value_node(item, next_id, labels))
         next_id += 1
-    for f in frames:  # frames none of whose Values the walk met first (all values inside children)
-        if f.parent is None and f not in ids:
-            ids[f] = next_id
-            nodes.append({"id": next_id, "op": "call", "definition": def_of[f], "name": None})
-            next_id += 1
+
+    refs: dict = {}
 
     def top_ref(v):
-        if level[v] is None:
-            if v in bank_of:
-                mid, port = bank_of[v]
-                return bank_ids[mid], port
-            return ids[v], 0
-        f = top_of(v)
-        return ids[f], outs[f].index(v)
+        got = refs.get(v)
+        if got is not None:
+            return got
+        if v in bank_of:
+            mid, port = bank_of[v]
+            got = bank_ids[mid], port
+        else:
+            h = handle(v, None)
+            got = (ids[v], 0) if h is v else (ids[h], port_of[h][v])
+        refs[v] = got
+        return got
 
     for item, n in ids.items():
-        if isinstance(item, _Frame):
+        if type(item) is _Frame:
             for port, c in enumerate(ins[item]):
                 s, sp = top_ref(c)
                 edges.append((s, n, port, sp))
@@ -457,10 +468,88 @@ def grouped_parts(root, order):
             for port, c in enumerate(inputs_of(item)):
                 s, sp = top_ref(c)
                 edges.append((s, n, port, sp))
-    labels.finish(nodes)
     out_node, out_port = top_ref(root)
-    top_vals = {v: n for v, n in ids.items() if not isinstance(v, _Frame)}
+    top_vals = {v: n for v, n in ids.items() if type(v) is not _Frame}
     return (nodes, edges, (out_node, out_port)), defs, top_vals
+
+
+def _body_key(f, items, ins_of, outs, handle, port_of, def_of, level_of):
+    """A key equal for identical bodies (ops, wiring, constants, nested definitions) and the
+    position of each item in the body."""
+    inputs_of = _value._inputs
+    index = {item: k for k, item in enumerate(items)}
+    ins = ins_of[f]
+    in_port = {v: k for k, v in enumerate(ins)}
+
+    children: dict = {}  # frame a Value was made in -> the child of f that holds it
+
+    def ref(v):
+        h = index.get(v)
+        if h is not None:
+            return h
+        k = in_port.get(v)
+        if k is not None:
+            return ("in", k)
+        c = level_of(v)
+        child = children.get(c)
+        if child is None:
+            child = children[c] = handle(v, f)
+        return (index[child], port_of[child][v])
+
+    entries = []
+    for item in items:
+        if type(item) is _Frame:
+            entries.append((def_of[item], tuple(map(ref, ins_of[item]))))
+        elif item._opname:
+            entries.append((item._opname, repr(item._params) if item._params else "",
+                            tuple(map(ref, inputs_of(item)))))
+        else:
+            entries.append(_const_key(item.data))
+    return (f.name, tuple(entries), len(ins), tuple(map(ref, outs))), index
+
+
+def _definition_data(name, f, items, ins_of, outs_of, index, handle, port_of, def_of) -> dict:
+    """The definition data (see Graph._make_definition) of frame ``f``'s body."""
+    inputs_of = _value._inputs
+    ins, outs = ins_of[f], outs_of[f]
+    in_port = {v: k for k, v in enumerate(ins)}
+    n_items = len(items)
+
+    def source(v):
+        h = handle(v, f)
+        if h is v:
+            return index[v] + 1, 0
+        if h is None:
+            return n_items + 1 + in_port[v], 0
+        return index[h] + 1, port_of[h][v]
+
+    labels = _Labels()
+    nodes, edges = [], []
+    for k, item in enumerate(items):
+        nid = k + 1
+        if type(item) is _Frame:
+            nodes.append({"id": nid, "op": "call", "definition": def_of[item], "name": None})
+            srcs = ins_of[item]
+        else:
+            nodes.append(_value_node(item, nid, labels))
+            srcs = inputs_of(item) if item._opname else ()
+        for port, c in enumerate(srcs):
+            s, sp = source(c)
+            edges.append((s, nid, port, sp))
+    inputs = []
+    given = f.input_names or {}
+    for k, pname in enumerate(_port_names(ins, [given.get(v) for v in ins], "in")):
+        nid = n_items + 1 + k
+        nodes.append({"id": nid, "op": "input", "name": None})
+        inputs.append((pname, nid))
+    outputs = []
+    for k, pname in enumerate(_port_names(outs, f.output_names, "out")):
+        nid = n_items + 1 + len(ins) + k
+        nodes.append({"id": nid, "op": "output", "name": None})
+        s, sp = source(outs[k])
+        edges.append((s, nid, 0, sp))
+        outputs.append((pname, nid))
+    return {"name": name, "inputs": inputs, "outputs": outputs, "nodes": nodes, "edges": edges}
 
 
 class _Labels:
@@ -510,77 +599,6 @@ def _value_node(v, node_id: int, labels: _Labels) -> dict:
         n["value"] = _value._graph_number(v.data)
     labels.apply(v, n)
     return n
-
-
-def _definition(f, items, ins_of, outs_of, inside, def_of):
-    """The canonical key of frame ``f``'s body (equal for identical bodies, constants
-    included) and its definition data."""
-    inputs_of = _value._inputs
-    ins, outs = ins_of[f], outs_of[f]
-    index: dict = {}
-    child_of: dict = {}  # a value inside a child frame -> that child
-    for k, item in enumerate(items):
-        index[item] = k
-    for item in items:
-        if isinstance(item, _Frame):
-            for v in inside[item]:
-                child_of[v] = item
-    in_port = {v: k for k, v in enumerate(ins)}
-    child_outs = {c: {v: p for p, v in enumerate(outs_of[c])} for c in items if isinstance(c, _Frame)}
-
-    def ref(v):
-        if v in index:
-            return (index[v], 0)
-        c = child_of.get(v)
-        if c is not None:
-            return (index[c], child_outs[c][v])
-        return ("in", in_port[v])
-
-    entries = []
-    for item in items:
-        if isinstance(item, _Frame):
-            entries.append(("call", def_of[item], tuple(ref(c) for c in ins_of[item])))
-        elif item._opname:
-            entries.append((item._opname, repr(item._params) if item._params else "",
-                            tuple(ref(c) for c in inputs_of(item))))
-        else:
-            entries.append(("number", _const_key(item.data)))
-    out_refs = tuple(ref(v) for v in outs)
-    given = f.input_names or {}
-    in_names = _port_names(ins, [given.get(v) for v in ins], "in")
-    out_names = _port_names(outs, f.output_names, "out")
-    # Port names are not part of what makes two bodies the same: the first call's names stand.
-    key = (f.name, tuple(entries), len(ins), out_refs)
-
-    labels = _Labels()
-    nodes, edges = [], []
-    n_items = len(items)
-    for k, item in enumerate(items):
-        nid = k + 1
-        if isinstance(item, _Frame):
-            nodes.append({"id": nid, "op": "call", "definition": def_of[item], "name": None})
-            srcs = ins_of[item]
-        else:
-            nodes.append(_value_node(item, nid, labels))
-            srcs = inputs_of(item) if item._opname else ()
-        for port, c in enumerate(srcs):
-            r = ref(c)
-            s = n_items + 1 + r[1] if r[0] == "in" else r[0] + 1
-            edges.append((s, nid, port, 0 if r[0] == "in" else r[1]))
-    inputs = []
-    for k, name in enumerate(in_names):
-        nid = n_items + 1 + k
-        nodes.append({"id": nid, "op": "input", "name": None})
-        inputs.append((name, nid))
-    outputs = []
-    for k, name in enumerate(out_names):
-        nid = n_items + 1 + len(ins) + k
-        nodes.append({"id": nid, "op": "output", "name": None})
-        r = out_refs[k]
-        s = n_items + 1 + r[1] if r[0] == "in" else r[0] + 1
-        edges.append((s, nid, 0, 0 if r[0] == "in" else r[1]))
-        outputs.append((name, nid))
-    return key, {"name": None, "inputs": inputs, "outputs": outputs, "nodes": nodes, "edges": edges}
 
 
 def _port_names(values, given, prefix) -> list:

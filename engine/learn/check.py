@@ -158,8 +158,9 @@ def _prepared(graph: Graph, output):
     c = graph.copy()  # a copy has no subscribers, so the caller's graph sees no events
     c.backward(output)
     # Rounding inside f scales with the largest value computed on the way, not just the output.
-    scale = max((_magnitude(x) for x in c.values().values() if _finite(x)), default=0.0)
-    return c, c.evaluated_output(), scale
+    # (Every slot's value, instances' insides included.)
+    scale = max((_magnitude(x) for x in c.evaluation()[1] if x is not None and _finite(x)), default=0.0)
+    return c, c.evaluated_output_ref(), scale
 
 
 def _magnitude(x) -> float:
@@ -193,11 +194,11 @@ def _check(c: Graph, n: int, root: int, scale: float, eps, rtol, atol) -> CheckR
 
     analytic = c.grad(n)
     v = c.value(n)
-    out = _total(c.value(root))
+    out = _total(c.value(*root))
     if type(v) is np.ndarray and analytic is not None and out is not None and _finite(out):
         return _check_array(c, n, root, scale, eps, rtol, atol, row)
     if out is None:
-        return row(analytic, reason=f"the output {c.label(root)} has no value: {c.why_no_value(root)}")
+        return row(analytic, reason=f"the output {c.label(root[0])} has no value: {c.why_no_value(*root)}")
     if not _finite(out):
         return row(analytic, reason=f"the output is {_kind(out)}")
     if analytic is None:
@@ -211,7 +212,7 @@ def _check(c: Graph, n: int, root: int, scale: float, eps, rtol, atol) -> CheckR
     # The analytic value has rounding error of its own: where its terms cancel (x/x at tiny x
     # sums -1/x and +1/x), that error can dwarf the exact answer.
     terms = [abs(a) for *_, a in c.contributions(n) if _finite(a)]
-    atol += _ROUNDOFF * sum(terms) if n != root else 0.0
+    atol += _ROUNDOFF * sum(terms) if n != root[0] else 0.0
     f, reset = _probe(c, n, root)
     try:
         return _judge(row, analytic, v, _probes(f, v, out, eps, scale), rtol, atol)
@@ -224,7 +225,7 @@ def _check_array(c: Graph, n, root, scale, eps, rtol, atol, row, max_elements=No
     MAX_ELEMENTS_CHECKED for bigger arrays), the worst element's numbers on the row."""
     v = c.value(n)
     grad = c.grad(n)
-    out = _total(c.value(root))
+    out = _total(c.value(*root))
     limit = MAX_ELEMENTS_CHECKED if max_elements is None else max_elements
     if v.dtype.kind != "f":
         return row(None, reason=INTEGER_TARGETS)
@@ -289,7 +290,7 @@ def check_elements(graph: Graph, node, output=None, max_elements=MAX_ELEMENTS_CH
     c, root, scale = _prepared(graph, output)
     n = c.resolve(node)
     v = c.value(n)
-    if type(v) is not np.ndarray or c.grad(n) is None or c.value(root) is None:
+    if type(v) is not np.ndarray or c.grad(n) is None or c.value(*root) is None:
         return _check(c, n, root, scale, eps, rtol, atol)
 
     def row(analytic, numeric=None, ok=None, error=None, reason=""):
@@ -388,7 +389,7 @@ def _probe(c: Graph, n: int, root: int):
     An op node is cut loose from its inputs by a tape of its own in which it is a number:
     the same forward rules, no networkx copy. Numbers use the copy's tape (private to us)."""
     tape = c.tape()
-    i, r = tape.index[n], tape.index[root]
+    i, r = tape.index[n], tape.slot(*root)
     if tape.ops[i] is not None:
         ops, parents = list(tape.ops), list(tape.parents)
         ops[i], parents[i] = None, ()
