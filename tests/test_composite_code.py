@@ -87,7 +87,8 @@ def test_function_refusals_say_what_and_where(source, line, col, words):
 
 
 def _run(script: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
     assert out.returncode == 0, out.stderr
     got = {}
     for line in out.stdout.splitlines():
@@ -113,8 +114,8 @@ def test_exported_tensor_functions_run_in_both_dialects():
 
     src = "def layer(x, W, b):\n    return tanh(x @ W + b)\nsum(layer(layer(X, W1, b1), W2, b2))"
     rng = np.random.default_rng(0)
-    g = Graph.from_expression(src, X=rng.standard_normal((3, 2)), W1=rng.standard_normal((2, 4)),
-                              b1=rng.standard_normal(4), W2=rng.standard_normal((4, 4)), b2=rng.standard_normal(4))
+    values = {"X": (3, 2), "W1": (2, 4), "b1": (4,), "W2": (4, 4), "b2": (4,)}
+    g = Graph.from_expression(src, **{k: rng.standard_normal(shape) for k, shape in values.items()})
     for script in (to_python(g), to_pytorch(g)):
         got = _run(script)
         assert np.allclose(got["W1.grad"], g.grad("W1"), rtol=1e-12, atol=1e-14)

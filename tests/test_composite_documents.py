@@ -168,9 +168,10 @@ def _chain(levels: int) -> dict:
                              {"source": 1, "target": 3, "port": 0}]}}
     for k in range(1, levels):
         defs[f"d{k}"] = {"inputs": [{"name": "x", "node": 2}], "outputs": [{"name": "y", "node": 3}],
-                         "nodes": [{"id": 1, "op": "call", "definition": f"d{k - 1}"}, {"id": 2, "op": "input"},
-                                   {"id": 3, "op": "output"}],
-                         "edges": [{"source": 2, "target": 1, "port": 0}, {"source": 1, "target": 3, "port": 0}]}
+                         "nodes": [{"id": 1, "op": "call", "definition": f"d{k - 1}"},
+                                   {"id": 2, "op": "input"}, {"id": 3, "op": "output"}],
+                         "edges": [{"source": 2, "target": 1, "port": 0},
+                                   {"source": 1, "target": 3, "port": 0}]}
     return {"format": "gradcanvas", "version": 3, "definitions": defs,
             "nodes": [{"id": 1, "op": "number", "name": "x", "value": 1.5},
                       {"id": 2, "op": "call", "definition": f"d{levels - 1}"}],
@@ -194,7 +195,8 @@ def test_a_small_file_that_would_expand_to_2_to_the_50_nodes_is_refused_without_
                          "nodes": [{"id": 1, "op": "call", "definition": f"b{k - 1}"},
                                    {"id": 2, "op": "call", "definition": f"b{k - 1}"},
                                    {"id": 3, "op": "input"}, {"id": 4, "op": "output"}],
-                         "edges": [{"source": 3, "target": 1, "port": 0}, {"source": 1, "target": 2, "port": 0},
+                         "edges": [{"source": 3, "target": 1, "port": 0},
+                                   {"source": 1, "target": 2, "port": 0},
                                    {"source": 2, "target": 4, "port": 0}]}
     data = {"format": "gradcanvas", "version": 3, "definitions": defs,
             "nodes": [{"id": 1, "op": "number", "value": 1.0}, {"id": 2, "op": "call", "definition": "b50"}],
@@ -225,7 +227,8 @@ def test_fragments_carry_the_definitions_their_instances_need():
     (lambda d: d["definitions"].update({"a.b": copy.deepcopy(NEURON)}), ["'a.b'", "'.'"]),
     (lambda d: d["definitions"].update({"x": []}), ["definition 'x' must be an object"]),
     (lambda d: d["definitions"]["neuron"].update(inputs={}), ['"inputs" must be a list']),
-    (lambda d: d["definitions"]["neuron"]["outputs"].append({"name": "y", "node": 12}), ["'y' is used twice"]),
+    (lambda d: d["definitions"]["neuron"]["outputs"].append({"name": "y", "node": 12}),
+     ["'y' is used twice"]),
     (lambda d: d["nodes"][3].update(value=1.0), ["node 4", "no 'value'"]),
     (lambda d: d["nodes"][3].pop("definition"), ["node 4", '"definition"']),
     (lambda d: d.update(output=4, output_port=1), ['"output_port" is 1', "one output"]),

@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 from engine import DocumentError, Graph
-from engine.learn.gallery import BUILDERS, Entry, check, gallery, lesson_numbers, matches, stated_numbers
+from engine.learn.gallery import (
+    BUILDERS,
+    COMPOSITE_BUILDERS,
+    Entry,
+    check,
+    gallery,
+    lesson_numbers,
+    matches,
+    stated_numbers,
+)
 from resources import EXAMPLES
 
 ORDER = [
@@ -26,6 +35,9 @@ ORDER = [
     "broadcast_bias.json",
     "linear_mse.json",
     "xor_mlp.json",
+    "neuron_three_times.json",
+    "weight_tying.json",
+    "micrograd_mlp_moons.json",
 ]
 
 
@@ -33,7 +45,7 @@ def entries():
     return {e.file: e for e in gallery()}
 
 
-def test_gallery_lists_the_thirteen_examples_in_teaching_order():
+def test_gallery_lists_the_sixteen_examples_in_teaching_order():
     g = gallery()
     assert [e.file for e in g] == ORDER
     for e in g:
@@ -65,11 +77,12 @@ def test_every_number_in_the_lesson_is_expected(file):
 def test_expectations_hold_with_a_fresh_evaluation(file):
     """The same numbers by other routes: the per-node grads from the step list, and
     value/grad straight from the document's own (loaded) numbers."""
-    from engine.learn.stepper import replay
+    from engine.learn.stepper import composite_steps, replay
 
     e = entries()[file]
     g = e.load()
-    grads = replay(g.steps())
+    grads = replay(g.steps())  # every slot, constants of definitions included
+    grads.update(replay(composite_steps(g)))  # instances as one node each
     for name, spec in e.expect.items():
         if "grad" in spec:
             np.testing.assert_allclose(grads[g.resolve(name)], spec["grad"], rtol=1e-9, atol=1e-12)
@@ -78,10 +91,10 @@ def test_expectations_hold_with_a_fresh_evaluation(file):
 # ------------------------------------------------------------------ the examples built here
 
 
-@pytest.mark.parametrize("file", list(BUILDERS))
+@pytest.mark.parametrize("file", list(BUILDERS) + list(COMPOSITE_BUILDERS))
 def test_saved_examples_are_what_the_builders_make(file):
     saved = json.loads((EXAMPLES / file).read_text(encoding="utf-8"))
-    built = BUILDERS[file]().to_dict()
+    built = {**BUILDERS, **COMPOSITE_BUILDERS}[file]().to_dict()
     assert json.loads(json.dumps(built)) == saved
 
 
@@ -256,3 +269,48 @@ def test_missing_gallery_is_a_document_error(tmp_path):
 def test_examples_load_as_graphs():
     for e in gallery():
         assert isinstance(e.load(), Graph)
+
+
+# ------------------------------------------------------------------ the composite examples
+
+
+def test_the_neuron_used_three_times_computes_the_flat_perceptron():
+    grouped = entries()["neuron_three_times.json"].load()
+    flat = entries()["perceptron_2layer.json"].load()
+    assert len(grouped.definitions["neuron"].inputs) == 5
+    assert len([n for n in grouped.nodes() if grouped.op(n) == "call"]) == 3
+    for name in ("w11", "w12", "b1", "w21", "w22", "b2", "w31", "w32", "b3", "x1", "x2", "t"):
+        assert grouped.grad(name) == pytest.approx(flat.grad(name), rel=1e-12), name
+    assert grouped.value("loss") == pytest.approx(flat.value("loss"), rel=1e-15)
+
+
+def test_weight_tying_by_hand():
+    g = entries()["weight_tying.json"].load()
+    a, b, w = g.number("a"), g.number("b"), g.number("scale.w")
+    assert g.value("y") == w * a + w * b
+    assert g.grad("scale.w") == a + b  # d/dw (w*a + w*b), one term per instance
+    assert sorted(amount for _i, _p, amount in g.contributions("scale.w")) == [a, b]
+
+
+def test_the_grouped_mlp_computes_micrograds_loss_and_gradients():
+    import random
+
+    mg = pytest.importorskip("micrograd.nn")
+    from micrograd.engine import Value as MgValue
+
+    from engine.learn.gallery import moons
+
+    xs, ys = moons(16)
+    random.seed(1337)
+    model = mg.MLP(2, [16, 16, 1])
+    scores = [model(list(map(MgValue, x))) for x in xs]
+    losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
+    loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+    loss.backward()
+    g = entries()["micrograd_mlp_moons.json"].load()
+    assert g.value("loss") == pytest.approx(loss.data, rel=1e-12)
+    bank = next(d for d in g.definitions.values() if d.name.endswith("parameters"))
+    consts = bank.constants()
+    params = model.parameters()
+    for k in (0, 100, len(params) - 1):
+        assert g.grad((bank.name, consts[k])) == pytest.approx(params[k].grad, rel=1e-9, abs=1e-15)

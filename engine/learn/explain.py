@@ -439,5 +439,6 @@ def term_sum(terms) -> float:
 
 
 __all__ = [
-    "Explanation", "Jacobian", "Term", "explain", "explain_inside", "instance_jacobian", "plain_number", "term_sum",
+    "Explanation", "Jacobian", "Term", "explain", "explain_inside", "instance_jacobian", "plain_number",
+    "term_sum",
 ]
