@@ -24,12 +24,14 @@ from .core.errors import (
 )
 from .core.graph import Event, Graph
 from .core.groups import group
-from .core.ops import NUMBER, OPERATORS, OPS, SCALAR_OPS, TENSOR_OPS, Op
+from .core.higher_order import NoPathError, grad
+from .core.ops import HELPER_OPS, NUMBER, OPERATORS, OPS, SCALAR_OPS, TENSOR_OPS, Op
 from .core.value import NumberWithGrad, Value, ensure_number
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "HELPER_OPS",
     "NUMBER",
     "OPERATORS",
     "OPS",
@@ -49,6 +51,7 @@ __all__ = [
     "InvalidValueError",
     "NodeNotFoundError",
     "NoOutputError",
+    "NoPathError",
     "NumberWithGrad",
     "Op",
     "ParseError",
@@ -60,5 +63,6 @@ __all__ = [
     "Value",
     "__version__",
     "ensure_number",
+    "grad",
     "group",
 ]

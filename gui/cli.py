@@ -7,6 +7,7 @@
     gradcanvas expr "PROGRAM" [NAME=VALUE ...] [--json] [--save FILE] [--open]
     gradcanvas render FILE -o OUT.png|OUT.svg
     gradcanvas check FILE [--output NODE]
+    gradcanvas train FILE --params W1,b1 [--data X,y] [--optimizer ...] ...  (see gui/cli_train.py)
     gradcanvas --version
 
 Only the GUI and ``render`` load Qt; everything else runs on the engine alone.
@@ -25,6 +26,10 @@ nodes in evaluation (topological) order. JSON has no NaN or infinity, so those v
 strings ``"nan"``, ``"inf"`` and ``"-inf"``; ``null`` means "none": no value (an input upstream
 is unconnected) or no gradient (no path to the output).
 
+When the output or a gradient is not finite, ``eval`` and ``check`` end with one line naming
+the node where it was born and why (``Graph.nonfinite_origin``); ``eval --json`` adds
+``"origin": {"id", "name", "of", "reason"}`` (``of``: the node traced).
+
 A graph with unconnected inputs still evaluates: the affected nodes have no value and no
 gradient (``null`` / "—"), the human table says why in its last column, ``--json`` prints the
 same reasons to stderr as ``gradcanvas: warning: ...`` lines, and the exit code is 0.
@@ -37,7 +42,7 @@ import json
 import math
 import sys
 
-COMMANDS = ("eval", "expr", "render", "check")
+COMMANDS = ("eval", "expr", "render", "check", "train")
 NONE = "—"
 OUTPUT_HELP = "node id or name to differentiate (default: the document's output)"
 
@@ -102,7 +107,7 @@ def _app_parser():
     p = _Parser(
         prog="gradcanvas",
         description="See automatic differentiation happen. Without a command, opens the app.",
-        epilog="commands: eval, expr, render, check (gradcanvas COMMAND --help)",
+        epilog="commands: eval, expr, render, check, train (gradcanvas COMMAND --help)",
     )
     p.add_argument("--version", action="version", version=_version())
     p.add_argument("file", nargs="?", metavar="FILE", help="document to open (default: the built-in example)")
@@ -138,6 +143,10 @@ def _command_parser():
     c.add_argument("file", metavar="FILE")
     c.add_argument("--output", metavar="NODE", help=OUTPUT_HELP)
     c.set_defaults(run=_cmd_check)
+
+    from . import cli_train
+
+    cli_train.add_parser(sub).set_defaults(run=_cmd_train)
     return p
 
 
@@ -232,7 +241,19 @@ def _cmd_check(args) -> int:
         _write(f"the output {g.label(root)} has no value: {g.why_no_value(root)}")
     _write(_table(table))
     _write(summary(rows))
+    found = _origin(g, root)
+    if found:
+        _write(_origin_line(g, found))
     return 0 if passed(rows) else 1
+
+
+def _cmd_train(args) -> int:
+    from .cli_train import TrainCommandError, run
+
+    try:
+        return run(args)
+    except TrainCommandError as e:
+        raise _Exit(e.status, str(e)) from None
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -330,12 +351,16 @@ def _report(g, output, as_json) -> None:
 
         order = _topological_order(g.nx)
     values, grads, problems = g.values(), g.grads(), g.problems()
+    found = _origin(g, root)
     if as_json:
         nodes = [
             {"id": n, "name": g.name(n), "op": g.op(n), "value": _json(values[n]), "grad": _json(grads[n])}
             for n in order
         ]
-        _write(json.dumps({"output": root, "nodes": nodes}, ensure_ascii=False, allow_nan=False))
+        data = {"output": root, "nodes": nodes}
+        if found:
+            data["origin"] = {"id": found[0], "name": g.name(found[0]), "of": found[2], "reason": found[1]}
+        _write(json.dumps(data, ensure_ascii=False, allow_nan=False))
         if g.seed_note():
             _write(f"gradcanvas: note: {g.seed_note()}", sys.stderr)
         for n in order:
@@ -349,6 +374,36 @@ def _report(g, output, as_json) -> None:
     _write(_table(table))
     if g.seed_note():
         _write(f"note: {g.seed_note()}")
+    if found:
+        _write(_origin_line(g, found))
+
+
+def _origin(g, root):
+    """``(origin node, reason, traced node)`` when the output's value or a gradient is not
+    finite (the output first, else the first node in evaluation order with a non-finite
+    gradient), else None."""
+    from engine.core.nonfinite import finite
+
+    candidates = [root] + [n for n in g.tape().order if not finite(g.grad(n))]
+    for n in candidates:
+        found = g.nonfinite_origin(n)
+        if found:
+            return found[0], found[1], n
+    return None
+
+
+def _origin_line(g, found) -> str:
+    """One line: what is not finite, and where and why it was born."""
+    from engine.core.nonfinite import finite, kind
+
+    node, reason, traced = found
+    v = g.value(traced)
+    if finite(v):
+        what, v = f"the gradient of {g.label(traced)}", g.grad(traced)
+    else:
+        what = "the output" if traced == g.evaluated_output() else g.label(traced)
+    shown = "not finite" if type(v).__name__ == "ndarray" else kind(v)
+    return f"non-finite: {what} is {shown}, born at {g.label(node)} (id {node}): {reason}"
 
 
 def _json(v):

@@ -91,7 +91,8 @@ ENGINE_MAY_IMPORT = {
     "core": {"core"},
     "drawing": {"core", "drawing"},
     "io": {"core", "io"},
-    "learn": {"core", "io", "drawing", "learn"},
+    "learn": {"core", "io", "drawing", "learn", "training"},
+    "training": {"core", "io", "training"},
 }
 
 

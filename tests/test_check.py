@@ -46,8 +46,12 @@ def test_correct_graph_passes_with_the_right_numbers():
 
 @pytest.mark.parametrize("path", example_documents(), ids=lambda p: p.stem)
 def test_every_example_passes(path):
-    rows = gradient_check(load(path), ops=True)
+    g = load(path)
+    rows = gradient_check(g, ops=True)
     assert all_ok(rows), [r for r in rows if r.ok is False]
+    if g.nonfinite_origin(g.output_node()):  # the NaN example: nothing can be checked, and it says why
+        assert all(r.ok is None and r.reason for r in rows)
+        return
     assert any(r.ok for r in rows)
 
 

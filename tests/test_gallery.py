@@ -19,6 +19,7 @@ from engine.learn.gallery import (
     matches,
     stated_numbers,
 )
+from engine.learn.training_examples import TRAINING_BUILDERS
 from resources import EXAMPLES
 
 ORDER = [
@@ -35,9 +36,20 @@ ORDER = [
     "broadcast_bias.json",
     "linear_mse.json",
     "xor_mlp.json",
+    "tanh_second_derivative.json",
+    "rosenbrock.json",
+    "nan_origin.json",
+    "vanishing_sigmoid.json",
     "neuron_three_times.json",
     "weight_tying.json",
     "micrograd_mlp_moons.json",
+    "train_circle.json",
+    "train_xor.json",
+    "train_gauss.json",
+    "train_spiral.json",
+    "train_moons.json",
+    "train_regression.json",
+    "train_csv.json",
 ]
 
 
@@ -45,7 +57,7 @@ def entries():
     return {e.file: e for e in gallery()}
 
 
-def test_gallery_lists_the_sixteen_examples_in_teaching_order():
+def test_gallery_lists_the_examples_in_teaching_order():
     g = gallery()
     assert [e.file for e in g] == ORDER
     for e in g:
@@ -96,6 +108,36 @@ def test_saved_examples_are_what_the_builders_make(file):
     saved = json.loads((EXAMPLES / file).read_text(encoding="utf-8"))
     built = {**BUILDERS, **COMPOSITE_BUILDERS}[file]().to_dict()
     assert json.loads(json.dumps(built)) == saved
+
+
+@pytest.mark.parametrize("file", list(TRAINING_BUILDERS))
+def test_saved_training_examples_are_what_the_builders_make(file):
+    saved = json.loads((EXAMPLES / file).read_text(encoding="utf-8"))
+    built = TRAINING_BUILDERS[file][0]()[0].to_dict()
+    saved.pop("meta", None), built.pop("meta", None)
+    for key in ("title", "lesson"):
+        saved.pop(key, None), built.pop(key, None)
+    assert json.loads(json.dumps(built)) == saved
+
+
+def test_the_moons_example_is_micrograds_demo():
+    """Step 1's loss of the training example equals micrograd's own MLP(2, [16, 16, 1]) on the
+    demo's data (make_moons after np.random.seed(1337), y*2 - 1) with its hinge loss and L2."""
+    import random
+
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+
+    e = entries()["train_moons.json"]
+    g = e.load()
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1])
+    X, y = np.array(g.number("X")), np.array(g.number("y"))[:, 0]
+    scores = [model([Value(a), Value(b)]) for a, b in X]
+    data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)) * (1.0 / len(y))
+    loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())
+    assert math.isclose(e.reached["first_loss"], loss.data, rel_tol=1e-12)
+    assert math.isclose(g.value("L"), loss.data, rel_tol=1e-12)
 
 
 def test_a_times_a_by_hand():

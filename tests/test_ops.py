@@ -138,7 +138,7 @@ CONVENTIONS = [
     ("pow", (0.0, 2.0), 0.0, (0.0, 0.0)),
     ("pow", (0.0, 0.0), 1.0, (0.0, 0.0)),
     ("pow", (3.0, 0.0), 1.0, (0.0, math.log(3.0))),
-    ("pow", (0.0, -1.0), INF, (-INF, NAN)),
+    ("pow", (0.0, -1.0), INF, (-INF, -INF)),  # d/d exp = y * log(0) = inf * -inf, as PyTorch
     ("pow", (-8.0, 1.0 / 3.0), NAN, (NAN, NAN)),
     ("pow", (10.0, 400.0), INF, (INF, INF)),
     ("log", (-1.0,), NAN, (-1.0,)),

@@ -35,6 +35,7 @@ import numpy as np
 
 from . import kinds
 from .arrays import ShapeError, shape_of, shape_text
+from .nonfinite import describe
 from .ops import NUMBER, OPS, apply_checked, out_shape, vjp_quiet
 from .ops import apply as safe_apply
 from .ops import local as safe_local
@@ -469,8 +470,7 @@ def problem(tape: Tape, vals: list, i: int, errors: dict | None = None) -> str |
     if any(not _finite(a) for a in args):
         nan = any(np.any(np.isnan(a)) if type(a) is np.ndarray else a != a for a in args)
         return f"{kind}: an input is already {('NaN' if nan else 'infinite')}"
-    shown = ", ".join(_fmt(a) for a in args)
-    return f"{kind}: {op.name}({shown}) is outside the op's finite range"
+    return f"{kind}: {describe(op, args, v)}"
 
 
 def _array_problem(op, v, args) -> str | None:
@@ -487,21 +487,13 @@ def _array_problem(op, v, args) -> str | None:
         return where
     if any(not np.all(np.isfinite(a)) for a in args if a is not None):
         return f"{where}: an input already has non-finite elements"
-    return f"{where}: {op.name} is outside its finite range there"
+    return f"{where}: {describe(op, args, v)}"
 
 
 def _finite(v) -> bool:
     if type(v) is np.ndarray:
         return bool(np.all(np.isfinite(v)))
     return v == v and v not in (math.inf, -math.inf)
-
-
-def _fmt(v) -> str:
-    if type(v) is np.ndarray:
-        from .arrays import summary
-
-        return summary(v)
-    return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
 __all__ = [

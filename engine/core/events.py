@@ -204,6 +204,16 @@ class InstanceChanged(_NodeEvent):
     new: str = ""
 
 
+@dataclass(frozen=True)
+class RoleChanged(_NodeEvent):
+    """A node's role changed (``"backward"``: part of a backward graph; None: an ordinary
+    node); evaluation is unaffected."""
+
+    kind: ClassVar[str] = "role_changed"
+    old: str | None = None
+    new: str | None = None
+
+
 __all__ = [
     "DefinitionAdded",
     "DefinitionRemoved",
@@ -223,5 +233,6 @@ __all__ = [
     "NodeRemoved",
     "OutputChanged",
     "ParamsChanged",
+    "RoleChanged",
     "ValueChanged",
 ]

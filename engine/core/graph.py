@@ -54,12 +54,15 @@ from .events import (
     NodeRemoved,
     OutputChanged,
     ParamsChanged,
+    RoleChanged,
     ValueChanged,
 )
 from .ops import NUMBER, OPERATORS, OPS, check_params
 
 MAX_NAME = 64
 BACKWARD_ROLE = "backward"  # nodes of an inserted backward graph: never the automatic output
+ROLES = (BACKWARD_ROLE,)
+"""What a node may be tagged as besides ordinary (None): part of a backward graph."""
 MAX_ID = 2**53  # as the document format: ids stay exact in every JSON reader
 
 
@@ -336,6 +339,8 @@ class Graph(Composites):
                 attrs["definition"] = defs[d] if isinstance(d, str) else d
             if n.get("label"):  # display text for a Value label that is no valid unique name
                 attrs["label"] = n["label"]
+            if n.get("role"):
+                attrs["role"] = n["role"]
             g.add_node(n["id"], **attrs)
             if attrs["name"]:
                 self._names[attrs["name"]] = n["id"]
@@ -1304,6 +1309,80 @@ class Graph(Composites):
             (order[i], g, [(p, order[j], a, b, c) for p, j, a, b, c in sends])
             for i, g, sends in autodiff.steps(t, r.values, t.slot(*root))
         ]
+
+    # ------------------------------------------------------------------ higher order
+
+    def role(self, ref) -> str | None:
+        """The node's role: ``"backward"`` for a node of a backward graph, else None."""
+        return self.nx.nodes[self.resolve(ref)].get("role")
+
+    def check_set_role(self, ref, role) -> tuple[int, str | None]:
+        """Raise the GraphError that ``set_role(ref, role)`` would raise; return the node id
+        and the role otherwise."""
+        n = self.resolve(ref)
+        if role is not None and role not in ROLES:
+            raise InvalidValueError(
+                f"unknown role {role!r} for node {self.label(n)}; roles: {', '.join(ROLES)}"
+            )
+        return n, role
+
+    def set_role(self, ref, role) -> None:
+        """Tag a node as part of a backward graph (``"backward"``) or untag it (None); kept in
+        the file, no effect on evaluation."""
+        n, role = self.check_set_role(ref, role)
+        attrs = self.nx.nodes[n]
+        old = attrs.get("role")
+        if old == role:
+            return
+        if role is None:
+            del attrs["role"]
+        else:
+            attrs["role"] = role
+        self._emit(RoleChanged(n, old, role))
+
+    def gradient_graph(self, output=None, wrt=None):
+        """The gradient computation as a Graph: ``(graph, {wrt_node: grad_node})``.
+
+        ``graph`` is a copy of this document (same ids; output pinned) plus the backward
+        pass built from ordinary ops, each backward node tagged ``role = "backward"`` and
+        placed below the document, mirrored to run right to left. ``wrt``: a node, a list,
+        or None for every number the output depends on; a node without a path to the output
+        maps to None. See :func:`engine.core.higher_order.gradient_graph` for the full result
+        (contributions per wire, saved forward values, positions).
+
+        >>> g = Graph.from_expression("y = x * x", x=3.0)
+        >>> h, grads = g.gradient_graph("y", "x")
+        >>> h.value(grads[g.resolve("x")]), h.role(grads[g.resolve("x")])
+        (6.0, 'backward')
+        """
+        from .higher_order import gradient_graph
+
+        r = gradient_graph(self, output, wrt)
+        return r.graph, r.grads
+
+    def nonfinite_origin(self, ref, output=None):
+        """Where a node's non-finite value or gradient was born: ``(origin_node, reason)``,
+        or None when both are finite (or absent).
+
+        The value is traced first: the origin is the first node, in evaluation order, among
+        the node and what it depends on, whose inputs are finite and whose result is not
+        (``log of −1``, ``0/0``, ``exp overflowed at 800``). Else the gradient, along the paths
+        from the node to the output (``output``: default the evaluated one): the first node in
+        backward order that sent a non-finite amount although its own gradient was finite,
+        or whose gradient became non-finite by summing finite amounts (the accumulating
+        node). Reasons use the wording of :meth:`problems`.
+
+        >>> g = Graph.from_expression("y = log(x - 3) * 2", x=2.0)
+        >>> o, why = g.nonfinite_origin("y"); g.op(o), why
+        ('log', 'log of −1')
+        """
+        from .nonfinite import origin
+
+        n = self.resolve(ref)
+        r = self._res()
+        if output is not None and self.resolve(output) != self.evaluated_output():
+            r = self._evaluate(self.resolve(output))  # a private evaluation: no event
+        return origin(r.tape, r.values, r.grads, r.root, r.tape.index[n], lambda: r.sent)
 
     def __repr__(self):
         return f"<Graph {len(self)} nodes, {self.nx.number_of_edges()} edges>"

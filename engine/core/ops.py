@@ -16,7 +16,14 @@ the forward, a shape rule (``infer``) whose ShapeError names the shapes, their p
 (``params``: axis, keepdims, shape; checked by :func:`check_params`) and their test ``cases``.
 
 Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, d(a**b)/db = a**b * log(a)
-(NaN for a < 0, 0 where a == 0 and b >= 0). Domain errors give NaN or inf, never an exception.
+(NaN for a < 0, 0 where a == 0 and b >= 0), d(a**b)/da = 0 where b == 0.
+
+Every row also states its derivative as ops (``as_ops``) beside its numeric rule: tanh's is
+``1 - y * y``, matmul's VJP ``g @ b.T`` and ``a.T @ g``. The backward pass built from them is
+a graph of ordinary ops (:mod:`engine.core.higher_order`), which can be drawn, evaluated and
+differentiated again. The few ops such graphs need beyond the user's (``sign``, ``mask``,
+``sum_to``, ``broadcast_to``, ``reshape_as``, ``onehot``, ``numel``) are helper rows of this
+same table, grouped at its end (:data:`HELPER_OPS`). Domain errors give NaN or inf, never an exception.
 
 >>> OPS["mul"].forward(3.0, 4.0), OPS["mul"].local(3.0, 4.0, 12.0)
 (12.0, (4.0, 3.0))
@@ -92,6 +99,21 @@ class Op:
     # {dy} the output's gradient, {dNAME} the gradient of input NAME, {NAME} an input's value,
     # {y} the output's value (the panel writes them as ∂L/∂y, names, or shapes).
     rule: tuple = ()
+    # The derivative as ops, beside the numeric rule, so the backward pass can be built as a
+    # graph of ordinary ops and differentiated again (engine.grad(create_graph=True),
+    # Graph.gradient_graph). It is called with handles that spell ops like Value does
+    # (``y * (1 - y)``, ``a.sign()``, ``g @ b.T``, ``g.broadcast_to(x, axis=0)``), never
+    # with numbers, and returns one expression per input (None: nothing flows back):
+    # - a scalar row: ``as_ops(*inputs, y)``, its local derivatives, as ``local`` states them;
+    #   the engine multiplies each by what arrives (a plain 1 or -1 passes it on, or negates
+    #   it) and sums it back to its input's shape where broadcasting made it bigger;
+    # - a tensor or helper row: ``as_ops(g, *inputs, y, **params)``, its vector-Jacobian
+    #   product (the engine still sums back what broadcasting made bigger).
+    as_ops: Callable | None = None
+    # A helper row exists for derivatives stated as ops (sign, mask, sum_to, broadcast_to,
+    # reshape_as, onehot, numel): an ordinary row of the table (a graph may hold it, the parser
+    # and Value spell it), listed in HELPER_OPS rather than in SCALAR_OPS or TENSOR_OPS.
+    helper: bool = False
 
     @property
     def tensor(self) -> bool:
@@ -103,7 +125,7 @@ class Op:
         if self.arity and not self.operator:
             if not self.method:
                 object.__setattr__(self, "method", self.name)
-            if not self.torch:
+            if not self.torch and not self.helper:
                 object.__setattr__(self, "torch", f"torch.{self.name}")
         if not self.micrograd and self.arity:
             object.__setattr__(self, "micrograd", self.name)
@@ -246,9 +268,18 @@ def _pow_local(a, b, y):
         db = y * math.log(a)
     elif a == 0 and b >= 0:
         db = 0.0
+    elif a == 0:  # 0 ** negative is inf: y * log(0) as PyTorch computes it
+        db = y * -INF
     else:
         db = NAN
     return da, db
+
+
+def _pow_ops(a, b, y):
+    # PyTorch's conventions are masks: no slope in the base where exp == 0 (even at base 0,
+    # where b * a ** (b - 1) is 0 * inf), none in exp where base == 0 <= exp (log 0 is -inf).
+    keep = a.abs().sign() + (-b).relu().sign()  # nonzero unless base == 0 and exp >= 0
+    return (b * a ** (b - 1)).mask(b), (y * a.log()).mask(keep)
 
 
 def _max(a, b):
@@ -311,48 +342,68 @@ _ENTRIES = [
     # name   symbol arity forward  local derivatives (inputs..., output)          ports   doc
     Op("number", "0", 0, None, None, (), "a number you type in: an input or a weight"),
     Op("add", "+", 2, _add, lambda a, b, y: (1, 1), ("a", "b"), "a + b",
-       "+", operator="+", domain=(R, R)),
+       "+", operator="+", domain=(R, R),
+       as_ops=lambda a, b, y: (1, 1)),
     Op("sub", "−", 2, _sub, lambda a, b, y: (1, -1), ("a", "b"), "a − b",
-       "-", ordered=True, operator="-", domain=(R, R)),
+       "-", ordered=True, operator="-", domain=(R, R),
+       as_ops=lambda a, b, y: (1, -1)),
     Op("mul", "×", 2, _mul, lambda a, b, y: (b, a), ("a", "b"), "a × b",
-       "*", operator="*", domain=(R, R)),
+       "*", operator="*", domain=(R, R),
+       as_ops=lambda a, b, y: (b, a)),
     Op("div", "÷", 2, _div, lambda a, b, y: (_div(1, b), _div(_div(-a, b), b)), ("a", "b"), "a ÷ b",
        "/", ordered=True, operator="/", domain=(R, NONZERO),
-       known=(((1.0, 0.0), INF, (INF, -INF)), ((0.0, 0.0), NAN, (INF, NAN)))),
+       known=(((1.0, 0.0), INF, (INF, -INF)), ((0.0, 0.0), NAN, (INF, NAN))),
+       as_ops=lambda a, b, y: (1 / b, -y / b)),
     # base > 0 keeps d/d(exp) = y*log(base) real; the bounds keep y within ~1e5
     Op("pow", "^", 2, _pow, _pow_local, ("base", "exp"), "base raised to exp",
        "**", ordered=True, operator="**", domain=(((0.05, 10.0),), ((-4.0, 4.0),)),
-       known=(((-2.0, 3.0), -8.0, (12.0, NAN)), ((0.0, 0.0), 1.0, (0.0, 0.0)))),
+       known=(((-2.0, 3.0), -8.0, (12.0, NAN)), ((0.0, 0.0), 1.0, (0.0, 0.0))),
+       as_ops=_pow_ops),
     Op("neg", "−x", 1, lambda a: -a, lambda a, y: (-1,), ("x",), "negation",
-       "neg", operator="-", domain=(R,)),
-    Op("exp", "exp", 1, _exp, lambda a, y: (y,), ("x",), "e to the x", domain=(((-30.0, 30.0),),)),
+       "neg", operator="-", domain=(R,),
+       as_ops=lambda a, y: (-1,)),
+    Op("exp", "exp", 1, _exp, lambda a, y: (y,), ("x",), "e to the x", domain=(((-30.0, 30.0),),),
+       as_ops=lambda a, y: (y,)),
     Op("log", "log", 1, _log, lambda a, y: (_div(1, a),), ("x",), "natural logarithm", domain=(POSITIVE,),
-       known=(((0.0,), -INF, (INF,)), ((-1.0,), NAN, (-1.0,)))),
-    Op("sqrt", "√", 1, _sqrt, lambda a, y: (_div(0.5, y),), ("x",), "square root", domain=(POSITIVE,)),
-    Op("sin", "sin", 1, _sin, lambda a, y: (_cos(a),), ("x",), "sine (radians)", domain=(R,)),
-    Op("cos", "cos", 1, _cos, lambda a, y: (-_sin(a),), ("x",), "cosine (radians)", domain=(R,)),
+       known=(((0.0,), -INF, (INF,)), ((-1.0,), NAN, (-1.0,))),
+       as_ops=lambda a, y: (1 / a,)),
+    Op("sqrt", "√", 1, _sqrt, lambda a, y: (_div(0.5, y),), ("x",), "square root", domain=(POSITIVE,),
+       as_ops=lambda a, y: (0.5 / y,)),
+    Op("sin", "sin", 1, _sin, lambda a, y: (_cos(a),), ("x",), "sine (radians)", domain=(R,),
+       as_ops=lambda a, y: (a.cos(),)),
+    Op("cos", "cos", 1, _cos, lambda a, y: (-_sin(a),), ("x",), "cosine (radians)", domain=(R,),
+       as_ops=lambda a, y: (-a.sin(),)),
     Op("tanh", "tanh", 1, math.tanh, lambda a, y: (1 - y * y,), ("x",), "hyperbolic tangent",
-       domain=(((-20.0, 20.0),),)),
+       domain=(((-20.0, 20.0),),),
+       as_ops=lambda a, y: (1 - y * y,)),
     Op("sigmoid", "σ", 1, _sigmoid, lambda a, y: (y * (1 - y),), ("x",), "logistic sigmoid",
-       domain=(((-30.0, 30.0),),)),
+       domain=(((-30.0, 30.0),),),
+       as_ops=lambda a, y: (y * (1 - y),)),
     Op("relu", "relu", 1, _relu, lambda a, y: (_step(a),), ("x",), "max(0, x)",
-       "ReLU", domain=(NONZERO,), known=(((0.0,), 0.0, (0.0,)),)),
+       "ReLU", domain=(NONZERO,), known=(((0.0,), 0.0, (0.0,)),),
+       as_ops=lambda a, y: (y.sign(),)),
     Op("abs", "|x|", 1, abs, lambda a, y: (_sign(a),), ("x",), "absolute value",
-       domain=(NONZERO,), known=(((0.0,), 0.0, (0.0,)),)),
+       domain=(NONZERO,), known=(((0.0,), 0.0, (0.0,)),),
+       as_ops=lambda a, y: (a.sign(),)),
     # max/min: the domain keeps |a - b| >= 0.5, so no tie (a kink) lies within a step
     Op("max", "max", 2, _max, lambda a, b, y: _winner(a > b, b > a, a, b), ("a", "b"), "larger of a, b",
        torch="torch.maximum", domain=(((-10.0, -1.0), (1.0, 10.0)), ((-0.5, 0.5),)),
-       known=(((2.0, 2.0), 2.0, (0.5, 0.5)), ((-1.0, 3.0), 3.0, (0, 1)))),
+       known=(((2.0, 2.0), 2.0, (0.5, 0.5)), ((-1.0, 3.0), 3.0, (0, 1))),
+       as_ops=lambda a, b, y: ((1 + (a - b).sign()) / 2, (1 - (a - b).sign()) / 2)),
     Op("min", "min", 2, _min, lambda a, b, y: _winner(a < b, b < a, a, b), ("a", "b"), "smaller of a, b",
        torch="torch.minimum", domain=(((-10.0, -1.0), (1.0, 10.0)), ((-0.5, 0.5),)),
-       known=(((2.0, 2.0), 2.0, (0.5, 0.5)), ((3.0, -1.0), -1.0, (0, 1)))),
+       known=(((2.0, 2.0), 2.0, (0.5, 0.5)), ((3.0, -1.0), -1.0, (0, 1))),
+       as_ops=lambda a, b, y: ((1 - (a - b).sign()) / 2, (1 + (a - b).sign()) / 2)),
     Op("log1p", "log1p", 1, _log1p, lambda a, y: (_div(1, 1 + a),), ("x",), "log(1 + x), exact for small x",
-       domain=(((-0.9, 100.0),),), known=(((-1.0,), -INF, (INF,)), ((0.0,), 0.0, (1.0,)))),
+       domain=(((-0.9, 100.0),),), known=(((-1.0,), -INF, (INF,)), ((0.0,), 0.0, (1.0,))),
+       as_ops=lambda a, y: (1 / (1 + a),)),
     Op("softplus", "ζ", 1, _softplus, lambda a, y: (_sigmoid(a),), ("x",), "log(1 + eˣ), a smooth relu",
        torch="torch.nn.functional.softplus", domain=(((-30.0, 30.0),),),
-       known=(((0.0,), math.log(2.0), (0.5,)), ((1000.0,), 1000.0, (1.0,)), ((-1000.0,), 0.0, (0.0,)))),
+       known=(((0.0,), math.log(2.0), (0.5,)), ((1000.0,), 1000.0, (1.0,)), ((-1000.0,), 0.0, (0.0,))),
+       as_ops=lambda a, y: (a.sigmoid(),)),
     Op("square", "x²", 1, lambda a: a * a, lambda a, y: (2 * a,), ("x",), "x squared",
-       "**2", domain=(R,), known=(((-3.0,), 9.0, (-6.0,)),)),
+       "**2", domain=(R,), known=(((-3.0,), 9.0, (-6.0,)),),
+       as_ops=lambda a, y: (2 * a,)),
 ]
 
 
@@ -382,7 +433,8 @@ def _vwinner(a_wins, b_wins, a, b):
 
 def _vpow_local(a, b, y):
     da = np.where(b == 0, 0.0, b * np.power(a, b - 1))
-    db = np.where(a > 0, y * np.log(np.where(a > 0, a, 1.0)), np.where((a == 0) & (b >= 0), 0.0, np.nan))
+    db = np.where(a > 0, y * np.log(np.where(a > 0, a, 1.0)),
+                  np.where(a == 0, np.where(b >= 0, 0.0, y * -np.inf), np.nan))
     return da, db
 
 
@@ -462,10 +514,31 @@ def _matmul_vjp(g, inputs, y, params):
     if a.ndim == 1 and b.ndim == 1:
         return g * b, g * a
     if a.ndim == 1:  # (k,) @ (k, m) -> (m,)
-        return b @ g, np.outer(a, g)
+        return g @ b.T, np.outer(a, g)
     if b.ndim == 1:  # (n, k) @ (k,) -> (n,)
         return np.outer(g, b), a.T @ g
     return g @ b.T, a.T @ g  # dL/da = g · bᵀ, dL/db = aᵀ · g
+
+
+def _matmul_ops(g, a, b, y):
+    # The same four cases as _matmul_vjp; a 1-D side's outer product is a column @ a row.
+    if len(a.shape) == 1 and len(b.shape) == 1:
+        return g * b, g * a
+    if len(a.shape) == 1:
+        return g @ b.T, a.reshape(-1, 1) @ g.reshape(1, -1)
+    if len(b.shape) == 1:
+        return g.reshape(-1, 1) @ b.reshape(1, -1), a.T @ g
+    return g @ b.T, a.T @ g
+
+
+def _logsumexp_ops(g, x, y, axis, keepdims):
+    back = None if keepdims else axis  # the reduced axes to put back before broadcasting
+    return (g.broadcast_to(x, axis=back) * (x - y.broadcast_to(x, axis=back)).exp(),)
+
+
+def _mse_ops(g, a, b, y):
+    d = (a - b) * (2 * g / a.numel())
+    return d, -d
 
 
 def _reduce_infer(shapes, params, op):
@@ -619,40 +692,48 @@ _TENSOR_ENTRIES = [
     Op("matmul", "@", 2, np.matmul, None, ("a", "b"), "matrix product a @ b (1-D and 2-D)",
        "@", ordered=True, operator="@", torch="torch.matmul", domain=(SMALL, SMALL),
        rule=("{da} = {dy} · {b}ᵀ", "{db} = {a}ᵀ · {dy}"), vjp=_matmul_vjp, infer=_matmul_infer,
+       as_ops=_matmul_ops,
        cases=((((3, 4), (4, 2)), {}), (((4,), (4, 2)), {}), (((3, 4), (4,)), {}), (((4,), (4,)), {}))),
     Op("sum", "Σ", 1, lambda x, axis=None, keepdims=False: np.sum(x, axis=_np_axis(axis), keepdims=keepdims),
        None, ("x",), "sum of the elements (along an axis)", domain=(SMALL,),
        rule=("{dx} = {dy} copied along the summed axes",),
        vjp=_sum_vjp, infer=lambda s, p: _reduce_infer(s, p, "sum"), params=(_AXIS_ALL, _KEEPDIMS),
+       as_ops=lambda g, x, y, axis, keepdims: (g.broadcast_to(x, axis=None if keepdims else axis),),
        cases=((((2, 3),), {}), (((2, 3),), {"axis": 0}), (((2, 3, 2),), {"axis": [0, 2], "keepdims": True}))),
     Op("mean", "mean", 1, lambda x, axis=None, keepdims=False: np.mean(x, _np_axis(axis), keepdims=keepdims),
        None, ("x",), "mean of the elements (along an axis)", domain=(SMALL,),
        rule=("{dx} = {dy} / n copied along the averaged axes",),
        vjp=_mean_vjp, infer=lambda s, p: _reduce_infer(s, p, "mean"), params=(_AXIS_ALL, _KEEPDIMS),
+       as_ops=lambda g, x, y, axis, keepdims: (
+           g.broadcast_to(x, axis=None if keepdims else axis) / (x.numel() / y.numel()),),
        cases=((((2, 3),), {}), (((2, 3),), {"axis": 1}), (((4,),), {"keepdims": True}))),
     Op("transpose", "ᵀ", 1, np.transpose, None, ("x",), "transpose (axes reversed), x.T",
        domain=(SMALL,),
        rule=("{dx} = ({dy})ᵀ",),
        vjp=lambda g, i, y, p: (np.transpose(g),), infer=lambda s, p: tuple(reversed(s[0])),
+       as_ops=lambda g, x, y: (g.T,),
        cases=((((2, 3),), {}), (((4,),), {}))),
     Op("reshape", "reshape", 1, lambda x, shape: np.reshape(x, shape), None, ("x",),
        "the same elements in a new shape",
        domain=(SMALL,), rule=("{dx} = {dy} reshaped like {x}",),
        vjp=lambda g, i, y, p: (np.reshape(g, np.shape(i[0])),), infer=_reshape_infer,
+       as_ops=lambda g, x, y, shape: (g.reshape_as(x),),
        params=(Param("shape", "shape", (-1,), "the new shape; one size may be -1 (inferred)"),),
        cases=((((2, 3),), {"shape": [3, 2]}), (((2, 3),), {"shape": [-1]}))),
     Op("softmax", "softmax", 1, _softmax, None, ("x",), "exp(x) / Σ exp(x) along an axis (stable)",
        domain=(SMALL,),
        rule=("{dx} = {y} ⊙ ({dy} − Σ({y} ⊙ {dy}) along the axis)",),
        vjp=_softmax_vjp, infer=lambda s, p: (_axis1(p, s[0], "softmax"), s[0])[1],
+       as_ops=lambda g, x, y, axis: (y * (g - (g * y).sum(axis=axis, keepdims=True)),),
        params=(_AXIS_LAST,), cases=((((2, 3),), {"axis": 1}), (((2, 3),), {"axis": 0}), (((4,),), {}))),
     Op("log_softmax", "log softmax", 1, _log_softmax, None, ("x",), "log of softmax, computed stably",
        domain=(SMALL,),
        rule=("{dx} = {dy} − softmax({x}) · Σ {dy} along the axis",),
        vjp=_log_softmax_vjp, infer=lambda s, p: (_axis1(p, s[0], "log_softmax"), s[0])[1],
+       as_ops=lambda g, x, y, axis: (g - y.exp() * g.sum(axis=axis, keepdims=True),),
        params=(_AXIS_LAST,), cases=((((2, 3),), {"axis": 1}), (((4,),), {}))),
     Op("logsumexp", "LSE", 1, _logsumexp, None, ("x",), "log Σ exp(x) along an axis (stable)",
-       domain=(SMALL,), rule=("{dx} = softmax({x}) · {dy}",), vjp=_logsumexp_vjp,
+       domain=(SMALL,), rule=("{dx} = softmax({x}) · {dy}",), vjp=_logsumexp_vjp, as_ops=_logsumexp_ops,
        infer=lambda s, p: (_need_array("logsumexp", s[0]), _reduce_infer(s, p, "logsumexp"))[1],
        params=(Param("axis", "axis", -1, "the axis (or axes) to reduce"), _KEEPDIMS),
        cases=((((2, 3),), {}), (((2, 3),), {"axis": 0, "keepdims": True}), (((2, 3),), {"axis": None}))),
@@ -662,12 +743,13 @@ _TENSOR_ENTRIES = [
        rule=("{dlogits} = (softmax({logits}) − onehot({targets})) / N · {dy}",
              "{dtargets} = 0: class indices have no derivative"),
        vjp=_cross_entropy_vjp, infer=_cross_entropy_infer, integer_ports=(1,),
+       as_ops=lambda g, z, t, y: ((z.softmax(axis=1) - t.onehot(z)) * (g / t.numel()), None),
        cases=((((4, 3), (4,)), {}),)),
     Op("mse", "MSE", 2, lambda a, b: float(np.mean((a - b) ** 2)), None, ("a", "b"),
        "mean squared error of two same-shape arrays", torch="torch.nn.functional.mse_loss",
        domain=(SMALL, SMALL),
        rule=("{da} = 2({a} − {b}) / n · {dy}", "{db} = −2({a} − {b}) / n · {dy}"),
-       vjp=_mse_vjp, infer=_mse_infer,
+       vjp=_mse_vjp, infer=_mse_infer, as_ops=_mse_ops,
        cases=((((2, 3), (2, 3)), {}), (((4,), (4,)), {}))),
 ]
 
@@ -717,6 +799,166 @@ _JVP = {
 _TENSOR_ENTRIES = [dataclasses.replace(op, jvp=_JVP[op.name]) for op in _TENSOR_ENTRIES]
 _ENTRIES += _TENSOR_ENTRIES
 
+
+# --- helper rows: what derivatives stated as ops need beyond the user's ops ------------------
+# Rows like any other (numeric forward, VJP, JVP, shape rule, test cases, derivative as ops),
+# grouped here. Shapes come from an input at run time (``like``), never from a stored shape,
+# so a backward graph stays right when the arrays it was built for change size.
+
+
+def _zeros_like(x):
+    return np.zeros(np.shape(x))
+
+
+def _mask(x, keep):
+    return np.where(keep != 0, x, 0.0)
+
+
+def _inserted(x, like_ndim, axis, op):
+    """``x`` with size-1 axes put back at ``axis`` (axes of an array of ``like_ndim`` dims)."""
+    axes = _ar.norm_axes(axis, like_ndim, op)
+    return np.expand_dims(x, axes) if axes else x
+
+
+def _sum_to(x, like, axis=None):
+    if axis is not None:
+        x = np.sum(x, axis=_ar.norm_axes(axis, np.ndim(x), "sum_to"))
+    return _ar.unbroadcast(np.asarray(x, dtype=np.float64), np.shape(like))
+
+
+def _broadcast_to(x, like, axis=None):
+    x = np.asarray(x, dtype=np.float64)
+    if axis is not None:
+        x = _inserted(x, np.ndim(like), axis, "broadcast_to")
+    return np.array(np.broadcast_to(x, np.shape(like)))
+
+
+def _sum_to_infer(shapes, params):
+    x, like = shapes
+    have = x
+    if params["axis"] is not None:
+        have = _ar.reduced_shape(x, _axes(params["axis"], x, "sum_to"), False)
+    if len(like) > len(have) or _broadcast_or_none(have, like) != have:
+        raise ShapeError(
+            f"sum_to: cannot sum {_ar.shape_text(have)} to {_ar.shape_text(like)}: "
+            "the target must broadcast to it"
+        )
+    return like
+
+
+def _broadcast_to_infer(shapes, params):
+    x, like = shapes
+    if params["axis"] is not None:
+        axes = _axes(params["axis"], like, "broadcast_to")
+        if len(x) + len(axes) != len(like):
+            raise ShapeError(
+                f"broadcast_to: {_ar.shape_text(x)} with axes {list(axes)} put back does not have "
+                f"the {len(like)} dimensions of {_ar.shape_text(like)}"
+            )
+        rest = iter(x)
+        x = tuple(1 if k in axes else next(rest) for k in range(len(like)))
+    if len(x) > len(like) or _broadcast_or_none(x, like) != like:
+        raise ShapeError(f"broadcast_to: cannot broadcast {_ar.shape_text(x)} to {_ar.shape_text(like)}")
+    return like
+
+
+def _broadcast_or_none(a, b):
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        return None
+
+
+def _reshape_as_infer(shapes, params):
+    x, like = shapes
+    if math.prod(x) != math.prod(like):
+        raise ShapeError(
+            f"reshape_as: {_ar.shape_text(x)} has {math.prod(x)} elements, "
+            f"{_ar.shape_text(like)} has {math.prod(like)}"
+        )
+    return like
+
+
+def _onehot(t, like):
+    out = np.zeros(np.shape(like))
+    out[np.arange(out.shape[0]), _targets(t, out.shape[1])] = 1.0
+    return out
+
+
+def _onehot_infer(shapes, params):
+    t, like = shapes
+    if len(like) != 2 or len(t) != 1 or like[0] != t[0]:
+        raise ShapeError(
+            f"onehot takes class targets (N,) and an (N, C) array to shape it like; "
+            f"got {_ar.shape_text(t)} and {_ar.shape_text(like)}"
+        )
+    return like
+
+
+_AXIS_BACK = Param("axis", "axis", None, "the reduced axes (none: NumPy's broadcasting alone)")
+
+_HELPER_ENTRIES = [
+    Op("sign", "sgn", 1, np.sign, None, ("x",), "−1, 0 or 1: the sign of x (its slope is 0)",
+       domain=(NONZERO,), torch="torch.sign", helper=True,
+       vjp=lambda g, i, y, p: (_zeros_like(i[0]),), infer=lambda s, p: s[0],
+       jvp=lambda ts, xs, y, p: np.zeros(np.shape(y)),
+       cases=((((4,),), {}), (((2, 3),), {}), (((),), {})),
+       rule=("{dx} = 0: sign is flat",),
+       as_ops=lambda g, x, y: (None,)),
+    Op("mask", "mask", 2, _mask, None, ("x", "keep"), "x where keep ≠ 0, else 0 (even NaN or inf)",
+       ordered=True, domain=(R, NONZERO), helper=True,
+       vjp=lambda g, i, y, p: (_mask(g, i[1]), _zeros_like(i[1])),
+       infer=lambda s, p: _ar.broadcast_shape(*s),
+       jvp=lambda ts, xs, y, p: np.broadcast_to(_mask(_z(ts[0], xs[0]), xs[1]), np.shape(y)).copy(),
+       cases=((((2, 3), (2, 3)), {}), (((2, 3), (3,)), {}), (((), ()), {})),
+       rule=("{dx} = {dy} where {keep} ≠ 0, else 0", "{dkeep} = 0: it only selects"),
+       as_ops=lambda g, x, keep, y: (g.mask(keep), None)),
+    Op("sum_to", "Σ→", 2, _sum_to, None, ("x", "like"),
+       "x summed down to like's shape (over axis, then over what broadcasting added)",
+       ordered=True, domain=(SMALL, SMALL), helper=True, params=(_AXIS_BACK,),
+       vjp=lambda g, i, y, p: (_broadcast_to(g, i[0], p["axis"]), _zeros_like(i[1])),
+       infer=_sum_to_infer,
+       jvp=lambda ts, xs, y, p: _sum_to(_z(ts[0], xs[0]), xs[1], p["axis"]),
+       cases=((((2, 3), (3,)), {}), (((2, 3), ()), {}), (((2, 3), (2,)), {"axis": 1}),
+              (((4, 1, 3), (1, 3)), {})),
+       rule=("{dx} = {dy} copied back up to the shape of {x}", "{dlike} = 0: only its shape is read"),
+       as_ops=lambda g, x, like, y, axis: (g.broadcast_to(x, axis=axis), None)),
+    Op("broadcast_to", "→▦", 2, _broadcast_to, None, ("x", "like"),
+       "x copied up to like's shape (axis: the reduced axes to put back first)",
+       ordered=True, domain=(SMALL, SMALL), helper=True, params=(_AXIS_BACK,),
+       vjp=lambda g, i, y, p: (_sum_to(g, i[0], p["axis"]), _zeros_like(i[1])),
+       infer=_broadcast_to_infer,
+       jvp=lambda ts, xs, y, p: _broadcast_to(_z(ts[0], xs[0]), xs[1], p["axis"]),
+       cases=((((3,), (2, 3)), {}), (((), (2, 3)), {}), (((2,), (2, 3)), {"axis": 1}),
+              (((1, 3), (4, 2, 3)), {})),
+       rule=("{dx} = {dy} summed back to the shape of {x}", "{dlike} = 0: only its shape is read"),
+       as_ops=lambda g, x, like, y, axis: (g.sum_to(x, axis=axis), None)),
+    Op("reshape_as", "reshape as", 2, lambda x, like: np.reshape(x, np.shape(like)), None, ("x", "like"),
+       "x's elements in like's shape", ordered=True, domain=(SMALL, SMALL), helper=True,
+       vjp=lambda g, i, y, p: (np.reshape(g, np.shape(i[0])), _zeros_like(i[1])),
+       infer=_reshape_as_infer,
+       jvp=lambda ts, xs, y, p: np.reshape(_z(ts[0], xs[0]), np.shape(y)),
+       cases=((((2, 3), (3, 2)), {}), (((6,), (2, 3)), {})),
+       rule=("{dx} = {dy} reshaped like {x}", "{dlike} = 0: only its shape is read"),
+       as_ops=lambda g, x, like, y: (g.reshape_as(x), None)),
+    Op("onehot", "1ₜ", 2, _onehot, None, ("targets", "like"),
+       "1 at each row's target class, 0 elsewhere, shaped like an (N, C) array",
+       ordered=True, domain=(CLASSES, SMALL), helper=True, integer_ports=(0,),
+       vjp=lambda g, i, y, p: (_zeros_like(i[0]), _zeros_like(i[1])),
+       infer=_onehot_infer, jvp=lambda ts, xs, y, p: np.zeros(np.shape(y)),
+       cases=((((4,), (4, 3)), {}),),
+       rule=("{dtargets} = 0: class indices have no derivative", "{dlike} = 0: only its shape is read"),
+       as_ops=lambda g, t, like, y: (None, None)),
+    Op("numel", "#", 1, lambda x: float(np.size(x)), None, ("x",), "the number of elements of x",
+       domain=(SMALL,), helper=True,
+       vjp=lambda g, i, y, p: (_zeros_like(i[0]),), infer=lambda s, p: (),
+       jvp=lambda ts, xs, y, p: 0.0,
+       cases=((((2, 3),), {}), (((),), {})),
+       rule=("{dx} = 0: only its size is read",),
+       as_ops=lambda g, x, y: (None,)),
+]
+_ENTRIES += _HELPER_ENTRIES
+
 OPS: dict[str, Op] = {op.name: op for op in _ENTRIES}
 """Every row by name, in palette order: ``number`` first, then the operators."""
 
@@ -726,11 +968,14 @@ NUMBER = OPS["number"].name
 OPERATORS: dict[str, Op] = {name: op for name, op in OPS.items() if op.arity > 0}
 """The rows with inputs (every op an op node can have), in palette order."""
 
-SCALAR_OPS: dict[str, Op] = {name: op for name, op in OPERATORS.items() if not op.tensor}
+SCALAR_OPS: dict[str, Op] = {name: op for name, op in OPERATORS.items() if not op.tensor and not op.helper}
 """The 20 elementwise rows: what a scalar graph is built from."""
 
-TENSOR_OPS: dict[str, Op] = {name: op for name, op in OPERATORS.items() if op.tensor}
+TENSOR_OPS: dict[str, Op] = {name: op for name, op in OPERATORS.items() if op.tensor and not op.helper}
 """The rows that exist for arrays (matmul, sum, softmax, cross_entropy, ...)."""
+
+HELPER_OPS: dict[str, Op] = {name: op for name, op in OPERATORS.items() if op.helper}
+"""The rows derivatives stated as ops need (sign, mask, sum_to, broadcast_to, ...)."""
 
 BINARY = tuple(n for n, op in SCALAR_OPS.items() if op.arity == 2)  # elementwise rows by arity
 UNARY = tuple(n for n, op in SCALAR_OPS.items() if op.arity == 1)

@@ -508,13 +508,28 @@ class Value:
             done(pop())
         return order
 
-    def backward(self, backward_grad: Numberable = None) -> None:
+    def backward(self, backward_grad: Numberable = None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) * backward_grad (default 1) to every node's ``grad``.
 
         Like PyTorch and the seed, calling it again adds the same amounts again; call
         ``zero_grad()`` in between to start over. Each call adds exactly one pass's worth
         (micrograd's second call would re-propagate the grads already accumulated).
+
+        ``create_graph=True`` (PyTorch's rule) puts Values in ``grad``: each gradient built
+        from ordinary ops by the op table's derivatives stated as ops, so it can be
+        differentiated again (see :func:`engine.grad`).
+
+        >>> x = Value(3.0); y = x * x * x; y.backward(create_graph=True)
+        >>> from engine import grad; x.grad.data, grad(x.grad, x)
+        (27.0, (18.0,))
         """
+        if create_graph:
+            from .higher_order import backward_graph
+
+            if backward_grad is not None and not isinstance(backward_grad, (Value, numbers.Real)):
+                raise TypeError(f"backward_grad must be a real number, not {type(backward_grad).__name__}")
+            backward_graph(self, backward_grad)
+            return
         if backward_grad is None:
             seed = 1
         elif type(backward_grad) in _FAST_TYPES:
@@ -688,6 +703,25 @@ def _method(op):
     method.__name__, method.__qualname__ = op.method, f"Value.{op.method}"
     method.__doc__ = f"{op.doc} (op '{opname}')."
     return method
+
+
+def apply_op(opname: str, inputs, params=None) -> Value:
+    """Row ``opname`` applied to ``inputs`` (Values; plain numbers are wrapped), as its
+    spelling would build it: ``apply_op("mul", [a, b])`` is ``a * b``, ``apply_op("sum", [x],
+    {"axis": 0})`` is ``x.sum(axis=0)``.
+
+    >>> apply_op("pow", [Value(2.0), Value(3.0)]).data
+    8.0
+    """
+    op = OPS[opname]
+    a, *rest = inputs
+    if not isinstance(a, Value):
+        a = Value(a)
+    if len(rest) != op.arity - 1:
+        raise TypeError(f"{opname} takes {op.arity} input(s), not {len(inputs)}")
+    if op.tensor:
+        return _array_make(a, opname, rest, check_params(op, params) if op.params else None)
+    return a._make(opname, *rest)
 
 
 # Every op that is not a Python operator gets its method from the table.

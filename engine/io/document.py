@@ -53,7 +53,7 @@ import numpy as np
 from ..core import arrays
 from ..core.composites import CALL, INPUT, MAX_INLINED, OUTPUT, PLACEHOLDERS, _post_order, check_calls
 from ..core.errors import DocumentError, GraphError
-from ..core.graph import Graph, check_name
+from ..core.graph import ROLES, Graph, check_name
 from ..core.ops import NUMBER, OPS, check_params
 
 FORMAT = "gradcanvas"
@@ -202,6 +202,8 @@ def _node_dict(graph: Graph, n, attrs) -> dict:
         node["value"] = value
     node["x"] = attrs.get("x", 0.0)
     node["y"] = attrs.get("y", 0.0)
+    if attrs.get("role"):
+        node["role"] = attrs["role"]
     return node
 
 
@@ -733,6 +735,12 @@ def _validate_nodes(raw_nodes, version=1, prefix="", ports=None, body=False):
             )
         node["x"] = _finite(raw.get("x", 0.0), f"{where}: x")
         node["y"] = _finite(raw.get("y", 0.0), f"{where}: y")
+        role = raw.get("role")
+        if role is not None:
+            if role not in ROLES:
+                roles = ", ".join(map(repr, ROLES))
+                raise DocumentError(f'{where}: "role" must be one of {roles}, not {_show(role)}')
+            node["role"] = role
         nodes.append(node)
         by_id[nid] = node
     return nodes, by_id

@@ -134,7 +134,8 @@ def _script(graph: Graph, output, d: _Dialect) -> str:
             v = plan.var[(n, 0)]
             if arrays:
                 params = graph.params(n)
-                call = _array_call(OPS[op], params, plan.args(n), torch, _static_ndim(graph, n))
+                call = _array_call(OPS[op], params, plan.args(n), torch, _static_ndim(graph, n),
+                                   f" (node {graph.label(n)})")
                 lines.append(f"{v} = {call}")
             else:
                 lines.append(f"{v} = {_spell(OPS[op], plan.args(n), d)}")
@@ -241,7 +242,8 @@ def _function_code(graph: Graph, plan, defn, d: _Dialect, arrays: bool) -> list[
         used.add(v)
         var[(n, 0)] = v
         if arrays:
-            expr = _array_call(OPS[op], dict(a.get("params") or {}), ins, torch, None)
+            expr = _array_call(OPS[op], dict(a.get("params") or {}), ins, torch, None,
+                               f" (node {graph.label((defn.name, n))})")
         else:
             expr = _spell(OPS[op], ins, d)
         lines.append(f"    {v} = {expr}")
@@ -282,13 +284,15 @@ def _array_number(graph: Graph, n, torch: bool) -> str:
 _TORCH_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
 
 
-def _array_call(op: Op, params: dict, args: list[str], torch: bool, ndim) -> str:
+def _array_call(op: Op, params: dict, args: list[str], torch: bool, ndim, label: str = "") -> str:
     """An op node of a graph with arrays: elementwise rows as in scalar scripts; tensor rows
     with their parameters spelled as the target library wants them. ``ndim()`` gives the
     first input's number of dimensions where it is known (None: inside a function, where it
     is read at run time)."""
     if not op.tensor:
         return _spell(op, args, _TORCH if torch else _VALUE)
+    if torch and not op.torch and not op.operator:  # a helper row PyTorch has no one call for
+        raise UnknownOpError(f"op '{op.name}'{label} has no PyTorch spelling to export")
     if op.operator:  # a @ b
         return f" {op.operator} ".join(args)
     if not torch:

@@ -52,6 +52,9 @@ class DescentResult:
     stopped: str | None = None
     lr: float = 0.0
     maximize: bool = False
+    # With ``keep_path``: the trainable values before the first step and after each step
+    # (node id -> value), for drawing the walk over a contour plot.
+    path: list = field(default_factory=list)
 
     @property
     def steps_taken(self) -> int:
@@ -70,9 +73,11 @@ def plan_descent(
     trainable: Iterable | None = None,
     maximize: bool = False,
     on_step: Callable[[int, float], object] | None = None,
+    keep_path: bool = False,
 ) -> DescentResult:
     """Run gradient descent on a copy of ``graph`` and return the trajectory; ``graph`` is
-    not touched (no edit, no event).
+    not touched (no edit, no event). ``keep_path`` records the values after every step in
+    ``result.path`` (see :func:`engine.learn.second_order.plan_newton` for Newton's method).
 
     ``trainable``: number nodes (ids or names) to move; default :func:`default_trainable`
     (the named numbers that are parameters, not inputs or targets).
@@ -93,7 +98,7 @@ def plan_descent(
     lr = _check_lr(lr)
     if not isinstance(maximize, bool):
         raise ValueError(f"maximize must be True or False, not {maximize!r}")
-    out, port = _output(graph)
+    out, port = _output_ref(graph)
     nodes = _trainable(graph, trainable)
 
     work = graph.copy()
@@ -102,6 +107,8 @@ def plan_descent(
     current = {n: work.number(n) for n in nodes}
     result.initial = dict(current)
     result.final = current
+    if keep_path:
+        result.path.append(dict(current))
 
     y = _total(work.value(out, port))
     result.history.append(y)
@@ -138,6 +145,8 @@ def plan_descent(
             break
         current.update(moved)
         result.history.append(y)
+        if keep_path:
+            result.path.append(dict(current))
         if on_step is not None and on_step(k, y) is False:
             result.stopped = "stopped by the caller"
             break
@@ -272,7 +281,12 @@ def _trainable(graph: Graph, trainable) -> list:
     return nodes
 
 
-def _output(graph: Graph) -> tuple:
+def _output(graph: Graph) -> int:
+    """The output node (checked to have a value); see :func:`_output_ref` for its port."""
+    return _output_ref(graph)[0]
+
+
+def _output_ref(graph: Graph) -> tuple:
     ref = graph.output_ref()
     if ref is None:
         raise NoOutputError(

@@ -8,11 +8,20 @@ whose numbers are checked against the document.
      "facts": {"nodes": 8, "constants": [2, 3, 4]}}
 
 ``expect`` maps node names to what the document must compute: ``value``, ``grad``,
-``contributions`` (the amounts sent back along each wire out of the node, in any order) and
-``paths`` (how many distinct paths lead from the node to the output). ``facts`` are about the
-whole document: ``nodes`` (its size) and ``constants`` (the values of its unnamed numbers).
-:func:`check` compares all of it, and every number written in the lesson must be one of these
-numbers (at the precision written), so a lesson cannot state a number nobody checks.
+``contributions`` (the amounts sent back along each wire out of the node, in any order),
+``paths`` (how many distinct paths lead from the node to the output) and ``shape``. ``facts`` are
+about the whole document: ``nodes`` (its size), ``constants`` (the values of its unnamed
+numbers), ``origin`` (``{"node": name, "reason": text}``: where the output's NaN or inf was born,
+the reason quoted in the lesson), ``newton`` (``[steps, output]``: Newton's method from the
+document's values converges in that many steps to that output), ``descent`` (``[lr, steps,
+output]``: gradient descent reaches that output) and ``vanishing`` (the named nodes Gradient
+Health marks as vanishing).
+A training example also has ``train`` (the Trainer's settings and how long to run, see
+:mod:`engine.learn.training_examples`) and ``reached`` (what that run reaches: ``steps``,
+``loss``, ``first_loss``, ``accuracy``, ``test_loss``, ``test_accuracy``), which :func:`check`
+reproduces by running it. :func:`check` compares all of it, and every number written in the
+lesson must be one of these numbers (at the precision written), so a lesson cannot state a
+number nobody checks.
 
 Run ``python -m engine.learn.gallery`` to rebuild the four examples this module defines.
 
@@ -29,13 +38,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import DocumentError
+from ..core.errors import DocumentError, GraphError
 from ..core.graph import Graph
 from ..core.ops import NUMBER
 from ..core.value import Value
 
-EXPECT_KEYS = ("value", "grad", "contributions", "paths")
-FACT_KEYS = ("nodes", "constants")
+EXPECT_KEYS = ("value", "grad", "contributions", "paths", "shape")
+REACHED_KEYS = ("steps", "loss", "first_loss", "accuracy", "test_loss", "test_accuracy")
+RUN_REL = 1e-6  # a run of hundreds of steps: summation order may differ in the last bits
+FACT_KEYS = ("nodes", "constants", "origin", "newton", "descent", "vanishing")
 REL, ABS = 1e-9, 1e-12
 
 # A number in prose: digits with an optional fraction. A minus sign belongs to it only where it
@@ -54,7 +65,9 @@ class Entry:
     lesson: str
     expect: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
-    folder: Path | None = None  # where the document lives: the gallery file's folder
+    folder: Path | None = None
+    train: dict = field(default_factory=dict)
+    reached: dict = field(default_factory=dict)  # where the document lives: the gallery file's folder
 
     @property
     def path(self) -> Path:
@@ -112,9 +125,26 @@ def _entry(k: int, item) -> Entry:
         raise DocumentError(f'{where}: "expect" maps names to {{{", ".join(EXPECT_KEYS)}}}')
     if not isinstance(facts, dict) or not set(facts) <= set(FACT_KEYS):
         raise DocumentError(f'{where}: "facts" may hold {", ".join(FACT_KEYS)}')
-    lists = ("contributions", "constants")
+    origin = facts.get("origin")
+    if origin is not None and not (
+        isinstance(origin, dict)
+        and set(origin) == {"node", "reason"}
+        and all(isinstance(v, str) for v in origin.values())
+    ):
+        raise DocumentError(f'{where}: facts.origin must be {{"node": name, "reason": text}}')
+    names = facts.get("vanishing")
+    if names is not None and not (isinstance(names, list) and all(isinstance(v, str) for v in names)):
+        raise DocumentError(f"{where}: facts.vanishing must be a list of node names")
+    train, reached = item.get("train", {}), item.get("reached", {})
+    if not isinstance(train, dict) or not isinstance(reached, dict) or bool(train) != bool(reached):
+        raise DocumentError(f'{where}: "train" and "reached" come together, as objects')
+    if not set(reached) <= set(REACHED_KEYS) or not all(map(_is_number, reached.values())):
+        raise DocumentError(f'{where}: "reached" maps {", ".join(REACHED_KEYS)} to numbers')
+    lists = ("contributions", "constants", "shape", "newton", "descent")
     for name, spec in [*expect.items(), ("facts", facts)]:
         for key, v in spec.items():
+            if key in ("origin", "vanishing"):
+                continue
             if key in lists:
                 ok = isinstance(v, list) and all(map(_is_number, v))
             elif key in ("value", "grad") and isinstance(v, list):  # an array node: nested lists
@@ -126,7 +156,7 @@ def _entry(k: int, item) -> Entry:
                     f"{where}: {name}.{key} must be {'a list of numbers' if key in lists else 'a number'}"
                     + (" (or nested lists of numbers for an array)" if key in ("value", "grad") else "")
                 )
-    return Entry(file, item["title"], item["lesson"], expect, facts)
+    return Entry(file, item["title"], item["lesson"], expect, facts, train=train, reached=reached)
 
 
 def _is_number(v) -> bool:
@@ -159,8 +189,15 @@ def stated_numbers(entry: Entry) -> list:
     for spec in entry.expect.values():
         for v in spec.values():
             out.extend(_flat(v))
-    for v in entry.facts.values():
-        out.extend(_flat(v))
+    for key, v in entry.facts.items():
+        if key not in ("origin", "vanishing"):
+            out.extend(_flat(v))
+    for v in entry.train.values():
+        out.extend(x for x in _flat(v) if _is_number(x))
+    for key, v in entry.reached.items():
+        out.append(v)
+        if "accuracy" in key:
+            out.append(100 * v)  # written as a percentage
     return out
 
 
@@ -199,6 +236,9 @@ def check(entry: Entry, graph: Graph | None = None) -> list[str]:
         consts = sorted(g.number(n) for n in g.nodes() if g.op(n) == NUMBER and not g.name(n))
         if not _same(consts, sorted(entry.facts["constants"])):
             problems.append(f"the unnamed numbers are {consts}, expected {entry.facts['constants']}")
+    problems += _second_order_facts(entry, g, out)
+    if entry.train:
+        problems.extend(_check_run(entry, g))
     known = stated_numbers(entry)
     for written in lesson_numbers(entry.lesson):
         if not any(matches(written, v) for v in known):
@@ -206,7 +246,69 @@ def check(entry: Entry, graph: Graph | None = None) -> list[str]:
     return problems
 
 
+def _second_order_facts(entry: Entry, g: Graph, out) -> list[str]:
+    """The facts about origins, Newton's method, descent and vanishing gradients."""
+    problems = []
+    facts = entry.facts
+    if "origin" in facts:
+        want = facts["origin"]
+        got = g.nonfinite_origin(out) if out is not None else None
+        if got is None or got != (g.resolve(want["node"]) if want["node"] in g else None, want["reason"]):
+            problems.append(f"the output's non-finite origin is {got}, expected {want}")
+        if want["reason"] not in entry.lesson:
+            problems.append(f"the lesson does not quote the reason {want['reason']!r}")
+    if "newton" in facts:
+        from .second_order import plan_newton
+
+        steps, final = facts["newton"]
+        r = plan_newton(g, steps=int(steps) + 1)
+        if r.steps_taken != steps or not _same(r.history[-1], final) or not r.stopped.startswith("converged"):
+            problems.append(f"Newton's method took {r.steps_taken} steps to {r.history[-1]} ({r.stopped})")
+    if "descent" in facts:
+        from .descent import plan_descent
+
+        lr, steps, final = facts["descent"]
+        r = plan_descent(g, steps=int(steps), lr=lr)
+        if not _same(r.history[-1], final):
+            problems.append(f"gradient descent reached {r.history[-1]}, expected {final}")
+    if "vanishing" in facts:
+        from .health import gradient_health
+
+        h = gradient_health(g, out)
+        got = sorted(g.name(n) for n in h.vanishing() if g.name(n))
+        if got != sorted(facts["vanishing"]):
+            problems.append(f"the vanishing named nodes are {got}, expected {sorted(facts['vanishing'])}")
+    return problems
+
+
+def _check_run(entry: Entry, g: Graph) -> list[str]:
+    """Run the entry's training on a copy and compare what it reaches."""
+    from ..training import Trainer
+    from .training_examples import run_options, trainer_options
+
+    try:
+        run = Trainer(g, **trainer_options(entry.train))
+        result = run.run(**run_options(entry.train))
+    except (GraphError, ValueError, TypeError) as e:  # a malformed "train" is reported, not raised
+        return [f"the training run cannot start: {type(e).__name__}: {e}"]
+    got = {"steps": result.steps, "loss": run.history[-1].loss if run.history else None,
+           "first_loss": run.history[0].loss if run.history else None,
+           "accuracy": run.history[-1].accuracy if run.history else None}
+    if "test_loss" in entry.reached or "test_accuracy" in entry.reached:
+        ev = run.evaluate("test")
+        got.update(test_loss=ev.loss, test_accuracy=ev.accuracy)
+    problems = []
+    for key, want in entry.reached.items():
+        have = got.get(key)
+        if have is None or not math.isclose(have, want, rel_tol=RUN_REL, abs_tol=ABS):
+            problems.append(f"the run reaches {key} = {have}, expected {want}")
+    return problems
+
+
 def _measure(g: Graph, name, key, out):
+    if key == "shape":
+        shape = g.shape(name)
+        return None if shape is None else list(shape)
     if key == "value":
         return g.value(name)
     if key == "grad":
@@ -395,6 +497,82 @@ def xor_mlp() -> Graph:
     )
 
 
+def tanh_second_derivative() -> Graph:
+    """y = tanh(x) and its backward graph, whose gradient node is the output: x.grad is then
+    the second derivative."""
+    g = Graph.from_expression("y = tanh(x)", x=0.5)
+    h, grads = g.gradient_graph("y", "x")
+    h.set_output(grads[g.resolve("x")])
+    h.meta["title"] = "tanh's second derivative, read off its backward graph"
+    h.meta["lesson"] = (
+        "y = tanh(x) at x = 0.5 is 0.4621. Below it, right to left, is its backward pass as a graph: "
+        "∂y/∂x = 1 × (1 − y·y) = 0.7864, built from ordinary ops that read the saved y. Being a graph, it "
+        "can be differentiated like any other: with ∂y/∂x as the output, x.grad is the second "
+        "derivative d²y/dx² = -0.7269."
+    )
+    return h
+
+
+def rosenbrock() -> Graph:
+    """Rosenbrock's banana valley, for Newton's method beside gradient descent."""
+    x, y = Value(-1.2, name="x"), Value(1.0, name="y")
+    f = _named((1 - x) ** 2 + 100 * (y - x * x) ** 2, "f")
+    g = f.graph()
+    g.meta["title"] = "Rosenbrock's valley: Newton's method against gradient descent"
+    g.meta["lesson"] = (
+        "f = (1 − x)² + 100(y − x²)² from x = -1.2, y = 1, where f = 24.2. Gradient descent with "
+        "lr = 0.001 creeps along the curved valley floor and still has f = 0.4535 after 1000 steps. "
+        "Newton's method divides the gradient by the curvature (the Hessian): it reaches the minimum "
+        "f = 0 at (1, 1) in 7 steps, after leaping out of the valley once on the way."
+    )
+    return g
+
+
+def nan_origin() -> Graph:
+    """A naive softmax whose exp overflows: the NaN shows at the division, born at exp."""
+    a, b = Value(800.0, name="a"), Value(799.0, name="b")
+    ea, eb = _named(a.exp(), "ea"), _named(b.exp(), "eb")
+    p = _named(ea / _named(ea + eb, "s"), "p")
+    loss = _named(-p.log(), "loss")
+    g = loss.graph()
+
+    def op(name, *ins, label=None):
+        n = g.add_op(name, name=label)
+        for port, i in enumerate(ins):
+            g.connect(i, n, port)
+        return n
+
+    # The same probability without overflow, beside it: q = 1 / (1 + exp(b - a)).
+    op("div", g.add_number(1.0), op("add", g.add_number(1.0), op("exp", op("sub", "b", "a"))), label="q")
+    g.set_output("loss")
+    g.apply_layout()
+    g.meta["title"] = "Where was this NaN born?"
+    g.meta["lesson"] = (
+        "loss = −log p with p = exp(a) / (exp(a) + exp(b)), a = 800 and b = 799, is NaN. The NaN "
+        "shows at the division p (inf / inf), but it was born earlier: nonfinite_origin traces it "
+        "back to ea, where exp overflowed at 800. Written as q = 1 / (1 + exp(b − a)) the same "
+        "probability never overflows: q = 0.7311."
+    )
+    return g
+
+
+def vanishing_sigmoid(layers: int = 6, weight: float = 0.1) -> Graph:
+    """h_k = sigmoid(w_k * h_(k-1)), ``layers`` times, every w = ``weight``."""
+    h = Value(1.0, name="x")
+    for k in range(1, layers + 1):
+        h = _named(Value(weight, name=f"w{k}") * h, f"z{k}").sigmoid()
+        h.name = f"h{k}"
+    g = h.graph()
+    g.meta["title"] = "A deep sigmoid chain: the gradient vanishes layer by layer"
+    g.meta["lesson"] = (
+        "Six layers h = σ(w · h_previous) with x = 1 and every w = 0.1: each layer multiplies what "
+        "it passes back by w · σ' = w · h(1 − h), about a fortieth, so w6.grad = 0.1281, "
+        "w3.grad = 0.000002 and w1.grad = 0.000000002: Gradient Health marks x, w1, z1 and h1 as "
+        "vanishing, below a hundred-millionth of the output's gradient."
+    )
+    return g
+
+
 def neuron_three_times() -> Graph:
     """The 2-layer perceptron's three neurons as one definition used three times."""
     g = Graph.from_expression(
@@ -490,6 +668,14 @@ COMPOSITE_BUILDERS = {
 }
 """The examples with composites (definitions and instances)."""
 
+HIGHER_ORDER_BUILDERS = {
+    "tanh_second_derivative.json": tanh_second_derivative,
+    "rosenbrock.json": rosenbrock,
+    "nan_origin.json": nan_origin,
+    "vanishing_sigmoid.json": vanishing_sigmoid,
+}
+"""The examples of issue 16: the gradient as a graph, Newton's method, NaN origins, vanishing."""
+
 TENSOR_BUILDERS = {
     "broadcast_bias.json": broadcast_bias,
     "linear_mse.json": linear_mse,
@@ -519,11 +705,47 @@ def write_examples(folder=None) -> list[Path]:
         p = Path(folder) / file
         save(build(), p)
         paths.append(p)
-    for file, build in {**TENSOR_BUILDERS, **COMPOSITE_BUILDERS}.items():
+    for file, build in {**TENSOR_BUILDERS, **HIGHER_ORDER_BUILDERS, **COMPOSITE_BUILDERS}.items():
         p = Path(folder) / file
         save(build(), p)
         paths.append(p)
+    paths.extend(write_training_examples(folder))
     return paths
+
+
+def write_training_examples(folder) -> list[Path]:
+    """Build the training examples (:mod:`engine.learn.training_examples`), save them, and
+    write their entries (title, lesson, expect, train, reached) into ``gallery.json``."""
+    from ..io.document import save
+    from .training_examples import CSV_FILE, TRAINING_BUILDERS, build, write_csv
+
+    folder = Path(folder)
+    write_csv(folder / CSV_FILE)
+    index = folder / "gallery.json"
+    items = json.loads(index.read_text(encoding="utf-8"))
+    paths = [folder / CSV_FILE]
+    for file, (_, _, _, expect) in TRAINING_BUILDERS.items():
+        g, train, reached = build(file)
+        save(g, folder / file)
+        paths.append(folder / file)
+        item = {"file": file, "title": g.meta["title"], "lesson": g.meta["lesson"], "expect": expect,
+                "train": train, "reached": reached}
+        for k, old in enumerate(items):
+            if old.get("file") == file:
+                items[k] = item
+                break
+        else:
+            items.append(item)
+    index.write_text(_gallery_text(items), encoding="utf-8")
+    return paths
+
+
+def _gallery_text(items) -> str:
+    """gallery.json's layout: one line per key of each entry."""
+    return "[\n" + ",\n".join(
+        " {\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in it.items())
+        + "\n }" for it in items
+    ) + "\n]\n"
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
@@ -535,8 +757,9 @@ if __name__ == "__main__":  # pragma: no cover - a maintenance command
 
 
 __all__ = [
-    "BUILDERS",
     "COMPOSITE_BUILDERS",
+    "BUILDERS",
+    "HIGHER_ORDER_BUILDERS",
     "TENSOR_BUILDERS",
     "Entry",
     "check",
