@@ -75,7 +75,7 @@ def directional(graph: Graph, direction: dict) -> dict:
         i = index[node]
         seeds[i] = seeds.get(i, 0.0) + check_number(amount, f"the amount for {graph.label(node)}")
 
-    vals = graph.evaluation()[1]
+    vals = graph.evaluation()[1]  # per tape slot, as the loop below reads them
     if tape.has_arrays:
         return _directional_arrays(graph, tape, vals, seeds)
     tan = slot_tangents(tape, vals, seeds)
@@ -152,8 +152,7 @@ def element_tangents(graph: Graph, wrt, index, seed: float = 1.0) -> dict:
         )
     direction = np.zeros(v.shape)
     direction[idx] = check_number(seed, "seed")
-    tape = graph.tape()
-    vals = graph.evaluation()[1]
+    tape, vals = graph.evaluation()[:2]
     return _directional_arrays(graph, tape, vals, {tape.index[n]: direction})
 
 

@@ -431,14 +431,14 @@ class Controller(QObject):
         if n is not None:
             text = f"Pin output {self._label(n)}"
             self._push(SetOutputCommand(g, n, text, port))
-            self.message.emit(f"Output pinned to {self._label(n)}: it stays the output as the graph grows "
+            self.message.emit(f"Output pinned to {g.label(n)}: it stays the output as the graph grows "
                               "(click its output tag to let the output follow the graph again)")
         else:
             self._push(SetOutputCommand(g, None, "Unpin output"))
             now = g.output_node()
             text = "The output follows the graph again"
             if now is not None:
-                text += f": now {self._label(now)}, the node that depends on the most others"
+                text += f": now {g.label(now)}, the node that depends on the most others"
             self.message.emit(text)
         return True
 

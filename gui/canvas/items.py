@@ -321,7 +321,7 @@ class NodeItem(QGraphicsItem):
 
     def _editable(self) -> bool:
         sc = self.scene()
-        return sc is not None and getattr(sc, "output_tag_clicked", None) is not None and sc.editable
+        return sc is not None and hasattr(sc, "output_tag_clicked") and not sc.read_only
 
     def ports(self) -> list[Port]:
         return [*self.inputs, self.output_port]
@@ -402,7 +402,12 @@ class NodeItem(QGraphicsItem):
             else:
                 self.problem_kind = "unconnected" if "connected" in problem else "nan"
             self._update_tooltip()
-        self.value_text, self.grad_text, self.output_mark = value_text, grad_text, output_mark
+        if output_mark != self.output_mark:
+            self.output_mark = output_mark
+            if self._hover_tag:  # the mouse rests on the tag: its tooltip says what a click does now
+                tag = self.tag_text()
+                self.setToolTip(TAG_TIPS[tag] if tag else self._node_tip)
+        self.value_text, self.grad_text = value_text, grad_text
         self.update()
         return True
 

@@ -611,7 +611,8 @@ class GraphScene(QGraphicsScene):
         node = port.node
         g = self.graph
         if port.kind == "out":
-            self._drag = {"mode": "from_out", "node": node.node_id, "anchor": port.scenePos()}
+            self._drag = {"mode": "from_out", "node": node.node_id, "out_port": port.index,
+                          "anchor": port.scenePos()}
         else:
             src = g.inputs(node.node_id)[port.index] if node.node_id in g.nx else None
             if src is not None and src in self._nodes:
@@ -726,7 +727,7 @@ class GraphScene(QGraphicsScene):
             # a port hit squarely but refused as a target (a cycle): connect() says why
             target = snapped or self.port_at(pos, "in") or self._free_input_at(pos, d["node"])
             if target is not None:
-                c.connect(d["node"], target.node.node_id, target.index)
+                c.connect(d["node"], target.node.node_id, target.index, d["out_port"])
             elif self._other_port(pos, "out", d["node"]):
                 c.message.emit("connect an output to an input port (on the left of a node)")
             elif (body := self._node_body_at(pos, d["node"])) is not None:
@@ -740,7 +741,7 @@ class GraphScene(QGraphicsScene):
         elif mode == "from_in":
             target = snapped or self.port_at(pos, "out")
             if target is not None:
-                c.connect(target.node.node_id, d["node"], d["port"])
+                c.connect(target.node.node_id, d["node"], d["port"], target.index)  # its output port
             elif self._other_port(pos, "in", d["node"]):
                 c.message.emit("connect an input to an output port (on the right of a node)")
             elif self._node_body_at(pos, None) is None:
@@ -755,7 +756,7 @@ class GraphScene(QGraphicsScene):
                     c.move_wire(d["node"], d["port"], target_in.node.node_id, target_in.index)
             elif target_out is not None:
                 if target_out.node.node_id != d["src"]:
-                    c.connect(target_out.node.node_id, d["node"], d["port"])
+                    c.connect(target_out.node.node_id, d["node"], d["port"], target_out.index)
             else:
                 c.disconnect(d["node"], d["port"])
 
@@ -808,11 +809,6 @@ class GraphScene(QGraphicsScene):
         self._cancel_wire_drag()
 
     # ---------------------------------------------------------------- context menu
-
-    @property
-    def editable(self) -> bool:
-        """Whether gestures edit the document (False for a read-only drawing)."""
-        return self._controller is not None
 
     def output_tag_clicked(self, node_id: int) -> None:
         """A click on a node's output tag: pin the output there, or, on the pinned output's

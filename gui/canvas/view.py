@@ -203,6 +203,17 @@ class GraphView(QGraphicsView):
         after = self.mapFromScene(before)
         self._scroll_by(after.x() - anchor.x(), after.y() - anchor.y())
 
+    def zoom_step(self, factor: float) -> None:
+        """A keyboard or menu zoom: about the mouse when it rests on the canvas (what is under
+        the cursor stays there, as with the wheel), else about the centre."""
+        p = self._last_mouse
+        self.zoom_by(factor, p if self.viewport().rect().contains(p) else None)
+
+    def viewportEvent(self, event):  # noqa: N802
+        if event.type() == QEvent.Type.Leave:
+            self._last_mouse = QPoint(-1, -1)  # off the canvas: keyboard zooms go about the centre
+        return super().viewportEvent(event)
+
     def _scroll_by(self, dx: float, dy: float) -> None:
         h, v = self.horizontalScrollBar(), self.verticalScrollBar()
         h.setValue(h.value() + round(dx))
@@ -676,9 +687,9 @@ class GraphView(QGraphicsView):
         elif plain and key == _K.Key_L:
             self.auto_layout()
         elif key in (_K.Key_Plus, _K.Key_Equal) and (plain or ctrl):
-            self.zoom_by(1.25)
+            self.zoom_step(1.25)
         elif key == _K.Key_Minus and (plain or ctrl):
-            self.zoom_by(0.8)
+            self.zoom_step(0.8)
         elif key == _K.Key_Escape and plain:
             self.scene().cancel_gesture()
             self.scene().clearSelection()

@@ -272,9 +272,10 @@ class MainWindow(QMainWindow):
                             "Delete the selected nodes and their wires", "delete", canvas=True)
         self.act_select_all = a("Select &All", self.select_all, K.SelectAll, "Select every node", canvas=True)
 
-        self.act_zoom_in = a("Zoom &In", lambda: self.view.zoom_by(1.25), [K.ZoomIn, "Ctrl+="],
+        self.act_zoom_in = a("Zoom &In", lambda: self.view.zoom_step(1.25), [K.ZoomIn, "Ctrl+="],
                              "Zoom in on the canvas", "zoom-in")
-        self.act_zoom_out = a("Zoom &Out", lambda: self.view.zoom_by(0.8), K.ZoomOut, "Zoom out", "zoom-out")
+        self.act_zoom_out = a("Zoom &Out", lambda: self.view.zoom_step(0.8), K.ZoomOut, "Zoom out",
+                              "zoom-out")
         self.act_fit = a("&Fit All", self.view.fit_all, "F", "Fit every node in the view", "fit", canvas=True)
         self.act_wire_grads = a("Show &Gradient on Wires", self._set_wire_grads, None,
                                 "Label each wire with the gradient flowing back along it", "wire-grads",
