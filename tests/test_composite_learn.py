@@ -84,7 +84,7 @@ def test_stepping_over_and_into_instances_replays_the_gradients():
     for n in g.nodes():
         if grads[n] is not None and g.op(n) != "call":
             assert got[n] == pytest.approx(grads[n], rel=1e-12)
-    pair = next(n for n in calls if g.node(n)["definition"].name == "pair")
+    pair = next(n for n in calls if g.node(n)["definition"] == "pair")
     into = composite_steps(g, into=[pair])
     inside = [s[0] for s in into if isinstance(s[0], tuple)]
     assert inside and all(a[0] == pair for a in inside)
@@ -96,7 +96,7 @@ def test_stepping_over_and_into_instances_replays_the_gradients():
 
 def test_an_instance_is_one_factor_with_its_local_jacobian():
     g = _graph()
-    pair = next(n for n in g.nodes() if g.op(n) == "call" and g.node(n)["definition"].name == "pair")
+    pair = next(n for n in g.nodes() if g.op(n) == "call" and g.node(n)["definition"] == "pair")
     ins = g.definition("pair").inputs
     a, c = g.value((pair, ins[0].node)), g.value((pair, ins[1].node))
     j = instance_jacobian(g, pair)
@@ -136,7 +136,7 @@ def test_a_grouped_tensor_graph_matches_pytorch():
     assert g.value(g.output_node()) == pytest.approx(out.item(), rel=1e-12)
     for k in ("X", "W1", "b1", "W2"):
         assert np.allclose(g.grad(k), t[k].grad.numpy(), rtol=1e-12, atol=1e-13), k
-    layer = next(n for n in g.nodes() if g.op(n) == "call" and g.node(n)["definition"].name == "layer")
+    layer = next(n for n in g.nodes() if g.op(n) == "call" and g.node(n)["definition"] == "layer")
     jac = instance_jacobian(g, layer)
     assert jac.output_shapes == ((4, 5),) and jac.input_shapes[1] == (3, 5)
     assert jac.matrix[0][2].shape == (4, 5, 5)  # d(out)/d(b): output shape + input shape

@@ -199,7 +199,7 @@ def test_make_unique_then_share_is_the_identity_and_unique_edits_stay_local():
     g, i1, i2, _x1, _x2 = _tied()
     before = g.to_dict()
     name = g.make_unique(i2)
-    assert name == "f#2" and g.node(i2)["definition"].name == "f#2"
+    assert name == "f#2" and g.node(i2)["definition"] == "f#2"
     g.set_value(f"{name}.w", 1.0)
     assert g.value(i1) == 6.0 and g.value(i2) == 5.0  # only the unique copy changed
     g.set_value(f"{name}.w", 3.0)
@@ -280,3 +280,35 @@ def test_events_for_group_say_a_definition_was_added():
     g.subscribe(seen.append)
     g.group([3], "m")
     assert any(isinstance(e, DefinitionAdded) and e.definition == "m" for e in seen)
+
+
+def test_a_copy_owns_its_definitions():
+    g, i1, _i2, _x1, _x2 = _tied()
+    c = g.copy()
+    c.set_value("f.w", 10.0)
+    assert g.number("f.w") == 3.0 and c.value(i1) == 20.0 and g.value(i1) == 6.0
+    assert c.definition_of(i1) is c.definitions["f"] is not g.definitions["f"]
+
+
+def test_adopting_definitions_shares_equal_ones_and_renames_different_ones():
+    g, *_ = _tied()
+    same = Graph.from_dict(g.to_dict())
+    assert g.adopt_definitions(same) == {"f": "f"} and list(g.definitions) == ["f"]
+    other = Graph.from_expression("def f(x):\n    return x + 1\ndef h(y):\n    return f(y) * 2\nh(1.0)")
+    mapping = g.adopt_definitions(other, ["h"])
+    assert mapping == {"f": "f#2", "h": "h"}
+    body = g.definitions["h"].body
+    call = next(n for n in body.nodes() if body.op(n) == "call")
+    assert g.definition_of(("h", call)) is g.definitions["f#2"]
+
+
+def test_an_instance_view_reads_one_instance_inside():
+    g, i1, i2, _x1, _x2 = _tied()
+    view = g.instance_view(i2)
+    d = g.definitions["f"]
+    mul = next(n for n in view.nodes() if view.graph.op(n) == "mul")
+    assert view.value(mul) == 15.0 and view.grad(mul) == 1.0
+    assert view.value(d.inputs[0].node) == 5.0  # what comes in through the port
+    assert view.grad(d.inputs[0].node) == 3.0  # what goes back out through it
+    w = g.locate("f.w")[1]
+    assert view.edge_grad(w, mul, 0) == 5.0

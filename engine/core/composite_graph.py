@@ -140,6 +140,15 @@ class Composites:
             raise DefinitionNotFoundError(f"no definition named {name!r} (definitions: {known})")
         return d
 
+    def definition_of(self, ref) -> Definition:
+        """The Definition instance ``ref`` (any address) uses; CompositeError for a node that
+        is not an instance."""
+        g, n = self._at(ref)
+        a = g.nx._node[n]
+        if a["op"] != CALL:
+            raise CompositeError(f"node {self.label(ref)} is not an instance of a definition")
+        return a["definition"]
+
     def instances(self, name) -> list:
         """Every instance of definition ``name``: top-level ids, and ``(definition, id)`` for
         instances inside other definitions' bodies."""
@@ -642,6 +651,48 @@ class Composites:
         root._defs[d.name] = d
         root._invalidate(topology=True)
         root._emit(DefinitionAdded(d.name))
+
+    def adopt_definitions(self, other, names=None) -> dict:
+        """Bring the definitions another document's instances need (``other``: a Graph, say
+        a pasted fragment; ``names``: which of its definitions, default all) into this one,
+        callees first: one with the same name and the same data is shared, one whose name is
+        taken by different data comes in as ``name#2`` (its callers follow). Returns
+        ``{their name: name here}``; the definitions it added are the values that were not
+        here before (remove them, last first, to undo). Emits DefinitionAdded per addition.
+
+        >>> from engine import Graph
+        >>> a = Graph.from_expression("def f(x):\\n    return x * 2\\nf(1.0)")
+        >>> b = Graph.from_expression("def f(x):\\n    return x * 3\\nf(1.0)")
+        >>> a.adopt_definitions(b)
+        {'f': 'f#2'}
+        """
+        from ..io.document import _in_order
+
+        theirs = other.definitions
+        wanted = set(theirs) if names is None else {other.definition(n).name for n in names}
+        todo = list(wanted)
+        while todo:  # and everything they use
+            d = theirs[todo.pop()]
+            for c in d.callees():
+                if c not in wanted:
+                    wanted.add(c)
+                    todo.append(c)
+        mapping: dict = {}
+        root = self._root()
+        for d in _in_order({n: theirs[n] for n in wanted}):
+            data = other.definition_data(d.name)
+            for node in data["nodes"]:
+                if node.get("op") == CALL:
+                    node["definition"] = mapping[node["definition"]]
+            name = d.name
+            k = 1
+            while name in root._defs and self.definition_data(name) != data:
+                k += 1
+                name = f"{d.name}#{k}"
+            if name not in root._defs:
+                self.add_definition(name, data)
+            mapping[d.name] = name
+        return mapping
 
     def check_remove_definition(self, name) -> str:
         d = self.definition(name)

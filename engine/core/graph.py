@@ -495,10 +495,14 @@ class Graph(Composites):
 
     def node(self, ref) -> dict:
         """A copy of the node's stored attributes, with its id (an instance's
-        ``"definition"`` is its Definition)."""
+        ``"definition"`` is its definition's name: :meth:`definition_of` gives the
+        Definition)."""
         g, n = self._at(ref)
         d = dict(g.nx._node[n])
         d["id"] = n
+        if d["op"] == CALL:
+            d["definition"] = d["definition"].name
+            d.pop("_anchors", None)
         return d
 
     def inputs(self, ref) -> list[int | None]:

@@ -128,7 +128,7 @@ def _script(graph: Graph, output, d: _Dialect) -> str:
                 lines.append(f"{v} = {d.number(_float(graph, n), graph.name(n))}")
         elif op == CALL:
             outs = [plan.var[(n, k)] for k in range(graph.output_arity(n))]
-            fname = plan.functions[graph.node(n)["definition"].name]
+            fname = plan.functions[graph.node(n)["definition"]]
             lines.append(f"{', '.join(outs)} = {fname}({', '.join(plan.args(n))})")
         else:
             v = plan.var[(n, 0)]
@@ -391,7 +391,7 @@ class _Plan:
         for n in named + unnamed:
             op = graph.op(n)
             if op == CALL:
-                fname = self.functions[graph.node(n)["definition"].name]
+                fname = self.functions[graph.node(n)["definition"]]
                 base = identifier(graph.name(n)) if graph.name(n) else f"{fname}{n}"
                 count = graph.output_arity(n)
                 for k in range(count):
@@ -434,7 +434,7 @@ def _fresh(base: str, used: set) -> str:
 
 def _needed(graph: Graph, nodes) -> list:
     """The definitions the instances among ``nodes`` use (nested ones too), callees first."""
-    todo = [graph.node(n)["definition"] for n in nodes if graph.op(n) == CALL]
+    todo = [graph.definition_of(n) for n in nodes if graph.op(n) == CALL]
     seen: dict = {}
     while todo:
         d = todo.pop()

@@ -320,7 +320,7 @@ def explain_inside(graph: Graph, instance, port: int) -> Explanation:
     """
     path = graph.resolve(instance)
     path = path if isinstance(path, tuple) else (path,)
-    d = graph.node(path if len(path) > 1 else path[0])["definition"]
+    d = graph.definition_of(path if len(path) > 1 else path[0])
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < d.arity:
         raise ValueError(f"{d.name!r} has inputs 0..{d.arity - 1}, not {port!r}")
     return explain(graph, path + (d.inputs[port].node,))
@@ -382,10 +382,9 @@ def instance_jacobian(graph: Graph, instance) -> Jacobian:
 
     path = graph.resolve(instance)
     path = path if isinstance(path, tuple) else (path,)
-    node = graph.node(path if len(path) > 1 else path[0])
-    if node["op"] != "call":
+    if graph.op(path if len(path) > 1 else path[0]) != "call":
         raise ValueError(f"{graph.label(instance)} is not an instance")
-    d = node["definition"]
+    d = graph.definition_of(path if len(path) > 1 else path[0])
     values = [graph.value(path + (p.node,)) for p in d.inputs]
     tape = autodiff.Tape([], {}, [], [], [], [], [], [], {}, [])
     build = autodiff.TapeBuilder(tape)
