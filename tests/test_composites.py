@@ -312,3 +312,14 @@ def test_an_instance_view_reads_one_instance_inside():
     assert view.grad(d.inputs[0].node) == 3.0  # what goes back out through it
     w = g.locate("f.w")[1]
     assert view.edge_grad(w, mul, 0) == 5.0
+
+
+def test_ungrouping_one_of_several_instances_is_undone_by_grouping_again():
+    g, i1, i2, _x1, _x2 = _tied()
+    before = g.to_dict()
+    ids = g.ungroup(i2)
+    assert "f" in g.definitions and g.instances("f") == [i1]
+    again = g.group(sorted(ids.values()), "f", node_id=i2)
+    assert again == i2 and g.to_dict() == before
+    with pytest.raises(CompositeError, match="exists already"):
+        g.group([g.resolve("x2")], "f")

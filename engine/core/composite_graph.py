@@ -403,9 +403,21 @@ class Composites:
                 return g.check_group(ids, name, node_id)
         name = check_definition_name(name)
         root = self._root()
-        if name in root._defs:
-            raise CompositeError(f"a definition named {name!r} exists already; choose another name")
         plan = plan_group(self, nodes, name)
+        if name in root._defs:
+            # Allowed only for the very body it holds (undoing the ungroup of one of its
+            # instances): then the selection becomes an instance of it again.
+            from ..io.document import definition_dict
+
+            def shape(d):  # what computes: not where nodes sit, nor what ports are called
+                data = definition_dict(root, d)
+                for node in data["nodes"]:
+                    node.pop("x", None), node.pop("y", None)
+                return data["nodes"], data["edges"], [p["node"] for p in data["inputs"]], [
+                    p["node"] for p in data["outputs"]]
+
+            if shape(self._plan_definition(plan)) != shape(root._defs[name]):
+                raise CompositeError(f"a definition named {name!r} exists already; choose another name")
         inst = self._new_id(node_id)
         if inst in plan.nodes:
             raise GraphError(f"node id {inst} is used by the selection")
@@ -420,28 +432,9 @@ class Composites:
         self._limits(override, size=False)  # grouping moves nodes; the inlined size stays
         return plan
 
-    def group(self, nodes, name, node_id=None):
-        """Make a definition ``name`` from the selected ``nodes`` and put one instance of it
-        in their place; returns the instance's address. The exact inverse is
-        :meth:`ungroup`. Nodes inside a definition (``("f", 3)``) are grouped within it.
-
-        >>> from engine import Graph
-        >>> g = Graph.from_expression("y = (a * b + 1) * a", a=2.0, b=3.0)
-        >>> before = (g.value("y"), g.grad("a"))
-        >>> inst = g.group([3, 4, 5], "f")
-        >>> (g.value("y"), g.grad("a")) == before, g.definitions["f"].input_names
-        (True, ['a', 'b'])
-        """
-        if isinstance(nodes, list) and nodes and any(self._composite_ref(r) for r in nodes):
-            g, ids = self._route(*nodes)
-            if g is not self:
-                return self._address(g, g.group(ids, name, node_id))
-        plan = self.check_group(nodes, name, node_id)
-        inst = self._new_id(node_id)
-        root = self._root()
-        out_before = self.output_ref() if self._definition is None else None
-        was_pinned = self._definition is None and self._output is not None
-        # 1. The definition, its body a copy of the selection with the same ids and names.
+    def _plan_definition(self, plan) -> Definition:
+        """The definition a group plan makes: its body a copy of the selection with the same
+        ids and names, a placeholder per port."""
         d = Definition(plan.name, None)
         d.body = self._new_body(d)
         body = d.body
@@ -468,8 +461,35 @@ class Composites:
             body._next_id += 1
             d.outputs.append(Port(pname, ph))
             _raw_edge(body.nx, s, sp, ph, 0)
-        root._defs[d.name] = d
-        self._emit(DefinitionAdded(d.name))
+        return d
+
+    def group(self, nodes, name, node_id=None):
+        """Make a definition ``name`` from the selected ``nodes`` and put one instance of it
+        in their place; returns the instance's address. The exact inverse is
+        :meth:`ungroup`. Nodes inside a definition (``("f", 3)``) are grouped within it.
+
+        >>> from engine import Graph
+        >>> g = Graph.from_expression("y = (a * b + 1) * a", a=2.0, b=3.0)
+        >>> before = (g.value("y"), g.grad("a"))
+        >>> inst = g.group([3, 4, 5], "f")
+        >>> (g.value("y"), g.grad("a")) == before, g.definitions["f"].input_names
+        (True, ['a', 'b'])
+        """
+        if isinstance(nodes, list) and nodes and any(self._composite_ref(r) for r in nodes):
+            g, ids = self._route(*nodes)
+            if g is not self:
+                return self._address(g, g.group(ids, name, node_id))
+        plan = self.check_group(nodes, name, node_id)
+        inst = self._new_id(node_id)
+        root = self._root()
+        out_before = self.output_ref() if self._definition is None else None
+        was_pinned = self._definition is None and self._output is not None
+        # 1. The definition (or the existing one with this very body: ungroup undone).
+        d = root._defs.get(plan.name)
+        if d is None:
+            d = self._plan_definition(plan)
+            root._defs[d.name] = d
+            self._emit(DefinitionAdded(d.name))
         # 2. The selection leaves (wires first, with events), the instance comes in.
         sel = set(plan.nodes)
         x, y = plan.position
@@ -485,6 +505,9 @@ class Composites:
         for n in plan.nodes:
             self._drop(n)
         self._insert(inst, {"op": CALL, "definition": d, "name": None, "x": x, "y": y, "_anchors": anchors})
+        first = min(place[n] for n in sel)
+        before = [n for n in order[:first] if n not in sel]
+        self._set_order(before + [inst] + [n for n in order[first:] if n not in sel])
         for k, (_pname, (s, sp), _uses) in enumerate(plan.inputs):
             self._wire(s, sp, inst, k)
         for k, (_pname, _src, outside) in enumerate(plan.outputs):
@@ -500,25 +523,33 @@ class Composites:
                     self._group_pin = inst
         return inst
 
-    def _restore_order(self, anchors, ids) -> None:
+    def _restore_order(self, anchors, ids, restored, where) -> None:
         """Put restored nodes back where they stood in the graph's order before grouping
         (``anchors``: (node, the node before it) in that order), so the document reads back
-        the same; nodes whose anchor is gone stay at the end."""
-        if not anchors:
-            return
-        moved = {ids.get(n, n) for n, _a in anchors}
+        the same; the others (an instance never grouped here, an anchor since deleted) go
+        where the instance stood, after ``where`` (None: first)."""
+        moved = set(restored)
         rest = [n for n in self.nx._node if n not in moved]
         follow: dict = {}
         head: list = []
+        placed: set = set()
         for n, a in anchors:
             n = ids.get(n, n)
             a = None if a is None else ids.get(a, a)
+            if n not in moved:
+                continue
             if a is None:
                 head.append(n)
+                placed.add(n)
             elif a in self.nx._node:
                 follow.setdefault(a, []).append(n)
+                placed.add(n)
+        loose = [n for n in restored if n not in placed]
+        if loose:
+            if where is None or where not in self.nx._node or where in moved:
+                head = loose + head
             else:
-                rest.append(n)
+                follow.setdefault(where, []).extend(loose)
         order = []
 
         def emit(n):
@@ -534,9 +565,13 @@ class Composites:
             emit(n)
         for leftovers in follow.values():
             order.extend(leftovers)
-        if order == list(self.nx._node):
-            return
+        self._set_order(order)
+
+    def _set_order(self, order) -> None:
+        """Reorder the graph's nodes (networkx keeps insertion order; the file lists nodes so)."""
         g = self.nx
+        if order == list(g._node):
+            return
         for d in (g._node, g._succ, g._pred):
             items = [(n, d[n]) for n in order]
             d.clear()
@@ -595,6 +630,9 @@ class Composites:
         pinned_by_group = self._group_pin == inst
         was_pinned_here = self._output == inst
         anchors = self.nx._node[inst].get("_anchors", ())
+        order = list(self.nx._node)
+        k = order.index(inst)
+        where = order[k - 1] if k else None
         for t, p, _sp in list(_out_wires(self, inst)):
             self.disconnect(t, p)
         for _s, _sp, p in list(_in_wires(self, inst)):
@@ -604,7 +642,7 @@ class Composites:
             attrs = dict(node)
             n = attrs.pop("id")
             self._insert(n, attrs)
-        self._restore_order(anchors, plan.ids)
+        self._restore_order(anchors, plan.ids, [node["id"] for node in plan.nodes], where)
         for s, sp, t, p in plan.wires:
             self._wire(s, sp, t, p)
         if self._definition is None and plan.output is not None:
@@ -652,6 +690,17 @@ class Composites:
         root._invalidate(topology=True)
         root._emit(DefinitionAdded(d.name))
 
+    def check_adopt_definitions(self, other, names=None) -> list:
+        """Raise what :meth:`adopt_definitions` would raise (``other`` not a Graph, an unknown
+        name); the names it would bring otherwise."""
+        if not isinstance(other, Composites):
+            raise GraphError(f"definitions come from another Graph, not {type(other).__name__}")
+        if names is None:
+            return list(other.definitions)
+        if isinstance(names, str):
+            names = [names]
+        return [other.definition(n).name for n in names]
+
     def adopt_definitions(self, other, names=None) -> dict:
         """Bring the definitions another document's instances need (``other``: a Graph, say
         a pasted fragment; ``names``: which of its definitions, default all) into this one,
@@ -669,7 +718,7 @@ class Composites:
         from ..io.document import _in_order
 
         theirs = other.definitions
-        wanted = set(theirs) if names is None else {other.definition(n).name for n in names}
+        wanted = set(self.check_adopt_definitions(other, names))
         todo = list(wanted)
         while todo:  # and everything they use
             d = theirs[todo.pop()]
@@ -807,6 +856,10 @@ class Composites:
         self.add_definition(name, self.definition_data(d.name))
         self.set_definition(self._address(g, n), name)
         return name
+
+    def check_share_definition(self, ref, name):
+        """Raise what :meth:`share_definition` would raise (as :meth:`check_set_definition`)."""
+        return self.check_set_definition(ref, name)
 
     def share_definition(self, ref, name) -> dict | None:
         """Make instance ``ref`` use definition ``name`` again (the inverse of
