@@ -14,6 +14,7 @@ from engine.learn.gallery import (
     COMPOSITE_BUILDERS,
     Entry,
     check,
+    composite_gallery,
     gallery,
     lesson_numbers,
     matches,
@@ -40,9 +41,6 @@ ORDER = [
     "rosenbrock.json",
     "nan_origin.json",
     "vanishing_sigmoid.json",
-    "neuron_three_times.json",
-    "weight_tying.json",
-    "micrograd_mlp_moons.json",
     "train_circle.json",
     "train_xor.json",
     "train_gauss.json",
@@ -89,12 +87,11 @@ def test_every_number_in_the_lesson_is_expected(file):
 def test_expectations_hold_with_a_fresh_evaluation(file):
     """The same numbers by other routes: the per-node grads from the step list, and
     value/grad straight from the document's own (loaded) numbers."""
-    from engine.learn.stepper import composite_steps, replay
+    from engine.learn.stepper import replay
 
     e = entries()[file]
     g = e.load()
-    grads = replay(g.steps())  # every slot, constants of definitions included
-    grads.update(replay(composite_steps(g)))  # instances as one node each
+    grads = replay(g.steps())
     for name, spec in e.expect.items():
         if "grad" in spec:
             np.testing.assert_allclose(grads[g.resolve(name)], spec["grad"], rtol=1e-9, atol=1e-12)
@@ -103,10 +100,10 @@ def test_expectations_hold_with_a_fresh_evaluation(file):
 # ------------------------------------------------------------------ the examples built here
 
 
-@pytest.mark.parametrize("file", list(BUILDERS) + list(COMPOSITE_BUILDERS))
+@pytest.mark.parametrize("file", list(BUILDERS))
 def test_saved_examples_are_what_the_builders_make(file):
     saved = json.loads((EXAMPLES / file).read_text(encoding="utf-8"))
-    built = {**BUILDERS, **COMPOSITE_BUILDERS}[file]().to_dict()
+    built = BUILDERS[file]().to_dict()
     assert json.loads(json.dumps(built)) == saved
 
 
@@ -316,8 +313,30 @@ def test_examples_load_as_graphs():
 # ------------------------------------------------------------------ the composite examples
 
 
+def composite_entries():
+    return {e.file: e for e in composite_gallery()}
+
+
+@pytest.mark.parametrize("file", list(COMPOSITE_BUILDERS))
+def test_composite_examples_hold_their_lessons_and_are_what_the_builders_make(file):
+    from engine.learn.stepper import composite_steps, replay
+
+    e = composite_entries()[file]
+    assert check(e) == [] and e.expect
+    for w in lesson_numbers(e.lesson):
+        assert any(matches(w, v) for v in stated_numbers(e)), w
+    saved = json.loads(e.path.read_text(encoding="utf-8"))
+    assert json.loads(json.dumps(COMPOSITE_BUILDERS[file]().to_dict())) == saved
+    g = e.load()
+    grads = replay(g.steps())  # the same numbers by another route: the flat step list,
+    grads.update(replay(composite_steps(g)))  # and instances stepped over as one node each
+    for name, spec in e.expect.items():
+        if "grad" in spec:
+            np.testing.assert_allclose(grads[g.resolve(name)], spec["grad"], rtol=1e-9, atol=1e-12)
+
+
 def test_the_neuron_used_three_times_computes_the_flat_perceptron():
-    grouped = entries()["neuron_three_times.json"].load()
+    grouped = composite_entries()["neuron_three_times.json"].load()
     flat = entries()["perceptron_2layer.json"].load()
     assert len(grouped.definitions["neuron"].inputs) == 5
     assert len([n for n in grouped.nodes() if grouped.op(n) == "call"]) == 3
@@ -327,7 +346,7 @@ def test_the_neuron_used_three_times_computes_the_flat_perceptron():
 
 
 def test_weight_tying_by_hand():
-    g = entries()["weight_tying.json"].load()
+    g = composite_entries()["weight_tying.json"].load()
     a, b, w = g.number("a"), g.number("b"), g.number("scale.w")
     assert g.value("y") == w * a + w * b
     assert g.grad("scale.w") == a + b  # d/dw (w*a + w*b), one term per instance
@@ -349,7 +368,7 @@ def test_the_grouped_mlp_computes_micrograds_loss_and_gradients():
     losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
     loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
     loss.backward()
-    g = entries()["micrograd_mlp_moons.json"].load()
+    g = composite_entries()["micrograd_mlp_moons.json"].load()
     assert g.value("loss") == pytest.approx(loss.data, rel=1e-12)
     bank = next(d for d in g.definitions.values() if d.name.endswith("parameters"))
     consts = bank.constants()

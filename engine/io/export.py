@@ -307,17 +307,18 @@ def _array_call(op: Op, params: dict, args: list[str], torch: bool, ndim, label:
     if op.name == "cross_entropy":
         return f"{op.torch}({args[0]}, {args[1]}.long())"
     kws = []
-    whole = "axis" in params and params["axis"] is None  # reduce over every axis
+    # Reducing over every axis without keeping them: torch.sum(x) takes no dim and no keepdim.
+    bare = params.get("axis", 0) is None and op.name != "logsumexp" and not params.get("keepdims")
     for k, v in params.items():
         if k == "axis" and v is None:
-            if op.name == "logsumexp" or params.get("keepdims"):
+            if not bare:
                 if ndim is None:
                     kws.append(f"dim=tuple(range({args[0]}.dim()))")
                 else:
                     kws.append(f"dim={tuple(range(ndim()))!r}")
             continue
-        if k == "keepdims" and whole and not v:
-            continue  # torch's whole-tensor reduction takes no keepdim
+        if k == "keepdims" and bare:
+            continue
         kws.append(f"{_TORCH_KEYWORDS.get(k, k)}={tuple(v) if isinstance(v, list) else v!r}")
     return f"{op.torch}({', '.join(args + kws)})"
 

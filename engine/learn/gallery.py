@@ -661,6 +661,15 @@ def moons(n: int, noise: float = 0.1, seed: int = 1) -> tuple[list, list]:
     return [[a + rng.gauss(0, noise), b + rng.gauss(0, noise)] for a, b in xs], ys
 
 
+def composite_gallery() -> list[Entry]:
+    """The examples with composites, from their own ``gallery.json`` (in
+    ``resources/examples/composites/``): kept apart from the main gallery, whose every entry
+    the canvas opens, until the canvas draws instances."""
+    from resources import COMPOSITE_EXAMPLES
+
+    return gallery(COMPOSITE_EXAMPLES / "gallery.json")
+
+
 COMPOSITE_BUILDERS = {
     "neuron_three_times.json": neuron_three_times,
     "weight_tying.json": weight_tying,
@@ -705,8 +714,13 @@ def write_examples(folder=None) -> list[Path]:
         p = Path(folder) / file
         save(build(), p)
         paths.append(p)
-    for file, build in {**TENSOR_BUILDERS, **HIGHER_ORDER_BUILDERS, **COMPOSITE_BUILDERS}.items():
+    for file, build in {**TENSOR_BUILDERS, **HIGHER_ORDER_BUILDERS}.items():
         p = Path(folder) / file
+        save(build(), p)
+        paths.append(p)
+    for file, build in COMPOSITE_BUILDERS.items():
+        p = Path(folder) / "composites" / file
+        p.parent.mkdir(exist_ok=True)
         save(build(), p)
         paths.append(p)
     paths.extend(write_training_examples(folder))
@@ -758,6 +772,7 @@ if __name__ == "__main__":  # pragma: no cover - a maintenance command
 
 __all__ = [
     "COMPOSITE_BUILDERS",
+    "composite_gallery",
     "BUILDERS",
     "HIGHER_ORDER_BUILDERS",
     "TENSOR_BUILDERS",
