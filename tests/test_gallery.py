@@ -361,7 +361,7 @@ def test_the_grouped_mlp_computes_micrograds_loss_and_gradients():
 
     from engine.learn.gallery import moons
 
-    xs, ys = moons(16)
+    xs, ys = moons(8)
     random.seed(1337)
     model = mg.MLP(2, [16, 16, 1])
     scores = [model(list(map(MgValue, x))) for x in xs]
