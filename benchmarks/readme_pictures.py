@@ -1,6 +1,7 @@
-"""The README's pictures: the window screenshot, the step-mode picture and the Descend panel.
+"""The README's pictures: the window screenshot, the step-mode picture and the Descend panel,
+the tensor tour, and the step-through GIF.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/readme_pictures.py [--out docs]
+    QT_QPA_PLATFORM=offscreen python benchmarks/readme_pictures.py [--out docs] [--only gif]
 
 Tooling for the documentation, kept out of the runtime modules: it drives a real MainWindow
 (private settings: nothing is read or written) the way a user would, then saves what it shows.
@@ -138,12 +139,28 @@ def tensor_pictures(folder) -> tuple:
     return tuple(written)
 
 
+def step_through_gif(folder) -> Path:
+    """``step_through.gif``: the built-in example's backward pass, one frame a step, as
+    ``gradcanvas animate`` writes it (960x540, a step a second)."""
+    from gui.learn.animation import export_steps
+    from gui.shell.files import builtin_document
+
+    out = Path(folder) / "step_through.gif"
+    export_steps(builtin_document(), out, (960, 540), fps=1.0)
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs"))
+    parser.add_argument("--only", choices=["gif"], help="write only this picture")
     args = parser.parse_args(argv)
     ensure_app()
     out = Path(args.out)
+    gif = step_through_gif(out)
+    print(gif)
+    if args.only:
+        return 0
     shot = render_window(out / "screenshot.png", select="a")
     step, descent = tour_pictures(out)
     tensors = tensor_pictures(out)

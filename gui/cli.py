@@ -8,9 +8,12 @@
     gradcanvas render FILE -o OUT.png|OUT.svg
     gradcanvas check FILE [--output NODE]
     gradcanvas train FILE --params W1,b1 [--data X,y] [--optimizer ...] ...  (see gui/cli_train.py)
+    gradcanvas animate FILE -o OUT.gif|OUT.png|OUT.mp4|DIR/ [--size WxH] [--fps N] [--forward]
     gradcanvas --version
 
-Only the GUI and ``render`` load Qt; everything else runs on the engine alone.
+Only the GUI, ``render`` and ``animate`` load Qt (after their arguments and the document are
+checked); everything else runs on the engine alone. ``render`` and ``animate`` exit 2 on
+every failure.
 
 Exit codes: 0 success; 1 ``check`` found a mismatch or a node it could not check (the output
 has no value, say, because a class target is out of range), or the GUI could not start; 2 bad
@@ -42,7 +45,7 @@ import json
 import math
 import sys
 
-COMMANDS = ("eval", "expr", "render", "check", "train")
+COMMANDS = ("eval", "expr", "render", "check", "train", "animate")
 NONE = "—"
 OUTPUT_HELP = "node id or name to differentiate (default: the document's output)"
 
@@ -107,7 +110,7 @@ def _app_parser():
     p = _Parser(
         prog="gradcanvas",
         description="See automatic differentiation happen. Without a command, opens the app.",
-        epilog="commands: eval, expr, render, check, train (gradcanvas COMMAND --help)",
+        epilog="commands: eval, expr, render, check, train, animate (gradcanvas COMMAND --help)",
     )
     p.add_argument("--version", action="version", version=_version())
     p.add_argument("file", nargs="?", metavar="FILE", help="document to open (default: the built-in example)")
@@ -134,7 +137,11 @@ def _command_parser():
     x.add_argument("--open", action="store_true", help="then open the app on the graph")
     x.set_defaults(run=_cmd_expr)
 
-    r = sub.add_parser("render", help="draw the annotated canvas to a PNG or SVG file")
+    r = sub.add_parser(
+        "render", help="draw the annotated canvas to a PNG or SVG file",
+        description="Draw the annotated canvas to a PNG or SVG file, headless. The picture budget: "
+        f"{_picture_budget()}. Written atomically: a failure leaves the old picture.",
+    )  # fmt: skip
     r.add_argument("file", metavar="FILE")
     r.add_argument("-o", "--out", required=True, metavar="OUT", help="picture to write (.png or .svg)")
     r.set_defaults(run=_cmd_render)
@@ -147,6 +154,7 @@ def _command_parser():
     from . import cli_train
 
     cli_train.add_parser(sub).set_defaults(run=_cmd_train)
+    _add_animate(sub)
     return p
 
 
@@ -209,19 +217,99 @@ def _cmd_expr(args) -> int:
 
 
 def _cmd_render(args) -> int:
+    """Every failure is one line and exit 2 (DESIGN §7), also a document over the picture
+    budget, refused before Qt starts and before a big document is even built."""
     from engine import DocumentError
+    from gui.canvas import budget  # Qt-free
 
-    if not args.out.lower().endswith((".png", ".svg")):
-        raise _Exit(2, f"cannot render to {args.out!r}: the output must end in .png or .svg")
-    _load(args.file)  # refuse a bad document before Qt starts
     try:
-        from gui.canvas.render import render_file
-    except ImportError as e:
-        raise _Exit(1, f"render is unavailable: {e}") from None
+        budget.check_format(args.out)
+        graph = budget.load_for_picture(args.file)
+        budget.check_graph(graph)
+    except (DocumentError, ValueError) as e:
+        raise _Exit(2, _failed("render", e)) from None
     try:
-        render_file(args.file, args.out)
+        from gui.canvas.render import render_graph
+
+        render_graph(graph, args.out)
+    except ImportError as e:  # e.g. a Qt library the system lacks
+        raise _Exit(2, f"render is unavailable: {e}") from None
     except (DocumentError, ValueError, OSError) as e:
-        raise _Exit(2, str(e)) from None
+        raise _Exit(2, _failed("render", e)) from None
+    except MemoryError:
+        raise _Exit(2, "cannot render: not enough memory for the picture") from None
+    except Exception as e:  # noqa: BLE001 — a traceback is never the answer on the command line
+        raise _Exit(2, f"cannot render: {type(e).__name__}: {e}") from None
+    return 0
+
+
+def _failed(verb: str, e: BaseException) -> str:
+    """One line for a failed render or animate: the error's own words (an OSError's without
+    its ``[Errno N]``), after ``cannot VERB:`` unless they already say what could not be done."""
+    text = e.strerror if isinstance(e, OSError) and isinstance(e.strerror, str) else str(e)
+    return text if text.startswith("cannot ") else f"cannot {verb}: {text}"
+
+
+def _picture_budget() -> str:
+    from gui.canvas.budget import BUDGET_TEXT
+
+    return BUDGET_TEXT
+
+
+def _add_animate(sub) -> None:
+    from gui.learn import movie
+
+    a = sub.add_parser(
+        "animate", help="the step-through as an animated GIF, APNG, MP4 or numbered PNG frames",
+        description="The step-through drawn by the canvas, one frame per step with its caption, "
+        f"the last held {movie.HOLD_S:g} s longer. OUT.gif (animated GIF), OUT.png (animated PNG), "
+        "OUT.mp4 (H.264), or DIR/ (a folder: frame_0001.png, ...). The frame budget: "
+        f"{movie.BUDGET_TEXT}. Written atomically: a failure leaves the old file.",
+    )  # fmt: skip
+    a.add_argument("file", metavar="FILE")
+    a.add_argument("-o", "--out", required=True, metavar="OUT", help="OUT.gif, OUT.png, OUT.mp4 or DIR/")
+    w, h = movie.DEFAULT_SIZE
+    a.add_argument("--size", default=f"{w}x{h}", metavar="WxH", help=f"frame size (default {w}x{h})")
+    a.add_argument("--fps", default=str(movie.DEFAULT_FPS), metavar="N",
+                   help=f"steps a second (default {movie.DEFAULT_FPS:g})")  # fmt: skip
+    a.add_argument("--forward", action="store_true", help="the forward pass first, then the backward pass")
+    a.add_argument("--backward", action="store_true", help="the backward pass (the default; after --forward)")
+    a.set_defaults(run=_cmd_animate)
+
+
+def _cmd_animate(args) -> int:
+    """Like render: every failure one line and exit 2; the budget and the document are
+    checked before Qt starts."""
+    from engine import DocumentError, GraphError
+    from gui.canvas import budget
+    from gui.learn import movie
+
+    try:
+        kind = movie.output_kind(args.out)
+        size = movie.size_for(kind, movie.parse_size(args.size))
+        fps = movie.check_fps(args.fps)
+        graph = budget.load_for_picture(args.file)
+        movie.check_budget(movie.count_step_frames(graph, args.forward), size)
+        budget.check_graph(graph)
+    except (DocumentError, GraphError, ValueError) as e:
+        raise _Exit(2, _failed("animate", e)) from None
+    try:
+        from gui.canvas.render import ensure_app
+        from gui.learn.animation import export_steps
+
+        ensure_app()
+
+        kind, written = export_steps(graph, args.out, size, fps, args.forward)
+    except ImportError as e:  # e.g. a Qt library, Pillow or imageio-ffmpeg missing
+        raise _Exit(2, f"animate is unavailable: {e}") from None
+    except (DocumentError, GraphError, ValueError, OSError) as e:
+        raise _Exit(2, _failed("animate", e)) from None
+    except MemoryError:
+        raise _Exit(2, "cannot animate: not enough memory") from None
+    except Exception as e:  # noqa: BLE001 — a traceback is never the answer on the command line
+        raise _Exit(2, f"cannot animate: {type(e).__name__}: {e}") from None
+    what = {"gif": "animated GIF", "apng": "animated PNG", "mp4": "MP4 video", "folder": "PNG frames"}[kind]
+    _write(f"{args.out}: {what}, {written} frames of {size[0]}x{size[1]} at {fps:g} a second")
     return 0
 
 

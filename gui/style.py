@@ -10,6 +10,7 @@ and the tests agree on one look.
 from __future__ import annotations
 
 import math
+import sys
 
 from gui._compat import pin_singletons  # noqa: E402
 
@@ -79,13 +80,30 @@ def pen(color: QColor, width: float = 1.0, style=Qt.PenStyle.SolidLine) -> QPen:
     return p
 
 
+NEAR_INTEGER_ULPS = 4  # how many machine epsilons (relative) from an integer still print as it
+
+
+def snap_near_integer(xf: float) -> float:
+    """``xf``, or the integer n it lies within 4ε·max(1, |n|) of: rounding left in the last
+    bits (log-sum-exp's m.grad = 1.1e-16, 0.1 + 0.2 − 0.3) is not a number to show, and a
+    lesson that says 0 must match the node.
+
+    >>> [snap_near_integer(x) for x in (1.1102230246251565e-16, 3.0000000000000004, 1e-9, -0.0)]
+    [0.0, 3.0, 1e-09, 0.0]
+    """
+    n = round(xf)
+    return float(n) if abs(xf - n) <= NEAR_INTEGER_ULPS * sys.float_info.epsilon * max(1.0, abs(n)) else xf
+
+
 def _compact(xf: float, digits: int, int_limit: float) -> str:
     """``xf`` in at most ``digits`` significant digits, whole numbers below ``int_limit``
-    without a decimal point, NaN/inf by name, a short exponent, the typographic minus."""
+    without a decimal point (a near-integer as that integer, see snap_near_integer),
+    NaN/inf by name, a short exponent, the typographic minus."""
     if xf != xf:
         return "NaN"
     if math.isinf(xf):
         return "inf" if xf > 0 else MINUS + "inf"
+    xf = snap_near_integer(xf)
     if xf == 0:
         return "0"
     if xf.is_integer() and abs(xf) < int_limit:

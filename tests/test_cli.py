@@ -368,11 +368,11 @@ def test_app_refuses_a_bad_file_before_starting_the_gui(capsys, monkeypatch, tmp
 def test_render_delegates_to_gui_render(capsys, monkeypatch, tmp_path):
     calls = []
     fake = types.ModuleType("gui.canvas.render")
-    fake.render_file = lambda src, out: calls.append((src, out))
+    fake.render_graph = lambda graph, out: calls.append((graph.value(graph.output_node()), out))
     monkeypatch.setitem(sys.modules, "gui.canvas.render", fake)
     out_png = str(tmp_path / "x.png")
     assert cli.main(["render", FANOUT, "-o", out_png]) == 0
-    assert calls == [(FANOUT, out_png)]
+    assert calls == [(75, out_png)]  # e = (3*4 + 3) * (3 + 2), the document loaded once
 
 
 def test_render_bad_input_is_exit_2_without_qt(capsys, tmp_path):
@@ -392,6 +392,8 @@ HEADLESS = {
     "version": ["--version"],
     "bad input": ["eval", "/nonexistent/x.json"],
     "render refusal": ["render", FANOUT, "-o", "x.gif"],
+    "animate refusal": ["animate", FANOUT, "-o", "x.avi"],
+    "animate over budget": ["animate", FANOUT, "-o", "x.gif", "--size", "3840x2160", "--fps", "99"],
 }
 
 

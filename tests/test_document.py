@@ -99,7 +99,7 @@ def assert_same_document(g, h):
     assert h.nodes() == g.nodes()
     assert sorted(h.edges()) == sorted(g.edges())
     assert h.output == g.output
-    assert h.meta == {k: v for k, v in g.meta.items() if k in ("title", "lesson")}
+    assert h.meta == {k: v for k, v in g.meta.items() if k in ("title", "lesson", "descend")}
     assert h._next_id == (max(g.nodes()) + 1 if len(g) else 1)
     for n in g.nodes():
         a, b = h.node(n), g.node(n)

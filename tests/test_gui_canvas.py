@@ -445,7 +445,7 @@ def test_value_editor_refuses_bad_text_and_escape_cancels(qtbot, canvas):
         qtbot.keyClicks(ed, text)
         qtbot.keyClick(ed, key)
     assert g.to_dict() == before and w.stack.count() == 0
-    assert "not a number" in w.messages[0] and "finite" in w.messages[1]
+    assert "not a value" in w.messages[0] and "finite" in w.messages[1]
 
 
 def test_rename_in_place_and_duplicate_name_refused(qtbot, canvas):

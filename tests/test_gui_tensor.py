@@ -345,7 +345,7 @@ def test_an_array_is_typed_on_the_canvas_as_a_nested_list(win, qtbot):
     win.controller.message.connect(messages.append)
     assert win.view.edit_value(b)
     ed = win.view.inline_editor
-    assert ed.text() == "[10.0, 20.0, 30.0]"  # the array as a list, not a repr
+    assert ed.text() == "[10, 20, 30]"  # the array as a list, not a repr
     ed.selectAll()
     qtbot.keyClicks(ed, "[1, 2, 3]")
     qtbot.keyClick(ed, Qt.Key.Key_Return)

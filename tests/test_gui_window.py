@@ -226,7 +226,7 @@ def test_bad_value_text_is_refused_with_a_message(win, qtbot):
     edit_value(qtbot, win, "abc")
     assert win.document.number(a) == 3
     assert win.inspector.error_label.isVisible()
-    assert "not a finite number" in win.inspector.error_label.text()
+    assert "'abc' is a name, not a value" in win.inspector.error_label.text()
 
 
 def test_rename_through_inspector_and_duplicate_name_refused(win, qtbot):

@@ -66,7 +66,7 @@ ROLES = (BACKWARD_ROLE,)
 MAX_ID = 2**53  # as the document format: ids stay exact in every JSON reader
 
 
-META_KEYS = ("title", "lesson")  # the metadata the document format keeps
+META_KEYS = ("title", "lesson", "descend")  # the metadata the document format keeps
 
 
 class _Meta(dict):
@@ -1385,7 +1385,7 @@ class Graph(Composites):
         n = self.resolve(ref)
         r = self._res()
         if output is not None and self.resolve(output) != self.evaluated_output():
-            r = self._evaluate(self.resolve(output))  # a private evaluation: no event
+            r = self._evaluate((self.resolve(output), 0))  # a private evaluation: no event
         return origin(r.tape, r.values, r.grads, r.root, r.tape.index[n], lambda: r.sent)
 
     def __repr__(self):

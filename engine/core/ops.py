@@ -99,6 +99,10 @@ class Op:
     # {dy} the output's gradient, {dNAME} the gradient of input NAME, {NAME} an input's value,
     # {y} the output's value (the panel writes them as ∂L/∂y, names, or shapes).
     rule: tuple = ()
+    # Why an input's local derivative may not be finite where the output is, one per input
+    # port ("" where it always is): the words a NaN or inf gradient's reason adds on the
+    # canvas. (QA: more_ops' exponent showed grad NaN with no mark and no reason.)
+    nonfinite: tuple = ()
     # The derivative as ops, beside the numeric rule, so the backward pass can be built as a
     # graph of ordinary ops and differentiated again (engine.grad(create_graph=True),
     # Graph.gradient_graph). It is called with handles that spell ops like Value does
@@ -353,11 +357,14 @@ _ENTRIES = [
     Op("div", "÷", 2, _div, lambda a, b, y: (_div(1, b), _div(_div(-a, b), b)), ("a", "b"), "a ÷ b",
        "/", ordered=True, operator="/", domain=(R, NONZERO),
        known=(((1.0, 0.0), INF, (INF, -INF)), ((0.0, 0.0), NAN, (INF, NAN))),
+       nonfinite=("d(a/b)/da = 1/b is infinite at b = 0", "d(a/b)/db = −a/b² is infinite at b = 0"),
        as_ops=lambda a, b, y: (1 / b, -y / b)),
     # base > 0 keeps d/d(exp) = y*log(base) real; the bounds keep y within ~1e5
     Op("pow", "^", 2, _pow, _pow_local, ("base", "exp"), "base raised to exp",
        "**", ordered=True, operator="**", domain=(((0.05, 10.0),), ((-4.0, 4.0),)),
        known=(((-2.0, 3.0), -8.0, (12.0, NAN)), ((0.0, 0.0), 1.0, (0.0, 0.0))),
+       nonfinite=("d(a^b)/da = b·a^(b−1) is infinite at a = 0 when b < 1",
+                  "d(a^b)/db = a^b·log a needs log a, which has no real value for a ≤ 0"),
        as_ops=_pow_ops),
     Op("neg", "−x", 1, lambda a: -a, lambda a, y: (-1,), ("x",), "negation",
        "neg", operator="-", domain=(R,),
@@ -366,8 +373,10 @@ _ENTRIES = [
        as_ops=lambda a, y: (y,)),
     Op("log", "log", 1, _log, lambda a, y: (_div(1, a),), ("x",), "natural logarithm", domain=(POSITIVE,),
        known=(((0.0,), -INF, (INF,)), ((-1.0,), NAN, (-1.0,))),
+       nonfinite=("d(log x)/dx = 1/x is infinite at x = 0",),
        as_ops=lambda a, y: (1 / a,)),
     Op("sqrt", "√", 1, _sqrt, lambda a, y: (_div(0.5, y),), ("x",), "square root", domain=(POSITIVE,),
+       nonfinite=("d(√x)/dx = 1/(2√x) is infinite at x = 0",),
        as_ops=lambda a, y: (0.5 / y,)),
     Op("sin", "sin", 1, _sin, lambda a, y: (_cos(a),), ("x",), "sine (radians)", domain=(R,),
        as_ops=lambda a, y: (a.cos(),)),

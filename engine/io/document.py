@@ -23,6 +23,9 @@ nodes of rows that have them (``{"axis": 0, "keepdims": false}``).
 ``op`` is "number" or a key of :data:`engine.core.ops.OPS`; ``value`` is required on number nodes
 and refused on op nodes (their values are recomputed after load). ``name``, ``x``, ``y``,
 ``output``, ``edges`` and the two metadata strings may be left out; unknown keys are ignored.
+``"descend"`` (optional) holds the document's own Descend defaults: ``{"lr": 1.0, "steps": 100,
+"trainable": ["W1", "b1"], "goal": "minimize"}``, each key optional, trainable numbers by name
+or id.
 
 Every refusal is a :class:`DocumentError` whose message names the place: a node by its id
 (``node 5 ('a')``) or, before the id is known, by its index (``nodes[2]``); an edge by its index
@@ -44,7 +47,6 @@ import json
 import math
 import os
 import stat
-import tempfile
 from collections import Counter
 
 import networkx as nx
@@ -55,6 +57,7 @@ from ..core.composites import CALL, INPUT, MAX_INLINED, OUTPUT, PLACEHOLDERS, _p
 from ..core.errors import DocumentError, GraphError
 from ..core.graph import ROLES, Graph, check_name
 from ..core.ops import NUMBER, OPS, check_params
+from . import atomic
 
 FORMAT = "gradcanvas"
 VERSION = 3
@@ -68,6 +71,10 @@ MAX_DEFINITIONS = 10_000
 MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_ID = 2**53  # ids stay exact in every JSON reader, including JavaScript's
 META_LIMITS = {"title": 200, "lesson": 20_000}  # characters
+# "descend": the document's own Descend defaults, {"lr": 0.5, "steps": 200, "trainable":
+# ["W1", "b1"], "goal": "minimize"} (every key optional; trainable: names or ids of numbers).
+DESCEND_KEYS = ("lr", "steps", "trainable", "goal")
+MAX_DESCEND_STEPS = 100_000
 
 
 # ---------------------------------------------------------------------------- writing
@@ -101,6 +108,11 @@ def to_dict(graph: Graph, nodes=None) -> dict:
             if not isinstance(text, str) or len(text) > limit:
                 raise DocumentError(f"document {key} must be text of at most {limit} characters")
             data[key] = text
+    if isinstance(graph.meta.get("descend"), dict):
+        # A trainable number deleted or renamed since is left out, never a reason to refuse a save.
+        spec, refs = dict(graph.meta["descend"]), _number_refs(graph)
+        kept = [r for r in spec.pop("trainable", []) if not isinstance(r, bool) and r in refs]
+        data["descend"] = _check_descend({**spec, **({"trainable": kept} if kept else {})}, refs)
     if graph.pinned_output is not None:  # only a pinned output is stored; else it follows the graph
         data["output"] = graph.pinned_output
         if graph.output_port:
@@ -268,76 +280,32 @@ def save(graph: Graph, path) -> None:
             f"{MAX_FILE_BYTES // 2**20} MB a document may have"
         )
     target = _path(path)
-    # Write through a symlink rather than replacing the link with a plain file.
-    target = os.path.realpath(target)
-    directory = os.path.dirname(target) or "."
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=directory)
-    except OSError as e:
+        with atomic.replacing(target) as tmp:
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+    except Exception as e:
         raise DocumentError(f"cannot save to {os.fspath(path)!r}: {_why(e)}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, Exception):
-            raise DocumentError(f"cannot save to {os.fspath(path)!r}: {_why(e)}") from None
-        raise
-    _sync_directory(directory)
-
-
-def _mode_for(target: str) -> int:
-    """Keep an existing file's permissions; a new file gets what open() would have given it
-    (mkstemp makes it owner-only)."""
-    try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _sync_directory(directory: str) -> None:
-    """Make the rename itself durable; best effort (not every platform can open a directory)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------------- reading
 
 
-def load(path) -> Graph:
+def load(path, *, max_nodes: int | None = None) -> Graph:
     """Read and validate a document file; DocumentError (and nothing else) on any problem:
     a missing or unreadable file, a directory, more than MAX_FILE_BYTES (256 MB), text that is not UTF-8 or
-    not JSON, or a document :func:`from_dict` refuses."""
+    not JSON, or a document :func:`from_dict` refuses. With ``max_nodes``, a document with
+    more nodes is refused as soon as they are counted, before anything is built (a picture
+    of a million nodes is refused in a second, not after a 20-second load)."""
     try:
-        return _load(path)
+        return _load(path, max_nodes)
     except DocumentError:
         raise
     except Exception as e:  # a hostile path object, say: the contract is DocumentError only
         raise DocumentError(f"cannot open the document ({type(e).__name__}: {_why(e)})") from None
 
 
-def _load(path) -> Graph:
+def _load(path, max_nodes=None) -> Graph:
     p = _path(path)
     shown = repr(os.fspath(p))
     try:
@@ -357,15 +325,16 @@ def _load(path) -> Graph:
     if len(raw) > MAX_FILE_BYTES:
         raise DocumentError(f"cannot open {shown}: larger than {MAX_FILE_BYTES // 2**20} MB")
     try:
-        return loads(raw, source=shown)
+        return loads(raw, source=shown, max_nodes=max_nodes)
     except DocumentError as e:
         if str(e).startswith(shown):
             raise
         raise DocumentError(f"{shown}: {e}") from None  # say which file, too
 
 
-def loads(text, source: str = "document") -> Graph:
-    """Parse JSON text (str or UTF-8 bytes) and validate it with :func:`from_dict`."""
+def loads(text, source: str = "document", *, max_nodes: int | None = None) -> Graph:
+    """Parse JSON text (str or UTF-8 bytes) and validate it with :func:`from_dict`; with
+    ``max_nodes``, refuse a document with more nodes before validating it."""
     if isinstance(text, (bytes, bytearray)):
         try:
             text = bytes(text).decode("utf-8-sig")
@@ -382,7 +351,20 @@ def loads(text, source: str = "document") -> Graph:
         raise DocumentError(f"{source} is nested too deeply to be a gradcanvas document") from None
     except (ValueError, OverflowError) as e:  # NaN/Infinity literals, int digit limit
         raise DocumentError(f"{source} is not valid JSON: {_why(e)}") from None
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    if max_nodes is not None and isinstance(nodes, list) and len(nodes) > max_nodes:
+        raise TooManyNodesError(source, len(nodes), max_nodes)
     return from_dict(data)
+
+
+class TooManyNodesError(DocumentError):
+    """A document with more nodes than the caller's ``max_nodes``: ``count`` and ``limit``
+    say by how much, so the caller can say why it has a limit."""
+
+    def __init__(self, source: str, count: int, limit: int):
+        super().__init__(f"{source} has {count:,} nodes, more than {limit:,}")
+        self.count = count
+        self.limit = limit
 
 
 def _refuse_constant(name):
@@ -447,6 +429,10 @@ def _validate(data):
 
     defs, ports, sizes = _validate_definitions(data.get("definitions"), version)
     nodes, by_id = _validate_nodes(raw_nodes, version, ports=ports)
+    if data.get("descend") is not None:
+        refs = {n["id"] for n in nodes if n["op"] == NUMBER} | {
+            n["name"] for n in nodes if n["op"] == NUMBER and n.get("name")}
+        meta["descend"] = _check_descend(data["descend"], refs)
     edges = _validate_edges(raw_edges, by_id, ports=ports)
     output = data.get("output")
     output_port = data.get("output_port", 0)
@@ -641,6 +627,46 @@ def read_definition(name, data, existing) -> dict:
     except GraphError as e:
         raise DocumentError(str(e)) from None
     return next(p for p in parts if p["name"] == name)
+
+
+def _number_refs(graph: Graph) -> set:
+    nums = [n for n in graph.nx.nodes if graph.nx.nodes[n]["op"] == NUMBER]
+    return set(nums) | {graph.nx.nodes[n]["name"] for n in nums if graph.nx.nodes[n].get("name")}
+
+
+def _check_descend(spec, refs: set) -> dict:
+    """The "descend" settings, checked (DocumentError naming the bad one), as a new dict."""
+    where = '"descend"'
+    if not isinstance(spec, dict):
+        raise DocumentError(f"{where} must be an object, not {_kind(spec)}")
+    unknown = [k for k in spec if k not in DESCEND_KEYS]
+    if unknown:
+        raise DocumentError(f"{where}: unknown setting {_show(unknown[0])}; known: {', '.join(DESCEND_KEYS)}")
+    out = {}
+    if "lr" in spec:
+        lr = spec["lr"]
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr > 0):
+            raise DocumentError(f"{where}: lr must be a finite number above 0, not {_show(lr)}")
+        out["lr"] = float(lr)
+    if "steps" in spec:
+        steps = spec["steps"]
+        if not _is_int(steps) or not 1 <= steps <= MAX_DESCEND_STEPS:
+            raise DocumentError(f"{where}: steps must be a whole number from 1 to {MAX_DESCEND_STEPS:,}, "
+                                f"not {_show(steps)}")
+        out["steps"] = int(steps)
+    if "trainable" in spec:
+        names = spec["trainable"]
+        if not isinstance(names, list) or not names or len(names) > MAX_DESCEND_STEPS:
+            raise DocumentError(f"{where}: trainable must be a non-empty list of number names or ids")
+        for ref in names:
+            if isinstance(ref, bool) or not isinstance(ref, (str, int)) or ref not in refs:
+                raise DocumentError(f"{where}: trainable {_show(ref)} is not a number node of the document")
+        out["trainable"] = list(names)
+    if "goal" in spec:
+        if spec["goal"] not in ("minimize", "maximize"):
+            raise DocumentError(f'{where}: goal must be "minimize" or "maximize", not {_show(spec["goal"])}')
+        out["goal"] = spec["goal"]
+    return out
 
 
 def _check_version(data):
@@ -965,6 +991,7 @@ def _why(e: BaseException) -> str:
 
 
 __all__ = [
+    "TooManyNodesError",
     "FORMAT",
     "VERSION",
     "SUPPORTED_VERSIONS",

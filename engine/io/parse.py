@@ -263,6 +263,67 @@ def parse_program(source: str, values: Mapping | None = None) -> Graph:
         raise ParseError("the program is too large to turn into a graph") from None
 
 
+VALUE_HINT = ("a value is a number such as 2.5, a list such as [[1, 2], [3, 4]], "
+              "or zeros(3), ones(2, 3), randn(2, 3, seed=0)")
+_NOT_FINITE = frozenset({"inf", "nan", "infinity"})
+
+
+def parse_value(text: str):
+    """A value typed where one is asked for (a node's value editor, the inspector, the search
+    box): a number, a list literal, or ``zeros``/``ones``/``randn(..., seed=...)``, read by
+    the same rules, limits and messages as inside a program, and never run. A typographic
+    minus (the canvas writes one) reads as ``-``. Returns a float or a float64 array; raises
+    ParseError (with the column) for anything else, an expression included.
+
+    >>> parse_value("−2.5"), parse_value("[[1, 2], [3, 4]]").shape, parse_value("zeros(3)").tolist()
+    (-2.5, (2, 2), [0.0, 0.0, 0.0])
+    >>> parse_value("randn(2, 3, seed=0)").shape
+    (2, 3)
+    >>> try:
+    ...     parse_value("a * 2")
+    ... except ParseError as e:
+    ...     print(e.col, e.msg.split(";")[0])
+    1 a * 2 is an expression, not a value
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"a value must be typed as text, not {type(text).__name__}")
+    if not text.strip():
+        raise ParseError(f"nothing typed; {VALUE_HINT}")
+    lead = len(text) - len(text.lstrip())
+    src = _Source(_check_source(text.strip().replace("\u2212", "-")))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            module = ast.parse(src.text, mode="exec")
+    except SyntaxError as e:
+        col = src.col(e.lineno or 1, (e.offset or 1) - 1) + 1 if e.lineno else 1
+        raise ParseError(f"syntax error: {e.msg}; {VALUE_HINT}", e.lineno or 1, max(col, 1) + lead) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ParseError(f"cannot read this as a value; {VALUE_HINT}") from None
+    walker = _Walker(src, {})
+    try:
+        if len(module.body) != 1 or type(module.body[0]) is not ast.Expr:
+            where = module.body[-1] if module.body else module
+            walker.fail(where, f"type one value, not statements; {VALUE_HINT}")
+        node = inner = module.body[0].value
+        while type(inner) is ast.UnaryOp and type(inner.op) in (ast.USub, ast.UAdd):
+            inner = inner.operand
+        kind, func = type(inner), getattr(getattr(inner, "func", None), "id", None)
+        if kind is ast.Name and inner.id.lower() in _NOT_FINITE:
+            walker.fail(inner, f"{inner.id} is not a finite number; a value must be finite")
+        if not (kind is ast.Constant or (inner is node and kind is ast.List)
+                or (inner is node and kind is ast.Call and func in _MAKERS | _WRAPPERS)):
+            what = f"'{inner.id}' is a name" if kind is ast.Name else (
+                f"{ast.unparse(node)[:40]} is an expression")
+            walker.fail(node, f"{what}, not a value; {VALUE_HINT}")
+        n = walker.expr(node)
+    except ParseError as e:
+        raise ParseError(e.msg, e.line, e.col + lead if e.line == 1 else e.col) from None
+    except (RecursionError, MemoryError):
+        raise ParseError(f"the value is nested too deeply; {VALUE_HINT}") from None
+    return walker.numbers[n]
+
+
 # ---------------------------------------------------------------------- input checks
 
 

@@ -26,11 +26,78 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.errors import InvalidValueError, NoOutputError, PortNotConnectedError
+from ..core.errors import GraphError, InvalidValueError, NoOutputError, PortNotConnectedError
 from ..core.graph import Graph
 from ..core.ops import NUMBER
 
 MAX_STEPS = 100_000
+DEFAULT_LR, DEFAULT_STEPS = 0.01, 50  # a document without its own "descend" settings
+
+
+@dataclass(frozen=True)
+class DescentDefaults:
+    """What Descend starts with for a document: its own ``"descend"`` settings (an example
+    carries the rate, steps and trainable numbers that reach its lesson in one Run), else
+    ``DEFAULT_LR``, ``DEFAULT_STEPS`` and :func:`default_trainable`."""
+
+    lr: float
+    steps: int
+    trainable: list
+    maximize: bool = False
+    own: bool = False  # whether the document gave them
+
+
+def descent_defaults(graph: Graph) -> DescentDefaults:
+    """The document's Descend defaults (see :class:`DescentDefaults`). A setting that no
+    longer fits the document (a trainable name since removed, a rate out of range) falls back
+    to the default for that setting alone.
+
+    >>> from engine import Graph
+    >>> g = Graph.from_expression("L = (w * x - t) ** 2", w=0.5, x=2.0, t=3.0)
+    >>> d = descent_defaults(g); (d.lr, d.steps, [g.label(n) for n in d.trainable], d.own)
+    (0.01, 50, ['w'], False)
+    >>> g.meta["descend"] = {"lr": 0.1, "steps": 20, "trainable": ["w"]}
+    >>> d = descent_defaults(g); (d.lr, d.steps, d.own)
+    (0.1, 20, True)
+    """
+    spec = graph.meta.get("descend")
+    if not isinstance(spec, dict):
+        return DescentDefaults(DEFAULT_LR, DEFAULT_STEPS, default_trainable(graph))
+    try:
+        lr = _check_lr(spec.get("lr", DEFAULT_LR))
+    except ValueError:
+        lr = DEFAULT_LR
+    try:
+        steps = _check_steps(spec.get("steps", DEFAULT_STEPS))
+    except ValueError:
+        steps = DEFAULT_STEPS
+    try:
+        nodes = _trainable(graph, spec["trainable"]) if "trainable" in spec else default_trainable(graph)
+    except (GraphError, TypeError):
+        nodes = default_trainable(graph)
+    return DescentDefaults(lr, steps, nodes, spec.get("goal") == "maximize", True)
+
+
+def classification(graph: Graph, output=None) -> tuple[int, int] | None:
+    """``(rows right, rows)`` when the output is a ``cross_entropy``: a row is right when its
+    largest logit is at its target class. None for any other output (or no value yet).
+
+    >>> import numpy as np
+    >>> from engine import Graph
+    >>> g = Graph.from_expression("L = cross_entropy(z, y)", z=np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.5]]),
+    ...                           y=np.array([0, 1, 1]))
+    >>> classification(g)
+    (2, 3)
+    """
+    out = graph.output_node() if output is None else graph.resolve(output)
+    if out is None or graph.op(out) != "cross_entropy":
+        return None
+    logits, targets = (graph.value(j) if j is not None else None for j in graph.inputs(out))
+    if type(logits) is not np.ndarray or type(targets) is not np.ndarray or logits.ndim != 2:
+        return None
+    if targets.shape != (logits.shape[0],):
+        return None
+    return int(np.sum(np.argmax(logits, axis=1) == targets)), int(logits.shape[0])
 
 
 @dataclass
@@ -40,7 +107,8 @@ class DescentResult:
     ``history`` holds the output's value before the first step and after each step taken
     (``len(history) == steps_taken + 1``); ``initial`` and ``final`` map each trainable node
     id to its value before and after; ``stopped`` is None when every requested step ran,
-    else the reason in words.
+    else the reason in words. ``path`` (only with ``plan_descent(..., keep_path=True)``) holds
+    the trainable values at each point of ``history``, for drawing the run step by step.
     """
 
     output: int
@@ -52,6 +120,9 @@ class DescentResult:
     stopped: str | None = None
     lr: float = 0.0
     maximize: bool = False
+    # (rows right, rows) before and after, for a cross_entropy output (see classification)
+    accuracy_before: tuple | None = None
+    accuracy_after: tuple | None = None
     # With ``keep_path``: the trainable values before the first step and after each step
     # (node id -> value), for drawing the walk over a contour plot.
     path: list = field(default_factory=list)
@@ -112,6 +183,7 @@ def plan_descent(
 
     y = _total(work.value(out, port))
     result.history.append(y)
+    result.accuracy_before = result.accuracy_after = classification(work, out)
     if not _finite(y):
         result.stopped = f"the output is {_kind(y)} at the start"
         return result
@@ -151,6 +223,7 @@ def plan_descent(
             result.stopped = "stopped by the caller"
             break
     result.final = dict(current)
+    result.accuracy_after = classification(work, out)
     return result
 
 
@@ -320,4 +393,5 @@ def _kind(v) -> str:
     return "NaN" if v != v else ("inf" if v > 0 else "-inf")
 
 
-__all__ = ["DescentResult", "MAX_STEPS", "descend", "plan_descent"]
+__all__ = ["DescentDefaults", "DescentResult", "MAX_STEPS", "classification", "descend", "descent_defaults",
+           "plan_descent"]

@@ -20,6 +20,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..core.graph import Graph
 from ..core.ops import OPS
 from ..core.ops import local as safe_local
@@ -429,6 +431,40 @@ def _is_array(v) -> bool:
     return type(v).__name__ == "ndarray"
 
 
+def gradient_problem(graph: Graph, node) -> str | None:
+    """Why ``node``'s gradient is NaN or infinite, in words, or None when it is finite (or
+    it has none): where it was born (:meth:`Graph.nonfinite_origin`, one tracing for the
+    canvas, the CLI and this) and, when an op's derivative for one input is what is not
+    finite there, the op table's words for why (``Op.nonfinite``).
+
+    >>> from engine import Graph
+    >>> g = Graph.from_expression("y = a ** b", a=-4.0, b=2.0)
+    >>> why = gradient_problem(g, "b")
+    >>> why.split(":")[0], "needs log a" in why, gradient_problem(g, "a") is None
+    ('gradient is NaN', True, True)
+    """
+    from ..core.nonfinite import finite, kind
+
+    n = graph.resolve(node)
+    gr = graph.grad(n)
+    if finite(gr):
+        return None
+    what = kind(gr[~np.isfinite(gr)][0]) if _is_array(gr) else kind(gr)
+    found = graph.nonfinite_origin(n)
+    if found is None:
+        return f"gradient is {what}"
+    where, reason = found
+    text = f"gradient is {what}: born at {graph.label(where)}: {reason}"
+    if graph.op(where) in OPS:
+        op = OPS[graph.op(where)]
+        for port, src in enumerate(graph.inputs(where)):
+            if src is not None and port < len(op.nonfinite) and op.nonfinite[port] \
+                    and not finite(graph.edge_grad(src, where, port)):
+                return f"{text}; {op.nonfinite[port]}"
+    return text
+
+
+
 def term_sum(terms) -> float:
     """The terms' products added in order from 0.0, as backward adds them."""
     total = 0.0
@@ -438,6 +474,6 @@ def term_sum(terms) -> float:
 
 
 __all__ = [
-    "Explanation", "Jacobian", "Term", "explain", "explain_inside", "instance_jacobian", "plain_number",
-    "term_sum",
+    "Explanation", "Jacobian", "Term", "explain", "explain_inside", "gradient_problem", "instance_jacobian",
+    "plain_number", "term_sum",
 ]

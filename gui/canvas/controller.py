@@ -14,15 +14,18 @@ hear the result from the bridge. Whether an edit is allowed is the engine's deci
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine import NUMBER, OPS, DocumentError, Graph, GraphError
-from engine.core.arrays import ndarray
+from engine import NUMBER, OPS, DocumentError, Graph, GraphError, ParseError
+from engine.core.arrays import ndarray, to_jsonable
 from engine.core.graph import MAX_NAME, check_number
 from engine.io import document as doc
+from engine.io.parse import parse_value
 from gui import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.commands import (
@@ -42,6 +45,58 @@ CLIP_FORMAT = doc.FORMAT  # the clipboard holds a document fragment
 NEW_NUMBER_VALUE = 0.0  # a new number node's value (the palette's number tile shows it)
 PASTE_OFFSET = 30.0  # duplicate / paste without a target point lands this far down-right
 MAX_PASTE = 100_000
+
+
+def typed_value(text: str, like=None):
+    """The value a person typed wherever a value is typed (a node's value editor, the
+    inspector, the search box): read by the parser's own literal reader, so the same
+    literals, limits and messages as in a program, and nothing typed is run. A node holding
+    integer class targets (``like``, an int array) keeps integers when the typed array holds
+    whole numbers. Raises ParseError.
+
+    >>> typed_value("[[1, 2], [3, 4]]").tolist(), typed_value("[0, 2]", like=np.array([1, 0])).dtype
+    ([[1.0, 2.0], [3.0, 4.0]], dtype('int64'))
+    """
+    value = parse_value(text)
+    if (type(like) is ndarray and like.dtype.kind in "iu" and type(value) is ndarray
+            and np.all(value == np.round(value)) and np.abs(value).max() < 2**53):
+        value = value.astype(np.int64)
+    return value
+
+
+EDIT_ELEMENTS = 256  # an array up to this size opens in a value editor as its nested list
+VALUE_PLACEHOLDER = "a value: 2.5, [[1, 2], [3, 4]], zeros(3), randn(2, 3, seed=0)"
+
+
+def editable_text(value) -> str:
+    """What a value editor starts with: the number in full (the shortest text that reads back
+    as it, never the 5 digits the canvas shows), an array as its nested list, and nothing for
+    an array too big to read in one line (the placeholder then says what may be typed).
+
+    >>> editable_text(3.0), editable_text(-0.1), editable_text(np.array([[1.0, 2.5]]))
+    ('3', '-0.1', '[[1, 2.5]]')
+    """
+    if type(value) is ndarray:
+        if value.size > EDIT_ELEMENTS:
+            return ""
+        return json.dumps(_whole(to_jsonable(value)))
+    text = repr(float(value)) if isinstance(value, float) else str(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _whole(x):
+    """Nested lists with whole floats written as integers: [[1, 2.5]], not [[1.0, 2.5]]."""
+    if isinstance(x, list):
+        return [_whole(e) for e in x]
+    return int(x) if isinstance(x, float) and x.is_integer() and abs(x) < 1e15 else x
+
+
+def refusal(text: str, error: ParseError) -> str:
+    """The status line for a typed value the parser refused: what was typed, where, and why."""
+    shown = text.strip()
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
+    where = f" (column {error.col})" if error.col > 1 else ""
+    return f"'{shown}'{where}: {error.msg}; value unchanged"
 
 
 class _Refused(Exception):
@@ -213,13 +268,15 @@ class Controller(QObject):
         self._push(cmd)  # an unpinned output follows the graph: no output edit needed
         return cmd.node_id
 
-    def add_connected(self, op: str, pos, source=None, target=None, port=None) -> int | None:
+    def add_connected(self, op: str, pos, source=None, target=None, port=None,
+                      value=NEW_NUMBER_VALUE) -> int | None:
         """Add an ``op`` node with its top-left corner at ``pos`` and wire it, as one undo step:
         ``source``'s output into the new node's first input, and/or the new node's output into
-        input ``port`` of ``target`` (a wire dragged from a port and dropped on empty canvas)."""
-        return self._guard(self._add_connected, op, pos, source, target, port)
+        input ``port`` of ``target`` (a wire dragged from a port and dropped on empty canvas).
+        A number gets ``value``."""
+        return self._guard(self._add_connected, op, pos, source, target, port, value)
 
-    def _add_connected(self, op, pos, source, target, port):
+    def _add_connected(self, op, pos, source, target, port, value=NEW_NUMBER_VALUE):
         g = self._graph
         s = None if source is None else self._check_node(source)
         t = None if target is None else self._check_node(target)
@@ -230,7 +287,7 @@ class Controller(QObject):
                            f"{self._label(s)} into")
         text = f"Add {OPS[op].symbol if op in OPS else op}"
         with self.macro(text):
-            n = self._add_node(op, pos, 0.0, None)
+            n = self._add_node(op, pos, value, None)
             if s is not None:
                 self._connect(s, n, 0)
             if t is not None:
@@ -364,6 +421,18 @@ class Controller(QObject):
         """Set a number node's value. ``merge=True`` folds consecutive edits of the same node
         into one undo step (for scrubbing)."""
         return bool(self._guard(self._set_values, {node: value}, "Set value", merge, default=False))
+
+    def set_typed_value(self, node, text: str) -> bool:
+        """Set a number node's value from typed text (see :func:`typed_value`) as one undo
+        step; a refusal is said on :attr:`message` with the parser's reason."""
+        g = self._graph
+        like = g.number(node) if node in g.nx and g.op(node) == NUMBER else None
+        try:
+            value = typed_value(text, like)
+        except ParseError as e:
+            self.message.emit(refusal(text, e))
+            return False
+        return self.set_value(node, value)
 
     def set_values(self, values: dict, text: str = "Set values", merge: bool = False) -> bool:
         """Set several number nodes as one undo step."""

@@ -13,7 +13,9 @@ tens of thousands of nodes; the Graph keeps it for later calls).
 
 Big graphs are cut, never waited on: past ``max_nodes`` only the nodes nearest the output are
 drawn, each input that was cut off is drawn as a number node labelled ``⋯`` holding its value,
-and a caption says how many nodes were left out.
+and a caption says how many nodes were left out. Pictures keep the picture budget of
+:mod:`gui.canvas.budget` (a Graph whose own layout puts a node far out is refused with a
+ValueError), and ``save`` replaces a file atomically: a failed write leaves the old one.
 
 >>> import gui
 >>> from engine import Value
@@ -58,14 +60,17 @@ class Drawing:
         return self.png, {"width": self.size[0], "height": self.size[1]}
 
     def save(self, path) -> Path:
-        """Write the picture to ``path``: .svg or .png by its suffix."""
+        """Write the picture to ``path``: .svg or .png by its suffix. The file is replaced
+        atomically: if the write fails (OSError) the old file stays and no partial one."""
+        from engine.io import atomic
         from gui.canvas.render import check_format
 
         out = Path(path)
-        if check_format(out) == ".svg":
-            out.write_text(self.svg, encoding="utf-8")
-        else:
-            out.write_bytes(self.png)
+        data = self.svg.encode("utf-8") if check_format(out) == ".svg" else self.png
+        try:
+            atomic.write_bytes(out, data)
+        except OSError as e:
+            raise atomic.write_error(out, e) from None
         return out
 
     def __repr__(self):
@@ -191,6 +196,9 @@ def _from_graph(g, max_nodes):
         if total > max_nodes:
             sub, cut = _subgraph(g, g.nodes()[:max_nodes], root)
             return sub, cut, None, total, max_nodes
+        from gui.canvas.render import check_graph
+
+        check_graph(g)  # its own layout is drawn: nodes far apart are refused before drawing
         copy = g.copy()
         sends = {(s, t, p): g.edge_grad(s, t, p) for s, t, p in g.edges()}
         return copy, None, sends, total, total
@@ -292,7 +300,7 @@ def _paint(scene, caption):
     from PySide6.QtSvg import QSvgGenerator
 
     from gui import style as S
-    from gui.canvas.render import _background, _hints, picture_rect
+    from gui.canvas.render import _background, _hints, fit_scale, picture_rect
 
     source = picture_rect(scene)
     band = CAPTION_H if caption else 0.0
@@ -335,9 +343,10 @@ def _paint(scene, caption):
         buf.close()
         svg = bytes(svg_bytes.data()).decode("utf-8")
 
+        # Drawn at SCALE for sharp text; at natural size past MAX_PIXELS, and smaller still
+        # past that (the picture budget of gui.canvas.render, with this module's pixel cap).
         scale = SCALE if width * height * SCALE * SCALE <= MAX_PIXELS else 1.0
-        if width * height > MAX_PIXELS:  # enormous even at natural size: the PNG is shrunk
-            scale = math.sqrt(MAX_PIXELS / (width * height))
+        scale = fit_scale(width, height, scale, MAX_PIXELS)
         image = QImage(max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)),
                        QImage.Format.Format_ARGB32_Premultiplied)  # fmt: skip
         image.fill(_background())

@@ -809,6 +809,23 @@ class NodeItem(QGraphicsItem):
             hit = self.element_at(event.pos())
             self.setToolTip(self.element_tooltip(hit[1]) if hit is not None else self._node_tip)
 
+    def tooltip_at(self, local: QPointF) -> str:
+        """The tooltip for the point ``local`` (item coordinates), from the engine's numbers
+        now: a port's value and gradient, the output tag's action, an array element's, else
+        the node's own (as hoverMoveEvent chooses them)."""
+        if not self._tip_set:
+            self._update_tooltip()
+        port = self.port_at(local)
+        if port is not None:
+            return port.tooltip()
+        if self._on_tag(local):
+            return TAG_TIPS[self.tag_text()]
+        if self.tensor_shape:
+            hit = self.element_at(local)
+            if hit is not None:
+                return self.element_tooltip(hit[1])
+        return self._node_tip
+
     def hoverLeaveEvent(self, event):  # noqa: N802
         if self._hovered:
             self._hovered = False
@@ -1271,9 +1288,9 @@ class WireItem(QGraphicsItem):
         without the arrow (the gradient colour still says what it is; the tooltip has it all).
         Between two columns there are only ~36 free units, which "← 0.1434" does not fit."""
         full = self._full_label()
-        try:
-            short = f"{float(self.grad_text):.3g}"
-        except (TypeError, ValueError):
+        try:  # the canvas's one formatter, so NaN reads "NaN" here too (it read "nan")
+            short = S.format_cell(float(self.grad_text.replace(S.MINUS, "-")))
+        except (AttributeError, TypeError, ValueError):
             return [full]
         return [full, short] if self._label_w(short) < self._label_w(full) else [full]
 
@@ -1295,6 +1312,11 @@ class WireItem(QGraphicsItem):
             self.prepareGeometryChange()  # books the repaint of the old and the new bounds
             self._set_bounds()  # the bounds gain, lose or resize the label box; the curve stays
         else:
+            # The bounds hold, but the place keeps the text chosen with it (maybe the short
+            # form) and the tooltip that text wrote: both are the old number. Placed again on
+            # the next paint (its own spot is free, so usually the same one). QA: ← 20 stayed
+            # on the wire after a = 5 made it 28, because "28" is as wide as "20".
+            self.forget_label()
             self.update()
 
     def label_rect(self) -> QRectF | None:
@@ -1302,6 +1324,20 @@ class WireItem(QGraphicsItem):
         so the label is left out and the wire's tooltip carries it."""
         r = self._label_rect()
         return None if r.isEmpty() else r
+
+    def tooltip_text(self, legible: bool = True) -> str:
+        """The wire's tooltip from its number now: the gradient it carries when the label
+        is left out, shortened or too small to read at the view's zoom (``legible`` False),
+        "" when the label says it all."""
+        if self.grad_text is None:
+            return ""
+        at = self._label_at
+        if legible and at is not None and not at.isEmpty() and self._label_text == self._full_label():
+            return ""
+        tip = f"gradient sent back along this wire: {self.grad_text}"
+        if at is not None and at.isEmpty():
+            tip += "\n(no free room to show it on the wire)"
+        return tip
 
     def _label_rect(self) -> QRectF:
         if self._label_at is None:

@@ -13,9 +13,22 @@ import math
 import os
 from pathlib import Path
 
-FORMATS = (".png", ".svg")
-MARGIN = 24.0
-SCALE = 2.0
+from engine.io import atomic
+from gui.canvas.budget import (  # noqa: F401 — the budget is part of this module's API
+    BUDGET_TEXT,
+    FORMATS,
+    MARGIN,
+    MAX_NODES,
+    MAX_PIXELS,
+    MAX_SIDE,
+    MIN_SCALE,
+    SCALE,
+    PictureTooLarge,
+    check_format,
+    check_graph,
+    fit_scale,
+    load_for_picture,
+)
 
 
 def ensure_app():
@@ -31,15 +44,6 @@ def ensure_app():
     return QApplication.instance() or QApplication([])
 
 
-def check_format(out_path) -> str:
-    """The output's suffix (".png" or ".svg"); ValueError for anything else."""
-    suffix = Path(out_path).suffix.lower()
-    if suffix not in FORMATS:
-        shown = suffix or "no suffix"
-        raise ValueError(f"cannot render to '{out_path}' ({shown}): the output must end in .png or .svg")
-    return suffix
-
-
 def picture_rect(scene, margin: float = MARGIN):
     """The part of the scene a picture shows: every item plus a margin, in scene coordinates."""
     rect = scene.items_bounding_rect()
@@ -50,10 +54,23 @@ def picture_rect(scene, margin: float = MARGIN):
     return rect.adjusted(-margin, -margin, margin, margin)
 
 
-def picture_size(scene, scale: float = SCALE, margin: float = MARGIN) -> tuple[int, int]:
-    """Pixel size of a PNG of ``scene`` at ``scale``."""
+def picture_scale(scene, scale: float = SCALE, margin: float = MARGIN) -> float:
+    """The scale a picture of ``scene`` is drawn at: ``scale``, or less to fit the budget
+    (PictureTooLarge when nothing fits)."""
     r = picture_rect(scene, margin)
-    return max(1, math.ceil(r.width() * scale)), max(1, math.ceil(r.height() * scale))
+    return fit_scale(r.width(), r.height(), scale)
+
+
+def _pixels(length: float, scale: float) -> int:
+    # floor: at the budget's edge ceil would give 8,015 x 7,986 px, just over 64 million
+    return min(MAX_SIDE, max(1, math.floor(length * scale)))
+
+
+def picture_size(scene, scale: float = SCALE, margin: float = MARGIN) -> tuple[int, int]:
+    """Pixel size of a PNG of ``scene`` at ``scale`` (or smaller, within the budget)."""
+    r = picture_rect(scene, margin)
+    s = fit_scale(r.width(), r.height(), scale)
+    return _pixels(r.width(), s), _pixels(r.height(), s)
 
 
 def _background():
@@ -66,14 +83,29 @@ def _background():
 
 def render_scene(scene, out_path, scale: float = SCALE, margin: float = MARGIN) -> Path:
     """Draw every item of ``scene`` into a PNG (raster, ``scale`` pixels per scene unit) or an
-    SVG (vector), chosen by the suffix of ``out_path``. Selection highlights are left out.
-    Raises ValueError for another suffix and OSError when the file cannot be written."""
-    from PySide6.QtCore import QRectF, QSize
-    from PySide6.QtGui import QImage, QPainter
-
+    SVG (vector, one unit per scene unit), chosen by the suffix of ``out_path``, within the
+    picture budget (drawn smaller when it would not fit). Selection highlights are left out.
+    The file is replaced atomically: on any failure the old picture stays and no partial
+    file is left. Raises ValueError for another suffix, PictureTooLarge (a ValueError) when
+    the scene does not fit the budget, OSError when the file cannot be written."""
     suffix = check_format(out_path)
     out = Path(out_path)
+    data = picture_bytes(scene, suffix, scale, margin)
+    try:
+        atomic.write_bytes(out, data)
+    except OSError as e:
+        raise atomic.write_error(out, e) from None
+    return out
+
+
+def picture_bytes(scene, suffix: str, scale: float = SCALE, margin: float = MARGIN) -> bytes:
+    """The PNG or SVG (``suffix``) of ``scene`` as bytes; see :func:`render_scene`."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize
+    from PySide6.QtGui import QImage, QPainter
+
     source = picture_rect(scene, margin)
+    s = fit_scale(source.width(), source.height(), scale if suffix == ".png" else 1.0)
+    w, h = _pixels(source.width(), s), _pixels(source.height(), s)
     selected = [it for it in scene.selectedItems()]
     for it in selected:
         it.setSelected(False)
@@ -81,45 +113,47 @@ def render_scene(scene, out_path, scale: float = SCALE, margin: float = MARGIN) 
     cached = [(it, it.cacheMode()) for it in scene.items() if it.cacheMode() != it.CacheMode.NoCache]
     for it, _ in cached:
         it.setCacheMode(it.CacheMode.NoCache)
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
     try:
         if suffix == ".png":
-            w, h = picture_size(scene, scale, margin)
-            image = QImage(w, h, QImage.Format_ARGB32_Premultiplied)
+            image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+            if image.isNull():
+                raise PictureTooLarge(f"cannot draw a {w:,} x {h:,} picture: not enough memory")
             image.setDevicePixelRatio(1.0)
             image.fill(_background())
             painter = QPainter(image)
             _hints(painter)
             scene.render(painter, QRectF(0, 0, w, h), source)
             painter.end()
-            if not image.save(str(out), "PNG"):
-                raise OSError(f"cannot write '{out}'")
+            # Light compression past 16 million px: zlib's default took 6 s on a picture
+            # at the budget's edge, 80 takes 3 s for a file a few times bigger.
+            if not image.save(buf, "PNG", 80 if w * h > 16_000_000 else -1):
+                raise atomic.WriteError(None, f"cannot encode a {w:,} x {h:,} PNG")
         else:
             from PySide6.QtSvg import QSvgGenerator
 
-            if out.parent and not out.parent.is_dir():
-                raise OSError(f"cannot write '{out}': no directory '{out.parent}'")
             gen = QSvgGenerator()
-            gen.setFileName(str(out))
-            size = QSize(math.ceil(source.width()), math.ceil(source.height()))
-            gen.setSize(size)
-            gen.setViewBox(QRectF(0, 0, size.width(), size.height()))
+            gen.setOutputDevice(buf)
+            gen.setSize(QSize(w, h))
+            gen.setViewBox(QRectF(0, 0, w, h))
             gen.setTitle("gradcanvas")
             gen.setDescription("A computational graph with values and gradients, drawn by gradcanvas")
             painter = QPainter()
             if not painter.begin(gen):
-                raise OSError(f"cannot write '{out}'")
+                raise atomic.WriteError(None, "cannot start an SVG drawing")
             _hints(painter)
-            painter.fillRect(QRectF(0, 0, size.width(), size.height()), _background())
-            scene.render(painter, QRectF(0, 0, size.width(), size.height()), source)
+            painter.fillRect(QRectF(0, 0, w, h), _background())
+            scene.render(painter, QRectF(0, 0, w, h), source)
             painter.end()
-            if not out.is_file():
-                raise OSError(f"cannot write '{out}'")
     finally:
+        buf.close()
         for it, mode in cached:
             it.setCacheMode(mode)
         for it in selected:
             it.setSelected(True)
-    return out
+    return bytes(data.data())
 
 
 def _hints(painter) -> None:
@@ -135,8 +169,10 @@ def render_graph(
 ) -> Path:
     """Evaluate ``graph`` and draw it, annotated with values and gradients (and, with
     ``wire_grads``, the gradient flowing back along each wire), to ``out_path`` (.png or
-    .svg). The caller's graph is not touched: a copy is drawn, read-only."""
+    .svg). The caller's graph is not touched: a copy is drawn, read-only. A document the
+    picture budget cannot hold is refused (PictureTooLarge) before anything is drawn."""
     check_format(out_path)
+    check_graph(graph)
     ensure_app()
     import shiboken6
 
@@ -152,9 +188,8 @@ def render_graph(
 
 def render_file(in_path, out_path, scale: float = SCALE) -> Path:
     """Load a document and draw it (the ``gradcanvas render`` command). Raises ValueError for
-    an unsupported output suffix, DocumentError for a bad document, OSError when the picture
-    cannot be written."""
+    an unsupported output suffix, PictureTooLarge (a ValueError) for a document over the
+    picture budget (too many nodes is seen before the document is built), DocumentError for a
+    bad document, OSError when the picture cannot be written."""
     check_format(out_path)
-    from engine.io import document
-
-    return render_graph(document.load(in_path), out_path, scale)
+    return render_graph(load_for_picture(in_path), out_path, scale)

@@ -15,12 +15,13 @@ import networkx as nx
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QMenu
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
 from engine import NUMBER, OPS
 from engine.core import autodiff
 from engine.core.arrays import ndarray, shape_text
 from engine.drawing import geometry as G
+from engine.learn.explain import gradient_problem
 from gui import style as S
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.items import (
@@ -32,6 +33,7 @@ from gui.canvas.items import (
     RubberWireItem,
     WireItem,
     forget_labels,
+    text_legible,
 )
 
 # The scene rect is at least this big and grows (never shrinks) to hold every node plus
@@ -71,6 +73,21 @@ def _problems(g, vals: dict) -> dict:
     out = {}
     for n in bad:
         why = autodiff.problem(tape, order_vals, tape.index[n])
+        if why:
+            out[n] = why
+    return out
+
+
+def _grad_problems(g, grads: dict, probs: dict) -> dict:
+    """``probs`` plus, for each node whose gradient is NaN or infinite (and whose value is
+    fine), why (engine.learn.explain.gradient_problem): such a node is marked like a NaN
+    value, with the reason as its tooltip. A healthy document costs one scan."""
+    bad = [n for n, gr in grads.items() if not _is_finite(gr) and n not in probs]
+    if not bad:
+        return probs
+    out = dict(probs)
+    for n in bad:
+        why = gradient_problem(g, n)
         if why:
             out[n] = why
     return out
@@ -189,6 +206,7 @@ class GraphScene(QGraphicsScene):
         self._drop_port: Port | None = None  # the port a dragged wire would land on
         self._drop_ring: QGraphicsEllipseItem | None = None  # its highlight
         self._shown = None  # (tape, values, grads, root, output) the labels show, to diff against
+        self._noted: set[int] = set()  # nodes whose port rows carry a shape note
         # Measured (benchmarks/gui_bench.py --configs, 1,000 nodes): with the BSP index a drag
         # step plus repaint costs ~13 ms of CPU against ~18 ms without an index, and opening
         # is no slower; the documents are large and mostly static, which is what BSP is for.
@@ -312,6 +330,7 @@ class GraphScene(QGraphicsScene):
         self._cancel_wire_drag()
         self._press_positions = {}
         self._shown = None  # new items show nothing yet: the next refresh draws every label
+        self._noted = set()
         forget_labels(self)
         self.clear()
         self._drop_ring = None  # deleted with every other item
@@ -460,7 +479,7 @@ class GraphScene(QGraphicsScene):
             if few is not None:
                 return self._refresh_some(g, tape, vals_l, grads_l, root_i, explicit, few)
         vals, grads = g.values(), g.grads()
-        probs = _problems(g, vals)
+        probs = _grad_problems(g, grads, _problems(g, vals))
         root = g.evaluated_output()
         fmt = S.format_number
         changed = 0
@@ -476,6 +495,8 @@ class GraphScene(QGraphicsScene):
                 changed += 1
         if self._show_wire_grads or g.has_arrays():  # shapes ride on the wires of arrays
             self._refresh_wire_grads()
+        elif self._noted:
+            self._drop_port_notes()
         return changed
 
     def _refresh_some(self, g, tape, vals, grads, root_i, explicit, idx: list) -> int:
@@ -483,6 +504,9 @@ class GraphScene(QGraphicsScene):
         nodes = {order[i] for i in idx}
         for n in list(nodes):  # a consumer's problem text names its inputs' values
             nodes.update(g.nx.successors(n))
+        index = tape.index
+        for t in list(nodes):  # so does a NaN gradient's reason, on the consumer's other inputs
+            nodes.update(s for s in g.nx.predecessors(t) if not _is_finite(grads[index[s]]))
         root = None if root_i is None else order[root_i]
         fmt = S.format_number
         changed = 0
@@ -493,6 +517,8 @@ class GraphScene(QGraphicsScene):
             i = tape.index[n]
             v, gr = vals[i], grads[i]
             why = autodiff.problem(tape, vals, i) if not _is_finite(v) else None
+            if why is None and not _is_finite(gr):
+                why = gradient_problem(g, n)
             mark = OUT_NONE if n != root else (OUT_EXPLICIT if n == explicit else OUT_AUTO)
             raw = (v, gr, why, mark)
             if _same(raw, it.raw_state):
@@ -513,7 +539,17 @@ class GraphScene(QGraphicsScene):
                             self._set_wire_texts(g, w, amount, labels)
                         else:
                             w.set_grad_text(None if amount is None else S.format_number(amount))
+        if not arrays and self._noted:
+            self._drop_port_notes()
         return changed
+
+    def _drop_port_notes(self) -> None:
+        """No array is left (an array edit undone, say): no port row may still say a shape."""
+        for n in self._noted:
+            it = self._nodes.get(n)
+            if it is not None:
+                it.set_port_notes({})
+        self._noted.clear()
 
     def _refresh_wire_grads(self) -> None:
         g = self.graph
@@ -527,6 +563,8 @@ class GraphScene(QGraphicsScene):
             for key, w in self._wires.items():
                 self._set_wire_texts(g, w, sent.get(key), show)
             return
+        if self._noted:
+            self._drop_port_notes()
         fmt = S.format_number
         for key, w in self._wires.items():
             amount = sent.get(key)
@@ -546,7 +584,27 @@ class GraphScene(QGraphicsScene):
         else:
             notes.pop(w.port, None)
         w.dst.set_port_notes(notes)
+        if notes:
+            self._noted.add(w.dst.node_id)
         w.set_grad_text(text)
+
+    def helpEvent(self, event):  # noqa: N802 - Qt's virtual
+        """Tooltips carry numbers: each is written from the engine's numbers as it is shown,
+        so one set while the mouse rested somewhere is never shown after an edit changed it."""
+        pos = event.scenePos()
+        for it in self.items(pos):
+            if isinstance(it, NodeItem):
+                it.setToolTip(it.tooltip_at(it.mapFromScene(pos)))
+                break
+            if isinstance(it, WireItem) and it.src is not None:
+                vp = event.widget()  # the viewport of the view the mouse rests in
+                view = vp.parentWidget() if vp is not None else None
+                scale = 1.0
+                if isinstance(view, QGraphicsView):
+                    scale = view.transform().m11() * vp.devicePixelRatioF()
+                it.setToolTip(it.tooltip_text(text_legible(scale)))
+                break
+        super().helpEvent(event)
 
     # ---------------------------------------------------------------- node drags: one undo step
 

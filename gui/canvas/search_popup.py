@@ -1,17 +1,27 @@
 """The op search box: a small line edit over a filtered list of every row of the op table.
 
+Typing a value instead (``2.5``, ``[[1, 2], [3, 4]]``, ``zeros(3)``, ``randn(2, 3, seed=0)``:
+what the parser takes) offers a number holding it as the first entry; text that starts like a
+value but is refused shows the parser's reason there instead.
+
 It lives inside the canvas viewport (not a separate popup window), so keyboard focus and
 offscreen tests behave like any other child widget. Enter or a click chooses, Escape closes.
 """
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
-from engine import OPS
+from engine import NUMBER, OPS, ParseError
+from gui.canvas.controller import refusal, typed_value
+from gui.style import format_number
 
 _ROLE = Qt.ItemDataRole.UserRole
+# Text that can only be meant as a value (a name of an op never starts like this).
+_LOOKS_LIKE_VALUE = re.compile(r"^\s*([-+\u2212.\d\[(]|(zeros|ones|randn|Value)\s*\()")
 
 
 def entries() -> list[tuple[str, str]]:
@@ -23,6 +33,7 @@ class SearchPopup(QFrame):
     """Filterable list of node kinds; emits ``chosen(key)`` and closes itself."""
 
     chosen = Signal(str)
+    valueChosen = Signal(object)  # a typed value: add a number holding it
     closed = Signal()
 
     def __init__(self, parent=None):
@@ -47,6 +58,10 @@ class SearchPopup(QFrame):
         self.list.setUniformItemSizes(True)
         lay.addWidget(self.edit)
         lay.addWidget(self.list)
+        self._value_item = QListWidgetItem("")  # the typed value, first when there is one
+        self._value_item.setData(_ROLE, None)
+        self._value = None
+        self.list.addItem(self._value_item)
         for key, text in entries():
             it = QListWidgetItem(text)
             it.setData(_ROLE, key)
@@ -77,16 +92,46 @@ class SearchPopup(QFrame):
     def visible_keys(self) -> list[str]:
         """The keys of the entries that pass the current filter, top to bottom."""
         items = (self.list.item(i) for i in range(self.list.count()))
-        return [it.data(_ROLE) for it in items if not it.isHidden()]
+        return [it.data(_ROLE) for it in items if not it.isHidden() and it is not self._value_item]
+
+    @property
+    def typed_value(self):
+        """The value the text reads as (offered as a number), or None."""
+        return self._value
+
+    def _offer_value(self, text: str) -> bool:
+        """Show the number entry for ``text`` if it is a value (True), or the parser's reason
+        if it only starts like one; hide it otherwise."""
+        item, self._value = self._value_item, None
+        if not _LOOKS_LIKE_VALUE.match(text):
+            item.setHidden(True)
+            return False
+        try:
+            self._value = typed_value(text)
+        except ParseError as e:
+            item.setText(f"{OPS[NUMBER].symbol}   {refusal(text, e).removesuffix('; value unchanged')}")
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            item.setToolTip(e.msg)
+            item.setHidden(False)
+            return False
+        item.setText(f"{OPS[NUMBER].symbol}   number = {format_number(self._value)} — Enter adds it")
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEnabled)
+        item.setToolTip("")
+        item.setHidden(False)
+        return True
 
     def set_filter(self, text: str) -> None:
         """Show entries whose name, symbol or description contains ``text`` (any case); the
         best match (name starts with the text) becomes current."""
         t = text.strip().lower()
         first = prefix = None
+        if self._offer_value(text):
+            prefix = self._value_item
         for i in range(self.list.count()):
             it = self.list.item(i)
             key = it.data(_ROLE)
+            if it is self._value_item:
+                continue
             show = not t or t in it.text().lower()
             it.setHidden(not show)
             if show:
@@ -108,6 +153,13 @@ class SearchPopup(QFrame):
     # ---------------------------------------------------------------- internals
 
     def _choose_item(self, it: QListWidgetItem) -> None:
+        if it is self._value_item:
+            value = self._value
+            if value is None:
+                return  # the parser's reason is shown; nothing to add
+            self.close_popup()
+            self.valueChosen.emit(value)
+            return
         key = it.data(_ROLE)
         self.close_popup()
         self.chosen.emit(key)

@@ -14,16 +14,14 @@ import atexit
 import json
 import time
 
-import numpy as np
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsView, QLineEdit
 
 from engine import NUMBER
-from engine.core.arrays import ndarray, to_jsonable
 from engine.drawing import geometry as G
 from gui import style as S
-from gui.canvas.controller import CLIP_FORMAT
+from gui.canvas.controller import CLIP_FORMAT, VALUE_PLACEHOLDER, editable_text
 from gui.canvas.items import NodeItem, WireItem
 from gui.canvas.search_popup import SearchPopup
 
@@ -163,6 +161,7 @@ class GraphView(QGraphicsView):
         self.setBackgroundBrush(S.BACKGROUND)
         self.search = SearchPopup(self.viewport())
         self.search.chosen.connect(self._add_from_search)
+        self.search.valueChosen.connect(lambda v: self._add_from_search(NUMBER, v))
         self.search.closed.connect(lambda: self.setFocus(Qt.FocusReason.OtherFocusReason))
         self._fit_zoom = ZOOM_MIN  # the last Fit's zoom, lower than ZOOM_MIN for huge documents
         self._opening_until = 0.0  # monotonic time until which a resize re-does the opening view
@@ -386,22 +385,24 @@ class GraphView(QGraphicsView):
         self._search_pending = pending
         self.search.open_at(view_pos)
 
-    def _add_from_search(self, key: str) -> None:
+    def _add_from_search(self, key: str, value=None) -> None:
+        """Add what the search box chose (a number holding ``value`` if one was typed)."""
         p, pending = self._search_scene_pos, self._search_pending
         self._search_pending = None
         c = self.controller
         # The wire's loose end was dropped at p: put the new node's port there, not its corner.
         x = p.x()
         w, h = G.node_size(key)
+        given = {} if value is None else {"value": value}
         if pending is None:
-            n = c.add_node(key, (p.x(), p.y()))
+            n = c.add_node(key, (p.x(), p.y()), **given)
         elif "wire" in pending:
             n = c.insert_on_wire(key, pending["wire"], (x - w / 2, p.y() - h / 2))
         elif "source" in pending:  # the new node's first input lands on the loose end
             n = c.add_connected(key, (x + S.PORT_HIT_R, p.y() - G.input_port_y(0)), source=pending["source"])
         else:  # the new node's output lands on the loose end
             n = c.add_connected(key, (x - w - S.PORT_HIT_R, p.y() - G.output_port_offset(key)[1]),
-                                target=pending.get("target"), port=pending.get("port"))
+                                target=pending.get("target"), port=pending.get("port"), **given)
         if n is not None:
             self.scene().select_nodes([n])
             it = self.scene().node_item(n)
@@ -411,19 +412,18 @@ class GraphView(QGraphicsView):
     # ---------------------------------------------------------------- inline editors
 
     def edit_value(self, node_id: int) -> bool:
-        """Edit a number node's value in place; Enter commits via controller.set_value."""
+        """Edit a number node's value in place: any literal the parser takes (2.5, an array
+        [[1, 2], [3, 4]], zeros(3), randn(2, 3, seed=0)); Enter commits as one undo step."""
         g = self.controller.graph
         if node_id not in g.nx or g.op(node_id) != NUMBER:
             return False
         it = self.scene().node_item(node_id)
-        v = g.number(node_id)
-        if type(v) is ndarray:  # an array: typed as a nested list, [[1, 2], [3, 4]]
-            return self._open_editor(it, it.value_rect().adjusted(44, 0, -8, 0), json.dumps(to_jsonable(v)),
-                                     lambda t: self._commit_array(node_id, t))
-        text = repr(v)
-        text = text[:-2] if text.endswith(".0") else text
-        return self._open_editor(it, it.value_rect().adjusted(44, 0, -8, 0), text,
-                                 lambda t: self._commit_value(node_id, t))
+        start = editable_text(g.number(node_id))
+        opened = self._open_editor(it, it.value_rect().adjusted(44, 0, -8, 0), start,
+                                   lambda t: t == start or self.controller.set_typed_value(node_id, t))
+        if opened:
+            self._editor.setPlaceholderText(VALUE_PLACEHOLDER)
+        return opened
 
     def edit_name(self, node_id: int) -> bool:
         """Rename a node in place; an empty name removes it."""
@@ -463,27 +463,6 @@ class GraphView(QGraphicsView):
         ed.show()
         ed.setFocus(Qt.FocusReason.PopupFocusReason)
         return True
-
-    def _commit_value(self, node_id: int, text: str) -> None:
-        t = text.strip().replace("\u2212", "-")
-        try:
-            v = float(t)  # float() parses numbers only; nothing typed is ever executed
-        except ValueError:
-            self.controller.message.emit(f"'{text}' is not a number; value unchanged")
-            return
-        self.controller.set_value(node_id, v)
-
-    def _commit_array(self, node_id: int, text: str) -> None:
-        """A nested list typed in place of an array (JSON, so nothing typed is executed): its
-        shape may change; whole numbers stay integers (class targets)."""
-        try:
-            data = json.loads(text.replace("\u2212", "-"))
-            arr = np.array(data)
-        except (ValueError, RecursionError):
-            self.controller.message.emit(f"'{text[:40]}' is not a list of numbers like [[1, 2], [3, 4]]; "
-                                         "value unchanged")
-            return
-        self.controller.set_value(node_id, arr if arr.dtype.kind in "iuf" else data)
 
     # ---------------------------------------------------------------- mouse
 

@@ -1,8 +1,12 @@
 """The "Descend" panel: gradient descent on the open document, with a live plot.
 
-Choose a learning rate, a number of steps, which number nodes may move (default: the named
-numbers that are parameters, see :func:`engine.learn.descent.default_trainable`: inputs and targets
-such as ``x1`` or ``t`` stay put) and whether to minimize or maximize the output. Run computes
+Choose a learning rate, a number of steps, which number nodes may move and whether to minimize
+or maximize the output. Each document starts with its own settings when it carries them (an
+example's ``"descend"`` key: the rate, steps and trainable numbers that reach its lesson in one
+Run), else rate 0.01, 50 steps and the named numbers that are parameters (see
+:func:`engine.learn.descent.default_trainable`: inputs and targets such as ``x1`` or ``t`` stay
+put). For a classification output (cross-entropy) the result says how many rows are right
+out of N. Run computes
 the whole trajectory with
 :func:`engine.learn.descent.plan_descent` (on a copy: the document is untouched), draws it on the plot
 a few points at a time, then sets the trainable numbers to their final values through
@@ -28,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import NUMBER, GraphError
-from engine.learn.descent import MAX_STEPS, default_trainable, plan_descent
+from engine.learn.descent import MAX_STEPS, descent_defaults, plan_descent
 from gui.panels.plot import PlotWidget
 from gui.style import format_number
 
@@ -39,9 +43,12 @@ FRAME_MS = 25
 
 class DescentPanel(QWidget):
     """Settings, trainable list, Run, plot and a result line. ``finished(result)`` fires after
-    the final values are applied (or the run turned out to change nothing)."""
+    the final values are applied (or the run turned out to change nothing).
+    ``exportRequested(graph, settings)`` asks for the last run as an animation: ``graph`` the
+    document as the run started, ``settings`` the keywords of ``plan_descent`` that replay it."""
 
     finished = Signal(object)
+    exportRequested = Signal(object, object)
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)
@@ -80,6 +87,13 @@ class DescentPanel(QWidget):
         self.run_button.setObjectName("descentRun")
         self.run_button.setToolTip("Run gradient descent; the whole run is one undo step")
         self.run_button.clicked.connect(self.run)
+        self.last_run = None  # (document as the run started, plan_descent keywords)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("descentExport")
+        self.export_button.setToolTip("Save the last run as an animation: one frame per step "
+                                      "(GIF, animated PNG, MP4 or PNG frames)")  # fmt: skip
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self.request_export)
         self.plot = PlotWidget(self)
         self.status = QLabel("")
         self.status.setObjectName("descentStatus")
@@ -91,6 +105,7 @@ class DescentPanel(QWidget):
         form.addRow("Goal", self.direction)
         row = QHBoxLayout()
         row.addStretch(1)
+        row.addWidget(self.export_button)
         row.addWidget(self.run_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -103,21 +118,34 @@ class DescentPanel(QWidget):
 
         controller.bridge.evaluated.connect(self.refresh)
         controller.bridge.replaced.connect(self._on_document_replaced)
+        self._apply_defaults()
         self.refresh()
 
     # ---------------------------------------------------------------- trainable list
 
     def _on_document_replaced(self) -> None:
         self._checks = {}
+        self.last_run = None
+        self.export_button.setEnabled(False)
         self.plot.clear()
         self.status.setText("")
+        self._apply_defaults()
         self.refresh()
+
+    def _apply_defaults(self) -> None:
+        """The document's own rate, steps and goal (its "descend" settings), else the panel's."""
+        d = descent_defaults(self._controller.graph)
+        self.lr.setValue(d.lr)
+        self.steps.setValue(d.steps)
+        self.direction.setCurrentText("maximize" if d.maximize else "minimize")
+        if d.own:
+            self._say("This document's Descend settings are filled in: press Run.")
 
     def refresh(self, *_):
         """Rebuild the trainable list from the document, keeping the user's ticks."""
         g = self._controller.graph
         self.trainable.blockSignals(True)
-        defaults = set(default_trainable(g))
+        defaults = set(descent_defaults(g).trainable)
         try:
             self.trainable.clear()
             for n in g.nodes():
@@ -169,18 +197,20 @@ class DescentPanel(QWidget):
         if not nodes:
             self._say("Tick at least one number to train.")
             return False
+        settings = {"steps": self.steps.value(), "lr": self.lr.value(), "trainable": nodes,
+                    "maximize": self.direction.currentText() == "maximize"}  # fmt: skip
         try:
-            result = plan_descent(
-                g, steps=self.steps.value(), lr=self.lr.value(), trainable=nodes,
-                maximize=self.direction.currentText() == "maximize",
-            )
+            result = plan_descent(g, **settings)
         except (ValueError, GraphError) as e:
             self._say(f"Cannot run descent: {e}")
             return False
+        self.last_run = (g.copy(), settings)
+        self.export_button.setEnabled(True)
         self.result = result
         self._pending = (result, self._controller.undo_stack.index(), g)
         self.run_button.setEnabled(False)
         self.plot.set_history(result.history[:1])
+        self._say(f"Running {result.steps_taken} steps…")
         if self.animate and len(result.history) > 2:
             self._frame = 0
             self._timer.start()
@@ -218,13 +248,37 @@ class DescentPanel(QWidget):
         )
         if not changed:
             text += " (no value moved)"
-        if result.stopped:
-            text += f". Stopped: {result.stopped}"
+        right = accuracy_text(result)
+        if right:
+            text += f"; {right}"
+        text = (f"Stopped after {text}. Why: {result.stopped}" if result.stopped else f"Done: {text}.")
         self._say(text)
         self.finished.emit(result)
 
+    def request_export(self) -> bool:
+        """Ask for the last run as an animation (see ``exportRequested``); False without one."""
+        if self.last_run is None:
+            self._say("Run descent first: the animation shows a run step by step.")
+            return False
+        self.exportRequested.emit(*self.last_run)
+        return True
+
     def _say(self, text: str) -> None:
         self.status.setText(text)
+
+
+def accuracy_text(result) -> str:
+    """"4 of 4 rows right (was 3)" for a classification output, "" otherwise."""
+    after, before = result.accuracy_after, result.accuracy_before
+    if after is None:
+        return ""
+    right, n = after
+    text = f"{right} of {n} rows right"
+    if before is not None and before[0] != right:
+        text += f" (was {before[0]})"
+    if right == n:
+        text += ": every row is classified right"
+    return text
 
 
 class DescentDock(QDockWidget):

@@ -25,6 +25,7 @@ from gui.learn.explain_view import ExplainDock
 from gui.learn.fdcheck import GradientCheckTool
 from gui.learn.stepper import FORWARD, SPEED_STEPS, StepMode, speed_interval, speed_position
 from gui.learn.tangents import ForwardModeBar, ForwardModeTool
+from gui.shell.animation_dialog import AnimationExport
 from gui.shell.export_actions import ExportActions
 from gui.shell.gallery_dialog import GalleryDialog, open_example
 from gui.shell.import_dialog import ImportDialog, apply_import
@@ -47,7 +48,8 @@ def _plain(text: str) -> str:
 class Experiment(QObject):
     """Everything :func:`install` adds, with the tools as attributes for tests and scripts:
     ``step`` (StepMode), ``check`` (GradientCheckTool), ``forward`` (ForwardModeTool),
-    ``explain_dock``, ``descent_dock``, ``exports`` and the actions ``act_*``."""
+    ``explain_dock``, ``descent_dock``, ``exports`` (code), ``animations`` (File ▸ Export
+    Animation and the Descend panel's export) and the actions ``act_*``."""
 
     def __init__(self, window):
         super().__init__(window)
@@ -57,6 +59,7 @@ class Experiment(QObject):
         self.check = GradientCheckTool(c, scene, self)
         self.forward = ForwardModeTool(c, scene, self)
         self.exports = ExportActions(window)
+        self.animations = AnimationExport(window)
         self.import_dialog: ImportDialog | None = None
         self.gallery_dialog: GalleryDialog | None = None
 
@@ -76,6 +79,8 @@ class Experiment(QObject):
         self.forward.message.connect(self._forward_message)
         self.forward.activeChanged.connect(self._on_forward_active)
         self.exports.done.connect(self.say)
+        self.animations.done.connect(self.say)
+        self.descent_dock.panel.exportRequested.connect(self.animations.export_descent)
         self._on_step_active(False)
 
     # ---------------------------------------------------------------- plumbing
@@ -209,6 +214,7 @@ class Experiment(QObject):
         export.addActions([self.exports.act_python, self.exports.act_pytorch])
         self.export_menu = export
         w.add_menu_item("file", export, after=w.act_export_svg)
+        w.add_menu_item("file", self.animations.act_export, after=w.act_export_svg)
         w.add_menu_item("edit", self.exports.act_copy_python, after=w.act_copy)
         w.add_menu_item("help", self.act_examples, first=True)
 

@@ -98,7 +98,10 @@ class StepMode(QObject):
 
     def __init__(self, controller, scene, parent=None):
         super().__init__(parent)
-        self._controller = controller
+        # Without a controller (an animation drawn offscreen on a read-only scene) the scene
+        # gives the graph and the bridge: step mode never edits, so that is all it needs.
+        self._controller = controller if controller is not None else scene
+        controller = self._controller
         self._scene = scene
         self.overlay = OverlayLayer(scene)
         self._steps: list = []
@@ -392,6 +395,16 @@ class StepMode(QObject):
             tail += " Done: every gradient is final."
         return head + tail
 
+    def caption(self) -> str:
+        """The shown step in the words of the canvas's callouts, for an animation frame:
+        ``b sends 20 back to a: 15 + 20 = 35`` (see :func:`backward_caption`)."""
+        if not self._active:
+            return ""
+        g = self._controller.graph
+        if self._phase == FORWARD:
+            return forward_caption(g, forward_state_after(self._fsteps, self._fk))
+        return backward_caption(g, state_after(self._steps, self._k), self._steps[0][0])
+
     def _set_highlight(self, node) -> None:
         if self._highlighted is not None:
             it = self._scene.node_item(self._highlighted)
@@ -581,3 +594,32 @@ def forward_formula(g, f: ForwardState) -> str:
     if op.arity == 2 and len(vals) == 2:
         return f"{vals[0]} {op.symbol} {vals[1]}"
     return f"{op.name}({', '.join(vals)})"
+
+
+def backward_caption(g, s: StepState, root) -> str:
+    """A backward step in one line, with the numbers of its callouts (the amounts on the
+    wires, each input's growing sum): ``b sends 20 back to a: 15 + 20 = 35``; a step that sends
+    to two inputs names both, ``; `` between them. ``root`` is the output (step 0's node)."""
+    if s.k == 0:
+        return f"backward starts at the output {g.label(root)} with gradient 1"
+    if not s.sends:
+        return f"{g.label(s.node)} is a number: its gradient {format_number(s.grad)} is final"
+    growth: dict[int, list] = {}
+    for _port, src, amount, before, after in s.sends:
+        entry = growth.setdefault(src, [before, [], after])
+        entry[1].append(amount)
+        entry[2] = after
+    parts = []
+    for src, (before, amounts, after) in growth.items():
+        sent = " and ".join(sent_text(g, s, src, a) for a in amounts)
+        parts.append(f"{sent} back to {g.label(src)}: {growth_text(before, amounts, after)}")
+    return f"{g.label(s.node)} sends " + "; ".join(parts)
+
+
+def forward_caption(g, f: ForwardState) -> str:
+    """A forward step in one line: ``b = 3 × 4 = 12``, ``a = 3 (a number: given)``."""
+    if f.k == 0:
+        return "forward pass: no value computed yet"
+    if not f.inputs:
+        return f"{g.label(f.node)} = {format_number(f.value)} (a number: given)"
+    return f"{g.label(f.node)} = {forward_formula(g, f)} = {format_number(f.value)}"

@@ -31,7 +31,9 @@ from shiboken6 import isValid
 from engine import NUMBER, OPS, GraphError
 from engine.core.arrays import ndarray, shape_text
 from engine.learn.check import check_node
+from engine.learn.explain import gradient_problem
 from gui import style
+from gui.canvas.controller import VALUE_PLACEHOLDER, editable_text
 from gui.panels.array_table import ArrayModel, ArrayTable
 from gui.style import format_number
 
@@ -43,16 +45,6 @@ LIVE_CHECK_NODES = 500
 
 def _colour(c) -> str:
     return c.name()
-
-
-def parse_number(text: str) -> float | None:
-    """A number typed by a person ("3", "-2.5", "1e-3", "−4" with a real minus), or None."""
-    t = text.strip().replace(MINUS, "-").replace(",", ".") if text else ""
-    try:
-        v = float(t)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
 
 
 MINUS = "\u2212"
@@ -135,7 +127,10 @@ class Inspector(QDockWidget):
 
         self.value_edit = QLineEdit()
         self.value_edit.setObjectName("valueEdit")
-        self.value_edit.setToolTip("Type a number and press Enter: every value and gradient updates")
+        self.value_edit.setToolTip("Type a value and press Enter: a number, an array such as "
+                                   "[[1, 2], [3, 4]], zeros(3) or randn(2, 3, seed=0); "
+                                   "every value and gradient updates")
+        self.value_edit.setPlaceholderText(VALUE_PLACEHOLDER)
         self.value_edit.editingFinished.connect(self._commit_value)
         self.value_edit.setStyleSheet(f"color: {_colour(style.VALUE)};")
         self.value_label = QLabel()
@@ -435,16 +430,17 @@ class Inspector(QDockWidget):
 
         value = g.value(node)
         tensor = self._show_tensor(node, value, g.grad(node))
-        self.value_edit.setVisible(is_number and not tensor)
+        self.value_edit.setVisible(is_number)
         self.scrub.setVisible(is_number and not tensor)
         self.scrub_row_label.setVisible(is_number and not tensor)
-        self.value_label.setVisible(not is_number or tensor)
-        if tensor:
+        self.value_label.setVisible(not is_number)
+        if is_number and (changed or not self.value_edit.hasFocus()):
+            self.value_edit.setText(editable_text(attrs["value"]))  # in full: what it reads back as
+            self.value_edit.setCursorPosition(0)  # a long array shows its start, not its end
+        if tensor and not is_number:
             green = _colour(style.VALUE)
             self.value_label.setText(f"<span style='color:{green}'>{html.escape(g.summary(node))}</span>")
-        elif is_number:
-            if changed or not self.value_edit.hasFocus():
-                self.value_edit.setText(format_number(attrs["value"]).replace(MINUS, "-"))
+        elif is_number and not tensor:
             self.scrub.setToolTip(
                 f"Drag to scrub the value (± {format_number(self._span(attrs['value']))}) and watch every "
                 "gradient follow; one undo step per drag"
@@ -474,7 +470,7 @@ class Inspector(QDockWidget):
 
         self._show_check(node)
 
-        why = g.problems().get(node)
+        why = g.problems().get(node) or gradient_problem(g, node)
         self.problem_label.setText(f"⚠ {why}" if why else "")
         self.problem_label.setVisible(bool(why))
 
@@ -595,18 +591,16 @@ class Inspector(QDockWidget):
             self._show_error(self._last_message or f"cannot rename to '{text}'")
 
     def _commit_value(self):
+        """The value typed in the Value field: any literal the parser takes, one undo step.
+        Only typed text counts: leaving the field untouched changes nothing."""
         node = self.node
-        if node is None or node not in self.graph.nx or self.graph.op(node) != NUMBER:
+        edit = self.value_edit
+        g = self.graph
+        if node is None or node not in g.nx or g.op(node) != NUMBER or not edit.isModified():
             return
-        v = parse_number(self.value_edit.text())
-        if v is None:
-            self._show_error(f"'{self.value_edit.text()}' is not a finite number")
-            return
-        if v == self.graph.number(node):
-            self._show_error("")
-            return
+        edit.setModified(False)
         self._last_message = ""
-        if self.controller.set_value(node, v):
+        if self.controller.set_typed_value(node, edit.text()):
             self._show_error("")
         else:
             self._show_error(self._last_message or "the value was refused")

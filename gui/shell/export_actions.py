@@ -7,8 +7,6 @@ output and each named number's gradient, so they can be checked against the canv
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -16,6 +14,7 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from engine import GraphError
+from engine.io import atomic
 from engine.io.export import to_python, to_pytorch
 
 KINDS = {
@@ -32,21 +31,12 @@ def export_code(graph, kind: str) -> str:
 
 
 def write_export(graph, path, kind: str) -> Path:
-    """Write the script to ``path`` atomically (temporary file, then rename). Raises
-    GraphError when the graph cannot be exported and OSError when the file cannot be written."""
+    """Write the script to ``path`` atomically (temporary file, fsync, rename: a failure
+    leaves the old file). Raises GraphError when the graph cannot be exported and OSError
+    when the file cannot be written."""
     code = export_code(graph, kind)
     out = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".py", dir=str(out.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(code)
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic.write_bytes(out, code.encode("utf-8"))
     return out
 
 

@@ -94,9 +94,23 @@ def example_title(path) -> str:
 
 
 def examples() -> list[tuple[str, Path]]:
-    """Every bundled example document as (title, path), in file-name order. JSON files in the
-    examples folder that are not documents (a catalogue, say) are left out."""
-    return [(example_title(p), p) for p in resources.examples() if _peek(p) is not None]
+    """Every bundled example document as (title, path) in teaching order: the gallery's own
+    order and titles (engine.learn.gallery, "A chain" first, as Help ▸ Examples shows them),
+    then any other bundled document by file name. JSON files in the examples folder that are
+    not documents (the gallery's catalogue) are left out."""
+    found = {p.resolve(): p for p in resources.examples() if _peek(p) is not None}
+    out = []
+    try:
+        from engine.learn.gallery import gallery
+
+        for e in gallery():
+            p = found.pop(e.path.resolve(), None)
+            if p is not None:
+                out.append((e.title, p))
+    except DocumentError:  # no readable catalogue: every document, by file name
+        pass
+    out.extend((example_title(p), p) for p in sorted(found.values()))
+    return out
 
 
 def seed_fanout_graph() -> Graph:

@@ -26,7 +26,11 @@ from engine import DocumentError, Graph
 from gui import style
 from gui.shell.screen_fit import resize_to_screen
 
-THUMB = QSize(300, 170)  # wide enough that a small example's numbers read
+# Big enough that the first examples' numbers read at one device pixel per logical one (the
+# fan-out, 8 nodes in four columns, needs 0.6 scene units per pixel; QA: the first two
+# thumbnails showed names and coloured chips where the lesson's numbers should be).
+THUMB = QSize(480, 240)
+THUMB_ZOOM_MAX = 1.0  # scene units per logical pixel, at most: the canvas's own size
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -80,6 +84,11 @@ def render_thumbnail(graph: Graph, size: QSize = THUMB, dpr: float = 1.0) -> tup
         source = scene.items_bounding_rect()
         if not source.isEmpty():
             source = _legible_source(scene, source.adjusted(-12, -12, 12, 12), size, dpr)
+            fit = min(size.width() / source.width(), size.height() / source.height())
+            if fit > THUMB_ZOOM_MAX:  # a two-node example is not blown up to fill the picture
+                c = source.center()
+                w, h = size.width() / THUMB_ZOOM_MAX, size.height() / THUMB_ZOOM_MAX
+                source = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
             p = QPainter(image)
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -156,7 +165,7 @@ class GalleryDialog(QDialog):
         lay.addWidget(hint)
         lay.addWidget(self.list, 1)
         lay.addWidget(self.buttons)
-        resize_to_screen(self, 720, 600)
+        resize_to_screen(self, 920, 640)
 
     def paths(self) -> list[Path]:
         return [Path(self.list.item(i).data(PATH_ROLE)) for i in range(self.list.count())]

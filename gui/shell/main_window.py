@@ -764,15 +764,26 @@ class MainWindow(QMainWindow):
         return True
 
     def export_picture(self, path) -> bool:
-        """Write the annotated canvas to a .png or .svg file."""
-        from gui.canvas.render import render_scene
+        """Write the annotated canvas to a .png or .svg file, within the picture budget and
+        atomically (a failure leaves the old file); a refusal is explained in a message box."""
+        from gui.canvas.render import SCALE, PictureTooLarge, check_format, picture_scale, render_scene
 
         try:
+            nominal = SCALE if check_format(path) == ".png" else 1.0
+            scale = picture_scale(self.scene, nominal)
             render_scene(self.scene, path)
+        except PictureTooLarge as e:
+            self.show_error("Cannot export", f"{e}: move the far-out nodes nearer or lay the document "
+                                             "out (Graph ▸ Auto-Layout, L)")  # fmt: skip
+            return False
         except (ValueError, OSError) as e:
             self.show_error("Cannot export", str(e))
             return False
-        self.show_message(f"Exported {path}", 5000)
+        except MemoryError:
+            self.show_error("Cannot export", "not enough memory for the picture")
+            return False
+        shrunk = f" (drawn at {scale / nominal:.0%} to fit the picture budget)" if scale < nominal else ""
+        self.show_message(f"Exported {path}{shrunk}", 5000)
         return True
 
     def _on_open(self):
