@@ -5,6 +5,7 @@
 35
 """
 
+from . import training as _training  # noqa: E402,F401,I001 - registers the dataset node kind (engine.core.kinds)
 from .core.arrays import ShapeError
 from .core.composites import CompositeError, Definition, DefinitionInUseError, RecursiveDefinitionError
 from .core.errors import (

@@ -44,7 +44,9 @@ def add_parser(sub):
     t = sub.add_parser("train", help="train a document's parameters on its data")
     t.add_argument("file", metavar="FILE")
     t.add_argument("--params", required=True, metavar="W1,b1", help="number nodes to train, comma-separated")
-    t.add_argument("--data", metavar="X,y", help="data nodes (arrays; first axis = points), features first")
+    t.add_argument("--data", metavar="X,y", help="data nodes (arrays; first axis = points), features first; "
+                   "data.X_train,data.y_train for a dataset node's outputs (the default when the "
+                   "document has a dataset node, with its test outputs as --test)")
     t.add_argument("--test", metavar="X_test,y_test", help="test data, one node per data node")
     t.add_argument("--loss", metavar="NODE", help="the node to minimise (default: the document's output)")
     t.add_argument(
@@ -74,7 +76,8 @@ def run(args, out=None) -> int:
     """Run the command; TrainCommandError for a refusal (the caller prints it)."""
     from engine import DocumentError, GraphError
     from engine.io import document
-    from engine.training import Trainer
+    from engine.training import Trainer, find_dataset
+    from engine.training.setup import data_nodes
 
     out = out or sys.stdout
     if args.momentum is not None and args.optimizer not in ("sgd", "momentum"):
@@ -83,12 +86,16 @@ def run(args, out=None) -> int:
         g = document.load(args.file)
     except DocumentError as e:
         raise TrainCommandError(2, str(e)) from None
+    data, test = _data_refs(args.data, "--data"), _data_refs(args.test, "--test")
+    if data is None and find_dataset(g) is not None:  # a dataset node: its X_train, y_train (and test)
+        data, found_test = data_nodes(g)
+        test = found_test if test is None else test
     try:
         trainer = Trainer(
             g,
             params=_names(args.params, "--params"),
-            data=_names(args.data, "--data"),
-            test=_names(args.test, "--test"),
+            data=data,
+            test=test,
             loss=args.loss,
             accuracy=_pair(args.accuracy),
             optimizer=args.optimizer,
@@ -135,6 +142,21 @@ def _names(text, flag):
     if not all(names):
         raise TrainCommandError(2, f"{flag}: an empty name in {text!r}")
     return names
+
+
+def _data_refs(text, flag):
+    """Data nodes by name; ``NAME.PORT`` picks an output of a dataset node (``data.X_train``,
+    ``data.y_train``, ``data.X_test``, ``data.y_test``)."""
+    from engine.training import PORTS
+
+    names = _names(text, flag)
+    if names is None:
+        return None
+    out = []
+    for n in names:
+        base, _, port = n.rpartition(".")
+        out.append((base, PORTS.index(port)) if base and port in PORTS else n)
+    return out
 
 
 def _pair(text):

@@ -134,7 +134,7 @@ def scene_matches(scene, graph) -> None:
     assert set(wires) == set(graph.edges())
     for (s, t, p), w in wires.items():
         a, b = wire_ends(w)
-        assert a == items[s].output_port_pos(), (s, t, p)
+        assert a == items[s].output_port_pos(graph.input_wires(t)[p][1]), (s, t, p)  # its source port
         assert b == items[t].input_port_pos(p), (s, t, p)
 
 

@@ -16,6 +16,8 @@ from engine import DocumentError, Graph, GraphError, Value
 from engine.core.ops import SCALAR_OPS
 from engine.io import document as doc
 from engine.io.document import dumps, from_dict, load, loads, save, to_dict
+from engine.training import Dataset
+from engine.training.datanode import KIND as DATASET_KIND
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
 
@@ -46,7 +48,13 @@ def base_doc():
     }
 
 
+def dataset_json(params):
+    return DATASET_KIND.to_json(params)
+
+
 def same_values(x, y):
+    if isinstance(x, dict) and isinstance(y, dict) and isinstance(x.get("data"), Dataset):
+        return dataset_json(x) == dataset_json(y)  # a dataset node's params: what the file says
     if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):  # array values: same dtype and elements
         return isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype == y.dtype and (
             np.array_equal(x, y, equal_nan=x.dtype.kind == "f")

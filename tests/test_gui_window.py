@@ -47,6 +47,9 @@ def labels_match(w) -> None:
     for n in g.nodes():
         item = w.scene.node_item(n)
         assert item is not None, n
+        if isinstance(g.value(n), np.ndarray) and g.output_arity(n) > 1:  # a dataset: its shape
+            assert item.value_text == "×".join(map(str, g.value(n).shape)), g.label(n)
+            continue
         if isinstance(g.value(n), np.ndarray):  # an array: its numbers are what the node draws
             np.testing.assert_array_equal(item.tensor_value, g.value(n))
             if g.grad(n) is not None:

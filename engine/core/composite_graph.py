@@ -76,8 +76,10 @@ def _register_kinds():
         return
     kinds.register(kinds.NodeKind(
         CALL,
-        inputs=lambda a: tuple(a["definition"].input_names),
-        outputs=lambda a: tuple(a["definition"].output_names),
+        # Asked without attributes (by op name only, as node geometry does), an instance has
+        # no ports to tell: its definition says how many.
+        inputs=lambda a: tuple(a["definition"].input_names) if "definition" in a else (),
+        outputs=lambda a: tuple(a["definition"].output_names) if "definition" in a else (),
         compile=_compile_call,
         doc="an instance of a definition (a composite)",
     ))

@@ -337,6 +337,8 @@ class Graph(Composites):
             elif n["op"] == CALL:
                 d = n["definition"]
                 attrs["definition"] = defs[d] if isinstance(d, str) else d
+            elif n.get("params") is not None and n["op"] not in OPS:  # a kind's own attributes
+                attrs["params"] = n["params"]
             if n.get("label"):  # display text for a Value label that is no valid unique name
                 attrs["label"] = n["label"]
             if n.get("role"):
@@ -657,12 +659,17 @@ class Graph(Composites):
             raise UnknownOpError(f"a {op!r} node is not added with add_op; use {how}")
         if not isinstance(op, str) or (op not in OPS and op not in kinds.KINDS):
             raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
+        if self._definition is not None and op not in OPS:
+            raise CompositeError(f"a {op} node cannot go inside a definition (its body holds numbers, ops "
+                                 "and instances)")
         self._check_growth(1)
         out = {"op": op}
         if op == NUMBER:
             value = check_value(value)
         elif op in OPS:
             params = self._check_params(op, params)
+        elif kinds.get(op).check_params is not None:
+            params = self._check_kind_params(op, params)
         elif params is not None:
             raise InvalidValueError(f"a {op} node takes no parameters here")
         out["name"] = self._check_new_name(name)
@@ -671,9 +678,16 @@ class Graph(Composites):
         out["id"] = self._new_id(node_id)
         if op == NUMBER:
             out["value"] = value
-        elif op in OPS and OPS[op].params:
+        elif (op in OPS and OPS[op].params) or (op not in OPS and params is not None):
             out["params"] = params
         return out
+
+    @staticmethod
+    def _check_kind_params(op: str, params) -> dict:
+        try:
+            return kinds.get(op).check_params(params)
+        except ValueError as e:
+            raise InvalidValueError(str(e)) from None
 
     @staticmethod
     def _check_params(op: str, params) -> dict:
@@ -904,6 +918,8 @@ class Graph(Composites):
             return self._address(g, n), params
         n = self.resolve(ref)
         op = self.nx.nodes[n]["op"]
+        if op not in OPS and kinds.get(op).check_params is not None:
+            return n, self._check_kind_params(op, params)
         if op not in OPS or op == NUMBER or not OPS[op].params:
             raise InvalidValueError(f"node {self.label(n)} ({op}) has no parameters")
         return n, self._check_params(op, params)
@@ -919,9 +935,12 @@ class Graph(Composites):
         attrs = self.nx.nodes[n]
         old = attrs.get("params")
         attrs["params"] = params
-        if self._tape is not None:
-            self._tape.params[self._tape.index[n]] = params
-        self._invalidate()
+        if attrs["op"] not in OPS:  # a kind compiles its attributes into slots: compile again
+            self._invalidate(topology=True)
+        else:
+            if self._tape is not None:
+                self._tape.params[self._tape.index[n]] = params
+            self._invalidate()
         self._emit(ParamsChanged(n, old, params))
 
     def params(self, ref) -> dict:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from .composites import CALL, PLACEHOLDERS, CompositeError
 from .errors import CycleError, GraphError, NodeNotFoundError
-from .ops import NUMBER
+from .ops import NUMBER, OPS
 
 PORT_GAP = 60.0  # vertical spacing of placeholders in a new body
 PORT_MARGIN = 220.0  # how far left/right of the body its placeholders sit
@@ -95,8 +95,11 @@ def selection(g, nodes) -> list:
         n = g.resolve(ref)
         if not isinstance(n, int):
             raise NodeNotFoundError(f"node {ref!r} is not a node of this graph")
-        if g.nx._node[n]["op"] in PLACEHOLDERS:
+        op = g.nx._node[n]["op"]
+        if op in PLACEHOLDERS:
             raise CompositeError(f"node {g.label(n)} is a port of the definition and cannot be grouped")
+        if op not in OPS and op != CALL:
+            raise CompositeError(f"node {g.label(n)} is a {op} node, which cannot go inside a definition")
         out[n] = None
     if not out:
         raise GraphError("nothing to group: select at least one node")

@@ -315,8 +315,7 @@ def forward_values(graph, out) -> dict:
     """A document's computation as Values: ``out`` and every node it depends on, in tape
     order, node id -> Value (PortNotConnectedError when one has no value). What the second
     order tools differentiate twice."""
-    tape = graph.tape()
-    vals = graph.values()
+    tape, slot_vals, _grads, _root = graph.evaluation()
     need = {out}
     order = tape.order
     for i in range(tape.index[out], -1, -1):
@@ -329,12 +328,16 @@ def forward_values(graph, out) -> dict:
     for i, n in enumerate(order):
         if n not in need:
             continue
-        if vals[n] is None:
-            why = graph.problems().get(n, "it has no value")
-            raise PortNotConnectedError(f"the output {graph.label(out)} depends on {graph.label(n)}: {why}")
+        # a node kind's extra outputs (a dataset's y_train) have keys of their own, not ids
+        node = n if n in graph.nx else n[0]
+        if slot_vals[i] is None:
+            why = graph.problems().get(node, "it has no value")
+            raise PortNotConnectedError(
+                f"the output {graph.label(out)} depends on {graph.label(node)}: {why}"
+            )
         op = tape.ops[i]
         if op is None:
-            made[n] = Value(vals[n])
+            made[n] = Value(slot_vals[i])
         else:
             ins = [made[order[j]] for j in tape.parents[i]]
             made[n] = apply_op(op.name, ins, tape.params[i] or None)
@@ -363,7 +366,7 @@ def gradient_graph(graph, output=None, wrt=None) -> GradientGraph:
         )
     made = forward_values(graph, out)
     if wrt is None:
-        targets = [n for n in made if graph.op(n) == NUMBER]
+        targets = [n for n in made if n in graph.nx and graph.op(n) == NUMBER]
     else:
         refs = [wrt] if isinstance(wrt, (int, str)) else list(wrt)
         targets = list(dict.fromkeys(graph.resolve(r) for r in refs))
@@ -400,6 +403,10 @@ def _as_graph(graph, out, made, grads, sends, targets, seed) -> GradientGraph:
     result.set_output(out)
     ids: dict = dict(forward)
     saved: set = set()
+    # a node kind's output p >= 1 (a dataset's y_train) is a slot with a key of its own: a
+    # wire from it leaves (node, p)
+    tape = graph.tape()
+    wire_from = {tape.order[slot]: ref for ref, slot in tape.outputs.items()}
     for v in order:
         op = v._opname
         if not op:
@@ -407,9 +414,10 @@ def _as_graph(graph, out, made, grads, sends, targets, seed) -> GradientGraph:
         else:
             n = result.add_op(op, params=v._params if OPS[op].params else None)
             for port, x in enumerate(_ins(v)):
-                result.connect(ids[x], n, port)
+                src, sp = wire_from.get(ids[x], (ids[x], 0))
+                result.connect(src, n, port, source_port=sp)
                 if x in forward:
-                    saved.add(ids[x])
+                    saved.add(src)
         result.set_role(n, "backward")
         ids[v] = n
     grad_nodes = {forward[v]: ids[g] for v, g in grads.items() if v in forward}

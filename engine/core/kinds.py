@@ -32,6 +32,13 @@ class NodeKind:
     counts are its arity and output arity); ``compile(build, node, attrs, inputs)`` appends
     the node's slots with the :class:`~engine.core.autodiff.TapeBuilder` ``build`` and returns
     one slot per output port (``inputs``: one slot per input port, None where unconnected).
+
+    A kind whose nodes hold attributes of their own (a data set's recipe) keeps them in the
+    node's ``params``, as op rows keep theirs: ``check_params(params)`` returns them cleaned
+    or raises ValueError (``Graph.add_op(kind, params=...)`` and ``Graph.set_params`` call
+    it; a change recompiles the tape), and a document stores them through ``to_json(params)``
+    (keys of the node object) and reads them back with ``from_json(node_object)`` (ValueError
+    for bad data). A document with such a node is version :data:`DOCUMENT_VERSION`.
     """
 
     name: str
@@ -39,6 +46,10 @@ class NodeKind:
     outputs: Callable[[dict], tuple]
     compile: Callable
     doc: str = ""
+    check_params: Callable[[dict | None], dict] | None = None
+    to_json: Callable[[dict], dict] | None = None
+    from_json: Callable[[dict], dict] | None = None
+    symbol: str = ""
 
     def arity(self, attrs) -> int:
         return len(self.inputs(attrs))
@@ -48,6 +59,7 @@ class NodeKind:
 
 
 KINDS: dict[str, NodeKind] = {}
+DOCUMENT_VERSION = 3  # the document version that first stores nodes of a kind
 
 
 def register(kind: NodeKind) -> None:

@@ -27,6 +27,7 @@ Only the height changes, so ports and wires keep their places.
 
 from __future__ import annotations
 
+from ..core import kinds
 from ..core.ops import OPS
 
 NODE_W = 140.0  # every node has the same width
@@ -39,9 +40,17 @@ PORT_HIT_R = 12.0  # hit radius: a 24 px target around each port (the issue asks
 
 
 def arity(op: str) -> int:
-    """Number of input ports of ``op`` (0 for numbers and unknown names)."""
+    """Number of port rows under the header of a node of ``op``: its input ports (0 for
+    numbers and unknown names); for a node kind with several outputs (a dataset node), the
+    rows its output ports take on the right."""
     o = OPS.get(op)
-    return o.arity if o is not None else 0
+    if o is not None:
+        return o.arity
+    kind = kinds.KINDS.get(op)
+    if kind is None:
+        return 0
+    outs = len(kind.outputs({}))
+    return max(len(kind.inputs({})), outs if outs > 1 else 0)
 
 
 GRID_MAX = 4  # a 2-D slice up to 4×4 is drawn as its numbers; bigger arrays as a heatmap

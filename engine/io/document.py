@@ -20,6 +20,13 @@ without tensors stay readable by version-1 readers) adds array values,
 integer class targets; at most 4 dimensions and 1,000,000 elements), and ``"params"`` on op
 nodes of rows that have them (``{"axis": 0, "keepdims": false}``).
 
+Version 3 (written only when the document has a node of a registered node kind that stores
+attributes, :mod:`engine.core.kinds`) adds such nodes: the kind reads and writes its own keys
+of the node object (``to_json`` / ``from_json``). The dataset node, ``{"id": 3, "op":
+"dataset", "recipe": {"generator": "moons", "n": 200, "noise": 0.1, "seed": 0, "split":
+0.5}}`` or ``"points": {"X_train": [[...]], "y_train": [...], ...}``, has four outputs that
+wires leave from with ``"source_port"`` 0..3.
+
 ``op`` is "number" or a key of :data:`engine.core.ops.OPS`; ``value`` is required on number nodes
 and refused on op nodes (their values are recomputed after load). ``name``, ``x``, ``y``,
 ``output``, ``edges`` and the two metadata strings may be left out; unknown keys are ignored.
@@ -52,7 +59,7 @@ from collections import Counter
 import networkx as nx
 import numpy as np
 
-from ..core import arrays
+from ..core import arrays, kinds
 from ..core.composites import CALL, INPUT, MAX_INLINED, OUTPUT, PLACEHOLDERS, _post_order, check_calls
 from ..core.errors import DocumentError, GraphError
 from ..core.graph import ROLES, Graph, check_name
@@ -61,8 +68,9 @@ from . import atomic
 
 FORMAT = "gradcanvas"
 VERSION = 3
-"""The newest version written: a document with arrays or op parameters. One without either is
-written as version 1, so readers that predate tensors keep opening it."""
+"""The newest version written: a document with definitions (composites) or a node kind's node
+(a dataset). One without is written as version 2 (arrays or op parameters) or 1, so older readers
+keep opening it."""
 SUPPORTED_VERSIONS = (1, 2, 3)
 MAX_DEFINITIONS = 10_000
 # One limit for both directions, so that anything save() writes, load() reads back. It is a
@@ -169,11 +177,12 @@ def _edge_dicts(g) -> list:
 
 def _version(graph: Graph, nodes) -> int:
     """3 when the document has definitions (a fragment: when an instance is among
-    ``nodes``), else 2 when any of ``nodes`` holds an array or is an op with parameters,
-    else 1: documents that use nothing newer stay readable by older readers."""
+    ``nodes``) or any of ``nodes`` is of a node kind (an instance, a dataset node), else 2
+    when any holds an array or is an op with parameters, else 1: documents that use nothing
+    newer stay readable by older readers."""
     whole = nodes is graph.nx.nodes
-    if (whole and graph.definitions) or any(graph.nx._node[n]["op"] == CALL for n in nodes):
-        return 3
+    if (whole and graph.definitions) or any(graph.nx.nodes[n]["op"] not in OPS for n in nodes):
+        return kinds.DOCUMENT_VERSION
     for n in nodes:
         attrs = graph.nx.nodes[n]
         row = OPS.get(attrs["op"])  # None: a node kind (engine.core.kinds), not a row
@@ -196,9 +205,12 @@ def _array_dict(graph: Graph, n, value) -> dict:
 
 def _node_dict(graph: Graph, n, attrs) -> dict:
     node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
+    kind = kinds.KINDS.get(attrs["op"]) if attrs["op"] not in OPS else None
     if attrs["op"] == CALL:
         node["definition"] = attrs["definition"].name
-    if attrs.get("params"):
+    elif kind is not None and kind.to_json is not None:
+        node.update(kind.to_json(attrs.get("params") or {}))
+    elif attrs.get("params"):
         node["params"] = dict(attrs["params"])
     if attrs["op"] == NUMBER:
         value = attrs["value"]
@@ -456,20 +468,28 @@ def _validate(data):
     return nodes, edges, (output, output_port), meta, defs
 
 
-def _arity(node: dict, ports) -> int:
+def _arity(node: dict, ports=None) -> int:
     op = node["op"]
+    if op in OPS:
+        return OPS[op].arity
     if op == CALL:
         return ports[node["definition"]][0]
     if op in PLACEHOLDERS:
         return 1 if op == OUTPUT else 0
-    return OPS[op].arity
+    return kinds.get(op).arity(node)
 
 
 def _output_arity(node: dict, ports=None) -> int:
+    """Numbers, op rows and input placeholders have one output, an output placeholder none,
+    an instance its definition's outputs; another node kind says how many."""
     op = node["op"]
+    if op in OPS or op == INPUT:
+        return 1
     if op == CALL:
         return ports[node["definition"]][1]
-    return 0 if op == OUTPUT else 1  # numbers, op rows and input placeholders have one output
+    if op == OUTPUT:
+        return 0
+    return kinds.get(op).output_arity(node)
 
 
 def _outputs_text(count: int) -> str:
@@ -629,6 +649,18 @@ def read_definition(name, data, existing) -> dict:
     return next(p for p in parts if p["name"] == name)
 
 
+def _kind_node(raw: dict, nid, op, where, version) -> dict:
+    """A node of a registered kind that stores attributes (engine.core.kinds): read with the
+    kind's own reader; version 3 and up."""
+    if version < kinds.DOCUMENT_VERSION:
+        raise DocumentError(f"{where}: a {op!r} node needs document version {kinds.DOCUMENT_VERSION}")
+    try:
+        params = kinds.get(op).from_json(raw)
+    except (ValueError, TypeError) as e:
+        raise DocumentError(f"{where}: {e}") from None
+    return {"id": nid, "op": op, "params": params}
+
+
 def _number_refs(graph: Graph) -> set:
     nums = [n for n in graph.nx.nodes if graph.nx.nodes[n]["op"] == NUMBER]
     return set(nums) | {graph.nx.nodes[n]["name"] for n in nums if graph.nx.nodes[n].get("name")}
@@ -723,7 +755,8 @@ def _validate_nodes(raw_nodes, version=1, prefix="", ports=None, body=False):
             nodes.append(node)
             by_id[nid] = node
             continue
-        if op not in OPS:
+        kind = kinds.KINDS.get(op) if op not in OPS else None
+        if op not in OPS and (kind is None or kind.from_json is None):
             raise DocumentError(f"{where}: unknown op {_show(op)}; known ops: {', '.join(OPS)}")
         try:
             name = check_name(raw.get("name"))
@@ -734,6 +767,16 @@ def _validate_nodes(raw_nodes, version=1, prefix="", ports=None, body=False):
             if name in names:
                 raise DocumentError(f"{where}: the name {name!r} is already used by node {names[name]}")
             names[name] = nid
+        if kind is not None:
+            if body:
+                raise DocumentError(f"{where}: a {op!r} node cannot go inside a definition")
+            node = _kind_node(raw, nid, op, where, version)
+            node["name"] = name
+            node["x"] = _finite(raw.get("x", 0.0), f"{where}: x")
+            node["y"] = _finite(raw.get("y", 0.0), f"{where}: y")
+            nodes.append(node)
+            by_id[nid] = node
+            continue
         node = {"id": nid, "op": op, "name": name}
         raw_params = raw.get("params")
         if raw_params is not None:

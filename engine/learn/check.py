@@ -28,7 +28,7 @@ import numpy as np
 
 from ..core import autodiff
 from ..core.graph import Graph
-from ..core.ops import NUMBER
+from ..core.ops import NUMBER, OPS
 
 MAX_ELEMENTS_CHECKED = 24
 """An array node's check probes at most this many elements (a seeded sample beyond it)."""
@@ -103,10 +103,26 @@ def gradient_check(graph: Graph, output=None, eps=1e-6, rtol=1e-4, atol=1e-6, op
     _check_tolerances(eps, rtol, atol)
     c, root, scale = _prepared(graph, output)
     rows = []
+    defs = c.definitions
     for n in c.tape().order:
-        if c.op(n) == NUMBER or ops:
+        # a node kind's extra output slots have keys that are not node ids; a kind's node
+        # (a dataset) is data, not a computation to check. Inside instances: a constant of a
+        # definition (definition, id) and an inlined op (instance, ..., id) are checked too.
+        if not (n in c.nx or _composite_key(n, defs)):
+            continue
+        if c.op(n) == NUMBER or (ops and c.op(n) in OPS):
             rows.append(_check(c, n, root, scale, eps, rtol, atol))
     return rows
+
+
+def _composite_key(key, definitions) -> bool:
+    """Whether a tape key addresses a node of a definition: ``(definition, id)`` for a constant,
+    ``(instance, ..., id)`` (ints) for a node inside an instance."""
+    if type(key) is not tuple or len(key) < 2:
+        return False
+    if type(key[0]) is str:
+        return key[0] in definitions
+    return all(type(k) is int for k in key)
 
 
 def check_node(graph: Graph, node, output=None, eps=1e-6, rtol=1e-4, atol=1e-6) -> CheckRow:

@@ -1,7 +1,7 @@
 """The training examples of the gallery: Playground's four classification sets, micrograd's moons
 demo, a regression and a CSV import, each a document whose data are number nodes holding
-arrays (the dataset node with its four outputs comes with multi-output wires), with the run
-that its lesson describes.
+arrays or a dataset node (the four Playground sets and the regression: their recipe makes
+exactly the points the network was built on), with the run that its lesson describes.
 
 Each builder returns ``(graph, train)``: ``train`` is the Trainer's settings (``params``,
 ``data``, ``test``, ``optimizer``, ``lr``, ...) plus how long to run (``until_accuracy``,
@@ -19,9 +19,21 @@ from pathlib import Path
 import numpy as np
 
 from ..core.graph import Graph
-from ..training import FEATURES, build_mlp, dataset, read_csv
+from ..training import FEATURES, build_mlp, dataset, read_csv, use_dataset_node
 
 CSV_FILE = "three_clusters.csv"
+
+
+ON_NODE = {"data": [["data", 0], ["data", 1]], "test": [["data", 2], ["data", 3]]}
+"""The data of an example built on a dataset node: its X_train, y_train (X_test, y_test)."""
+
+
+def _on_dataset_node(net, d):
+    """The network's data numbers replaced by one dataset node holding ``d``'s recipe (its
+    points are the numbers the network was built on: the same run, to the last bit)."""
+    use_dataset_node(net.graph, d)
+    net.graph.apply_layout()
+    return net.graph
 
 
 def _meta(g: Graph, title: str, lesson: str) -> Graph:
@@ -31,11 +43,11 @@ def _meta(g: Graph, title: str, lesson: str) -> Graph:
 
 
 def circle():
-    net = build_mlp(dataset("circle", n=200, seed=0), hidden=[4], activation="tanh", seed=0)
-    return net.graph, {
+    d = dataset("circle", n=200, seed=0)
+    net = build_mlp(d, hidden=[4], activation="tanh", seed=0)
+    return _on_dataset_node(net, d), {
         "params": net.params,
-        "data": ["X", "y"],
-        "test": ["X_test", "y_test"],
+        **ON_NODE,
         "optimizer": "adam",
         "lr": 0.03,
         "until_accuracy": 1.0,
@@ -44,11 +56,11 @@ def circle():
 
 
 def xor():
-    net = build_mlp(dataset("xor", n=200, seed=0), hidden=[], features=["x1", "x2", "x1x2"], seed=0)
-    return net.graph, {
+    d = dataset("xor", n=200, seed=0)
+    net = build_mlp(d, hidden=[], features=["x1", "x2", "x1x2"], seed=0)
+    return _on_dataset_node(net, d), {
         "params": net.params,
-        "data": ["X", "y"],
-        "test": ["X_test", "y_test"],
+        **ON_NODE,
         "optimizer": "adam",
         "lr": 0.03,
         "until_accuracy": 1.0,
@@ -57,11 +69,11 @@ def xor():
 
 
 def gauss():
-    net = build_mlp(dataset("gauss", n=200, seed=0), hidden=[], seed=0)
-    return net.graph, {
+    d = dataset("gauss", n=200, seed=0)
+    net = build_mlp(d, hidden=[], seed=0)
+    return _on_dataset_node(net, d), {
         "params": net.params,
-        "data": ["X", "y"],
-        "test": ["X_test", "y_test"],
+        **ON_NODE,
         "optimizer": "sgd",
         "lr": 0.1,
         "until_accuracy": 1.0,
@@ -70,11 +82,11 @@ def gauss():
 
 
 def spiral():
-    net = build_mlp(dataset("spiral", n=200, seed=0), hidden=[8, 8], features=list(FEATURES), seed=0)
-    return net.graph, {
+    d = dataset("spiral", n=200, seed=0)
+    net = build_mlp(d, hidden=[8, 8], features=list(FEATURES), seed=0)
+    return _on_dataset_node(net, d), {
         "params": net.params,
-        "data": ["X", "y"],
-        "test": ["X_test", "y_test"],
+        **ON_NODE,
         "optimizer": "adam",
         "lr": 0.03,
         "until_accuracy": 1.0,
@@ -122,11 +134,11 @@ def moons():
 
 
 def regression():
-    net = build_mlp(dataset("gauss_regression", n=300, seed=0), hidden=[8, 8], seed=0)
-    return net.graph, {
+    d = dataset("gauss_regression", n=300, seed=0)
+    net = build_mlp(d, hidden=[8, 8], seed=0)
+    return _on_dataset_node(net, d), {
         "params": net.params,
-        "data": ["X", "y"],
-        "test": ["X_test", "y_test"],
+        **ON_NODE,
         "optimizer": "adam",
         "lr": 0.03,
         "until_loss": 0.01,
@@ -245,7 +257,12 @@ RUN_KEYS = ("steps", "epochs", "until_loss", "until_accuracy")
 
 
 def trainer_options(train: dict) -> dict:
+    """The Trainer's arguments from a gallery entry's "train" (JSON lists [node, port] as
+    the (node, port) pairs the Trainer takes)."""
     out = {k: v for k, v in train.items() if k not in RUN_KEYS}
+    for key in ("data", "test"):
+        if isinstance(out.get(key), list):
+            out[key] = [tuple(r) if isinstance(r, list) else r for r in out[key]]
     if "accuracy" in out:
         out["accuracy"] = tuple(out["accuracy"])
     return out

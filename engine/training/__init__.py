@@ -10,6 +10,7 @@ a network builder, and pictures over the input plane.
 """
 
 from .csvdata import MAX_ROWS, read_csv, read_header
+from .datanode import DATASET, PORTS, data_value, dataset_of, dataset_params, find_dataset, use_dataset_node
 from .datasets import (
     CLASSIFICATION,
     GENERATORS,
@@ -25,6 +26,7 @@ from .errors import DataError, TrainingError, TrainingStopped
 from .network import ACTIVATIONS, FEATURES, Network, build_mlp
 from .optim import OPTIMIZERS, Optimizer
 from .pictures import Frame, PlanePictures, UnitPicture
+from .setup import looks_like_parameter, training_setup
 from .timeline import DEFAULT_BUDGET, Snapshot, Timeline
 from .trainer import (
     Evaluation,
@@ -41,6 +43,15 @@ csv = read_csv  # training.csv(path, features=..., target=...)
 
 __all__ = [
     "ACTIVATIONS",
+    "DATASET",
+    "PORTS",
+    "data_value",
+    "dataset_of",
+    "dataset_params",
+    "find_dataset",
+    "use_dataset_node",
+    "looks_like_parameter",
+    "training_setup",
     "CLASSIFICATION",
     "DEFAULT_BUDGET",
     "FEATURES",

@@ -64,7 +64,7 @@ EXTENTS["moons"] = (-1.5, 2.5, -1.75, 2.25)
 RECIPE_KEYS = ("generator", "n", "noise", "seed", "split", "classes")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: elementwise == on arrays has no truth value
 class Dataset:
     """Points and targets, split into training and test points.
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .datanode import data_value
 from .errors import TrainingError
 from .tape import PrivateTape
 from .trainer import Trainer
@@ -117,12 +118,12 @@ class PlanePictures:
         self.gradients = gradients
         self.tape = PrivateTape(trainer.graph)
         t = self.tape
-        X = trainer.graph.number(trainer.data[0])
+        X = data_value(trainer.graph, *trainer.data[0])
         self.note = None
         if X.ndim != 2 or X.shape[1] < 2:
             raise TrainingError(
-                f"pictures need points with at least two coordinates; {trainer.graph.label(trainer.data[0])} "
-                f"is {X.shape}"
+                "pictures need points with at least two coordinates; "
+                f"{trainer.graph.label(trainer.data[0][0])} is {X.shape}"
             )
         try:
             a, b = axes
@@ -145,7 +146,7 @@ class PlanePictures:
             pad = np.maximum((hi - lo) * 0.1, 1e-3)
             extent = (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1])
         self.extent = _extent(extent)
-        self.x_slot = t.slot(trainer.data[0])
+        self.x_slot = t.slot(*trainer.data[0])
         self._find_roles()
         self._grid = {size: self._points(size) for size in {output_size, unit_size}}
 
@@ -187,7 +188,7 @@ class PlanePictures:
         self.label_template = labels
         self.pm_one = labels is not None and bool(np.any(np.asarray(labels) < 0))
         # Data other than the input and the labels have no value at a grid point.
-        others = [t.slot(d) for d in tr.data if t.slot(d) not in (self.x_slot, self.label_slot)]
+        others = [t.slot(*d) for d in tr.data if t.slot(*d) not in (self.x_slot, self.label_slot)]
         out_anc = set(t.ancestors(self.out_slot))
         if any(s in out_anc for s in others):
             raise TrainingError("the prediction depends on data besides the input points; no pictures")

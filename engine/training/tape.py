@@ -28,8 +28,8 @@ class PrivateTape:
         self.tape = self.graph.tape()
         self.index = self.tape.index
 
-    def slot(self, node: int) -> int:
-        return self.index[node]
+    def slot(self, node: int, port: int = 0) -> int:
+        return self.tape.slot(node, port)
 
     def node(self, slot: int) -> int:
         return self.tape.order[slot]

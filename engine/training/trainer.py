@@ -37,6 +37,7 @@ from ..core.arrays import shape_text
 from ..core.errors import InvalidValueError, NoOutputError
 from ..core.graph import Graph, check_value
 from ..core.ops import NUMBER
+from .datanode import DATASET, PORTS, data_value
 from .errors import TrainingError, TrainingStopped
 from .optim import Optimizer
 from .tape import PrivateTape
@@ -89,6 +90,8 @@ class History(list):
     @property
     def grad_norms(self) -> np.ndarray:
         """(steps, layers): each layer's gradient norm per step."""
+        if not self:
+            return np.zeros((0, 0))
         return np.array([r.grad_norms for r in self], dtype=np.float64).reshape(len(self), -1)
 
     @property
@@ -164,8 +167,9 @@ class Trainer:
 
     ``params``: number nodes to train (ids or names). ``data``: number nodes holding arrays
     whose first axis indexes the points (features first: the pictures take ``data[0]`` as the
-    input plane); a node may be given as ``(node, port)``. ``test``: the test split, one array
-    or node per data node. ``loss``: the node to minimise (default: the document's output).
+    input plane), or outputs ``(node, port)`` of a dataset node (X_train is port 0, y_train
+    port 1); ``trainer.data`` lists them as ``(node, port)``. ``test``: the test split, one
+    array or data reference per data node. ``loss``: the node to minimise (default: the document's output).
     ``optimizer``: sgd, momentum, adam or adamw, with ``lr``, ``momentum`` (sgd/momentum),
     ``nesterov``, ``weight_decay`` (L2; AdamW decoupled), ``l1``, ``betas``, ``eps`` (see
     :mod:`engine.training.optim`). ``batch``: None for full batch, else the batch size.
@@ -209,15 +213,15 @@ class Trainer:
         self.loss_node = self._loss_node(graph, loss)
         self.params = self._params(graph, params)
         self.data = self._data(graph, data)
-        if set(self.params) & set(self.data):
-            both = graph.label(next(iter(set(self.params) & set(self.data))))
-            raise TrainingError(f"{both} is both a parameter and data")
+        both = set(self.params) & {n for n, _p in self.data}
+        if both:
+            raise TrainingError(f"{graph.label(next(iter(both)))} is both a parameter and data")
         self._tape = PrivateTape(graph)
         t = self._tape
         self._root = t.slot(self.loss_node)
         self._pslots = [t.slot(p) for p in self.params]
-        self._dslots = [t.slot(d) for d in self.data]
-        self._train = [graph.number(d) for d in self.data]
+        self._dslots = [t.slot(*d) for d in self.data]
+        self._train = [data_value(graph, *d) for d in self.data]
         self.n = len(self._train[0]) if self._train else 0
         self.batch = self._batch_size(batch)
         self.full_batch = self.batch is None or self.batch >= self.n
@@ -269,22 +273,23 @@ class Trainer:
         return out
 
     @staticmethod
-    def _data(graph, data) -> list[int]:
+    def _data(graph, data) -> list[tuple[int, int]]:
         if data is None:
             return []
         data = _listed(data, "data")
         out = []
         for ref in data:
-            n = graph.resolve(_ref(ref, "data"))
-            if graph.op(n) != NUMBER or type(graph.number(n)) is not np.ndarray:
+            n, port = _data_ref(graph, ref, "data")
+            if data_value(graph, n, port) is None:
                 what = f"a {graph.op(n)} op" if graph.op(n) != NUMBER else "a single number"
                 raise TrainingError(
-                    f"data {graph.label(n)} is {what}; data is a number node holding an array"
+                    f"data {graph.label(n)} is {what}; data is a number node holding an array "
+                    "or an output of a dataset node"
                 )
-            if n in out:
-                raise TrainingError(f"{graph.label(n)} is given twice as data")
-            out.append(n)
-        lengths = {graph.label(n): len(graph.number(n)) for n in out}
+            if (n, port) in out:
+                raise TrainingError(f"{_data_label(graph, (n, port))} is given twice as data")
+            out.append((n, port))
+        lengths = {_data_label(graph, d): len(data_value(graph, *d)) for d in out}
         if len(set(lengths.values())) > 1:
             shown = ", ".join(f"{k} has {v}" for k, v in lengths.items())
             raise TrainingError(f"the data nodes must have the same number of rows (points): {shown}")
@@ -307,18 +312,21 @@ class Trainer:
         for item, d in zip(items, self.data):
             if isinstance(item, np.ndarray):
                 try:
-                    v = check_value(item, f"test data for {graph.label(d)}")
+                    v = check_value(item, f"test data for {_data_label(graph, d)}")
                 except InvalidValueError as e:
                     raise TrainingError(str(e)) from None
             else:
-                n = graph.resolve(_ref(item, "test data"))
-                if graph.op(n) != NUMBER or type(graph.number(n)) is not np.ndarray:
-                    raise TrainingError(f"test data {graph.label(n)} must be a number node holding an array")
-                v = graph.number(n)
-            train = graph.number(d)
+                ref = _data_ref(graph, item, "test data")
+                v = data_value(graph, *ref)
+                if v is None:
+                    raise TrainingError(
+                        f"test data {graph.label(ref[0])} must be a number node holding an array "
+                        "or an output of a dataset node"
+                    )
+            train = data_value(graph, *d)
             if type(v) is not np.ndarray or v.shape[1:] != train.shape[1:]:
                 raise TrainingError(
-                    f"test data for {graph.label(d)} must have rows shaped like its rows "
+                    f"test data for {_data_label(graph, d)} must have rows shaped like its rows "
                     f"{shape_text(train.shape[1:])}, not {shape_text(np.shape(v)[1:])}"
                 )
             out.append(v)
@@ -393,9 +401,17 @@ class Trainer:
 
     # ------------------------------------------------------------------ state
 
-    def reset(self) -> None:
+    def reset(self, initial=None) -> None:
         """Back to the initial parameters (the same weights every time), a fresh optimizer
-        state, no history."""
+        state, no history. ``initial`` (one value per parameter, shaped like it) replaces the
+        initial parameters first (a GUI's Reset to the weights a session began with)."""
+        if initial is not None:
+            initial = tuple(initial)
+            if len(initial) != len(self.params) or any(
+                np.shape(v) != np.shape(w) for v, w in zip(initial, self._initial_doc)
+            ):
+                raise TrainingError("initial values: one per parameter, each shaped like it")
+            self._initial = initial
         self.t = 0
         self.values = list(self._initial)
         self.state = self.optimizer.initial_state(self.values)
@@ -419,6 +435,11 @@ class Trainer:
             initial_value(np.shape(v), name, rng) for v, name in zip(self._initial_doc, names)
         )
         self.reset()
+
+    @property
+    def initial(self) -> tuple:
+        """The initial parameters :meth:`reset` returns to (aligned with ``params``)."""
+        return self._initial
 
     @property
     def accuracy_nodes(self) -> tuple | None:
@@ -577,6 +598,11 @@ class Trainer:
             for s, arr in zip(self._dslots, self._train):
                 tape.set(s, arr)
         return (float(loss) if loss is not None and type(loss) is not np.ndarray else math.nan), acc
+
+    def measure(self, split: str = "train", step: int | None = None) -> Evaluation:
+        """:meth:`evaluate` under a name of its own (the GUI calls this one: ``evaluate`` is
+        also the name of the Graph method only the GUI's bridge may call)."""
+        return self.evaluate(split, step)
 
     def evaluate(self, split: str = "train", step: int | None = None) -> Evaluation:
         """Loss, accuracy and per-class accuracy on the whole ``split`` ("train" or "test")
@@ -769,16 +795,39 @@ def _listed(value, what) -> list:
 
 
 def _ref(ref, what):
-    """A node reference, or (node, port) with port 0 (other ports arrive with the dataset
-    node's four outputs)."""
+    """A node reference, or (node, port) with port 0 (nodes that are not data have one
+    output)."""
     if isinstance(ref, tuple):
         if len(ref) != 2:
             raise TrainingError(f"{what} is a node or (node, port), not {ref!r}")
         node, port = ref
         if port != 0:
-            raise TrainingError(f"{what} {node!r}: port {port!r}; only port 0 exists on number nodes")
+            raise TrainingError(f"{what} {node!r}: port {port!r}; only port 0 exists here")
         return node
     return ref
+
+
+def _data_ref(graph, ref, what) -> tuple[int, int]:
+    """(node id, output port) for a data reference: a node (port 0) or ``(node, port)``,
+    where a dataset node has ports 0..3 (X_train, y_train, X_test, y_test)."""
+    port = 0
+    if isinstance(ref, tuple):
+        if len(ref) != 2:
+            raise TrainingError(f"{what} is a node or (node, port), not {ref!r}")
+        ref, port = ref
+    n = graph.resolve(ref)
+    count = graph.output_arity(n)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < count:
+        has = "port 0" if count == 1 else f"ports 0..{count - 1}"
+        raise TrainingError(f"{what} {graph.label(n)}: no output port {port!r} (it has {has})")
+    return n, port
+
+
+def _data_label(graph, ref) -> str:
+    n, port = ref
+    if graph.op(n) == DATASET:
+        return f"{graph.label(n)}.{PORTS[port]}"
+    return graph.label(n)
 
 
 def _finite(v) -> bool:

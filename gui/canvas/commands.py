@@ -61,7 +61,7 @@ class AddNodeCommand(EditCommand):
         if s["op"] == NUMBER:
             s["id"] = self.graph.add_number(s["value"], **where)
         else:
-            s["id"] = self.graph.add_op(s["op"], **where)
+            s["id"] = self.graph.add_op(s["op"], params=s.get("params"), **where)
 
     def _undo(self):
         self.graph.remove_node(self.spec["id"])
@@ -87,7 +87,8 @@ class RemoveNodeCommand(EditCommand):
         if s["op"] == NUMBER:
             self.graph.add_number(s["value"], name=s["name"], x=s["x"], y=s["y"], node_id=s["id"])
         else:
-            self.graph.add_op(s["op"], name=s["name"], x=s["x"], y=s["y"], node_id=s["id"])
+            self.graph.add_op(s["op"], name=s["name"], x=s["x"], y=s["y"], node_id=s["id"],
+                              params=s.get("params"))
 
 
 class ConnectCommand(EditCommand):

@@ -234,7 +234,7 @@ class Controller(QObject):
         g = self._graph
         name = g.name(n)
         op = g.op(n)
-        return name or (op if op == NUMBER else OPS[op].symbol)
+        return name or (op if op == NUMBER else OPS[op].symbol if op in OPS else op)
 
     # ---------------------------------------------------------------- document
 
@@ -264,7 +264,8 @@ class Controller(QObject):
         x, y = _point(pos)
         spec = self._graph.check_add(op, value, name, x, y)
         del spec["id"]  # the engine picks it when the command runs; redo re-uses it
-        cmd = AddNodeCommand(self._graph, spec, f"Add {op if op == 'number' else OPS[op].symbol}")
+        shown = op if op == "number" or op not in OPS else OPS[op].symbol
+        cmd = AddNodeCommand(self._graph, spec, f"Add {shown}")
         self._push(cmd)  # an unpinned output follows the graph: no output edit needed
         return cmd.node_id
 
@@ -457,17 +458,20 @@ class Controller(QObject):
         self._push(SetValuesCommand(g, new, text, merge))
         return True
 
-    def set_params(self, node, params: dict) -> bool:
-        """Set an op node's parameters (axis, keepdims, shape) as one undo step."""
-        return bool(self._guard(self._set_params, node, params, default=False))
+    def set_params(self, node, params: dict, text: str | None = None) -> bool:
+        """Set an op node's parameters (axis, keepdims, shape), or a dataset node's recipe or
+        points, as one undo step (``text`` names it in the history)."""
+        return bool(self._guard(self._set_params, node, params, text, default=False))
 
-    def _set_params(self, node, params):
+    def _set_params(self, node, params, text=None):
         g = self._graph
         n, new = g.check_set_params(node, params)
         if new == g.params(n):
             return True
-        shown = ", ".join(f"{k}={v}" for k, v in new.items())
-        self._push(SetParamsCommand(g, n, new, f"Set {self._label(n)} {shown}"))
+        if text is None:
+            shown = ", ".join(f"{k}={v}" for k, v in new.items())
+            text = f"Set {self._label(n)} {shown}"
+        self._push(SetParamsCommand(g, n, new, text))
         return True
 
     def set_name(self, node, name) -> bool:
@@ -581,6 +585,8 @@ class Controller(QObject):
                     "x": check_number(n["x"] + dx, "x"), "y": check_number(n["y"] + dy, "y")}
             if n["op"] == NUMBER:
                 spec["value"] = n["value"]
+            elif n.get("params") is not None:  # an op's axis, a dataset's recipe or points
+                spec["params"] = n["params"]
             specs.append((n["id"], spec))
         new_id = {}
         text = f"{verb} 1 node" if len(specs) == 1 else f"{verb} {len(specs)} nodes"

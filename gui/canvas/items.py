@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyle
 from shiboken6 import isValid
 
 from engine import NUMBER, OPS
+from engine.core import kinds
 from engine.drawing import geometry as G
 from engine.drawing import routing
 from gui import style as S
@@ -208,16 +209,43 @@ _CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 _PORT_PLACES: dict = {}
 
 
+def op_symbol(op: str) -> str:
+    """The header symbol of a node of ``op`` (a row's symbol, a node kind's short word)."""
+    if op in OPS:
+        return OPS[op].symbol
+    kind = kinds.KINDS.get(op)
+    return (kind.symbol or kind.name) if kind is not None else op
+
+
+def op_text(op: str) -> tuple[str, str]:
+    """(name, one-line description) of ``op`` for tooltips."""
+    if op in OPS:
+        return OPS[op].name, OPS[op].doc
+    kind = kinds.KINDS.get(op)
+    return op, (kind.doc if kind is not None else "")
+
+
+def _kind_ports(op: str) -> tuple[tuple, tuple]:
+    """(input names, output names) of a node kind (one unnamed output for rows and numbers)."""
+    if op == NUMBER:
+        return (), ()
+    if op in OPS:
+        return OPS[op].ports, ()
+    kind = kinds.get(op)
+    outs = tuple(kind.outputs({}))
+    return tuple(kind.inputs({})), (outs if len(outs) > 1 else ())
+
+
 def _port_places(op: str, arity: int):
     """``([(label, centre)] for the inputs, output centre)`` in node coordinates, once per op
     (the QPointFs are shared: a Port never changes its centre)."""
     got = _PORT_PLACES.get(op)
     if got is None:
-        names = OPS[op].ports if op != NUMBER else ()
+        names = _kind_ports(op)[0]
         got = _PORT_PLACES[op] = (
             [(names[k] if k < len(names) else f"in{k + 1}", QPointF(0.0, G.input_port_y(k)))
              for k in range(arity)],
-            QPointF(G.NODE_W, G.output_port_y(arity)))
+            QPointF(G.NODE_W, G.output_port_y(G.arity(op))))
     return got
 
 
@@ -260,8 +288,10 @@ class NodeItem(QGraphicsItem):
         self.op = op
         self.name = name
         self.wires: set[WireItem] = set()
-        self.arity = 0 if op == NUMBER else OPS[op].arity
-        self._height = G.node_height(self.arity)
+        ins, outs = _kind_ports(op)
+        self.arity = len(ins)
+        self.rows = G.arity(op)  # port rows under the header (a dataset's outputs take rows too)
+        self._height = G.node_height(self.rows)
         self.setFlags(_NODE_FLAGS)
         # Text-heavy and rarely changing: paint once into a pixmap, blit while dragging.
         self.setCacheMode(_CACHE)
@@ -269,6 +299,11 @@ class NodeItem(QGraphicsItem):
         inputs, out = _port_places(op, self.arity)
         self.inputs = [Port(self, "in", k, label, at) for k, (label, at) in enumerate(inputs)]
         self.output_port = Port(self, "out", 0, None, out)
+        # A node kind with several outputs: one labelled port per output, on the right of
+        # its own row (output 0 is output_port).
+        self.outputs = [self.output_port] if not outs else [
+            Port(self, "out", k, label, QPointF(G.NODE_W, G.input_port_y(k))) for k, label in enumerate(outs)]
+        self.output_port = self.outputs[0]
         self.painted_texts: list[str] = []
         # An array value (see set_tensor): its shape (None for a scalar), the arrays drawn,
         # and what the last paint drew of them: {"value"/"grad": ("grid", rows of texts) or
@@ -295,13 +330,13 @@ class NodeItem(QGraphicsItem):
         tag while it is drawn (on the output, or offered on a hovered node): a click there
         pins or unpins the output."""
         tagged = bool(self.output_mark or self._hovered)
-        key = (self.arity, self._height, tagged)
+        key = (self.op if len(self.outputs) > 1 else self.arity, self._height, tagged)
         p = _SHAPES.get(key)
         if p is None:
             p = QPainterPath()
             p.addRoundedRect(self.body_rect(), S.CORNER, S.CORNER)
             p.setFillRule(Qt.FillRule.WindingFill)  # overlapping discs and body all count as inside
-            for port in (*self.inputs, self.output_port):
+            for port in (*self.inputs, *self.outputs):
                 p.addEllipse(port._pos, G.PORT_HIT_R, G.PORT_HIT_R)
             if tagged:
                 p.addRect(self.tag_rect())
@@ -324,12 +359,12 @@ class NodeItem(QGraphicsItem):
         return sc is not None and hasattr(sc, "output_tag_clicked") and not sc.read_only
 
     def ports(self) -> list[Port]:
-        return [*self.inputs, self.output_port]
+        return [*self.inputs, *self.outputs]
 
     def port_at(self, local: QPointF) -> Port | None:
         """The port whose hit disc contains ``local`` (item coordinates), nearest first."""
         best, best_d = None, _HIT_R2
-        for port in (*self.inputs, self.output_port):
+        for port in (*self.inputs, *self.outputs):
             dx, dy = port._pos.x() - local.x(), port._pos.y() - local.y()
             d = dx * dx + dy * dy
             if d <= best_d:
@@ -341,16 +376,16 @@ class NodeItem(QGraphicsItem):
 
     def value_rect(self) -> QRectF:
         """Where the value row is drawn (item coordinates); the inline editor covers it."""
-        return QRectF(0.0, G.value_row_top(self.arity), G.NODE_W, G.ROW_H)
+        return QRectF(0.0, G.value_row_top(self.rows), G.NODE_W, G.ROW_H)
 
     def grad_rect(self) -> QRectF:
-        return QRectF(0.0, G.grad_row_top(self.arity, self.tensor_shape), G.NODE_W, G.ROW_H)
+        return QRectF(0.0, G.grad_row_top(self.rows, self.tensor_shape), G.NODE_W, G.ROW_H)
 
     def tensor_rect(self, which: str) -> QRectF | None:
         """Where the array of ``which`` ("value" or "grad") is drawn, or None (a scalar)."""
         if not self.tensor_shape:
             return None
-        top = (G.value_row_top(self.arity) if which == "value" else self.grad_rect().top()) + G.ROW_H
+        top = (G.value_row_top(self.rows) if which == "value" else self.grad_rect().top()) + G.ROW_H
         return QRectF(8.0, top, G.NODE_W - 16.0, G.tensor_block_h(self.tensor_shape) - 4.0)
 
     def port_row_rect(self, port: int) -> QRectF:
@@ -360,8 +395,10 @@ class NodeItem(QGraphicsItem):
         """Scene position of input ``port``'s centre."""
         return self.mapToScene(self.inputs[port]._pos)
 
-    def output_port_pos(self) -> QPointF:
-        return self.mapToScene(self.output_port._pos)
+    def output_port_pos(self, port: int = 0) -> QPointF:
+        """Scene position of output ``port``'s centre (0: the only one of most nodes)."""
+        at = self.outputs[port] if 0 <= port < len(self.outputs) else self.output_port
+        return self.mapToScene(at._pos)
 
     def itemChange(self, change, value):  # noqa: N802
         # Called for every kind of change (flags, parent, tooltip, ...): keep it lean, and
@@ -378,7 +415,7 @@ class NodeItem(QGraphicsItem):
 
     def display_name(self) -> str:
         """How tooltips name this node: its name, else its op and id."""
-        return self.name or f"{'number' if self.op == 'number' else OPS[self.op].name} #{self.node_id}"
+        return self.name or f"{'number' if self.op == 'number' else op_text(self.op)[0]} #{self.node_id}"
 
     def set_name(self, name: str | None) -> None:
         if name != self.name:
@@ -454,7 +491,7 @@ class NodeItem(QGraphicsItem):
     def set_tensor(self, value, grad) -> bool:
         """Show ``value`` and ``grad`` as arrays (grids or heatmaps) when ``value`` is one;
         the node grows or shrinks to hold them. Returns whether anything changed."""
-        is_arr = type(value) is TV.np.ndarray
+        is_arr = type(value) is TV.np.ndarray and len(self.outputs) == 1  # a data set shows no heatmap
         shape = tuple(value.shape) if is_arr else None
         grad = grad if type(grad) is TV.np.ndarray and is_arr and grad.shape == shape else None
         if shape == self.tensor_shape and value is self.tensor_value and grad is self.tensor_grad:
@@ -466,7 +503,7 @@ class NodeItem(QGraphicsItem):
             self.tensor_shape = shape
             if shape is None:
                 self.painted_tensor = {}
-            self._height = G.node_height(self.arity, 0, shape)
+            self._height = G.node_height(self.rows, 0, shape)
             node_moved(self)  # the router's rectangle grows with the node
         self.update()
         return True
@@ -514,9 +551,9 @@ class NodeItem(QGraphicsItem):
         if self.op == NUMBER:
             lines = [f"number {self.name or ''}".strip() + f"  (id {self.node_id})"]
         else:
-            o = OPS[self.op]
+            oname, doc = op_text(self.op)
             named = f" — {self.name}" if self.name else ""
-            lines = [f"{o.name}: {o.doc}{named}  (id {self.node_id})"]
+            lines = [f"{oname}: {doc}{named}  (id {self.node_id})"]
         if self.problem:
             lines.insert(0, "⚠ " + self.problem)
         if self.problem_kind == "unconnected":
@@ -561,7 +598,7 @@ class NodeItem(QGraphicsItem):
         self.painted_texts.append(text)
 
     def _paint_ports(self, painter: QPainter) -> None:
-        for port in (*self.inputs, self.output_port):
+        for port in (*self.inputs, *self.outputs):
             r = G.PORT_R + (1.5 if port is self._hover_port else 0.0)
             if port.kind == "out":
                 fill, ring = S.PORT_OUT, "out"
@@ -577,7 +614,7 @@ class NodeItem(QGraphicsItem):
         if self.name:
             return self.name
         if self.op != NUMBER:
-            return OPS[self.op].symbol
+            return op_symbol(self.op)
         return self.shown_value() or "number"
 
     def _paint_compact(self, painter: QPainter, word: bool) -> None:
@@ -612,7 +649,7 @@ class NodeItem(QGraphicsItem):
         x = 9.0
         hr = self.header_rect()
         if self.op != NUMBER:
-            sym = OPS[self.op].symbol
+            sym = op_symbol(self.op)
             painter.setFont(_F_SYMBOL)
             painter.setPen(S.TEXT)
             self._text(painter, QRectF(x, 0, 60, G.HEAD_H), _ALIGN_L, sym)
@@ -653,11 +690,21 @@ class NodeItem(QGraphicsItem):
                 painter.setFont(_F_SMALL)
                 painter.setPen(S.TEXT_DIM)
                 self._text(painter, r.adjusted(0, 0, -8.0, 0), _ALIGN_R, note)
+        if len(self.outputs) > 1:  # a node kind's several outputs: each named on its row
+            painter.setFont(_F_PORT)
+            painter.setPen(S.TEXT)
+            for p in self.outputs:
+                r = self.port_row_rect(p.index)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(_PORT_ROW)
+                painter.drawRect(r.adjusted(1.0, 1.0, -1.0, -1.0))
+                painter.setPen(S.TEXT)
+                self._text(painter, r.adjusted(0, 0, -(G.PORT_R + 7.0), 0), _ALIGN_R, p.label)
 
         # value and gradient rows
         grad_colour = S.GRAD if self.step_grad is None or self.step_grad_final else _PARTIAL
         grad_top = self.grad_rect().top()
-        rows = [("value", self.shown_value(), S.VALUE, G.value_row_top(self.arity)),
+        rows = [("value", self.shown_value(), S.VALUE, G.value_row_top(self.rows)),
                 ("grad", self.shown_grad(), grad_colour, grad_top)]
         if self.tensor_shape:
             self._paint_tensor(painter)
@@ -1070,7 +1117,7 @@ def node_box_parts(it, ports: bool = True) -> list[tuple]:
         return parts
     r = G.PORT_R + 1.0
     x, y = b[0], b[1]  # the body's top-left is the item's origin
-    for port in (*it.inputs, it.output_port):
+    for port in (*it.inputs, *it.outputs):
         p = port._pos
         parts.append((x + p.x() - r, y + p.y() - r, x + p.x() + r, y + p.y() + r))
     return parts
@@ -1137,9 +1184,10 @@ class WireItem(QGraphicsItem):
     _pending = False
     _box_of: list | None = None  # the segments _box was measured on
 
-    def __init__(self, src: NodeItem | None, dst: NodeItem | None, port: int = 0):
+    def __init__(self, src: NodeItem | None, dst: NodeItem | None, port: int = 0, source_port: int = 0):
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
+        self.source_port = source_port
         self.setZValue(-1)  # under the nodes, so ports stay on top of wire ends
         if src is None or dst is None:
             self._p0 = QPointF()
@@ -1147,7 +1195,7 @@ class WireItem(QGraphicsItem):
             return
         self.setFlags(_WIRE_FLAGS)
         # the plain curve, set as set_ends would (no scene yet: no geometry change to announce)
-        p0 = self._p0 = src.mapToScene(src.output_port._pos)
+        p0 = self._p0 = src.output_port_pos(source_port)
         p1 = dst.mapToScene(dst.inputs[port]._pos)
         self._segments = routing.plain_curve((p0.x(), p0.y()), (p1.x(), p1.y()))
         self._set_bounds()  # routed once in the scene (place)
@@ -1157,7 +1205,7 @@ class WireItem(QGraphicsItem):
         return self.src.node_id, self.dst.node_id, self.port
 
     def endpoints(self) -> tuple[QPointF, QPointF]:
-        return self.src.output_port_pos(), self.dst.input_port_pos(self.port)
+        return self.src.output_port_pos(self.source_port), self.dst.input_port_pos(self.port)
 
     def path(self) -> QPainterPath:
         if self._pending:

@@ -206,6 +206,7 @@ class GraphScene(QGraphicsScene):
         self._drop_port: Port | None = None  # the port a dragged wire would land on
         self._drop_ring: QGraphicsEllipseItem | None = None  # its highlight
         self._shown = None  # (tape, values, grads, root, output) the labels show, to diff against
+        self._preview = None  # a Graph whose numbers the labels show instead (a training step)
         self._noted: set[int] = set()  # nodes whose port rows carry a shape note
         # Measured (benchmarks/gui_bench.py --configs, 1,000 nodes): with the BSP index a drag
         # step plus repaint costs ~13 ms of CPU against ~18 ms without an index, and opening
@@ -255,6 +256,27 @@ class GraphScene(QGraphicsScene):
     @property
     def graph(self):
         return self._bridge.graph
+
+    def set_preview(self, graph) -> None:
+        """Paint the numbers of ``graph`` (a copy of the document with other values: a step of
+        a training run being watched or scrubbed) instead of the document's; None paints the
+        document's again. The document, the selection and every gesture stay the document's."""
+        if graph is None and self._preview is None:
+            return
+        self._preview = graph
+        self._shown = None
+        self.refresh_labels()
+
+    @property
+    def preview(self):
+        """The Graph whose numbers are painted instead of the document's, or None."""
+        return self._preview
+
+    @property
+    def _numbers(self):
+        """The Graph the painted numbers come from: the preview, else the document."""
+        p = self._preview
+        return p if p is not None else self._bridge.graph
 
     def node_item(self, node_id) -> NodeItem | None:
         return self._nodes.get(node_id)
@@ -361,9 +383,9 @@ class GraphScene(QGraphicsScene):
             self.refresh_labels()
         finally:
             self._show_wire_grads = show
-        for s, t, p in g.nx.edges(keys=True):
+        for s, t, p, sp in g.nx.edges(keys=True, data="source_port", default=0):
             src, dst = nodes[s], nodes[t]
-            w = WireItem(src, dst, p)
+            w = WireItem(src, dst, p, sp)
             src.wires.add(w)
             dst.wires.add(w)
             dst.inputs[p].connected = True  # not drawn yet: nothing to repaint
@@ -423,9 +445,9 @@ class GraphScene(QGraphicsScene):
         self._press_positions.pop(n, None)
         self.removeItem(it)
 
-    def _add_wire(self, s: int, t: int, p: int) -> None:
+    def _add_wire(self, s: int, t: int, p: int, sp: int = 0) -> None:
         src, dst = self._nodes[s], self._nodes[t]
-        w = WireItem(src, dst, p)
+        w = WireItem(src, dst, p, sp)
         src.wires.add(w)
         dst.wires.add(w)
         dst.inputs[p].set_connected(True)
@@ -470,7 +492,7 @@ class GraphScene(QGraphicsScene):
         After an edit that kept the topology and the output (a value edit, a scrub), only the
         nodes whose value or gradient changed, and their consumers (whose problem text names
         their inputs), are looked at: a 50,000-node document refreshes a handful of labels."""
-        g = self.graph
+        g = self._numbers
         tape, vals_l, grads_l, root_i = g.evaluation()
         explicit = g.pinned_output
         shown, self._shown = self._shown, (tape, vals_l, grads_l, root_i, explicit)
@@ -552,7 +574,7 @@ class GraphScene(QGraphicsScene):
         self._noted.clear()
 
     def _refresh_wire_grads(self) -> None:
-        g = self.graph
+        g = self._numbers
         show = self._wire_labels()
         sent = {}
         if show:  # by source node: one lookup per node, not two per wire
@@ -678,7 +700,8 @@ class GraphScene(QGraphicsScene):
                 if w is not None:
                     w.setVisible(False)
                 self._drag = {"mode": "rewire", "node": node.node_id, "port": port.index, "src": src,
-                              "anchor": self._nodes[src].output_port_pos(), "hidden": w}
+                              "anchor": self._nodes[src].output_port_pos(w.source_port if w else 0),
+                              "hidden": w}
             else:
                 self._drag = {"mode": "from_in", "node": node.node_id, "port": port.index,
                               "anchor": port.scenePos()}

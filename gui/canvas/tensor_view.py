@@ -80,6 +80,13 @@ def heat_colours(a, diverging: bool) -> np.ndarray:
         return _ramp(u, _SEQ)
 
 
+def diverging_colours(a, scale: float) -> np.ndarray:
+    """(…, 3) uint8 colours of ``a`` in the gradient map with ±``scale`` at the ends (zero
+    white): pictures that share one scale (a layer's units) compare."""
+    t = np.asarray(a, dtype=np.float64) / (scale if scale > 0 else 1.0)
+    return _ramp(0.5 + 0.5 * np.clip(t, -1.0, 1.0), _DIV)
+
+
 def heat_image(a, diverging: bool) -> QImage:
     """The heatmap of ``a`` as an image with one pixel per element (scaled when drawn)."""
     rgb = np.ascontiguousarray(heat_colours(a, diverging))

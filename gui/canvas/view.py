@@ -215,8 +215,9 @@ class GraphView(QGraphicsView):
 
     def _scroll_by(self, dx: float, dy: float) -> None:
         h, v = self.horizontalScrollBar(), self.verticalScrollBar()
-        h.setValue(h.value() + round(dx))
-        v.setValue(v.value() + round(dy))
+        # clamped to the bars' ranges: a node 1e9 away asked for a step past a C int
+        h.setValue(max(h.minimum(), min(h.maximum(), h.value() + round(dx))))
+        v.setValue(max(v.minimum(), min(v.maximum(), v.value() + round(dy))))
 
     def fit_all(self) -> None:
         """Show every node, at most at 150 % zoom (and as far out as it takes)."""

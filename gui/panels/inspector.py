@@ -34,6 +34,7 @@ from engine.learn.check import check_node
 from engine.learn.explain import gradient_problem
 from gui import style
 from gui.canvas.controller import VALUE_PLACEHOLDER, editable_text
+from gui.canvas.items import op_symbol, op_text
 from gui.panels.array_table import ArrayModel, ArrayTable
 from gui.style import format_number
 
@@ -425,8 +426,8 @@ class Inspector(QDockWidget):
         if is_number:
             self.op_label.setText("number (an input you can edit)")
         else:
-            o = OPS[op]
-            self.op_label.setText(f"{o.symbol}   {op} — {o.doc}")
+            sym, (_, doc) = op_symbol(op), op_text(op)
+            self.op_label.setText(f"{sym}   {op} — {doc}")
 
         value = g.value(node)
         tensor = self._show_tensor(node, value, g.grad(node))

@@ -134,3 +134,20 @@ def builtin_document() -> Graph:
         except DocumentError:
             pass
     return seed_fanout_graph()
+
+
+def example_training(path) -> dict | None:
+    """The gallery's training run for the example at ``path`` (its "train" settings), or None
+    (not a bundled training example, or an unreadable gallery)."""
+    from engine import DocumentError
+    from engine.learn.gallery import gallery
+
+    p = Path(path)
+    try:
+        entries = gallery()
+    except DocumentError:
+        return None
+    for e in entries:
+        if e.train and e.file == p.name and e.path.resolve() == p.resolve():
+            return dict(e.train)
+    return None

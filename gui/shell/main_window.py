@@ -182,10 +182,13 @@ class MainWindow(QMainWindow):
         self.resize(self._default_size())
         self.setDockNestingEnabled(True)
         self.experiment = None  # the Learn tools, once installed
+        self.training = None  # the training tools (gui.learn.training), once installed
         if experiments:  # step mode, chain rule, checks, forward mode, descent, code in/out
             from gui.learn.experiment import install
+            from gui.learn.training import install as install_training
 
             install(self)
+            install_training(self)
         self._restore_settings()
         self.scene.set_show_wire_grads(self.act_wire_grads.isChecked())
         self.bridge.replaced.connect(self._say_wire_labels_limited)
@@ -741,6 +744,8 @@ class MainWindow(QMainWindow):
         self.replace_document(graph, None, f"{p.name} (example)")
         title = graph.meta.get("title") or p.stem
         self.show_message(f"Example: {title}. Click a node to see where its gradient comes from.", 8000)
+        if self.training is not None:  # a training example opens with the Train dock ready
+            self.training.example_opened(files.example_training(p))
         return True
 
     def save_file(self, path=None) -> bool:
