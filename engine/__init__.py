@@ -7,6 +7,7 @@
 
 from . import training as _training  # noqa: E402,F401,I001 - registers the dataset node kind (engine.core.kinds)
 from .core.arrays import ShapeError
+from .core.composites import CompositeError, Definition, DefinitionInUseError, RecursiveDefinitionError
 from .core.errors import (
     CycleError,
     DocumentError,
@@ -23,6 +24,7 @@ from .core.errors import (
     UnknownOpError,
 )
 from .core.graph import Event, Graph
+from .core.groups import group
 from .core.higher_order import NoPathError, grad
 from .core.ops import HELPER_OPS, NUMBER, OPERATORS, OPS, SCALAR_OPS, TENSOR_OPS, Op
 from .core.value import NumberWithGrad, Value, ensure_number
@@ -37,7 +39,10 @@ __all__ = [
     "SCALAR_OPS",
     "TENSOR_OPS",
     "ShapeError",
+    "CompositeError",
     "CycleError",
+    "Definition",
+    "DefinitionInUseError",
     "DocumentError",
     "DuplicateNameError",
     "Event",
@@ -54,9 +59,11 @@ __all__ = [
     "PortError",
     "PortInUseError",
     "PortNotConnectedError",
+    "RecursiveDefinitionError",
     "UnknownOpError",
     "Value",
     "__version__",
     "ensure_number",
     "grad",
+    "group",
 ]

@@ -434,6 +434,10 @@ def _report(g, output, as_json) -> None:
     root = _root(g, output)
     g.backward(root)
     order = g.tape().order
+    if g.definitions:  # instances are inlined on the tape: list the document's own nodes
+        from engine.core.autodiff import _topological_order
+
+        order = _topological_order(g.nx)
     values, grads, problems = g.values(), g.grads(), g.problems()
     found = _origin(g, root)
     if as_json:

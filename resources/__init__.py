@@ -4,6 +4,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "examples"
+COMPOSITE_EXAMPLES = EXAMPLES / "composites"  # with their own gallery.json, until the canvas draws instances
 ICONS = ROOT / "icons"
 
 

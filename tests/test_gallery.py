@@ -9,7 +9,17 @@ import numpy as np
 import pytest
 
 from engine import DocumentError, Graph
-from engine.learn.gallery import BUILDERS, Entry, check, gallery, lesson_numbers, matches, stated_numbers
+from engine.learn.gallery import (
+    BUILDERS,
+    COMPOSITE_BUILDERS,
+    Entry,
+    check,
+    composite_gallery,
+    gallery,
+    lesson_numbers,
+    matches,
+    stated_numbers,
+)
 from engine.learn.training_examples import TRAINING_BUILDERS
 from resources import EXAMPLES
 
@@ -298,3 +308,70 @@ def test_missing_gallery_is_a_document_error(tmp_path):
 def test_examples_load_as_graphs():
     for e in gallery():
         assert isinstance(e.load(), Graph)
+
+
+# ------------------------------------------------------------------ the composite examples
+
+
+def composite_entries():
+    return {e.file: e for e in composite_gallery()}
+
+
+@pytest.mark.parametrize("file", list(COMPOSITE_BUILDERS))
+def test_composite_examples_hold_their_lessons_and_are_what_the_builders_make(file):
+    from engine.learn.stepper import composite_steps, replay
+
+    e = composite_entries()[file]
+    assert check(e) == [] and e.expect
+    for w in lesson_numbers(e.lesson):
+        assert any(matches(w, v) for v in stated_numbers(e)), w
+    saved = json.loads(e.path.read_text(encoding="utf-8"))
+    assert json.loads(json.dumps(COMPOSITE_BUILDERS[file]().to_dict())) == saved
+    g = e.load()
+    grads = replay(g.steps())  # the same numbers by another route: the flat step list,
+    grads.update(replay(composite_steps(g)))  # and instances stepped over as one node each
+    for name, spec in e.expect.items():
+        if "grad" in spec:
+            np.testing.assert_allclose(grads[g.resolve(name)], spec["grad"], rtol=1e-9, atol=1e-12)
+
+
+def test_the_neuron_used_three_times_computes_the_flat_perceptron():
+    grouped = composite_entries()["neuron_three_times.json"].load()
+    flat = entries()["perceptron_2layer.json"].load()
+    assert len(grouped.definitions["neuron"].inputs) == 5
+    assert len([n for n in grouped.nodes() if grouped.op(n) == "call"]) == 3
+    for name in ("w11", "w12", "b1", "w21", "w22", "b2", "w31", "w32", "b3", "x1", "x2", "t"):
+        assert grouped.grad(name) == pytest.approx(flat.grad(name), rel=1e-12), name
+    assert grouped.value("loss") == pytest.approx(flat.value("loss"), rel=1e-15)
+
+
+def test_weight_tying_by_hand():
+    g = composite_entries()["weight_tying.json"].load()
+    a, b, w = g.number("a"), g.number("b"), g.number("scale.w")
+    assert g.value("y") == w * a + w * b
+    assert g.grad("scale.w") == a + b  # d/dw (w*a + w*b), one term per instance
+    assert sorted(amount for _i, _p, amount in g.contributions("scale.w")) == [a, b]
+
+
+def test_the_grouped_mlp_computes_micrograds_loss_and_gradients():
+    import random
+
+    mg = pytest.importorskip("micrograd.nn")
+    from micrograd.engine import Value as MgValue
+
+    from engine.learn.gallery import moons
+
+    xs, ys = moons(8)
+    random.seed(1337)
+    model = mg.MLP(2, [16, 16, 1])
+    scores = [model(list(map(MgValue, x))) for x in xs]
+    losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
+    loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+    loss.backward()
+    g = composite_entries()["micrograd_mlp_moons.json"].load()
+    assert g.value("loss") == pytest.approx(loss.data, rel=1e-12)
+    bank = next(d for d in g.definitions.values() if d.name.endswith("parameters"))
+    consts = bank.constants()
+    params = model.parameters()
+    for k in (0, 100, len(params) - 1):
+        assert g.grad((bank.name, consts[k])) == pytest.approx(params[k].grad, rel=1e-9, abs=1e-15)

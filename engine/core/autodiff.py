@@ -61,6 +61,7 @@ class Tape:
     outputs: dict = field(default_factory=dict)  # (node, port) -> slot, output ports >= 1
     receivers: dict = field(default_factory=dict)  # (node, port) -> ((slot, slot_port), ...)
     kinds: int = 0  # how many nodes a kind compiled (0: every node is one slot of its own)
+    calls: dict = field(default_factory=dict)  # instance path -> composites.CallRecord
 
     def __len__(self):
         return len(self.order)

@@ -17,7 +17,7 @@ so simple listeners can log events uniformly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 
@@ -32,12 +32,22 @@ class Event:
 
     @property
     def data(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("node", "target")}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("node", "target") and not (f.name == "definition" and self.definition is None)
+        }
+
+
+# Node and wire events also say where the node is: ``definition`` None for the document's top
+# level, else the name of the definition whose body changed (every instance of it changes).
+_WHERE = field(default=None, kw_only=True, repr=False, compare=True)
 
 
 @dataclass(frozen=True)
 class _NodeEvent(Event):
     node: int  # type: ignore[misc]  # a field here, None on document-wide events
+    definition: str | None = _WHERE
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class _EdgeEvent(Event):
     source: int
     port: int
     source_port: int = 0
+    definition: str | None = _WHERE
 
     @property
     def node(self) -> int:
@@ -151,6 +162,49 @@ class MetaChanged(Event):
 
 
 @dataclass(frozen=True)
+class DefinitionAdded(Event):
+    """A definition was created (group, make unique, add_definition)."""
+
+    kind: ClassVar[str] = "definition_added"
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class DefinitionRemoved(Event):
+    """A definition was deleted (ungroup of its last instance, remove_definition)."""
+
+    kind: ClassVar[str] = "definition_removed"
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class DefinitionRenamed(Event):
+    """Definition ``old`` is now called ``definition``; its instances follow."""
+
+    kind: ClassVar[str] = "definition_renamed"
+    definition: str = ""
+    old: str = ""
+
+
+@dataclass(frozen=True)
+class PortsChanged(Event):
+    """A definition's inputs or outputs changed (expose as input, rename a port): every
+    instance's ports did too."""
+
+    kind: ClassVar[str] = "ports_changed"
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class InstanceChanged(_NodeEvent):
+    """Instance ``node`` now uses definition ``new`` instead of ``old`` (make unique)."""
+
+    kind: ClassVar[str] = "instance_changed"
+    old: str = ""
+    new: str = ""
+
+
+@dataclass(frozen=True)
 class RoleChanged(_NodeEvent):
     """A node's role changed (``"backward"``: part of a backward graph; None: an ordinary
     node); evaluation is unaffected."""
@@ -161,6 +215,11 @@ class RoleChanged(_NodeEvent):
 
 
 __all__ = [
+    "DefinitionAdded",
+    "DefinitionRemoved",
+    "DefinitionRenamed",
+    "InstanceChanged",
+    "PortsChanged",
     "DocumentReset",
     "EdgeAdded",
     "EdgeRemoved",

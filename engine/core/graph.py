@@ -25,6 +25,8 @@ import networkx as nx
 import numpy as np
 
 from . import arrays, autodiff, kinds
+from .composite_graph import Composites, _elsewhere
+from .composites import CALL, PLACEHOLDERS, CompositeError
 from .errors import (
     CycleError,
     DuplicateNameError,
@@ -248,8 +250,12 @@ class LabelNames:
         return None, text if k == 1 else f"{text} ({k})"
 
 
-class Graph:
-    """A computational graph document. See the module docstring for an example."""
+class Graph(Composites):
+    """A computational graph document. See the module docstring for an example.
+
+    Composites (definitions, instances, addresses inside them) are the
+    :class:`~engine.core.composite_graph.Composites` half of the class.
+    """
 
     def __init__(self):
         self.nx = nx.MultiDiGraph()
@@ -262,6 +268,7 @@ class Graph:
         self._tape: autodiff.Tape | None = None
         self._result: _Result | None = None
         self._meta = _Meta(self)  # document metadata kept on save/load: "title", "lesson"
+        self._init_composites()
 
     @property
     def meta(self) -> dict:
@@ -340,24 +347,43 @@ class Graph:
         g._output_port = self._output_port
         g._next_id = self._next_id
         dict.update(g._meta, self._meta)
+        if self._defs:
+            self._copy_definitions_into(g)
         return g
 
     def _build(self, nodes: Iterable[dict], edges: Iterable[tuple], output=None, output_port=0,
-               pin_only_if_needed=False) -> None:
+               pin_only_if_needed=False, definitions=()) -> None:
         """Fill an empty graph from already validated data, without per-edit checks. Edges
         are (source, target, port) or (source, target, port, source_port); ``output`` is
         the pinned output (None: it follows the graph). With ``pin_only_if_needed`` it is
         pinned only when the graph would not choose it by itself (a program's last line).
 
         Used by the loader, the parser and Value.graph(), which check everything first.
+        ``definitions`` (callees before callers) are added first: see
+        :meth:`_make_definition` for their format; instance nodes name them.
         """
+        self._build_definitions(definitions)
+        self._build_silently(nodes, edges)
+        self._invalidate(topology=True)
+        if pin_only_if_needed and output_port == 0 and self.output_node() == output:
+            output = None
+        self._output = output
+        self._output_port = output_port if output is not None else 0
+        self._emit(DocumentReset())
+
+    def _build_silently(self, nodes: Iterable[dict], edges: Iterable[tuple]) -> None:
+        """:meth:`_build`'s nodes and wires, without events (a definition's body, too)."""
         g = self.nx
+        defs = self._root()._defs
         for n in nodes:
             attrs = {"op": n["op"], "name": n.get("name"), "x": n.get("x", 0.0), "y": n.get("y", 0.0)}
             if n["op"] == NUMBER:
                 attrs["value"] = n["value"]
             elif n["op"] in OPS and OPS[n["op"]].params:
                 attrs["params"] = check_params(OPS[n["op"]], n.get("params"))
+            elif n["op"] == CALL:
+                d = n["definition"]
+                attrs["definition"] = defs[d] if isinstance(d, str) else d
             elif n.get("params") is not None and n["op"] not in OPS:  # a kind's own attributes
                 attrs["params"] = n["params"]
             if n.get("label"):  # display text for a Value label that is no valid unique name
@@ -372,12 +398,6 @@ class Graph:
             (e[0], e[1], e[2], {"source_port": e[3]}) if len(e) > 3 and e[3] else (e[0], e[1], e[2])
             for e in edges
         )
-        self._invalidate(topology=True)
-        if pin_only_if_needed and output_port == 0 and self.output_node() == output:
-            output = None
-        self._output = output
-        self._output_port = output_port if output is not None else 0
-        self._emit(DocumentReset())
 
     # ------------------------------------------------------------------ events
 
@@ -392,6 +412,8 @@ class Graph:
         return unsubscribe
 
     def _emit(self, ev: Event):
+        if self._owner is not None:  # a definition's body: the document tells its subscribers
+            self._forward_event(ev)
         if self._subscribers:
             kind = ev.kind
             for cb in list(self._subscribers):
@@ -411,11 +433,19 @@ class Graph:
             self._tape = None
             self._auto = _UNSET
         self._result = None
+        if self._owner is not None:
+            self._body_invalidated(topology)
 
     # ------------------------------------------------------------------ lookups
 
     def resolve(self, ref) -> int:
-        """Node id for an id or a unique name; NodeNotFoundError otherwise."""
+        """Node id for an id or a unique name; NodeNotFoundError otherwise. An address inside
+        a definition (``("neuron", 3)``, ``"neuron.w"``, an instance path) gives its canonical
+        form: see :meth:`locate`."""
+        if type(ref) is int and ref in self.nx._node:
+            return ref
+        if self._composite_ref(ref):
+            return self.locate(ref)
         if isinstance(ref, bool):
             raise NodeNotFoundError(f"no node {ref!r}")
         if isinstance(ref, int):
@@ -459,36 +489,69 @@ class Graph:
         return [Wire(s, d.get("source_port", 0), t, p) for s, t, p, d in self.nx.edges(keys=True, data=True)]
 
     def op(self, ref) -> str:
-        """The node's op name, "number" for a number node."""
-        return self.nx.nodes[self.resolve(ref)]["op"]
+        """The node's op name: "number" for a number node, "call" for an instance."""
+        g, n = self._at(ref)
+        return g.nx._node[n]["op"]
 
     def name(self, ref) -> str | None:
-        return self.nx.nodes[self.resolve(ref)]["name"]
+        g, n = self._at(ref)
+        return g.nx._node[n]["name"]
 
     def label(self, ref) -> str:
         """The name, else the display text a Value's label left (see Value.graph), else the
-        op and id."""
+        op and id (an instance: its definition and id). Inside a definition, prefixed by
+        where: ``neuron.w``, ``neuron#5/w`` (one instance's)."""
+        if type(ref) is not int and self._composite_ref(ref):
+            addr = self.locate(ref)
+            if isinstance(addr, tuple):
+                if isinstance(addr[0], str):
+                    return f"{addr[0]}.{self._root()._defs[addr[0]].body.label(addr[1])}"
+                parts, g = [], self
+                for k in addr:
+                    parts.append(g.label(k))
+                    if g.nx._node[k]["op"] == CALL:
+                        g = g.nx._node[k]["definition"].body
+                return "/".join(parts)
+            ref = addr
         n = self.resolve(ref)
-        a = self.nx.nodes[n]
-        return a["name"] or a.get("label") or f"{a['op']}#{n}"
+        a = self.nx._node[n]
+        if a["name"]:
+            return a["name"]
+        if a.get("label"):
+            return a["label"]
+        if a["op"] in PLACEHOLDERS and self._definition is not None:
+            d = self._definition
+            ports = d.inputs if a["op"] == "input" else d.outputs
+            for p in ports:
+                if p.node == n:
+                    return p.name
+        if a["op"] == CALL:
+            return f"{a['definition'].name}#{n}"
+        return f"{a['op']}#{n}"
 
     def number(self, ref) -> float:
         """The value typed into a number node."""
-        n = self.resolve(ref)
-        a = self.nx.nodes[n]
+        g, n = self._at(ref)
+        a = g.nx._node[n]
         if a["op"] != NUMBER:
-            raise InvalidValueError(f"node {self.label(n)} is an op, not a number")
+            raise InvalidValueError(f"node {self.label(ref)} is an op, not a number")
         return a["value"]
 
     def position(self, ref) -> tuple[float, float]:
-        a = self.nx.nodes[self.resolve(ref)]
+        g, n = self._at(ref)
+        a = g.nx._node[n]
         return a["x"], a["y"]
 
     def node(self, ref) -> dict:
-        """A copy of the node's stored attributes, with its id."""
-        n = self.resolve(ref)
-        d = dict(self.nx.nodes[n])
+        """A copy of the node's stored attributes, with its id (an instance's
+        ``"definition"`` is its definition's name: :meth:`definition_of` gives the
+        Definition)."""
+        g, n = self._at(ref)
+        d = dict(g.nx._node[n])
         d["id"] = n
+        if d["op"] == CALL:
+            d["definition"] = d["definition"].name
+            d.pop("_anchors", None)
         return d
 
     def inputs(self, ref) -> list[int | None]:
@@ -501,9 +564,9 @@ class Graph:
         >>> Graph.from_expression("a*b", a=1, b=2).input_wires(3)
         [(1, 0), (2, 0)]
         """
-        n = self.resolve(ref)
-        ins: list[tuple[int, int] | None] = [None] * self._arity(n)
-        for s, ports in self.nx._pred[n].items():
+        g, n = self._at(ref)
+        ins: list[tuple[int, int] | None] = [None] * g._arity(n)
+        for s, ports in g.nx._pred[n].items():
             for p, d in ports.items():
                 ins[p] = (s, d.get("source_port", 0))
         return ins
@@ -511,22 +574,26 @@ class Graph:
     def consumers(self, ref, source_port: int | None = None) -> list[tuple[int, int]]:
         """Every (target, port) that this node feeds (from output ``source_port`` only, if
         given)."""
-        n = self.resolve(ref)
+        g, n = self._at(ref)
         return [
             (t, p)
-            for t, ports in self.nx._succ[n].items()
+            for t, ports in g.nx._succ[n].items()
             for p, d in ports.items()
             if source_port is None or d.get("source_port", 0) == source_port
         ]
 
     def arity(self, ref) -> int:
-        """How many input ports the node has (0 for a number)."""
-        return self._arity(self.resolve(ref))
+        """How many input ports the node has (0 for a number; an instance: its definition's
+        inputs)."""
+        g, n = self._at(ref)
+        return g._arity(n)
 
     def output_arity(self, ref) -> int:
-        """How many output ports the node has: 1 for a number and every op row; a node kind
-        (:mod:`engine.core.kinds`) may have several."""
-        return self._output_arity(self.resolve(ref))
+        """How many output ports the node has: 1 for a number and every op row, an
+        instance's definition's outputs (a node kind, :mod:`engine.core.kinds`, may have
+        several)."""
+        g, n = self._at(ref)
+        return g._output_arity(n)
 
     def _arity(self, n: int) -> int:
         attrs = self.nx._node[n]
@@ -621,16 +688,28 @@ class Graph:
             raise DuplicateNameError(f"the name '{name}' is already used by node {self._names[name]}")
         return name
 
-    def check_add(self, op: str, value=0.0, name=None, x=0.0, y=0.0, node_id=None, params=None) -> dict:
+    def check_add(self, op: str, value=0.0, name=None, x=0.0, y=0.0, node_id=None, params=None,
+                  inside=None) -> dict:
         """Raise the GraphError that adding this node would raise; return the cleaned
         attributes ({"op", "name", "x", "y", "id"}, "value" for a number, "params" for an op
         whose row has parameters) otherwise.
 
         >>> Graph().check_add("number", 2, name=" a ")
         {'op': 'number', 'name': 'a', 'x': 0.0, 'y': 0.0, 'id': 1, 'value': 2.0}
+
+        ``inside`` names the definition whose body gets the node (every instance gets it).
         """
+        if inside is not None:
+            return self.definition(inside).body.check_add(op, value, name, x, y, node_id, params)
+        if op in (CALL, *PLACEHOLDERS):
+            how = "add_instance(definition)" if op == CALL else "expose_as_input or group"
+            raise UnknownOpError(f"a {op!r} node is not added with add_op; use {how}")
         if not isinstance(op, str) or (op not in OPS and op not in kinds.KINDS):
             raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
+        if self._definition is not None and op not in OPS:
+            raise CompositeError(f"a {op} node cannot go inside a definition (its body holds numbers, ops "
+                                 "and instances)")
+        self._check_growth(1)
         out = {"op": op}
         if op == NUMBER:
             value = check_value(value)
@@ -664,15 +743,19 @@ class Graph:
         except ValueError as e:
             raise InvalidValueError(str(e)) from None
 
-    def add_number(self, value=0.0, name=None, x=0.0, y=0.0, node_id=None) -> int:
-        """Add a number node and return its id.
+    def add_number(self, value=0.0, name=None, x=0.0, y=0.0, node_id=None, inside=None) -> int:
+        """Add a number node and return its id (``inside`` a definition: a constant of it,
+        returned as ``(definition, id)``).
 
         >>> g = Graph(); g.add_number(2.5, name="w")
         1
         """
+        if inside is not None:
+            body = self.definition(inside).body
+            return self._address(body, body.add_number(value, name, x, y, node_id))
         return self._add(NUMBER, value, name, x, y, node_id)
 
-    def add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None, params=None) -> int:
+    def add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None, params=None, inside=None) -> int:
         """Add an operator node (``op`` is a key of OPERATORS, or a registered node kind, see
         :mod:`engine.core.kinds`) and return its id. ``params`` sets a tensor row's
         parameters (``{"axis": 0}`` for sum); left out, the row's defaults.
@@ -680,12 +763,17 @@ class Graph:
         >>> g = Graph(); g.add_op("tanh")
         1
         """
+        if inside is not None:
+            body = self.definition(inside).body
+            return self._address(body, body.add_op(op, name, x, y, node_id, params))
         self.check_add_op(op, name, x, y, node_id, params)
         return self._add(op, None, name, x, y, node_id, params)
 
-    def check_add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None, params=None) -> dict:
+    def check_add_op(self, op: str, name=None, x=0.0, y=0.0, node_id=None, params=None, inside=None) -> dict:
         """Raise the GraphError that ``add_op(op, ...)`` would raise (as :meth:`check_add`,
         and "number" is refused: numbers are added with add_number, which takes a value)."""
+        if inside is not None:
+            return self.definition(inside).body.check_add_op(op, name, x, y, node_id, params)
         if op == NUMBER:
             raise UnknownOpError(
                 f"unknown op {op!r}; known ops: {', '.join(OPERATORS)}; a number is added with add_number"
@@ -706,10 +794,23 @@ class Graph:
 
     def check_remove(self, ref) -> int:
         """Raise the GraphError that removing this node would raise; its id otherwise."""
-        return self.resolve(ref)
+        where = _elsewhere(self, ref)
+        if where:
+            g, (n,) = where
+            return self._address(g, g.check_remove(n))
+        n = self.resolve(ref)
+        if self.nx._node[n]["op"] in PLACEHOLDERS:
+            raise CompositeError(
+                f"node {self.label(n)} is a port of {self._definition.name!r}; its ports change "
+                "with expose_as_input (and its inverse), not by deleting the port's node"
+            )
+        return n
 
     def remove_node(self, ref) -> None:
         """Remove a node and every wire touching it (wires are removed first, with events)."""
+        where = _elsewhere(self, ref)
+        if where:
+            return where[0].remove_node(where[1][0])
         n = self.check_remove(ref)
         for _s, t, p in list(self.nx.in_edges(n, keys=True)) + list(self.nx.out_edges(n, keys=True)):
             self.disconnect(t, p)
@@ -741,6 +842,11 @@ class Graph:
         ...
         engine.core.errors.PortError: node a has one output, port 0; there is no output port 1
         """
+        where = _elsewhere(self, source, target)
+        if where:
+            g, (s, t) = where
+            s, t = g.check_connect(s, t, port, source_port, replacing=replacing)
+            return self._address(g, s), self._address(g, t)
         s = self.resolve(source)
         t = self.resolve(target)
         op = self.nx.nodes[t]["op"]
@@ -773,6 +879,10 @@ class Graph:
         Raises PortError (no such port on either end), PortInUseError (port already wired)
         or CycleError.
         """
+        where = _elsewhere(self, source, target)
+        if where:
+            g, (s, t) = where
+            return g.connect(s, t, port, source_port)
         s, t = self.check_connect(source, target, port, source_port)
         if source_port:
             self.nx.add_edge(s, t, key=port, source_port=source_port)
@@ -784,6 +894,11 @@ class Graph:
     def check_disconnect(self, target, port: int) -> tuple[int, int]:
         """Raise the GraphError that ``disconnect(target, port)`` would raise; return
         (source, target) of the wire otherwise."""
+        where = _elsewhere(self, target)
+        if where:
+            g, (t,) = where
+            s, t = g.check_disconnect(t, port)
+            return self._address(g, s), self._address(g, t)
         t = self.resolve(target)
         if not isinstance(port, bool) and isinstance(port, int):
             for s, ports in self.nx._pred[t].items():
@@ -794,6 +909,11 @@ class Graph:
     def disconnect(self, target, port: int) -> tuple[int, int]:
         """Remove the wire into ``port`` of ``target``; returns (source, source_port), the
         output it came from, so that ``connect(source, target, port, source_port)`` undoes it."""
+        where = _elsewhere(self, target)
+        if where:
+            g, (t,) = where
+            s, sp = g.disconnect(t, port)
+            return self._address(g, s), sp
         s, t = self.check_disconnect(target, port)
         sp = self.nx._pred[t][s][port].get("source_port", 0)
         self.nx.remove_edge(s, t, key=port)
@@ -804,6 +924,11 @@ class Graph:
     def check_set_value(self, ref, value) -> tuple[int, float]:
         """Raise the GraphError that ``set_value(ref, value)`` would raise; return the node id
         and the value (a float, or an array: see :func:`check_value`) otherwise."""
+        where = _elsewhere(self, ref)
+        if where:
+            g, (n,) = where
+            n, value = g.check_set_value(n, value)
+            return self._address(g, n), value
         n = self.resolve(ref)
         op = self.nx.nodes[n]["op"]
         if op != NUMBER:
@@ -812,7 +937,11 @@ class Graph:
 
     def set_value(self, ref, value) -> None:
         """Change a number node's value (a number or an array, whose shape may change too);
-        re-evaluation reuses the compiled tape."""
+        re-evaluation reuses the compiled tape. A constant of a definition (``("neuron",
+        "w")``, ``"neuron.w"``) changes for every instance."""
+        where = _elsewhere(self, ref)
+        if where:
+            return where[0].set_value(where[1][0], value)
         n, value = self.check_set_value(ref, value)
         attrs = self.nx.nodes[n]
         old = attrs["value"]
@@ -829,6 +958,11 @@ class Graph:
         >>> g = Graph(); s = g.add_op("sum"); g.check_set_params(s, {"axis": 1})
         (1, {'axis': 1, 'keepdims': False})
         """
+        where = _elsewhere(self, ref)
+        if where:
+            g, (n,) = where
+            n, params = g.check_set_params(n, params)
+            return self._address(g, n), params
         n = self.resolve(ref)
         op = self.nx.nodes[n]["op"]
         if op not in OPS and kinds.get(op).check_params is not None:
@@ -841,6 +975,9 @@ class Graph:
         """Change an op node's parameters (keys the row declares; the rest keep defaults).
         An axis that does not fit the input is not refused here: evaluation marks it as a
         problem on the node, as for any shape mismatch."""
+        where = _elsewhere(self, ref)
+        if where:
+            return where[0].set_params(where[1][0], params)
         n, params = self.check_set_params(ref, params)
         attrs = self.nx.nodes[n]
         old = attrs.get("params")
@@ -855,7 +992,8 @@ class Graph:
 
     def params(self, ref) -> dict:
         """An op node's parameters (a copy; {} for rows without any and for numbers)."""
-        return dict(self.nx.nodes[self.resolve(ref)].get("params") or {})
+        g, n = self._at(ref)
+        return dict(g.nx._node[n].get("params") or {})
 
     def shape(self, ref, port: int = 0) -> tuple | None:
         """The shape of the node's value (at output ``port``): () for a number, (2, 3) for an
@@ -869,7 +1007,13 @@ class Graph:
         return arrays.summary(self.value(ref))
 
     def has_arrays(self) -> bool:
-        """Whether any number holds an array or any op is a tensor row."""
+        """Whether any number holds an array or any op is a tensor row (instances' insides
+        included)."""
+        if self._definition is not None:  # a body: read its nodes (it has no tape of its own)
+            return any(
+                type(a.get("value")) is np.ndarray or (a["op"] in OPS and OPS[a["op"]].tensor)
+                for a in self.nx._node.values()
+            )
         return self.tape().has_arrays
 
     def seed_note(self) -> str | None:
@@ -881,11 +1025,20 @@ class Graph:
     def check_set_name(self, ref, name) -> tuple[int, str | None]:
         """Raise the GraphError that ``set_name(ref, name)`` would raise; return the node id and
         the cleaned name (None for no name) otherwise."""
+        where = _elsewhere(self, ref)
+        if where:
+            g, (n,) = where
+            n, name = g.check_set_name(n, name)
+            return self._address(g, n), name
         n = self.resolve(ref)
         return n, self._check_new_name(name, n)
 
     def set_name(self, ref, name) -> None:
-        """Rename a node (None or "" removes the name). Names are unique."""
+        """Rename a node (None or "" removes the name). Names are unique (within a
+        definition's body, among its nodes)."""
+        where = _elsewhere(self, ref)
+        if where:
+            return where[0].set_name(where[1][0], name)
         n, name = self.check_set_name(ref, name)
         attrs = self.nx.nodes[n]
         old = attrs["name"]
@@ -899,10 +1052,18 @@ class Graph:
     def check_set_position(self, ref, x, y) -> tuple[int, float, float]:
         """Raise the GraphError that ``set_position(ref, x, y)`` would raise; return the node
         id and the coordinates as floats otherwise."""
+        where = _elsewhere(self, ref)
+        if where:
+            g, (n,) = where
+            n, x, y = g.check_set_position(n, x, y)
+            return self._address(g, n), x, y
         return self.resolve(ref), check_number(x, "x"), check_number(y, "y")
 
     def set_position(self, ref, x, y) -> None:
         """Move a node on the canvas. Does not affect evaluation."""
+        where = _elsewhere(self, ref)
+        if where:
+            return where[0].set_position(where[1][0], x, y)
         n, x, y = self.check_set_position(ref, x, y)
         attrs = self.nx.nodes[n]
         old = (attrs["x"], attrs["y"])
@@ -912,8 +1073,13 @@ class Graph:
     def check_set_output(self, ref, port: int = 0) -> int | None:
         """Raise the GraphError that ``set_output(ref, port)`` would raise (no such node, no
         such output port); the node id (None for ``ref`` None) otherwise."""
+        if self._definition is not None:
+            raise CompositeError(f"the body of {self._definition.name!r} has no output of its own; "
+                                 "its outputs are its output ports")
         if ref is None:
             return None
+        if type(ref) is not int and self._composite_ref(ref):
+            raise CompositeError(f"{ref!r} is inside a definition; the output is a node of the top level")
         n = self.resolve(ref)
         self._check_output_port(n, port)
         return n
@@ -930,6 +1096,7 @@ class Graph:
         (None, True)
         """
         n = self.check_set_output(ref, port)
+        self._group_pin = None
         old, old_port = self._output, self._output_port
         self._output = n
         self._output_port = port if n is not None else 0
@@ -943,7 +1110,7 @@ class Graph:
         from ..drawing.layout import layered_positions
 
         shapes = None
-        if self.has_arrays():
+        if self._definition is None and self.has_arrays():
             shapes = {n: self.shape(n) for n in self.nx}
         return layered_positions(self.nx, shapes=shapes)
 
@@ -959,8 +1126,16 @@ class Graph:
     # ------------------------------------------------------------------ evaluation
 
     def tape(self) -> autodiff.Tape:
-        """The compiled tape, rebuilt only after a topology change."""
+        """The compiled tape, rebuilt only after a topology change. Instances are inlined:
+        their slots are keyed by instance path, constants by (definition, id), and
+        ``tape.calls`` holds a :class:`~engine.core.composites.CallRecord` per instance path."""
         if self._tape is None:
+            if self._definition is not None:
+                raise CompositeError(
+                    f"the body of {self._definition.name!r} is not evaluated on its own: read its "
+                    "values through an instance, (instance, ..., node), or its constants, "
+                    f"('{self._definition.name}', node)"
+                )
             self._tape = autodiff.compile_tape(self.nx)
         return self._tape
 
@@ -996,6 +1171,9 @@ class Graph:
                 )
         else:
             n = self.resolve(output)
+            if not isinstance(n, int):
+                raise CompositeError(f"{output!r} is inside a definition; backward starts from a node "
+                                     "of the top level (an instance's output port, say)")
             root = (n, self._check_output_port(n, port))
         self._result = self._evaluate(root)
         self._emit(Evaluated())
@@ -1014,21 +1192,41 @@ class Graph:
 
     def value(self, ref, port: int = 0):
         """The value at output ``port`` of the node from the last forward pass (None if an
-        input is unconnected)."""
+        input is unconnected). Inside an instance (``(instance, ..., id)``): that instance's;
+        a constant (``"neuron.w"``): its value; another node of a definition: None (it has
+        one value per instance)."""
         r = self._res()
+        if type(ref) is not int and self._composite_ref(ref):
+            return self._value_at(r, self.locate(ref), port)
         return r.values[self._slot(r, ref, port)]
 
     def grad(self, ref, port: int = 0):
         """d(output)/d(output ``port`` of the node), or None where it has no path to the
-        output."""
+        output. An instance's: the gradient arriving at that output port. Inside an
+        instance: that instance's (a constant's share of it); a constant of a definition
+        (``"neuron.w"``): the sum over every instance (weight tying)."""
         r = self._res()
-        return r.grads[self._slot(r, ref, port)]
+        if type(ref) is not int and self._composite_ref(ref):
+            return self._grad_at(r, self.locate(ref), port)
+        n = self.resolve(ref)
+        if self.nx._node[n]["op"] == CALL:
+            self._check_output_port(n, port)
+            return self._grad_out(r, (n,), port)
+        return r.grads[self._slot(r, n, port)]
 
     def _by_node(self, r: _Result, per_slot: list) -> dict:
         if not r.tape.kinds:
             return dict(zip(r.tape.order, per_slot))
         index = r.tape.index
         return {n: per_slot[index[n]] for n in self.nx}
+
+    def _grads_by_node(self, r: _Result) -> dict:
+        out = self._by_node(r, r.grads)
+        if r.tape.calls:
+            for n, a in self.nx._node.items():
+                if a["op"] == CALL:
+                    out[n] = self._grad_out(r, (n,), 0)
+        return out
 
     def values(self) -> dict:
         """Every node's value (output port 0) by id."""
@@ -1038,7 +1236,7 @@ class Graph:
     def grads(self) -> dict:
         """Every node's gradient (output port 0) by id (None off the output's ancestors)."""
         r = self._res()
-        return self._by_node(r, r.grads)
+        return self._grads_by_node(r)
 
     def evaluation(self) -> tuple:
         """``(tape, values, grads, root)`` of the last evaluation: lists aligned with
@@ -1063,6 +1261,8 @@ class Graph:
 
     def _wire_amount(self, r: _Result, target: int, port: int):
         """What backward sent along the wire into input ``port`` of ``target`` (None: nothing)."""
+        if self.nx._node[target]["op"] == CALL:
+            return self._grad_in(r, (target,), port)
         sent = r.sent
         total = None
         for slot, slot_port in r.tape.wire_reads(target, port):
@@ -1078,7 +1278,13 @@ class Graph:
         >>> g = Graph.from_expression("a*a", a=3.0)
         >>> sorted(g.contributions("a"))
         [(2, 0, 3.0), (2, 1, 3.0)]
+
+        Inside an instance, the consumers are body ids of its definition; for a constant of a
+        definition (``"neuron.w"``) the terms are one per instance: ``(instance, None,
+        amount)``, the instance a top-level id or an instance path.
         """
+        if type(ref) is not int and self._composite_ref(ref):
+            return self._contributions_at(self._res(), self.locate(ref), port)
         n = self.resolve(ref)
         self._check_output_port(n, port)
         r = self._res()
@@ -1092,7 +1298,17 @@ class Graph:
         return out
 
     def edge_grad(self, source, target, port):
-        """The gradient sent back along one wire, or None if none flows (or there is no such wire)."""
+        """The gradient sent back along one wire, or None if none flows (or there is no such
+        wire). Inside an instance, give both ends as instance paths."""
+        if any(type(r) is not int and self._composite_ref(r) for r in (source, target)):
+            src, t = self.locate(source), self.locate(target)
+            if not (isinstance(src, tuple) and isinstance(t, tuple) and isinstance(t[0], int)
+                    and src[:-1] == t[:-1]):
+                return None
+            g = self._ctx_graph(t[:-1])
+            if isinstance(port, bool) or not isinstance(port, int) or not g.nx.has_edge(src[-1], t[-1], port):
+                return None
+            return self._amount_into(self._res(), t[:-1], t[-1], port)
         src, t = self.resolve(source), self.resolve(target)
         if isinstance(port, bool) or not isinstance(port, int) or not self.nx.has_edge(src, t, port):
             return None

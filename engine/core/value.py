@@ -48,8 +48,9 @@ _OP_BY_SPELLING = {
     **{op.micrograd: name for name, op in OPERATORS.items() if op.micrograd},
     **{n: n for n in OPERATORS},
 }
-_new_object = object.__new__
+_new_object = object.__new__  # while an engine.group is open, one that also stamps the Value
 _nd = np.ndarray
+_frames: list = []  # the engine.group calls open now, innermost last (see engine.core.groups)
 
 
 def _array_node(v) -> None:
@@ -222,7 +223,7 @@ class Value:
     # for everything else: the rarely set attributes below, whose class values are the
     # defaults, and any attribute code hangs on a Value (``p.m = 0`` for Adam). Without
     # __slots__ (a plain __dict__ per node) the same MLP step measured 1.5x slower.
-    __slots__ = ("data", "grad", "_a", "_b", "_opname", "__dict__", "__weakref__")
+    __slots__ = ("data", "grad", "_a", "_b", "_opname", "_grp", "__dict__", "__weakref__")
 
     _zero = 0  # grad's starting value (NumberWithGrad: None)
     name = None
@@ -232,8 +233,15 @@ class Value:
     _const_exp = False  # a ** 2: the exponent was a plain number (micrograd's '**2', not an input)
     _prevset = None
     _params = None  # a tensor row's parameters (axis, keepdims, shape)
+    _bank = None  # (module, index, name) for a parameter of an engine.nn module
+    # ``_grp`` (a slot, unset outside groups): (group call, creation number) for a Value made
+    # inside an engine.group
 
     def __init__(self, data, _children=(), _op="", label="", *, name=None):
+        if _frames:
+            from .groups import stamp
+
+            stamp(self)
         self.data = _check_data(data)
         self.grad = self._zero
         self._opname = ""  # op table name; "" for a leaf, None for a hand-built unknown op
@@ -581,8 +589,15 @@ class Value:
 
 def graph_from(root: Value, order: list):
     """:meth:`Value.graph` for ``order`` (``root._topo()``), a Graph whose node ``i + 1`` is
-    ``order[i]`` (gui.draw relies on it to put each Value's own numbers on its node)."""
+    ``order[i]`` (gui.draw relies on it to put each Value's own numbers on its node).
+
+    Values made inside an ``engine.group`` (and parameters of ``engine.nn`` modules) make a
+    grouped graph instead: see :func:`engine.core.groups.grouped_parts`."""
     from .graph import Graph, LabelNames, label_text
+    from .groups import grouped_graph, uses_groups
+
+    if uses_groups(order):
+        return grouped_graph(root, order)
 
     ids = {v: i + 1 for i, v in enumerate(order)}
     names = LabelNames()

@@ -54,11 +54,13 @@ import json
 import math
 import os
 import stat
+from collections import Counter
 
 import networkx as nx
 import numpy as np
 
 from ..core import arrays, kinds
+from ..core.composites import CALL, INPUT, MAX_INLINED, OUTPUT, PLACEHOLDERS, _post_order, check_calls
 from ..core.errors import DocumentError, GraphError
 from ..core.graph import ROLES, Graph, check_name
 from ..core.ops import NUMBER, OPS, check_params
@@ -66,9 +68,11 @@ from . import atomic
 
 FORMAT = "gradcanvas"
 VERSION = 3
-"""The newest version written: a document with a node kind's node (a dataset). One without
-is written as version 2 (arrays or op parameters) or 1, so older readers keep opening it."""
+"""The newest version written: a document with definitions (composites) or a node kind's node
+(a dataset). One without is written as version 2 (arrays or op parameters) or 1, so older readers
+keep opening it."""
 SUPPORTED_VERSIONS = (1, 2, 3)
+MAX_DEFINITIONS = 10_000
 # One limit for both directions, so that anything save() writes, load() reads back. It is a
 # guard against hostile files (a parsed document costs roughly 20x its size in memory), set well
 # above what a person builds: a 250,000-node document is about 25 MB.
@@ -99,6 +103,9 @@ def to_dict(graph: Graph, nodes=None) -> dict:
     if nodes is not None:
         keep = dict.fromkeys(n for n in nodes if n in graph.nx)
         data = {"format": FORMAT, "version": _version(graph, keep)}
+        used = _used_definitions(graph, keep)
+        if used:
+            data["definitions"] = {d.name: definition_dict(graph, d) for d in used}
         data["nodes"] = [_node_dict(graph, n, graph.nx.nodes[n]) for n in keep]
         data["edges"] = _edge_dicts(graph.nx.subgraph(keep))
         return data
@@ -118,9 +125,43 @@ def to_dict(graph: Graph, nodes=None) -> dict:
         data["output"] = graph.pinned_output
         if graph.output_port:
             data["output_port"] = graph.output_port
+    if graph.definitions:
+        data["definitions"] = {d.name: definition_dict(graph, d) for d in _in_order(graph.definitions)}
     data["nodes"] = [_node_dict(graph, n, attrs) for n, attrs in graph.nx.nodes(data=True)]
     data["edges"] = _edge_dicts(graph.nx)
     return data
+
+
+def _in_order(definitions) -> list:
+    """Definitions with every callee before its callers (then by name), as files list them."""
+    calls = {name: sorted(d.callees()) for name, d in sorted(definitions.items())}
+    return [definitions[name] for name in _post_order(calls)]
+
+
+def _used_definitions(graph: Graph, nodes) -> list:
+    """The definitions instances among ``nodes`` need, callees first."""
+    todo = [graph.nx._node[n]["definition"] for n in nodes if graph.nx._node[n]["op"] == CALL]
+    seen: dict = {}
+    while todo:
+        d = todo.pop()
+        if d.name in seen:
+            continue
+        seen[d.name] = d
+        todo.extend(graph.definitions[c] for c in d.callees())
+    return _in_order(seen)
+
+
+def definition_dict(graph: Graph, d) -> dict:
+    """One definition as a document's ``"definitions"`` entry: ``{"inputs": [{"name",
+    "node"}], "outputs": [...], "nodes": [...], "edges": [...]}``, its port placeholders
+    among the nodes (ops "input" and "output")."""
+    body = d.body
+    return {
+        "inputs": [{"name": p.name, "node": p.node} for p in d.inputs],
+        "outputs": [{"name": p.name, "node": p.node} for p in d.outputs],
+        "nodes": [_node_dict(body, n, attrs) for n, attrs in body.nx.nodes(data=True)],
+        "edges": _edge_dicts(body.nx),
+    }
 
 
 def _edge_dicts(g) -> list:
@@ -135,9 +176,12 @@ def _edge_dicts(g) -> list:
 
 
 def _version(graph: Graph, nodes) -> int:
-    """3 when any of ``nodes`` is of a node kind that stores attributes (a dataset node),
-    else 2 when any holds an array or is an op with parameters, else 1."""
-    if any(graph.nx.nodes[n]["op"] not in OPS for n in nodes):
+    """3 when the document has definitions (a fragment: when an instance is among
+    ``nodes``) or any of ``nodes`` is of a node kind (an instance, a dataset node), else 2
+    when any holds an array or is an op with parameters, else 1: documents that use nothing
+    newer stay readable by older readers."""
+    whole = nodes is graph.nx.nodes
+    if (whole and graph.definitions) or any(graph.nx.nodes[n]["op"] not in OPS for n in nodes):
         return kinds.DOCUMENT_VERSION
     for n in nodes:
         attrs = graph.nx.nodes[n]
@@ -162,7 +206,9 @@ def _array_dict(graph: Graph, n, value) -> dict:
 def _node_dict(graph: Graph, n, attrs) -> dict:
     node = {"id": n, "op": attrs["op"], "name": attrs.get("name")}
     kind = kinds.KINDS.get(attrs["op"]) if attrs["op"] not in OPS else None
-    if kind is not None and kind.to_json is not None:
+    if attrs["op"] == CALL:
+        node["definition"] = attrs["definition"].name
+    elif kind is not None and kind.to_json is not None:
         node.update(kind.to_json(attrs.get("params") or {}))
     elif attrs.get("params"):
         node["params"] = dict(attrs["params"])
@@ -349,9 +395,9 @@ def from_dict(data) -> Graph:
     node 1: unknown op 'cube'; kno
     """
     try:
-        nodes, edges, (output, output_port), meta = _validate(data)
+        nodes, edges, (output, output_port), meta, definitions = _validate(data)
         g = Graph()
-        g._build(nodes, edges, output, output_port)
+        g._build(nodes, edges, output, output_port, definitions=definitions)
         g.meta.update(meta)
         return g
     except DocumentError:
@@ -393,12 +439,13 @@ def _validate(data):
     if not isinstance(raw_edges, list):
         raise DocumentError(f'"edges" must be a list, not {_kind(raw_edges)}')
 
-    nodes, by_id = _validate_nodes(raw_nodes, version)
+    defs, ports, sizes = _validate_definitions(data.get("definitions"), version)
+    nodes, by_id = _validate_nodes(raw_nodes, version, ports=ports)
     if data.get("descend") is not None:
         refs = {n["id"] for n in nodes if n["op"] == NUMBER} | {
             n["name"] for n in nodes if n["op"] == NUMBER and n.get("name")}
         meta["descend"] = _check_descend(data["descend"], refs)
-    edges = _validate_edges(raw_edges, by_id)
+    edges = _validate_edges(raw_edges, by_id, ports=ports)
     output = data.get("output")
     output_port = data.get("output_port", 0)
     if not _is_int(output_port) or output_port < 0:
@@ -408,29 +455,198 @@ def _validate(data):
             raise DocumentError(f'"output" must be a node id or null, not {_show(output)}')
         if output not in by_id:
             raise DocumentError(f'"output" is {output}, but there is no node with that id')
-        if output_port >= _output_arity(by_id[output]):
+        count = _output_arity(by_id[output], ports)
+        if output_port >= count:
             raise DocumentError(
-                f'"output_port" is {output_port}, but node {_label(by_id[output])} has '
-                + ("one output, port 0" if _output_arity(by_id[output]) == 1
-                   else f"outputs 0..{_output_arity(by_id[output]) - 1}")
+                f'"output_port" is {output_port}, but node {_label(by_id[output])} has {_outputs_text(count)}'
             )
     elif output_port:
         raise DocumentError(f'"output_port" is {output_port}, but no "output" is given')
     _check_acyclic(edges, by_id)
-    return nodes, edges, (output, output_port), meta
+    if defs:
+        _check_inlined_size(nodes, sizes)
+    return nodes, edges, (output, output_port), meta, defs
 
 
-def _output_arity(node: dict) -> int:
-    """Numbers and every op row have one output; a node kind says how many."""
-    if node["op"] in OPS:
+def _arity(node: dict, ports=None) -> int:
+    op = node["op"]
+    if op in OPS:
+        return OPS[op].arity
+    if op == CALL:
+        return ports[node["definition"]][0]
+    if op in PLACEHOLDERS:
+        return 1 if op == OUTPUT else 0
+    return kinds.get(op).arity(node)
+
+
+def _output_arity(node: dict, ports=None) -> int:
+    """Numbers, op rows and input placeholders have one output, an output placeholder none,
+    an instance its definition's outputs; another node kind says how many."""
+    op = node["op"]
+    if op in OPS or op == INPUT:
         return 1
-    return kinds.get(node["op"]).output_arity(node)
+    if op == CALL:
+        return ports[node["definition"]][1]
+    if op == OUTPUT:
+        return 0
+    return kinds.get(op).output_arity(node)
 
 
-def _arity(node: dict) -> int:
-    if node["op"] in OPS:
-        return OPS[node["op"]].arity
-    return kinds.get(node["op"]).arity(node)
+def _outputs_text(count: int) -> str:
+    return "no outputs" if count == 0 else "one output, port 0" if count == 1 else f"outputs 0..{count - 1}"
+
+
+def _validate_definitions(raw, version):
+    """``"definitions"``: every name, port list and body checked as the top level is, then the
+    calls between them (no recursion, at most 64 levels) and what they inline to. Returns the
+    parts for Graph._build (callees first), each definition's (inputs, outputs) counts and
+    the sizes the inlining check needs."""
+    if raw is None:
+        return [], {}, None
+    if version < 3:
+        raise DocumentError('"definitions" needs document version 3')
+    if not isinstance(raw, dict):
+        raise DocumentError(f'"definitions" must be an object (name -> definition), not {_kind(raw)}')
+    if len(raw) > MAX_DEFINITIONS:
+        raise DocumentError(f"the document has {len(raw):,} definitions; at most {MAX_DEFINITIONS:,}")
+    ports: dict = {}
+    lists: dict = {}
+    for name, d in raw.items():
+        where = f"definition {_show(name)}"
+        try:
+            clean = _check_definition_name(name)
+        except GraphError as e:
+            raise DocumentError(f"{where}: {e}") from None
+        if clean != name:
+            raise DocumentError(f"{where}: a definition's name has no spaces around it")
+        if not isinstance(d, dict):
+            raise DocumentError(f"{where} must be an object, not {_kind(d)}")
+        for key in ("inputs", "outputs", "nodes"):
+            if not isinstance(d.get(key), list):
+                raise DocumentError(f'{where}: "{key}" must be a list, not {_kind(d.get(key))}')
+        if not isinstance(d.get("edges", []), list):
+            raise DocumentError(f'{where}: "edges" must be a list, not {_kind(d.get("edges"))}')
+        lists[name] = [_port_list(d[key], f"{where}: {key}") for key in ("inputs", "outputs")]
+        ports[name] = (len(lists[name][0]), len(lists[name][1]))
+    parts: dict = {}
+    calls: dict = {}
+    own: dict = {}
+    constants: dict = {}
+    for name, d in raw.items():
+        where = f"definition {name!r}"
+        nodes, by_id = _validate_nodes(d["nodes"], version, where, ports=ports, body=True)
+        edges = _validate_edges(d.get("edges", []), by_id, where, ports=ports)
+        ins, outs = lists[name]
+        for kind, entries, op in (("inputs", ins, INPUT), ("outputs", outs, OUTPUT)):
+            for k, (pname, nid) in enumerate(entries):
+                node = by_id.get(nid)
+                if node is None or node["op"] != op:
+                    raise DocumentError(
+                        f"{where}: {kind}[{k}] ({pname!r}) names node {nid}, which is not an {op!r} node "
+                        "of its body"
+                    )
+        listed = [nid for _nm, nid in ins + outs]
+        placeholders = [n["id"] for n in nodes if n["op"] in PLACEHOLDERS]
+        if sorted(listed) != sorted(placeholders):
+            extra = sorted(set(placeholders) - set(listed)) or sorted(
+                n for n, k in Counter(listed).items() if k > 1
+            )
+            raise DocumentError(
+                f"{where}: every 'input' and 'output' node is one port, listed once; node(s) {extra} are not"
+            )
+        _check_acyclic(edges, by_id, where)
+        calls[name] = Counter(n["definition"] for n in nodes if n["op"] == CALL)
+        fed = {t for _s, t, *_ in edges}
+        own[name] = sum(1 for n in nodes if n["op"] not in (NUMBER, CALL, INPUT, OUTPUT)) + sum(
+            1 for _nm, nid in outs if nid not in fed
+        )
+        constants[name] = sum(1 for n in nodes if n["op"] == NUMBER)
+        parts[name] = {"name": name, "inputs": ins, "outputs": outs, "nodes": nodes, "edges": edges}
+    try:
+        check_calls(calls)
+    except GraphError as e:
+        raise DocumentError(str(e)) from None
+    order = _post_order({n: sorted(c) for n, c in calls.items()})
+    return [parts[n] for n in order], ports, (calls, own, constants, order)
+
+
+def _check_definition_name(name) -> str:
+    from ..core.groups import check_group_name
+
+    return check_group_name(name)
+
+
+def _port_list(raw, where) -> list:
+    out = []
+    names = set()
+    for k, entry in enumerate(raw):
+        ok = isinstance(entry, dict) and isinstance(entry.get("name"), str) and _is_int(entry.get("node"))
+        if not ok:
+            raise DocumentError(f'{where}[{k}] must be {{"name": text, "node": id}}, not {_kind(entry)}')
+        try:
+            name = check_name(entry["name"])
+        except GraphError as e:
+            raise DocumentError(f"{where}[{k}]: {e}") from None
+        if name is None:
+            raise DocumentError(f"{where}[{k}]: a port needs a name")
+        if name in names:
+            raise DocumentError(f"{where}[{k}]: the port name {name!r} is used twice")
+        names.add(name)
+        out.append((name, entry["node"]))
+    return out
+
+
+def _check_inlined_size(nodes, sizes) -> None:
+    """Refuse a document whose instances would inline to more than MAX_INLINED slots: counted
+    with exact integers from the definitions' sizes, never by expanding (a small file cannot
+    ask for 2**50 nodes)."""
+    calls, own, constants, order = sizes
+    size: dict = {}
+    for name in order:
+        size[name] = own[name] + sum(k * size[c] for c, k in calls[name].items())
+    top = Counter(n["definition"] for n in nodes if n["op"] == CALL)
+    used: set = set()
+    todo = list(top)
+    while todo:
+        n = todo.pop()
+        if n not in used:
+            used.add(n)
+            todo.extend(calls[n])
+    total = len(nodes) - sum(top.values()) + sum(constants[n] for n in used)
+    total += sum(k * size[c] for c, k in top.items())
+    if total > MAX_INLINED:
+        heavy = max(top, key=lambda c: top[c] * size[c])
+        shown = f"{total:,}" if total < 10**15 else f"about 2**{total.bit_length() - 1}"
+        raise DocumentError(
+            f"the document would inline to {shown} nodes (definition {heavy!r} alone is "
+            f"{size[heavy]:,} nodes per instance); at most {MAX_INLINED:,} are allowed"
+        )
+
+
+def read_definition(name, data, existing) -> dict:
+    """One definition's data (a ``"definitions"`` entry), validated as a document's would be
+    against the ``existing`` definitions (name -> Definition) it may use; the parts for
+    Graph._make_definition. DocumentError otherwise."""
+    ports = {n: (d.arity, d.output_arity) for n, d in existing.items()}
+    if not isinstance(data, dict):
+        raise DocumentError(f"definition {name!r} must be an object, not {_kind(data)}")
+    raw = dict(data)
+    raw.setdefault("edges", [])
+    stub = {n: {"inputs": [{"name": f"i{k}", "node": k} for k in range(a)],
+                "outputs": [{"name": f"o{k}", "node": a + k} for k in range(o)],
+                "nodes": [{"id": k, "op": INPUT} for k in range(a)]
+                + [{"id": a + k, "op": OUTPUT} for k in range(o)]}
+            for n, (a, o) in ports.items() if n != name}
+    stub[name] = raw
+    parts, _ports, (calls, _own, _const, _order) = _validate_definitions(stub, VERSION)
+    # The calls of the existing definitions, for the recursion check against them.
+    real = {n: sorted(d.callees()) for n, d in existing.items()}
+    real[name] = sorted(calls[name])
+    try:
+        check_calls(real)
+    except GraphError as e:
+        raise DocumentError(str(e)) from None
+    return next(p for p in parts if p["name"] == name)
 
 
 def _kind_node(raw: dict, nid, op, where, version) -> dict:
@@ -498,12 +714,17 @@ def _check_version(data):
     return v
 
 
-def _validate_nodes(raw_nodes, version=1):
+def _validate_nodes(raw_nodes, version=1, prefix="", ports=None, body=False):
+    """Nodes of the top level, or (``body``) of a definition's body, whose port placeholders
+    (ops "input", "output") may appear only there; instances ("call") name a definition of
+    ``ports`` (name -> (inputs, outputs)). Messages start with ``prefix``."""
+    ports = ports or {}
+    pre = f"{prefix}: " if prefix else ""
     nodes = []
     by_id: dict[int, dict] = {}
     names: dict[str, int] = {}
     for index, raw in enumerate(raw_nodes):
-        where = f"nodes[{index}]"
+        where = f"{pre}nodes[{index}]"
         if not isinstance(raw, dict):
             raise DocumentError(f"{where} must be an object, not {_kind(raw)}")
         if "id" not in raw:
@@ -515,10 +736,25 @@ def _validate_nodes(raw_nodes, version=1):
             raise DocumentError(f"{where}: id {nid} is too large (ids must be below 2**53)")
         if nid in by_id:
             raise DocumentError(f"{where}: node id {nid} is used twice")
-        where = f"node {nid}"
+        where = f"{pre}node {nid}"
         op = raw.get("op")
         if not isinstance(op, str):
             raise DocumentError(f'{where}: "op" must be "number" or an op name, not {_show(op)}')
+        if op in PLACEHOLDERS and not body:
+            raise DocumentError(f"{where}: an {op!r} node (a definition's port) belongs in a body")
+        if op == CALL or op in PLACEHOLDERS:
+            if version < 3:
+                raise DocumentError(f"{where}: a {op!r} node needs document version 3")
+            node = _composite_node(raw, nid, op, where, ports)
+            if node["name"] is not None:
+                if node["name"] in names:
+                    raise DocumentError(
+                        f"{where}: the name {node['name']!r} is already used by node {names[node['name']]}"
+                    )
+                names[node["name"]] = nid
+            nodes.append(node)
+            by_id[nid] = node
+            continue
         kind = kinds.KINDS.get(op) if op not in OPS else None
         if op not in OPS and (kind is None or kind.from_json is None):
             raise DocumentError(f"{where}: unknown op {_show(op)}; known ops: {', '.join(OPS)}")
@@ -527,11 +763,13 @@ def _validate_nodes(raw_nodes, version=1):
         except GraphError as e:
             raise DocumentError(f"{where}: {e}") from None
         if name is not None:
-            where = f"node {nid} ({name!r})"
+            where = f"{pre}node {nid} ({name!r})"
             if name in names:
                 raise DocumentError(f"{where}: the name {name!r} is already used by node {names[name]}")
             names[name] = nid
         if kind is not None:
+            if body:
+                raise DocumentError(f"{where}: a {op!r} node cannot go inside a definition")
             node = _kind_node(raw, nid, op, where, version)
             node["name"] = name
             node["x"] = _finite(raw.get("x", 0.0), f"{where}: x")
@@ -577,11 +815,36 @@ def _validate_nodes(raw_nodes, version=1):
     return nodes, by_id
 
 
-def _validate_edges(raw_edges, by_id):
+def _composite_node(raw, nid, op, where, ports) -> dict:
+    try:
+        name = check_name(raw.get("name"))
+    except GraphError as e:
+        raise DocumentError(f"{where}: {e}") from None
+    if op in PLACEHOLDERS and name is not None:
+        raise DocumentError(f"{where}: a port's node has no name of its own (the port's name is in the list)")
+    node = {"id": nid, "op": op, "name": name}
+    if op == CALL:
+        d = raw.get("definition")
+        if not isinstance(d, str):
+            raise DocumentError(f'{where}: an instance needs "definition", the name of one, not {_show(d)}')
+        if d not in ports:
+            known = ", ".join(sorted(ports)[:10]) or "none"
+            raise DocumentError(f"{where}: definition {_show(d)} does not exist (definitions: {known})")
+        node["definition"] = d
+    for key in ("value", "params"):
+        if raw.get(key) is not None:
+            raise DocumentError(f"{where}: a {op!r} node has no {key!r}")
+    node["x"] = _finite(raw.get("x", 0.0), f"{where}: x")
+    node["y"] = _finite(raw.get("y", 0.0), f"{where}: y")
+    return node
+
+
+def _validate_edges(raw_edges, by_id, prefix="", ports=None):
+    pre = f"{prefix}: " if prefix else ""
     edges = []
     wired: dict[tuple[int, int], int] = {}  # (target, port) -> edge index
     for index, raw in enumerate(raw_edges):
-        where = f"edges[{index}]"
+        where = f"{pre}edges[{index}]"
         if not isinstance(raw, dict):
             raise DocumentError(f"{where} must be an object, not {_kind(raw)}")
         for key in ("source", "target", "port"):
@@ -599,19 +862,21 @@ def _validate_edges(raw_edges, by_id):
         where = f"{where} ({s} -> {t} port {p})"
         if s not in by_id:
             raise DocumentError(f"{where}: source node {s} does not exist")
-        outs = _output_arity(by_id[s])
-        if sp >= outs:
-            has = "one output, port 0" if outs == 1 else f"outputs 0..{outs - 1}"
-            raise DocumentError(f"{where}: source_port {sp} out of range: node {_label(by_id[s])} has {has}")
+        count = _output_arity(by_id[s], ports)
+        if sp >= count:
+            raise DocumentError(
+                f"{where}: source_port {sp} out of range: node {_label(by_id[s])} has {_outputs_text(count)}"
+            )
         if t not in by_id:
             raise DocumentError(f"{where}: target node {t} does not exist")
         op = by_id[t]["op"]
         if op == NUMBER:
             raise DocumentError(f"{where}: node {_label(by_id[t])} is a number and has no inputs")
-        arity = _arity(by_id[t])
+        arity = _arity(by_id[t], ports)
         if p >= arity:
-            ports = "no inputs" if arity == 0 else "port 0" if arity == 1 else f"ports 0..{arity - 1}"
-            raise DocumentError(f"{where}: port {p} out of range for {op!r} ({ports})")
+            has = "no inputs" if arity == 0 else "port 0" if arity == 1 else f"ports 0..{arity - 1}"
+            what = f"instance of {by_id[t]['definition']!r}" if op == CALL else repr(op)
+            raise DocumentError(f"{where}: port {p} out of range for {what} ({has})")
         if s == t:
             raise DocumentError(f"{where}: node {_label(by_id[s])} cannot feed itself")
         if (t, p) in wired:
@@ -623,7 +888,7 @@ def _validate_edges(raw_edges, by_id):
     return edges
 
 
-def _check_acyclic(edges, by_id):
+def _check_acyclic(edges, by_id, prefix=""):
     # Kahn's algorithm on plain dicts: linear, and a few times faster than building a
     # networkx graph for a check that almost always passes. networkx names the cycle.
     indegree = dict.fromkeys(by_id, 0)
@@ -646,7 +911,8 @@ def _check_acyclic(edges, by_id):
     cycle = [u for u, _ in nx.find_cycle(stuck)]
     shown = " -> ".join(_label(by_id[n]) for n in cycle[:12])
     more = " -> …" if len(cycle) > 12 else ""
-    raise DocumentError(f"the wires form a cycle: {shown}{more} -> {_label(by_id[cycle[0]])}")
+    where = f"{prefix}: " if prefix else ""
+    raise DocumentError(f"{where}the wires form a cycle: {shown}{more} -> {_label(by_id[cycle[0]])}")
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -730,7 +996,10 @@ def _array(raw: dict, what):
 
 
 def _label(node: dict) -> str:
-    return repr(node["name"]) if node["name"] else f"{node['id']} ({node['op']})"
+    if node["name"]:
+        return repr(node["name"])
+    what = node["definition"] if node["op"] == CALL else node["op"]
+    return f"{node['id']} ({what})"
 
 
 def _kind(v) -> str:

@@ -37,6 +37,7 @@ import re
 
 import numpy as np
 
+from ..core.composites import CALL
 from ..core.errors import InvalidValueError, NoOutputError, PortNotConnectedError, UnknownOpError
 from ..core.graph import Graph
 from ..core.ops import NUMBER, OPS, Op
@@ -106,50 +107,46 @@ _TORCH = _Dialect(
 
 def _script(graph: Graph, output, d: _Dialect) -> str:
     plan = _Plan(graph, output)
-    if graph.has_arrays():
-        return _array_script(graph, plan, d)
-    lines = [
-        d.header[0],
-        "# Prints the output's value, then d(output)/d(number) for the named numbers.",
-        *d.header[1:],
-        "",
-    ]
-    for n in plan.order:
-        v = plan.var[n]
-        op = graph.op(n)
-        if op == NUMBER:
-            lines.append(f"{v} = {d.number(_float(graph, n), graph.name(n))}")
-        else:
-            lines.append(f"{v} = {_spell(OPS[op], plan.args(n), d)}")
-    out = plan.var[plan.out]
-    lines += ["", f"{out}.backward()", "", f"print('output =', {d.value.format(v=out)})"]
-    for label, v in plan.printed():
-        lines.append(f"print({label + '.grad ='!r}, {d.grad.format(v=v)})")
-    return "\n".join(lines) + "\n"
-
-
-def _array_script(graph: Graph, plan, d: _Dialect) -> str:
-    """The script for a graph with arrays: numbers as NumPy arrays (Value) or float64 tensors
-    (PyTorch), tensor rows with their parameters, values and gradients printed as nested
-    lists. An array output is seeded with ones, as the engine does."""
+    arrays = graph.has_arrays()
     torch = d is _TORCH
+    head = d.header[0] + ((" Arrays: NumPy" + (" and torch tensors." if torch else ".")) if arrays else "")
     lines = [
-        d.header[0] + " Arrays: NumPy" + (" and torch tensors." if torch else "."),
+        head,
         "# Prints the output's value, then d(output)/d(number) for the named numbers.",
         *d.header[1:],
-        "import numpy as np",
+        *(["import numpy as np"] if arrays else []),
         "",
     ]
+    lines += _definitions_code(graph, plan, d, arrays)
     for n in plan.order:
-        v = plan.var[n]
         op = graph.op(n)
         if op == NUMBER:
-            lines.append(f"{v} = {_array_number(graph, n, torch)}")
+            v = plan.var[(n, 0)]
+            if arrays:
+                lines.append(f"{v} = {_array_number(graph, n, torch)}")
+            else:
+                lines.append(f"{v} = {d.number(_float(graph, n), graph.name(n))}")
+        elif op == CALL:
+            outs = [plan.var[(n, k)] for k in range(graph.output_arity(n))]
+            fname = plan.functions[graph.node(n)["definition"]]
+            lines.append(f"{', '.join(outs)} = {fname}({', '.join(plan.args(n))})")
         else:
-            lines.append(f"{v} = {_array_call(graph, n, OPS[op], plan.args(n), torch)}")
+            v = plan.var[(n, 0)]
+            if arrays:
+                params = graph.params(n)
+                call = _array_call(OPS[op], params, plan.args(n), torch, _static_ndim(graph, n),
+                                   f" (node {graph.label(n)})")
+                lines.append(f"{v} = {call}")
+            else:
+                lines.append(f"{v} = {_spell(OPS[op], plan.args(n), d)}")
     out = plan.var[plan.out]
+    if not arrays:
+        lines += ["", f"{out}.backward()", "", f"print('output =', {d.value.format(v=out)})"]
+        for label, v in plan.printed():
+            lines.append(f"print({label + '.grad ='!r}, {d.grad.format(v=v)})")
+        return "\n".join(lines) + "\n"
     seed = ""
-    if torch and graph.shape(plan.out):
+    if torch and graph.shape(*plan.out):
         seed = f"torch.ones_like({out})"
     lines += ["", f"{out}.backward({seed})", ""]
     if torch:
@@ -163,9 +160,109 @@ def _array_script(graph: Graph, plan, d: _Dialect) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _static_ndim(graph: Graph, n):
+    def ndim():
+        return len(graph.shape(*graph.input_wires(n)[0]) or ())
+
+    return ndim
+
+
+def _definitions_code(graph: Graph, plan, d: _Dialect, arrays: bool) -> list[str]:
+    """The definitions the output needs, as Python functions (callees first), after their
+    constants: one module-level variable each, shared by every call, so a constant's
+    gradient is the sum over the calls, as in the document."""
+    if not plan.definitions:
+        return []
+    torch = d is _TORCH
+    lines = ["# Constants of the functions below: one each, shared by every call (weight tying)."]
+    for defn in plan.definitions:
+        for n in defn.constants():
+            v = plan.constants[(defn.name, n)]
+            if arrays:
+                lines.append(f"{v} = {_array_number(graph, (defn.name, n), torch)}")
+            else:
+                lines.append(f"{v} = {d.number(_float(graph, (defn.name, n)), graph.label((defn.name, n)))}")
+    lines.append("")
+    for defn in plan.definitions:
+        lines += _function_code(graph, plan, defn, d, arrays)
+    return lines
+
+
+def _function_code(graph: Graph, plan, defn, d: _Dialect, arrays: bool) -> list[str]:
+    from ..core.autodiff import _topological_order
+
+    torch = d is _TORCH
+    body = defn.body
+    fname = plan.functions[defn.name]
+    var: dict = {}
+    used = set(plan.reserved)
+    args = []
+    for p in defn.inputs:
+        base, k = identifier(p.name), 2
+        v = base
+        while v in used:
+            v, k = f"{base}_{k}", k + 1
+        used.add(v)
+        var[(p.node, 0)] = v
+        args.append(v)
+    lines = [f"def {fname}({', '.join(args)}):"]
+    for n in _topological_order(body.nx):
+        a = body.nx._node[n]
+        op = a["op"]
+        if op in ("input", "output"):
+            continue
+        if op == NUMBER:
+            var[(n, 0)] = plan.constants[(defn.name, n)]
+            continue
+        ins = []
+        for k, w in enumerate(body.input_wires(n)):
+            if w is None:
+                raise PortNotConnectedError(
+                    f"input {k} of {graph.label((defn.name, n))} is not connected, so {defn.name!r} "
+                    "cannot be written as a function"
+                )
+            ins.append(var[w])
+        base = identifier(a["name"]) if a.get("name") else ("call" if op == CALL else op) + str(n)
+        if op == CALL:
+            callee = a["definition"]
+            outs = []
+            for k in range(callee.output_arity):
+                v, j = f"{base}_{k}" if callee.output_arity > 1 else base, 2
+                b2 = v
+                while v in used:
+                    v, j = f"{b2}_{j}", j + 1
+                used.add(v)
+                var[(n, k)] = v
+                outs.append(v)
+            lines.append(f"    {', '.join(outs)} = {plan.functions[callee.name]}({', '.join(ins)})")
+            continue
+        v, j = base, 2
+        while v in used:
+            v, j = f"{base}_{j}", j + 1
+        used.add(v)
+        var[(n, 0)] = v
+        if arrays:
+            expr = _array_call(OPS[op], dict(a.get("params") or {}), ins, torch, None,
+                               f" (node {graph.label((defn.name, n))})")
+        else:
+            expr = _spell(OPS[op], ins, d)
+        lines.append(f"    {v} = {expr}")
+    rets = []
+    for p in defn.outputs:
+        w = body.input_wires(p.node)[0]
+        if w is None:
+            raise PortNotConnectedError(
+                f"output {p.name!r} of {defn.name!r} is not connected, so it cannot be written as a function"
+            )
+        rets.append(var[w])
+    lines.append(f"    return {', '.join(rets)}")
+    lines.append("")
+    return lines
+
+
 def _array_number(graph: Graph, n, torch: bool) -> str:
     v = graph.number(n)
-    name = graph.name(n)
+    name = graph.name(n) if not isinstance(n, tuple) else graph.label(n)
     if type(v) is not np.ndarray:
         lit = _float(graph, n)
         if torch:
@@ -187,32 +284,40 @@ def _array_number(graph: Graph, n, torch: bool) -> str:
 _TORCH_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
 
 
-def _array_call(graph: Graph, n, op: Op, args: list[str], torch: bool) -> str:
-    """A node of a graph with arrays: elementwise rows as in scalar scripts; tensor rows with
-    their parameters spelled as the target library wants them."""
+def _array_call(op: Op, params: dict, args: list[str], torch: bool, ndim, label: str = "") -> str:
+    """An op node of a graph with arrays: elementwise rows as in scalar scripts; tensor rows
+    with their parameters spelled as the target library wants them. ``ndim()`` gives the
+    first input's number of dimensions where it is known (None: inside a function, where it
+    is read at run time)."""
     if not op.tensor:
         return _spell(op, args, _TORCH if torch else _VALUE)
-    params = graph.params(n)
     if torch and not op.torch and not op.operator:  # a helper row PyTorch has no one call for
-        raise UnknownOpError(f"op '{op.name}' (node {graph.label(n)}) has no PyTorch spelling to export")
+        raise UnknownOpError(f"op '{op.name}'{label} has no PyTorch spelling to export")
     if op.operator:  # a @ b
         return f" {op.operator} ".join(args)
     if not torch:
         kw = ", ".join(f"{k}={v!r}" for k, v in params.items())
         return f"{args[0]}.{op.method}({', '.join(args[1:] + ([kw] if kw else []))})"
     if op.name == "transpose":
-        ndim = len(graph.shape(graph.inputs(n)[0]) or ())
-        return f"torch.permute({args[0]}, {tuple(reversed(range(ndim)))!r})"
+        if ndim is None:
+            return f"torch.permute({args[0]}, tuple(reversed(range({args[0]}.dim()))))"
+        return f"torch.permute({args[0]}, {tuple(reversed(range(ndim())))!r})"
     if op.name == "reshape":
         return f"torch.reshape({args[0]}, {tuple(params['shape'])!r})"
     if op.name == "cross_entropy":
         return f"{op.torch}({args[0]}, {args[1]}.long())"
     kws = []
+    # Reducing over every axis without keeping them: torch.sum(x) takes no dim and no keepdim.
+    bare = params.get("axis", 0) is None and op.name != "logsumexp" and not params.get("keepdims")
     for k, v in params.items():
         if k == "axis" and v is None:
-            if op.name == "logsumexp":
-                ndim = len(graph.shape(graph.inputs(n)[0]) or ())
-                kws.append(f"dim={tuple(range(ndim))!r}")
+            if not bare:
+                if ndim is None:
+                    kws.append(f"dim=tuple(range({args[0]}.dim()))")
+                else:
+                    kws.append(f"dim={tuple(range(ndim()))!r}")
+            continue
+        if k == "keepdims" and bare:
             continue
         kws.append(f"{_TORCH_KEYWORDS.get(k, k)}={tuple(v) if isinstance(v, list) else v!r}")
     return f"{op.torch}({', '.join(args + kws)})"
@@ -246,42 +351,116 @@ def identifier(text: str) -> str:
 
 
 class _Plan:
-    """Which nodes to write, in what order, under which generated variable names."""
+    """Which nodes to write, in what order, under which generated variable names (one per
+    output port: ``var[(node, port)]``), and the definitions, functions and constants needed."""
 
     def __init__(self, graph: Graph, output):
+        from ..core.autodiff import _topological_order
+
         self.graph = graph
-        out = graph.output_node() if output is None else graph.resolve(output)
-        if out is None:
+        if output is None:
+            ref = graph.output_ref()
+        else:
+            n = graph.resolve(output)
+            ref = None if n is None else (n, 0)
+        if ref is None:
             raise NoOutputError("export needs an output: set one" if len(graph) else "the graph is empty")
         tape = graph.tape()
-        if not tape.defined[tape.index[out]]:
-            why = graph.why_no_value(out)
+        out, out_port = ref
+        if not tape.defined[tape.slot(out, out_port)]:
+            why = graph.why_no_value(out, out_port)
             raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {why}")
-        self.out = out
+        self.out = ref
         # Undefined nodes cannot be written; nothing defined depends on them.
-        self.order = [n for i, n in enumerate(tape.order) if tape.defined[i]]
-        self.var: dict[int, str] = {}
+        order = _topological_order(graph.nx)
+        self.order = [n for n in order if self._defined(tape, n)]
+        self.var: dict = {}
         used: set[str] = set()
+        # Functions and their constants first, so variables do not take their names.
+        self.definitions = _needed(graph, self.order)
+        self.functions: dict = {}
+        self.constants: dict = {}
+        for d in self.definitions:
+            self.functions[d.name] = _fresh(identifier(d.name), used)
+        for d in self.definitions:
+            for n in d.constants():
+                label = d.body.name(n) or f"number{n}"
+                self.constants[(d.name, n)] = _fresh(identifier(f"{self.functions[d.name]}_{label}"), used)
+        self.reserved = set(used)
         named = [n for n in self.order if graph.name(n)]
         unnamed = [n for n in self.order if not graph.name(n)]
         for n in named + unnamed:
             op = graph.op(n)
+            if op == CALL:
+                fname = self.functions[graph.node(n)["definition"]]
+                base = identifier(graph.name(n)) if graph.name(n) else f"{fname}{n}"
+                count = graph.output_arity(n)
+                for k in range(count):
+                    self.var[(n, k)] = _fresh(base if count == 1 else f"{base}_{k}", used)
+                continue
             base = identifier(graph.name(n)) if graph.name(n) else f"{'num' if op == NUMBER else op}{n}"
-            v, k = base, 2
-            while v in used:
-                v, k = f"{base}_{k}", k + 1
-            used.add(v)
-            self.var[n] = v
+            self.var[(n, 0)] = _fresh(base, used)
+        self.reserved = used
+
+    @staticmethod
+    def _defined(tape, n) -> bool:
+        if n not in tape.index:
+            return False
+        count = len(tape.calls[(n,)].outputs) if (n,) in tape.calls else 1
+        return all(tape.defined[tape.slot(n, k)] for k in range(count))
 
     def args(self, n) -> list[str]:
-        return [self.var[s] for s in self.graph.inputs(n)]
+        return [self.var[w] for w in self.graph.input_wires(n)]
 
     def printed(self) -> list[tuple[str, str]]:
-        """(label, variable) per number to print: the named numbers, else every number."""
+        """(label, variable) per number to print: the named numbers (constants of the
+        definitions by their ``definition.name``), else every number."""
         g = self.graph
-        nums = [n for n in g.nodes() if g.op(n) == NUMBER]
-        named = [n for n in nums if g.name(n)]
-        return [(g.name(n) or self.var[n], self.var[n]) for n in (named or nums)]
+        nums = [((n, 0), g.name(n), self.var[(n, 0)]) for n in g.nodes()
+                if g.op(n) == NUMBER and (n, 0) in self.var]
+        for (dname, n), v in self.constants.items():
+            body = g.definition(dname).body
+            nums.append(((dname, n), body.name(n) and g.label((dname, n)), v))
+        named = [(label, v) for _k, label, v in nums if label]
+        return named or [(label or v, v) for _k, label, v in nums]
+
+
+def _fresh(base: str, used: set) -> str:
+    v, k = base, 2
+    while v in used:
+        v, k = f"{base}_{k}", k + 1
+    used.add(v)
+    return v
+
+
+def _needed(graph: Graph, nodes) -> list:
+    """The definitions the instances among ``nodes`` use (nested ones too), callees first."""
+    todo = [graph.definition_of(n) for n in nodes if graph.op(n) == CALL]
+    seen: dict = {}
+    while todo:
+        d = todo.pop()
+        if d.name not in seen:
+            seen[d.name] = d
+            todo.extend(graph.definition(c) for c in d.callees())
+    done: list = []
+    placed: set = set()
+
+    def place(d):
+        stack = [(d, iter(sorted(d.callees())))]
+        while stack:
+            cur, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                stack.pop()
+                if cur.name not in placed:
+                    placed.add(cur.name)
+                    done.append(cur)
+            elif nxt not in placed:
+                stack.append((seen[nxt], iter(sorted(seen[nxt].callees()))))
+
+    for name in sorted(seen):
+        place(seen[name])
+    return done
 
 
 def _float(graph: Graph, n) -> str:

@@ -512,6 +512,9 @@ class _Walker:
         self.bindings: list[tuple[str, int, int]] = []  # (name, version, node), in order
         self.checked_names: set[str] = set()
         self.labels: dict[int, str] = {}  # provisional node -> label set in the program
+        self.defs: dict[str, _Function] = {}  # functions defined so far, by name
+        self.definitions: list[dict] = []  # their definition data for Graph._build, in order
+        self.outputs: dict[int, tuple] = {}  # a call's provisional node -> its output sources
 
     def fail(self, node, message: str) -> NoReturn:
         line, col = self.src.pos(node)
@@ -541,10 +544,29 @@ class _Walker:
     # ------------------------------------------------------------------ statements
 
     def run(self, body: list) -> Graph:
+        out = self.statements(body)
+        if out is None:
+            raise ParseError(
+                "the program has only statements that are skipped (print(...), draw_dot(...), "
+                "imports), labels and function definitions; write an expression such as a * b "
+                "(or a call of your function)"
+            )
+        return self.graph(out)
+
+    def statements(self, body: list):
+        """Walk the statements; return the node of the output (None if nothing made one)."""
         out = None
         backward_line = None  # where backward() fixed the output, if it did
         for stmt in body:
             kind = type(stmt)
+            if kind is ast.FunctionDef:
+                self.define(stmt)
+                continue
+            if kind is ast.Assign and self.unpacks(stmt):
+                node = self.unpack(stmt)
+                if backward_line is None:
+                    out = node
+                continue
             if kind is ast.Expr:
                 value = stmt.value
                 if _is_skipped_call(value):
@@ -577,12 +599,132 @@ class _Walker:
                 self.refuse(stmt)
             if backward_line is None:
                 out = node
-        if out is None:
-            raise ParseError(
-                "the program has only statements that are skipped (print(...), draw_dot(...), "
-                "imports) or labels; write an expression such as a * b"
-            )
-        return self.graph(out)
+        return out
+
+    # ------------------------------------------------------------------ functions
+
+    def define(self, stmt) -> None:
+        """``def name(a, b): ... return expr`` (or ``return x, y``): a definition. The body is
+        straight-line code over the arguments; it may call functions defined before it."""
+        name = stmt.name
+        if stmt.decorator_list:
+            self.fail(stmt.decorator_list[0], "decorators are not allowed on a function here")
+        if stmt.returns is not None:
+            self.fail(stmt.returns, "return annotations are not allowed; write def f(a, b):")
+        if getattr(stmt, "type_params", None):
+            self.fail(stmt, "type parameters are not allowed")
+        a = stmt.args
+        if a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg:
+            bad = (a.posonlyargs or [None])[0] or a.vararg or (a.kwonlyargs or [None])[0] or a.kwarg
+            self.fail(bad or stmt, "a function takes plain arguments only: def f(a, b) (no /, *, *a, **kw)")
+        if a.defaults or any(d is not None for d in a.kw_defaults):
+            self.fail(a.defaults[0], "default arguments are not allowed: every argument is an input port")
+        if name in self.functions or name in _WRAPPERS or name in _MAKERS or name == "print":
+            self.fail(stmt, f"'{name}' is already a function here; give your function another name")
+        if name in self.defs:
+            self.fail(stmt, f"function '{name}' is defined twice; give the second one another name")
+        try:
+            from ..core.composite_graph import check_definition_name
+
+            check_definition_name(name)
+        except GraphError as e:
+            self.fail(stmt, str(e))
+        if len(self.definitions) >= _MAX_FUNCTIONS:
+            self.fail(stmt, f"a program may define at most {_MAX_FUNCTIONS} functions")
+        args = []
+        for arg in a.args:
+            if arg.annotation is not None:
+                self.fail(arg.annotation, "argument annotations are not allowed; write def f(a, b):")
+            if arg.arg in args:
+                self.fail(arg, f"argument '{arg.arg}' appears twice")
+            if arg.arg in self.defs or arg.arg in self.functions:
+                self.fail(arg, f"argument '{arg.arg}' has the name of a function; rename it")
+            try:
+                check_name(arg.arg)
+            except GraphError as e:
+                self.fail(arg, str(e))
+            args.append(arg.arg)
+        body = list(stmt.body)
+        if body and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and isinstance(
+            body[0].value.value, str
+        ):
+            body = body[1:]  # a docstring
+        if not body or type(body[-1]) is not ast.Return:
+            where = body[-1] if body else stmt
+            self.fail(where, f"function '{name}' must end with return, such as return a * b")
+        for inner in body[:-1]:
+            if type(inner) is ast.Return:
+                self.fail(inner, "return must be the last statement of a function (straight-line code only)")
+            if type(inner) is ast.FunctionDef:
+                self.fail(inner, "functions cannot be defined inside functions; define it before")
+        sub = _BodyWalker(self.src, name, args, self.defs, self.definitions)
+        sub.statements(body[:-1])
+        ret = body[-1]
+        if ret.value is None:
+            self.fail(ret, "return needs a value: return a * b, or return a, b for several outputs")
+        exprs = list(ret.value.elts) if type(ret.value) is ast.Tuple else [ret.value]
+        if not exprs:
+            self.fail(ret, "return needs at least one value")
+        outs = [(e.id if type(e) is ast.Name else None, sub.expr(e)) for e in exprs]
+        data = sub.definition(name, args, outs)
+        self.defs[name] = _Function(name, len(args), len(outs))
+        self.definitions.append(data)
+
+    def unpacks(self, stmt) -> bool:
+        """Whether ``stmt`` is ``p, q = f(...)`` (several outputs of a function, by name)."""
+        if len(stmt.targets) != 1 or type(stmt.targets[0]) not in (ast.Tuple, ast.List):
+            return False
+        v = stmt.value
+        return type(v) is ast.Call and type(v.func) is ast.Name and v.func.id in self.defs
+
+    def unpack(self, stmt) -> int:
+        target = stmt.targets[0]
+        call = stmt.value
+        f = self.defs[call.func.id]
+        for t in target.elts:
+            if type(t) is not ast.Name:
+                what = _TARGETS.get(type(t), "that")
+                self.refuse(t, f"only names can be assigned to, not {what}")
+            self.check_name(t)
+        if len(target.elts) != f.outputs:
+            self.fail(target, f"{f.name}() returns {_count(f.outputs, 'value')}; "
+                              f"unpack {f.outputs} name(s), not {len(target.elts)}")
+        node = self.call_function(call)
+        for port, t in enumerate(target.elts):
+            self.bind(t, node if port == 0 else (node, port))
+        return node
+
+    def user_call(self, node, stack) -> None:
+        """Push a call of a function defined in the program: its arguments, then the instance."""
+        f = self.defs[node.func.id]
+        self.check_user_call(node, f)
+        if f.outputs != 1:
+            self.fail(node, f"{f.name}() returns {_count(f.outputs, 'value')}; unpack them by name: "
+                            f"{', '.join(f'r{k + 1}' for k in range(f.outputs))} = {f.name}(...)")
+        stack.append((node, ("call", f.name)))
+        stack.extend((arg, None) for arg in reversed(node.args))
+
+    def check_user_call(self, node, f) -> None:
+        for kw in node.keywords:
+            self.fail(kw, f"{f.name}() takes its arguments by position, not as keywords")
+        for arg in node.args:
+            if type(arg) is ast.Starred:
+                self.refuse(arg)
+        if len(node.args) != f.arity:
+            takes = _count(f.arity, "argument")
+            self.fail(node, f"{f.name}() takes exactly {takes} ({len(node.args)} given)")
+
+    def call_function(self, node) -> int:
+        f = self.defs[node.func.id]
+        self.check_user_call(node, f)
+        args = [self.expr(a) for a in node.args]
+        return self.add_call(f.name, args)
+
+    def add_call(self, fname: str, args) -> int:
+        n = len(self.ops)
+        self.ops.append(("call", fname))
+        self.edges.extend((a, n, port) for port, a in enumerate(args))
+        return n
 
     def backward_receiver(self, value):
         """The expression ``e`` of a statement ``e.backward()``, or None for other statements."""
@@ -600,7 +742,11 @@ class _Walker:
         if type(target) is ast.Name:
             self.check_name(target)
         elif type(target) in (ast.Tuple, ast.List):
-            self.refuse(target, "only one name can be assigned at a time (no a, b = ...)")
+            self.refuse(
+                target,
+                "only one name can be assigned at a time (no a, b = ...), except to unpack the "
+                "outputs of a function defined here: p, q = f(x)",
+            )
         elif type(target) is ast.Attribute:
             self.refuse_attribute_target(target)
         else:
@@ -866,6 +1012,12 @@ class _Walker:
                 if combine == NUMBER:  # folded literal: node is (Constant, negations)
                     results.append(self.literal(*node))
                     continue
+                if type(combine) is tuple:  # a call of a function defined in the program
+                    arity = self.defs[combine[1]].arity
+                    args = results[len(results) - arity:]
+                    del results[len(results) - arity:]
+                    results.append(self.add_call(combine[1], args))
+                    continue
                 arity = _FUNCTIONS[combine]
                 args = results[-arity:]
                 del results[-arity:]
@@ -894,6 +1046,8 @@ class _Walker:
                     inputs = node.args[: _FUNCTIONS[name] - 1]
                     stack.extend((arg, None) for arg in reversed(inputs))
                     stack.append((func.value, None))  # the receiver is the first input
+                elif type(func) is ast.Name and func.id in self.defs:
+                    self.user_call(node, stack)
                 elif type(func) is ast.Name and func.id in _WRAPPERS:
                     results.append(self.wrapped_number(node))
                 elif type(func) is ast.Name and func.id in _MAKERS and func.id not in self.env:
@@ -1041,10 +1195,10 @@ class _Walker:
         """Provisional node -> name, by the rules in the module docstring."""
         names: dict[int, str] = {}
         for name, v, n in self.bindings:
-            if v == self.version[name] and n not in names:
+            if type(n) is int and v == self.version[name] and n not in names:
                 names[n] = name
         for name, v, n in self.bindings:
-            if n in names:
+            if type(n) is not int or n in names:
                 continue
             label = f"{name}@{v}"
             try:
@@ -1054,27 +1208,130 @@ class _Walker:
             names[n] = label
         return names
 
-    def graph(self, out: int) -> Graph:
-        inputs = set(self.inputs)
-        order = self.inputs + [n for n in range(len(self.ops)) if n not in inputs]
-        ids = {n: i + 1 for i, n in enumerate(order)}
+    def node_dicts(self, order, ids) -> list:
         bound = self.names()
         names = LabelNames()
         nodes = []
         for n in order:
+            op = self.ops[n]
             # A label names its node, as in Value.graph(); an unlabelled node goes by its
             # binding. Either one taken already, or no valid name, is display text instead.
             name, label = names.take(self.labels.get(n) or bound.get(n))
-            d = {"id": ids[n], "op": self.ops[n], "name": name}
+            d = {"id": ids[n], "op": op, "name": name}
             if label is not None:
                 d["label"] = label
+            if type(op) is tuple:
+                d["op"], d["definition"] = op
             if n in self.numbers:
                 d["value"] = self.numbers[n]
             if n in self.params:
                 d["params"] = self.params[n]
             nodes.append(d)
-        edges = [(ids[s], ids[t], p) for s, t, p in self.edges]
+        return nodes
+
+    def edge_tuples(self, ids) -> list:
+        out = []
+        for s, t, p in self.edges:
+            s, sp = s if type(s) is tuple else (s, 0)
+            out.append((ids[s], ids[t], p, sp))
+        return out
+
+    def graph(self, out) -> Graph:
+        inputs = set(self.inputs)
+        order = self.inputs + [n for n in range(len(self.ops)) if n not in inputs]
+        ids = {n: i + 1 for i, n in enumerate(order)}
+        out, out_port = out if type(out) is tuple else (out, 0)
         g = Graph()
-        g._build(nodes, edges, output=ids[out], pin_only_if_needed=True)
+        g._build(self.node_dicts(order, ids), self.edge_tuples(ids), output=ids[out], output_port=out_port,
+                 pin_only_if_needed=True, definitions=self.definitions)
+        for d in g.definitions.values():
+            d.body.apply_layout()
         g.apply_layout()
         return g
+
+
+class _Function:
+    """A function the program defined: what a call of it needs to know."""
+
+    __slots__ = ("name", "arity", "outputs")
+
+    def __init__(self, name: str, arity: int, outputs: int):
+        self.name = name
+        self.arity = arity
+        self.outputs = outputs
+
+
+_MAX_FUNCTIONS = 1_000
+
+
+class _BodyWalker(_Walker):
+    """A function's body: its arguments are its input ports, every name it reads must be one
+    of them or assigned in it, and it may call only functions defined before it."""
+
+    def __init__(self, src, fname, args, defs, definitions):
+        super().__init__(src, {})
+        self.fname = fname
+        self.defs = defs
+        self.definitions = definitions
+        self.args = list(args)
+        self.placeholders = []
+        for arg in args:
+            n = len(self.ops)
+            self.ops.append("input")
+            self.placeholders.append(n)
+            self.env[arg] = n
+
+    def read(self, node) -> int:
+        name = node.id
+        found = self.env.get(name)
+        if found is not None:
+            return found
+        if name == self.fname:
+            self.fail(node, f"recursion is not allowed: {self.fname} uses itself")
+        self.fail(
+            node,
+            f"function '{self.fname}' reads '{name}', which is not one of its arguments; a function "
+            f"uses only its arguments and its own names (add '{name}' to its arguments)",
+        )
+
+    def statements(self, body: list):
+        for stmt in body:
+            if type(stmt) is ast.Expr and type(stmt.value) is ast.Call and self.backward_receiver(stmt.value):
+                self.fail(stmt, "backward() cannot be called inside a function; call it on the result")
+        return super().statements(body)
+
+    def user_call(self, node, stack) -> None:
+        if node.func.id == self.fname:
+            self.fail(node, f"recursion is not allowed: {self.fname} calls itself")
+        super().user_call(node, stack)
+
+    def call_op(self, node) -> str:
+        func = node.func
+        if type(func) is ast.Name and func.id == self.fname:
+            self.fail(func, f"recursion is not allowed: {self.fname} calls itself")
+        return super().call_op(node)
+
+    def definition(self, name, args, outs) -> dict:
+        """The definition data (see Graph._build) of the walked body with outputs ``outs``
+        (``(name or None, node)`` per port)."""
+        order = list(range(len(self.ops)))
+        ids = {n: i + 1 for i, n in enumerate(order)}
+        nodes = self.node_dicts(order, ids)
+        for d, n in zip(nodes, order):
+            if n in self.placeholders:
+                d["name"] = None
+        edges = self.edge_tuples(ids)
+        outputs = []
+        taken: set = set()
+        for k, (oname, src) in enumerate(outs):
+            nid = len(order) + 1 + k
+            nodes.append({"id": nid, "op": "output", "name": None})
+            s, sp = src if type(src) is tuple else (src, 0)
+            edges.append((ids[s], nid, 0, sp))
+            pname = oname if oname and oname not in taken else f"out{k + 1}"
+            while pname in taken:
+                pname += "_"
+            taken.add(pname)
+            outputs.append((pname, nid))
+        inputs = [(arg, ids[n]) for arg, n in zip(args, self.placeholders)]
+        return {"name": name, "inputs": inputs, "outputs": outputs, "nodes": nodes, "edges": edges}

@@ -103,12 +103,26 @@ def gradient_check(graph: Graph, output=None, eps=1e-6, rtol=1e-4, atol=1e-6, op
     _check_tolerances(eps, rtol, atol)
     c, root, scale = _prepared(graph, output)
     rows = []
+    defs = c.definitions
     for n in c.tape().order:
         # a node kind's extra output slots have keys that are not node ids; a kind's node
-        # (a dataset) is data, not a computation to check
-        if n in c.nx and (c.op(n) == NUMBER or (ops and c.op(n) in OPS)):
+        # (a dataset) is data, not a computation to check. Inside instances: a constant of a
+        # definition (definition, id) and an inlined op (instance, ..., id) are checked too.
+        if not (n in c.nx or _composite_key(n, defs)):
+            continue
+        if c.op(n) == NUMBER or (ops and c.op(n) in OPS):
             rows.append(_check(c, n, root, scale, eps, rtol, atol))
     return rows
+
+
+def _composite_key(key, definitions) -> bool:
+    """Whether a tape key addresses a node of a definition: ``(definition, id)`` for a constant,
+    ``(instance, ..., id)`` (ints) for a node inside an instance."""
+    if type(key) is not tuple or len(key) < 2:
+        return False
+    if type(key[0]) is str:
+        return key[0] in definitions
+    return all(type(k) is int for k in key)
 
 
 def check_node(graph: Graph, node, output=None, eps=1e-6, rtol=1e-4, atol=1e-6) -> CheckRow:
@@ -160,8 +174,9 @@ def _prepared(graph: Graph, output):
     c = graph.copy()  # a copy has no subscribers, so the caller's graph sees no events
     c.backward(output)
     # Rounding inside f scales with the largest value computed on the way, not just the output.
-    scale = max((_magnitude(x) for x in c.values().values() if _finite(x)), default=0.0)
-    return c, c.evaluated_output(), scale
+    # (Every slot's value, instances' insides included.)
+    scale = max((_magnitude(x) for x in c.evaluation()[1] if x is not None and _finite(x)), default=0.0)
+    return c, c.evaluated_output_ref(), scale
 
 
 def _magnitude(x) -> float:
@@ -195,11 +210,11 @@ def _check(c: Graph, n: int, root: int, scale: float, eps, rtol, atol) -> CheckR
 
     analytic = c.grad(n)
     v = c.value(n)
-    out = _total(c.value(root))
+    out = _total(c.value(*root))
     if type(v) is np.ndarray and analytic is not None and out is not None and _finite(out):
         return _check_array(c, n, root, scale, eps, rtol, atol, row)
     if out is None:
-        return row(analytic, reason=f"the output {c.label(root)} has no value: {c.why_no_value(root)}")
+        return row(analytic, reason=f"the output {c.label(root[0])} has no value: {c.why_no_value(*root)}")
     if not _finite(out):
         return row(analytic, reason=f"the output is {_kind(out)}")
     if analytic is None:
@@ -213,7 +228,7 @@ def _check(c: Graph, n: int, root: int, scale: float, eps, rtol, atol) -> CheckR
     # The analytic value has rounding error of its own: where its terms cancel (x/x at tiny x
     # sums -1/x and +1/x), that error can dwarf the exact answer.
     terms = [abs(a) for *_, a in c.contributions(n) if _finite(a)]
-    atol += _ROUNDOFF * sum(terms) if n != root else 0.0
+    atol += _ROUNDOFF * sum(terms) if n != root[0] else 0.0
     f, reset = _probe(c, n, root)
     try:
         return _judge(row, analytic, v, _probes(f, v, out, eps, scale), rtol, atol)
@@ -226,7 +241,7 @@ def _check_array(c: Graph, n, root, scale, eps, rtol, atol, row, max_elements=No
     MAX_ELEMENTS_CHECKED for bigger arrays), the worst element's numbers on the row."""
     v = c.value(n)
     grad = c.grad(n)
-    out = _total(c.value(root))
+    out = _total(c.value(*root))
     limit = MAX_ELEMENTS_CHECKED if max_elements is None else max_elements
     if v.dtype.kind != "f":
         return row(None, reason=INTEGER_TARGETS)
@@ -291,7 +306,7 @@ def check_elements(graph: Graph, node, output=None, max_elements=MAX_ELEMENTS_CH
     c, root, scale = _prepared(graph, output)
     n = c.resolve(node)
     v = c.value(n)
-    if type(v) is not np.ndarray or c.grad(n) is None or c.value(root) is None:
+    if type(v) is not np.ndarray or c.grad(n) is None or c.value(*root) is None:
         return _check(c, n, root, scale, eps, rtol, atol)
 
     def row(analytic, numeric=None, ok=None, error=None, reason=""):
@@ -390,7 +405,7 @@ def _probe(c: Graph, n: int, root: int):
     An op node is cut loose from its inputs by a tape of its own in which it is a number:
     the same forward rules, no networkx copy. Numbers use the copy's tape (private to us)."""
     tape = c.tape()
-    i, r = tape.index[n], tape.index[root]
+    i, r = tape.index[n], tape.slot(*root)
     if tape.ops[i] is not None:
         ops, parents = list(tape.ops), list(tape.parents)
         ops[i], parents[i] = None, ()

@@ -169,7 +169,7 @@ def plan_descent(
     lr = _check_lr(lr)
     if not isinstance(maximize, bool):
         raise ValueError(f"maximize must be True or False, not {maximize!r}")
-    out = _output(graph)
+    out, port = _output_ref(graph)
     nodes = _trainable(graph, trainable)
 
     work = graph.copy()
@@ -181,7 +181,7 @@ def plan_descent(
     if keep_path:
         result.path.append(dict(current))
 
-    y = _total(work.value(out))
+    y = _total(work.value(out, port))
     result.history.append(y)
     result.accuracy_before = result.accuracy_after = classification(work, out)
     if not _finite(y):
@@ -209,7 +209,7 @@ def plan_descent(
             break
         for n, v in moved.items():
             work.set_value(n, v)
-        y = _total(work.value(out))
+        y = _total(work.value(out, port))
         if not _finite(y):
             for n in moved:  # undo the bad step so final values reproduce history[-1]
                 work.set_value(n, current[n])
@@ -312,6 +312,13 @@ def default_trainable(graph: Graph) -> list:
         n for n in graph.nodes()
         if graph.op(n) == NUMBER and graph.name(n) and not _integer_array(graph.number(n))
     ]
+    # Named constants of the definitions in use: one value for every instance, trained for all.
+    for d in graph.definitions.values():
+        if graph.instances(d.name):
+            named += [
+                (d.name, n) for n in d.constants()
+                if d.body.name(n) and not _integer_array(d.body.number(n))
+            ]
     params = [n for n in named if not looks_like_data(graph.name(n))]
     return params or named
 
@@ -348,14 +355,21 @@ def _trainable(graph: Graph, trainable) -> list:
 
 
 def _output(graph: Graph) -> int:
-    out = graph.output_node()
-    if out is None:
+    """The output node (checked to have a value); see :func:`_output_ref` for its port."""
+    return _output_ref(graph)[0]
+
+
+def _output_ref(graph: Graph) -> tuple:
+    ref = graph.output_ref()
+    if ref is None:
         raise NoOutputError(
             "descent needs an output to minimize: set one" if len(graph) else "the graph is empty"
         )
-    if graph.value(out) is None:
-        raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {graph.why_no_value(out)}")
-    return out
+    out, port = ref
+    if graph.value(out, port) is None:
+        why = graph.why_no_value(out, port)
+        raise PortNotConnectedError(f"the output {graph.label(out)} has no value: {why}")
+    return out, port
 
 
 def _total(v):

@@ -32,6 +32,7 @@ OUTPUT = "output"  # the node is the output: its gradient is the seed, 1
 NO_PATH = "no_path"  # nothing it feeds reaches the output: it has no gradient
 NO_OUTPUT = "no_output"  # the graph has no output to differentiate
 UNDEFINED = "undefined"  # the output has no value (an unconnected input), so no gradient flows
+TIED = "tied"  # a constant of a definition: its gradient is the sum over the definition's instances
 
 
 def plain_number(x) -> str:
@@ -77,6 +78,11 @@ class Term:
     consumer_grad: float
     local: float
     product: float
+    # An instance of a definition as the consumer: one factor, its local Jacobian. With several
+    # outputs, ``consumer_grad`` and ``local`` are tuples (per output: its gradient, and
+    # d(output)/d(this input)); ``product`` is what the instance sent back, their dot product.
+    # :func:`explain_inside` expands the factor into the inside's own terms.
+    instance: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,11 @@ class Explanation:
 
     def term_text(self, term: Term, fmt: Callable = plain_number) -> str:
         """One term with its numbers, e.g. ``via c: ∂e/∂c · ∂c/∂a = 5 · 4 = 20``."""
+        if self.kind == TIED:
+            return f"via {term.consumer_label}: {fmt(term.product)}"
+        if isinstance(term.local, tuple):  # an instance with several outputs: a dot product
+            pairs = " + ".join(f"{fmt(g)} · {fmt(j)}" for g, j in zip(term.consumer_grad, term.local))
+            return f"via {term.consumer_label}: Σ over its outputs {pairs} = {fmt(term.product)}"
         return (
             f"via {term.consumer_label}: {self.term_symbol(term)} = "
             f"{fmt(term.consumer_grad)} · {fmt(term.local)} = {fmt(term.product)}"
@@ -123,7 +134,7 @@ class Explanation:
 
     def sum_line(self, fmt: Callable = plain_number) -> str:
         """The gradient as the sum of its terms' products, e.g. ``∂e/∂a = 20 + 15 = 35``."""
-        if self.kind != SUM:
+        if self.kind not in (SUM, TIED):
             return f"{self.symbol()} = {fmt(self.grad)}" if self.grad is not None else self.summary()
         parts = " + ".join(_paren(fmt(t.product)) for t in self.terms)
         if len(self.terms) == 1:
@@ -135,6 +146,11 @@ class Explanation:
         out = self.output_label
         if self.kind == OUTPUT:
             return f"{self.label} is the output: backward starts here with {self.symbol()} = 1."
+        if self.kind == TIED:
+            return (
+                f"{self.label} is a constant of a definition, shared by {len(self.terms)} instance(s): its "
+                "gradient is the sum of what each instance sends back to it (weight tying)."
+            )
         if self.kind == NO_OUTPUT:
             return "There is no output to differentiate: set one (or leave exactly one node unused)."
         if self.kind == UNDEFINED:
@@ -162,7 +178,7 @@ class Explanation:
     def lines(self, fmt: Callable = plain_number) -> list[str]:
         """The whole explanation as lines of text: summary, one line per term, the sum."""
         out = [self.summary()]
-        if self.kind == SUM:
+        if self.kind in (SUM, TIED):
             out += [self.term_text(t, fmt) for t in self.terms]
             out.append(self.sum_line(fmt))
         if self.unused:
@@ -197,47 +213,218 @@ def explain(graph: Graph, node) -> Explanation:
     """
     n = graph.resolve(node)
     label = graph.label(n)
-    root = graph.evaluated_output()
-    if root is None:
+    root_ref = graph.evaluated_output_ref()
+    if root_ref is None:
         root = graph.output_node()
         kind = NO_OUTPUT if root is None else UNDEFINED
         return Explanation(n, label, root, None if root is None else graph.label(root), None, kind)
+    root = root_ref[0]
     out_label = graph.label(root)
     grad = graph.grad(n)
 
     def make(kind, terms=(), unused=()):
         return Explanation(n, label, root, out_label, grad, kind, tuple(terms), tuple(unused))
 
-    if graph.value(root) is None:
+    if graph.value(*root_ref) is None:
         return make(UNDEFINED)
     if n == root:
         return make(OUTPUT)
+    if isinstance(n, tuple) and isinstance(n[0], str):  # a definition's node: one value per instance
+        if graph.op(n) != "number":
+            return make(NO_PATH)
+        terms = [
+            Term(inst, None, "", graph.label(inst), None, None, amount)
+            for inst, _p, amount in graph.contributions(n)
+        ]
+        return make(TIED, terms) if terms else make(NO_PATH)
 
-    index = graph.tape().index
-    values = graph.values()
+    ctx = n[:-1] if isinstance(n, tuple) else ()
+
+    def addr(k):
+        return ctx + (k,) if ctx else k
+
+    tape = graph.tape()
     terms, unused = [], []
     for consumer, port in graph.consumers(n):
-        cg = graph.grad(consumer)
-        if cg is None:
-            if all(c != consumer for c, _ in unused):
-                unused.append((consumer, graph.label(consumer)))
+        c = addr(consumer)
+        op = graph.op(c)
+        if op == "call":
+            terms.append(_instance_term(graph, c, port))
+            if terms[-1] is None:
+                terms.pop()
+                if all(u != c for u, _ in unused):
+                    unused.append((c, graph.label(c)))
             continue
-        op = graph.op(consumer)
-        args = [values[s] for s in graph.inputs(consumer)]
-        if OPS[op].tensor or any(_is_array(v) for v in (*args, values[consumer], cg)):
+        if op == "output":  # the node leaves the instance through this output port
+            cg = graph.grad(c)
+            if cg is None:
+                continue
+            terms.append(Term(c, 0, "out", graph.label(c), cg, 1.0, cg))
+            continue
+        cg = graph.grad(c)
+        if cg is None:
+            if all(u != c for u, _ in unused):
+                unused.append((c, graph.label(c)))
+            continue
+        args = [None if w is None else graph.value(addr(w[0]), w[1]) for w in graph.input_wires(c)]
+        value = graph.value(c)
+        if OPS[op].tensor or any(_is_array(v) for v in (*args, value, cg)):
             # A Jacobian, not one number: the term is the vector-Jacobian product backward
             # sent along this wire (local is None: there is no single factor to show).
-            amount = graph.edge_grad(n, consumer, port)
-            terms.append(Term(consumer, port, OPS[op].ports[port], graph.label(consumer), cg, None, amount))
+            amount = graph.edge_grad(n, c, port)
+            terms.append(Term(c, port, OPS[op].ports[port], graph.label(c), cg, None, amount))
             continue
-        d = safe_local(OPS[op], args, values[consumer])[port]
-        terms.append(Term(consumer, port, OPS[op].ports[port], graph.label(consumer), cg, d, cg * d))
+        d = safe_local(OPS[op], args, value)[port]
+        terms.append(Term(c, port, OPS[op].ports[port], graph.label(c), cg, d, cg * d))
     if grad is None or not terms:
         return make(NO_PATH, (), unused)
     # Backward visits consumers in reverse topological order, port 0 before port 1; adding the
-    # terms in that order from 0.0 gives exactly the float it computed.
-    terms.sort(key=lambda t: (-index[t.consumer], t.port))
+    # terms in that order from 0.0 gives exactly the float it computed (for an instance, the
+    # slot of its first output stands for it).
+    terms.sort(key=lambda t: (-_slot_of(tape, t.consumer), t.port))
     return make(SUM, terms, unused)
+
+
+def _slot_of(tape, key) -> int:
+    s = tape.index.get(key)
+    if s is None and isinstance(key, tuple) and key in tape.calls:
+        outs = tape.calls[key].outputs
+        s = outs[0] if outs else None
+    return -1 if s is None else s
+
+
+def _instance_term(graph: Graph, inst, port) -> Term | None:
+    """The term for a wire into instance ``inst``'s input ``port``: the instance is one factor,
+    its local Jacobian's column for that port."""
+    count = graph.output_arity(inst)
+    grads = tuple(graph.grad(inst, m) for m in range(count))
+    if all(g is None for g in grads):
+        return None
+    jac = instance_jacobian(graph, inst)
+    col = tuple(jac.matrix[m][port] for m in range(count))
+    path = inst if isinstance(inst, tuple) else (inst,)
+    amount = graph._grad_in(graph._res(), path, port)
+    name = jac.inputs[port]
+    if count == 1:
+        return Term(inst, port, name, graph.label(inst), grads[0], col[0], amount, instance=True)
+    return Term(inst, port, name, graph.label(inst), grads, col, amount, instance=True)
+
+
+def explain_inside(graph: Graph, instance, port: int) -> Explanation:
+    """A term through an instance, expanded: the explanation of what comes back through the
+    instance's input ``port``, in terms of the nodes inside it that use that input.
+
+    >>> from engine import Graph
+    >>> g = Graph.from_expression("def sq(x):\\n    return x * x\\nsq(a) + a", a=3.0)
+    >>> inst = next(n for n in g.nodes() if g.op(n) == "call")
+    >>> ex = explain_inside(g, inst, 0); [t.product for t in ex.terms], ex.grad
+    ([3.0, 3.0], 6.0)
+    """
+    path = graph.resolve(instance)
+    path = path if isinstance(path, tuple) else (path,)
+    d = graph.definition_of(path if len(path) > 1 else path[0])
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < d.arity:
+        raise ValueError(f"{d.name!r} has inputs 0..{d.arity - 1}, not {port!r}")
+    return explain(graph, path + (d.inputs[port].node,))
+
+
+@dataclass(frozen=True)
+class Jacobian:
+    """An instance's local Jacobian at its current inputs: ``matrix[m][k]`` is d(output m) /
+    d(input k): a number, or for arrays an array of shape output shape + input shape (None
+    when an input is unwired, or past ``MAX_JACOBIAN`` elements: then the shapes say it)."""
+
+    instance: object
+    inputs: tuple
+    outputs: tuple
+    input_shapes: tuple
+    output_shapes: tuple
+    matrix: tuple
+
+    def lines(self, fmt: Callable = plain_number) -> list[str]:
+        out = []
+        for m, oname in enumerate(self.outputs):
+            for k, iname in enumerate(self.inputs):
+                v = self.matrix[m][k]
+                if v is None or _is_array(v):
+                    shape = _shape_text(self.output_shapes[m]) + " × " + _shape_text(self.input_shapes[k])
+                    shown = "—" if v is None and self.input_shapes[k] is None else f"a {shape} Jacobian"
+                else:
+                    shown = fmt(v)
+                out.append(f"∂{oname}/∂{iname} = {shown}")
+        return out
+
+
+MAX_JACOBIAN = 4096  # elements of an array Jacobian worked out for display
+
+
+def _shape_text(shape) -> str:
+    if shape is None:
+        return "?"
+    return "()" if shape == () else "×".join(str(s) for s in shape)
+
+
+def instance_jacobian(graph: Graph, instance) -> Jacobian:
+    """The local Jacobian of an instance (a top-level id or an instance path) at its current
+    inputs, by forward mode through a private copy of its inside (the document's tape is not
+    touched).
+
+    >>> from engine import Graph
+    >>> g = Graph.from_expression("def f(x, y):\\n    return x * y, x + y\\np, q = f(a, b)\\np * q",
+    ...                           a=2.0, b=5.0)
+    >>> inst = next(n for n in g.nodes() if g.op(n) == "call")
+    >>> instance_jacobian(g, inst).matrix
+    ((5.0, 2.0), (1.0, 1.0))
+    """
+    import numpy as np
+
+    from ..core import autodiff
+    from ..core.composites import expand
+    from .forward_mode import slot_tangents
+
+    path = graph.resolve(instance)
+    path = path if isinstance(path, tuple) else (path,)
+    if graph.op(path if len(path) > 1 else path[0]) != "call":
+        raise ValueError(f"{graph.label(instance)} is not an instance")
+    d = graph.definition_of(path if len(path) > 1 else path[0])
+    values = [graph.value(path + (p.node,)) for p in d.inputs]
+    tape = autodiff.Tape([], {}, [], [], [], [], [], [], {}, [])
+    build = autodiff.TapeBuilder(tape)
+    ins = tuple(None if v is None else build.number(v, ("input", k)) for k, v in enumerate(values))
+    outs = expand(build, d, (), ins, {})
+    with np.errstate(all="ignore"):
+        vals = autodiff.forward(tape)
+    out_shapes = tuple(None if vals[s] is None else np.shape(vals[s]) for s in outs)
+    in_shapes = tuple(None if v is None else np.shape(v) for v in values)
+    matrix = [[None] * len(ins) for _ in outs]
+    for k, s in enumerate(ins):
+        if s is None:
+            continue
+        v = vals[s]
+        if not _is_array(v):
+            tan = slot_tangents(tape, vals, {s: 1.0})
+            for m, o in enumerate(outs):
+                t = tan[o]
+                matrix[m][k] = None if t is None else (0.0 if t is False else t)
+            continue
+        size = v.size * max((int(np.prod(sh)) for sh in out_shapes if sh is not None), default=1)
+        if size > MAX_JACOBIAN:
+            continue
+        cols = [[] for _ in outs]
+        for e in range(v.size):
+            seed = np.zeros(v.shape)
+            seed.flat[e] = 1.0
+            tan = slot_tangents(tape, vals, {s: seed})
+            for m, o in enumerate(outs):
+                t = tan[o]
+                cols[m].append(None if t is None else (np.zeros(np.shape(vals[o])) if t is False else t))
+        for m in range(len(outs)):
+            if out_shapes[m] is None or any(c is None for c in cols[m]):
+                continue
+            stacked = np.stack([np.asarray(c, dtype=float) for c in cols[m]], axis=-1)
+            matrix[m][k] = stacked.reshape(tuple(out_shapes[m]) + tuple(v.shape))
+    return Jacobian(path if len(path) > 1 else path[0], tuple(d.input_names), tuple(d.output_names),
+                    in_shapes, out_shapes, tuple(tuple(r) for r in matrix))
 
 
 def _is_array(v) -> bool:
@@ -286,4 +473,7 @@ def term_sum(terms) -> float:
     return total
 
 
-__all__ = ["Explanation", "Term", "explain", "gradient_problem", "plain_number", "term_sum"]
+__all__ = [
+    "Explanation", "Jacobian", "Term", "explain", "explain_inside", "gradient_problem", "instance_jacobian",
+    "plain_number", "term_sum",
+]

@@ -78,27 +78,49 @@ def directional(graph: Graph, direction: dict) -> dict:
     vals = graph.evaluation()[1]  # per tape slot, as the loop below reads them
     if tape.has_arrays:
         return _directional_arrays(graph, tape, vals, seeds)
-    # None: undefined value; False: exactly zero because no seeded number is upstream.
-    tan: list = [None] * len(vals)
-    for i, op in enumerate(tape.ops):
+    tan = slot_tangents(tape, vals, seeds)
+    return _with_instances(tape, {node: _public(t) for node, t in zip(tape.order, tan)}, tan, _public)
+
+
+def slot_tangents(tape, vals, seeds, slots=None) -> list:
+    """Per tape slot, its tangent for the seeds ({slot: amount}; number slots): None where
+    the value is undefined, False where it is exactly zero (nothing seeded upstream).
+    ``slots`` (an iterable of slot indices in order) restricts the pass to those slots."""
+    if tape.has_arrays:
+        return _array_slot_tangents(tape, vals, seeds, slots)
+    tan: list = [False] * len(vals)
+    for i, t in seeds.items():
+        tan[i] = t
+    ops = tape.ops
+    for i in range(len(vals)) if slots is None else slots:
+        op = ops[i]
         if op is None:
-            tan[i] = seeds[i] if i in seeds else False
             continue
         if not tape.defined[i]:
+            tan[i] = None
             continue
         ps = tape.parents[i]
         loc = None
         total = False
         for port, j in enumerate(ps):
             t = tan[j]
-            if t is False:
+            if t is False or t is None:
                 continue
             if loc is None:
                 loc = safe_local(op, [vals[p] for p in ps], vals[i])
             term = loc[port] * t
             total = term if total is False else total + term
         tan[i] = total
-    return {node: _public(t) for node, t in zip(tape.order, tan)}
+    return tan
+
+
+def _with_instances(tape, out: dict, per_slot: list, public) -> dict:
+    """Add each top-level instance's first output (its slot's tangent) to ``out``, keyed by the
+    instance's id as every other node: the insides are there already, keyed by instance path."""
+    for path, rec in tape.calls.items():
+        if len(path) == 1 and rec.outputs:
+            out[path[0]] = out.get(tape.order[rec.outputs[0]], public(per_slot[rec.outputs[0]]))
+    return out
 
 
 def element_tangents(graph: Graph, wrt, index, seed: float = 1.0) -> dict:
@@ -138,17 +160,18 @@ def _whole(i) -> bool:
     return isinstance(i, (int, np.integer)) and not isinstance(i, bool)
 
 
-def _directional_arrays(graph: Graph, tape, vals, seeds) -> dict:
-    """directional() on a tape with arrays: each op's tangent by the row's array JVP."""
-    tan: list = [None] * len(vals)
-    for i, op in enumerate(tape.ops):
+def _array_slot_tangents(tape, vals, seeds, slots=None) -> list:
+    tan: list = [False] * len(vals)
+    for i, t in seeds.items():
+        if t is not False and type(vals[i]) is np.ndarray and type(t) is not np.ndarray:
+            t = np.full(vals[i].shape, float(t))
+        tan[i] = t
+    for i in range(len(vals)) if slots is None else slots:
+        op = tape.ops[i]
         if op is None:
-            t = seeds.get(i, False)
-            if t is not False and type(vals[i]) is np.ndarray and type(t) is not np.ndarray:
-                t = np.full(vals[i].shape, float(t))
-            tan[i] = t
             continue
         if not tape.defined[i] or vals[i] is None:
+            tan[i] = None
             continue
         ts = [tan[j] for j in tape.parents[i]]
         if all(t is False or t is None for t in ts):
@@ -156,6 +179,15 @@ def _directional_arrays(graph: Graph, tape, vals, seeds) -> dict:
             continue
         args = [vals[j] for j in tape.parents[i]]
         tan[i] = array_jvp(op, [None if t is False else t for t in ts], args, vals[i], tape.params[i])
+    return tan
+
+
+def _directional_arrays(graph: Graph, tape, vals, seeds) -> dict:
+    """directional() on a tape with arrays: each op's tangent by the row's array JVP."""
+    tan = _array_slot_tangents(tape, vals, seeds)
+    for i, op in enumerate(tape.ops):  # numbers nobody seeded: zero; undefined stays None
+        if op is None and i not in seeds:
+            tan[i] = False
     out = {}
     for node, t, v in zip(tape.order, tan, vals):
         if v is None:
@@ -164,6 +196,9 @@ def _directional_arrays(graph: Graph, tape, vals, seeds) -> dict:
             out[node] = np.zeros(v.shape) if type(v) is np.ndarray else 0.0
         else:
             out[node] = t if type(t) is np.ndarray else float(t)
+    for path, rec in tape.calls.items():
+        if len(path) == 1 and rec.outputs:
+            out[path[0]] = out[tape.order[rec.outputs[0]]]
     return out
 
 

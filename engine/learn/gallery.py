@@ -579,6 +579,110 @@ def vanishing_sigmoid(layers: int = 6, weight: float = 0.1) -> Graph:
     return g
 
 
+def neuron_three_times() -> Graph:
+    """The 2-layer perceptron's three neurons as one definition used three times."""
+    g = Graph.from_expression(
+        "def neuron(x1, x2, w1, w2, b):\n"
+        "    return tanh(x1*w1 + x2*w2 + b)\n"
+        "h1 = neuron(x1, x2, w11, w12, b1)\n"
+        "h2 = neuron(x1, x2, w21, w22, b2)\n"
+        "o = neuron(h1, h2, w31, w32, b3)\n"
+        "loss = (o - t) ** 2",
+        x1=1.0, x2=-2.0, w11=0.5, w12=-0.3, b1=0.1, w21=-0.8, w22=0.2, b2=0.4,
+        w31=1.2, w32=-0.7, b3=0.05, t=0.5,
+    )
+    g.meta["title"] = "One neuron, used three times"
+    g.meta["lesson"] = (
+        "The perceptron of the 2-layer example, with its neuron written once: "
+        "neuron(x1, x2, w1, w2, b) = tanh(x1*w1 + x2*w2 + b) is a definition, and h1, h2 and o are "
+        "three instances of it, each fed its own weights. The numbers are the flat network's: "
+        "loss = 0.1663, w31.grad = 0.1195, w11.grad = 0.0525. Step into o to see the gradient "
+        "0.8157 arrive at its output and split over its inputs."
+    )
+    return g
+
+
+def weight_tying() -> Graph:
+    """One constant of a definition shared by two instances: its gradient is the sum."""
+    g = Graph.from_expression(
+        "def scale(x):\n    w = 0.5\n    return w * x\ny = scale(a) + scale(b)", a=2.0, b=3.0
+    )
+    g.meta["title"] = "Weight tying: one constant, two instances"
+    g.meta["lesson"] = (
+        "scale(x) = w * x has one constant, w = 0.5, and y = scale(a) + scale(b) uses it twice. "
+        "Both instances share that one number, so its gradient is the sum of what each sends "
+        "back: scale.w.grad = a + b = 2 + 3 = 5, while y = 2.5. This is weight tying, the fan-out "
+        "lesson one level up: change w inside the definition and both instances change."
+    )
+    return g
+
+
+def micrograd_mlp_moons(points: int = 8) -> Graph:
+    """micrograd's demo network on a few moons points, built with engine.nn: grouped."""
+    import random
+
+    from ..nn import MLP
+
+    xs, ys = moons(points)
+    state = random.getstate()
+    try:
+        random.seed(1337)
+        model = MLP(2, [16, 16, 1])
+    finally:
+        random.setstate(state)
+    inputs = [[Value(a), Value(b)] for a, b in xs]
+    scores = [model(x) for x in inputs]
+    losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+    loss = _named(data_loss + reg_loss, "loss")
+    g = loss.graph()
+    g.meta["title"] = "micrograd's MLP on the moons, grouped"
+    g.meta["lesson"] = (
+        "micrograd's demo network (two inputs, two hidden layers of sixteen ReLU neurons, one "
+        "output), built with engine.nn: every call of the model is an instance of one definition, "
+        "each layer and neuron inside it too, and all weights come from one parameter bank. "
+        "The hinge loss over the points plus the L2 term is loss = 0.9313; enter an instance to "
+        "see that point's forward and backward pass, one neuron at a time."
+    )
+    return g
+
+
+def moons(n: int, noise: float = 0.1, seed: int = 1) -> tuple[list, list]:
+    """Two interleaved half circles, labels -1 and 1 (sklearn's make_moons, seeded):
+    ``(points, labels)``."""
+    import random
+
+    rng = random.Random(seed)
+    half = n // 2
+    xs, ys = [], []
+    for i in range(half):
+        t = math.pi * i / max(half - 1, 1)
+        xs.append([math.cos(t), math.sin(t)])
+        ys.append(-1)
+    for i in range(n - half):
+        t = math.pi * i / max(n - half - 1, 1)
+        xs.append([1 - math.cos(t), 1 - math.sin(t) - 0.5])
+        ys.append(1)
+    return [[a + rng.gauss(0, noise), b + rng.gauss(0, noise)] for a, b in xs], ys
+
+
+def composite_gallery() -> list[Entry]:
+    """The examples with composites, from their own ``gallery.json`` (in
+    ``resources/examples/composites/``): kept apart from the main gallery, whose every entry
+    the canvas opens, until the canvas draws instances."""
+    from resources import COMPOSITE_EXAMPLES
+
+    return gallery(COMPOSITE_EXAMPLES / "gallery.json")
+
+
+COMPOSITE_BUILDERS = {
+    "neuron_three_times.json": neuron_three_times,
+    "weight_tying.json": weight_tying,
+    "micrograd_mlp_moons.json": micrograd_mlp_moons,
+}
+"""The examples with composites (definitions and instances)."""
+
 HIGHER_ORDER_BUILDERS = {
     "tanh_second_derivative.json": tanh_second_derivative,
     "rosenbrock.json": rosenbrock,
@@ -618,6 +722,11 @@ def write_examples(folder=None) -> list[Path]:
         paths.append(p)
     for file, build in {**TENSOR_BUILDERS, **HIGHER_ORDER_BUILDERS}.items():
         p = Path(folder) / file
+        save(build(), p)
+        paths.append(p)
+    for file, build in COMPOSITE_BUILDERS.items():
+        p = Path(folder) / "composites" / file
+        p.parent.mkdir(exist_ok=True)
         save(build(), p)
         paths.append(p)
     paths.extend(write_training_examples(folder))
@@ -668,6 +777,8 @@ if __name__ == "__main__":  # pragma: no cover - a maintenance command
 
 
 __all__ = [
+    "COMPOSITE_BUILDERS",
+    "composite_gallery",
     "BUILDERS",
     "HIGHER_ORDER_BUILDERS",
     "TENSOR_BUILDERS",

@@ -123,3 +123,148 @@ def forward_state_after(steps, k: int) -> ForwardState:
         return ForwardState(0, total, None, None, (), values)
     node, value, ins = steps[k - 1]
     return ForwardState(k, total, node, value, tuple(ins), values)
+
+
+# ---------------------------------------------------------------------------- instances
+
+
+@dataclass(frozen=True)
+class OutputPort:
+    """Output ``port`` (>= 1) of ``node`` (an instance with several outputs), where a step's
+    amount arrives; output 0 is named by the node itself, as for every other node."""
+
+    node: object
+    port: int
+
+
+def composite_steps(graph, into=(), output=None) -> list:
+    """The backward pass one node at a time, as :meth:`Graph.steps` gives it, with each
+    instance of a definition *stepped over* as one node (its step sends back, along each
+    input wire, what its whole inside sent), except the instances in ``into`` (ids or
+    instance paths), which are *stepped into*: their output ports, then the nodes inside in
+    reverse topological order (nested instances stepped over unless also in ``into``), then
+    their input ports, each sending on what it received.
+
+    Steps are ``(node, grad, [(port, input, amount, before, after)])`` with addresses (ids at
+    the top level, instance paths inside); an instance's ``grad`` is a tuple when it has
+    several outputs, and an amount arriving at output port p >= 1 of an instance names it as
+    :class:`OutputPort`. Running all steps gives every node's gradient (:func:`replay`).
+
+    >>> from engine import Graph
+    >>> g = Graph.from_expression("def sq(x):\\n    return x * x\\nsq(a) + a", a=3.0)
+    >>> inst = next(n for n in g.nodes() if g.op(n) == "call")
+    >>> [g.label(n) for n, _g, _s in composite_steps(g)]
+    ['add#3', 'sq#2', 'a']
+    >>> replay(composite_steps(g))[g.resolve("a")], replay(composite_steps(g, into=[inst]))[g.resolve("a")]
+    (7.0, 7.0)
+    """
+    if output is not None:
+        c = graph.copy()
+        c.backward(output)
+        graph = c
+    ref = graph.evaluated_output_ref()
+    if ref is None or graph.value(*ref) is None:
+        return []
+    expand = set()
+    for item in into:
+        path = graph.resolve(item)
+        expand.add(path if isinstance(path, tuple) else (path,))
+    return _Stepper(graph, expand).run(ref)
+
+
+class _Stepper:
+    def __init__(self, graph, expand):
+        from ..core.autodiff import _topological_order
+
+        self.g = graph
+        self.expand = expand
+        self.r = graph._res()
+        self.topo = _topological_order
+        self.acc: dict = {}
+        self.steps: list = []
+
+    def key(self, addr, port):
+        return addr if port == 0 else OutputPort(addr, port)
+
+    def send(self, sends, port, src_addr, sp, amount):
+        if amount is None:
+            return
+        k = self.key(src_addr, sp)
+        before = self.acc.get(k)
+        after = amount if before is None else before + amount
+        self.acc[k] = after
+        sends.append((port, k, amount, before, after))
+
+    def run(self, ref):
+        node, port = ref
+        seed_grad = self.g.grad(node, port)
+        self.acc[self.key(node, port)] = seed_grad
+        self.context((), first=node)
+        return self.steps
+
+    def context(self, ctx, first=None):
+        g = self.g._ctx_graph(ctx)
+        order = list(reversed(self.topo(g.nx)))
+        if first is not None and first in order:  # the output's step comes first
+            order.remove(first)
+            order.insert(0, first)
+        for n in order:
+            op = g.nx._node[n]["op"]
+            if op in ("input", "output"):
+                continue
+            addr = ctx + (n,) if ctx else n
+            path = ctx + (n,)
+            if op == "call":
+                if path in self.expand:
+                    self.step_into(g, ctx, n, path)
+                else:
+                    self.step_over(g, ctx, n, path, addr)
+                continue
+            grad = self.g.grad(addr)
+            if grad is None:
+                continue
+            sends = []
+            if op != "number":
+                slot = self.r.tape.index[addr]
+                sent = self.r.sent[slot]
+                for p, w in enumerate(g.input_wires(n)):
+                    if w is not None and sent is not None:
+                        self.send(sends, p, self.source(ctx, w[0]), w[1], sent[p])
+            self.steps.append((addr, grad, sends))
+
+    def source(self, ctx, s):
+        return ctx + (s,) if ctx else s
+
+    def step_over(self, g, ctx, n, path, addr):
+        count = g._output_arity(n)
+        grads = tuple(self.g._grad_out(self.r, path, m) for m in range(count))
+        if all(x is None for x in grads):
+            return
+        sends = []
+        for p, w in enumerate(g.input_wires(n)):
+            if w is not None:
+                self.send(sends, p, self.source(ctx, w[0]), w[1], self.g._grad_in(self.r, path, p))
+        self.steps.append((addr, grads[0] if count == 1 else grads, sends))
+
+    def step_into(self, g, ctx, n, path):
+        d = g.nx._node[n]["definition"]
+        body = d.body
+        for m, p in enumerate(d.outputs):
+            grad = self.g._grad_out(self.r, path, m)
+            if grad is None:
+                continue
+            sends = []
+            w = body.input_wires(p.node)[0]
+            if w is not None:
+                self.send(sends, 0, path + (w[0],), w[1], grad)
+            self.steps.append((path + (p.node,), grad, sends))
+        self.context(path)
+        for k, p in enumerate(d.inputs):
+            grad = self.g._grad_in(self.r, path, k)
+            if grad is None:
+                continue
+            sends = []
+            w = g.input_wires(n)[k]
+            if w is not None:
+                self.send(sends, 0, self.source(ctx, w[0]), w[1], grad)
+            self.steps.append((path + (p.node,), grad, sends))
