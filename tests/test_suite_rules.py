@@ -1,9 +1,10 @@
-"""Rules that keep the whole suite near three minutes on two cores as tests are added
-(README's test command under CI=true), checked on the tests' syntax trees.
+"""Rules for tests as they are added, checked on the tests' syntax trees.
 
 Every hypothesis test sizes itself through ``tests.oracles.examples(n)``, so CI=true runs half
-the examples (derandomized, tests/conftest.py) while a developer's run draws all of them; a
-bare ``@given`` would run hypothesis's default 100 under CI as well.
+the examples (derandomized, tests/conftest.py) and the whole suite stays near three minutes on
+two cores, while a developer's run draws all of them; a bare ``@given`` would run hypothesis's
+default 100 under CI as well. Every reference library is asked for through
+``tests.oracles.require``, so that CI=true fails where it is missing instead of skipping.
 """
 
 from __future__ import annotations
@@ -72,3 +73,17 @@ Machine.TestCase.settings = settings(max_examples=30, stateful_step_count=20)
 Other.TestCase.settings = settings(max_examples=examples(30))
 '''
     assert unsized_hypothesis(planted) == [3, 5, 11, 17]  # bare, fixed, unsized, the machine
+
+
+def test_references_are_asked_for_through_require():
+    # tests/oracles.py: under CI=true a missing reference (torch, micrograd) must fail the test,
+    # not skip it quietly, so only require() itself may call importorskip.
+    found = {}
+    for path in sorted(TESTS.glob("*.py")):
+        if path.name == "oracles.py":
+            continue
+        lines = [n.lineno for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if _call_name(n) == "importorskip"]
+        if lines:
+            found[path.name] = lines
+    assert not found, f"use tests.oracles.require(module) instead of pytest.importorskip: {found}"
