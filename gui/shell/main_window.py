@@ -189,6 +189,9 @@ class MainWindow(QMainWindow):
 
             install(self)
             install_training(self)
+            from gui.learn.higher import install as install_higher
+
+            install_higher(self)
         self._restore_settings()
         self.scene.set_show_wire_grads(self.act_wire_grads.isChecked())
         self.bridge.replaced.connect(self._say_wire_labels_limited)
