@@ -57,7 +57,7 @@ class PillMark(QGraphicsItem):
 class HaloMark(QGraphicsItem):
     """A thick coloured frame round the node's body (drawn outside it, under nothing)."""
 
-    W = 5.0
+    W = 6.0
 
     def __init__(self, node_item, colour: QColor, tooltip: str = ""):
         super().__init__(node_item)

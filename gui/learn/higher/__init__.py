@@ -11,10 +11,12 @@ class HigherOrderTools(QObject):
 
     def __init__(self, window):
         super().__init__(window)
+        from .health_view import GradientHealthView
         from .nonfinite_view import NonfiniteOrigins
 
         self.window = window
         self.origins = NonfiniteOrigins(window)
+        self.health = GradientHealthView(window)
 
 
 def install(window) -> HigherOrderTools:
