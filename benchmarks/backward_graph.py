@@ -91,11 +91,13 @@ def main(argv=None) -> int:
         app.processEvents()
     m, p = statistics.median(ours), statistics.median(peer)
     print(f"backward graph: {sizes[0]} nodes built and drawn in {m:.3f} s median of {args.runs} "
-          f"(runs: {', '.join(f'{t:.3f}' for t in ours)}); goal <= {GOAL_S} s: {'met' if m <= GOAL_S else 'MISSED'}")
+          f"(runs: {', '.join(f'{t:.3f}' for t in ours)}); "
+          f"goal <= {GOAL_S} s: {'met' if m <= GOAL_S else 'MISSED'}")
     print(f"peer, forward+backward evaluate of the {len(doc)}-node document: {p * 1000:.1f} ms median; "
           f"ratio {m / p:.1f}x")
     med = [statistics.median(p[i] for p in phases) for i in range(3)]
-    print(f"phases (median): build+insert+evaluate {med[0]:.3f} s, draw {med[1]:.3f} s, queued events {med[2]:.3f} s")
+    print(f"phases (median): build+insert+evaluate {med[0]:.3f} s, draw {med[1]:.3f} s, "
+          f"queued events {med[2]:.3f} s")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     return 0
 
