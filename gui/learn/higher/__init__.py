@@ -1,6 +1,6 @@
 """The higher-order and diagnosis tools of issue 16 on the canvas, added by ``install(window)``:
 NaN/inf origins (:mod:`.nonfinite_view`), Gradient Health (:mod:`.health_view`), the
-backward graph (:mod:`.backward_view`)."""
+backward graph (:mod:`.backward_view`), second-order views (:mod:`.second_order_view`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from PySide6.QtCore import QObject
 
 
 class HigherOrderTools(QObject):
-    """What :func:`install` adds to a window, as attributes: ``origins``, ``health``, ``backward``."""
+    """What :func:`install` adds to a window, as attributes: ``origins``, ``health``,
+    ``backward``, ``second_order`` (a dock)."""
 
     def __init__(self, window):
         super().__init__(window)
@@ -20,6 +21,29 @@ class HigherOrderTools(QObject):
         self.origins = NonfiniteOrigins(window)
         self.health = GradientHealthView(window)
         self.backward = BackwardGraphView(window)
+        self._add_second_order(window)
+
+    def _add_second_order(self, window) -> None:
+        from PySide6.QtGui import QKeySequence
+
+        from .second_order_view import SecondOrderDock
+
+        self.second_order = SecondOrderDock(window)
+        exp = getattr(window, "experiment", None)
+        beside = getattr(exp, "descent_dock", None)
+        window.add_dock(self.second_order, tab_with=beside, visible=False)
+        act = self.second_order.toggleViewAction()
+        act.setText("Second &Order (Hessian, Jacobian, Newton)")
+        act.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        tip = ("The Hessian over the selected numbers with its eigenvalues, the Jacobian of an array "
+               "node, Newton's method beside gradient descent on a contour plot")
+        act.setToolTip(f"{tip}  (Ctrl+Shift+M)")
+        act.setStatusTip(tip)
+        self.act_second_order = act
+        # tabbed behind Descend: showing it must bring its tab to the front, then fill it
+        act.toggled.connect(lambda on: on and (self.second_order.raise_(),
+                                               self.second_order.panel.refresh(force=True)))
+        window.add_learn_action(act)
 
 
 def install(window) -> HigherOrderTools:
