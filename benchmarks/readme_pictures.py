@@ -150,13 +150,35 @@ def step_through_gif(folder) -> Path:
     return out
 
 
+def backward_graph_picture(out_dir) -> Path:
+    """docs/backward_graph.png: the built-in example with Learn ▸ Show Backward Graph, the
+    canvas alone (render_scene), as the README shows it."""
+    from PySide6.QtCore import QCoreApplication
+
+    window = MainWindow(None, use_settings=False)
+    window.resize(1400, 900)
+    window.show()
+    QCoreApplication.processEvents()
+    window.higher.backward.act_show.trigger()
+    QCoreApplication.processEvents()
+    try:
+        return render_scene(window.scene, Path(out_dir) / "backward_graph.png")
+    finally:
+        window.undo_stack.setClean()
+        window.close()
+        window.deleteLater()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs"))
-    parser.add_argument("--only", choices=["gif"], help="write only this picture")
+    parser.add_argument("--only", choices=["gif", "backward"], help="write only this picture")
     args = parser.parse_args(argv)
     ensure_app()
     out = Path(args.out)
+    if args.only == "backward":
+        print(backward_graph_picture(out))
+        return 0
     gif = step_through_gif(out)
     print(gif)
     if args.only:
@@ -164,7 +186,7 @@ def main(argv=None) -> int:
     shot = render_window(out / "screenshot.png", select="a")
     step, descent = tour_pictures(out)
     tensors = tensor_pictures(out)
-    for p in (shot, step, descent, *tensors):
+    for p in (shot, step, descent, *tensors, backward_graph_picture(out)):
         print(p)
     return 0
 

@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.experiment = None  # the Learn tools, once installed
         self.training = None  # the training tools (gui.learn.training), once installed
+        self.higher = None  # NaN origins, gradient health, backward graph, second order (gui.learn.higher)
         if experiments:  # step mode, chain rule, checks, forward mode, descent, code in/out
             from gui.learn.experiment import install
             from gui.learn.training import install as install_training

@@ -29,8 +29,7 @@ class HigherOrderTools(QObject):
         from .second_order_view import SecondOrderDock
 
         self.second_order = SecondOrderDock(window)
-        exp = getattr(window, "experiment", None)
-        beside = getattr(exp, "descent_dock", None)
+        beside = window.experiment.descent_dock if window.experiment is not None else None
         window.add_dock(self.second_order, tab_with=beside, visible=False)
         act = self.second_order.toggleViewAction()
         act.setText("Second &Order (Hessian, Jacobian, Newton)")
@@ -48,7 +47,7 @@ class HigherOrderTools(QObject):
 
 def install(window) -> HigherOrderTools:
     """Add the tools to ``window`` once; kept as ``window.higher``."""
-    tools = getattr(window, "higher", None)
+    tools = window.higher
     if tools is None:
         tools = HigherOrderTools(window)
         window.higher = tools

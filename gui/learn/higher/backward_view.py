@@ -108,15 +108,19 @@ class SavedWireMark(QGraphicsItem):
         super().__init__(wire)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._pen = style.pen(SAVED, 2.0, Qt.PenStyle.DashLine)
+        self._under = style.pen(style.BACKGROUND, 3.0)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self.parentItem().boundingRect()
 
     def paint(self, painter: QPainter, option, widget=None):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(self._pen)
+        path = self.parentItem().path()
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self.parentItem().path())
+        painter.setPen(self._under)  # hide the plain wire, so the gaps read as gaps
+        painter.drawPath(path)
+        painter.setPen(self._pen)
+        painter.drawPath(path)
 
 
 class BackwardFrame(QGraphicsItem):

@@ -337,8 +337,7 @@ class SecondOrderPanel(QWidget):
             if len(named) > k:
                 box.setCurrentIndex(k)
             box.blockSignals(False)
-        d = getattr(g, "meta", {}) or {}
-        d = d.get("descend") if isinstance(d, dict) else None
+        d = g.meta.get("descend")
         if isinstance(d, dict) and isinstance(d.get("lr"), (int, float)):
             self.lr.setValue(float(d["lr"]))
         if isinstance(d, dict) and isinstance(d.get("steps"), int):
