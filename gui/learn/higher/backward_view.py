@@ -16,6 +16,7 @@ output and inserts its own backward graph: second derivatives.
 
 from __future__ import annotations
 
+import networkx as nx
 from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QLabel
@@ -215,16 +216,21 @@ class BackwardGraphView(QObject):
 
     def _build(self, output=None):
         g = self.bridge.graph
-        wrt = None
-        if output is not None:  # the forward numbers it depends on, not the backward pass's constants
-            import networkx as nx
-
-            wrt = [n for n in nx.ancestors(g.nx, output) if g.op(n) == NUMBER and g.role(n) != BACKWARD]
-            if not wrt:
-                self.say(f"Differentiate Again: {g.label(output)} depends on no number of the forward graph")
-                return None
+        out = output if output is not None else g.output_node()
+        if out is None:
+            self.say("No backward graph: the graph has no output (pin one)" if len(g) else
+                     "No backward graph: the document is empty")
+            return None
+        # The forward numbers the output depends on, the named ones when there are any (x, W;
+        # not a constant exponent 2, whose derivative a**b·log a is NaN for a negative base),
+        # as the second-order views choose them; never the backward pass's own constants.
+        wrt = [n for n in nx.ancestors(g.nx, out) if g.op(n) == NUMBER and g.role(n) != BACKWARD]
+        wrt = [n for n in wrt if g.name(n)] or wrt
+        if not wrt:
+            self.say(f"No backward graph: {g.label(out)} depends on no number")
+            return None
         try:
-            r = gradient_graph(g, output, wrt)
+            r = gradient_graph(g, out, sorted(wrt))
         except GraphError as e:
             self.say(f"No backward graph: {e}")
             return None

@@ -40,6 +40,7 @@ from gui import style
 
 NEG, ZERO, POS = QColor("#4f7dff"), QColor("#2a2f38"), QColor("#ff7b54")
 NEWTON, DESCENT = QColor("#ffd166"), QColor("#5ad1ff")
+GRID = 48  # points a side of the contour plot: one evaluation each when the graph is not elementwise
 MAX_CELL_TEXT = 12  # numbers are written in the cells up to this many rows and columns
 
 
@@ -418,7 +419,7 @@ class SecondOrderPanel(QWidget):
         pad = np.maximum((hi - lo) * 0.15, 0.5)
         try:
             span_x, span_y = (lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])
-            grid = output_grid(g, x, y, span_x, span_y, n=60)
+            grid = output_grid(g, x, y, span_x, span_y, n=GRID)
         except (GraphError, ValueError) as e:
             self.compare_note.setText(f"Cannot draw the contour plot: {e}")
             return False
