@@ -128,3 +128,21 @@ def test_differentiate_again_gives_the_second_derivative(win):
     assert painted_value(win, d2) == f"{-2 * t * (1 - t * t):.5g}".replace("-", "\u2212")
     win.undo_stack.undo()
     assert "∂∂y/∂x/∂x" not in g and "∂y/∂x" in g
+
+
+def test_step_through_marks_the_backward_node_of_each_amount(win):
+    g = win.document
+    key(win, Qt.Key.Key_B)
+    exp = win.experiment
+    QTest.keyClick(win, Qt.Key.Key_F8)  # step mode: the seed
+    QTest.keyClick(win, Qt.Key.Key_F10)  # step 1: y sends 1 − tanh² back to x
+    QApplication.processEvents()
+    assert exp.step.active and exp.step.k == 1
+    t = math.tanh(0.5)
+    marks = [t for t in painted_texts(win.scene) if t.text.startswith("computes ")]
+    assert [m.text for m in marks] == [f"computes y → x: {1 - t * t:.5g}"]
+    (b,) = [n for (n, _k) in win.higher.backward.step_marks.items()]
+    assert g.role(b) == "backward" and g.value(b) == pytest.approx(1 - t * t, rel=1e-12)
+    exp.step.stop()
+    QApplication.processEvents()
+    assert not any(t.text.startswith("computes ") for t in painted_texts(win.scene))

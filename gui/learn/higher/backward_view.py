@@ -27,9 +27,11 @@ from engine.core.errors import GraphError
 from engine.core.higher_order import gradient_graph
 from gui import style
 from gui.canvas.commands import EditCommand
+from gui.canvas.node_marks import MarkSet, PillMark
 
 BACKWARD = "backward"
 SAVED = QColor("#7fb7ff")  # the dashes over a wire that carries a saved forward value
+STEP = QColor("#ffd166")  # the step-through's accent: the backward node computing a step's amount
 FRAME = QColor(127, 183, 255, 26)
 SHOW_KEY, AGAIN_KEY, REBUILD_KEY = "Ctrl+Shift+B", "Ctrl+Shift+D", "Ctrl+Alt+B"
 
@@ -164,6 +166,8 @@ class BackwardGraphView(QObject):
         self.bridge = window.bridge
         self.stack = window.undo_stack
         self.built_for = None  # forward_shape() when the backward graph was (re)built
+        self.sends: dict = {}  # (forward node, port) -> the backward node computing that amount
+        self.step_marks = MarkSet(self.scene)
         self.frame: BackwardFrame | None = None
         self.dashes: dict = {}
         self.label = QLabel()
@@ -187,6 +191,12 @@ class BackwardGraphView(QObject):
         self.bridge.evaluated.connect(self.refresh)
         self.bridge.replaced.connect(self._on_replaced)
         self.bridge.nodeMoved.connect(lambda *_: self._place_frame())
+        if window.experiment is not None:  # step-through shows which backward node computes each amount
+            self.stepper = window.experiment.step
+            self.stepper.changed.connect(self.show_step)
+            self.stepper.activeChanged.connect(lambda _on: self.show_step())
+        else:
+            self.stepper = None
         self.refresh()
 
     def _action(self, text, slot, key, tip, checkable=False) -> QAction:
@@ -246,6 +256,7 @@ class BackwardGraphView(QObject):
             return False
         r, new = built
         self.built_for = forward_shape(self.bridge.graph)
+        self.sends = dict(r.sends)
         self.stack.push(InsertNodesCommand(self.bridge.graph, r.graph, new,
                                            f"Show backward graph ({len(new)} nodes)"))
         self.say(f"Backward graph: {len(new)} nodes, reading {len(r.saved)} saved forward values "
@@ -274,6 +285,7 @@ class BackwardGraphView(QObject):
             if built is not None:
                 r, new = built
                 self.built_for = forward_shape(g)
+                self.sends = dict(r.sends)
                 self.stack.push(InsertNodesCommand(g, r.graph, new, "Show backward graph"))
         finally:
             self.stack.endMacro()
@@ -306,6 +318,8 @@ class BackwardGraphView(QObject):
 
     def _on_replaced(self):
         self.built_for = None
+        self.sends = {}
+        self.step_marks.clear()
         self.dashes = {}
         self.frame = None
         self.refresh()
@@ -346,6 +360,29 @@ class BackwardGraphView(QObject):
         else:
             self.label.hide()
         self._place_frame()
+
+    def show_step(self) -> None:
+        """While stepping backward, mark the backward node that computes each amount the
+        current step sends (when the backward graph is shown and not stale)."""
+        st = self.stepper
+        state = st.state() if st is not None and st.active else None
+        g = self.bridge.graph
+        keys = []
+        if state is not None and state.node is not None and self.sends and not self.stale():
+            by_node: dict = {}  # an add passes its gradient on unchanged: one node, several amounts
+            for port, src, amount, _before, _after in state.sends:
+                b = self.sends.get((state.node, port))
+                if b is not None and b in g.nx:
+                    by_node.setdefault(b, []).append((src, amount))
+            for b, sent in by_node.items():
+                targets = ", ".join(dict.fromkeys(g.label(src) for src, _a in sent))
+                text = f"computes {g.label(state.node)} → {targets}: {style.format_number(sent[0][1])}"
+                tip = (f"This backward node computes what step {state.k} sends from "
+                       f"{g.label(state.node)} back to {targets}")
+                self.step_marks.set((b, "step"),
+                                    lambda it, t=text, tp=tip: PillMark(it, t, STEP, style.BACKGROUND, tp))
+                keys.append((b, "step"))
+        self.step_marks.keep_only(keys)
 
     def _place_frame(self) -> None:
         g = self.bridge.graph
