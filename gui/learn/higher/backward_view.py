@@ -33,6 +33,7 @@ BACKWARD = "backward"
 SAVED = QColor("#7fb7ff")  # the dashes over a wire that carries a saved forward value
 STEP = QColor("#ffd166")  # the step-through's accent: the backward node computing a step's amount
 FRAME = QColor(127, 183, 255, 26)
+DETAIL = 0.35  # below this zoom the saved wires are drawn plain
 SHOW_KEY, AGAIN_KEY, REBUILD_KEY = "Ctrl+Shift+B", "Ctrl+Shift+D", "Ctrl+Alt+B"
 
 
@@ -117,6 +118,10 @@ class SavedWireMark(QGraphicsItem):
         return self.parentItem().boundingRect()
 
     def paint(self, painter: QPainter, option, widget=None):
+        # Zoomed far out the dashes would not read, and asking for the wire's path routes it
+        # (the canvas routes a wire only when it is drawn in detail): leave the plain wire.
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < DETAIL:
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         path = self.parentItem().path()
         painter.setBrush(Qt.BrushStyle.NoBrush)
