@@ -72,7 +72,7 @@ def test_play_trains_and_the_pictures_change(win, qtbot):
     moved = [not np.allclose(a, b.value) for a, b in zip(before, after) if a.shape == b.value.shape]
     assert any(moved)
     strip = win.training.pictures.strips
-    assert strip and all(st.images for st in strip.values())
+    assert strip and all(st.shown and st.atlas is not None for st in strip.values())
     assert win.undo_stack.text(win.undo_stack.index() - 1).startswith("Train 6 steps")
 
 

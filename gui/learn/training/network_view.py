@@ -24,7 +24,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QCheckBox, QDockWidget, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui import style
-from gui.learn.training.colours import BLUE, ORANGE, to_image, unit_rgb
+from gui.learn.training.colours import BLUE, ORANGE, to_image, unit_pixels
 
 UNIT = 30.0
 LEVELS = 8  # wire widths: a weight's size relative to the largest, in this many steps
@@ -197,7 +197,7 @@ class NetworkCanvas(QWidget):
                 if n not in scales:
                     vals = [x.value for x in frame.units if x.node == n]
                     scales[n] = max(float(np.nanmax(np.abs(v))) for v in vals) or 1.0
-                p.drawImage(r, to_image(unit_rgb(u.value, scales[n])))
+                p.drawImage(r, to_image(unit_pixels(u.value, scales[n])))
             else:
                 p.fillRect(r, style.NODE_BODY)
             p.setPen(QPen(style.NODE_BORDER, 1))

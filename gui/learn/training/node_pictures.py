@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 from shiboken6 import isValid
 
 from gui import style
-from gui.learn.training.colours import grad_rgb, to_image, unit_rgb
+from gui.learn.training.colours import grad_pixels, to_image, unit_pixels
 
 CELL = 16.0  # a picture's side on the canvas (scene units)
 GAP = 1.5
 PER_ROW = 8
 MAX_ROWS = 2  # at most 16 units drawn per node; the strip says how many more
 BIG = 120.0  # the enlarged picture's side
+
+
+def _side_by_side(pixels) -> np.ndarray:
+    """(N, G, G) pictures as one (G, N * G) image, picture k at columns k*G..(k+1)*G."""
+    n, g, w = pixels.shape
+    return pixels.transpose(1, 0, 2).reshape(g, n * w)
 
 
 def _scale(a) -> float:
@@ -44,27 +50,52 @@ class PictureStrip(QGraphicsItem):
         super().__init__()
         self.node_id = node_id
         self.units = []
-        self.images = []  # per unit: (value QImage, grad QImage or None)
+        self.shown = 0  # pictures drawn (the first PER_ROW * MAX_ROWS units)
+        self.size = 1  # a picture's pixels per side
+        # All of a node's pictures in one image per kind, side by side (unit k at x = k * size):
+        # two images made per node and frame, not two per unit.
+        self.atlas: QImage | None = None
+        self.grad_atlas: QImage | None = None
+        self.has_grad: list = []
         self.gradients = True
         self.hovered: int | None = None
+        self._geometry = None
         self.setZValue(1.0)  # over a node packed close below: the pictures are what a run is watched for
         self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
     def set_units(self, units, gradients: bool) -> None:
-        self.prepareGeometryChange()
+        geometry = (min(len(units), PER_ROW * MAX_ROWS), len(units) > PER_ROW * MAX_ROWS, gradients)
+        if geometry != self._geometry:
+            self.prepareGeometryChange()
+            self._geometry = geometry
         self.units = list(units)
         self.gradients = gradients
         shown = self.units[: PER_ROW * MAX_ROWS]
-        # One colour pass per node (its units stacked), not one per picture.
-        values = np.stack([u.value for u in shown]) if shown else np.zeros((0, 1, 1))
-        vrgb = unit_rgb(values, _scale(values))
-        with_grad = [u.grad is not None for u in shown]
-        grads = np.stack([u.grad for u in shown if u.grad is not None]) if any(with_grad) else None
-        grgb = iter(grad_rgb(grads, _scale(grads))) if grads is not None else iter(())
-        self.images = [(to_image(vrgb[k]), to_image(next(grgb)) if has else None)
-                       for k, has in enumerate(with_grad)]
+        self.shown = len(shown)
+        self.has_grad = [u.grad is not None for u in shown]
+        self.atlas = self.grad_atlas = None
+        if shown:
+            # One colour pass per node (its units stacked, one scale), by lookup table.
+            values = np.stack([u.value for u in shown])
+            g = values.shape[1]
+            self.size = g
+            self.atlas = to_image(_side_by_side(unit_pixels(values, _scale(values))))
+            if any(self.has_grad):
+                zero = np.zeros((g, g))
+                grads = np.stack([zero if u.grad is None else u.grad for u in shown])
+                self.grad_atlas = to_image(_side_by_side(grad_pixels(grads, _scale(grads))))
         self.update()
+
+    def source(self, k: int) -> QRectF:
+        """Where unit ``k``'s picture lies in the atlases."""
+        return QRectF(k * self.size, 0, self.size, self.size)
+
+    def picture(self, k: int) -> tuple:
+        """(value QImage, gradient QImage or None) of unit ``k``, cut out of the atlases."""
+        r = self.source(k).toRect()
+        grad = self.grad_atlas.copy(r) if self.grad_atlas is not None and self.has_grad[k] else None
+        return self.atlas.copy(r), grad
 
     def _row_h(self) -> float:
         return CELL * (2 if self.gradients else 1) + GAP * 2
@@ -82,7 +113,7 @@ class PictureStrip(QGraphicsItem):
         return QRectF(c * (CELL + GAP), y, CELL, CELL)
 
     def unit_at(self, pos: QPointF) -> int | None:
-        for k in range(len(self.images)):
+        for k in range(self.shown):
             if self.cell_rect(k).contains(pos) or (self.gradients and self.cell_rect(k, True).contains(pos)):
                 return k
         return None
@@ -92,12 +123,12 @@ class PictureStrip(QGraphicsItem):
         painter.setBrush(QColor(29, 32, 38, 230))
         painter.drawRoundedRect(self.boundingRect().adjusted(-2, -2, 2, 2), 3, 3)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        for k, (vi, gi) in enumerate(self.images):
-            painter.drawImage(self.cell_rect(k), vi)
+        for k in range(self.shown if self.atlas is not None else 0):
+            painter.drawImage(self.cell_rect(k), self.atlas, self.source(k))
             if self.gradients:
                 r = self.cell_rect(k, True)
-                if gi is not None:
-                    painter.drawImage(r, gi)
+                if self.has_grad[k] and self.grad_atlas is not None:
+                    painter.drawImage(r, self.grad_atlas, self.source(k))
                 else:
                     painter.setPen(QPen(style.TEXT_DIM, 0.5, Qt.PenStyle.DotLine))
                     painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -106,7 +137,7 @@ class PictureStrip(QGraphicsItem):
                 painter.setPen(QPen(style.HIGHLIGHT, 1.2))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(self.cell_rect(k).adjusted(-0.6, -0.6, 0.6, 0.6))
-        more = len(self.units) - len(self.images)
+        more = len(self.units) - self.shown
         if more > 0:
             painter.setFont(style.font(6.5))
             painter.setPen(style.TEXT_DIM)
@@ -179,11 +210,11 @@ def _show_big(strip: PictureStrip, k: int | None) -> None:
         big = BigPicture()
         sc.addItem(big)
         _BIG[id(sc)] = big
-    if k is None or k >= len(strip.images):
+    if k is None or k >= strip.shown or strip.atlas is None:
         big.setVisible(False)
         return
     u = strip.units[k]
-    big.value, big.grad = strip.images[k]
+    big.value, big.grad = strip.picture(k)
     big.title = f"{u.name}" + ("" if u.column is None else f"[:, {u.column}]")
     cell = strip.mapToScene(strip.cell_rect(k).topRight())
     big.setPos(cell + QPointF(8, -BIG / 2))
