@@ -12,6 +12,8 @@ so windows that never train do not pay for it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -168,8 +170,10 @@ class TrainPanel(QWidget):
         self.loss_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
         self.loss_plot.setLabel("left", "loss")
         self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#4aa3ff", width=1.5), name="train")
-        self.test_curve = self.loss_plot.plot(pen=pg.mkPen("#ffd166", width=1.5), symbol="o", symbolSize=4,
-                                              symbolBrush="#ffd166", name="test")
+        # Test curves are dashed lines, not symbols: a symbol per epoch rebuilt the scatter
+        # item every frame (a tenth of the whole frame).
+        self.test_curve = self.loss_plot.plot(pen=pg.mkPen("#ffd166", width=1.5, style=Qt.PenStyle.DashLine),
+                                              name="test")
         self.previous_curves = []
         self.acc_plot = pg.PlotWidget()
         self.acc_plot.setObjectName("trainAccuracyPlot")
@@ -177,8 +181,8 @@ class TrainPanel(QWidget):
         self.acc_plot.setYRange(0, 1.02)
         self.acc_plot.setLabel("left", "accuracy")
         self.acc_curve = self.acc_plot.plot(pen=pg.mkPen("#7ed491", width=1.5))
-        self.test_acc_curve = self.acc_plot.plot(pen=pg.mkPen("#ffd166", width=1.5), symbol="o", symbolSize=4,
-                                                 symbolBrush="#ffd166")
+        dashed = pg.mkPen("#ffd166", width=1.5, style=Qt.PenStyle.DashLine)
+        self.test_acc_curve = self.acc_plot.plot(pen=dashed)
         self.per_class = QLabel("")
         self.per_class.setObjectName("trainPerClass")
         self.per_class.setWordWrap(True)
@@ -204,6 +208,7 @@ class TrainPanel(QWidget):
             self.markers.append(line)
         for plot in (self.loss_plot, self.acc_plot, self.norm_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)  # 0.7, not "700" under an "m" unit
+
         self.acc_plot.setXLink(self.loss_plot)
         self.norm_plot.setXLink(self.loss_plot)
 
@@ -347,6 +352,9 @@ class TrainPanel(QWidget):
 
     def refresh_all(self) -> None:
         pg = self.pg
+        self._curves_key = None
+        self._ranges: dict = {}
+        self._downsample = 0
         for c in self.previous_curves:
             self.loss_plot.removeItem(c)
         self.previous_curves = []
@@ -373,6 +381,7 @@ class TrainPanel(QWidget):
         for w in (self.step_button, self.reset_button, self.reinit_button):
             w.setEnabled(True)
         if t is None:
+            self._curves_key = None
             for c in (self.train_curve, self.test_curve, self.acc_curve, self.test_acc_curve):
                 c.setData([], [])
             self.counter.setText("no run yet: Play trains the document's parameters on its data")
@@ -383,25 +392,11 @@ class TrainPanel(QWidget):
             self.keep_button.setEnabled(False)
             return
         h = t.history
-        steps = h.steps
-        self.train_curve.setData(steps, _finite(h.loss))
-        test = h.test
-        if test:
-            ts = np.array([r[0] for r in test], float)
-            self.test_curve.setData(ts, _finite(np.array([r[1] for r in test], float)))
-            accs = np.array([np.nan if r[2] is None else r[2] for r in test], float)
-            self.test_acc_curve.setData(ts[np.isfinite(accs)], accs[np.isfinite(accs)])
-        else:
-            self.test_curve.setData([], [])
-            self.test_acc_curve.setData([], [])
-        acc = h.accuracy
-        has_acc = bool(len(acc)) and bool(np.isfinite(acc).any())
-        self.acc_plot.setVisible(has_acc or t.accuracy_nodes is not None)
-        self.acc_curve.setData(steps[np.isfinite(acc)], acc[np.isfinite(acc)] if len(acc) else acc)
-        norms = h.grad_norms
-        for k, c in enumerate(self.norm_curves):
-            if norms.shape[1] > k:
-                c.setData(steps, _positive(norms[:, k]))
+        # Once per new record, not per call: a paused run or a preview redraws nothing here.
+        key = (id(h), len(h), h[-1] if len(h) else None)
+        if key != self._curves_key:
+            self._curves_key = key
+            self._set_curves(t, h)
         self.scrubber.blockSignals(True)
         self.scrubber.setRange(0, t.t)
         if s.shown_step is None:
@@ -412,6 +407,55 @@ class TrainPanel(QWidget):
         self.memory.setText(s.memory_text)
         if not playing or _now() - self._last_per_class > PER_CLASS_EVERY:
             self._write_per_class()
+
+    def _set_curves(self, t, h) -> None:
+        steps = h.steps.astype(np.float64)
+        loss = h.loss
+        # Ranges move in nice steps (1, 2, 5 x 10^k), not with every new point, so the axes
+        # redraw their ticks now and then, not every frame; about a point per pixel is drawn
+        # (each pixel's min and max: spikes stay).
+        n = len(steps)
+        ds = max(1, n // 1500)
+        if ds != self._downsample:
+            self._downsample = ds
+            for plot in (self.loss_plot, self.acc_plot, self.norm_plot):
+                plot.setDownsampling(ds=ds, auto=False, mode="peak")
+        xmax = _nice(max(n, 10) * 1.05)
+        if xmax != self._ranges.get("x"):
+            self._ranges["x"] = xmax
+            self.loss_plot.setXRange(0, xmax, padding=0)
+        seen = [loss] + [hist.loss for _label, hist in self.session.previous]
+        self._set_y(self.loss_plot, "loss", seen, log=False)
+        _set(self.train_curve, steps, loss)
+        ts, test_loss, test_acc = h.test_columns()
+        _set(self.test_curve, ts, test_loss)
+        ok = np.isfinite(test_acc)
+        _set(self.test_acc_curve, ts[ok], test_acc[ok])
+        acc = h.accuracy
+        ok = np.isfinite(acc)
+        self.acc_plot.setVisible(bool(ok.any()) or t.accuracy_nodes is not None)
+        _set(self.acc_curve, steps[ok], acc[ok])
+        norms = h.grad_norms
+        self._set_y(self.norm_plot, "norm", [_positive(norms)], log=True)
+        for k, c in enumerate(self.norm_curves):
+            if norms.shape[1] > k:
+                _set(c, steps, _positive(norms[:, k]))
+
+    def _set_y(self, plot, key: str, arrays, log: bool) -> None:
+        vals = [a[np.isfinite(a)].ravel() for a in arrays if len(a)]
+        vals = [v for v in vals if len(v)]
+        if not vals:
+            return
+        lo, hi = min(float(v.min()) for v in vals), max(float(v.max()) for v in vals)
+        if log:  # whole decades (the axis is log10)
+            span = (math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + (lo == hi))
+        else:
+            top = _nice(hi * 1.05) if hi > 0 else 0.0
+            bottom = -_nice(-lo * 1.05) if lo < 0 else 0.0
+            span = (bottom, top if top > bottom else bottom + 1.0)
+        if span != self._ranges.get(key):
+            self._ranges[key] = span
+            plot.setYRange(*span, padding=0)
 
     def _write_counter(self) -> None:
         s = self.session
@@ -489,6 +533,25 @@ class TrainPanel(QWidget):
 
     def _scrubbed(self, value: int) -> None:
         self.session.show_step(value)
+
+
+def _nice(v: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k at least ``v`` (> 0)."""
+    if not math.isfinite(v) or v <= 0:
+        return 1.0
+    k = math.floor(math.log10(v))
+    for m in (1, 2, 5, 10):
+        if m * 10.0**k >= v * (1 - 1e-12):
+            return m * 10.0**k
+    return 10.0 ** (k + 1)
+
+
+def _set(curve, x, y) -> None:
+    """New data for a curve; non-finite values are gaps, and an all-finite curve skips
+    pyqtgraph's own finiteness pass."""
+    y = np.asarray(y, dtype=float)
+    finite = bool(np.isfinite(y).all())
+    curve.setData(x, y if finite else np.where(np.isfinite(y), y, np.nan), skipFiniteCheck=finite)
 
 
 def _positive(a) -> np.ndarray:
