@@ -700,9 +700,17 @@ class Trainer:
 
     def _snapshot(self) -> Snapshot:
         epoch, offset = divmod(self.t, self.steps_per_epoch)
-        return Snapshot(
-            self.t, tuple(self.values), self.state, epoch, offset, size_of(self.values, self.state)
-        )
+        # A run's snapshots all have the same layout once the optimizer has its state (fresh
+        # arrays of the parameters' shapes each step): measured once per layout, not per step.
+        layout = (tuple(map(type, self.values)), tuple(map(type, self.state)),
+                  tuple(len(s) if type(s) is tuple else 0 for s in self.state))
+        cache = self.__dict__.setdefault("_sizes", {})
+        nbytes = cache.get(layout)
+        if nbytes is None:
+            nbytes = size_of(self.values, self.state)
+            if self.t >= 2:  # step 1's state may still hold the optimizer's initial numbers
+                cache[layout] = nbytes
+        return Snapshot(self.t, tuple(self.values), self.state, epoch, offset, nbytes)
 
     def kept_steps(self) -> list[int]:
         """The steps whose state is held (thinned to the budget); any other step up to the

@@ -169,10 +169,12 @@ class TrainPanel(QWidget):
         self.loss_plot.setMinimumHeight(130)
         self.loss_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
         self.loss_plot.setLabel("left", "loss")
-        self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#4aa3ff", width=1.5), name="train")
+        # One-pixel pens: the raster engine draws them directly; a wider pen goes through
+        # the path stroker and cost as much as the rest of the plot together.
+        self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#4aa3ff", width=1), name="train")
         # Test curves are dashed lines, not symbols: a symbol per epoch rebuilt the scatter
         # item every frame (a tenth of the whole frame).
-        self.test_curve = self.loss_plot.plot(pen=pg.mkPen("#ffd166", width=1.5, style=Qt.PenStyle.DashLine),
+        self.test_curve = self.loss_plot.plot(pen=pg.mkPen("#ffd166", width=1, style=Qt.PenStyle.DashLine),
                                               name="test")
         self.previous_curves = []
         self.acc_plot = pg.PlotWidget()
@@ -180,8 +182,8 @@ class TrainPanel(QWidget):
         self.acc_plot.setMinimumHeight(90)
         self.acc_plot.setYRange(0, 1.02)
         self.acc_plot.setLabel("left", "accuracy")
-        self.acc_curve = self.acc_plot.plot(pen=pg.mkPen("#7ed491", width=1.5))
-        dashed = pg.mkPen("#ffd166", width=1.5, style=Qt.PenStyle.DashLine)
+        self.acc_curve = self.acc_plot.plot(pen=pg.mkPen("#7ed491", width=1))
+        dashed = pg.mkPen("#ffd166", width=1, style=Qt.PenStyle.DashLine)
         self.test_acc_curve = self.acc_plot.plot(pen=dashed)
         self.per_class = QLabel("")
         self.per_class.setObjectName("trainPerClass")
@@ -370,7 +372,7 @@ class TrainPanel(QWidget):
         if t is not None:
             for k, name in enumerate(t.layers):
                 hue = (k * 0.17 + 0.55) % 1.0
-                pen = pg.mkPen(pg.hsvColor(hue, 0.6, 1.0), width=1.3)
+                pen = pg.mkPen(pg.hsvColor(hue, 0.6, 1.0), width=1)
                 self.norm_curves.append(self.norm_plot.plot(pen=pen, name=name))
         self.refresh_curves()
 
