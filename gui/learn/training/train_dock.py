@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSlider,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +41,33 @@ from gui.learn.training.session import LIMITS, OPTIMIZERS, TrainingSession, Trai
 PREVIOUS_PENS = ("#8a93a3", "#6f7888", "#5a6270")
 CURVES_HZ = 10
 PER_CLASS_EVERY = 0.25  # seconds between per-class accuracy evaluations while playing
+
+
+_PLOT = None
+
+
+def _plot(pg, height: int):
+    """A pyqtgraph plot that asks for ``height`` pixels and takes what the dock gives: a
+    scroll area sizes wrapped labels' pages by their children's preferred heights, and a
+    plot's own preference (its scene's size) made the Curves tab taller than the dock."""
+    global _PLOT
+    if _PLOT is None:
+        class SmallPlot(pg.PlotWidget):
+            def sizeHint(self):  # noqa: N802
+                return QSize(200, self.minimumHeight())
+
+        _PLOT = SmallPlot
+    w = _PLOT()
+    w.setMinimumHeight(height)
+    return w
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(widget)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    return scroll
 
 
 def _spin(lo, hi, value, decimals=5, step=0.01, tip="") -> QDoubleSpinBox:
@@ -164,9 +192,8 @@ class TrainPanel(QWidget):
 
         # ---------------------------------------------------------------- curves
         pg.setConfigOptions(antialias=False, background=style.BACKGROUND, foreground=style.TEXT_DIM)
-        self.loss_plot = pg.PlotWidget()
+        self.loss_plot = _plot(pg, 60)
         self.loss_plot.setObjectName("trainLossPlot")
-        self.loss_plot.setMinimumHeight(130)
         self.loss_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
         self.loss_plot.setLabel("left", "loss")
         # One-pixel pens: the raster engine draws them directly; a wider pen goes through
@@ -177,9 +204,8 @@ class TrainPanel(QWidget):
         self.test_curve = self.loss_plot.plot(pen=pg.mkPen("#ffd166", width=1, style=Qt.PenStyle.DashLine),
                                               name="test")
         self.previous_curves = []
-        self.acc_plot = pg.PlotWidget()
+        self.acc_plot = _plot(pg, 40)
         self.acc_plot.setObjectName("trainAccuracyPlot")
-        self.acc_plot.setMinimumHeight(90)
         self.acc_plot.setYRange(0, 1.02)
         self.acc_plot.setLabel("left", "accuracy")
         self.acc_curve = self.acc_plot.plot(pen=pg.mkPen("#7ed491", width=1))
@@ -189,9 +215,8 @@ class TrainPanel(QWidget):
         self.per_class.setObjectName("trainPerClass")
         self.per_class.setWordWrap(True)
         self.per_class.setToolTip("Accuracy on the whole training split, class by class")
-        self.norm_plot = pg.PlotWidget()
+        self.norm_plot = _plot(pg, 45)
         self.norm_plot.setObjectName("trainNormPlot")
-        self.norm_plot.setMinimumHeight(100)
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.setLabel("left", "‖∇‖ per layer")
         self.norm_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
@@ -241,27 +266,35 @@ class TrainPanel(QWidget):
         self.message.setObjectName("trainMessage")
         self.message.setWordWrap(True)
 
-        inner = QWidget()
-        lay = QVBoxLayout(inner)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.addLayout(buttons)
-        lay.addWidget(self.counter)
-        lay.addLayout(scrub)
-        lay.addWidget(self.memory)
+        # The controls stay in view at any dock height (the buttons, the counter, the
+        # scrubber, the last message); below them the curves and the settings are two tabs
+        # that scroll only when the dock is shorter than their least heights.
+        curves = QWidget()
+        lay = QVBoxLayout(curves)
+        lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.loss_plot, 2)
         lay.addWidget(self.acc_plot, 1)
         lay.addWidget(self.per_class)
         lay.addWidget(self.norm_plot, 1)
         lay.addWidget(self.health)
-        lay.addLayout(form)
-        lay.addWidget(self.message)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        lay.addWidget(self.memory)
+        settings = QWidget()
+        settings.setLayout(form)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("trainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(_scrolling(curves), "Curves")
+        self.tabs.addTab(_scrolling(settings), "Settings")
+        self.tabs.setTabToolTip(0, "Loss, accuracy and each layer's gradient norm over the steps")
+        self.tabs.setTabToolTip(1, "The optimizer and how long a Play runs (a change starts a new run "
+                                   "from the weights now)")
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.addLayout(buttons)
+        outer.addWidget(self.counter)
+        outer.addLayout(scrub)
+        outer.addWidget(self.message)
+        outer.addWidget(self.tabs, 1)
 
         session.built.connect(self.refresh_all)
         session.progressed.connect(self._progressed)
