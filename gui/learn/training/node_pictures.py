@@ -5,9 +5,9 @@ point's own loss (toggle: Learn ▸ Gradient Pictures). Hovering a picture enlar
 gradient beside it. Colours: values orange (−) to blue (+), gradients the canvas's own
 diverging map; both symmetric about 0 with one scale per node, so a layer's units compare.
 
-A strip is a scene item of its own that follows its node (drawn over a node packed close
-under it), drawn from the session's current Frame: the live step while training, the scrubbed
-step while previewing.
+A strip is a scene item of its own that follows its node, placed beside it where it covers
+no other node (below, else above, else to a side), drawn from the session's current Frame:
+the live step while training, the scrubbed step while previewing.
 """
 
 from __future__ import annotations
@@ -232,6 +232,7 @@ class NodePictures(QObject):
         self.visible = True
         self.gradients = True
         self.strips: dict[int, PictureStrip] = {}
+        self._placed_key = None
         session.framed.connect(self.show_frame)
         b = scene.bridge
         b.nodeMoved.connect(self._follow)
@@ -257,6 +258,7 @@ class NodePictures(QObject):
             if isValid(s) and s.scene() is self.scene:  # a scene rebuild deleted them already
                 self.scene.removeItem(s)
         self.strips = {}
+        self._placed_key = None
 
     def _removed(self, n: int) -> None:
         s = self.strips.pop(n, None)
@@ -283,21 +285,52 @@ class NodePictures(QObject):
                 s = self.strips[n] = PictureStrip(n)
                 self.scene.addItem(s)
             s.set_units(units, self.gradients and any(u.grad is not None for u in units))
-            self._place(n)
+        self._place_all()
 
     def _place(self, n: int) -> None:
-        it, s = self.scene.node_item(n), self.strips.get(n)
-        if it is None or s is None or not isValid(s):
+        self._place_all()
+
+    def _place_all(self) -> None:
+        """Each strip beside its node where it covers no other node and no other strip:
+        below the node if there is room, else above it, else to its right or left; only
+        where every side is taken (a crowded layout) does it go below, over its neighbour.
+        Recomputed when a node moves or a strip changes size, not every frame."""
+        strips = {n: s for n, s in self.strips.items() if isValid(s) and self.scene.node_item(n) is not None}
+        nodes = self.scene.node_items()
+        where = sorted((n, it.pos().x(), it.pos().y(), it.body_rect().height()) for n, it in nodes.items())
+        sizes = sorted((n, s.boundingRect().width(), s.boundingRect().height()) for n, s in strips.items())
+        key = (tuple(where), tuple(sizes))
+        if key == self._placed_key:
             return
-        s.setPos(it.pos() + QPointF(4.0, it._height + 4.0))
+        self._placed_key = key
+        bodies = {n: it.mapRectToScene(it.body_rect()).adjusted(-3, -3, 3, 3) for n, it in nodes.items()}
+        taken: list = []
+        for n in sorted(strips, key=lambda n: (nodes[n].pos().x(), nodes[n].pos().y())):
+            s = strips[n]
+            r = s.boundingRect()
+            body = bodies[n]
+            top_left = [
+                QPointF(body.left() + 7.0, body.bottom() + 3.0),  # below
+                QPointF(body.left() + 7.0, body.top() - r.height() - 1.0),  # above
+                QPointF(body.right() + 10.0, body.top() + 5.0),  # right
+                QPointF(body.left() - r.width() - 10.0, body.top() + 5.0),  # left
+            ]
+            chosen = top_left[0]
+            for corner in top_left:
+                cand = r.translated(corner)
+                if not any(cand.intersects(b) for m, b in bodies.items() if m != n) and \
+                        not any(cand.intersects(t) for t in taken):
+                    chosen = corner
+                    break
+            s.setPos(chosen)
+            taken.append(r.translated(chosen))
 
     def _follow(self, n: int, *_):
         if n in self.strips:
-            self._place(n)
+            self._place_all()
 
     def _follow_all(self):
-        for n in self.strips:
-            self._place(n)
+        self._place_all()
 
 
 __all__ = ["NodePictures", "PictureStrip"]
