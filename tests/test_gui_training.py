@@ -131,6 +131,35 @@ def test_scrubbing_back_paints_that_steps_numbers(win, qtbot):
         assert np.array_equal(got, want)
 
 
+def test_a_previewed_step_is_what_tooltips_and_the_inspector_show(win, qtbot):
+    original = win.document.copy()
+    _play(win, qtbot, 5)
+    win.training.train_dock.panel.scrubber.setValue(2)
+    at2 = _oracle(original, 5).graph_at(2)  # our own run, never the GUI's
+    doc = win.document
+    L, W1 = at2.resolve("L"), at2.resolve("W1")
+    assert S.format_number(at2.value(L)) != S.format_number(doc.value(L))
+    item = win.scene.node_item(L)
+    tip = item.tooltip_at(item.output_port.pos())  # what hovering the output port shows
+    assert f"value leaving: {S.format_number(at2.value(L))}" in tip, tip
+    assert S.format_number(doc.value(L)) not in tip
+    win.scene.clearSelection()
+    item.setSelected(True)
+    shown = win.inspector.value_label.text()
+    assert S.format_number(at2.value(L)) in shown and S.format_number(doc.value(L)) not in shown
+    assert "previewed" in win.inspector.title.text()
+    win.scene.clearSelection()
+    win.scene.node_item(W1).setSelected(True)  # a weight: its step-2 entries, not editable
+    model = win.inspector.value_model
+    got = np.array([[float(model.index(r, c).data(Qt.ItemDataRole.EditRole) or "nan")
+                     for c in range(model.columnCount())] for r in range(model.rowCount())])
+    assert np.allclose(got, at2.number(W1)) and not np.allclose(got, doc.number(W1))
+    assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
+    qtbot.mouseClick(win.training.train_dock.panel.play_button, Qt.MouseButton.LeftButton)  # leave it
+    qtbot.waitUntil(lambda: not win.training.session.playing, timeout=20000)
+    assert "previewed" not in win.inspector.title.text()
+
+
 def test_undo_of_a_run_restores_the_weights(win, qtbot):
     before = _params(win)
     _play(win, qtbot, 4)
