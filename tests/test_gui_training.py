@@ -225,3 +225,48 @@ def test_a_training_example_opens_with_the_train_dock_ready(win, qtbot):
     assert win.training.train_dock.isVisible() and s.settings.optimizer == "sgd" and s.settings.lr == 0.1
     assert s.trainer is not None and s.trainer.t == 0
 
+
+
+def _widget_texts(widget) -> list[str]:
+    """The strings a widget paints, read from an SVG rendering of it."""
+    import xml.etree.ElementTree as ET
+
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtSvg import QSvgGenerator
+
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    gen = QSvgGenerator()
+    gen.setOutputDevice(buf)
+    gen.setSize(widget.size())
+    widget.render(gen)
+    root = ET.fromstring(bytes(data))
+    return ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_the_network_dock_draws_a_wide_layer_readably(qtbot):
+    d = T.dataset("circle", n=40, noise=0.1, seed=0)
+    net = T.build_mlp(d, hidden=[70], seed=0)
+    T.use_dataset_node(net.graph, d)
+    net.graph.apply_layout()
+    w = MainWindow(net.graph, use_settings=False)
+    w.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    qtbot.addWidget(w)
+    w.resize(1000, 700)
+    w.show()
+    w.training.show_docks()
+    w.training.network_dock.raise_()
+    s = w.training.session
+    assert s.ensure()
+    canvas = w.training.network_dock.panel.canvas
+    qtbot.waitUntil(lambda: canvas.isVisible() and bool(canvas.layers))
+    hidden = net.graph.resolve("h1")
+    place = canvas._layout()  # noqa: SLF001 - where each unit is drawn
+    drawn = sorted(k for n, k in place if n == hidden)
+    assert drawn == list(range(64))  # 70 units: 64 drawn (each with its picture), the rest counted
+    assert min(r.height() for (n, _k), r in place.items() if n == hidden) >= 12
+    rects = sorted((r.top(), r.bottom()) for (n, _k), r in place.items() if n == hidden)
+    assert all(b0 <= t1 for (_t0, b0), (t1, _b1) in zip(rects, rects[1:]))  # none overlap
+    assert canvas.height() >= canvas.needed_height() > w.training.network_dock.height()  # it scrolls
+    assert "+6 more" in _widget_texts(canvas)
