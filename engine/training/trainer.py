@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core import gradsize
 from ..core.arrays import shape_text
 from ..core.errors import InvalidValueError, NoOutputError
 from ..core.graph import Graph, check_value
@@ -508,6 +509,12 @@ class Trainer:
         return None if self._acc is None else tuple(self._tape.node(s) for s in self._acc)
 
     @property
+    def layer_sizes(self) -> tuple:
+        """How many numbers each layer's parameters hold (aligned with ``layers``): a recorded
+        layer norm over √size is its RMS, the size gradient health judges."""
+        return tuple(gradsize.count([self.values[i] for i in idx]) for idx in self._layer_index)
+
+    @property
     def epoch(self) -> int:
         """Epochs completed."""
         return self.t // self.steps_per_epoch
@@ -577,7 +584,7 @@ class Trainer:
             raise
         self.t += 1
         self.values, self.state = values, state
-        norms = tuple(_norm([pgrads[i] for i in idx]) for idx in self._layer_index)
+        norms = tuple(gradsize.norm([pgrads[i] for i in idx]) for idx in self._layer_index)
         epoch, offset = divmod(self.t, self.steps_per_epoch)
         test_loss = test_acc = None
         if self._test is not None and offset == 0:
@@ -812,19 +819,7 @@ def layer_grad_norms(grads, layers) -> tuple:
     >>> layer_grad_norms([np.array([3.0]), 4.0, None], [[0, 1], [2]])
     (5.0, 0.0)
     """
-    return tuple(_norm([grads[i] for i in idx]) for idx in layers)
-
-
-def _norm(gs) -> float:
-    total = 0.0
-    for g in gs:
-        if g is None:
-            continue
-        if type(g) is np.ndarray:
-            total += float(np.vdot(g, g))
-        else:
-            total += float(g) * float(g)
-    return math.sqrt(total)
+    return tuple(gradsize.norm([grads[i] for i in idx]) for idx in layers)
 
 
 def _accuracy(scores, labels) -> float | None:

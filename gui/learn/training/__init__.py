@@ -118,8 +118,8 @@ class Training(QObject):
         h = self.window.height()
         w = self.window
         docks, sizes = [self.train_dock, self.data_dock], [int(h * 0.62), int(h * 0.45)]
-        inspector = getattr(w, "inspector", None)
-        if inspector is not None and inspector.isVisible() and not inspector.isFloating() and \
+        inspector = w.inspector
+        if inspector.isVisible() and not inspector.isFloating() and \
                 w.dockWidgetArea(inspector) == w.dockWidgetArea(self.train_dock):
             docks.append(inspector)  # shares the Train dock's column: give it the smaller part
             sizes.append(int(h * 0.25))

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.core.gradsize import rms_of_norm
 from engine.learn.health import EXPLODING, VANISHING, read
 from gui import style
 from gui.learn.training.session import LIMITS, OPTIMIZERS, TrainingSession, TrainSettings
@@ -224,9 +225,10 @@ class TrainPanel(QWidget):
         self.health = QLabel("")
         self.health.setObjectName("trainHealth")
         self.health.setWordWrap(True)
-        self.health.setToolTip("The norm of the gradient entering each layer's parameters at the step shown: "
-                               f"below {VANISHING:g} it vanishes, above {EXPLODING:g} it explodes "
-                               "(engine.learn.health's thresholds)")
+        self.health.setToolTip("The norm of the gradient entering each layer's parameters at the step shown "
+                               "(the curves above); its root mean square per number is judged as View ▸ "
+                               f"Gradient Health judges every gradient: below {VANISHING:g} it vanishes, "
+                               f"above {EXPLODING:g} it explodes")
         self.markers = []
         for plot in (self.loss_plot, self.acc_plot, self.norm_plot):
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#c792ea", width=1))
@@ -519,8 +521,8 @@ class TrainPanel(QWidget):
             self.health.setText("step 0: no gradient yet")
             return
         bits = []
-        for name, norm in zip(t.layers, rec.grad_norms):
-            r = read(norm)
+        for name, norm, size in zip(t.layers, rec.grad_norms, t.layer_sizes):
+            r = read(rms_of_norm(norm, size))  # judged as View ▸ Gradient Health judges: by RMS
             if r.vanishing:
                 tag = f"<b style='color:{style.PROBLEM.name()}'>vanishing</b>"
             elif r.exploding:
