@@ -60,6 +60,8 @@ class PictureStrip(QGraphicsItem):
         self.gradients = True
         self.hovered: int | None = None
         self._geometry = None
+        self._rects_key = None
+        self._rects: list = []
         self.setZValue(1.0)  # over a node packed close below: the pictures are what a run is watched for
         self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
@@ -123,12 +125,18 @@ class PictureStrip(QGraphicsItem):
         painter.setBrush(QColor(29, 32, 38, 230))
         painter.drawRoundedRect(self.boundingRect().adjusted(-2, -2, 2, 2), 3, 3)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        for k in range(self.shown if self.atlas is not None else 0):
-            painter.drawImage(self.cell_rect(k), self.atlas, self.source(k))
+        # Where each picture goes and comes from, worked out once per layout, not per paint.
+        key = (self.shown, self.size, self.gradients)
+        if self._rects_key != key:
+            self._rects_key = key
+            self._rects = [(self.cell_rect(k), self.cell_rect(k, True), self.source(k))
+                           for k in range(self.shown)]
+        for k, (cell, grad_cell, src) in enumerate(self._rects if self.atlas is not None else ()):
+            painter.drawImage(cell, self.atlas, src)
             if self.gradients:
-                r = self.cell_rect(k, True)
+                r = grad_cell
                 if self.has_grad[k] and self.grad_atlas is not None:
-                    painter.drawImage(r, self.grad_atlas, self.source(k))
+                    painter.drawImage(r, self.grad_atlas, src)
                 else:
                     painter.setPen(QPen(style.TEXT_DIM, 0.5, Qt.PenStyle.DotLine))
                     painter.setBrush(Qt.BrushStyle.NoBrush)
