@@ -430,8 +430,10 @@ class TrainPanel(QWidget):
             return
         h = t.history
         # Once per new record, not per call: a paused run or a preview redraws nothing here.
-        key = (id(h), len(h), h[-1] if len(h) else None)
-        if key != self._curves_key:
+        last = h[-1] if len(h) else None
+        key = self._curves_key
+        if key is None or key[0] is not h or key[1] != len(h) or key[2] is not last:
+            key = (h, len(h), last)  # the history itself, so its id is never another's
             self._curves_key = key
             self._set_curves(t, h)
         self.scrubber.blockSignals(True)
