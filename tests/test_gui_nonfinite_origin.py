@@ -108,8 +108,7 @@ def test_an_edit_brings_a_nan_in_and_undo_takes_it_away(qtbot):
 
 
 def test_a_gradient_that_overflows_is_traced_to_its_sender(qtbot):
-    # y = exp(x) * 0 + ... : the value is finite, the gradient of x is inf·0? use a clean case:
-    # d/dx sqrt(x) at x = 0 is 1/(2·0) = inf, the value sqrt(0) = 0 is finite
+    # by hand: sqrt(0) = 0 is finite, but d/dx sqrt(x) at 0 is 1/(2·0) = inf
     w = window(qtbot, Graph.from_expression("y = sqrt(x) * 3", x=0.0))
     g = w.document
     sq = next(n for n in g.nx.nodes if g.op(n) == "sqrt")
