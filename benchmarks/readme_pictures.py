@@ -150,6 +150,25 @@ def step_through_gif(folder) -> Path:
     return out
 
 
+def backward_graph_picture(out_dir) -> Path:
+    """docs/backward_graph.png: the built-in example with Learn ▸ Show Backward Graph, the
+    canvas alone (render_scene), as the README shows it."""
+    from PySide6.QtCore import QCoreApplication
+
+    window = MainWindow(None, use_settings=False)
+    window.resize(1400, 900)
+    window.show()
+    QCoreApplication.processEvents()
+    window.higher.backward.act_show.trigger()
+    QCoreApplication.processEvents()
+    try:
+        return render_scene(window.scene, Path(out_dir) / "backward_graph.png")
+    finally:
+        window.undo_stack.setClean()
+        window.close()
+        window.deleteLater()
+
+
 def training_picture(folder) -> Path:
     """Write ``training_spiral.png``: the window on Playground's spiral example after 60 steps
     played from the Train dock, the canvas on z2 and h2 with each unit's picture and gradient
@@ -196,12 +215,15 @@ def training_picture(folder) -> Path:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs"))
-    parser.add_argument("--only", choices=["gif", "training"], help="write only this picture")
+    parser.add_argument("--only", choices=["gif", "training", "backward"], help="write only this picture")
     args = parser.parse_args(argv)
     ensure_app()
     out = Path(args.out)
     if args.only == "training":
         print(training_picture(out))
+        return 0
+    if args.only == "backward":
+        print(backward_graph_picture(out))
         return 0
     gif = step_through_gif(out)
     print(gif)
@@ -210,7 +232,7 @@ def main(argv=None) -> int:
     shot = render_window(out / "screenshot.png", select="a")
     step, descent = tour_pictures(out)
     tensors = tensor_pictures(out)
-    for p in (shot, step, descent, *tensors, training_picture(out)):
+    for p in (shot, step, descent, *tensors, training_picture(out), backward_graph_picture(out)):
         print(p)
     return 0
 

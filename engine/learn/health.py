@@ -151,8 +151,12 @@ def gradient_health(graph: Graph, output=None, groups: Mapping | None = None) ->
     grads, values = graph.grads(), graph.values()
     ref = magnitude(grads[out]) or 1.0
     health = Health(out, ref)
-    for n in graph.tape().order:
-        g = grads[n]
+    # Evaluation order, then the nodes the tape does not list by id (a composite instance is
+    # inlined: its insides have addresses of their own and no entry here, the instance has).
+    order = dict.fromkeys(n for n in graph.tape().order if n in grads)
+    order.update(dict.fromkeys(graph.nx.nodes))
+    for n in order:
+        g = grads.get(n)
         if g is None:
             continue
         dead, units = (False, 0)
