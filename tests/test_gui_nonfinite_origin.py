@@ -48,7 +48,7 @@ def badges(w) -> dict:
 def press_go_to_origin(w, qtbot):
     with qtbot.waitActive(w):
         w.activateWindow()
-    QTest.keyClick(w, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
     QApplication.processEvents()
 
 

@@ -4,7 +4,7 @@ After every evaluation the tool asks the engine (:meth:`Graph.nonfinite_origin`)
 non-finite numbers of the document came from: for the output, and for every other sink that is
 not finite. Each origin gets a red badge ("NaN born here") whose tooltip gives the reason in the
 engine's words (``log of −1``); a permanent label in the status bar says it too, and
-Graph ▸ Go to NaN Origin (Ctrl+Shift+G) selects the origin and centres the view on it (pressed
+Graph ▸ Go to NaN Origin (Ctrl+Alt+N) selects the origin and centres the view on it (pressed
 again, the next origin). Nothing here edits the document.
 """
 
@@ -21,7 +21,7 @@ from gui.canvas.node_marks import MarkSet, PillMark
 BADGE = QColor("#ff5c5c")
 TEXT = QColor("#1d2026")
 MAX_TRACES = 32  # sinks traced per evaluation: the origins of a big NaN flood are few anyway
-SHORTCUT = "Ctrl+Shift+G"
+SHORTCUT = "Ctrl+Alt+N"
 
 
 def _kind_of(v) -> str:
