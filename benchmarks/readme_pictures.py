@@ -1,7 +1,7 @@
 """The README's pictures: the window screenshot, the step-mode picture and the Descend panel,
-the tensor tour, and the step-through GIF.
+the tensor tour, the spiral mid-training, and the step-through GIF.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/readme_pictures.py [--out docs] [--only gif]
+    QT_QPA_PLATFORM=offscreen python benchmarks/readme_pictures.py [--out docs] [--only gif|training]
 
 Tooling for the documentation, kept out of the runtime modules: it drives a real MainWindow
 (private settings: nothing is read or written) the way a user would, then saves what it shows.
@@ -150,13 +150,81 @@ def step_through_gif(folder) -> Path:
     return out
 
 
+def backward_graph_picture(out_dir) -> Path:
+    """docs/backward_graph.png: the built-in example with Learn ▸ Show Backward Graph, the
+    canvas alone (render_scene), as the README shows it."""
+    from PySide6.QtCore import QCoreApplication
+
+    window = MainWindow(None, use_settings=False)
+    window.resize(1400, 900)
+    window.show()
+    QCoreApplication.processEvents()
+    window.higher.backward.act_show.trigger()
+    QCoreApplication.processEvents()
+    try:
+        return render_scene(window.scene, Path(out_dir) / "backward_graph.png")
+    finally:
+        window.undo_stack.setClean()
+        window.close()
+        window.deleteLater()
+
+
+def training_picture(folder) -> Path:
+    """Write ``training_spiral.png``: the window on Playground's spiral example after 60 steps
+    played from the Train dock, the canvas on z2 and h2 with each unit's picture and gradient
+    picture beside its node. Uses a private window; settings are neither read nor written."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QApplication
+
+    app = ensure_app()
+    apply_style(app)
+    out = Path(folder) / "training_spiral.png"
+    window = MainWindow(use_settings=False)
+    try:
+        window.resize(1600, 1000)
+        window.show()
+        QApplication.processEvents()
+        root = Path(__file__).resolve().parents[1]
+        if not window.open_example(root / "resources" / "examples" / "train_spiral.json"):
+            raise OSError("cannot open the spiral example")
+        tr = window.training
+        tr.show_docks()
+        panel = tr.train_dock.ensure_panel()
+        panel.limit_kind.setCurrentIndex(1)  # steps
+        panel.limit.setValue(60)
+        session = tr.session
+        if not session.play():
+            raise RuntimeError("the spiral example does not train")
+        while session.playing:
+            QApplication.processEvents()
+        g = window.document
+        view = window.view
+        view.zoom_by(1.0 / view.zoom())
+        a, b = (window.scene.node_item(g.resolve(n)) for n in ("z2", "h2"))
+        mid = (a.sceneBoundingRect().center() + b.sceneBoundingRect().center()) / 2
+        view.centerOn(mid + QPointF(0, 60))
+        for _ in range(5):
+            QApplication.processEvents()
+        if not window.grab().save(str(out), "PNG"):
+            raise OSError(f"cannot write '{out}'")
+    finally:
+        window.close()
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs"))
-    parser.add_argument("--only", choices=["gif"], help="write only this picture")
+    parser.add_argument("--only", choices=["gif", "training", "backward"], help="write only this picture")
     args = parser.parse_args(argv)
     ensure_app()
     out = Path(args.out)
+    if args.only == "training":
+        print(training_picture(out))
+        return 0
+    if args.only == "backward":
+        print(backward_graph_picture(out))
+        return 0
     gif = step_through_gif(out)
     print(gif)
     if args.only:
@@ -164,7 +232,7 @@ def main(argv=None) -> int:
     shot = render_window(out / "screenshot.png", select="a")
     step, descent = tour_pictures(out)
     tensors = tensor_pictures(out)
-    for p in (shot, step, descent, *tensors):
+    for p in (shot, step, descent, *tensors, training_picture(out), backward_graph_picture(out)):
         print(p)
     return 0
 

@@ -3,8 +3,9 @@ lives in :mod:`gui.cli` and must start without it. ``gui.MainWindow``, ``gui.sho
 ``gui.draw`` (pictures for notebooks) are imported on first use.
 """
 
-from gui._compat import pin_singletons
+from gui._compat import one_blas_thread, pin_singletons
 
+one_blas_thread()  # before NumPy is first imported (see gui/_compat.py)
 pin_singletons()  # before any Qt call anywhere in the GUI (see gui/_compat.py)
 
 _LAZY = {

@@ -1,6 +1,23 @@
 """Work-arounds for bugs in the Qt bindings. Imports no Qt itself."""
 
+import os
 import sys
+
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """Run NumPy's BLAS on one thread unless the user chose otherwise (an environment
+    variable already set wins). The window's arrays are small (a 10,000 x 8 grid through an
+    8 x 8 layer); OpenBLAS hands each product to a thread pool, and on a busy 2-core
+    machine waking those threads made that product 0.14 ms single-threaded vs 4-6 ms
+    threaded (benchmarks/playground_frame.py). Only takes effect before NumPy's first
+    import, so it is called first thing in ``gui``.
+    """
+    if "numpy" in sys.modules:
+        return
+    for name in _BLAS_THREADS:
+        os.environ.setdefault(name, "1")
 
 
 def pin_singletons() -> None:

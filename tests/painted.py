@@ -77,9 +77,10 @@ def _compose(m, n):
             a * e2 + c * f2 + e, b * e2 + d * f2 + f)
 
 
-def painted_texts(scene) -> list[Painted]:
-    """Every string the scene paints, with where (scene coordinates) and in which colour."""
-    svg, source = svg_of(scene)
+def painted_texts(scene, margin: float = 40.0) -> list[Painted]:
+    """Every string the scene paints, with where (scene coordinates) and in which colour,
+    within ``margin`` of the nodes' bounding rectangle."""
+    svg, source = svg_of(scene, margin)
     root = ET.fromstring(svg)
     out: list[Painted] = []
 

@@ -72,7 +72,7 @@ def test_play_trains_and_the_pictures_change(win, qtbot):
     moved = [not np.allclose(a, b.value) for a, b in zip(before, after) if a.shape == b.value.shape]
     assert any(moved)
     strip = win.training.pictures.strips
-    assert strip and all(st.images for st in strip.values())
+    assert strip and all(st.shown and st.atlas is not None for st in strip.values())
     assert win.undo_stack.text(win.undo_stack.index() - 1).startswith("Train 6 steps")
 
 
@@ -129,6 +129,35 @@ def test_scrubbing_back_paints_that_steps_numbers(win, qtbot):
     assert s.trainer.t == 2
     for got, want in zip(_params(win), s.trainer.values):
         assert np.array_equal(got, want)
+
+
+def test_a_previewed_step_is_what_tooltips_and_the_inspector_show(win, qtbot):
+    original = win.document.copy()
+    _play(win, qtbot, 5)
+    win.training.train_dock.panel.scrubber.setValue(2)
+    at2 = _oracle(original, 5).graph_at(2)  # our own run, never the GUI's
+    doc = win.document
+    L, W1 = at2.resolve("L"), at2.resolve("W1")
+    assert S.format_number(at2.value(L)) != S.format_number(doc.value(L))
+    item = win.scene.node_item(L)
+    tip = item.tooltip_at(item.output_port.pos())  # what hovering the output port shows
+    assert f"value leaving: {S.format_number(at2.value(L))}" in tip, tip
+    assert S.format_number(doc.value(L)) not in tip
+    win.scene.clearSelection()
+    item.setSelected(True)
+    shown = win.inspector.value_label.text()
+    assert S.format_number(at2.value(L)) in shown and S.format_number(doc.value(L)) not in shown
+    assert "previewed" in win.inspector.title.text()
+    win.scene.clearSelection()
+    win.scene.node_item(W1).setSelected(True)  # a weight: its step-2 entries, not editable
+    model = win.inspector.value_model
+    got = np.array([[float(model.index(r, c).data(Qt.ItemDataRole.EditRole) or "nan")
+                     for c in range(model.columnCount())] for r in range(model.rowCount())])
+    assert np.allclose(got, at2.number(W1)) and not np.allclose(got, doc.number(W1))
+    assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
+    qtbot.mouseClick(win.training.train_dock.panel.play_button, Qt.MouseButton.LeftButton)  # leave it
+    qtbot.waitUntil(lambda: not win.training.session.playing, timeout=20000)
+    assert "previewed" not in win.inspector.title.text()
 
 
 def test_undo_of_a_run_restores_the_weights(win, qtbot):
@@ -196,3 +225,48 @@ def test_a_training_example_opens_with_the_train_dock_ready(win, qtbot):
     assert win.training.train_dock.isVisible() and s.settings.optimizer == "sgd" and s.settings.lr == 0.1
     assert s.trainer is not None and s.trainer.t == 0
 
+
+
+def _widget_texts(widget) -> list[str]:
+    """The strings a widget paints, read from an SVG rendering of it."""
+    import xml.etree.ElementTree as ET
+
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtSvg import QSvgGenerator
+
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    gen = QSvgGenerator()
+    gen.setOutputDevice(buf)
+    gen.setSize(widget.size())
+    widget.render(gen)
+    root = ET.fromstring(bytes(data))
+    return ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_the_network_dock_draws_a_wide_layer_readably(qtbot):
+    d = T.dataset("circle", n=40, noise=0.1, seed=0)
+    net = T.build_mlp(d, hidden=[70], seed=0)
+    T.use_dataset_node(net.graph, d)
+    net.graph.apply_layout()
+    w = MainWindow(net.graph, use_settings=False)
+    w.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    qtbot.addWidget(w)
+    w.resize(1000, 700)
+    w.show()
+    w.training.show_docks()
+    w.training.network_dock.raise_()
+    s = w.training.session
+    assert s.ensure()
+    canvas = w.training.network_dock.panel.canvas
+    qtbot.waitUntil(lambda: canvas.isVisible() and bool(canvas.layers))
+    hidden = net.graph.resolve("h1")
+    place = canvas._layout()  # noqa: SLF001 - where each unit is drawn
+    drawn = sorted(k for n, k in place if n == hidden)
+    assert drawn == list(range(64))  # 70 units: 64 drawn (each with its picture), the rest counted
+    assert min(r.height() for (n, _k), r in place.items() if n == hidden) >= 12
+    rects = sorted((r.top(), r.bottom()) for (n, _k), r in place.items() if n == hidden)
+    assert all(b0 <= t1 for (_t0, b0), (t1, _b1) in zip(rects, rects[1:]))  # none overlap
+    assert canvas.height() >= canvas.needed_height() > w.training.network_dock.height()  # it scrolls
+    assert "+6 more" in _widget_texts(canvas)

@@ -256,13 +256,20 @@ def _compile_kind(builder: TapeBuilder, n, attrs, inputs) -> None:
             tape.outputs[(n, p)] = slot
 
 
-def forward(tape: Tape, errors: dict | None = None) -> list:
+def forward(tape: Tape, errors: dict | None = None, only=None, start: list | None = None) -> list:
     """Values per tape index; None where the node is undefined (an input is unconnected, or
-    shapes do not fit: then ``errors``, if given, gets index -> the message)."""
+    shapes do not fit: then ``errors``, if given, gets index -> the message).
+
+    ``only`` (a set of indices) computes just those op rows; the other op rows keep their
+    value in ``start`` (a previous pass's values), numbers are read from the tape as always:
+    the pictures over the plane evaluate the prediction's ancestors, then only what the
+    labels they predicted reach.
+    """
+    rows = tape._fwd if only is None else [r for r in tape._fwd if r[0] in only]
     if tape.tensor_ops or tape.array_numbers:
-        return _forward_arrays(tape, {} if errors is None else errors)
-    vals = list(tape.numbers)
-    for i, f, j, k in tape._fwd:
+        return _forward_arrays(tape, {} if errors is None else errors, rows, start)
+    vals = _start(tape, start)
+    for i, f, j, k in rows:
         try:
             vals[i] = f(vals[j], vals[k]) if k >= 0 else f(vals[j])
         except (ArithmeticError, ValueError, TypeError):
@@ -270,17 +277,23 @@ def forward(tape: Tape, errors: dict | None = None) -> list:
     return vals
 
 
-def _forward_arrays(tape: Tape, errors: dict) -> list:
+def _start(tape: Tape, start) -> list:
+    if start is None:
+        return list(tape.numbers)
+    return [v if op is not None else n for v, op, n in zip(start, tape.ops, tape.numbers)]
+
+
+def _forward_arrays(tape: Tape, errors: dict, rows=None, start=None) -> list:
     """:func:`forward` for a tape with arrays: per node, the scalar rule when every input is
     a number and the row is elementwise, else the row's array rule."""
-    vals = list(tape.numbers)
+    vals = _start(tape, start)
     ops, params, parents = tape.ops, tape.params, tape.parents
     nd = np.ndarray
     # A node's shapes are checked once per change of its inputs' shapes (and parameters):
     # re-evaluating after a value edit, a descent step, re-checks nothing.
     accepted = tape._shapes_ok
     with np.errstate(all="ignore"):
-        for i, f, j, k in tape._fwd:
+        for i, f, j, k in tape._fwd if rows is None else rows:
             a = vals[j]
             b = vals[k] if k >= 0 else 0.0
             if a is None or b is None:  # a shape problem upstream

@@ -652,7 +652,10 @@ class Graph(Composites):
 
     def _automatic_output(self) -> int | None:
         nodes, succ, pred = self.nx._node, self.nx._succ, self.nx._pred
-        sinks = [n for n, out in succ.items() if not out and nodes[n].get("role") != BACKWARD_ROLE]
+        # A forward node read only by a backward graph still ends the forward graph: showing
+        # the backward graph must not take the output away from it.
+        sinks = [n for n, out in succ.items() if nodes[n].get("role") != BACKWARD_ROLE
+                 and all(nodes[t].get("role") == BACKWARD_ROLE for t in out)]
         if len(sinks) <= 1:
             return sinks[0] if sinks else None
         best = best_key = None

@@ -459,7 +459,10 @@ def _place(graph, r: GradientGraph) -> None:
     back = set(r.nodes)
     sub.add_nodes_from((n, g.nx.nodes[n]) for n in r.nodes)
     sub.add_edges_from((s, t, p) for s, t, p in g.nx.edges(keys=True) if s in back and t in back)
-    pos = layered_positions(sub)
+    # A big backward graph is stacked column by column without crossing reduction: at that
+    # size it is read as a whole, and the reduction was most of Show Backward Graph's second
+    # on a 1,000-node document (benchmarks/backward_graph.py).
+    pos = layered_positions(sub, refine_limit=REFINE_LIMIT)
     fwd = [graph.position(n) for n in graph.nodes()]
     right = max((x for x, _ in fwd), default=0.0)
     bottom = max((y for _, y in fwd), default=0.0)
@@ -472,6 +475,7 @@ def _place(graph, r: GradientGraph) -> None:
 
 
 GAP = 220.0
+REFINE_LIMIT = 600
 """Vertical room between the document's lowest node and the backward graph's top row."""
 
 

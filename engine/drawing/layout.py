@@ -55,15 +55,18 @@ SizeFn = Callable[[str], tuple[float, float]]
 
 
 def layered_positions(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = ROW_GAP,
-                      node_size: SizeFn = geometry.node_size, shapes: dict | None = None) -> dict:
+                      node_size: SizeFn = geometry.node_size, shapes: dict | None = None,
+                      refine_limit: int = MAX_REFINED) -> dict:
     """Top-left position for every node of ``g`` (see the module doc). ``node_size(op)`` gives
     a node's (width, height); the default is the canvas's. ``shapes`` (node -> the shape of
-    its value) makes room for the arrays tensor nodes draw."""
-    return layered_layout(g, column, row_gap, node_size, shapes)[0]
+    its value) makes room for the arrays tensor nodes draw. Past ``refine_limit`` nodes +
+    channels the columns are stacked without crossing reduction."""
+    return layered_layout(g, column, row_gap, node_size, shapes, refine_limit)[0]
 
 
 def layered_layout(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = ROW_GAP,
-                   node_size: SizeFn = geometry.node_size, shapes: dict | None = None) -> tuple[dict, dict]:
+                   node_size: SizeFn = geometry.node_size, shapes: dict | None = None,
+                   refine_limit: int = MAX_REFINED) -> tuple[dict, dict]:
     """(positions, channels): positions as :func:`layered_positions`; channels maps each wire
     ``(source, target, port)`` that skips columns to the centre heights ``[(x, y), ...]`` of
     the channels reserved for it, one per column crossed (its x is the column's left edge)."""
@@ -77,7 +80,7 @@ def layered_layout(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = 
                                                  shape=shapes.get(n))) for n, h in height.items()}
     layer = _layers(g, order)
     slots = sum(max(layer[t] - layer[s] - 1, 0) for s, t in g.edges())
-    if len(order) + slots > MAX_REFINED:
+    if len(order) + slots > refine_limit:
         return _plain(order, layer, height, column, row_gap), {}
     layers, ins, outs = _with_channels(g, order, layer)
     anchor = _anchors(g, order, layers, ins, outs, ops)

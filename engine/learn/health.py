@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core import gradsize
 from ..core.errors import NoOutputError
 from ..core.graph import Graph
 
@@ -32,21 +33,9 @@ EXPLODING = 1e8
 
 def magnitude(g) -> float | None:
     """The size of a gradient: |g| for a number, the root mean square of an array's
-    elements; None for no gradient, inf/NaN for a non-finite one."""
-    if g is None:
-        return None
-    if type(g) is np.ndarray:
-        if g.size == 0:
-            return 0.0
-        with np.errstate(all="ignore"):
-            big = float(np.max(np.abs(g)))
-            if not math.isfinite(big) or big == 0:
-                return big
-            return big * float(np.sqrt(np.mean((g / big) ** 2)))  # no overflow in the squares
-    try:
-        return abs(float(g))
-    except OverflowError:
-        return math.inf
+    elements; None for no gradient, inf/NaN for a non-finite one (``engine.core.gradsize``,
+    the same measure the trainer's per-layer norms are judged by)."""
+    return gradsize.rms(g)
 
 
 @dataclass(frozen=True)
@@ -162,8 +151,12 @@ def gradient_health(graph: Graph, output=None, groups: Mapping | None = None) ->
     grads, values = graph.grads(), graph.values()
     ref = magnitude(grads[out]) or 1.0
     health = Health(out, ref)
-    for n in graph.tape().order:
-        g = grads[n]
+    # Evaluation order, then the nodes the tape does not list by id (a composite instance is
+    # inlined: its insides have addresses of their own and no entry here, the instance has).
+    order = dict.fromkeys(n for n in graph.tape().order if n in grads)
+    order.update(dict.fromkeys(graph.nx.nodes))
+    for n in order:
+        g = grads.get(n)
         if g is None:
             continue
         dead, units = (False, 0)

@@ -204,6 +204,15 @@ class PlanePictures:
             ) + "no gradient pictures: the labels are computed"
         order = sorted(inputs)
         self.unit_slots = [i for i in order if i != self.label_slot and i not in self.others]
+        # What each pass computes: the output picture needs only the prediction's ancestors;
+        # the unit pictures compute everything but what the labels reach, predict the labels,
+        # then compute only what they reach (the loss), not the whole graph twice.
+        self.out_rows = set(t.ancestors(self.out_slot))
+        if self.label_slot is None:
+            self.label_rows = None
+        else:
+            self.label_rows = t.descendants(self.label_slot)
+            self.unlabelled_rows = set(range(len(t))) - self.label_rows
 
     def _points(self, size):
         x0, x1, y0, y1 = self.extent
@@ -241,9 +250,7 @@ class PlanePictures:
         G = self.output_size
         xs, ys, P = self._grid[G]
         t.set(self.x_slot, P)
-        if self.label_slot is not None:
-            t.set(self.label_slot, self._placeholder(len(P)))
-        vals, errors = t.forward()
+        vals, errors = t.forward(only=self.out_rows)
         out = vals[self.out_slot]
         output = predicted = None
         if out is not None:
@@ -275,17 +282,23 @@ class PlanePictures:
         n = len(P)
         t.set(self.x_slot, P)
         grads = None
-        if self.label_slot is not None:
+        relabelled = False
+        if self.label_slot is None:
+            vals, _ = t.forward()
+        else:
             t.set(self.label_slot, self._placeholder(n))
-        vals, _ = t.forward()
+            vals, _ = t.forward(only=self.unlabelled_rows)
         if self.grad_ok and vals[self.out_slot] is not None:
             if self.mode == "regression":
                 grads = t.backward(vals, self.out_slot)
             else:
                 t.set(self.label_slot, self._predict_labels(np.asarray(vals[self.out_slot])))
-                vals, _ = t.forward()
+                vals, _ = t.forward(only=self.label_rows, start=vals)
+                relabelled = True
                 if vals[self.loss_slot] is not None and type(vals[self.loss_slot]) is not np.ndarray:
                     grads = t.backward(vals, self.loss_slot, seed=float(n))
+        if self.label_slot is not None and not relabelled:
+            vals, _ = t.forward(only=self.label_rows, start=vals)  # per-point nodes of the labels
         out = []
         for i in self.unit_slots:
             v = vals[i]

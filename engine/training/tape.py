@@ -40,10 +40,11 @@ class PrivateTape:
     def get(self, slot: int):
         return self.tape.numbers[slot]
 
-    def forward(self) -> tuple[list, dict]:
-        """Values per slot and the shape problems found (slot -> message)."""
+    def forward(self, only=None, start: list | None = None) -> tuple[list, dict]:
+        """Values per slot and the shape problems found (slot -> message). ``only``: compute
+        just these slots, the other op slots keep their values in ``start``."""
         errors: dict = {}
-        return autodiff.forward(self.tape, errors), errors
+        return autodiff.forward(self.tape, errors, only, start), errors
 
     def backward(self, vals: list, root: int, seed=1.0) -> list:
         """Gradients per slot of ``vals[root]`` (seeded with ``seed``; an array root with an

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core import gradsize
 from ..core.arrays import shape_text
 from ..core.errors import InvalidValueError, NoOutputError
 from ..core.graph import Graph, check_value
@@ -73,26 +74,59 @@ class StepRecord:
 
 class History(list):
     """The records of a run, one per step (``history[k - 1]`` is step k), with the columns
-    a plot wants as arrays."""
+    a plot wants as arrays.
+
+    The columns are built incrementally: a plot redrawn every frame of a 10,000-step run
+    reads only the records added since the last frame (a column is kept with the record it
+    ends on, so a truncated and regrown history is rebuilt, never mixed up).
+    """
+
+    def _column(self, name: str, row, dtype) -> np.ndarray:
+        cache = self.__dict__.setdefault("_columns", {})
+        n = len(self)
+        got = cache.get(name)
+        if got is not None:
+            arr, last = got
+            m = len(arr)
+            if m <= n and (m == 0 or super().__getitem__(m - 1) is last):
+                if m == n:
+                    return arr.copy()
+                new = np.array([row(r) for r in super().__getitem__(slice(m, n))], dtype=dtype)
+                arr = np.concatenate([arr, new.reshape((n - m,) + arr.shape[1:])])
+                cache[name] = (arr, super().__getitem__(n - 1))
+                return arr.copy()
+        arr = np.array([row(r) for r in self], dtype=dtype)
+        cache[name] = (arr, super().__getitem__(n - 1) if n else None)
+        return arr.copy()
 
     @property
     def loss(self) -> np.ndarray:
-        return np.array([r.loss for r in self], dtype=np.float64)
+        return self._column("loss", _loss_of, np.float64)
 
     @property
     def accuracy(self) -> np.ndarray:
-        return np.array([np.nan if r.accuracy is None else r.accuracy for r in self], dtype=np.float64)
+        return self._column("accuracy", _accuracy_of, np.float64)
 
     @property
     def steps(self) -> np.ndarray:
-        return np.array([r.step for r in self], dtype=np.int64)
+        return self._column("steps", _step_of, np.int64)
 
     @property
     def grad_norms(self) -> np.ndarray:
         """(steps, layers): each layer's gradient norm per step."""
         if not self:
             return np.zeros((0, 0))
-        return np.array([r.grad_norms for r in self], dtype=np.float64).reshape(len(self), -1)
+        width = len(self[0].grad_norms)
+        if any(len(r.grad_norms) != width for r in (self[0], self[-1])):
+            return np.array([r.grad_norms for r in self], dtype=np.float64).reshape(len(self), -1)
+        return self._column("grad_norms", _norms_of, np.float64).reshape(len(self), width)
+
+    def test_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`test` as arrays: steps, test loss, test accuracy (NaN where None)."""
+        has = self._column("has_test", _has_test, bool)
+        steps = self.steps[has].astype(np.float64)
+        return (steps, self._column("test_loss", _test_loss_of, np.float64)[has],
+                self._column("test_accuracy", _test_accuracy_of, np.float64)[has])
 
     @property
     def test(self) -> list[tuple]:
@@ -113,6 +147,34 @@ class History(list):
 
     def copy(self) -> History:
         return History(self)
+
+
+def _loss_of(r):
+    return r.loss
+
+
+def _accuracy_of(r):
+    return np.nan if r.accuracy is None else r.accuracy
+
+
+def _step_of(r):
+    return r.step
+
+
+def _norms_of(r):
+    return r.grad_norms
+
+
+def _has_test(r):
+    return r.test_loss is not None
+
+
+def _test_loss_of(r):
+    return np.nan if r.test_loss is None else r.test_loss
+
+
+def _test_accuracy_of(r):
+    return np.nan if r.test_accuracy is None else r.test_accuracy
 
 
 @dataclass(frozen=True)
@@ -447,6 +509,12 @@ class Trainer:
         return None if self._acc is None else tuple(self._tape.node(s) for s in self._acc)
 
     @property
+    def layer_sizes(self) -> tuple:
+        """How many numbers each layer's parameters hold (aligned with ``layers``): a recorded
+        layer norm over √size is its RMS, the size gradient health judges."""
+        return tuple(gradsize.count([self.values[i] for i in idx]) for idx in self._layer_index)
+
+    @property
     def epoch(self) -> int:
         """Epochs completed."""
         return self.t // self.steps_per_epoch
@@ -516,7 +584,7 @@ class Trainer:
             raise
         self.t += 1
         self.values, self.state = values, state
-        norms = tuple(_norm([pgrads[i] for i in idx]) for idx in self._layer_index)
+        norms = tuple(gradsize.norm([pgrads[i] for i in idx]) for idx in self._layer_index)
         epoch, offset = divmod(self.t, self.steps_per_epoch)
         test_loss = test_acc = None
         if self._test is not None and offset == 0:
@@ -639,9 +707,17 @@ class Trainer:
 
     def _snapshot(self) -> Snapshot:
         epoch, offset = divmod(self.t, self.steps_per_epoch)
-        return Snapshot(
-            self.t, tuple(self.values), self.state, epoch, offset, size_of(self.values, self.state)
-        )
+        # A run's snapshots all have the same layout once the optimizer has its state (fresh
+        # arrays of the parameters' shapes each step): measured once per layout, not per step.
+        layout = (tuple(map(type, self.values)), tuple(map(type, self.state)),
+                  tuple(len(s) if type(s) is tuple else 0 for s in self.state))
+        cache = self.__dict__.setdefault("_sizes", {})
+        nbytes = cache.get(layout)
+        if nbytes is None:
+            nbytes = size_of(self.values, self.state)
+            if self.t >= 2:  # step 1's state may still hold the optimizer's initial numbers
+                cache[layout] = nbytes
+        return Snapshot(self.t, tuple(self.values), self.state, epoch, offset, nbytes)
 
     def kept_steps(self) -> list[int]:
         """The steps whose state is held (thinned to the budget); any other step up to the
@@ -743,19 +819,7 @@ def layer_grad_norms(grads, layers) -> tuple:
     >>> layer_grad_norms([np.array([3.0]), 4.0, None], [[0, 1], [2]])
     (5.0, 0.0)
     """
-    return tuple(_norm([grads[i] for i in idx]) for idx in layers)
-
-
-def _norm(gs) -> float:
-    total = 0.0
-    for g in gs:
-        if g is None:
-            continue
-        if type(g) is np.ndarray:
-            total += float(np.vdot(g, g))
-        else:
-            total += float(g) * float(g)
-    return math.sqrt(total)
+    return tuple(gradsize.norm([grads[i] for i in idx]) for idx in layers)
 
 
 def _accuracy(scores, labels) -> float | None:

@@ -180,7 +180,8 @@ class Port:
         leaving (inputs) or the value leaving and the gradient arriving (the output)."""
         node = self.node
         sc = node.scene()
-        g = getattr(getattr(sc, "controller", None), "graph", None)
+        # the numbers painted (a training step's while one is previewed), not the document's
+        g = getattr(sc, "numbers", None) if getattr(sc, "controller", None) is not None else None
         fmt = S.format_number
         who = node.display_name()
         if self.kind == "out":

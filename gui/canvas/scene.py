@@ -13,7 +13,7 @@ import gc
 
 import networkx as nx
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
@@ -189,7 +189,10 @@ def wire_grad_text(g, s, t, amount) -> str | None:
 
 
 class GraphScene(QGraphicsScene):
-    """The canvas contents for one document (see the module docstring)."""
+    """The canvas contents for one document (see the module docstring). ``previewChanged``:
+    the numbers shown now come from another Graph (see :meth:`set_preview`)."""
+
+    previewChanged = Signal()
 
     def __init__(self, bridge, parent=None, *, controller=None):
         super().__init__(parent)
@@ -266,6 +269,7 @@ class GraphScene(QGraphicsScene):
         self._preview = graph
         self._shown = None
         self.refresh_labels()
+        self.previewChanged.emit()
 
     @property
     def preview(self):
@@ -277,6 +281,12 @@ class GraphScene(QGraphicsScene):
         """The Graph the painted numbers come from: the preview, else the document."""
         p = self._preview
         return p if p is not None else self._bridge.graph
+
+    @property
+    def numbers(self):
+        """The Graph every number shown comes from (painted, in tooltips, in the inspector):
+        the preview while there is one, else the document."""
+        return self._numbers
 
     def node_item(self, node_id) -> NodeItem | None:
         return self._nodes.get(node_id)

@@ -84,6 +84,8 @@ class Inspector(QDockWidget):
         controller.bridge.replaced.connect(self.refresh)
         controller.message.connect(self._remember_message)
         scene.selectionChanged.connect(self.refresh)
+        if hasattr(scene, "previewChanged"):  # a training step previewed: its numbers, not the document's
+            scene.previewChanged.connect(self.refresh)
         self.refresh()
 
     # ------------------------------------------------------------------ widgets
@@ -322,6 +324,7 @@ class Inspector(QDockWidget):
     def _show_tensor(self, node, value, grad) -> bool:
         """Show the tables when the node holds an array; returns whether it does."""
         g = self.graph
+        previewing = self.previewing
         self._show_params(node)
         if type(value) is not ndarray:
             self.tensor_box.setVisible(self.params_box.isVisibleTo(self.tensor_box))
@@ -334,10 +337,10 @@ class Inspector(QDockWidget):
         self.tensor_box.show()
         is_number = g.op(node) == NUMBER
         kind = " int" if value.dtype.kind == "i" else ""
-        edit = " (double-click to edit, Ctrl+V to paste)" if is_number else ""
+        edit = " (double-click to edit, Ctrl+V to paste)" if is_number and not previewing else ""
         dims = '×'.join(map(str, value.shape)) if value.ndim > 1 else shape_text(value.shape)
         self.value_table_title.setText(f"Value: {dims}{kind} array{edit}")
-        self.value_model.set_array(value, editable=is_number)
+        self.value_model.set_array(value, editable=is_number and not previewing)
         if type(grad) is ndarray:
             with np.errstate(all="ignore"):
                 norm = float(np.linalg.norm(grad))
@@ -352,7 +355,7 @@ class Inspector(QDockWidget):
             self.grad_table_title.setText("Gradient: — <i>no path to the output</i>")
             self.grad_model.set_array(None)
             self.grad_table.hide()
-        note = g.seed_note()
+        note = self.shown.seed_note()
         self.seed_label.setText(note or "")
         self.seed_label.setVisible(bool(note))
         return True
@@ -362,6 +365,17 @@ class Inspector(QDockWidget):
     @property
     def graph(self):
         return self.controller.graph
+
+    @property
+    def shown(self):
+        """The Graph the numbers shown come from: the canvas's (a previewed training step's
+        while there is one), else the document."""
+        g = getattr(self.scene, "numbers", None)
+        return g if g is not None else self.graph
+
+    @property
+    def previewing(self) -> bool:
+        return self.shown is not self.graph
 
     def _selected(self) -> int | None:
         ids = self.scene.selected_node_ids()
@@ -409,8 +423,11 @@ class Inspector(QDockWidget):
         self.hint.show()
 
     def _show_node(self, node: int, changed: bool):
-        g = self.graph
-        attrs = g.nx.nodes[node]
+        g = self.shown
+        if node not in g.nx:
+            g = self.graph
+        preview = g is not self.graph
+        attrs = self.graph.nx.nodes[node]
         op = attrs["op"]
         is_number = op == NUMBER
         out = g.evaluated_output()
@@ -419,7 +436,9 @@ class Inspector(QDockWidget):
         label = html.escape(g.label(node))
         gold = _colour(style.OUTPUT)
         marker = f"  <span style='color:{gold}'>● output</span>" if node == out else ""
-        self.title.setText(f"<b style='font-size:13pt'>{label}</b>{marker}")
+        note = (f"  <span style='color:{_colour(style.TEXT_DIM)}'>(a training step previewed: its numbers; "
+                "Keep in the Train dock to edit from it)</span>") if preview else ""
+        self.title.setText(f"<b style='font-size:13pt'>{label}</b>{marker}{note}")
 
         if changed or not self.name_edit.hasFocus():
             self.name_edit.setText(attrs["name"] or "")
@@ -435,8 +454,11 @@ class Inspector(QDockWidget):
         self.scrub.setVisible(is_number and not tensor)
         self.scrub_row_label.setVisible(is_number and not tensor)
         self.value_label.setVisible(not is_number)
-        if is_number and (changed or not self.value_edit.hasFocus()):
-            self.value_edit.setText(editable_text(attrs["value"]))  # in full: what it reads back as
+        self.value_edit.setReadOnly(preview)
+        self.scrub.setEnabled(not preview)
+        if is_number and (changed or preview or not self.value_edit.hasFocus()):
+            # in full: what it reads back as (the previewed step's number while previewing)
+            self.value_edit.setText(editable_text(g.number(node) if preview else attrs["value"]))
             self.value_edit.setCursorPosition(0)  # a long array shows its start, not its end
         if tensor and not is_number:
             green = _colour(style.VALUE)
@@ -467,9 +489,13 @@ class Inspector(QDockWidget):
                 f"<span style='color:{red}; font-weight:bold'>{format_number(grad)}</span>"
                 f"&nbsp;&nbsp;<i>= ∂{out_label} / ∂{label}</i>"
             )
-        self._show_contributions(node, grad, out, out_label)
+        self._show_contributions(node, grad, out, out_label, g)
 
-        self._show_check(node)
+        if preview:  # a finite-difference probe per frame of a run would slow it down
+            self.check_label.setText("<i>finite-difference check: on the document's numbers, "
+                                     "not a previewed step</i>")
+        else:
+            self._show_check(node)
 
         why = g.problems().get(node) or gradient_problem(g, node)
         self.problem_label.setText(f"⚠ {why}" if why else "")
@@ -518,8 +544,8 @@ class Inspector(QDockWidget):
                 f" <i>{html.escape(row.reason)}</i>"
             )
 
-    def _show_contributions(self, node, grad, out, out_label):
-        g = self.graph
+    def _show_contributions(self, node, grad, out, out_label, g=None):
+        g = self.graph if g is None else g
         self.contrib_title.show()
         self.contrib_label.show()
         red = _colour(style.GRAD)

@@ -183,12 +183,16 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.experiment = None  # the Learn tools, once installed
         self.training = None  # the training tools (gui.learn.training), once installed
+        self.higher = None  # NaN origins, gradient health, backward graph, second order (gui.learn.higher)
         if experiments:  # step mode, chain rule, checks, forward mode, descent, code in/out
             from gui.learn.experiment import install
             from gui.learn.training import install as install_training
 
             install(self)
             install_training(self)
+            from gui.learn.higher import install as install_higher
+
+            install_higher(self)
         self._restore_settings()
         self.scene.set_show_wire_grads(self.act_wire_grads.isChecked())
         self.bridge.replaced.connect(self._say_wire_labels_limited)

@@ -116,8 +116,14 @@ class Training(QObject):
         """The curves and the plane want height: most of their columns (after the docks have
         been laid out, or the sizes are ignored)."""
         h = self.window.height()
-        self.window.resizeDocks([self.train_dock, self.data_dock], [int(h * 0.62), int(h * 0.45)],
-                                Qt.Orientation.Vertical)
+        w = self.window
+        docks, sizes = [self.train_dock, self.data_dock], [int(h * 0.62), int(h * 0.45)]
+        inspector = w.inspector
+        if inspector.isVisible() and not inspector.isFloating() and \
+                w.dockWidgetArea(inspector) == w.dockWidgetArea(self.train_dock):
+            docks.append(inspector)  # shares the Train dock's column: give it the smaller part
+            sizes.append(int(h * 0.25))
+        w.resizeDocks(docks, sizes, Qt.Orientation.Vertical)
 
     def open_network_dialog(self):
         from gui.learn.training.network_dialog import NetworkDialog

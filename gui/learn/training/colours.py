@@ -71,12 +71,68 @@ def output_rgb(output, predicted, classes: int | None, mode_scale: float | None 
     return (BACKDROP * 0.35 + rgb * 0.65).round().astype(np.uint8)
 
 
-def to_image(rgb) -> QImage:
-    """An (H, W, 3) uint8 array as a QImage that owns its pixels."""
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    h, w = rgb.shape[:2]
-    img = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    return img.copy()
+# Pictures drawn every frame go through lookup tables of 32-bit pixels: one index per point
+# instead of a colour blend per point, and QImage's RGB32, the format QPainter draws without
+# converting (an RGB888 image is converted on every draw).
+LEVELS = 511  # entries per table; odd, so 0 falls exactly on the middle entry
 
 
-__all__ = ["class_colours", "class_qcolor", "grad_rgb", "output_rgb", "to_image", "unit_rgb"]
+def argb(rgb) -> np.ndarray:
+    """(…, 3) colours as (…) uint32 pixels 0xffRRGGBB (QImage.Format_RGB32)."""
+    c = np.asarray(rgb).round().astype(np.uint32)
+    return np.uint32(0xFF000000) | (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
+
+
+_RAMP = np.linspace(-1.0, 1.0, LEVELS)
+_UNIT_LUT = argb(unit_rgb(_RAMP, 1.0))
+_GRAD_LUT = argb(diverging_colours(_RAMP, 1.0))
+
+
+def _levels(values, scale: float) -> np.ndarray:
+    """Table indices of ``values / scale`` clipped to ±1; non-finite values to the middle."""
+    v = np.asarray(values, dtype=float)
+    t = v * (1.0 / scale if scale > 0 and np.isfinite(scale) else 1.0)
+    t = np.clip(np.where(np.isfinite(t), t, 0.0), -1.0, 1.0)
+    return np.rint((t + 1.0) * ((LEVELS - 1) / 2)).astype(np.intp)
+
+
+def unit_pixels(values, scale: float) -> np.ndarray:
+    """:func:`unit_rgb` as RGB32 pixels (to within one table step of 1/255 of the range)."""
+    return _UNIT_LUT[_levels(values, scale)]
+
+
+def grad_pixels(values, scale: float) -> np.ndarray:
+    """:func:`grad_rgb` with ±``scale`` at the ends, as RGB32 pixels."""
+    return _GRAD_LUT[_levels(values, scale)]
+
+
+_SURFACE_LUT = argb(BACKDROP * 0.35 + unit_rgb(_RAMP, 1.0) * 0.65)
+_P1 = np.linspace(0.0, 1.0, LEVELS)
+_TWO_CLASS_LUT = argb(output_rgb(np.stack([1.0 - _P1, _P1], axis=-1)[None], None, 2)[0])
+
+
+def output_pixels(output, predicted, classes: int | None) -> np.ndarray:
+    """:func:`output_rgb` as RGB32 pixels: two classes and a score or surface by table (the
+    colour depends on one number per point), more classes by the blend itself."""
+    out = np.asarray(output, dtype=float)
+    if out.ndim == 3 and out.shape[2] == 2:
+        p1 = np.clip(np.nan_to_num(out[..., 1], nan=0.5), 0.0, 1.0)
+        return _TWO_CLASS_LUT[np.rint(p1 * (LEVELS - 1)).astype(np.intp)]
+    if out.ndim == 2:
+        return _SURFACE_LUT[_levels(np.tanh(out), 1.0)]
+    return argb(output_rgb(out, predicted, classes))
+
+
+def to_image(pixels) -> QImage:
+    """An (H, W) uint32 RGB32 array or an (H, W, 3) uint8 array as a QImage that owns its
+    pixels (RGB32 either way: what QPainter draws fastest)."""
+    a = np.asarray(pixels)
+    if a.ndim == 3:
+        a = argb(a)
+    a = np.ascontiguousarray(a, dtype=np.uint32)
+    h, w = a.shape[:2]
+    return QImage(a.data, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
+
+
+__all__ = ["argb", "class_colours", "class_qcolor", "grad_pixels", "grad_rgb", "output_pixels", "output_rgb",
+           "to_image", "unit_pixels", "unit_rgb"]

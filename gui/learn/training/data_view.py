@@ -37,7 +37,7 @@ from engine import GraphError
 from engine.training import GENERATORS, MULTICLASS, DataError, dataset_of, dataset_params
 from engine.training.setup import data_nodes
 from gui import style
-from gui.learn.training.colours import class_qcolor, output_rgb, to_image
+from gui.learn.training.colours import class_qcolor, output_pixels, to_image
 
 HIT_PX = 7.0  # a click this close to a point removes it
 POINT_R = 3.6
@@ -164,7 +164,7 @@ class PlaneWidget(QWidget):
         key = id(f)
         if self._image is None or self._image_key != key:
             classes = self.points.classes if self.points is not None else None
-            self._image = to_image(output_rgb(f.output, f.predicted, classes))
+            self._image = to_image(output_pixels(f.output, f.predicted, classes))
             self._image_key = key
         return self._image
 

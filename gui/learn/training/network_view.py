@@ -21,14 +21,15 @@ import networkx as nx
 import numpy as np
 from PySide6.QtCore import QLineF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QCheckBox, QDockWidget, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QDockWidget, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from gui import style
-from gui.learn.training.colours import BLUE, ORANGE, to_image, unit_rgb
+from gui.learn.training.colours import BLUE, ORANGE, to_image, unit_pixels
 
 UNIT = 30.0
 LEVELS = 8  # wire widths: a weight's size relative to the largest, in this many steps
-MAX_UNITS_DRAWN = 16  # per layer (a 4096-wide layer shows its first 16 and says so)
+MAX_UNITS_DRAWN = 64  # per node, as many as have pictures (a 4096-wide layer shows 64 and says how many more)
+MIN_UNIT = 12.0  # a unit's least side: a taller layer makes the canvas taller, and the dock scrolls
 GRAD_POS = QColor(178, 24, 43)
 GRAD_NEG = QColor(33, 102, 172)
 
@@ -84,6 +85,7 @@ class NetworkCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.layers: list = []  # [[node ids]]
         self.links: list[Link] = []
+        self._more: dict = {}  # layer index -> (where to say it, units not drawn)
         self.note = ""
 
     def sizeHint(self) -> QSize:  # noqa: N802
@@ -93,6 +95,7 @@ class NetworkCanvas(QWidget):
         s = self.session
         t = s.trainer
         self.layers, self.links, self.note = [], [], ""
+        self.setMinimumHeight(80)
         if t is None:
             self.note = "Play or Step in the Train dock to draw the network's units"
             self.update()
@@ -115,6 +118,7 @@ class NetworkCanvas(QWidget):
             layers.setdefault(d, []).append(n)
         self.layers = [sorted(layers[d]) for d in sorted(layers)]
         self.links = links
+        self.setMinimumHeight(max(80, self.needed_height()))
         self.update()
 
     def _values(self):
@@ -122,6 +126,25 @@ class NetworkCanvas(QWidget):
         s = self.session
         p = s.scene.preview
         return (p if p is not None else s.controller.graph), s.frame
+
+    def _units(self, g) -> list:
+        """Per layer: ([(node, column) drawn], how many more units it has)."""
+        out = []
+        for layer in self.layers:
+            units, more = [], 0
+            for n in layer:
+                v = g.value(n)
+                count = v.shape[1] if type(v) is np.ndarray and v.ndim == 2 else 1
+                units += [(n, k) for k in range(min(count, MAX_UNITS_DRAWN))]
+                more += max(0, count - MAX_UNITS_DRAWN)
+            out.append((units, more))
+        return out
+
+    def needed_height(self) -> int:
+        """The height that gives every drawn unit at least MIN_UNIT pixels."""
+        g, _frame = self._values()
+        tallest = max((len(u) for u, _more in self._units(g)), default=0)
+        return int(tallest * (MIN_UNIT + 3) + 40)
 
     def _layout(self) -> dict:
         """Scene rectangles of each (node, column) unit."""
@@ -132,18 +155,16 @@ class NetworkCanvas(QWidget):
         w, h = self.width(), self.height()
         x_step = (w - 2 * UNIT) / max(cols - 1, 1)
         place = {}
-        for ci, layer in enumerate(self.layers):
-            units = []
-            for n in layer:
-                v = g.value(n)
-                count = v.shape[1] if type(v) is np.ndarray and v.ndim == 2 else 1
-                units += [(n, k) for k in range(min(count, MAX_UNITS_DRAWN))]
-            step = min(UNIT + 6, (h - 24) / max(len(units), 1))
-            size = min(UNIT, step - 4)
-            top = (h - step * len(units)) / 2
+        self._more = {}
+        for ci, (units, more) in enumerate(self._units(g)):
+            step = max(MIN_UNIT + 3, min(UNIT + 6, (h - 40) / max(len(units), 1)))
+            size = min(UNIT, step - 3)
+            top = max(16.0, (h - step * len(units)) / 2)
             x = UNIT / 2 + ci * x_step if cols > 1 else w / 2 - UNIT / 2
             for k, key in enumerate(units):
                 place[key] = QRectF(x, top + k * step, size, size)
+            if more:
+                self._more[ci] = (QRectF(x - 20, top + len(units) * step, size + 40, 12), more)
         return place
 
     def paintEvent(self, event):  # noqa: N802
@@ -158,7 +179,12 @@ class NetworkCanvas(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         # One pen per (sign, size level): the wires are drawn in a few drawLines calls.
         buckets: dict = {}
+        per_node: dict = {}
+        for n, _k in place:
+            per_node[n] = per_node.get(n, 0) + 1
         for ln in self.links:
+            # wires between wide layers are thinner, so the many of them stay apart
+            thin = min(1.0, 12.0 / max(per_node.get(ln.source, 1), per_node.get(ln.target, 1)))
             W = g.number(ln.weight)
             G = g.grad(ln.weight) if self.show_grads else None
             if self.show_grads and G is None:
@@ -175,16 +201,16 @@ class NetworkCanvas(QWidget):
                         continue
                     x = float(arr[i, j])
                     level = min(LEVELS - 1, int(abs(x) / m * LEVELS))
-                    buckets.setdefault((x > 0, level), []).append(
+                    buckets.setdefault((x > 0, level, thin), []).append(
                         QLineF(a.right(), a.center().y(), b.left(), b.center().y()))
-        for (positive, level), lines in buckets.items():
+        for (positive, level, thin), lines in buckets.items():
             mag = (level + 0.5) / LEVELS
             if self.show_grads:
                 c = QColor(GRAD_POS if positive else GRAD_NEG)
             else:
                 c = QColor(*(BLUE if positive else ORANGE))
             c.setAlphaF(0.25 + 0.75 * mag)
-            p.setPen(QPen(c, 0.4 + 4.0 * mag))
+            p.setPen(QPen(c, (0.4 + 4.0 * mag) * thin))
             p.drawLines(lines)
         pics = {}
         if frame is not None:
@@ -197,7 +223,7 @@ class NetworkCanvas(QWidget):
                 if n not in scales:
                     vals = [x.value for x in frame.units if x.node == n]
                     scales[n] = max(float(np.nanmax(np.abs(v))) for v in vals) or 1.0
-                p.drawImage(r, to_image(unit_rgb(u.value, scales[n])))
+                p.drawImage(r, to_image(unit_pixels(u.value, scales[n])))
             else:
                 p.fillRect(r, style.NODE_BODY)
             p.setPen(QPen(style.NODE_BORDER, 1))
@@ -205,6 +231,8 @@ class NetworkCanvas(QWidget):
             p.drawRect(r)
         p.setFont(style.font(7.0))
         p.setPen(style.TEXT_DIM)
+        for r, more in self._more.values():
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, f"+{more:,} more")
         for layer in self.layers:
             n = layer[0]
             rs = [r for (m, _k), r in place.items() if m == n]
@@ -228,9 +256,14 @@ class NetworkPanel(QWidget):
                       "weight: width = size, blue + / orange −.")
         note.setWordWrap(True)
         note.setStyleSheet(f"color: {style.TEXT_DIM.name()}")
+        scroll = QScrollArea()  # a layer too tall for the dock scrolls, every unit still readable
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.canvas)
+        self.scroll = scroll
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        lay.addWidget(self.canvas, 1)
+        lay.addWidget(scroll, 1)
         lay.addWidget(self.grads)
         lay.addWidget(note)
         session.built.connect(self.canvas.rebuild)

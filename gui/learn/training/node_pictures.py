@@ -5,27 +5,33 @@ point's own loss (toggle: Learn ▸ Gradient Pictures). Hovering a picture enlar
 gradient beside it. Colours: values orange (−) to blue (+), gradients the canvas's own
 diverging map; both symmetric about 0 with one scale per node, so a layer's units compare.
 
-A strip is a scene item of its own that follows its node (drawn over a node packed close
-under it), drawn from the session's current Frame: the live step while training, the scrubbed
-step while previewing.
+A strip is a scene item of its own that follows its node, placed beside it where it covers
+no other node (below, else above, else to a side), drawn from the session's current Frame:
+the live step while training, the scrubbed step while previewing.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 from shiboken6 import isValid
 
 from gui import style
-from gui.learn.training.colours import grad_rgb, to_image, unit_rgb
+from gui.learn.training.colours import grad_pixels, to_image, unit_pixels
 
 CELL = 16.0  # a picture's side on the canvas (scene units)
 GAP = 1.5
 PER_ROW = 8
 MAX_ROWS = 2  # at most 16 units drawn per node; the strip says how many more
 BIG = 120.0  # the enlarged picture's side
+
+
+def _side_by_side(pixels) -> np.ndarray:
+    """(N, G, G) pictures as one (G, N * G) image, picture k at columns k*G..(k+1)*G."""
+    n, g, w = pixels.shape
+    return pixels.transpose(1, 0, 2).reshape(g, n * w)
 
 
 def _scale(a) -> float:
@@ -44,27 +50,54 @@ class PictureStrip(QGraphicsItem):
         super().__init__()
         self.node_id = node_id
         self.units = []
-        self.images = []  # per unit: (value QImage, grad QImage or None)
+        self.shown = 0  # pictures drawn (the first PER_ROW * MAX_ROWS units)
+        self.size = 1  # a picture's pixels per side
+        # All of a node's pictures in one image per kind, side by side (unit k at x = k * size):
+        # two images made per node and frame, not two per unit.
+        self.atlas: QImage | None = None
+        self.grad_atlas: QImage | None = None
+        self.has_grad: list = []
         self.gradients = True
         self.hovered: int | None = None
+        self._geometry = None
+        self._rects_key = None
+        self._rects: list = []
         self.setZValue(1.0)  # over a node packed close below: the pictures are what a run is watched for
         self.setAcceptHoverEvents(True)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
     def set_units(self, units, gradients: bool) -> None:
-        self.prepareGeometryChange()
+        geometry = (min(len(units), PER_ROW * MAX_ROWS), len(units) > PER_ROW * MAX_ROWS, gradients)
+        if geometry != self._geometry:
+            self.prepareGeometryChange()
+            self._geometry = geometry
         self.units = list(units)
         self.gradients = gradients
         shown = self.units[: PER_ROW * MAX_ROWS]
-        # One colour pass per node (its units stacked), not one per picture.
-        values = np.stack([u.value for u in shown]) if shown else np.zeros((0, 1, 1))
-        vrgb = unit_rgb(values, _scale(values))
-        with_grad = [u.grad is not None for u in shown]
-        grads = np.stack([u.grad for u in shown if u.grad is not None]) if any(with_grad) else None
-        grgb = iter(grad_rgb(grads, _scale(grads))) if grads is not None else iter(())
-        self.images = [(to_image(vrgb[k]), to_image(next(grgb)) if has else None)
-                       for k, has in enumerate(with_grad)]
+        self.shown = len(shown)
+        self.has_grad = [u.grad is not None for u in shown]
+        self.atlas = self.grad_atlas = None
+        if shown:
+            # One colour pass per node (its units stacked, one scale), by lookup table.
+            values = np.stack([u.value for u in shown])
+            g = values.shape[1]
+            self.size = g
+            self.atlas = to_image(_side_by_side(unit_pixels(values, _scale(values))))
+            if any(self.has_grad):
+                zero = np.zeros((g, g))
+                grads = np.stack([zero if u.grad is None else u.grad for u in shown])
+                self.grad_atlas = to_image(_side_by_side(grad_pixels(grads, _scale(grads))))
         self.update()
+
+    def source(self, k: int) -> QRectF:
+        """Where unit ``k``'s picture lies in the atlases."""
+        return QRectF(k * self.size, 0, self.size, self.size)
+
+    def picture(self, k: int) -> tuple:
+        """(value QImage, gradient QImage or None) of unit ``k``, cut out of the atlases."""
+        r = self.source(k).toRect()
+        grad = self.grad_atlas.copy(r) if self.grad_atlas is not None and self.has_grad[k] else None
+        return self.atlas.copy(r), grad
 
     def _row_h(self) -> float:
         return CELL * (2 if self.gradients else 1) + GAP * 2
@@ -82,7 +115,7 @@ class PictureStrip(QGraphicsItem):
         return QRectF(c * (CELL + GAP), y, CELL, CELL)
 
     def unit_at(self, pos: QPointF) -> int | None:
-        for k in range(len(self.images)):
+        for k in range(self.shown):
             if self.cell_rect(k).contains(pos) or (self.gradients and self.cell_rect(k, True).contains(pos)):
                 return k
         return None
@@ -92,12 +125,18 @@ class PictureStrip(QGraphicsItem):
         painter.setBrush(QColor(29, 32, 38, 230))
         painter.drawRoundedRect(self.boundingRect().adjusted(-2, -2, 2, 2), 3, 3)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        for k, (vi, gi) in enumerate(self.images):
-            painter.drawImage(self.cell_rect(k), vi)
+        # Where each picture goes and comes from, worked out once per layout, not per paint.
+        key = (self.shown, self.size, self.gradients)
+        if self._rects_key != key:
+            self._rects_key = key
+            self._rects = [(self.cell_rect(k), self.cell_rect(k, True), self.source(k))
+                           for k in range(self.shown)]
+        for k, (cell, grad_cell, src) in enumerate(self._rects if self.atlas is not None else ()):
+            painter.drawImage(cell, self.atlas, src)
             if self.gradients:
-                r = self.cell_rect(k, True)
-                if gi is not None:
-                    painter.drawImage(r, gi)
+                r = grad_cell
+                if self.has_grad[k] and self.grad_atlas is not None:
+                    painter.drawImage(r, self.grad_atlas, src)
                 else:
                     painter.setPen(QPen(style.TEXT_DIM, 0.5, Qt.PenStyle.DotLine))
                     painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -106,7 +145,7 @@ class PictureStrip(QGraphicsItem):
                 painter.setPen(QPen(style.HIGHLIGHT, 1.2))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRect(self.cell_rect(k).adjusted(-0.6, -0.6, 0.6, 0.6))
-        more = len(self.units) - len(self.images)
+        more = len(self.units) - self.shown
         if more > 0:
             painter.setFont(style.font(6.5))
             painter.setPen(style.TEXT_DIM)
@@ -179,11 +218,11 @@ def _show_big(strip: PictureStrip, k: int | None) -> None:
         big = BigPicture()
         sc.addItem(big)
         _BIG[id(sc)] = big
-    if k is None or k >= len(strip.images):
+    if k is None or k >= strip.shown or strip.atlas is None:
         big.setVisible(False)
         return
     u = strip.units[k]
-    big.value, big.grad = strip.images[k]
+    big.value, big.grad = strip.picture(k)
     big.title = f"{u.name}" + ("" if u.column is None else f"[:, {u.column}]")
     cell = strip.mapToScene(strip.cell_rect(k).topRight())
     big.setPos(cell + QPointF(8, -BIG / 2))
@@ -201,6 +240,7 @@ class NodePictures(QObject):
         self.visible = True
         self.gradients = True
         self.strips: dict[int, PictureStrip] = {}
+        self._placed_key = None
         session.framed.connect(self.show_frame)
         b = scene.bridge
         b.nodeMoved.connect(self._follow)
@@ -226,6 +266,7 @@ class NodePictures(QObject):
             if isValid(s) and s.scene() is self.scene:  # a scene rebuild deleted them already
                 self.scene.removeItem(s)
         self.strips = {}
+        self._placed_key = None
 
     def _removed(self, n: int) -> None:
         s = self.strips.pop(n, None)
@@ -252,21 +293,52 @@ class NodePictures(QObject):
                 s = self.strips[n] = PictureStrip(n)
                 self.scene.addItem(s)
             s.set_units(units, self.gradients and any(u.grad is not None for u in units))
-            self._place(n)
+        self._place_all()
 
     def _place(self, n: int) -> None:
-        it, s = self.scene.node_item(n), self.strips.get(n)
-        if it is None or s is None or not isValid(s):
+        self._place_all()
+
+    def _place_all(self) -> None:
+        """Each strip beside its node where it covers no other node and no other strip:
+        below the node if there is room, else above it, else to its right or left; only
+        where every side is taken (a crowded layout) does it go below, over its neighbour.
+        Recomputed when a node moves or a strip changes size, not every frame."""
+        strips = {n: s for n, s in self.strips.items() if isValid(s) and self.scene.node_item(n) is not None}
+        nodes = self.scene.node_items()
+        where = sorted((n, it.pos().x(), it.pos().y(), it.body_rect().height()) for n, it in nodes.items())
+        sizes = sorted((n, s.boundingRect().width(), s.boundingRect().height()) for n, s in strips.items())
+        key = (tuple(where), tuple(sizes))
+        if key == self._placed_key:
             return
-        s.setPos(it.pos() + QPointF(4.0, it._height + 4.0))
+        self._placed_key = key
+        bodies = {n: it.mapRectToScene(it.body_rect()).adjusted(-3, -3, 3, 3) for n, it in nodes.items()}
+        taken: list = []
+        for n in sorted(strips, key=lambda n: (nodes[n].pos().x(), nodes[n].pos().y())):
+            s = strips[n]
+            r = s.boundingRect()
+            body = bodies[n]
+            top_left = [
+                QPointF(body.left() + 7.0, body.bottom() + 3.0),  # below
+                QPointF(body.left() + 7.0, body.top() - r.height() - 1.0),  # above
+                QPointF(body.right() + 10.0, body.top() + 5.0),  # right
+                QPointF(body.left() - r.width() - 10.0, body.top() + 5.0),  # left
+            ]
+            chosen = top_left[0]
+            for corner in top_left:
+                cand = r.translated(corner)
+                if not any(cand.intersects(b) for m, b in bodies.items() if m != n) and \
+                        not any(cand.intersects(t) for t in taken):
+                    chosen = corner
+                    break
+            s.setPos(chosen)
+            taken.append(r.translated(chosen))
 
     def _follow(self, n: int, *_):
         if n in self.strips:
-            self._place(n)
+            self._place_all()
 
     def _follow_all(self):
-        for n in self.strips:
-            self._place(n)
+        self._place_all()
 
 
 __all__ = ["NodePictures", "PictureStrip"]

@@ -12,8 +12,10 @@ so windows that never train do not pay for it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,10 +29,12 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSlider,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from engine.core.gradsize import rms_of_norm
 from engine.learn.health import EXPLODING, VANISHING, read
 from gui import style
 from gui.learn.training.session import LIMITS, OPTIMIZERS, TrainingSession, TrainSettings
@@ -38,6 +42,33 @@ from gui.learn.training.session import LIMITS, OPTIMIZERS, TrainingSession, Trai
 PREVIOUS_PENS = ("#8a93a3", "#6f7888", "#5a6270")
 CURVES_HZ = 10
 PER_CLASS_EVERY = 0.25  # seconds between per-class accuracy evaluations while playing
+
+
+_PLOT = None
+
+
+def _plot(pg, height: int):
+    """A pyqtgraph plot that asks for ``height`` pixels and takes what the dock gives: a
+    scroll area sizes wrapped labels' pages by their children's preferred heights, and a
+    plot's own preference (its scene's size) made the Curves tab taller than the dock."""
+    global _PLOT
+    if _PLOT is None:
+        class SmallPlot(pg.PlotWidget):
+            def sizeHint(self):  # noqa: N802
+                return QSize(200, self.minimumHeight())
+
+        _PLOT = SmallPlot
+    w = _PLOT()
+    w.setMinimumHeight(height)
+    return w
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(widget)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    return scroll
 
 
 def _spin(lo, hi, value, decimals=5, step=0.01, tip="") -> QDoubleSpinBox:
@@ -162,30 +193,31 @@ class TrainPanel(QWidget):
 
         # ---------------------------------------------------------------- curves
         pg.setConfigOptions(antialias=False, background=style.BACKGROUND, foreground=style.TEXT_DIM)
-        self.loss_plot = pg.PlotWidget()
+        self.loss_plot = _plot(pg, 60)
         self.loss_plot.setObjectName("trainLossPlot")
-        self.loss_plot.setMinimumHeight(130)
         self.loss_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
         self.loss_plot.setLabel("left", "loss")
-        self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#4aa3ff", width=1.5), name="train")
-        self.test_curve = self.loss_plot.plot(pen=pg.mkPen("#ffd166", width=1.5), symbol="o", symbolSize=4,
-                                              symbolBrush="#ffd166", name="test")
+        # One-pixel pens: the raster engine draws them directly; a wider pen goes through
+        # the path stroker and cost as much as the rest of the plot together.
+        self.train_curve = self.loss_plot.plot(pen=pg.mkPen("#4aa3ff", width=1), name="train")
+        # Test curves are dashed lines, not symbols: a symbol per epoch rebuilt the scatter
+        # item every frame (a tenth of the whole frame).
+        self.test_curve = self.loss_plot.plot(pen=pg.mkPen("#ffd166", width=1, style=Qt.PenStyle.DashLine),
+                                              name="test")
         self.previous_curves = []
-        self.acc_plot = pg.PlotWidget()
+        self.acc_plot = _plot(pg, 40)
         self.acc_plot.setObjectName("trainAccuracyPlot")
-        self.acc_plot.setMinimumHeight(90)
         self.acc_plot.setYRange(0, 1.02)
         self.acc_plot.setLabel("left", "accuracy")
-        self.acc_curve = self.acc_plot.plot(pen=pg.mkPen("#7ed491", width=1.5))
-        self.test_acc_curve = self.acc_plot.plot(pen=pg.mkPen("#ffd166", width=1.5), symbol="o", symbolSize=4,
-                                                 symbolBrush="#ffd166")
+        self.acc_curve = self.acc_plot.plot(pen=pg.mkPen("#7ed491", width=1))
+        dashed = pg.mkPen("#ffd166", width=1, style=Qt.PenStyle.DashLine)
+        self.test_acc_curve = self.acc_plot.plot(pen=dashed)
         self.per_class = QLabel("")
         self.per_class.setObjectName("trainPerClass")
         self.per_class.setWordWrap(True)
         self.per_class.setToolTip("Accuracy on the whole training split, class by class")
-        self.norm_plot = pg.PlotWidget()
+        self.norm_plot = _plot(pg, 45)
         self.norm_plot.setObjectName("trainNormPlot")
-        self.norm_plot.setMinimumHeight(100)
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.setLabel("left", "‖∇‖ per layer")
         self.norm_plot.addLegend(offset=(-4, 4), labelTextSize="7pt")
@@ -193,9 +225,10 @@ class TrainPanel(QWidget):
         self.health = QLabel("")
         self.health.setObjectName("trainHealth")
         self.health.setWordWrap(True)
-        self.health.setToolTip("The norm of the gradient entering each layer's parameters at the step shown: "
-                               f"below {VANISHING:g} it vanishes, above {EXPLODING:g} it explodes "
-                               "(engine.learn.health's thresholds)")
+        self.health.setToolTip("The norm of the gradient entering each layer's parameters at the step shown "
+                               "(the curves above); its root mean square per number is judged as View ▸ "
+                               f"Gradient Health judges every gradient: below {VANISHING:g} it vanishes, "
+                               f"above {EXPLODING:g} it explodes")
         self.markers = []
         for plot in (self.loss_plot, self.acc_plot, self.norm_plot):
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#c792ea", width=1))
@@ -204,6 +237,7 @@ class TrainPanel(QWidget):
             self.markers.append(line)
         for plot in (self.loss_plot, self.acc_plot, self.norm_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)  # 0.7, not "700" under an "m" unit
+
         self.acc_plot.setXLink(self.loss_plot)
         self.norm_plot.setXLink(self.loss_plot)
 
@@ -234,27 +268,35 @@ class TrainPanel(QWidget):
         self.message.setObjectName("trainMessage")
         self.message.setWordWrap(True)
 
-        inner = QWidget()
-        lay = QVBoxLayout(inner)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.addLayout(buttons)
-        lay.addWidget(self.counter)
-        lay.addLayout(scrub)
-        lay.addWidget(self.memory)
+        # The controls stay in view at any dock height (the buttons, the counter, the
+        # scrubber, the last message); below them the curves and the settings are two tabs
+        # that scroll only when the dock is shorter than their least heights.
+        curves = QWidget()
+        lay = QVBoxLayout(curves)
+        lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.loss_plot, 2)
         lay.addWidget(self.acc_plot, 1)
         lay.addWidget(self.per_class)
         lay.addWidget(self.norm_plot, 1)
         lay.addWidget(self.health)
-        lay.addLayout(form)
-        lay.addWidget(self.message)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        lay.addWidget(self.memory)
+        settings = QWidget()
+        settings.setLayout(form)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("trainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(_scrolling(curves), "Curves")
+        self.tabs.addTab(_scrolling(settings), "Settings")
+        self.tabs.setTabToolTip(0, "Loss, accuracy and each layer's gradient norm over the steps")
+        self.tabs.setTabToolTip(1, "The optimizer and how long a Play runs (a change starts a new run "
+                                   "from the weights now)")
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.addLayout(buttons)
+        outer.addWidget(self.counter)
+        outer.addLayout(scrub)
+        outer.addWidget(self.message)
+        outer.addWidget(self.tabs, 1)
 
         session.built.connect(self.refresh_all)
         session.progressed.connect(self._progressed)
@@ -347,6 +389,9 @@ class TrainPanel(QWidget):
 
     def refresh_all(self) -> None:
         pg = self.pg
+        self._curves_key = None
+        self._ranges: dict = {}
+        self._downsample = 0
         for c in self.previous_curves:
             self.loss_plot.removeItem(c)
         self.previous_curves = []
@@ -362,7 +407,7 @@ class TrainPanel(QWidget):
         if t is not None:
             for k, name in enumerate(t.layers):
                 hue = (k * 0.17 + 0.55) % 1.0
-                pen = pg.mkPen(pg.hsvColor(hue, 0.6, 1.0), width=1.3)
+                pen = pg.mkPen(pg.hsvColor(hue, 0.6, 1.0), width=1)
                 self.norm_curves.append(self.norm_plot.plot(pen=pen, name=name))
         self.refresh_curves()
 
@@ -373,6 +418,7 @@ class TrainPanel(QWidget):
         for w in (self.step_button, self.reset_button, self.reinit_button):
             w.setEnabled(True)
         if t is None:
+            self._curves_key = None
             for c in (self.train_curve, self.test_curve, self.acc_curve, self.test_acc_curve):
                 c.setData([], [])
             self.counter.setText("no run yet: Play trains the document's parameters on its data")
@@ -383,25 +429,13 @@ class TrainPanel(QWidget):
             self.keep_button.setEnabled(False)
             return
         h = t.history
-        steps = h.steps
-        self.train_curve.setData(steps, _finite(h.loss))
-        test = h.test
-        if test:
-            ts = np.array([r[0] for r in test], float)
-            self.test_curve.setData(ts, _finite(np.array([r[1] for r in test], float)))
-            accs = np.array([np.nan if r[2] is None else r[2] for r in test], float)
-            self.test_acc_curve.setData(ts[np.isfinite(accs)], accs[np.isfinite(accs)])
-        else:
-            self.test_curve.setData([], [])
-            self.test_acc_curve.setData([], [])
-        acc = h.accuracy
-        has_acc = bool(len(acc)) and bool(np.isfinite(acc).any())
-        self.acc_plot.setVisible(has_acc or t.accuracy_nodes is not None)
-        self.acc_curve.setData(steps[np.isfinite(acc)], acc[np.isfinite(acc)] if len(acc) else acc)
-        norms = h.grad_norms
-        for k, c in enumerate(self.norm_curves):
-            if norms.shape[1] > k:
-                c.setData(steps, _positive(norms[:, k]))
+        # Once per new record, not per call: a paused run or a preview redraws nothing here.
+        last = h[-1] if len(h) else None
+        key = self._curves_key
+        if key is None or key[0] is not h or key[1] != len(h) or key[2] is not last:
+            key = (h, len(h), last)  # the history itself, so its id is never another's
+            self._curves_key = key
+            self._set_curves(t, h)
         self.scrubber.blockSignals(True)
         self.scrubber.setRange(0, t.t)
         if s.shown_step is None:
@@ -412,6 +446,55 @@ class TrainPanel(QWidget):
         self.memory.setText(s.memory_text)
         if not playing or _now() - self._last_per_class > PER_CLASS_EVERY:
             self._write_per_class()
+
+    def _set_curves(self, t, h) -> None:
+        steps = h.steps.astype(np.float64)
+        loss = h.loss
+        # Ranges move in nice steps (1, 2, 5 x 10^k), not with every new point, so the axes
+        # redraw their ticks now and then, not every frame; about a point per pixel is drawn
+        # (each pixel's min and max: spikes stay).
+        n = len(steps)
+        ds = max(1, n // 1500)
+        if ds != self._downsample:
+            self._downsample = ds
+            for plot in (self.loss_plot, self.acc_plot, self.norm_plot):
+                plot.setDownsampling(ds=ds, auto=False, mode="peak")
+        xmax = _nice(max(n, 10) * 1.05)
+        if xmax != self._ranges.get("x"):
+            self._ranges["x"] = xmax
+            self.loss_plot.setXRange(0, xmax, padding=0)
+        seen = [loss] + [hist.loss for _label, hist in self.session.previous]
+        self._set_y(self.loss_plot, "loss", seen, log=False)
+        _set(self.train_curve, steps, loss)
+        ts, test_loss, test_acc = h.test_columns()
+        _set(self.test_curve, ts, test_loss)
+        ok = np.isfinite(test_acc)
+        _set(self.test_acc_curve, ts[ok], test_acc[ok])
+        acc = h.accuracy
+        ok = np.isfinite(acc)
+        self.acc_plot.setVisible(bool(ok.any()) or t.accuracy_nodes is not None)
+        _set(self.acc_curve, steps[ok], acc[ok])
+        norms = h.grad_norms
+        self._set_y(self.norm_plot, "norm", [_positive(norms)], log=True)
+        for k, c in enumerate(self.norm_curves):
+            if norms.shape[1] > k:
+                _set(c, steps, _positive(norms[:, k]))
+
+    def _set_y(self, plot, key: str, arrays, log: bool) -> None:
+        vals = [a[np.isfinite(a)].ravel() for a in arrays if len(a)]
+        vals = [v for v in vals if len(v)]
+        if not vals:
+            return
+        lo, hi = min(float(v.min()) for v in vals), max(float(v.max()) for v in vals)
+        if log:  # whole decades (the axis is log10)
+            span = (math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + (lo == hi))
+        else:
+            top = _nice(hi * 1.05) if hi > 0 else 0.0
+            bottom = -_nice(-lo * 1.05) if lo < 0 else 0.0
+            span = (bottom, top if top > bottom else bottom + 1.0)
+        if span != self._ranges.get(key):
+            self._ranges[key] = span
+            plot.setYRange(*span, padding=0)
 
     def _write_counter(self) -> None:
         s = self.session
@@ -440,8 +523,8 @@ class TrainPanel(QWidget):
             self.health.setText("step 0: no gradient yet")
             return
         bits = []
-        for name, norm in zip(t.layers, rec.grad_norms):
-            r = read(norm)
+        for name, norm, size in zip(t.layers, rec.grad_norms, t.layer_sizes):
+            r = read(rms_of_norm(norm, size))  # judged as View ▸ Gradient Health judges: by RMS
             if r.vanishing:
                 tag = f"<b style='color:{style.PROBLEM.name()}'>vanishing</b>"
             elif r.exploding:
@@ -489,6 +572,25 @@ class TrainPanel(QWidget):
 
     def _scrubbed(self, value: int) -> None:
         self.session.show_step(value)
+
+
+def _nice(v: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k at least ``v`` (> 0)."""
+    if not math.isfinite(v) or v <= 0:
+        return 1.0
+    k = math.floor(math.log10(v))
+    for m in (1, 2, 5, 10):
+        if m * 10.0**k >= v * (1 - 1e-12):
+            return m * 10.0**k
+    return 10.0 ** (k + 1)
+
+
+def _set(curve, x, y) -> None:
+    """New data for a curve; non-finite values are gaps, and an all-finite curve skips
+    pyqtgraph's own finiteness pass."""
+    y = np.asarray(y, dtype=float)
+    finite = bool(np.isfinite(y).all())
+    curve.setData(x, y if finite else np.where(np.isfinite(y), y, np.nan), skipFiniteCheck=finite)
 
 
 def _positive(a) -> np.ndarray:
