@@ -11,6 +11,7 @@ comment that mentions one does not; the planted snippets below keep the checks h
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import networkx as nx
@@ -19,6 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 GUI = ROOT / "gui"
 BRIDGE = "gui/canvas/bridge.py"
 _BY_NAME = ("getattr", "hasattr", "attrgetter", "methodcaller")  # ways to name an attribute in a string
+
+
+@functools.cache
+def _tree(text: str) -> ast.Module:
+    """``text`` parsed once a run: every check walks the same modules, and none changes a tree."""
+    return ast.parse(text)
 
 
 def _sources():
@@ -64,7 +71,7 @@ class _References(ast.NodeVisitor):
 def references(text: str, attr: str) -> list[int]:
     """Where ``text`` (a module's source) references attribute ``attr`` (see _References)."""
     refs = _References(attr)
-    refs.visit(ast.parse(text))
+    refs.visit(_tree(text))
     return refs.lines
 
 
@@ -75,7 +82,7 @@ def window_probes(text: str) -> list[int]:
     """Lines that ask the window whether it has something: ``getattr``/``hasattr`` on
     ``window``, ``w``, ``self.window`` or ``self._window``."""
     hits = []
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(_tree(text)):
         if isinstance(node, ast.Call) and _func_name(node) in ("getattr", "hasattr") and node.args:
             target = node.args[0]
             name = getattr(target, "id", None) or getattr(target, "attr", None)  # x or self.x
@@ -90,7 +97,7 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 def uses_of(text: str, names: set[str]) -> list[int]:
     """Lines that define, call or mention (as a name or attribute) any of ``names``."""
     hits = []
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(_tree(text)):
         found = (
             (isinstance(node, ast.Name) and node.id in names)
             or (isinstance(node, ast.Attribute) and node.attr in names)
@@ -149,7 +156,7 @@ def _gui_imports(path: Path) -> set[str]:
     here = path.relative_to(ROOT).with_suffix("").parts
     package = here[:-1]
     out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_tree(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.level:
             base = package[: len(package) - node.level + 1]
             out.add(".".join(base + tuple(node.module.split("."))) if node.module else ".".join(base))
@@ -186,7 +193,7 @@ def _engine_module_imports(path: Path) -> set[str]:
     """Engine folders imported at module level (not inside a function) by one engine file."""
     folder = path.relative_to(ENGINE).parts[0]
     out = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in _tree(path.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.ImportFrom) and node.level:
             parts = (node.module or "").split(".")
             if node.level == 1:
@@ -215,7 +222,7 @@ def test_engine_modules_import_each_other_without_a_cycle_at_module_level():
     for path in sorted(ENGINE.rglob("*.py")):
         here = path.relative_to(ROOT).with_suffix("").parts
         package = here[:-1]
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in _tree(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.ImportFrom) and node.level:
                 base = package[: len(package) - node.level + 1]
                 mod = base + tuple((node.module or "").split(".")) if node.module else base

@@ -18,6 +18,7 @@ import pytest
 
 from engine import Graph, ParseError, Value, group
 from engine.io.export import to_python, to_pytorch
+from tests.oracles import require
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,7 +99,7 @@ def _run(script: str) -> dict:
 
 
 def test_exported_functions_run_and_print_the_engine_gradients_in_both_dialects():
-    pytest.importorskip("torch")
+    require("torch")
     g = Graph.from_expression(PROGRAM, x=0.3)
     for script in (to_python(g), to_pytorch(g)):
         assert "def neuron(x1, x2, w1, w2, b):" in script and "def pair(a, b):" in script
@@ -109,7 +110,7 @@ def test_exported_functions_run_and_print_the_engine_gradients_in_both_dialects(
 
 
 def test_exported_tensor_functions_run_in_both_dialects():
-    pytest.importorskip("torch")
+    require("torch")
     import numpy as np
 
     src = "def layer(x, W, b):\n    return tanh(x @ W + b)\nsum(layer(layer(X, W1, b1), W2, b2))"
@@ -200,7 +201,7 @@ def test_group_names_are_checked():
 
 
 def _micrograd_nn():
-    return pytest.importorskip("micrograd.nn")
+    return require("micrograd.nn")
 
 
 def test_random_seed_gives_micrograds_weights():

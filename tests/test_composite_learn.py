@@ -18,6 +18,7 @@ from engine.learn.descent import default_trainable, descend
 from engine.learn.explain import TIED, explain, explain_inside, instance_jacobian
 from engine.learn.forward_mode import tangents
 from engine.learn.stepper import composite_steps, replay
+from tests.oracles import require
 
 SRC = """\
 def neuron(x, w):
@@ -120,7 +121,7 @@ def test_a_shared_constant_is_explained_as_a_sum_over_instances():
 
 
 def test_a_grouped_tensor_graph_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     rng = np.random.default_rng(1)
     X, W1, b1, W2 = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5), \
         rng.standard_normal((5, 2))

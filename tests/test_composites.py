@@ -23,6 +23,7 @@ from engine.core.composites import (
 )
 from engine.core.errors import CycleError
 from engine.core.events import DefinitionAdded, EdgeAdded, ValueChanged
+from tests.oracles import examples
 from tests.strategies import build_graph, same, specs
 
 
@@ -47,7 +48,7 @@ def _close(a, b) -> bool:
     return same(a, b, rel=1e-12, abs_tol=1e-12)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(spec=specs(min_leaves=2, max_ops=10), picks=st.lists(st.lists(st.integers(0, 40), min_size=1,
                                                                      max_size=5), min_size=1, max_size=4))
 def test_grouping_at_random_keeps_values_and_gradients_and_ungroup_undoes_it(spec, picks):
@@ -81,7 +82,7 @@ def test_grouping_at_random_keeps_values_and_gradients_and_ungroup_undoes_it(spe
         assert _close(g.value(n), flat[n][0]) and _close(g.grad(n), flat[n][1])
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(spec=specs(min_leaves=2, min_ops=3, max_ops=10),
        pick=st.lists(st.integers(0, 40), min_size=2, max_size=6))
 def test_grouping_inside_a_definition_keeps_every_number(spec, pick):

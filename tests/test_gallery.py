@@ -22,6 +22,7 @@ from engine.learn.gallery import (
 )
 from engine.learn.training_examples import TRAINING_BUILDERS
 from resources import EXAMPLES
+from tests.oracles import require
 
 ORDER = [
     "seed_chain.json",
@@ -356,7 +357,7 @@ def test_weight_tying_by_hand():
 def test_the_grouped_mlp_computes_micrograds_loss_and_gradients():
     import random
 
-    mg = pytest.importorskip("micrograd.nn")
+    mg = require("micrograd.nn")
     from micrograd.engine import Value as MgValue
 
     from engine.learn.gallery import moons

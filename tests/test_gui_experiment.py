@@ -511,6 +511,24 @@ def test_examples_dialog_opens_each_example(win):
         assert not win.is_modified()
 
 
+def test_the_gallery_draws_an_example_once_and_again_when_its_file_changes(qapp, tmp_path):
+    import os
+
+    from engine.io.document import save
+    from gui.shell.gallery_dialog import THUMB, example_picture, render_thumbnail
+
+    path = tmp_path / "example.json"
+    save(Graph.from_expression("a*b", a=2, b=3), path)
+    first = example_picture(path)
+    assert first == render_thumbnail(Graph.load(path), THUMB, 1.0)[0]  # the same pixels as a fresh drawing
+    assert example_picture(path) is first  # reopening the gallery draws nothing again
+    save(Graph.from_expression("(a+b)*c", a=1, b=2, c=5), path)
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a later version, whatever the clock
+    second = example_picture(path)
+    assert second != first and second == render_thumbnail(Graph.load(path), THUMB, 1.0)[0]
+
+
 # ------------------------------------------------------------------------------ wiring
 
 

@@ -9,7 +9,7 @@ import re
 import sys
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -21,6 +21,7 @@ from gui.shell import files
 from gui.shell.gallery_dialog import THUMB, render_thumbnail
 from gui.shell.main_window import MainWindow
 from resources import EXAMPLES
+from tests.oracles import examples
 from tests.painted import GRAD, check_numbers_current, painted_texts
 
 pytestmark = pytest.mark.gui
@@ -46,6 +47,7 @@ def entry(file: str):
 # ---------------------------------------------------------------- near-integers
 
 
+@settings(max_examples=examples(100))
 @given(st.integers(-10**6, 10**6), st.floats(-5.0, 5.0))
 def test_a_number_within_four_epsilon_of_an_integer_prints_as_it(n, k):
     x = n + k * EPS * max(1, abs(n))

@@ -271,12 +271,18 @@ def test_finite_difference_check_follows_edits_and_waits_on_big_documents(win, q
     edit_value(qtbot, win, "5")
     assert "✓" in win.inspector.check_label.text() and "51" in win.inspector.check_label.text()
     from engine import Value
+    from gui.panels.inspector import LIVE_CHECK_NODES
 
+    # Just past the live-check limit (4 nodes a level). Each level adds its own input back, so
+    # every wire joins neighbours: wires from x to every level would make the test about routing
+    # hundreds of long wires (seconds of painting), not about the check.
     x = Value(0.5, name="x")
     y = x
-    for _ in range(300):
-        y = (y * 1.001).tanh() + x
-    win.controller.set_document(y.graph())
+    for _ in range(LIVE_CHECK_NODES // 4 + 1):
+        y = (y * 1.001).tanh() + y
+    big = y.graph()
+    assert len(big) > LIVE_CHECK_NODES
+    win.controller.set_document(big)
     select(win, "x")
     assert win.inspector.check_button.isVisible()
     assert "press Check" in win.inspector.check_label.text()

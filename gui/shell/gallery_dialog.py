@@ -68,6 +68,24 @@ def thumbnail(graph: Graph, size: QSize = THUMB, dpr: float = 1.0) -> QPixmap:
     return QPixmap.fromImage(render_thumbnail(graph, size, dpr)[0])
 
 
+_PICTURES: dict[tuple, QImage] = {}
+
+
+def example_picture(path: Path, dpr: float = 1.0) -> QImage:
+    """The example at ``path`` as :func:`thumbnail` draws it, drawn once per version of the
+    file and pixel ratio: reopening the gallery does not load and draw every example again.
+    Raises DocumentError as ``Graph.load``."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return render_thumbnail(Graph.load(path), THUMB, dpr)[0]  # load says why it cannot
+    key = (str(path), st.st_mtime_ns, st.st_size, float(dpr))
+    picture = _PICTURES.get(key)
+    if picture is None:
+        picture = _PICTURES[key] = render_thumbnail(Graph.load(path), THUMB, dpr)[0]
+    return picture
+
+
 def render_thumbnail(graph: Graph, size: QSize = THUMB, dpr: float = 1.0) -> tuple[QImage, dict]:
     """:func:`thumbnail`'s picture and, for each node, what its paint drew: ``{id: (form,
     texts)}`` (see ``NodeItem.painted_form``), so a test can tell a legible picture from boxes."""
@@ -147,7 +165,7 @@ class GalleryDialog(QDialog):
             item.setData(PATH_ROLE, str(e.path))
             item.setToolTip(f"{e.title}\n{e.lesson}\n{e.path.name}")
             try:
-                item.setIcon(QIcon(thumbnail(Graph.load(e.path), THUMB, dpr)))
+                item.setIcon(QIcon(QPixmap.fromImage(example_picture(e.path, dpr))))
             except DocumentError as err:
                 self.problems.append(f"{e.path.name}: {err}")
                 item.setToolTip(f"{e.title}\ncannot be opened: {err}")
