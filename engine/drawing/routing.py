@@ -335,8 +335,8 @@ class Router:
             return plain
         forward = None
         if p1[0] - p0[0] >= FORWARD_MIN:
-            forward = self._forward(p0, p1, ends)
-            if forward is not None and not self.hits(forward, ends):
+            forward, clear = self._forward(p0, p1, ends)
+            if forward is not None and (clear or not self.hits(forward, ends)):
                 return forward
         loop = self._loop(p0, p1, ends)
         if loop is not None:
@@ -345,7 +345,8 @@ class Router:
 
     # -------------------------------------------------------------- left to right through gaps
 
-    def _forward(self, p0: Point, p1: Point, ends) -> list[Segment] | None:
+    def _forward(self, p0: Point, p1: Point, ends) -> tuple[list[Segment] | None, bool]:
+        """A route through the gaps (or None), and whether it is already known to be clear."""
         xa, xb = p0[0] + LEAD, p1[0] - LEAD
         lo, hi = min(p0[1], p1[1]), max(p0[1], p1[1])
         for margin in MARGINS:
@@ -363,19 +364,19 @@ class Router:
             if len(obstacles) > LONG:
                 segs = self._channel(p0, p1, obstacles, box[1], box[3], ends)
                 if segs is not None:
-                    return segs
+                    return segs, True
             ys = _slab_path(xa, xb, p0[1], p1[1], obstacles, box[1], box[3])
             if ys is not None:
                 break
         else:
-            return None
+            return None, False
         gaps = ys
         way = self._spread(xa, xb, p0[1], p1[1], gaps)
         hops = self._pull(way, ends)
         segs = [line(p0, (xa, p0[1]))] if xa > p0[0] else []
         segs += hops
         segs.append(line((xb, p1[1]), p1))
-        return segs
+        return segs, False
 
     def _channel(self, p0: Point, p1: Point, obstacles, top, bottom, ends) -> list[Segment] | None:
         """A long wire's route along one free horizontal line across its whole run (the one
