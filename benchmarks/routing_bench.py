@@ -86,7 +86,7 @@ def engine_run(mod, g: Graph) -> tuple[float, int, int]:
     return t, routing.under_count(routes.values(), rects), detours
 
 
-def canvas_run(mod, g: Graph) -> tuple[float, int]:
+def canvas_run(mod, g: Graph) -> tuple[float, int, float]:
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QImage, QPainter
     from PySide6.QtWidgets import QApplication
@@ -101,20 +101,26 @@ def canvas_run(mod, g: Graph) -> tuple[float, int]:
         scene = GraphScene.drawing(g)
         whole = scene.itemsBoundingRect()
         image = QImage(TILE_W, TILE_H, QImage.Format.Format_ARGB32_Premultiplied)
-        t0 = CLOCK()
-        x = whole.left()
-        while x < whole.right():
-            painter = QPainter(image)
-            scene.render(painter, QRectF(0, 0, TILE_W, TILE_H), QRectF(x, whole.top(), TILE_W, TILE_H))
-            painter.end()
-            x += TILE_W
-        t = CLOCK() - t0
+
+        def full_paint() -> float:
+            t0 = CLOCK()
+            x = whole.left()
+            while x < whole.right():
+                painter = QPainter(image)
+                scene.render(painter, QRectF(0, 0, TILE_W, TILE_H), QRectF(x, whole.top(), TILE_W, TILE_H))
+                painter.end()
+                x += TILE_W
+            return CLOCK() - t0
+
+        t = full_paint()
+        QApplication.processEvents()  # the routed wires' bounds settle
+        again = full_paint()  # every route known: what painting alone costs
         wires = [it for it in scene.items() if isinstance(it, items.WireItem)]
         routes = [w.route() for w in wires]
         rects = {it: items._body(it) for it in scene.node_items().values()}
         under = routing.under_count(routes, rects)
         scene.deleteLater()
-        return t, under
+        return t, under, again
     finally:
         items.routing = saved
 
@@ -135,6 +141,8 @@ def main(argv=None) -> int:
         rows.append((name, b, a))
         print(f"{name:20s} before {b[0]:8.3f} s  after {a[0]:8.3f} s  ratio {b[0] / max(a[0], 1e-9):6.1f}x"
               f"   wires under nodes before {b[1]} after {a[1]}")
+        if run is canvas_run:
+            print(f"{'':20s} (second full paint, routes known: before {b[2]:.3f} s after {a[2]:.3f} s)")
     return 0
 
 

@@ -51,6 +51,7 @@ FORWARD_MIN = 2 * LEAD + 4  # a target at least this far right of its source is 
 # quadratic in a document of long wires) is tried after one straight channel
 # (benchmarks/routing_bench.py: 300 wires past up to 1,200 nodes each).
 LONG = 64
+CHANNELS = 3  # free lines a long wire tries before the slab search
 
 
 # ---------------------------------------------------------------------------------- curves
@@ -379,32 +380,30 @@ class Router:
         return segs, False
 
     def _channel(self, p0: Point, p1: Point, obstacles, top, bottom, ends) -> list[Segment] | None:
-        """A long wire's route along one free horizontal line across its whole run (the one
-        nearest its ends' heights): a drop just after the source's lead, a straight run, a
-        climb just before the target's; None when it would pass under or brush a node."""
+        """A long wire's route along one free horizontal line across its whole run: a drop
+        just after the source's lead, a straight run, a climb just before the target's. The
+        free lines nearest its ends' heights are tried first (a few: the climb may be blocked
+        near one end); None when none clears every node."""
         xa, xb = p0[0] + LEAD, p1[0] - LEAD
         y0, y1 = p0[1], p1[1]
-        best = None
+        heights = []
         y = top
         for a, b in _merge(sorted((r[1], r[3]) for r in obstacles), NARROW) + [[bottom, bottom]]:
             if a > y:  # free from y to a across the whole run
                 lo_, hi_ = (y + 2.0, a - 2.0) if a - y > 4.0 else (y, a)
-                c = min(max((y0 + y1) / 2, lo_), hi_)
-                cost = abs(c - y0) + abs(c - y1)
-                if best is None or cost < best[0]:
-                    best = (cost, c)
+                heights.append(min(max((y0 + y1) / 2, lo_), hi_))
             y = max(y, b)
-        if best is None:
-            return None
-        c = best[1]
         d = min(LEAD, (xb - xa) / 4)  # the drop and the climb: as steep as the leads
-        way = [(xa, y0), (xa + d, c), (xb - d, c), (xb, y1)]
-        segs = [line(p0, (xa, p0[1]))] if xa > p0[0] else []
-        for a, b in zip(way, way[1:]):
-            if a != b:
-                segs.append(s_curve(a, b) if b[1] != a[1] else line(a, b))
-        segs.append(line((xb, p1[1]), p1))
-        return None if self.hits(segs, ends) else segs
+        for c in sorted(heights, key=lambda c: abs(c - y0) + abs(c - y1))[:CHANNELS]:
+            way = [(xa, y0), (xa + d, c), (xb - d, c), (xb, y1)]
+            segs = [line(p0, (xa, y0))] if xa > p0[0] else []
+            for a, b in zip(way, way[1:]):
+                if a != b:
+                    segs.append(s_curve(a, b) if b[1] != a[1] else line(a, b))
+            segs.append(line((xb, y1), p1))
+            if not self.hits(segs, ends):
+                return segs
+        return None
 
     def _spread(self, xa, xb, y0, y1, gaps) -> list[Point]:
         """Waypoints near the straight line from start to end: in each slab the run climbs
