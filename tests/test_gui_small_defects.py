@@ -82,3 +82,117 @@ def test_search_box_says_no_match_and_stays_inside_a_small_canvas(win, qtbot):
     before = win.undo_stack.count()
     qtbot.keyClick(search.edit, Qt.Key_Return)  # Enter on "no match" adds nothing
     assert win.undo_stack.count() == before
+
+
+# ------------------------------------------------------------------ the opening view
+
+
+def _visible(w):
+    v = w.view
+    return v.mapToScene(v.viewport().rect()).boundingRect()
+
+
+def _open(qtbot, path, size):
+    from gui.shell.files import load_document
+
+    w = MainWindow(load_document(path), path=path)
+    w.ask_unsaved = lambda: QMessageBox.Discard
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.wait(700)  # the opening is re-done while the docks settle (OPENING_SETTLE_S)
+    return w
+
+
+def test_the_perceptron_opens_with_the_nodes_its_lesson_names_in_view(qtbot):
+    import resources
+
+    w = _open(qtbot, resources.example_path("perceptron_2layer"), (1600, 1000))
+    lesson = w.document.meta["lesson"]
+    assert lesson.startswith("Inputs x1 = 1") and "w11*x1" in lesson
+    seen = _visible(w)
+    for name in ("x1", "w11", "loss"):  # what the lesson starts from, and the output
+        box = w.scene.node_item(w.document.resolve(name)).sceneBoundingRect()
+        assert seen.contains(box), (name, box, seen)
+    from gui.canvas.items import readable_zoom
+
+    assert w.view.zoom() >= readable_zoom(1.0, margin=1.0)  # at a zoom where the text reads
+    # the room came from the palette, now a tab behind the inspector: one click away
+    assert w.palette in w.tabifiedDockWidgets(w.inspector)
+
+
+def test_gui_show_of_the_sanity_graph_opens_with_x_in_view(qtbot):
+    from engine import Value
+
+    x = Value(-4.0, label="x")
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.label = "y"
+    w = MainWindow(y.graph(), own_document=True)  # what gui.show(y) opens
+    w.ask_unsaved = lambda: QMessageBox.Discard
+    qtbot.addWidget(w)
+    w.resize(1280, 800)  # gui.show's window on a 1600x1000 screen
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.wait(700)
+    seen = _visible(w)
+    for name in ("x", "y"):
+        box = w.scene.node_item(w.document.resolve(name)).sceneBoundingRect()
+        assert seen.contains(box), (name, box, seen)
+    assert all(seen.contains(it.sceneBoundingRect()) for it in w.scene.node_items().values())
+
+
+SCALE_SCRIPT = """
+import time, resources
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gui.shell.files import load_document
+from gui.shell.main_window import MainWindow
+from gui.canvas.items import readable_zoom
+path = resources.example_path("xor_mlp")
+w = MainWindow(load_document(path), path=path, use_settings=False)
+w.resize(800, 500)  # a 1600x1000 screen at QT_SCALE_FACTOR=2
+w.show()
+end = time.monotonic() + 1.0
+while time.monotonic() < end:
+    app.processEvents()
+print(w.view.devicePixelRatioF(), w.view.zoom(), readable_zoom(1.0, margin=1.0))
+"""
+
+
+def test_at_scale_factor_2_the_opening_zoom_aims_for_body_size_text(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, QT_SCALE_FACTOR="2", QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(root),
+               XDG_CONFIG_HOME=str(tmp_path))
+    r = subprocess.run([sys.executable, "-c", SCALE_SCRIPT], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    dpr, zoom, readable = map(float, r.stdout.split()[-3:])
+    assert dpr == 2.0
+    # node text at least the readable size in logical pixels, as the menus are: not the
+    # physical-pixel floor (7 px on a 2x screen, half the menus' text)
+    assert zoom >= readable, (zoom, readable)
+
+
+# ------------------------------------------------------------------ wire labels
+
+
+def test_every_wire_label_painted_has_the_arrow(qtbot):
+    import resources
+    from tests.painted import WIRE, painted_texts
+
+    w = _open(qtbot, resources.example_path("perceptron_2layer"), (1600, 1000))
+    runs: dict = {}
+    for t in painted_texts(w.scene):
+        if t.fill == WIRE:
+            runs.setdefault((t.run, round(t.y, 1)), []).append(t.text)
+    labels = ["".join(parts).strip() for parts in runs.values()]
+    assert len(labels) >= 8, labels  # most of the perceptron's wires carry one
+    assert all(label.startswith("←") for label in labels), [x for x in labels if not x.startswith("←")]

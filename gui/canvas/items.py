@@ -1326,21 +1326,26 @@ class WireItem(QGraphicsItem):
         self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
 
     def _label_w(self, text: str | None = None) -> float:
-        return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 6.0
+        return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 4.0
 
     def _full_label(self) -> str:
         return "← " + (self.grad_text or "")
 
     def _label_forms(self) -> list[str]:
-        """The label's text, then a shorter form for a tight spot: three significant digits
-        without the arrow (the gradient colour still says what it is; the tooltip has it all).
-        Between two columns there are only ~36 free units, which "← 0.1434" does not fit."""
+        """The label's text, then shorter forms for a tight spot: three, then two significant
+        digits, always after the arrow (one style for every label: a bare "0.0525" read as a
+        value; the tooltip has all the digits). Between two columns there are only ~36 free
+        units, which "← 0.1434" does not fit."""
         full = self._full_label()
         try:  # the canvas's one formatter, so NaN reads "NaN" here too (it read "nan")
-            short = S.format_cell(float(self.grad_text.replace(S.MINUS, "-")))
+            x = float(self.grad_text.replace(S.MINUS, "-"))
         except (AttributeError, TypeError, ValueError):
             return [full]
-        return [full, short] if self._label_w(short) < self._label_w(full) else [full]
+        forms = [full]
+        for short in ("←" + S.format_cell(x), "←" + S.format_short(x)):
+            if self._label_w(short) < self._label_w(forms[-1]):
+                forms.append(short)
+        return forms
 
     def forget_label(self) -> None:
         if self._label_at is not None:

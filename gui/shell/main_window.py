@@ -49,6 +49,7 @@ from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 
 APP_NAME = "gradcanvas"
 NARROW_WINDOW = 900  # below this width the palette shares the inspector's column (a tab)
+SMALL_WINDOW = 1100  # below this width the docks start narrower than their defaults
 CANVAS_SHARE = 0.6  # of the window's width, kept for the canvas however small the window
 MIN_DOCK_WIDTH = 60  # a side column narrower than this shows nothing readable
 DOCK_SEPARATORS = 6  # px per side column: the splitter handle between it and the canvas
@@ -192,6 +193,7 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
 
         self.palette.opActivated.connect(self.add_at_view_centre)
+        self.view.needsWidth.connect(self._make_room_for_document)
         self.controller.message.connect(self.show_message)
         self.bridge.evaluated.connect(self._update_output_label)
         self.bridge.replaced.connect(self._update_output_label)
@@ -1033,14 +1035,39 @@ class MainWindow(QMainWindow):
             self.inspector.raise_()
             self._palette_tabbed = True
         columns = self._dock_columns()
+        if not columns:
+            return
         room = int(w * (1 - CANVAS_SHARE)) - DOCK_SEPARATORS * len(columns)
         widths = {area: max(d.width() for d in docks) for area, docks in columns.items()}
-        total = sum(widths.values())
-        if not columns or total <= room:
+        targets = dict(widths)
+        if w < SMALL_WINDOW:  # narrower than their defaults, as an 800x600 screen needs
+            if len(columns) == 1:
+                small = {a: max(220, int(w * 0.3)) for a in columns}
+            else:
+                small = {Qt.LeftDockWidgetArea: max(140, int(w * 0.2)),
+                         Qt.RightDockWidgetArea: max(200, int(w * 0.28))}
+            targets = {a: min(widths[a], small.get(a, widths[a])) for a in columns}
+        total = sum(targets.values())
+        if total > room:
+            targets = {a: max(MIN_DOCK_WIDTH, int(t * room / total)) for a, t in targets.items()}
+        if targets != widths:
+            self.resizeDocks([docks[0] for docks in columns.values()], list(targets.values()), Qt.Horizontal)
+
+    def _make_room_for_document(self, width: int) -> None:
+        """A document opening needs a ``width``-px canvas to be seen whole at a readable zoom:
+        when the palette's column is what it lacks, the palette becomes a tab behind the
+        inspector (one click brings it back). The perceptron at 1600x1000 and micrograd's
+        sanity graph in gui.show's 1280x800 window opened with their inputs off screen."""
+        p, i = self.palette, self.inspector
+        if not (p.isVisible() and i.isVisible()) or p.isFloating() or i.isFloating():
             return
-        docks = [docks[0] for docks in columns.values()]
-        sizes = [max(MIN_DOCK_WIDTH, int(widths[a] * room / total)) for a in columns]
-        self.resizeDocks(docks, sizes, Qt.Horizontal)
+        if self.dockWidgetArea(p) == self.dockWidgetArea(i) or p in self.tabifiedDockWidgets(i):
+            return
+        if self.view.viewport().width() + p.width() + DOCK_SEPARATORS < width:
+            return  # even then it would not fit: keep the palette
+        self.tabifyDockWidget(i, p)
+        i.raise_()
+        self.show_message("The palette is a tab behind the inspector, so the whole document fits", 6000)
 
     def closeEvent(self, event):  # noqa: N802 - Qt's virtual
         if not self.maybe_save():
