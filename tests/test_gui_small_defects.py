@@ -196,3 +196,46 @@ def test_every_wire_label_painted_has_the_arrow(qtbot):
     labels = ["".join(parts).strip() for parts in runs.values()]
     assert len(labels) >= 8, labels  # most of the perceptron's wires carry one
     assert all(label.startswith("←") for label in labels), [x for x in labels if not x.startswith("←")]
+
+
+# ------------------------------------------------------------------ step callouts
+
+
+def _step_to(w, k):
+    exp = w.experiment
+    exp.act_step_mode.trigger()  # F8
+    for _ in range(k):
+        exp.act_step_forward.trigger()  # F10, one step each
+    return exp.step.overlay
+
+
+def test_every_backward_step_of_the_perceptron_shows_its_processing_callout_in_view(qtbot):
+    import resources
+
+    w = _open(qtbot, resources.example_path("perceptron_2layer"), (1600, 1000))
+    steps = len(w.document.steps())
+    overlay = _step_to(w, 1)
+    for k in range(1, steps):
+        callouts = {key: it for key, it in overlay.items().items() if it.text.startswith("processing:")}
+        assert len(callouts) == 1, (k, overlay.texts())
+        (tag,) = callouts.values()
+        assert tag.isVisible(), (k, tag.text)  # step 24 (w21) had none
+        assert _visible(w).contains(tag.sceneBoundingRect()), k
+        w.experiment.act_step_forward.trigger()
+    assert k >= 24
+
+
+@pytest.mark.parametrize("example", ["broadcast_bias", "softplus_lse"])
+def test_step_callouts_never_touch_each_other(qtbot, example):
+    import resources
+
+    w = _open(qtbot, resources.example_path(example), (1600, 1000))
+    overlay = _step_to(w, 0)
+    for k in range(len(w.document.steps())):
+        boxes = [it.sceneBoundingRect() for it in overlay.items().values() if it.isVisible()]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                gap = max(b.left() - a.right(), a.left() - b.right(),
+                          b.top() - a.bottom(), a.top() - b.bottom())
+                assert gap >= 2.0, (k, overlay.texts(), gap)  # "← 2×3 array" sat 0.8 from "processing:"
+        w.experiment.act_step_forward.trigger()
