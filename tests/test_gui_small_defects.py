@@ -239,3 +239,36 @@ def test_step_callouts_never_touch_each_other(qtbot, example):
                           b.top() - a.bottom(), a.top() - b.bottom())
                 assert gap >= 2.0, (k, overlay.texts(), gap)  # "← 2×3 array" sat 0.8 from "processing:"
         w.experiment.act_step_forward.trigger()
+
+
+# ------------------------------------------------------------------ the tensor inspector
+
+
+def test_the_tensor_inspector_scrolls_rather_than_clipping_in_a_narrow_dock(qtbot):
+    from PySide6.QtWidgets import QLabel, QScrollArea
+
+    import resources
+    from gui.shell.app import apply_style
+
+    w = _open(qtbot, resources.example_path("broadcast_bias"), (800, 600))
+    apply_style(w)  # the app's fonts and padding: the widths a user gets
+    x = w.document.resolve("x")  # a 2×3 array
+    box = w.scene.node_item(x).sceneBoundingRect()
+    w.view.ensureVisible(box)
+    qtbot.mouseClick(w.view.viewport(), Qt.LeftButton, pos=w.view.mapFromScene(box.center()))  # select x
+    ins = w.inspector
+    qtbot.waitUntil(lambda: ins.value_table.isVisible())
+    area = ins.findChild(QScrollArea)
+    body, port = area.widget(), area.viewport()
+    # nothing is cut at the dock's right edge: the body fits, or a scrollbar reaches the rest
+    assert body.width() <= port.width() or area.horizontalScrollBar().isVisible(), body.width()
+    for label in body.findChildren(QLabel):
+        if label.isVisible() and label.text():
+            right = label.mapTo(body, label.rect().topRight()).x()
+            assert right <= max(port.width(), body.width()) + 1, label.text()[:40]
+    # and the table (below the fold in a 600-px window) is reached by scrolling, not cut off
+    bar = area.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    table = ins.value_table
+    top = table.mapTo(body, table.rect().topLeft()).y() - bar.value()
+    assert top < port.height() and table.height() >= 60
