@@ -272,3 +272,36 @@ def test_the_tensor_inspector_scrolls_rather_than_clipping_in_a_narrow_dock(qtbo
     table = ins.value_table
     top = table.mapTo(body, table.rect().topLeft()).y() - bar.value()
     assert top < port.height() and table.height() >= 60
+
+
+# ------------------------------------------------------------------ node titles
+
+
+def test_a_named_node_shows_its_whole_op_word_and_name(qtbot):
+    from engine import Graph
+    from tests.painted import painted_texts
+
+    g = Graph()
+    x = g.add_number(1.5, name="x1", x=0, y=0)
+    w = g.add_number(2.0, name="w1", x=0, y=150)
+    v = g.add_number([1.0, 2.0, 3.0], name="v", x=0, y=300)
+    m = g.add_op("mul", name="x1*w1 + x2*w2", x=250, y=60)  # the lecture's label, as pasted
+    s = g.add_op("log_softmax", name="probs", x=250, y=300)
+    g.connect(x, m, 0)
+    g.connect(w, m, 1)
+    g.connect(v, s, 0)
+    win = MainWindow(g)
+    win.ask_unsaved = lambda: QMessageBox.Discard
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    texts = painted_texts(win.scene)
+
+    def header(n):
+        it = win.scene.node_item(n)
+        box = it.mapToScene(it.header_rect()).boundingRect().adjusted(-1, -1, 1, 1)
+        return " ".join(t.text for t in texts if box.contains(t.x, t.y))
+
+    assert "log softmax" in header(s) and "probs" in header(s), header(s)  # was "log softm" / "softma"
+    assert "x1*w1 + x2*w2" in header(win.document.resolve("x1*w1 + x2*w2")), header(m)  # was "x1*w1 + x…"
