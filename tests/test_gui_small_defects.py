@@ -305,3 +305,32 @@ def test_a_named_node_shows_its_whole_op_word_and_name(qtbot):
 
     assert "log softmax" in header(s) and "probs" in header(s), header(s)  # was "log softm" / "softma"
     assert "x1*w1 + x2*w2" in header(win.document.resolve("x1*w1 + x2*w2")), header(m)  # was "x1*w1 + x…"
+
+
+# ------------------------------------------------------------------ a new wire and old labels
+
+
+def test_a_new_wire_passes_under_the_labels_already_on_the_canvas(qtbot):
+    from tests.qt_helpers import drag
+
+    win = MainWindow()  # the fan-out example: every wire carries its "← n" label
+    win.ask_unsaved = lambda: QMessageBox.Discard
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    g = win.document
+    old = dict(win.scene.wire_items())
+    a = g.resolve("a")
+    n = g.add_op("add", x=900.0, y=-200.0)  # a node far up and right: the new wire crosses the others
+    qtbot.waitUntil(lambda: win.scene.node_item(n) is not None)
+    drag(win.view, win.scene.node_item(a).output_port_pos(), win.scene.node_item(n).input_port_pos(0))
+    new = [wire for key, wire in win.scene.wire_items().items() if key not in old]
+    assert len(new) == 1 and g.inputs(n)[0] == a
+    # stacked under every wire that was there: where it crosses one's label, the label is on top
+    assert all(new[0].zValue() < wire.zValue() for wire in old.values())
+    crossed = [wire for wire in old.values()
+               if wire.label_rect() is not None and new[0].shape().intersects(wire.label_rect())]
+    for wire in crossed:
+        top = next(it for it in win.scene.items(wire.label_rect().center()) if it.type() == wire.type())
+        assert top is wire
