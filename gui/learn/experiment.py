@@ -180,7 +180,7 @@ class Experiment(QObject):
         self.speed.setObjectName("stepSpeed")
         self.speed.setRange(1, SPEED_STEPS)  # slow (4 s a step) .. fast (20 steps a second)
         self.speed.setValue(speed_position(self.step.interval))
-        self.speed.setFixedWidth(60)  # 64 until the step faces gained their bar (|◀ ▶|)
+        self.speed.setFixedWidth(56)  # 64 until the step faces gained their bar (|◀ ▶|)
         self.speed.valueChanged.connect(self._on_speed)
         self._on_speed(self.speed.value())
         tb.addWidget(self.speed)
