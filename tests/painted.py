@@ -192,7 +192,7 @@ def _check_node_text(g, n, it, t: Painted, p: QPointF) -> str | None:
 def _check_wire_text(g, w, t: Painted) -> str | None:
     s, d, port = w.key
     amount = g.edge_grad(s, d, port)
-    text = t.text.removeprefix("← ")
+    text = t.text.removeprefix("← ").removeprefix("←")  # the tight form has no space
     if amount is None:
         return f"wire {w.key} carries no gradient"
     if type(amount) is np.ndarray:

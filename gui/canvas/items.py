@@ -651,11 +651,21 @@ class NodeItem(QGraphicsItem):
         hr = self.header_rect()
         if self.op != NUMBER:
             sym = op_symbol(self.op)
-            painter.setFont(_F_SYMBOL)
+            sym_font, sym_fm = _F_SYMBOL, _FM_SYMBOL
+            need = sym_fm.horizontalAdvance(sym) + 7.0 + _FM_SMALL.horizontalAdvance(self.name or "")
+            if self.name and x + need > G.NODE_W - 8.0:
+                sym_font, sym_fm = _F_SMALL, _FM_SMALL  # a word ("log softmax") leaves the name room
+            painter.setFont(sym_font)
             painter.setPen(S.TEXT)
-            self._text(painter, QRectF(x, 0, 60, G.HEAD_H), _ALIGN_L, sym)
-            x += _FM_SYMBOL.horizontalAdvance(sym) + 7.0
+            # the op's whole word ("softmax" was cut to "softma" by a fixed 60-unit box)
+            advance = sym_fm.horizontalAdvance(sym)
+            self._text(painter, QRectF(x, 0, advance + 2.0, G.HEAD_H), _ALIGN_L, sym)
+            x += advance + 7.0
+        title = self.name or ("number" if self.op == NUMBER else "")
         id_text = f"#{self.node_id}"
+        if self.name and not self.extra and _FM_HEAD.horizontalAdvance(title) > \
+                G.NODE_W - 12.0 - x - _FM_SMALL.horizontalAdvance(id_text):
+            id_text = ""  # a long name takes the id's room before it is cut (the id is in the tooltip)
         painter.setFont(_F_SMALL)
         painter.setPen(S.TEXT_DIM)
         if self.extra:  # the note takes the id's place (the id is in the tooltip) and up to 60 %
@@ -663,18 +673,21 @@ class NodeItem(QGraphicsItem):
                                            G.NODE_W * 0.6)
             painter.setPen(S.EXTRA)
         self._text(painter, hr.adjusted(0, 0, -8, 0), _ALIGN_R, id_text)
-        right = G.NODE_W - 8.0 - _FM_SMALL.horizontalAdvance(id_text) - 4.0
+        right = G.NODE_W - 8.0 - (_FM_SMALL.horizontalAdvance(id_text) + 4.0 if id_text else 0.0)
         if self.problem:
             painter.setFont(_F_HEAD)
             painter.setPen(S.PROBLEM if self.problem_kind == "nan" else S.UNCONNECTED)
             self._text(painter, QRectF(right - 16, 0, 16, G.HEAD_H), _ALIGN_C, "⚠")
             right -= 18.0
-        title = self.name or ("number" if self.op == NUMBER else "")
         if title:
-            painter.setFont(_F_HEAD)
+            # a name too long for the title font is written smaller before it is cut
+            # ("x1*w1 + x2*w2" read "x1*w1 + x…", "probs" beside "log softmax" vanished)
+            big = _FM_HEAD.horizontalAdvance(title) <= right - x
+            font, fm = (_F_HEAD, _FM_HEAD) if big else (_F_SMALL, _FM_SMALL)
+            painter.setFont(font)
             painter.setPen(S.TEXT if self.name else S.TEXT_DIM)
             self._text(painter, QRectF(x, 0, right - x, G.HEAD_H), _ALIGN_L,
-                       _FM_HEAD.elidedText(title, Qt.TextElideMode.ElideRight, right - x))
+                       fm.elidedText(title, Qt.TextElideMode.ElideRight, right - x))
 
         # input rows: a faint band with the port's name beside its dot, so a port never reads
         # as the value or gradient row
@@ -1327,21 +1340,26 @@ class WireItem(QGraphicsItem):
         self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
 
     def _label_w(self, text: str | None = None) -> float:
-        return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 6.0
+        return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 4.0
 
     def _full_label(self) -> str:
         return "← " + (self.grad_text or "")
 
     def _label_forms(self) -> list[str]:
-        """The label's text, then a shorter form for a tight spot: three significant digits
-        without the arrow (the gradient colour still says what it is; the tooltip has it all).
-        Between two columns there are only ~36 free units, which "← 0.1434" does not fit."""
+        """The label's text, then shorter forms for a tight spot: three, then two significant
+        digits, always after the arrow (one style for every label: a bare "0.0525" read as a
+        value; the tooltip has all the digits). Between two columns there are only ~36 free
+        units, which "← 0.1434" does not fit."""
         full = self._full_label()
         try:  # the canvas's one formatter, so NaN reads "NaN" here too (it read "nan")
-            short = S.format_cell(float(self.grad_text.replace(S.MINUS, "-")))
+            x = float(self.grad_text.replace(S.MINUS, "-"))
         except (AttributeError, TypeError, ValueError):
             return [full]
-        return [full, short] if self._label_w(short) < self._label_w(full) else [full]
+        forms = [full]
+        for short in ("←" + S.format_cell(x), "←" + S.format_short(x)):
+            if self._label_w(short) < self._label_w(forms[-1]):
+                forms.append(short)
+        return forms
 
     def forget_label(self) -> None:
         if self._label_at is not None:

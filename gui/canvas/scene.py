@@ -39,6 +39,7 @@ from gui.canvas.items import (
 # The scene rect is at least this big and grows (never shrinks) to hold every node plus
 # SCENE_MARGIN: set by hand, it costs no bounding-rect recomputation while dragging.
 SCENE_HALF = 50_000.0
+WIRE_Z_STEP = 1e-7  # z between two wires, all within (-2, -1): under nodes (1), ports
 SCENE_MARGIN = 5_000.0
 _INF = float("inf")
 SNAP_PX = 24.0  # a dragged wire takes the nearest compatible port within this many screen pixels
@@ -202,6 +203,7 @@ class GraphScene(QGraphicsScene):
         self._controller = controller
         self._nodes: dict[int, NodeItem] = {}
         self._wires: dict[tuple[int, int, int], WireItem] = {}
+        self._wire_depth = 0  # wires added so far: each new one stacks under the others
         self._show_wire_grads = False
         self._press_positions: dict[int, QPointF] = {}
         self._drag = None  # wire drag in progress: dict, see begin_wire_drag
@@ -461,6 +463,10 @@ class GraphScene(QGraphicsScene):
         src.wires.add(w)
         dst.wires.add(w)
         dst.inputs[p].set_connected(True)
+        # Each new wire stacks under the ones already drawn: a wire just made passes under
+        # the gradient labels that are there (QA: a new wire drawn across an existing label).
+        self._wire_depth += 1
+        w.setZValue(w.zValue() - self._wire_depth * WIRE_Z_STEP)
         self.addItem(w)
         w.place()  # routed once in the scene: the route goes around the scene's nodes
         self._wires[(s, t, p)] = w

@@ -158,9 +158,11 @@ class Experiment(QObject):
         tb.setObjectName("experimentToolbar")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         # Short button faces, in glyphs DejaVu Sans has (menu and tooltips keep the full names):
-        # the whole toolbar fits an 800-pixel window, not hiding Learn behind its overflow.
-        for act, face in ((self.act_step_mode, "Step"), (self.act_step_start, "⇤"), (self.act_step_back, "◀"),
-                          (self.act_play, "Play"), (self.act_step_forward, "▶"), (self.act_step_end, "⇥"),
+        # the whole toolbar fits an 800-pixel window, not hiding Learn behind its overflow. One
+        # step is a triangle against a bar (a media player's frame step): a bare ▶ read as Play.
+        for act, face in ((self.act_step_mode, "Step"), (self.act_step_start, "⇤"),
+                          (self.act_step_back, "|◀"), (self.act_play, "Play"),
+                          (self.act_step_forward, "▶|"), (self.act_step_end, "⇥"),
                           (self.act_check, "Check"), (self.act_forward, "Fwd mode")):
             act.setIconText(face)
         tb.addAction(self.act_step_mode)
@@ -178,7 +180,7 @@ class Experiment(QObject):
         self.speed.setObjectName("stepSpeed")
         self.speed.setRange(1, SPEED_STEPS)  # slow (4 s a step) .. fast (20 steps a second)
         self.speed.setValue(speed_position(self.step.interval))
-        self.speed.setFixedWidth(64)
+        self.speed.setFixedWidth(56)  # 64 until the step faces gained their bar (|◀ ▶|)
         self.speed.valueChanged.connect(self._on_speed)
         self._on_speed(self.speed.value())
         tb.addWidget(self.speed)

@@ -522,8 +522,8 @@ class StepMode(QObject):
         s = state_after(self._steps, self._k)
         keys = []
 
-        def node_label(n, text, colour, place=BELOW, bold=False, tip=""):
-            self.overlay.node_label(n, text, colour, tip, place, bold)
+        def node_label(n, text, colour, place=BELOW, bold=False, tip="", must=False):
+            self.overlay.node_label(n, text, colour, tip, place, bold, must)
             keys.append(("node", n, place))
 
         done = set(s.processed)
@@ -555,7 +555,7 @@ class StepMode(QObject):
             self._set_highlight(s.node)
             node_label(s.node, f"processing: gradient {format_number(s.grad)}", ACCENT, ABOVE, True,
                        "this node's gradient is final; it now sends gradient × local derivative back "
-                       "along each input")
+                       "along each input", must=True)
             growth: dict[int, list] = {}
             for port, src, amount, before, after in s.sends:
                 self.overlay.wire_label(src, s.node, port, f"← {sent_text(g, s, src, amount)}", ACCENT,
@@ -569,6 +569,18 @@ class StepMode(QObject):
                 node_label(src, growth_text(before, amounts, after), ACCENT, BELOW, True,
                            f"{g.label(src)}'s gradient so far, growing by what {g.label(s.node)} sends")
         self.overlay.keep_only(keys)
+        self._follow_callout(keys[0])
+
+    def _follow_callout(self, key) -> None:
+        """Scroll the step's main callout ("processing: …") into sight when it was placed
+        beside its node, past the view's edge."""
+        tag = self.overlay.items().get(key)
+        if tag is None or not isValid(tag) or not tag.isVisible():
+            return
+        box = tag.sceneBoundingRect()
+        for view in self._scene.views():
+            if not view.mapToScene(view.viewport().rect()).boundingRect().contains(box):
+                view.ensureVisible(box, 12, 12)
 
 
 def sent_text(g, s, src, amount) -> str:
