@@ -106,3 +106,45 @@ def test_a_grouped_document_gives_the_gradient_graph_of_its_flat_twin():
     for n, flat in ((1, 1), (2, 2), (("f", 4), 4)):
         assert h.value(grads[n]) == flat_h.value(flat_grads[flat])
     assert len(h) == len(flat_h)
+
+
+# ---------------------------------------------------------------------------- dataset nodes
+
+
+def _says_why_and_what_instead(message, *names):
+    assert "cannot go inside a definition" in message
+    assert "function of its inputs" in message and "top level" in message and "wire" in message
+    for name in names:
+        assert name in message
+
+
+def test_a_dataset_node_is_refused_inside_a_definition_saying_why_and_what_instead():
+    from engine.core.composites import CompositeError
+
+    g = Graph.from_expression("def f(x):\n    return x * 2\nf(a)", a=1.0)
+    before = g.to_dict()
+    with pytest.raises(CompositeError) as added:
+        g.add_op("dataset", inside="f")
+    _says_why_and_what_instead(str(added.value), "dataset")
+    data = g.add_op("dataset", name="data")
+    with pytest.raises(CompositeError) as grouped:
+        g.group([data, g.resolve("a")], "h")
+    _says_why_and_what_instead(str(grouped.value), "node data", "without it")
+    g.remove_node(data)
+    assert g.to_dict() == before  # nothing changed by the refusals
+
+
+def test_a_file_with_a_dataset_node_inside_a_definition_is_refused_naming_it():
+    from engine import DocumentError
+    from engine.io.document import from_dict
+
+    doc = {"format": "gradcanvas", "version": 3, "definitions": {"f": {
+        "inputs": [{"name": "x", "node": 1}], "outputs": [{"name": "y", "node": 3}],
+        "nodes": [{"id": 1, "op": "input"}, {"id": 2, "op": "dataset", "recipe": {"generator": "xor"}},
+                  {"id": 3, "op": "output"}],
+        "edges": [{"source": 1, "target": 3, "port": 0}]}},
+        "nodes": [{"id": 1, "op": "number", "value": 1.0}, {"id": 2, "op": "call", "definition": "f"}],
+        "edges": [{"source": 1, "target": 2, "port": 0}]}
+    with pytest.raises(DocumentError) as e:
+        from_dict(doc)
+    _says_why_and_what_instead(str(e.value), "node 2", "'f'")
