@@ -103,6 +103,7 @@ class Explanation:
     kind: str
     terms: tuple = ()
     unused: tuple = ()
+    port: int = 0  # which output of the node (an instance with several outputs)
 
     def symbol(self) -> str:
         """The derivative being explained, e.g. ``∂e/∂a``."""
@@ -197,9 +198,11 @@ def _paren(s: str) -> str:
     return f"({s})" if s.startswith(("-", "−")) else s
 
 
-def explain(graph: Graph, node) -> Explanation:
+def explain(graph: Graph, node, port: int = 0) -> Explanation:
     """Explain ``node``'s gradient in the graph's current evaluation (the output it was last
     evaluated for: the document's output unless ``graph.backward(output=...)`` chose another).
+    ``port``: which output of a node with several (an instance): only the wires leaving that
+    output are its terms, and its label names the output (``pair#7:out2``).
 
     Raises NodeNotFoundError for an unknown node; never changes the graph.
 
@@ -213,6 +216,12 @@ def explain(graph: Graph, node) -> Explanation:
     """
     n = graph.resolve(node)
     label = graph.label(n)
+    out_port = port  # ``port`` names each consumer's input port below
+    outputs = graph.output_arity(n)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < outputs:
+        raise ValueError(f"{label} has outputs 0..{outputs - 1}, not {port!r}")
+    if outputs > 1:
+        label = f"{label}:{_output_name(graph, n, port)}"
     root_ref = graph.evaluated_output_ref()
     if root_ref is None:
         root = graph.output_node()
@@ -220,14 +229,14 @@ def explain(graph: Graph, node) -> Explanation:
         return Explanation(n, label, root, None if root is None else graph.label(root), None, kind)
     root = root_ref[0]
     out_label = graph.label(root)
-    grad = graph.grad(n)
+    grad = graph.grad(n, port)
 
     def make(kind, terms=(), unused=()):
-        return Explanation(n, label, root, out_label, grad, kind, tuple(terms), tuple(unused))
+        return Explanation(n, label, root, out_label, grad, kind, tuple(terms), tuple(unused), out_port)
 
     if graph.value(*root_ref) is None:
         return make(UNDEFINED)
-    if n == root:
+    if (n, port) == tuple(root_ref):
         return make(OUTPUT)
     if isinstance(n, tuple) and isinstance(n[0], str):  # a definition's node: one value per instance
         if graph.op(n) != "number":
@@ -245,7 +254,7 @@ def explain(graph: Graph, node) -> Explanation:
 
     tape = graph.tape()
     terms, unused = [], []
-    for consumer, port in graph.consumers(n):
+    for consumer, port in graph.consumers(n, source_port=out_port):
         c = addr(consumer)
         op = graph.op(c)
         if op == "call":
@@ -283,6 +292,14 @@ def explain(graph: Graph, node) -> Explanation:
     # slot of its first output stands for it).
     terms.sort(key=lambda t: (-_slot_of(tape, t.consumer), t.port))
     return make(SUM, terms, unused)
+
+
+def _output_name(graph: Graph, n, port: int) -> str:
+    if graph.op(n) == "call":
+        return graph.definition_of(n).output_names[port]
+    from ..core import kinds
+
+    return kinds.get(graph.op(n)).outputs(graph.node(n))[port]
 
 
 def _slot_of(tape, key) -> int:
