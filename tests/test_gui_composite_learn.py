@@ -74,7 +74,8 @@ def test_an_instance_is_one_factor_and_expands_into_its_inside_terms(win, qtbot)
     local = (1 - n1 * n1) * X  # d tanh(x w + b)/dw, by hand
     rows = view.term_texts()
     factor = next(i for i, r in enumerate(rows) if r.startswith("via neuron"))
-    assert rows[factor].endswith(f"{format_number(dn1)} · {format_number(local)} = {format_number(dn1 * local)}")
+    want = f"{format_number(dn1)} · {format_number(local)} = {format_number(dn1 * local)}"
+    assert rows[factor].endswith(want)
     assert "▸ expand" in rows[factor + 1]
     _click(qtbot, view, factor + 1)  # expand: the inside's own terms appear under the factor
     rows = view.term_texts()
