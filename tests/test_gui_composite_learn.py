@@ -106,3 +106,78 @@ def test_a_selected_instance_shows_each_output_and_its_local_jacobian(win):
     for line in (f"∂out1/∂a = {format_number(n2)}", f"∂out1/∂c = {format_number(n1)}",
                  "∂out2/∂a = 1", "∂out2/∂c = 1"):
         assert line in text
+
+
+# ---------------------------------------------------------------------------- step-through
+
+
+def _press(qtbot, win, key, shift=False):
+    mod = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    qtbot.keyClick(win.view, key, mod)
+
+
+def test_f10_steps_over_an_instance_and_f11_into_it_and_shift_f11_out(win, qtbot):
+    g = win.document
+    step = win.experiment.step
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    n1, n2, dn1 = _by_hand()
+    (pair,) = _instances(g, "pair")
+    _press(qtbot, win, Qt.Key.Key_F8)
+    _press(qtbot, win, Qt.Key.Key_F10)  # add: sends 1 to the mul and to x
+    _press(qtbot, win, Qt.Key.Key_F10)  # mul: sends q to p's output 0 and p to its output 1
+    assert step.total == 8  # every instance one step: add, mul, pair, two neurons, three numbers
+    _press(qtbot, win, Qt.Key.Key_F11)  # the next step is pair: into it
+    assert step.stepped_into == [pair] and step.total == 13
+    assert step.highlighted == pair  # the canvas stays where it is: the instance is lit
+    callout = step.labels()[("node", pair, "above")]
+    assert callout.startswith(f"inside {g.label(pair)}: ") and format_number(n1 + n2) in callout
+    _press(qtbot, win, Qt.Key.Key_F11, shift=True)  # out: after the instance's last step
+    assert step.k == 8 and step.state().node == (pair, g.definition("pair").inputs[1].node)
+    # its input port c sent dy/dn2 = n1 (n1 + n2) + n1 n2 to the second neuron, by hand
+    want = n1 * (n1 + n2) + n1 * n2
+    second = g.inputs(pair)[1]
+    assert step.labels()[("wire", second, pair, 1)] == f"← {format_number(want)}"
+    _press(qtbot, win, Qt.Key.Key_F10)  # over the neuron: one step, its gradient final
+    assert step.state().node == second and step.state().grad == pytest.approx(want, rel=1e-12)
+    _press(qtbot, win, Qt.Key.Key_End)
+    state = step.state()
+    # all the steps replay the engine's gradients (computed by another algorithm) ...
+    for n in g.nodes():
+        if g.op(n) == "number":
+            assert state.grads[n] == pytest.approx(g.grad(n), rel=1e-12)
+    assert state.grads[g.inputs(pair)[0]] == pytest.approx(dn1, rel=1e-12)  # ... and the hand's
+
+
+def test_shift_f11_at_the_top_level_says_why_nothing_happened(win, qtbot):
+    step = win.experiment.step
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    _press(qtbot, win, Qt.Key.Key_F8)
+    _press(qtbot, win, Qt.Key.Key_F11)  # the next step is the add, not an instance: one step
+    assert step.k == 1 and not step.stepped_into
+    _press(qtbot, win, Qt.Key.Key_F11, shift=True)
+    assert step.k == 1 and "Not inside an instance" in win.statusBar().currentMessage()
+
+
+def test_the_forward_pass_steps_into_an_instance_with_the_values_arriving(win, qtbot):
+    g = win.document
+    step = win.experiment.step
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    win.experiment.act_step_forward_pass.trigger()
+    first = g.inputs(_instances(g, "pair")[0])[0]  # neuron(x, w1)
+    for _ in range(3):  # x, w1, w2: given numbers come first
+        _press(qtbot, win, Qt.Key.Key_F10)
+    assert step.forward_state().node == g.resolve("w2")  # the next step is the first neuron
+    _press(qtbot, win, Qt.Key.Key_F11)
+    seen = []
+    while type(step.forward_state().node) is tuple:
+        seen.append((g.label(step.forward_state().node), step.forward_state().value))
+        _press(qtbot, win, Qt.Key.Key_F10)
+    n1 = math.tanh(X * W1 + B)
+    values = dict(seen)
+    assert values[f"{g.label(first)}/tanh#6"] == pytest.approx(n1, rel=1e-15)
+    assert values[f"{g.label(first)}/mul#4"] == pytest.approx(X * W1, rel=1e-15)
+    after = step.forward_state()  # then the other neuron, stepped over: one step, its value
+    assert g.op(after.node) == "call" and after.value == pytest.approx(math.tanh(X * W2 + B), rel=1e-15)
