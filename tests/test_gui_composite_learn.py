@@ -181,3 +181,114 @@ def test_the_forward_pass_steps_into_an_instance_with_the_values_arriving(win, q
     assert values[f"{g.label(first)}/mul#4"] == pytest.approx(X * W1, rel=1e-15)
     after = step.forward_state()  # then the other neuron, stepped over: one step, its value
     assert g.op(after.node) == "call" and after.value == pytest.approx(math.tanh(X * W2 + B), rel=1e-15)
+
+
+# ---------------------------------------------------------------------------- check, forward, Descend
+
+
+def _tied_window(qtbot):
+    from resources import COMPOSITE_EXAMPLES
+
+    w = _window(Graph.load(COMPOSITE_EXAMPLES / "weight_tying.json"))
+    qtbot.addWidget(w)
+    with qtbot.waitActive(w):
+        w.activateWindow()
+    return w
+
+
+def test_f6_checks_inside_instances_and_the_shared_constant(qtbot):
+    win = _tied_window(qtbot)
+    g = win.document
+    qtbot.keyClick(win.view, Qt.Key.Key_F6)
+    marks = win.experiment.check.marks
+    assert set(marks) == set(g.nodes()) and set(marks.values()) == {"✓"}  # instances too
+    message = win.statusBar().currentMessage()
+    assert "6 of 6 nodes checked" in message and "2 inside instances" in message
+    assert "1 constant of definitions" in message
+    inst = next(n for n in g.nodes() if g.op(n) == "call")
+    tip = win.scene.node_item(inst).badge_tip
+    assert "scale.w ✓: gradient 5 summed over every instance" in tip  # a + b = 2 + 3, by hand
+    win.close()
+
+
+def test_forward_mode_along_a_constant_inside_a_definition_agrees_with_finite_differences(win):
+    g = win.document
+    exp = win.experiment
+    exp.forward_bar.refill()
+    labels = [exp.forward_bar.combo.itemText(i) for i in range(exp.forward_bar.combo.count())]
+    assert "neuron.b" in labels
+    exp.forward_bar.choose(g.locate("neuron.b"))
+    exp.act_forward.trigger()
+    out = g.output_node()
+    h = 1e-6
+
+    def f(b):
+        n1, n2 = math.tanh(X * W1 + b), math.tanh(X * W2 + b)
+        return n1 * n2 * (n1 + n2) + X
+
+    fd = (f(B + h) - f(B - h)) / (2 * h)
+    assert exp.forward.values[out] == pytest.approx(fd, rel=1e-6)
+    assert exp.forward.text.endswith("✓") and "neuron.b" in exp.forward.text
+    for inst in _instances(g, "neuron"):  # each neuron moves with b at d tanh/d(pre) = 1 - n²
+        n = g.value(inst)
+        assert exp.forward.values[inst] == pytest.approx(1 - n * n, rel=1e-12)
+        assert win.scene.node_item(inst).extra.endswith(format_number(1 - n * n))
+
+
+def test_descend_on_a_shared_constant_trains_every_instance_in_one_undo_step(qtbot):
+    win = _tied_window(qtbot)
+    g = win.document
+    panel = win.experiment.descent_dock.panel
+    w = g.locate("scale.w")
+    assert any(panel.trainable.item(i).text() == "scale.w = 0.5" for i in range(panel.trainable.count()))
+    panel.set_trainable(["scale.w"])
+    panel.steps.setValue(1)
+    panel.lr.setValue(0.1)
+    assert panel.run()
+    # y = w a + w b: dy/dw = a + b = 5, so w = 0.5 - 0.1 * 5 = 0 (by hand), in both instances
+    assert g.number(w) == pytest.approx(0.0, abs=1e-15)
+    assert [g.value(n) for n in g.nodes() if g.op(n) == "call"] == [0.0, 0.0]
+    qtbot.keyClick(win.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert g.number(w) == 0.5 and g.value("y") == 2.5
+    win.close()
+
+
+def test_descend_and_check_on_an_engine_nn_mlp_match_pytorch(qtbot, torch):
+    import random
+
+    from engine import Value
+    from engine.nn import MLP
+
+    random.seed(1337)
+    model = MLP(2, [3, 1])
+    xs, ys = [[2.0, 3.0], [3.0, -1.0]], [1.0, -1.0]
+    loss = sum(((model(x) - y) ** 2 for x, y in zip(xs, ys)), Value(0.0))
+    win = _window(loss.graph())
+    qtbot.addWidget(win)
+    g = win.document
+    params = [p.data for p in model.parameters()]
+    bank = next(name for name in g.definitions if name.endswith("parameters"))
+    consts = sorted(g.definition(bank).constants())
+    assert [g.number((bank, c)) for c in consts] == params  # the bank holds them in order
+    # one step of SGD in PyTorch on the same network (ReLU hidden layer, linear output)
+    t = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in params]
+    w1 = [t[k * 3:k * 3 + 3] for k in range(3)]
+
+    def net(x):
+        hidden = [torch.relu(w[0] * x[0] + w[1] * x[1] + w[2]) for w in w1]
+        return t[9] * hidden[0] + t[10] * hidden[1] + t[11] * hidden[2] + t[12]
+
+    tl = sum((net(x) - y) ** 2 for x, y in zip(xs, ys))
+    tl.backward()
+    win.experiment.act_check.trigger()
+    marks = win.experiment.check.marks
+    assert "✗" not in marks.values()  # (an exponent 2 of a negative base is skipped: NaN slope)
+    assert all(marks[n] == "✓" for n in g.nodes() if g.op(n) == "call")
+    panel = win.experiment.descent_dock.panel
+    panel.set_trainable([(bank, c) for c in consts])
+    panel.steps.setValue(1)
+    panel.lr.setValue(0.01)
+    assert panel.run()
+    for c, p in zip(consts, t):
+        assert g.number((bank, c)) == pytest.approx(p.item() - 0.01 * p.grad.item(), rel=1e-12, abs=1e-15)
+    win.close()
