@@ -292,3 +292,31 @@ def test_descend_and_check_on_an_engine_nn_mlp_match_pytorch(qtbot, torch):
     for c, p in zip(consts, t):
         assert g.number((bank, c)) == pytest.approx(p.item() - 0.01 * p.grad.item(), rel=1e-12, abs=1e-15)
     win.close()
+
+
+def test_the_neuron_lesson_steps_into_o_as_it_says(qtbot):
+    """The example's lesson: "Step into o to see the gradient 0.8157 arrive at its output and
+    split over its inputs"; w31.grad = 0.1195 (the flat network's numbers, in the lesson)."""
+    from resources import COMPOSITE_EXAMPLES
+
+    win = _window(Graph.load(COMPOSITE_EXAMPLES / "neuron_three_times.json"))
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    g, step = win.document, win.experiment.step
+    o = g.resolve("o")
+    _press(qtbot, win, Qt.Key.Key_F8)
+    while step.steps[step.k][0] != o:  # F10 over what comes before o
+        _press(qtbot, win, Qt.Key.Key_F10)
+    _press(qtbot, win, Qt.Key.Key_F11)
+    first = step.state()
+    assert first.node[0] == o and g.op(first.node) == "output"
+    assert round(first.grad, 4) == 0.8157
+    _press(qtbot, win, Qt.Key.Key_F11, shift=True)
+    assert type(step.steps[step.k][0]) is not tuple  # out: the next step is outside o
+    w31 = g.resolve("w31")
+    assert round(step.state().grads[w31], 4) == 0.1195  # o's input port sent it, nothing else
+    _press(qtbot, win, Qt.Key.Key_F6)
+    assert "✗" not in win.experiment.check.marks.values()
+    assert win.experiment.check.marks[o] == "✓"
+    win.close()

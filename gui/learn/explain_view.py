@@ -25,6 +25,7 @@ from gui.style import format_number
 NODE_ROLE = Qt.ItemDataRole.UserRole
 EXPAND_ROLE = Qt.ItemDataRole.UserRole + 1  # (instance, port) of an expandable instance factor
 INDENT = "      "
+MAX_JACOBIAN_LISTED = 48  # entries of a selected instance's local Jacobian worked out and listed
 HINT = "Select one node to see its gradient written out with the chain rule."
 
 
@@ -242,12 +243,15 @@ class ExplainView(QWidget):
         outputs: a dot product over them); a row under it expands it into the inside's terms."""
         cols = t.local if isinstance(t.local, tuple) else (t.local,)
         if any(c is None or type(c) is ndarray for c in cols) or type(t.product) is ndarray:
-            jac = instance_jacobian(g, t.consumer)
-            k = t.port
+            inst = t.consumer
+            path = inst if isinstance(inst, tuple) else (inst,)
+            d = g.definition_of(inst)
+            # shapes only (the Jacobian itself can be large): each output's and this input's
+            ins = _shape(g.value(path + (d.inputs[t.port].node,)))
             shapes = " + ".join(
-                f"{shape_text(jac.output_shapes[m] or ())} · {shape_text(jac.output_shapes[m] or ())}×"
-                f"{shape_text(jac.input_shapes[k] or ())} Jacobian" for m in range(len(jac.outputs)))
-            shapes += f" → {shape_text(jac.input_shapes[k] or ())}"
+                f"{shape_text(_shape(g.value(inst, m)))} · {shape_text(_shape(g.value(inst, m)))}×"
+                f"{shape_text(ins)} Jacobian" for m in range(d.output_arity))
+            shapes += f" → {shape_text(ins)}"
             text = (f"{indent}via {t.consumer_label}: ∂{ex.output_label or 'out'}/∂{ex.label} = Σ over "
                     f"its outputs ∂{ex.output_label or 'out'}/∂out · ∂out/∂{t.port_name} (its local "
                     f"Jacobian)\n{indent}    shapes: {shapes}\n{indent}    sent: {format_number(t.product)}")
@@ -275,6 +279,11 @@ class ExplainView(QWidget):
                 self._add_note(line, indent + INDENT)
 
     def _add_jacobian(self, g, node):
+        d = g.definition_of(node)
+        if d.arity * d.output_arity > MAX_JACOBIAN_LISTED:  # a whole network: hundreds of columns
+            self._add_note(f"local Jacobian of {g.label(node)}: {d.output_arity} output(s) × {d.arity} "
+                           "inputs, too many entries to list; expand a term to see one column's work")
+            return
         jac = instance_jacobian(g, node)
         self._add_note(f"local Jacobian of {g.label(node)} (∂outputs/∂inputs at these inputs):")
         for line in jac.lines(format_number):
