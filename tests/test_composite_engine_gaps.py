@@ -15,7 +15,7 @@ import pytest
 from engine import Graph
 from engine.core.higher_order import gradient_graph
 
-EXAMPLES = "resources/examples/composites/"
+EXAMPLES = "resources/examples/"  # the composite examples of the main gallery
 
 SRC = """\
 def neuron(x, w):

@@ -187,9 +187,9 @@ def test_the_forward_pass_steps_into_an_instance_with_the_values_arriving(win, q
 
 
 def _tied_window(qtbot):
-    from resources import COMPOSITE_EXAMPLES
+    from resources import EXAMPLES
 
-    w = _window(Graph.load(COMPOSITE_EXAMPLES / "weight_tying.json"))
+    w = _window(Graph.load(EXAMPLES / "weight_tying.json"))
     qtbot.addWidget(w)
     with qtbot.waitActive(w):
         w.activateWindow()
@@ -297,9 +297,9 @@ def test_descend_and_check_on_an_engine_nn_mlp_match_pytorch(qtbot, torch):
 def test_the_neuron_lesson_steps_into_o_as_it_says(qtbot):
     """The example's lesson: "Step into o to see the gradient 0.8157 arrive at its output and
     split over its inputs"; w31.grad = 0.1195 (the flat network's numbers, in the lesson)."""
-    from resources import COMPOSITE_EXAMPLES
+    from resources import EXAMPLES
 
-    win = _window(Graph.load(COMPOSITE_EXAMPLES / "neuron_three_times.json"))
+    win = _window(Graph.load(EXAMPLES / "neuron_three_times.json"))
     qtbot.addWidget(win)
     with qtbot.waitActive(win):
         win.activateWindow()

@@ -18,7 +18,7 @@ from engine.drawing import geometry as G
 from gui.canvas.render import render_file
 from gui.shell.app import show
 from gui.shell.main_window import MainWindow
-from resources import COMPOSITE_EXAMPLES
+from resources import EXAMPLES
 from tests.painted import GRAD, VALUE, agrees, check_numbers_current, painted_texts
 
 pytestmark = pytest.mark.gui
@@ -47,7 +47,7 @@ def _texts_in(scene, item, rect, fill) -> list[str]:
 def test_file_open_draws_every_instance_with_the_engines_numbers(qtbot, file):
     w = _window()
     qtbot.addWidget(w)
-    assert w.open_file(COMPOSITE_EXAMPLES / file)
+    assert w.open_file(EXAMPLES / file)
     g = w.document
     calls = [n for n in g.nodes() if g.op(n) == "call"]
     assert calls
@@ -67,7 +67,7 @@ def test_file_open_draws_every_instance_with_the_engines_numbers(qtbot, file):
 def test_the_neuron_instances_paint_the_gradient_leaving_each_input(qtbot):
     """o = neuron(h1, h2, w31, w32, b3) = tanh(h1*w31 + h2*w32 + b3): the gradient leaving
     through input x1 is grad(o) * (1 - o²) * w31, by hand."""
-    w = _window(Graph.load(COMPOSITE_EXAMPLES / "neuron_three_times.json"))
+    w = _window(Graph.load(EXAMPLES / "neuron_three_times.json"))
     qtbot.addWidget(w)
     g = w.document
     o = g.resolve("o")
@@ -145,12 +145,12 @@ def test_show_a_small_engine_nn_network_opens_grouped(qtbot):
 
 @pytest.mark.parametrize("file", COMPOSITES)
 def test_render_draws_grouped_documents(tmp_path, file):
-    out = render_file(COMPOSITE_EXAMPLES / file, tmp_path / "x.png")
+    out = render_file(EXAMPLES / file, tmp_path / "x.png")
     assert out.stat().st_size > 1000
 
 
 def test_an_edit_inside_a_definition_repaints_every_instance(qtbot):
-    w = _window(Graph.load(COMPOSITE_EXAMPLES / "weight_tying.json"))
+    w = _window(Graph.load(EXAMPLES / "weight_tying.json"))
     qtbot.addWidget(w)
     g = w.document
     g.set_value("scale.w", 2.0)  # a script edits the body: both instances change

@@ -25,6 +25,7 @@ from gui.style import format_number
 NODE_ROLE = Qt.ItemDataRole.UserRole
 EXPAND_ROLE = Qt.ItemDataRole.UserRole + 1  # (instance, port) of an expandable instance factor
 INDENT = "      "
+MAX_OUTPUTS_EXPLAINED = 4  # outputs of one selected instance written out (a parameter bank has hundreds)
 MAX_JACOBIAN_LISTED = 48  # entries of a selected instance's local Jacobian worked out and listed
 HINT = "Select one node to see its gradient written out with the chain rule."
 
@@ -173,11 +174,14 @@ class ExplainView(QWidget):
             self.terms.setVisible(False)
             return
         ports = g.output_arity(node) if g.op(node) == "call" else 1
-        exs = [explain(g, node, p) for p in range(ports)]
+        cache: dict = {}  # each instance's private tape, built once for every output's terms
+        exs = [explain(g, node, p, cache) for p in range(min(ports, MAX_OUTPUTS_EXPLAINED))]
         ex = self.explanation = exs[0]
+        more = (f" The first {MAX_OUTPUTS_EXPLAINED} are explained below; enter it, or select what "
+                "feeds it, for the others." if ports > MAX_OUTPUTS_EXPLAINED else "")
         self.summary.setText(html.escape(ex.summary() if ports == 1 else
                                          f"{g.label(node)} has {ports} outputs; each is explained "
-                                         "below with its own terms."))
+                                         f"with its own terms.{more}"))
         totals = []
         for e in exs:
             if ports > 1:
