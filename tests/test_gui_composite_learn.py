@@ -280,6 +280,16 @@ def test_descend_and_check_on_an_engine_nn_mlp_match_pytorch(qtbot, torch):
 
     tl = sum((net(x) - y) ** 2 for x, y in zip(xs, ys))
     tl.backward()
+    # the chain-rule dock on the parameter bank: 13 outputs, the first 4 written out, each
+    # output's gradient PyTorch's for that parameter
+    bank_node = next(n for n in g.nodes() if g.op(n) == "call" and g.node(n)["definition"] == bank)
+    win.scene.select_nodes([bank_node])
+    view = win.experiment.explain_dock.view
+    assert "13 outputs" in view.summary.text() and "first 4" in view.summary.text()
+    sums = view.total.text().splitlines()
+    assert len(sums) == 4
+    for line, p in zip(sums, t):
+        assert line.endswith(f"= {format_number(p.grad.item())}")
     win.experiment.act_check.trigger()
     marks = win.experiment.check.marks
     assert "✗" not in marks.values()  # (an exponent 2 of a negative base is skipped: NaN slope)
