@@ -11,9 +11,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import Graph
 from engine.core.higher_order import gradient_graph
+from tests.oracles import examples
+from tests.strategies import specs
 
 EXAMPLES = "resources/examples/"  # the composite examples of the main gallery
 
@@ -148,3 +152,53 @@ def test_a_file_with_a_dataset_node_inside_a_definition_is_refused_naming_it():
     with pytest.raises(DocumentError) as e:
         from_dict(doc)
     _says_why_and_what_instead(str(e.value), "node 2", "'f'")
+
+
+# ---------------------------------------------------------------------------- inlining
+
+
+@settings(max_examples=examples(15))
+@given(spec=specs(min_leaves=2, max_ops=10), picks=st.lists(st.lists(st.integers(0, 40), min_size=1,
+                                                                     max_size=5), min_size=1, max_size=3))
+def test_inlining_a_randomly_grouped_graph_gives_back_the_flat_graphs_numbers(spec, picks):
+    """Oracle: the graph before grouping (random selections, grouped again and again, so
+    instances nest)."""
+    from engine.core.errors import CycleError
+    from engine.core.inlining import inline_copy
+    from tests.strategies import build_graph, same
+
+    g, ids = build_graph(spec)
+    before = {n: (g.value(n), g.grad(n)) for n in ids}
+    where = {n: n for n in ids}
+    for k, pick in enumerate(picks):
+        top = g.nodes()
+        sel = sorted({top[i % len(top)] for i in pick})
+        try:
+            inst = g.group(sel, f"g{k}")
+        except CycleError:
+            continue
+        for n, addr in where.items():
+            head = addr[0] if isinstance(addr, tuple) else addr
+            if head in sel:
+                where[n] = (inst,) + (addr if isinstance(addr, tuple) else (addr,))
+    flat, at = inline_copy(g)
+    assert not any(flat.op(n) == "call" for n in flat.nodes())
+    flat.set_output(*_flat_output(g, at))
+    for n, addr in where.items():
+        if isinstance(addr, tuple):
+            d = g.definition_of(addr[:-1] if len(addr) > 2 else addr[0])
+            key = (d.name, addr[-1]) if addr[-1] in d.constants() else addr
+            node = at[key]
+        else:
+            node = addr
+        v, gr = before[n]
+        assert same(flat.value(node), v, rel=1e-12, abs_tol=1e-12), (n, addr)
+        assert same(flat.grad(node), gr, rel=1e-12, abs_tol=1e-12), (n, addr)
+
+
+def _flat_output(g, at):
+    """The grouped document's output, as a node of its inlined copy."""
+    tape = g.tape()
+    node, port = g.output_ref()
+    key = tape.order[tape.slot(node, port)]
+    return (at.get(key, key), 0)
