@@ -5,7 +5,9 @@ instance ungrouped, each constant of a definition one node): this measures what 
 adds. The document is micrograd's demo network built with engine.nn (grouped: one instance
 per network call, layers and neurons inside, one parameter bank) on a few two-moons points;
 its peer is the same document with every instance ungrouped beforehand
-(``engine.core.inlining.inline_copy``), so both build the same backward graph.
+(``engine.core.inlining.inline_copy``), so both build the same backward graph. The grouped
+one also pays the inlining and a fresh layout of the inlined forward nodes (its instances'
+insides come out on top of their neighbours); the flat peer keeps its positions.
 
 Printed: each one's median time over interleaved rounds, the ratio grouped / flat, and that
 the two backward graphs have the same number of nodes and the same gradient values.
