@@ -114,6 +114,11 @@ def _app_parser():
     )
     p.add_argument("--version", action="version", version=_version())
     p.add_argument("file", nargs="?", metavar="FILE", help="document to open (default: the built-in example)")
+    desk = p.add_mutually_exclusive_group()
+    desk.add_argument("--install-desktop", action="store_true",
+                      help="add a launcher, the icon and the document type to this user's desktop "
+                           "($XDG_DATA_HOME), so documents open in gradcanvas from the file manager")
+    desk.add_argument("--uninstall-desktop", action="store_true", help="remove what --install-desktop added")
     p.set_defaults(run=_cmd_app)
     return p
 
@@ -162,9 +167,30 @@ def _command_parser():
 
 
 def _cmd_app(args) -> int:
+    if args.install_desktop or args.uninstall_desktop:
+        return _desktop(install=args.install_desktop)
     if args.file is not None:
         _load(args.file)  # a bad file is reported here, in the terminal, before any window
     return _open_app(args.file, None)
+
+
+def _desktop(install: bool) -> int:
+    """--install-desktop / --uninstall-desktop: say each file, or one line and exit 2."""
+    from gui.shell import desktop
+
+    try:
+        done = desktop.install() if install else desktop.uninstall()
+    except OSError as e:
+        raise _Exit(2, f"cannot {'install' if install else 'uninstall'} the desktop entry: {e}") from None
+    verb = "wrote" if install else "removed"
+    for path in done:
+        _write(f"{verb} {path}", sys.stdout)
+    if install:
+        _write(f"gradcanvas is in the applications menu; {desktop.MIME_TYPE} documents open in it",
+               sys.stdout)
+    elif not done:
+        _write("nothing to remove: the desktop entry was not installed", sys.stdout)
+    return 0
 
 
 def _open_app(path, graph) -> int:

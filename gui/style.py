@@ -122,6 +122,12 @@ def format_cell(x) -> str:
     return _compact(float(x), 3, 1e4)
 
 
+def format_short(x, digits: int = 2) -> str:
+    """``x`` in ``digits`` significant digits (whole numbers below 1000 stay whole): the
+    tightest form of a wire's gradient label."""
+    return _compact(float(x), digits, 1e3)
+
+
 def format_number(x) -> str:
     """Compact text for a value or gradient: "—" for None, "NaN", "inf", "−inf", integers
     without a decimal point, otherwise five significant digits (exponent when needed)."""

@@ -21,6 +21,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSiz
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 
+from engine.drawing import geometry as G
 from gui import style
 
 MINUS = "\u2212"
@@ -142,7 +143,8 @@ def expected_port_note(g, s, t) -> str | None:
 
     sv, tv = g.value(s), g.value(t)
     a = sv.shape if type(sv) is np.ndarray else ()
-    if tv is None or OPS[g.op(t)].tensor:
+    row = OPS.get(g.op(t))  # an instance is no elementwise op: its ports take what comes
+    if tv is None or row is None or row.tensor:
         return _shape_text(a) if a else None
     b = tv.shape if type(tv) is np.ndarray else ()
     if a != b:
@@ -177,9 +179,28 @@ def _cell(it, which: str, p: QPointF):
     return tuple(int(k) for k in np.unravel_index(i * cols + j, shape))
 
 
+def _instance_slot(it, p: QPointF):
+    """Which row of instance item ``it`` scene point ``p`` is in: ("in", k) an input row
+    (it shows the gradient leaving through input k), ("out", j) a row of output j."""
+    for k in range(len(it.inputs)):
+        if it.mapRectToScene(it.port_row_rect(k)).contains(p):
+            return ("in", k)
+    y = it.mapFromScene(p).y() - G.value_row_top(it.arity)
+    return ("out", min(max(int(y // (2 * G.ROW_H)), 0), len(it.outputs) - 1))
+
+
 def _check_node_text(g, n, it, t: Painted, p: QPointF) -> str | None:
     """None when the text agrees with node ``n``'s engine numbers, else what is wrong."""
     which = "value" if t.fill == VALUE else "grad"
+    if it.op == "call" and not it.tensor_shape:  # an instance: a number per port row
+        kind, k = _instance_slot(it, p)
+        if kind == "in":
+            wire = g.input_wires(n)[k]
+            sent = None if wire is None else g.edge_grad(wire[0], n, k)
+            ok = which == "grad" and agrees(t.text, sent)
+            return None if ok else f"gradient leaving input {k} = {sent!r}"
+        number = g.value(n, k) if which == "value" else g.grad(n, k)
+        return None if agrees(t.text, number) else f"{which} of output {k} = {number!r}"
     number = g.value(n) if which == "value" else g.grad(n)
     if type(number) is np.ndarray:
         idx = _cell(it, which, p)
@@ -192,7 +213,7 @@ def _check_node_text(g, n, it, t: Painted, p: QPointF) -> str | None:
 def _check_wire_text(g, w, t: Painted) -> str | None:
     s, d, port = w.key
     amount = g.edge_grad(s, d, port)
-    text = t.text.removeprefix("← ")
+    text = t.text.removeprefix("← ").removeprefix("←")  # the tight form has no space
     if amount is None:
         return f"wire {w.key} carries no gradient"
     if type(amount) is np.ndarray:

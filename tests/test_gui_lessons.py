@@ -107,7 +107,7 @@ def test_more_ops_nan_gradient_is_marked_with_its_reason_and_reads_nan(qtbot):
     for k in nan_wires:
         wire = w.scene.wire_item(*k)
         assert wire.grad_text == "NaN"
-        assert all(f in ("← NaN", "NaN") for f in wire._label_forms())
+        assert all(f in ("← NaN", "←NaN") for f in wire._label_forms())
     check_numbers_current(w.scene, wires_expected=True)
 
 

@@ -60,7 +60,7 @@ def old_drawing(g: nx.MultiDiGraph):
     rects = {n: (x, y, x + OLD_W, y + OLD_H) for n, (x, y) in pos.items()}
     routes = {}
     for s, t, port in g.edges(keys=True):
-        arity = OPS[g.nodes[t]["op"]].arity
+        arity = geometry.ports_of(g.nodes[t])[0]  # an instance's inputs come from its definition
         p0 = (pos[s][0] + OLD_W, pos[s][1] + OLD_HEAD + (OLD_H - OLD_HEAD) / 2)
         p1 = (pos[t][0], pos[t][1] + OLD_HEAD + (OLD_H - OLD_HEAD) * (port + 1) / (arity + 1))
         routes[(s, t, port)] = routing.plain_curve(p0, p1)

@@ -53,6 +53,16 @@ MAX_INLINED = 2_000_000
 """Most slots a document's inlined tape may have."""
 
 
+def outside_only(op: str) -> str:
+    """Why a node of kind ``op`` (a dataset) stays out of every definition, and what to do
+    instead: the one wording for adding, grouping and loading."""
+    return (
+        f"a {op} node cannot go inside a definition: a definition is a function of its inputs, "
+        f"shared by every instance, and holds only numbers, ops and instances. Keep the {op} node "
+        "at the top level and wire its outputs into the instance's inputs"
+    )
+
+
 class CompositeError(GraphError):
     """A composite edit or definition that is refused (recursion, nesting, size, ports)."""
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import arrays, autodiff, kinds
 from .composite_graph import Composites, _elsewhere
-from .composites import CALL, PLACEHOLDERS, CompositeError
+from .composites import CALL, PLACEHOLDERS, CompositeError, outside_only
 from .errors import (
     CycleError,
     DuplicateNameError,
@@ -710,8 +710,7 @@ class Graph(Composites):
         if not isinstance(op, str) or (op not in OPS and op not in kinds.KINDS):
             raise UnknownOpError(f"unknown op {op!r}; known ops: {', '.join(OPS)}")
         if self._definition is not None and op not in OPS:
-            raise CompositeError(f"a {op} node cannot go inside a definition (its body holds numbers, ops "
-                                 "and instances)")
+            raise CompositeError(outside_only(op))
         self._check_growth(1)
         out = {"op": op}
         if op == NUMBER:

@@ -30,7 +30,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from .composites import CALL, PLACEHOLDERS, CompositeError
+from .composites import CALL, PLACEHOLDERS, CompositeError, outside_only
 from .errors import CycleError, GraphError, NodeNotFoundError
 from .ops import NUMBER, OPS
 
@@ -99,7 +99,8 @@ def selection(g, nodes) -> list:
         if op in PLACEHOLDERS:
             raise CompositeError(f"node {g.label(n)} is a port of the definition and cannot be grouped")
         if op not in OPS and op != CALL:
-            raise CompositeError(f"node {g.label(n)} is a {op} node, which cannot go inside a definition")
+            raise CompositeError(f"node {g.label(n)} cannot be grouped: {outside_only(op)}; group the "
+                                 "selection without it")
         out[n] = None
     if not out:
         raise GraphError("nothing to group: select at least one node")

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .arrays import shape_of
+from .composites import CALL
 from .errors import GraphError, NoOutputError, PortNotConnectedError
+from .inlining import inline_copy, is_constant_key
 from .ops import NUMBER, OPS, _float, array_vjp
 from .ops import local as _safe_local
 from .value import Value, apply_op
@@ -298,7 +300,14 @@ class GradientGraph:
     the output); ``grad_nodes`` does so for every node the pass reached; ``sends`` maps
     ``(node, port)`` to the node computing the amount ``node`` sends back along that input
     (the contribution step-through shows); ``seed`` is the node backward starts from;
-    ``nodes`` the backward nodes in topological order.
+    ``nodes`` the backward nodes in topological order; ``forward`` maps each slot the pass
+    read (a tape key: a node id, an instance path, a constant ``(definition, id)``) to its
+    node in ``graph``.
+
+    A document with instances is drawn flat (:func:`engine.core.inlining.inline_copy`): the
+    backward nodes read values from inside instances, so those become top-level nodes; a
+    definition's constant stays one node read by every use, and ``grads``/``grad_nodes``
+    keep the document's addresses as keys (``("neuron", 3)`` for a constant).
     """
 
     graph: object
@@ -309,6 +318,7 @@ class GradientGraph:
     saved: list = field(default_factory=list)
     nodes: list = field(default_factory=list)
     seed: int | None = None
+    forward: dict = field(default_factory=dict)
 
 
 def forward_values(graph, out) -> dict:
@@ -359,26 +369,40 @@ def gradient_graph(graph, output=None, wrt=None) -> GradientGraph:
     >>> round(r.graph.value(dx), 6) == round(g.grad("x"), 6), r.graph.name(dx)
     (True, '∂y/∂x')
     """
-    out = graph.output_node() if output is None else graph.resolve(output)
-    if out is None:
+    ref = graph.output_ref() if output is None else (graph.resolve(output), 0)
+    if ref is None:
         raise NoOutputError(
             "the backward graph needs an output: set one" if len(graph) else "the graph is empty"
         )
-    made = forward_values(graph, out)
+    tape = graph.tape()
+    # an instance's output (and a node kind's port p >= 1) is a slot with a key of its own
+    root_key = tape.order[tape.slot(*ref)]
+    made = forward_values(graph, root_key)
     if wrt is None:
-        targets = [n for n in made if n in graph.nx and graph.op(n) == NUMBER]
+        targets = [
+            n for n in made
+            if is_constant_key(n) or (n in graph.nx and graph.op(n) == NUMBER)
+        ]
     else:
         refs = [wrt] if isinstance(wrt, (int, str)) else list(wrt)
-        targets = list(dict.fromkeys(graph.resolve(r) for r in refs))
-    root = made[out]
+        targets = list(dict.fromkeys(graph.locate(r) for r in refs))
+    keys = {t: _tape_key(tape, t) for t in targets}
+    root = made[root_key]
     seed = _seed(root, None, True)
     sends: dict = {}
-    wanted = {made[n] for n in targets if n in made}
+    wanted = {made[k] for k in keys.values() if k in made}
     grads, _ = sweep([root], [seed], wanted, True, sends)
-    return _as_graph(graph, out, made, grads, sends, targets, seed)
+    return _as_graph(graph, ref, root_key, made, grads, sends, keys, seed)
 
 
-def _as_graph(graph, out, made, grads, sends, targets, seed) -> GradientGraph:
+def _tape_key(tape, addr):
+    """The tape key holding ``addr``'s value (an instance: its output 0); None for a node of
+    a definition that has no single value (not a constant)."""
+    slot = tape.index.get(addr)
+    return None if slot is None else tape.order[slot]
+
+
+def _as_graph(graph, ref, root_key, made, grads, sends, keys, seed) -> GradientGraph:
     from .graph import check_value
 
     forward = {v: n for n, v in made.items()}
@@ -399,14 +423,25 @@ def _as_graph(graph, out, made, grads, sends, targets, seed) -> GradientGraph:
                 stack.append(todo[0])
                 continue
             order.append(stack.pop())
-    result = graph.copy()
-    result.set_output(out)
-    ids: dict = dict(forward)
-    saved: set = set()
+    tape = graph.tape()
+    if tape.calls:  # backward nodes are top-level: what they read must be top-level too
+        result, where = inline_copy(graph)
+    else:
+        result, where = graph.copy(), {}
     # a node kind's output p >= 1 (a dataset's y_train) is a slot with a key of its own: a
     # wire from it leaves (node, p)
-    tape = graph.tape()
-    wire_from = {tape.order[slot]: ref for ref, slot in tape.outputs.items()}
+    wire_from = {
+        tape.order[slot]: r for r, slot in tape.outputs.items()
+        if type(r[0]) is int and graph.op(r[0]) != CALL  # an instance's are inlined now
+    }
+
+    def node_of(key):
+        return wire_from.get(key) or (where.get(key, key), 0)
+
+    out = node_of(root_key)
+    result.set_output(*out)
+    ids: dict = {v: node_of(k) for v, k in forward.items()}
+    saved: set = set()
     for v in order:
         op = v._opname
         if not op:
@@ -414,56 +449,75 @@ def _as_graph(graph, out, made, grads, sends, targets, seed) -> GradientGraph:
         else:
             n = result.add_op(op, params=v._params if OPS[op].params else None)
             for port, x in enumerate(_ins(v)):
-                src, sp = wire_from.get(ids[x], (ids[x], 0))
+                src, sp = ids[x]
                 result.connect(src, n, port, source_port=sp)
                 if x in forward:
                     saved.add(src)
         result.set_role(n, "backward")
-        ids[v] = n
-    grad_nodes = {forward[v]: ids[g] for v, g in grads.items() if v in forward}
+        ids[v] = (n, 0)
+    grad_nodes = {forward[v]: ids[g][0] for v, g in grads.items() if v in forward}
     named = set()
-    for n in targets:
-        gn = grad_nodes.get(n)
-        if gn is None or gn in named or not graph.name(n):  # ∂y/∂a for named nodes only
+    for t, k in keys.items():
+        gn = grad_nodes.get(k)
+        if gn is None or gn in named or not graph.name(t):  # ∂y/∂a for named nodes only
             continue
-        name = f"∂{graph.label(out)}/∂{graph.label(n)}"
-        if len(name) <= 64 and name not in result:
+        name = f"∂{graph.label(ref[0])}/∂{graph.label(t)}"
+        if len(name) <= 64 and name not in result and _nameable(result, gn, name):
             result.set_name(gn, name)
             named.add(gn)
     r = GradientGraph(
         result,
-        out,
-        {n: grad_nodes.get(n) for n in targets},
+        out[0],
+        {t: grad_nodes.get(k) for t, k in keys.items()},
         grad_nodes,
-        {(forward[v], port): ids[c] for (v, port), c in sends.items()},
+        {(forward[v], port): ids[c][0] for (v, port), c in sends.items()},
         sorted(saved),
-        [ids[v] for v in order],
-        ids.get(seed),
+        [ids[v][0] for v in order],
+        ids[seed][0] if seed in ids else None,
+        {k: node_of(k)[0] for k in made},
     )
-    _place(graph, r)
+    _place(r, relayout=bool(where))
     return r
 
 
-def _place(graph, r: GradientGraph) -> None:
+def _nameable(g, n, name) -> bool:
+    try:
+        g.check_set_name(n, name)
+    except GraphError:
+        return False
+    return True
+
+
+def _place(r: GradientGraph, relayout: bool = False) -> None:
     """Positions for the backward nodes: their own layered layout, mirrored so it runs right
     to left (the seed under the output, each input's gradient toward its input), below the
-    document's nodes."""
-    if not r.nodes:
-        return
+    forward nodes (laid out afresh when instances were inlined: their insides came out on
+    top of their neighbours)."""
     import networkx as nx
 
     from ..drawing.layout import layered_positions
 
     g = r.graph
-    sub = nx.MultiDiGraph()
     back = set(r.nodes)
-    sub.add_nodes_from((n, g.nx.nodes[n]) for n in r.nodes)
-    sub.add_edges_from((s, t, p) for s, t, p in g.nx.edges(keys=True) if s in back and t in back)
+    front = [n for n in g.nodes() if n not in back]
+
+    def sub_of(nodes):
+        sub = nx.MultiDiGraph()
+        keep = set(nodes)
+        sub.add_nodes_from((n, g.nx.nodes[n]) for n in nodes)
+        sub.add_edges_from((s, t, p) for s, t, p in g.nx.edges(keys=True) if s in keep and t in keep)
+        return sub
+
+    if relayout and front:
+        for n, (x, y) in layered_positions(sub_of(front)).items():
+            g.set_position(n, x, y)
+    if not r.nodes:
+        return
     # A big backward graph is stacked column by column without crossing reduction: at that
     # size it is read as a whole, and the reduction was most of Show Backward Graph's second
     # on a 1,000-node document (benchmarks/backward_graph.py).
-    pos = layered_positions(sub, refine_limit=REFINE_LIMIT)
-    fwd = [graph.position(n) for n in graph.nodes()]
+    pos = layered_positions(sub_of(r.nodes), refine_limit=REFINE_LIMIT)
+    fwd = [g.position(n) for n in front]
     right = max((x for x, _ in fwd), default=0.0)
     bottom = max((y for _, y in fwd), default=0.0)
     xs = [x for x, _ in pos.values()]

@@ -117,3 +117,53 @@ def input_port_offset(op: str, port: int) -> tuple[float, float]:
 
 def output_port_offset(op: str) -> tuple[float, float]:
     return NODE_W, output_port_y(arity(op))
+
+
+# ---------------------------------------------------------------- instances (composites)
+# An instance of a definition draws one labelled row per input (its port on the left, the
+# gradient leaving through it on the right of the row), then for each output a value row (its
+# port on the right) and a gradient row: a one-output instance is laid out as any op.
+
+CALL = "call"
+
+
+def instance_rows(n_inputs: int, n_outputs: int) -> int:
+    """The ``n_inputs`` argument of :func:`node_height` for an instance: its input rows plus
+    the value and gradient rows of every output past the first."""
+    return n_inputs + 2 * max(n_outputs - 1, 0)
+
+
+def instance_output_y(n_inputs: int, port: int) -> float:
+    """Centre height of output ``port`` of an instance with ``n_inputs`` inputs: level with
+    that output's value row.
+
+    >>> instance_output_y(2, 0) == output_port_y(2), instance_output_y(2, 1) - instance_output_y(2, 0)
+    (True, 36.0)
+    """
+    return value_row_top(n_inputs) + 2 * port * ROW_H + ROW_H / 2
+
+
+def ports_of(attrs) -> tuple[int, int]:
+    """(inputs, outputs) of the node whose attributes are ``attrs`` (an instance's come from
+    its definition; 1 output for every other node)."""
+    op = attrs.get("op", "number")
+    if op == CALL:
+        d = attrs.get("definition")
+        return (d.arity, d.output_arity) if d is not None and hasattr(d, "arity") else (0, 1)
+    return arity(op), 1
+
+
+def size_of(attrs, shape=None) -> tuple[float, float]:
+    """(width, height) of the node with attributes ``attrs``, as the canvas draws it: an
+    instance grows with its ports."""
+    if attrs.get("op") == CALL:
+        k, m = ports_of(attrs)
+        return NODE_W, node_height(instance_rows(k, m), shape=shape if m == 1 else None)
+    return node_size(attrs.get("op", "number"), shape)
+
+
+def output_offset_of(attrs, port: int = 0) -> tuple[float, float]:
+    """Offset of output ``port`` of the node with attributes ``attrs`` from its top-left."""
+    if attrs.get("op") == CALL:
+        return NODE_W, instance_output_y(ports_of(attrs)[0], port)
+    return output_port_offset(attrs.get("op", "number"))

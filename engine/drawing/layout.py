@@ -75,9 +75,11 @@ def layered_layout(g: nx.MultiDiGraph, column: float = COLUMN, row_gap: float = 
         return {}, {}
     ops = g.nodes
     height = {n: node_size(ops[n].get("op", "number"))[1] for n in order}
+    for n in order:  # an instance is as tall as its ports make it
+        if ops[n].get("op") == geometry.CALL:
+            height[n] = geometry.size_of(ops[n])[1]
     if shapes:  # a tensor node is taller: it draws its array under the value and gradient rows
-        height = {n: max(h, geometry.node_height(geometry.arity(ops[n].get("op", "number")),
-                                                 shape=shapes.get(n))) for n, h in height.items()}
+        height = {n: max(h, geometry.size_of(ops[n], shape=shapes.get(n))[1]) for n, h in height.items()}
     layer = _layers(g, order)
     slots = sum(max(layer[t] - layer[s] - 1, 0) for s, t in g.edges())
     if len(order) + slots > refine_limit:
@@ -210,7 +212,7 @@ def _anchors(g, order, layers, ins, outs, ops) -> dict:
     anchor: dict = {}
     for n in order:
         op = ops[n].get("op", "number")
-        a = {"out": geometry.output_port_offset(op)[1]}
+        a = {"out": geometry.output_offset_of(ops[n])[1]}
         for _, port in ins[n]:
             a[port] = geometry.input_port_offset(op, port)[1]
         anchor[n] = a

@@ -668,10 +668,10 @@ def node_rects(g, pos: Mapping, node_size=None) -> dict:
     """``{node: (x0, y0, x1, y1)}`` for nodes at top-left ``pos`` (sizes from geometry)."""
     from . import geometry
 
-    size = node_size or geometry.node_size
     out = {}
     for n, (x, y) in pos.items():
-        w, h = size(g.nodes[n].get("op", "number"))
+        a = g.nodes[n]
+        w, h = node_size(a.get("op", "number")) if node_size else geometry.size_of(a)
         out[n] = (x, y, x + w, y + h)
     return out
 
@@ -684,8 +684,8 @@ def route_graph(g, pos: Mapping, node_size=None, router: Router | None = None) -
     rects = node_rects(g, pos, node_size)
     router = router or Router(rects)
     routes = {}
-    for s, t, port in g.edges(keys=True):
-        ox, oy = geometry.output_port_offset(g.nodes[s].get("op", "number"))
+    for s, t, port, sp in g.edges(keys=True, data="source_port", default=0):
+        ox, oy = geometry.output_offset_of(g.nodes[s], sp)
         ix, iy = geometry.input_port_offset(g.nodes[t].get("op", "number"), port)
         p0 = (pos[s][0] + ox, pos[s][1] + oy)
         p1 = (pos[t][0] + ix, pos[t][1] + iy)

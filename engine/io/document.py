@@ -60,7 +60,16 @@ import networkx as nx
 import numpy as np
 
 from ..core import arrays, kinds
-from ..core.composites import CALL, INPUT, MAX_INLINED, OUTPUT, PLACEHOLDERS, _post_order, check_calls
+from ..core.composites import (
+    CALL,
+    INPUT,
+    MAX_INLINED,
+    OUTPUT,
+    PLACEHOLDERS,
+    _post_order,
+    check_calls,
+    outside_only,
+)
 from ..core.errors import DocumentError, GraphError
 from ..core.graph import ROLES, Graph, check_name
 from ..core.ops import NUMBER, OPS, check_params
@@ -769,7 +778,7 @@ def _validate_nodes(raw_nodes, version=1, prefix="", ports=None, body=False):
             names[name] = nid
         if kind is not None:
             if body:
-                raise DocumentError(f"{where}: a {op!r} node cannot go inside a definition")
+                raise DocumentError(f"{where}: {outside_only(op)}")
             node = _kind_node(raw, nid, op, where, version)
             node["name"] = name
             node["x"] = _finite(raw.get("x", 0.0), f"{where}: x")

@@ -103,6 +103,7 @@ class Explanation:
     kind: str
     terms: tuple = ()
     unused: tuple = ()
+    port: int = 0  # which output of the node (an instance with several outputs)
 
     def symbol(self) -> str:
         """The derivative being explained, e.g. ``∂e/∂a``."""
@@ -197,9 +198,13 @@ def _paren(s: str) -> str:
     return f"({s})" if s.startswith(("-", "−")) else s
 
 
-def explain(graph: Graph, node) -> Explanation:
+def explain(graph: Graph, node, port: int = 0, cache: dict | None = None) -> Explanation:
     """Explain ``node``'s gradient in the graph's current evaluation (the output it was last
     evaluated for: the document's output unless ``graph.backward(output=...)`` chose another).
+    ``port``: which output of a node with several (an instance): only the wires leaving that
+    output are its terms, and its label names the output (``pair#7:out2``). ``cache``: a dict
+    kept across calls on one evaluation (the outputs of one node) so each instance's private
+    tape is built once (see :func:`instance_jacobian`).
 
     Raises NodeNotFoundError for an unknown node; never changes the graph.
 
@@ -213,6 +218,12 @@ def explain(graph: Graph, node) -> Explanation:
     """
     n = graph.resolve(node)
     label = graph.label(n)
+    out_port = port  # ``port`` names each consumer's input port below
+    outputs = graph.output_arity(n)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < outputs:
+        raise ValueError(f"{label} has outputs 0..{outputs - 1}, not {port!r}")
+    if outputs > 1:
+        label = f"{label}:{_output_name(graph, n, port)}"
     root_ref = graph.evaluated_output_ref()
     if root_ref is None:
         root = graph.output_node()
@@ -220,14 +231,14 @@ def explain(graph: Graph, node) -> Explanation:
         return Explanation(n, label, root, None if root is None else graph.label(root), None, kind)
     root = root_ref[0]
     out_label = graph.label(root)
-    grad = graph.grad(n)
+    grad = graph.grad(n, port)
 
     def make(kind, terms=(), unused=()):
-        return Explanation(n, label, root, out_label, grad, kind, tuple(terms), tuple(unused))
+        return Explanation(n, label, root, out_label, grad, kind, tuple(terms), tuple(unused), out_port)
 
     if graph.value(*root_ref) is None:
         return make(UNDEFINED)
-    if n == root:
+    if (n, port) == tuple(root_ref):
         return make(OUTPUT)
     if isinstance(n, tuple) and isinstance(n[0], str):  # a definition's node: one value per instance
         if graph.op(n) != "number":
@@ -245,11 +256,12 @@ def explain(graph: Graph, node) -> Explanation:
 
     tape = graph.tape()
     terms, unused = [], []
-    for consumer, port in graph.consumers(n):
+    cache = {} if cache is None else cache  # each instance's private tape, built once for all its terms
+    for consumer, port in graph.consumers(n, source_port=out_port):
         c = addr(consumer)
         op = graph.op(c)
         if op == "call":
-            terms.append(_instance_term(graph, c, port))
+            terms.append(_instance_term(graph, c, port, cache))
             if terms[-1] is None:
                 terms.pop()
                 if all(u != c for u, _ in unused):
@@ -285,6 +297,14 @@ def explain(graph: Graph, node) -> Explanation:
     return make(SUM, terms, unused)
 
 
+def _output_name(graph: Graph, n, port: int) -> str:
+    if graph.op(n) == "call":
+        return graph.definition_of(n).output_names[port]
+    from ..core import kinds
+
+    return kinds.get(graph.op(n)).outputs(graph.node(n))[port]
+
+
 def _slot_of(tape, key) -> int:
     s = tape.index.get(key)
     if s is None and isinstance(key, tuple) and key in tape.calls:
@@ -293,14 +313,14 @@ def _slot_of(tape, key) -> int:
     return -1 if s is None else s
 
 
-def _instance_term(graph: Graph, inst, port) -> Term | None:
+def _instance_term(graph: Graph, inst, port, cache: dict | None = None) -> Term | None:
     """The term for a wire into instance ``inst``'s input ``port``: the instance is one factor,
     its local Jacobian's column for that port."""
     count = graph.output_arity(inst)
     grads = tuple(graph.grad(inst, m) for m in range(count))
     if all(g is None for g in grads):
         return None
-    jac = instance_jacobian(graph, inst)
+    jac = instance_jacobian(graph, inst, ports=(port,), cache=cache)
     col = tuple(jac.matrix[m][port] for m in range(count))
     path = inst if isinstance(inst, tuple) else (inst,)
     amount = graph._grad_in(graph._res(), path, port)
@@ -364,10 +384,13 @@ def _shape_text(shape) -> str:
     return "()" if shape == () else "×".join(str(s) for s in shape)
 
 
-def instance_jacobian(graph: Graph, instance) -> Jacobian:
+def instance_jacobian(graph: Graph, instance, ports=None, cache: dict | None = None) -> Jacobian:
     """The local Jacobian of an instance (a top-level id or an instance path) at its current
     inputs, by forward mode through a private copy of its inside (the document's tape is not
-    touched).
+    touched). ``ports`` (input ports) limits the work to those columns, the others None: one
+    wire's term needs one column, and an instance of a whole network has hundreds. ``cache``
+    (a dict the caller keeps for one evaluation) holds each instance's private tape between
+    calls: explaining a parameter bank's gradient asks for thousands of columns.
 
     >>> from engine import Graph
     >>> g = Graph.from_expression("def f(x, y):\\n    return x * y, x + y\\np, q = f(a, b)\\np * q",
@@ -387,18 +410,37 @@ def instance_jacobian(graph: Graph, instance) -> Jacobian:
     if graph.op(path if len(path) > 1 else path[0]) != "call":
         raise ValueError(f"{graph.label(instance)} is not an instance")
     d = graph.definition_of(path if len(path) > 1 else path[0])
-    values = [graph.value(path + (p.node,)) for p in d.inputs]
-    tape = autodiff.Tape([], {}, [], [], [], [], [], [], {}, [])
-    build = autodiff.TapeBuilder(tape)
-    ins = tuple(None if v is None else build.number(v, ("input", k)) for k, v in enumerate(values))
-    outs = expand(build, d, (), ins, {})
-    with np.errstate(all="ignore"):
-        vals = autodiff.forward(tape)
-    out_shapes = tuple(None if vals[s] is None else np.shape(vals[s]) for s in outs)
-    in_shapes = tuple(None if v is None else np.shape(v) for v in values)
+    built = None if cache is None else cache.get(path)
+    if built is None:
+        values = [graph.value(path + (p.node,)) for p in d.inputs]
+        tape = autodiff.Tape([], {}, [], [], [], [], [], [], {}, [])
+        build = autodiff.TapeBuilder(tape)
+        ins = tuple(None if v is None else build.number(v, ("input", k)) for k, v in enumerate(values))
+        outs = expand(build, d, (), ins, {})
+        with np.errstate(all="ignore"):
+            vals = autodiff.forward(tape)
+        out_shapes = tuple(None if vals[s] is None else np.shape(vals[s]) for s in outs)
+        in_shapes = tuple(None if v is None else np.shape(v) for v in values)
+        built = (values, tape, ins, outs, vals, in_shapes, out_shapes, {})
+        if cache is not None:
+            cache[path] = built
+    values, tape, ins, outs, vals, in_shapes, out_shapes, rows = built
     matrix = [[None] * len(ins) for _ in outs]
+    if cache is not None and _all_scalar(vals, ins, outs):
+        # Many columns of one instance asked for: a reverse pass per output gives every
+        # column at once (an instance of a network has hundreds of inputs, one output).
+        for m, o in enumerate(outs):
+            if m not in rows:
+                with np.errstate(all="ignore"):
+                    rows[m] = autodiff.backward(tape, vals, o)
+            for k, s in enumerate(ins):
+                if s is not None and (ports is None or k in ports):
+                    got = rows[m][s]
+                    matrix[m][k] = 0.0 if got is None else got
+        return Jacobian(path if len(path) > 1 else path[0], tuple(d.input_names), tuple(d.output_names),
+                        in_shapes, out_shapes, tuple(tuple(r) for r in matrix))
     for k, s in enumerate(ins):
-        if s is None:
+        if s is None or (ports is not None and k not in ports):
             continue
         v = vals[s]
         if not _is_array(v):
@@ -425,6 +467,12 @@ def instance_jacobian(graph: Graph, instance) -> Jacobian:
             matrix[m][k] = stacked.reshape(tuple(out_shapes[m]) + tuple(v.shape))
     return Jacobian(path if len(path) > 1 else path[0], tuple(d.input_names), tuple(d.output_names),
                     in_shapes, out_shapes, tuple(tuple(r) for r in matrix))
+
+
+def _all_scalar(vals, ins, outs) -> bool:
+    """Whether every input and output slot holds a defined scalar."""
+    return all(s is None or not _is_array(vals[s]) for s in ins) and all(
+        vals[o] is not None and not _is_array(vals[o]) for o in outs)
 
 
 def _is_array(v) -> bool:

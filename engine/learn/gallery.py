@@ -668,12 +668,13 @@ def moons(n: int, noise: float = 0.1, seed: int = 1) -> tuple[list, list]:
 
 
 def composite_gallery() -> list[Entry]:
-    """The examples with composites, from their own ``gallery.json`` (in
-    ``resources/examples/composites/``): kept apart from the main gallery, whose every entry
-    the canvas opens, until the canvas draws instances."""
+    """The examples with composites (definitions and instances): those of the main gallery,
+    then those kept in ``resources/examples/composites/`` with their own ``gallery.json``
+    (micrograd's MLP, whose hundreds of parameter ports want wire bundles first)."""
     from resources import COMPOSITE_EXAMPLES
 
-    return gallery(COMPOSITE_EXAMPLES / "gallery.json")
+    apart = gallery(COMPOSITE_EXAMPLES / "gallery.json")
+    return [e for e in gallery() if e.file in COMPOSITE_BUILDERS] + apart
 
 
 COMPOSITE_BUILDERS = {
@@ -682,6 +683,9 @@ COMPOSITE_BUILDERS = {
     "micrograd_mlp_moons.json": micrograd_mlp_moons,
 }
 """The examples with composites (definitions and instances)."""
+
+APART = {"micrograd_mlp_moons.json"}
+"""Composite examples kept in ``examples/composites/`` (their own gallery), not the main one."""
 
 HIGHER_ORDER_BUILDERS = {
     "tanh_second_derivative.json": tanh_second_derivative,
@@ -720,13 +724,8 @@ def write_examples(folder=None) -> list[Path]:
         p = Path(folder) / file
         save(build(), p)
         paths.append(p)
-    for file, build in {**TENSOR_BUILDERS, **HIGHER_ORDER_BUILDERS}.items():
-        p = Path(folder) / file
-        save(build(), p)
-        paths.append(p)
-    for file, build in COMPOSITE_BUILDERS.items():
-        p = Path(folder) / "composites" / file
-        p.parent.mkdir(exist_ok=True)
+    for file, build in {**TENSOR_BUILDERS, **HIGHER_ORDER_BUILDERS, **COMPOSITE_BUILDERS}.items():
+        p = Path(folder) / ("composites" if file in APART else "") / file
         save(build(), p)
         paths.append(p)
     paths.extend(write_training_examples(folder))

@@ -268,3 +268,88 @@ class _Stepper:
             if w is not None:
                 self.send(sends, 0, self.source(ctx, w[0]), w[1], grad)
             self.steps.append((path + (p.node,), grad, sends))
+
+
+def address_label(graph, addr) -> str:
+    """How a step names an address: a node's label, ``neuron#4/mul#3`` inside an instance,
+    ``pair#7:out2`` for an instance's output port p >= 1 (:class:`OutputPort`)."""
+    if isinstance(addr, OutputPort):
+        node = addr.node
+        return f"{graph.label(node)}:{graph.definition_of(node).output_names[addr.port]}"
+    return graph.label(addr)
+
+
+def step_context(addr) -> tuple:
+    """The instance path whose inside ``addr`` is (``()`` at the top level): where stepping out
+    (Shift+F11) returns from."""
+    if isinstance(addr, OutputPort):
+        addr = addr.node
+    return addr[:-1] if isinstance(addr, tuple) else ()
+
+
+def top_node(addr):
+    """The top-level node an address is drawn on: itself, or the outermost instance it is
+    inside (what the canvas shows while the inside is not entered)."""
+    if isinstance(addr, OutputPort):
+        addr = addr.node
+    return addr[0] if isinstance(addr, tuple) else addr
+
+
+def is_instance_step(graph, addr) -> bool:
+    """Whether the step at ``addr`` is an instance stepped over (F11 can step into it)."""
+    return not isinstance(addr, OutputPort) and graph.op(addr) == "call"
+
+
+def step_out_index(steps, k: int) -> int | None:
+    """Where stepping out of the innermost instance lands from step ``k`` (k steps done): the
+    first step after every remaining step inside the instance that holds the next step.
+    None when the next step is at the top level (or there is none)."""
+    ctx = step_context(steps[k][0]) if k < len(steps) else ()
+    if not ctx:
+        return None
+    n = len(ctx)
+    while k < len(steps):
+        addr = steps[k][0]
+        addr = addr.node if isinstance(addr, OutputPort) else addr
+        if not (isinstance(addr, tuple) and addr[:n] == ctx):
+            break
+        k += 1
+    return k
+
+
+def composite_forward_steps(graph, into=()) -> list:
+    """The forward pass with instances stepped over (one step: its outputs from its inputs)
+    or, for those in ``into``, stepped into (its input ports, the nodes inside, its output
+    ports): :func:`composite_steps` in reverse, as :func:`forward_steps` gives steps,
+    ``(address, value, [(port, input address, value arriving), ...])``. An instance with
+    several outputs has a tuple of values.
+
+    >>> from engine import Graph
+    >>> g = Graph.from_expression("def sq(x):\\n    return x * x\\nsq(a) + a", a=3.0)
+    >>> [(g.label(n), v) for n, v, _ in composite_forward_steps(g)]
+    [('a', 3.0), ('sq#2', 9.0), ('add#3', 12.0)]
+    """
+    out = []
+    for addr, _grad, _sends in reversed(composite_steps(graph, into)):
+        ctx = step_context(addr)
+        op = graph.op(addr)
+        if op == "input":  # what comes in through the instance's port, from outside it
+            d = graph.definition_of(ctx if len(ctx) > 1 else ctx[0])
+            k = next(i for i, p in enumerate(d.inputs) if p.node == addr[-1])
+            wires = [(0, graph.input_wires(ctx if len(ctx) > 1 else ctx[0])[k])]
+            outer = ctx[:-1]
+        else:
+            wires = list(enumerate(graph.input_wires(addr)))
+            outer = ctx
+        arriving = []
+        for port, w in wires:
+            if w is None:
+                continue
+            src = outer + (w[0],) if outer else w[0]
+            arriving.append((port, src if w[1] == 0 else OutputPort(src, w[1]), graph.value(src, w[1])))
+        if op == "call" and graph.output_arity(addr) > 1:
+            value = tuple(graph.value(addr, m) for m in range(graph.output_arity(addr)))
+        else:
+            value = graph.value(addr)
+        out.append((addr, value, arriving))
+    return out

@@ -20,6 +20,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from engine import Graph
 from engine.core import events as E
 
+# Node and wire events say where they happened: ``definition`` None at the top level, else the
+# definition whose body changed.
+_PLACED = (E.NodeAdded, E.NodeRemoved, E.EdgeAdded, E.EdgeRemoved, E.ValueChanged, E.ParamsChanged,
+           E.NameChanged, E.NodeMoved, E.RoleChanged, E.InstanceChanged)
+
 _undo_depth = [0]  # > 0 while an undo command applies its edit (Qt is single-threaded)
 
 
@@ -54,6 +59,11 @@ class DocumentBridge(QObject):
     reset = Signal()  # the same Graph was rebuilt wholesale: redraw everything
     replaced = Signal()  # another Graph is now the document: redraw everything, drop state
     evaluated = Signal()  # values and gradients are current
+    # Composites: the body of a definition changed (every instance's inside did), or one
+    # was added, removed or renamed; ``instancesChanged`` names what instance items must be
+    # drawn anew (their ports changed): a definition's name (all its instances) or a node.
+    definitionChanged = Signal(str)
+    instancesChanged = Signal(object)
     changed = Signal(object)  # every engine event that changes the document, as the event
     externalEdit = Signal(object)  # an edit made outside any undo command
 
@@ -104,7 +114,16 @@ class DocumentBridge(QObject):
             self._stale = False
             self.evaluated.emit()
             return
-        if isinstance(ev, E.NodeAdded):
+        if isinstance(ev, _PLACED) and ev.definition is not None:
+            self.definitionChanged.emit(ev.definition)  # inside a body: no top-level item changed
+        elif isinstance(ev, E.InstanceChanged):
+            self.instancesChanged.emit(ev.node)
+        elif isinstance(ev, (E.PortsChanged, E.DefinitionRenamed)):
+            self.definitionChanged.emit(ev.definition)
+            self.instancesChanged.emit(ev.definition)
+        elif isinstance(ev, (E.DefinitionAdded, E.DefinitionRemoved)):
+            self.definitionChanged.emit(ev.definition)
+        elif isinstance(ev, E.NodeAdded):
             self.nodeAdded.emit(ev.node)
         elif isinstance(ev, E.NodeRemoved):
             self.nodeRemoved.emit(ev.node)

@@ -267,10 +267,10 @@ def _picture(graph, numbers, sends, caption):
 
     from engine.core.ops import _float
     from gui import style as S
-    from gui.canvas.render import ensure_app
     from gui.canvas.scene import GraphScene
+    from gui.shell.app import picture_app
 
-    ensure_app()
+    picture_app()
     scene = GraphScene.drawing(graph)  # read-only, on a copy (same ids), already evaluated
     try:
 

@@ -185,20 +185,21 @@ class Port:
         fmt = S.format_number
         who = node.display_name()
         if self.kind == "out":
-            head = f"output of {who}"
+            head = f"output {self.label} of {who}" if self.label else f"output of {who}"
             if g is None or node.node_id not in g.nx:
                 return head
-            grad = g.grad(node.node_id)
-            return (f"{head}\nvalue leaving: {fmt(g.value(node.node_id))}\n"
+            grad = g.grad(node.node_id, self.index)
+            return (f"{head}\nvalue leaving: {fmt(g.value(node.node_id, self.index))}\n"
                     f"gradient arriving: {fmt(grad) if grad is not None else 'none (no path to the output)'}")
         head = f"input {self.label} of {who}" if self.label else f"input {self.index + 1} of {who}"
         if g is None or node.node_id not in g.nx:
             return head
-        src = g.inputs(node.node_id)[self.index]
-        if src is None:
+        wire = g.input_wires(node.node_id)[self.index]
+        if wire is None:
             return f"{head}\nnot connected: drag a wire here from an output port"
+        src, sp = wire
         sent = g.edge_grad(src, node.node_id, self.index)
-        return (f"{head}\nvalue arriving: {fmt(g.value(src))} from {g.label(src)}\n"
+        return (f"{head}\nvalue arriving: {fmt(g.value(src, sp))} from {g.label(src)}\n"
                 f"gradient leaving: {fmt(sent) if sent is not None else 'none (no path to the output)'}"
                 f" back to {g.label(src)}")
 
@@ -210,10 +211,16 @@ _CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 _PORT_PLACES: dict = {}
 
 
+CALL = G.CALL  # an instance of a definition (a composite)
+CALL_SYMBOL = "ƒ"
+
+
 def op_symbol(op: str) -> str:
     """The header symbol of a node of ``op`` (a row's symbol, a node kind's short word)."""
     if op in OPS:
         return OPS[op].symbol
+    if op == CALL:
+        return CALL_SYMBOL
     kind = kinds.KINDS.get(op)
     return (kind.symbol or kind.name) if kind is not None else op
 
@@ -222,6 +229,8 @@ def op_text(op: str) -> tuple[str, str]:
     """(name, one-line description) of ``op`` for tooltips."""
     if op in OPS:
         return OPS[op].name, OPS[op].doc
+    if op == CALL:
+        return "instance", "a composite: one call of a definition (double-click or Tab enters it)"
     kind = kinds.KINDS.get(op)
     return op, (kind.doc if kind is not None else "")
 
@@ -283,20 +292,23 @@ class NodeItem(QGraphicsItem):
     # Tests read these to see that text is drawn, not merely that an item exists.
     painted_form: str | None = None
 
-    def __init__(self, node_id: int, op: str, name: str | None = None):
+    def __init__(self, node_id: int, op: str, name: str | None = None, definition=None):
         super().__init__()
         self.node_id = node_id
         self.op = op
         self.name = name
         self.wires: set[WireItem] = set()
-        ins, outs = _kind_ports(op)
-        self.arity = len(ins)
-        self.rows = G.arity(op)  # port rows under the header (a dataset's outputs take rows too)
-        self._height = G.node_height(self.rows)
         self.setFlags(_NODE_FLAGS)
         # Text-heavy and rarely changing: paint once into a pixmap, blit while dragging.
         self.setCacheMode(_CACHE)
         self.setAcceptHoverEvents(True)  # port highlight, cursor and port tooltips
+        if op == CALL:
+            self._init_instance(definition)
+            return
+        ins, outs = _kind_ports(op)
+        self.arity = len(ins)
+        self.rows = G.arity(op)  # port rows under the header (a dataset's outputs take rows too)
+        self._height = G.node_height(self.rows)
         inputs, out = _port_places(op, self.arity)
         self.inputs = [Port(self, "in", k, label, at) for k, (label, at) in enumerate(inputs)]
         self.output_port = Port(self, "out", 0, None, out)
@@ -305,6 +317,26 @@ class NodeItem(QGraphicsItem):
         self.outputs = [self.output_port] if not outs else [
             Port(self, "out", k, label, QPointF(G.NODE_W, G.input_port_y(k))) for k, label in enumerate(outs)]
         self.output_port = self.outputs[0]
+        self._init_common()
+
+    def _init_instance(self, definition) -> None:
+        """An instance: one named input row per definition input, then a value row (its port
+        on the right) and a gradient row per definition output (engine.drawing.geometry)."""
+        self.definition = getattr(definition, "name", None)
+        ins = tuple(getattr(definition, "input_names", ()))
+        outs = tuple(getattr(definition, "output_names", ())) or ("out1",)
+        self.arity = k = len(ins)
+        self.out_names = outs
+        self.rows = G.instance_rows(k, len(outs))
+        self._height = G.node_height(self.rows)
+        self.inputs = [Port(self, "in", i, label, QPointF(0.0, G.input_port_y(i)))
+                       for i, label in enumerate(ins)]
+        self.outputs = [Port(self, "out", j, label, QPointF(G.NODE_W, G.instance_output_y(k, j)))
+                        for j, label in enumerate(outs)]
+        self.output_port = self.outputs[0]
+        self._init_common()
+
+    def _init_common(self) -> None:
         self.painted_texts: list[str] = []
         # An array value (see set_tensor): its shape (None for a scalar), the arrays drawn,
         # and what the last paint drew of them: {"value"/"grad": ("grid", rows of texts) or
@@ -315,6 +347,22 @@ class NodeItem(QGraphicsItem):
         self.painted_tensor: dict = {}
         self._heat: dict = {}  # cached heatmap images, rebuilt when the arrays change
         self.port_notes: dict[int, str] = {}  # input port -> the broadcast it receives, "(3,) → (2, 3)"
+
+    # An instance's extra numbers (set_instance_texts): the (value, gradient) texts of outputs
+    # 1.. (output 0's are value_text/grad_text) and the gradient leaving through each input.
+    definition: str | None = None
+    out_names: tuple = ()
+    out_texts: tuple = ()
+    in_grad_texts: tuple = ()
+
+    def set_instance_texts(self, outputs: tuple, in_grads: tuple) -> bool:
+        """An instance's numbers beyond output 0's: ``outputs`` the (value, gradient) texts of
+        outputs 1.., ``in_grads`` the gradient leaving through each input (None: none)."""
+        if (outputs, in_grads) == (self.out_texts, self.in_grad_texts):
+            return False
+        self.out_texts, self.in_grad_texts = outputs, in_grads
+        self.update()
+        return True
 
     # ---------------------------------------------------------------- geometry
 
@@ -331,7 +379,8 @@ class NodeItem(QGraphicsItem):
         tag while it is drawn (on the output, or offered on a hovered node): a click there
         pins or unpins the output."""
         tagged = bool(self.output_mark or self._hovered)
-        key = (self.op if len(self.outputs) > 1 else self.arity, self._height, tagged)
+        key = ((self.op, self.arity, len(self.outputs)) if len(self.outputs) > 1 else self.arity,
+               self._height, tagged)
         p = _SHAPES.get(key)
         if p is None:
             p = QPainterPath()
@@ -651,11 +700,23 @@ class NodeItem(QGraphicsItem):
         hr = self.header_rect()
         if self.op != NUMBER:
             sym = op_symbol(self.op)
-            painter.setFont(_F_SYMBOL)
+            sym_font, sym_fm = _F_SYMBOL, _FM_SYMBOL
+            need = sym_fm.horizontalAdvance(sym) + 7.0 + _FM_SMALL.horizontalAdvance(self.name or "")
+            if self.name and x + need > G.NODE_W - 8.0:
+                sym_font, sym_fm = _F_SMALL, _FM_SMALL  # a word ("log softmax") leaves the name room
+            painter.setFont(sym_font)
             painter.setPen(S.TEXT)
-            self._text(painter, QRectF(x, 0, 60, G.HEAD_H), _ALIGN_L, sym)
-            x += _FM_SYMBOL.horizontalAdvance(sym) + 7.0
+            # the op's whole word ("softmax" was cut to "softma" by a fixed 60-unit box)
+            advance = sym_fm.horizontalAdvance(sym)
+            self._text(painter, QRectF(x, 0, advance + 2.0, G.HEAD_H), _ALIGN_L, sym)
+            x += advance + 7.0
+        title = self.name or ("number" if self.op == NUMBER else (self.definition or ""))
         id_text = f"#{self.node_id}"
+        if self.op == CALL and self.name and self.definition:  # which function: the id is in the tooltip
+            id_text = self.definition
+        elif self.name and not self.extra and _FM_HEAD.horizontalAdvance(title) > \
+                G.NODE_W - 12.0 - x - _FM_SMALL.horizontalAdvance(id_text):
+            id_text = ""  # a long name takes the id's room before it is cut (the id is in the tooltip)
         painter.setFont(_F_SMALL)
         painter.setPen(S.TEXT_DIM)
         if self.extra:  # the note takes the id's place (the id is in the tooltip) and up to 60 %
@@ -663,18 +724,21 @@ class NodeItem(QGraphicsItem):
                                            G.NODE_W * 0.6)
             painter.setPen(S.EXTRA)
         self._text(painter, hr.adjusted(0, 0, -8, 0), _ALIGN_R, id_text)
-        right = G.NODE_W - 8.0 - _FM_SMALL.horizontalAdvance(id_text) - 4.0
+        right = G.NODE_W - 8.0 - (_FM_SMALL.horizontalAdvance(id_text) + 4.0 if id_text else 0.0)
         if self.problem:
             painter.setFont(_F_HEAD)
             painter.setPen(S.PROBLEM if self.problem_kind == "nan" else S.UNCONNECTED)
             self._text(painter, QRectF(right - 16, 0, 16, G.HEAD_H), _ALIGN_C, "⚠")
             right -= 18.0
-        title = self.name or ("number" if self.op == NUMBER else "")
         if title:
-            painter.setFont(_F_HEAD)
+            # a name too long for the title font is written smaller before it is cut
+            # ("x1*w1 + x2*w2" read "x1*w1 + x…", "probs" beside "log softmax" vanished)
+            big = _FM_HEAD.horizontalAdvance(title) <= right - x
+            font, fm = (_F_HEAD, _FM_HEAD) if big else (_F_SMALL, _FM_SMALL)
+            painter.setFont(font)
             painter.setPen(S.TEXT if self.name else S.TEXT_DIM)
             self._text(painter, QRectF(x, 0, right - x, G.HEAD_H), _ALIGN_L,
-                       _FM_HEAD.elidedText(title, Qt.TextElideMode.ElideRight, right - x))
+                       fm.elidedText(title, Qt.TextElideMode.ElideRight, right - x))
 
         # input rows: a faint band with the port's name beside its dot, so a port never reads
         # as the value or gradient row
@@ -691,7 +755,12 @@ class NodeItem(QGraphicsItem):
                 painter.setFont(_F_SMALL)
                 painter.setPen(S.TEXT_DIM)
                 self._text(painter, r.adjusted(0, 0, -8.0, 0), _ALIGN_R, note)
-        if len(self.outputs) > 1:  # a node kind's several outputs: each named on its row
+            elif p.index < len(self.in_grad_texts) and self.in_grad_texts[p.index] is not None:
+                # an instance: the gradient leaving through this input, back to its source
+                painter.setFont(_F_NUM)
+                painter.setPen(S.GRAD)
+                self._text(painter, r.adjusted(0, 0, -10.0, 0), _ALIGN_R, self.in_grad_texts[p.index])
+        if len(self.outputs) > 1 and self.op != CALL:  # a node kind's several outputs: each named on its row
             painter.setFont(_F_PORT)
             painter.setPen(S.TEXT)
             for p in self.outputs:
@@ -707,6 +776,8 @@ class NodeItem(QGraphicsItem):
         grad_top = self.grad_rect().top()
         rows = [("value", self.shown_value(), S.VALUE, G.value_row_top(self.rows)),
                 ("grad", self.shown_grad(), grad_colour, grad_top)]
+        if self.op == CALL:
+            rows = self._instance_rows(grad_colour)
         if self.tensor_shape:
             self._paint_tensor(painter)
         left = 12.0
@@ -738,6 +809,22 @@ class NodeItem(QGraphicsItem):
                        S.pen(S.TEXT_DIM, 1.0, Qt.PenStyle.DashLine))
         if self.badge:
             self._pill(painter, self.badge, S.BADGE, QColor("#1d2026"), G.NODE_W - 4.0, self._height - 8.0)
+
+    def _instance_rows(self, grad_colour) -> list:
+        """An instance's value and gradient rows, one pair per output, each value row labelled
+        with the output's name (its port is on that row's right edge)."""
+        if len(self.outputs) == 1:
+            label = self.out_names[0] if self.out_names and self.out_names[0] != "out1" else "value"
+            return [(label, self.shown_value(), S.VALUE, G.value_row_top(self.arity)),
+                    ("grad", self.shown_grad(), grad_colour, self.grad_rect().top())]
+        rows = []
+        texts = ((self.shown_value(), self.shown_grad()), *self.out_texts)
+        for j, name in enumerate(self.out_names):
+            v, gr = texts[j] if j < len(texts) else (S.DASH, S.DASH)
+            top = G.value_row_top(self.arity) + 2 * j * G.ROW_H
+            rows.append((name, v, S.VALUE, top))
+            rows.append(("grad", gr, grad_colour if j == 0 else S.GRAD, top + G.ROW_H))
+        return rows
 
     def _paint_tensor(self, painter: QPainter) -> None:
         """The value's and the gradient's arrays under their rows: numbers in a grid when
@@ -1327,21 +1414,26 @@ class WireItem(QGraphicsItem):
         self._bounds = QRectF(x0, y0, x1 - x0, y1 - y0)
 
     def _label_w(self, text: str | None = None) -> float:
-        return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 6.0
+        return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 4.0
 
     def _full_label(self) -> str:
         return "← " + (self.grad_text or "")
 
     def _label_forms(self) -> list[str]:
-        """The label's text, then a shorter form for a tight spot: three significant digits
-        without the arrow (the gradient colour still says what it is; the tooltip has it all).
-        Between two columns there are only ~36 free units, which "← 0.1434" does not fit."""
+        """The label's text, then shorter forms for a tight spot: three, then two significant
+        digits, always after the arrow (one style for every label: a bare "0.0525" read as a
+        value; the tooltip has all the digits). Between two columns there are only ~36 free
+        units, which "← 0.1434" does not fit."""
         full = self._full_label()
         try:  # the canvas's one formatter, so NaN reads "NaN" here too (it read "nan")
-            short = S.format_cell(float(self.grad_text.replace(S.MINUS, "-")))
+            x = float(self.grad_text.replace(S.MINUS, "-"))
         except (AttributeError, TypeError, ValueError):
             return [full]
-        return [full, short] if self._label_w(short) < self._label_w(full) else [full]
+        forms = [full]
+        for short in ("←" + S.format_cell(x), "←" + S.format_short(x)):
+            if self._label_w(short) < self._label_w(forms[-1]):
+                forms.append(short)
+        return forms
 
     def forget_label(self) -> None:
         if self._label_at is not None:

@@ -130,11 +130,13 @@ class OverlayLayer:
     WIRE_T = 0.5
     WIRE_DY = 11.0  # below the wire's midpoint: G1's optional wire-gradient label sits above it
     GAP = 3.0
+    LABEL_GAP = 3.0  # at least this between two labels' pills
 
     def __init__(self, scene):
         self._scene = scene
         self._items: dict[tuple, TagItem] = {}
         self._specs: dict[tuple, _Spec] = {}
+        self._must: set = set()  # keys of labels shown even with no free place
 
     @property
     def scene(self):
@@ -153,8 +155,15 @@ class OverlayLayer:
         return {k for k, it in self._items.items() if isValid(it) and not it.isVisible()}
 
     def node_label(self, node, text: str, colour: QColor = DIM, tooltip: str = "", place: str = BELOW,
-                   bold: bool = False) -> None:
-        self._set(("node", node, place), text, colour, tooltip, bold)
+                   bold: bool = False, must: bool = False) -> None:
+        """``must``: where every place near the node is taken, the label is looked for further
+        out (never over a node's text): a step's "processing:" callout is what the step is about."""
+        key = ("node", node, place)
+        if must:
+            self._must.add(key)
+        else:
+            self._must.discard(key)
+        self._set(key, text, colour, tooltip, bold)
 
     def wire_label(self, src, dst, port, text: str, colour: QColor = ACCENT, tooltip: str = "",
                    bold: bool = False) -> None:
@@ -163,6 +172,7 @@ class OverlayLayer:
     def remove(self, key) -> None:
         item = self._items.pop(key, None)
         self._specs.pop(key, None)
+        self._must.discard(key)
         label_grid(self._scene).remove(item)
         # The scene may already have deleted the item (a document swap clears it first).
         if item is not None and isValid(item) and item.scene() is not None:
@@ -206,14 +216,21 @@ class OverlayLayer:
         w, h = r.width(), r.height()
         centre = None
         # First clear of port dots too; then a pill may cover the dots beside a body (the gap
-        # between two columns is ~30 units without them, 40 with), never a node's rows.
-        for strict in (True, False):
-            for c in self._candidates(key, w, h):
+        # between two columns is ~30 units without them, 40 with), never a node's rows. A
+        # label that must be seen is then looked for further out, then may touch other pills.
+        passes = [(True, True, 1.0), (False, True, 1.0)]
+        if key in self._must:
+            passes += [(False, True, 3.0), (False, False, 3.0)]
+        for strict, apart, reach in passes:
+            for c in self._candidates(key, w, h, reach):
                 box = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
                 clear = 1.0 if strict else 0.0
-                if not label_blocked(self._scene, box, ignore=item, ports=strict, clear=clear):
-                    centre = c
-                    break
+                if label_blocked(self._scene, box, ignore=item, ports=strict, clear=clear):
+                    continue
+                if apart and self._near_other_label(box, item):
+                    continue
+                centre = c
+                break
             if centre is not None:
                 break
         # No free place at all: left out rather than drawn over a node's text (the node's own
@@ -223,8 +240,19 @@ class OverlayLayer:
             item.setPos(centre)
             grid.set(item, (centre.x() - w / 2, centre.y() - h / 2, centre.x() + w / 2, centre.y() + h / 2))
 
-    def _candidates(self, key, w: float, h: float):
-        """Centres to try for a ``w`` x ``h`` label, best first."""
+    def _near_other_label(self, box: QRectF, item) -> bool:
+        """Whether ``box`` comes within LABEL_GAP of another placed label: two pills a hair
+        apart read as one (QA: "← 2×3 array" touching "processing: gradient 2×3 array")."""
+        d = self.LABEL_GAP
+        for other in label_grid(self._scene).query((box.left() - d, box.top() - d, box.right() + d,
+                                                    box.bottom() + d)):
+            if other is not item and isValid(other) and other.scene() is self._scene:
+                return True
+        return False
+
+    def _candidates(self, key, w: float, h: float, reach: float = 1.0):
+        """Centres to try for a ``w`` x ``h`` label, best first; ``reach`` widens the search
+        around the anchor."""
         g = self.GAP
         if key[0] == "node":
             item = self._scene.node_item(key[1])
@@ -239,6 +267,12 @@ class OverlayLayer:
             for y in sides:  # against its edge, so it reads as this node's
                 for x in xs:
                     yield QPointF(x, y)
+            # Beside it, level with its head, when a column's neighbours leave no room above
+            # or below (the perceptron's inputs are stacked ~20 units apart: step 24's
+            # "processing:" on w21 was left out). An input's left side is always free.
+            head = top + h / 2 + 2.0
+            for x in (x0 - g - w / 2, x1 + g + w / 2):
+                yield QPointF(x, head)
             anchor = QPointF((x0 + x1) / 2, top - g - h / 2)
         else:
             _, src, dst, port = key
@@ -271,7 +305,7 @@ class OverlayLayer:
         # reads as belonging to whatever it lands beside (QA: a wire's amount under b2). The
         # amount is in the growth badge and the tooltips as well, so leaving it out is safe.
         step_x, step_y = 8.0, 6.0
-        nx, ny = int((w / 2 + 24.0) / step_x), int(2.5 * h / step_y)
+        nx, ny = int(reach * (w / 2 + 24.0) / step_x), int(reach * 2.5 * h / step_y)
         ring = [(dx * step_x, dy * step_y) for dx in range(-nx, nx + 1) for dy in range(-ny, ny + 1)]
         ring.sort(key=lambda d: d[0] * d[0] + 2.0 * d[1] * d[1])
         for dx, dy in ring:

@@ -32,16 +32,19 @@ from gui.canvas.budget import (  # noqa: F401 — the budget is part of this mod
 
 
 def ensure_app():
-    """The running QApplication, or a new one; a new one is offscreen unless told otherwise,
-    because a picture needs no window and a server may have no (working) display."""
-    if "QT_QPA_PLATFORM" not in os.environ:
-        from PySide6.QtWidgets import QApplication
-
-        if QApplication.instance() is None:
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    """The running QApplication, or a new one on Qt's offscreen platform (unless
+    QT_QPA_PLATFORM says otherwise), because a picture needs no window and a server may have
+    no (working) display. The choice is passed to this application only (``-platform``), not
+    written into the environment, so child processes start as they would have."""
     from PySide6.QtWidgets import QApplication
 
-    return QApplication.instance() or QApplication([])
+    app = QApplication.instance()
+    if app is not None:
+        return app
+    argv = ["gradcanvas"]
+    if not os.environ.get("QT_QPA_PLATFORM"):
+        argv += ["-platform", "offscreen"]
+    return QApplication(argv)
 
 
 def picture_rect(scene, margin: float = MARGIN):

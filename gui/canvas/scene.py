@@ -25,6 +25,7 @@ from engine.learn.explain import gradient_problem
 from gui import style as S
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.items import (
+    CALL,
     OUT_AUTO,
     OUT_EXPLICIT,
     OUT_NONE,
@@ -39,6 +40,7 @@ from gui.canvas.items import (
 # The scene rect is at least this big and grows (never shrinks) to hold every node plus
 # SCENE_MARGIN: set by hand, it costs no bounding-rect recomputation while dragging.
 SCENE_HALF = 50_000.0
+WIRE_Z_STEP = 1e-7  # z between two wires, all within (-2, -1): under nodes (1), ports
 SCENE_MARGIN = 5_000.0
 _INF = float("inf")
 SNAP_PX = 24.0  # a dragged wire takes the nearest compatible port within this many screen pixels
@@ -123,6 +125,13 @@ def _label_texts(it, v, gr, fmt) -> tuple[str, str, bool]:
     return fmt(v), fmt(gr), changed
 
 
+def _short(v) -> str:
+    """A number as a row shows it; an array as its shape (its numbers are in the tooltip)."""
+    if type(v) is ndarray:
+        return "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)
+    return S.format_number(v)
+
+
 def _changed_indices(old_v, new_v, old_g, new_g) -> list | None:
     """Tape indices whose value or gradient differs between two evaluations of the same
     tape (NaN equals NaN here: it draws the same). None when they cannot be compared
@@ -158,7 +167,8 @@ def broadcast_note(g, s, t) -> str | None:
     """``(3,) → (2, 3)`` when the value of ``s`` is stretched by broadcasting on its way
     into the elementwise op ``t``; None otherwise."""
     sv, tv = g.value(s), g.value(t)
-    if tv is None or sv is None or OPS[g.op(t)].tensor:
+    row = OPS.get(g.op(t))  # an instance (or node kind) does not broadcast its inputs
+    if tv is None or sv is None or row is None or row.tensor:
         return None
     a, b = _shape(sv), _shape(tv)
     return f"{shape_text(a)} → {shape_text(b)}" if a != b else None
@@ -201,7 +211,9 @@ class GraphScene(QGraphicsScene):
         self._bridge = bridge
         self._controller = controller
         self._nodes: dict[int, NodeItem] = {}
+        self._calls: dict[int, NodeItem] = {}  # the instances among them: they show more numbers
         self._wires: dict[tuple[int, int, int], WireItem] = {}
+        self._wire_depth = 0  # wires added so far: each new one stacks under the others
         self._show_wire_grads = False
         self._press_positions: dict[int, QPointF] = {}
         self._drag = None  # wire drag in progress: dict, see begin_wire_drag
@@ -229,6 +241,7 @@ class GraphScene(QGraphicsScene):
         bridge.nodeMoved.connect(self._on_node_moved)
         bridge.layoutApplied.connect(self._on_layout_applied)
         bridge.evaluated.connect(self.refresh_labels)
+        bridge.instancesChanged.connect(self._on_instances_changed)
         self.rebuild()
 
     @classmethod
@@ -367,6 +380,7 @@ class GraphScene(QGraphicsScene):
         self.clear()
         self._drop_ring = None  # deleted with every other item
         self._nodes.clear()
+        self._calls.clear()
         self._wires.clear()
         g = self.graph
         self._fit_scene_rect(g)
@@ -424,7 +438,9 @@ class GraphScene(QGraphicsScene):
 
     def _new_node_item(self, n: int) -> NodeItem:
         a = self.graph.nx.nodes[n]
-        it = NodeItem(n, a["op"], a["name"] or a.get("label"))
+        it = NodeItem(n, a["op"], a["name"] or a.get("label"), a.get("definition"))
+        if it.op == CALL:
+            self._calls[n] = it
         if self._controller is None:  # read-only: nothing to drag
             it.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
         it.setPos(a["x"], a["y"])
@@ -448,6 +464,7 @@ class GraphScene(QGraphicsScene):
 
     def _remove_node_item(self, n: int) -> None:
         it = self._nodes.pop(n, None)
+        self._calls.pop(n, None)
         if it is None:
             return
         for w in list(it.wires):
@@ -461,6 +478,10 @@ class GraphScene(QGraphicsScene):
         src.wires.add(w)
         dst.wires.add(w)
         dst.inputs[p].set_connected(True)
+        # Each new wire stacks under the ones already drawn: a wire just made passes under
+        # the gradient labels that are there (QA: a new wire drawn across an existing label).
+        self._wire_depth += 1
+        w.setZValue(w.zValue() - self._wire_depth * WIRE_Z_STEP)
         self.addItem(w)
         w.place()  # routed once in the scene: the route goes around the scene's nodes
         self._wires[(s, t, p)] = w
@@ -477,6 +498,30 @@ class GraphScene(QGraphicsScene):
 
     # ---------------------------------------------------------------- bridge signals
     # value and output changes show up with the evaluation that follows them
+
+    def _on_instances_changed(self, which) -> None:
+        """An instance's ports changed (its definition's, or it switched definition): its item
+        is drawn anew, with its wires."""
+        g = self.graph
+        nodes = [which] if isinstance(which, int) else [
+            n for n, it in self._calls.items()
+            if n in g.nx and g.definition_of(n).name in (which, it.definition)]
+        for n in nodes:
+            if n not in self._nodes or n not in g.nx:
+                continue
+            selected = self._nodes[n].isSelected()
+            self._remove_node_item(n)
+            it = self._add_node_item(n)
+            it.setSelected(selected)
+            for s_, t, p, sp in g.nx.in_edges(n, keys=True, data="source_port", default=0):
+                if s_ in self._nodes:
+                    self._add_wire(s_, t, p, sp)
+            for s_, t, p, sp in g.nx.out_edges(n, keys=True, data="source_port", default=0):
+                if t in self._nodes:
+                    self._add_wire(s_, t, p, sp)
+        if nodes:
+            self._shown = None  # the new items show nothing yet
+            self.refresh_labels()
 
     def _on_name_changed(self, n: int, name) -> None:
         it = self._nodes.get(n)
@@ -529,11 +574,13 @@ class GraphScene(QGraphicsScene):
             self._refresh_wire_grads()
         elif self._noted:
             self._drop_port_notes()
-        return changed
+        return changed + self._refresh_instances(g)
 
     def _refresh_some(self, g, tape, vals, grads, root_i, explicit, idx: list) -> int:
         order, items = tape.order, self._nodes
-        nodes = {order[i] for i in idx}
+        # the slots inlined from instances (keyed by instance path or definition) have no item:
+        # their instance's own slot says when it changed
+        nodes = {n for n in (order[i] for i in idx) if type(n) is int}
         for n in list(nodes):  # a consumer's problem text names its inputs' values
             nodes.update(g.nx.successors(n))
         index = tape.index
@@ -573,6 +620,21 @@ class GraphScene(QGraphicsScene):
                             w.set_grad_text(None if amount is None else S.format_number(amount))
         if not arrays and self._noted:
             self._drop_port_notes()
+        return changed + self._refresh_instances(g)
+
+    def _refresh_instances(self, g) -> int:
+        """Each instance's numbers past its first output's: the value and gradient of its
+        other outputs and the gradient leaving through each input."""
+        changed = 0
+        for n, it in self._calls.items():
+            if n not in g.nx:
+                continue
+            outs = tuple((_short(g.value(n, p)), _short(g.grad(n, p))) for p in range(1, len(it.outputs)))
+            ins = []
+            for p, wire in enumerate(g.input_wires(n)):
+                amount = None if wire is None else g.edge_grad(wire[0], n, p)
+                ins.append(None if amount is None else _short(amount))
+            changed += it.set_instance_texts(outs, tuple(ins))
         return changed
 
     def _drop_port_notes(self) -> None:

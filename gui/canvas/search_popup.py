@@ -20,6 +20,7 @@ from gui.canvas.controller import refusal, typed_value
 from gui.style import format_number
 
 _ROLE = Qt.ItemDataRole.UserRole
+SIZE = (280, 260)  # the box's size where the canvas has room
 # Text that can only be meant as a value (a name of an op never starts like this).
 _LOOKS_LIKE_VALUE = re.compile(r"^\s*([-+\u2212.\d\[(]|(zeros|ones|randn|Value)\s*\()")
 
@@ -62,11 +63,17 @@ class SearchPopup(QFrame):
         self._value_item.setData(_ROLE, None)
         self._value = None
         self.list.addItem(self._value_item)
+        # Said when nothing matches (an empty list read as a broken box); never chosen.
+        self._none_item = QListWidgetItem("")
+        self._none_item.setData(_ROLE, None)
+        self._none_item.setFlags(Qt.ItemFlag.NoItemFlags)
+        self._none_item.setHidden(True)
+        self.list.addItem(self._none_item)
         for key, text in entries():
             it = QListWidgetItem(text)
             it.setData(_ROLE, key)
             self.list.addItem(it)
-        self.resize(280, 260)
+        self.resize(*SIZE)
         self.edit.textChanged.connect(self.set_filter)
         self.edit.installEventFilter(self)
         self.list.itemClicked.connect(self._choose_item)
@@ -76,12 +83,14 @@ class SearchPopup(QFrame):
     # ---------------------------------------------------------------- API
 
     def open_at(self, pos) -> None:
-        """Show at ``pos`` (parent coordinates), kept inside the parent, empty and focused."""
+        """Show at ``pos`` (parent coordinates), kept inside the parent (smaller than its usual
+        280x260 when the canvas is smaller), empty and focused."""
         self.edit.clear()
         self.set_filter("")
         par = self.parentWidget()
         x, y = pos.x(), pos.y()
         if par is not None:
+            self.resize(min(SIZE[0], par.width()), min(SIZE[1], par.height()))
             x = max(0, min(x, par.width() - self.width()))
             y = max(0, min(y, par.height() - self.height()))
         self.move(x, y)
@@ -92,7 +101,7 @@ class SearchPopup(QFrame):
     def visible_keys(self) -> list[str]:
         """The keys of the entries that pass the current filter, top to bottom."""
         items = (self.list.item(i) for i in range(self.list.count()))
-        return [it.data(_ROLE) for it in items if not it.isHidden() and it is not self._value_item]
+        return [it.data(_ROLE) for it in items if not it.isHidden() and it.data(_ROLE) is not None]
 
     @property
     def typed_value(self):
@@ -130,7 +139,7 @@ class SearchPopup(QFrame):
         for i in range(self.list.count()):
             it = self.list.item(i)
             key = it.data(_ROLE)
-            if it is self._value_item:
+            if it is self._value_item or it is self._none_item:
                 continue
             show = not t or t in it.text().lower()
             it.setHidden(not show)
@@ -138,6 +147,9 @@ class SearchPopup(QFrame):
                 first = first or it
                 if prefix is None and key.startswith(t):
                     prefix = it
+        nothing = first is None and self._value_item.isHidden()
+        self._none_item.setText(f"No op matches “{text.strip()}”: Escape closes" if nothing else "")
+        self._none_item.setHidden(not nothing)
         self.list.setCurrentItem(prefix or first)
 
     def choose_current(self) -> None:
@@ -161,6 +173,8 @@ class SearchPopup(QFrame):
             self.valueChosen.emit(value)
             return
         key = it.data(_ROLE)
+        if key is None:
+            return  # the "no match" line
         self.close_popup()
         self.chosen.emit(key)
 

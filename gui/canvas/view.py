@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import time
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
@@ -115,6 +116,9 @@ class GraphView(QGraphicsView):
     """The canvas view for one GraphScene (see the module docstring)."""
 
     MIME_OP = "application/x-gradcanvas-op"
+    # The viewport width (px) a document being opened needs to be seen whole at a readable
+    # zoom, when it has less: the window can make room (MainWindow tabs the palette).
+    needsWidth = Signal(int)
 
     # (key, modifiers) the canvas owns while it has focus
     _KEYS = {
@@ -252,10 +256,19 @@ class GraphView(QGraphicsView):
         vw, vh = self.viewport().width(), self.viewport().height()
         if r.isEmpty() or vw < 2 or vh < 2:
             return
-        dpr = self.devicePixelRatioF()
+        # Body-size text, in logical pixels: at QT_SCALE_FACTOR=2 the menus are twice as big and
+        # so should the canvas be (the physical-pixel floor opened the XOR grids at 7 px).
+        dpr = 1.0
         pad = OPEN_PAD_PX
         fit = min((vw - 2 * pad) / r.width(), (vh - 2 * pad) / r.height(), FIT_ZOOM_MAX)
-        if fit >= readable_zoom(dpr, margin=1.0):
+        floor = readable_zoom(dpr, margin=1.0)
+        if fit < floor and (vh - 2 * pad) / r.height() >= floor:
+            # The window may make room (a side panel becomes a tab): it resizes the view
+            # within the opening spell, which opens the document again, whole.
+            self.needsWidth.emit(math.ceil(r.width() * floor + 2 * pad))
+            if self.viewport().width() != vw:
+                return  # the room was made at once, and the resize opened it again
+        if fit >= floor:
             # fit_all's margin is 40 scene units, which at ~0.6 zoom is the difference between
             # "fits" and "does not" on a small screen: a margin in pixels instead.
             if fit > self.zoom():

@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import NUMBER, GraphError
+from engine import GraphError
 from engine.learn.descent import MAX_STEPS, descent_defaults, plan_descent
+from gui.learn.number_keys import key_node, node_key, number_nodes
 from gui.panels.plot import PlotWidget
 from gui.style import format_number
 
@@ -148,13 +149,13 @@ class DescentPanel(QWidget):
         defaults = set(descent_defaults(g).trainable)
         try:
             self.trainable.clear()
-            for n in g.nodes():
-                if g.op(n) != NUMBER:
-                    continue
-                label = g.label(n)
+            for n, label in number_nodes(g):  # a constant of a definition trains in every instance
                 item = QListWidgetItem(f"{label} = {format_number(g.number(n))}")
-                item.setData(NODE_ROLE, n)
+                item.setData(NODE_ROLE, node_key(n))
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                if isinstance(n, tuple):
+                    item.setToolTip(f"{label} is a constant of definition {n[0]}: training it changes it "
+                                    f"in all {len(g.instances(n[0]))} instance(s) (weight tying)")
                 on = self._checks.get(n, n in defaults)
                 item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
                 self.trainable.addItem(item)
@@ -162,23 +163,24 @@ class DescentPanel(QWidget):
             self.trainable.blockSignals(False)
 
     def _remember_check(self, item: QListWidgetItem):
-        self._checks[item.data(NODE_ROLE)] = item.checkState() == Qt.CheckState.Checked
+        self._checks[key_node(item.data(NODE_ROLE))] = item.checkState() == Qt.CheckState.Checked
 
-    def chosen(self) -> list[int]:
-        """The ticked number nodes."""
+    def chosen(self) -> list:
+        """The ticked number nodes (ids; ``(definition, id)`` for a constant of a definition)."""
         out = []
         for i in range(self.trainable.count()):
             it = self.trainable.item(i)
             if it.checkState() == Qt.CheckState.Checked:
-                out.append(it.data(NODE_ROLE))
+                out.append(key_node(it.data(NODE_ROLE)))
         return out
 
     def set_trainable(self, nodes) -> None:
-        """Tick exactly ``nodes`` (ids)."""
-        wanted = set(nodes)
+        """Tick exactly ``nodes`` (ids, or names and addresses of constants: ``"neuron.b"``)."""
+        g = self._controller.graph
+        wanted = {g.resolve(n) for n in nodes}
         for i in range(self.trainable.count()):
             it = self.trainable.item(i)
-            on = it.data(NODE_ROLE) in wanted
+            on = key_node(it.data(NODE_ROLE)) in wanted
             it.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     # ---------------------------------------------------------------- running

@@ -8,7 +8,8 @@ extension points add_learn_action / add_menu_item / add_dock / add_toolbar, open
 maybe_save, replace_document) and never edits the document itself: every change goes through
 the controller.
 
-Shortcuts: F8 step mode, F10 / Shift+F10 step forward / back, F9 play/pause, Home / End first /
+Shortcuts: F8 step mode, F10 / Shift+F10 step forward / back, F11 / Shift+F11 step into / out of
+an instance, F9 play/pause, Home / End first /
 last step (only while stepping), F6 gradient check, F7 forward mode, Ctrl+4 / Ctrl+5 the chain
 rule and descent docks, Ctrl+I import program, Ctrl+Shift+C copy as Python, Ctrl+Shift+E examples.
 """
@@ -123,7 +124,13 @@ class Experiment(QObject):
         # an enabled action of its own has the key.
         self.window.view.addAction(self.act_step_exit)
         self.act_step_back = a("Step &Back", self.step.back, "Shift+F10", "Undo the last step")
-        self.act_step_forward = a("Step &Forward", self._step_forward, "F10", "Process the next node")
+        self.act_step_forward = a("Step &Forward", self._step_forward, "F10",
+                                  "Process the next node (an instance as one node: step over it)")
+        self.act_step_into = a("Step &Into Instance", self._step_into, "F11",
+                               "When the next step is an instance, step into it: the nodes inside, one at "
+                               "a time (told on the instance; the canvas stays where it is)")
+        self.act_step_out = a("Step O&ut of Instance", self.step.step_out, "Shift+F11",
+                              "Run the rest of the instance being stepped through and stop after it")
         self.act_play = a("&Play", self.step.toggle_play, "F9", "Play or pause the pass being stepped")
         self.act_step_start = a("Go to &Start", self.step.to_start, "Home", "Back to before the first step")
         self.act_step_end = a("Go to &End", self.step.to_end, "End", "Run every remaining step")
@@ -158,9 +165,11 @@ class Experiment(QObject):
         tb.setObjectName("experimentToolbar")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         # Short button faces, in glyphs DejaVu Sans has (menu and tooltips keep the full names):
-        # the whole toolbar fits an 800-pixel window, not hiding Learn behind its overflow.
-        for act, face in ((self.act_step_mode, "Step"), (self.act_step_start, "⇤"), (self.act_step_back, "◀"),
-                          (self.act_play, "Play"), (self.act_step_forward, "▶"), (self.act_step_end, "⇥"),
+        # the whole toolbar fits an 800-pixel window, not hiding Learn behind its overflow. One
+        # step is a triangle against a bar (a media player's frame step): a bare ▶ read as Play.
+        for act, face in ((self.act_step_mode, "Step"), (self.act_step_start, "⇤"),
+                          (self.act_step_back, "|◀"), (self.act_play, "Play"),
+                          (self.act_step_forward, "▶|"), (self.act_step_end, "⇥"),
                           (self.act_check, "Check"), (self.act_forward, "Fwd mode")):
             act.setIconText(face)
         tb.addAction(self.act_step_mode)
@@ -178,7 +187,7 @@ class Experiment(QObject):
         self.speed.setObjectName("stepSpeed")
         self.speed.setRange(1, SPEED_STEPS)  # slow (4 s a step) .. fast (20 steps a second)
         self.speed.setValue(speed_position(self.step.interval))
-        self.speed.setFixedWidth(64)
+        self.speed.setFixedWidth(56)  # 64 until the step faces gained their bar (|◀ ▶|)
         self.speed.valueChanged.connect(self._on_speed)
         self._on_speed(self.speed.value())
         tb.addWidget(self.speed)
@@ -200,8 +209,8 @@ class Experiment(QObject):
         w = self.window
         w.add_learn_action(self.act_step_mode)
         w.add_learn_action(self.act_step_forward_pass)
-        for act in (self.act_step_forward, self.act_step_back, self.act_play,
-                    self.act_step_start, self.act_step_end, self.act_step_exit):
+        for act in (self.act_step_forward, self.act_step_into, self.act_step_out, self.act_step_back,
+                    self.act_play, self.act_step_start, self.act_step_end, self.act_step_exit):
             w.add_learn_action(act)
         w.add_learn_action(self.act_check, new_section=True)
         w.add_learn_action(self.act_forward)
@@ -246,11 +255,18 @@ class Experiment(QObject):
             return
         self.step.forward()
 
+    def _step_into(self):
+        if not self.step.active:
+            self.act_step_mode.setChecked(True)  # F11 outside step mode starts it, as F10 does
+            return
+        self.step.step_into()
+
     def _on_step_active(self, on: bool):
         self.act_step_mode.blockSignals(True)
         self.act_step_mode.setChecked(on)
         self.act_step_mode.blockSignals(False)
-        for act in (self.act_step_back, self.act_step_start, self.act_step_end, self.act_step_exit):
+        for act in (self.act_step_back, self.act_step_start, self.act_step_end, self.act_step_exit,
+                    self.act_step_out):
             act.setEnabled(on)
         self._update_step_label()
 

@@ -66,6 +66,62 @@ def verdict(rows, total: int) -> str:
             f"{total - len(checked):,} not checked{why}")
 
 
+def checked_total(g, rows) -> int:
+    """How many nodes the check speaks for: every row (top-level nodes, nodes inside each
+    instance, constants of definitions) and the top-level nodes it has no row for; an
+    instance is counted through its inside, not as a node of its own."""
+    covered = {r.node for r in rows}
+    return len(rows) + sum(1 for n in g.nodes() if n not in covered and g.op(n) != "call")
+
+
+def where_checked(rows) -> str:
+    """`` (4 inside instances, 1 constant of a definition)`` for rows from a grouped document;
+    empty for a flat one."""
+    inside = sum(1 for r in rows if type(r.node) is tuple and type(r.node[0]) is int)
+    constants = sum(1 for r in rows if type(r.node) is tuple and type(r.node[0]) is str)
+    parts = []
+    if inside:
+        parts.append(f"{inside:,} inside instances")
+    if constants:
+        parts.append(f"{constants:,} constant{'s' if constants != 1 else ''} of definitions")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def instance_verdict(g, inst, rows) -> tuple[str, str] | None:
+    """(badge, tooltip) for a top-level instance: what the check found inside it and for its
+    definition's constants (shared by every instance), or None when nothing was checked."""
+    d = g.definition_of(inst)
+    mine = [r for r in rows if type(r.node) is tuple and
+            (r.node[0] == inst or (type(r.node[0]) is str and r.node[0] in _definitions_in(g, d)))]
+    checked = [r for r in mine if r.ok is not None]
+    if not checked:
+        return None
+    bad = [r for r in checked if r.ok is False]
+    constants = [r for r in checked if type(r.node[0]) is str]
+    head = (f"gradient check ✗ MISMATCH inside {g.label(inst)}: " + ", ".join(r.label for r in bad[:5])
+            if bad else f"gradient check ✓ agrees at every node inside {g.label(inst)}")
+    lines = [head, f"{len(checked)} of {len(mine)} checked inside (nodes of this instance and "
+                   f"constants of {d.name})"]
+    for r in constants:
+        lines.append(f"{r.label} {OK if r.ok else BAD}: gradient {format_number(r.analytic)} summed over "
+                     f"every instance, central difference {format_number(r.numeric)}")
+    worst = max(checked, key=lambda r: r.error or 0.0)
+    lines.append(f"largest |difference|: {format_number(worst.error)} at {worst.label}")
+    return (BAD if bad else OK), "\n".join(lines)
+
+
+def _definitions_in(g, d) -> set:
+    """The names of ``d`` and of every definition its body uses, nested ones too."""
+    names, todo = set(), [d]
+    while todo:
+        x = todo.pop()
+        if x.name in names:
+            continue
+        names.add(x.name)
+        todo.extend(g.definition(c) for c in x.callees())
+    return names
+
+
 class GradientCheckTool(QObject):
     """Runs the check and owns the badges. ``finished(text)`` gives the one-line summary;
     ``cleared`` fires when an edit removes the marks."""
@@ -110,7 +166,13 @@ class GradientCheckTool(QObject):
             mark = SKIP if row.ok is None else (OK if row.ok else BAD)
             it.set_badge(mark, row_tooltip(row))
             self._marked.append(row.node)
-        text = "Gradient check: " + verdict(rows, len(g))
+        for n in g.nodes():  # an instance: the verdict of its inside and its definition's constants
+            it = self._scene.node_item(n)
+            found = instance_verdict(g, n, rows) if g.op(n) == "call" and it is not None else None
+            if found is not None:
+                it.set_badge(*found)
+                self._marked.append(n)
+        text = "Gradient check: " + verdict(rows, checked_total(g, rows)) + where_checked(rows)
         self.finished.emit(text)
         return text
 

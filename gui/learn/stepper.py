@@ -31,7 +31,21 @@ from shiboken6 import isValid
 from engine import OPS
 from engine.core.arrays import ndarray, shape_text
 from engine.core.events import MetaChanged, NameChanged, NodeMoved
-from engine.learn.stepper import ForwardState, StepState, forward_state_after, forward_steps, state_after
+from engine.learn.stepper import (
+    ForwardState,
+    OutputPort,
+    StepState,
+    address_label,
+    composite_forward_steps,
+    composite_steps,
+    forward_state_after,
+    forward_steps,
+    is_instance_step,
+    state_after,
+    step_context,
+    step_out_index,
+    top_node,
+)
 from gui.canvas.items import SLOT_EMPTY
 from gui.canvas.overlays import ABOVE, ACCENT, BELOW, OverlayLayer
 from gui.canvas.scene import summed_axes
@@ -62,7 +76,10 @@ _QUIET_EVENTS = (NodeMoved, NameChanged, MetaChanged)  # these leave the steps v
 
 def format_number(x) -> str:
     """A number as step mode writes it; an array by its shape alone (``4×8 array``): its
-    numbers are drawn in its node's grid or heatmap, and a summary would crowd the pills."""
+    numbers are drawn in its node's grid or heatmap, and a summary would crowd the pills; an
+    instance's several outputs as ``(a, b)``."""
+    if type(x) is tuple:
+        return "(" + ", ".join(format_number(v) for v in x) + ")"
     if type(x) is ndarray:
         return f"{'×'.join(map(str, x.shape)) if x.ndim > 1 else shape_text(x.shape)} array"
     return _format_number(x)
@@ -114,6 +131,7 @@ class StepMode(QObject):
         self._wire_grads = False
         self._labelled_wires: set = set()  # wires whose own label step mode set
         self._viewed: set = set()  # nodes whose rows step mode overrides
+        self._into: list = []  # instances stepped into (F11): ids, instance paths when nested
         self._timer = QTimer(self)
         self._timer.setInterval(DEFAULT_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
@@ -192,7 +210,8 @@ class StepMode(QObject):
                 self._show()
             return True
         g = self._controller.graph
-        steps = g.steps()
+        self._into = []
+        steps, fsteps = self._passes(g)
         if not steps:
             out = g.output_node()
             why = (
@@ -203,7 +222,7 @@ class StepMode(QObject):
             self.message.emit(f"Nothing to step through: {why}")
             return False
         self._steps = steps
-        self._fsteps = forward_steps(g)
+        self._fsteps = fsteps
         self._k = self._fk = 0
         self._phase = FORWARD if forward else BACKWARD
         self._active = True
@@ -235,12 +254,69 @@ class StepMode(QObject):
         self._wire_grads = False
         self._steps = []
         self._fsteps = []
+        self._into = []
         self._k = self._fk = 0
         self._phase = BACKWARD
         self.activeChanged.emit(False)
         self.changed.emit()
         if reason:
             self.message.emit(reason)
+
+    def _passes(self, g) -> tuple[list, list]:
+        """(backward steps, forward steps): a document with instances steps over each one,
+        except those stepped into."""
+        if any(g.op(n) == "call" for n in g.nodes()):
+            return composite_steps(g, self._into), composite_forward_steps(g, self._into)
+        return g.steps(), forward_steps(g)
+
+    @property
+    def stepped_into(self) -> list:
+        """The instances stepped into (ids; instance paths when nested), in the order entered."""
+        return list(self._into)
+
+    def _next_address(self):
+        if self._phase == FORWARD:
+            return self._fsteps[self._fk][0] if self._fk < self.forward_total else None
+        return self._steps[self._k][0] if self._k < self.total else None
+
+    def step_into(self) -> bool:
+        """F11: when the next step is an instance, step into it (its output ports, the nodes
+        inside and its input ports become steps of their own) and take the first of them;
+        otherwise one step, as F10. The canvas is not entered: the inside's steps are told in
+        callouts on the instance. False at the end."""
+        if not self._active:
+            return self.start()
+        g = self._controller.graph
+        addr = self._next_address()
+        if addr is None or not is_instance_step(g, addr):
+            return self.forward()
+        self._into.append(addr)  # a top-level id, or an instance path for a nested one
+        # stepping into changes only the steps from this instance on: the position is kept
+        self._steps, self._fsteps = self._passes(g)
+        self.message.emit(f"Stepping into {g.label(addr)}: its inside, one node at a time "
+                          "(Shift+F11 steps out)")
+        return self.forward()
+
+    def step_out(self) -> bool:
+        """Shift+F11: run the remaining steps of the instance the next step is inside, and stop
+        at the first step after it. False (with a message) at the top level."""
+        if not self._active:
+            return False
+        g = self._controller.graph
+        forward = self._phase == FORWARD
+        steps, k = (self._fsteps, self._fk) if forward else (self._steps, self._k)
+        target = step_out_index(steps, k)
+        if target is None:
+            self.message.emit("Not inside an instance: F11 steps into the instance that is the next step")
+            return False
+        inst = step_context(steps[k][0])
+        inst = inst if len(inst) > 1 else inst[0]
+        if forward:
+            self.go_to_forward(target)
+        else:
+            self.go_to(target)
+        self.message.emit(f"Stepped out of {g.label(inst)}. " + self.describe())
+        return True
 
     def set_active(self, on: bool) -> bool:
         if on:
@@ -370,9 +446,11 @@ class StepMode(QObject):
             if f.k == 0:
                 return (f"Forward pass, step 0 of {f.total}: no value computed yet. Step on to "
                         f"compute each node from its inputs, in order.")
-            head = f"Forward step {f.k} of {f.total}: {g.label(f.node)} = {format_number(f.value)}"
+            head = f"Forward step {f.k} of {f.total}: {address_label(g, f.node)} = {format_number(f.value)}"
             if not f.inputs:
                 tail = " (a number: its value is given)."
+            elif g.op(f.node) in ("input", "output"):
+                tail = f" ({_port_words(g, f)})."
             else:
                 tail = f", computed from {forward_formula(g, f)}."
             if f.done:
@@ -382,14 +460,14 @@ class StepMode(QObject):
         if s.k == 0:
             root = self._steps[0][0]
             return (
-                f"Step 0 of {s.total}: backward starts at the output {g.label(root)} "
+                f"Step 0 of {s.total}: backward starts at the output {address_label(g, root)} "
                 f"with gradient 1. Step on to process it."
             )
-        head = f"Step {s.k} of {s.total}: {g.label(s.node)} (gradient {format_number(s.grad)})"
+        head = f"Step {s.k} of {s.total}: {address_label(g, s.node)} (gradient {format_number(s.grad)})"
         if not s.sends:
             tail = " is a number: nothing to send back; its gradient is final."
         else:
-            parts = [f"{format_number(a)} to {g.label(src)}" for _p, src, a, _b, _c in s.sends]
+            parts = [f"{format_number(a)} to {address_label(g, src)}" for _p, src, a, _b, _c in s.sends]
             tail = " sends " + ", ".join(parts) + "."
         if s.done:
             tail += " Done: every gradient is final."
@@ -406,6 +484,7 @@ class StepMode(QObject):
         return backward_caption(g, state_after(self._steps, self._k), self._steps[0][0])
 
     def _set_highlight(self, node) -> None:
+        node = None if node is None else top_node(node)  # a step inside an instance: the instance
         if self._highlighted is not None:
             it = self._scene.node_item(self._highlighted)
             if it is not None and isValid(it):
@@ -438,9 +517,9 @@ class StepMode(QObject):
         """The nodes the shown step reads (forward) or sends to (backward)."""
         if self._phase == FORWARD:
             f = forward_state_after(self._fsteps, self._fk)
-            return [src for _p, src, _v in f.inputs]
+            return [top_node(src) for _p, src, _v in f.inputs]
         s = state_after(self._steps, self._k)
-        return [src for _p, src, *_ in s.sends]
+        return [top_node(src) for _p, src, *_ in s.sends]
 
     def labels(self) -> dict:
         """What the overlay shows: {key: text} (see :meth:`OverlayLayer.texts`)."""
@@ -455,7 +534,9 @@ class StepMode(QObject):
         self._viewed = set()
 
     def _set_rows(self, rows: dict) -> None:
-        """{node: (value, grad, final)} for the nodes step mode shows; the rest show the engine."""
+        """{node: (value, grad, final)} for the nodes step mode shows; the rest show the engine.
+        Addresses inside instances have no item of their own: they are left out."""
+        rows = {n: r for n, r in rows.items() if type(n) is int}
         for n in self._viewed - set(rows):
             it = self._scene.node_item(n)
             if it is not None:
@@ -499,22 +580,28 @@ class StepMode(QObject):
         f = forward_state_after(self._fsteps, self._fk)
         keys = []
         # every node of the pass: its value once computed, an empty slot before; no gradients yet
-        rows = {n: (format_number(f.values[n]) if n in f.values else SLOT_EMPTY, SLOT_EMPTY, False)
+        rows = {n: (format_number(_first(f.values[n])) if n in f.values else SLOT_EMPTY, SLOT_EMPTY, False)
                 for n, _v, _i in self._fsteps}
         self._set_rows(rows)
         self._set_wire_labels({})
         self._set_highlight(f.node)
         if f.node is not None:
             text = f"computing: {format_number(f.value)}" if f.inputs else f"given: {format_number(f.value)}"
-            self.overlay.node_label(f.node, text, ACCENT,
+            inside = type(f.node) is tuple
+            if inside:  # the canvas shows the instance closed: the callout says where inside
+                text = f"inside {g.label(f.node[0])}: {forward_caption(g, f)}"
+            self.overlay.node_label(top_node(f.node), text, ACCENT,
                                     "forward pass: this node's value from the values arriving at its inputs",
                                     ABOVE, True)
-            keys.append(("node", f.node, ABOVE))
+            keys.append(("node", top_node(f.node), ABOVE))
             for port, src, value in f.inputs:
-                self.overlay.wire_label(src, f.node, port, f"{format_number(value)} →", ACCENT,
-                                        f"{g.label(src)} sends its value {format_number(value)} forward "
-                                        f"to {g.label(f.node)} through port {port}", bold=True)
-                keys.append(("wire", src, f.node, port))
+                wire = drawn_wire(g, f.node, port, src)
+                if wire is None:
+                    continue
+                self.overlay.wire_label(*wire, f"{format_number(value)} →", ACCENT,
+                                        f"{address_label(g, src)} sends its value {format_number(value)} "
+                                        f"forward to {address_label(g, f.node)}", bold=True)
+                keys.append(("wire", *wire))
         self.overlay.keep_only(keys)
 
     def _show_backward(self) -> None:
@@ -522,8 +609,8 @@ class StepMode(QObject):
         s = state_after(self._steps, self._k)
         keys = []
 
-        def node_label(n, text, colour, place=BELOW, bold=False, tip=""):
-            self.overlay.node_label(n, text, colour, tip, place, bold)
+        def node_label(n, text, colour, place=BELOW, bold=False, tip="", must=False):
+            self.overlay.node_label(n, text, colour, tip, place, bold, must)
             keys.append(("node", n, place))
 
         done = set(s.processed)
@@ -543,32 +630,87 @@ class StepMode(QObject):
         sent = {}
         for node, _g, sends in self._steps[: max(0, s.k - 1)]:
             for port, src, amount, _b, _a in sends:
-                sent[(src, node, port)] = format_number(amount)
+                wire = drawn_wire(g, node, port, src)
+                if wire is not None:
+                    sent[wire] = format_number(amount)
         self._set_wire_labels(sent)
 
         if s.k == 0:
             root = self._steps[0][0]
             self._set_highlight(root)
-            node_label(root, "seed: gradient 1", ACCENT, ABOVE, True,
+            node_label(top_node(root), "seed: gradient 1", ACCENT, ABOVE, True,
                        "backward starts here: d(output)/d(output) = 1")
+            self.overlay.keep_only(keys)
+            return
+        self._set_highlight(s.node)
+        inside = type(s.node) is tuple
+        growth: dict = {}
+        for port, src, amount, before, after in s.sends:
+            wire = drawn_wire(g, s.node, port, src)
+            if wire is not None:
+                self.overlay.wire_label(*wire, f"← {sent_text(g, s, src, amount)}", ACCENT,
+                                        f"{address_label(g, s.node)} sends {format_number(amount)} back to "
+                                        f"{address_label(g, src)}", bold=True)
+                keys.append(("wire", *wire))
+            entry = growth.setdefault(src, [before, [], after])
+            entry[1].append(amount)
+            entry[2] = after
+        if inside:  # the canvas shows the instance closed: the callout tells the inside's step
+            node_label(top_node(s.node), f"inside {g.label(s.node[0])}: {backward_caption(g, s, None)}",
+                       ACCENT, ABOVE, True, "a step inside this instance (F11 stepped into it; "
+                       "Shift+F11 steps out)")
         else:
-            self._set_highlight(s.node)
             node_label(s.node, f"processing: gradient {format_number(s.grad)}", ACCENT, ABOVE, True,
                        "this node's gradient is final; it now sends gradient × local derivative back "
-                       "along each input")
-            growth: dict[int, list] = {}
-            for port, src, amount, before, after in s.sends:
-                self.overlay.wire_label(src, s.node, port, f"← {sent_text(g, s, src, amount)}", ACCENT,
-                                        f"{g.label(s.node)} sends {format_number(amount)} back to "
-                                        f"{g.label(src)} through port {port}", bold=True)
-                keys.append(("wire", src, s.node, port))
-                entry = growth.setdefault(src, [before, [], after])
-                entry[1].append(amount)
-                entry[2] = after
-            for src, (before, amounts, after) in growth.items():
-                node_label(src, growth_text(before, amounts, after), ACCENT, BELOW, True,
-                           f"{g.label(src)}'s gradient so far, growing by what {g.label(s.node)} sends")
+                       "along each input", must=True)
+        for src, (before, amounts, after) in growth.items():
+            if type(src) is tuple:  # a node inside an instance: told in the callout above
+                continue
+            node_label(top_node(src), growth_text(before, amounts, after), ACCENT, BELOW, True,
+                       f"{address_label(g, src)}'s gradient so far, growing by what "
+                       f"{address_label(g, s.node)} sends")
         self.overlay.keep_only(keys)
+        self._follow_callout(("node", top_node(s.node), ABOVE))
+
+    def _follow_callout(self, key) -> None:
+        """Scroll the step's main callout ("processing: …") into sight when it was placed
+        beside its node, past the view's edge."""
+        tag = self.overlay.items().get(key)
+        if tag is None or not isValid(tag) or not tag.isVisible():
+            return
+        box = tag.sceneBoundingRect()
+        for view in self._scene.views():
+            if not view.mapToScene(view.viewport().rect()).boundingRect().contains(box):
+                view.ensureVisible(box, 12, 12)
+
+
+def _port_words(g, f: ForwardState) -> str:
+    """What an instance's port does in the forward pass, in words."""
+    src = address_label(g, f.inputs[0][1])
+    if g.op(f.node) == "input":
+        return f"comes into {g.label(f.node[:-1] if len(f.node) > 2 else f.node[0])} from {src}"
+    return f"leaves the instance from {src}"
+
+
+def _first(value):
+    return value[0] if type(value) is tuple else value
+
+
+def drawn_wire(g, node, port, src):
+    """The canvas wire along which ``src`` and step ``node`` (through input ``port``) meet, as
+    (source, target, port) of top-level nodes; None for a wire inside an instance. An input
+    port of an instance stepped into (``(instance, placeholder)``) stands for the wire into
+    that port of the instance."""
+    src = src.node if isinstance(src, OutputPort) else src
+    if type(src) is not int:
+        return None
+    if type(node) is int:
+        return (src, node, port)
+    if len(node) == 2 and g.op(node) == "input":
+        d = g.definition_of(node[0])
+        k = next(i for i, p in enumerate(d.inputs) if p.node == node[1])
+        return (src, node[0], k)
+    return None
 
 
 def sent_text(g, s, src, amount) -> str:
@@ -577,7 +719,8 @@ def sent_text(g, s, src, amount) -> str:
     if type(amount) is not ndarray:
         return format_number(amount)
     grad = s.grad
-    broadcast = type(grad) is ndarray and not OPS[g.op(s.node)].tensor
+    op = OPS.get(g.op(s.node))  # an instance or its port: no broadcasting of its own
+    broadcast = type(grad) is ndarray and op is not None and not op.tensor
     axes = summed_axes(amount.shape, grad.shape) if broadcast else ()
     if axes:
         return f"Σ over axis {', '.join(map(str, axes))} → {format_number(amount)}"
@@ -601,9 +744,9 @@ def backward_caption(g, s: StepState, root) -> str:
     wires, each input's growing sum): ``b sends 20 back to a: 15 + 20 = 35``; a step that sends
     to two inputs names both, ``; `` between them. ``root`` is the output (step 0's node)."""
     if s.k == 0:
-        return f"backward starts at the output {g.label(root)} with gradient 1"
+        return f"backward starts at the output {address_label(g, root)} with gradient 1"
     if not s.sends:
-        return f"{g.label(s.node)} is a number: its gradient {format_number(s.grad)} is final"
+        return f"{address_label(g, s.node)} is a number: its gradient {format_number(s.grad)} is final"
     growth: dict[int, list] = {}
     for _port, src, amount, before, after in s.sends:
         entry = growth.setdefault(src, [before, [], after])
@@ -612,8 +755,8 @@ def backward_caption(g, s: StepState, root) -> str:
     parts = []
     for src, (before, amounts, after) in growth.items():
         sent = " and ".join(sent_text(g, s, src, a) for a in amounts)
-        parts.append(f"{sent} back to {g.label(src)}: {growth_text(before, amounts, after)}")
-    return f"{g.label(s.node)} sends " + "; ".join(parts)
+        parts.append(f"{sent} back to {address_label(g, src)}: {growth_text(before, amounts, after)}")
+    return f"{address_label(g, s.node)} sends " + "; ".join(parts)
 
 
 def forward_caption(g, f: ForwardState) -> str:
@@ -621,5 +764,7 @@ def forward_caption(g, f: ForwardState) -> str:
     if f.k == 0:
         return "forward pass: no value computed yet"
     if not f.inputs:
-        return f"{g.label(f.node)} = {format_number(f.value)} (a number: given)"
-    return f"{g.label(f.node)} = {forward_formula(g, f)} = {format_number(f.value)}"
+        return f"{address_label(g, f.node)} = {format_number(f.value)} (a number: given)"
+    if g.op(f.node) in ("input", "output"):
+        return f"{address_label(g, f.node)} = {format_number(f.value)} ({_port_words(g, f)})"
+    return f"{address_label(g, f.node)} = {forward_formula(g, f)} = {format_number(f.value)}"

@@ -10,6 +10,7 @@ every edit while the mode is on.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -19,6 +20,7 @@ from shiboken6 import isValid
 from engine import NUMBER, GraphError
 from engine.learn.forward_mode import element_tangents, tangents
 from gui.canvas.tensor_view import index_text
+from gui.learn.number_keys import key_node, node_key, number_nodes
 from gui.style import format_number
 
 MAX_LABEL = 8  # characters of the input's name shown inside a node (the node is 140 units wide)
@@ -39,13 +41,6 @@ def agree(a, b) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def number_nodes(graph) -> list[tuple[int, str]]:
-    """(id, label) of every number node, named ones first, in document order."""
-    nums = [n for n in graph.nodes() if graph.op(n) == NUMBER]
-    nums.sort(key=lambda n: graph.name(n) is None)
-    return [(n, graph.label(n)) for n in nums]
-
-
 MAX_ELEMENTS_LISTED = 64  # elements of one array offered in the chooser (row-major, first ones)
 
 
@@ -57,20 +52,29 @@ def forward_inputs(graph) -> list[tuple[str, object]]:
     for n, label in number_nodes(graph):
         v = graph.number(n)
         if type(v) is not np.ndarray:
-            out.append((label, n))
+            out.append((label, node_key(n)))
         elif v.dtype.kind == "f":  # integer class targets have no derivative
             for flat in range(min(v.size, MAX_ELEMENTS_LISTED)):
                 idx = tuple(int(i) for i in np.unravel_index(flat, v.shape))
-                out.append((index_text(label, idx), f"{n}|{','.join(map(str, idx))}"))
+                out.append((index_text(label, idx), f"{node_key(n)}|{','.join(map(str, idx))}"))
     return out
 
 
-def parse_key(key) -> tuple[int | None, tuple | None]:
-    """(node, element index or None) from a chooser key."""
-    if isinstance(key, str) and "|" in key:
-        n, idx = key.split("|", 1)
-        return int(n), tuple(int(i) for i in idx.split(","))
-    return key, None
+def parse_key(key) -> tuple[object, tuple | None]:
+    """(node address, element index or None) from a chooser key."""
+    index = None
+    if isinstance(key, str) and "|" in key and re.fullmatch(r"[0-9,]+", key.rsplit("|", 1)[1]):
+        key, idx = key.rsplit("|", 1)
+        index = tuple(int(i) for i in idx.split(","))
+    return key_node(key), index
+
+
+def _exists(g, ref) -> bool:
+    try:
+        g.locate(ref)
+    except (GraphError, TypeError, ValueError):
+        return False
+    return True
 
 
 class ForwardModeTool(QObject):
@@ -157,7 +161,7 @@ class ForwardModeTool(QObject):
         if not self.active:
             return
         g = self._controller.graph
-        if self.wrt not in g.nx:
+        if not _exists(g, self.wrt):
             self.stop()
             self.message.emit("Forward mode ended: its input was deleted")
             return
@@ -262,8 +266,8 @@ class ForwardModeBar(QWidget):
     def _tool_key(self):
         t = self._tool
         if t.index is None:
-            return t.wrt
-        return f"{t.wrt}|{','.join(map(str, t.index))}"
+            return node_key(t.wrt)
+        return f"{node_key(t.wrt)}|{','.join(map(str, t.index))}"
 
     def current(self) -> int | None:
         """The chosen node (for an array element, its node; see current_element)."""
@@ -275,9 +279,9 @@ class ForwardModeBar(QWidget):
 
     def choose(self, node) -> None:
         """Select ``node`` in the list and, if forward mode is on, switch to it."""
-        i = self.combo.findData(node)
+        i = self.combo.findData(node_key(node) if isinstance(node, tuple) and type(node[0]) is str else node)
         if i < 0 and isinstance(node, tuple):  # (node, index): an element of an array
-            i = self.combo.findData(f"{node[0]}|{','.join(map(str, node[1]))}")
+            i = self.combo.findData(f"{node_key(node[0])}|{','.join(map(str, node[1]))}")
         if i >= 0:
             self.combo.setCurrentIndex(i)
             self._chosen(i)

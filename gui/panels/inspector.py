@@ -94,8 +94,9 @@ class Inspector(QDockWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
-        # Text wraps to the dock's width; only long content scrolls, and only vertically.
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # Text wraps to the dock's width; what cannot wrap (an array table in a narrow dock)
+        # scrolls rather than being cut off at the dock's edge.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         body = QWidget()
         body.setObjectName("inspectorBody")
         outer = QVBoxLayout(body)
@@ -243,6 +244,7 @@ class Inspector(QDockWidget):
         tl.addWidget(self.params_box)
         self.value_table_title = QLabel()
         self.value_table_title.setObjectName("valueTableTitle")
+        self.value_table_title.setWordWrap(True)  # "Value: 2×3 array (double-click…" set the body's width
         tl.addWidget(self.value_table_title)
         self.value_model = ArrayModel(self, colour=style.VALUE)
         self.value_model.on_edit = self._commit_array

@@ -159,7 +159,16 @@ def apply_style(target) -> None:
         target.setWindowIcon(QIcon(str(icon)))
 
 
-def _make_app(argv=None):
+OWNED = "gradcanvas_owned"  # a property on the QApplications gradcanvas itself created
+OFFSCREEN_MESSAGE = (
+    "gradcanvas: no window can open: Qt was started without a display (offscreen) earlier in "
+    "this process (QT_QPA_PLATFORM=offscreen, or gui.draw with no display); pictures still work"
+)
+
+
+def _make_app(argv=None, platform=None):
+    """The running QApplication, or a new styled one of ours (on ``platform`` when given);
+    ``created`` says whether this call made it."""
     from PySide6.QtWidgets import QApplication
 
     from gui.shell import files
@@ -167,13 +176,40 @@ def _make_app(argv=None):
     app = QApplication.instance()
     created = app is None
     if created:
-        app = QApplication(list(argv) if argv is not None else [sys.argv[0] if sys.argv else "gradcanvas"])
+        args = list(argv) if argv is not None else [sys.argv[0] if sys.argv else "gradcanvas"]
+        if platform:
+            args += ["-platform", platform]
+        app = QApplication(args)
+        app.setProperty(OWNED, True)
         app.setOrganizationName(files.ORGANISATION)
         app.setApplicationName(files.APPLICATION)
         app.setApplicationDisplayName("gradcanvas")
         app.setDesktopFileName("gradcanvas")
         apply_style(app)
     return app, created
+
+
+def owns_app(app) -> bool:
+    """Whether ``app`` was created by gradcanvas (by show, run or draw), so gradcanvas also
+    runs its event loop; someone else's (a notebook's, another program's) is left alone."""
+    return bool(app is not None and app.property(OWNED))
+
+
+def picture_app():
+    """The QApplication ``gui.draw`` paints with. A new one is made on the display when a
+    window could open here, so that a later ``gui.show`` in the same script gets a real,
+    blocking window (one process has one Qt platform, chosen when the first QApplication
+    starts); else offscreen, as ``gradcanvas render`` does (a server needs no display)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        return app
+    if os.environ.get("QT_QPA_PLATFORM") or display_problem() is not None:
+        app, _ = _make_app(platform=None if os.environ.get("QT_QPA_PLATFORM") else "offscreen")
+    else:
+        app, _ = _make_app()
+    return app
 
 
 def _full_window(graph, path, own=False):
@@ -244,8 +280,9 @@ def show(value_or_graph=None):
     """Open a window on a copy of a Value's graph (``value.graph()``), of a Graph, or on the
     built-in example.
 
-    Creates the QApplication if there is none. Runs the event loop (and returns when the
-    window closes) only when nothing else runs one: in a notebook with ``%gui qt`` or inside
+    Creates the QApplication if there is none. Blocks: runs the event loop, and returns when
+    the window closes, when the application is gradcanvas' own (made here or by an earlier
+    ``gui.draw``) and nothing else runs one: in a notebook with ``%gui qt`` or inside
     an app, it returns the window at once. Returns the MainWindow: the edited document is its
     ``.document`` (the caller's graph is never touched, so the undo history always holds).
     """
@@ -262,16 +299,24 @@ def show(value_or_graph=None):
         if problem:
             raise RuntimeError(problem)
     app, created = _make_app()
+    ours = owns_app(app)
+    if ours and not created and app.platformName() == "offscreen" and not os.environ.get("QT_QPA_PLATFORM"):
+        # gui.draw ran first on a machine with no display: say so rather than return a window
+        # nobody can see
+        raise RuntimeError(display_problem() or OFFSCREEN_MESSAGE)
     with _built_aside():
         # a Value's graph is fresh and nobody else holds it: the window keeps it, uncopied
         graph = value_or_graph.graph() if own else value_or_graph
         window = _full_window(graph, None, own)
     window.destroyed.connect(gc.unfreeze)
-    if not created:
+    if not ours:
         apply_style(window)  # someone else's application: theme this window only
     _windows.append(window)
     window.show()
     window.raise_()
-    if created and QThread.currentThread().loopLevel() == 0:
+    window.activateWindow()
+    # Our own application (made here, or by gui.draw earlier in the script) runs its event
+    # loop until the window closes; someone else's (a notebook with %gui qt) already runs one.
+    if ours and QThread.currentThread().loopLevel() == 0:
         app.exec()
     return window

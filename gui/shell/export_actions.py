@@ -66,7 +66,10 @@ class ExportActions(QObject):
         _f, label, filt = KINDS[kind]
         base = w.path
         stem = (base.stem if base else "graph") + ("_torch" if kind == "pytorch" else "")
-        start = str((base.parent if base else Path.home()) / f"{stem}.py")
+        # the folder of this window's last export, else the session's (the document's folder,
+        # else the last folder a file was opened, saved or exported in): never $HOME first
+        folder = self.last_path.parent if self.last_path is not None else w.session.last_folder()
+        start = str(folder / f"{stem}.py")
         path, _ = QFileDialog.getSaveFileName(w, f"Export as {label}", start, filt)
         if path and not Path(path).suffix:
             path += ".py"
@@ -89,6 +92,7 @@ class ExportActions(QObject):
         except (GraphError, OSError) as e:
             self._fail(f"Cannot export to {path}: {getattr(e, 'strerror', None) or e}")
             return False
+        self._window.session.set_last_folder(self.last_path.resolve().parent)
         self.done.emit(f"Exported {KINDS[kind][1]} code to {self.last_path}")
         return True
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QTextBrowser,
     QToolBar,
+    QToolButton,
     QUndoView,
     QVBoxLayout,
     QWidget,
@@ -48,6 +49,10 @@ from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 
 APP_NAME = "gradcanvas"
 NARROW_WINDOW = 900  # below this width the palette shares the inspector's column (a tab)
+SMALL_WINDOW = 1100  # below this width the docks start narrower than their defaults
+CANVAS_SHARE = 0.6  # of the window's width, kept for the canvas however small the window
+MIN_DOCK_WIDTH = 60  # a side column narrower than this shows nothing readable
+DOCK_SEPARATORS = 6  # px per side column: the splitter handle between it and the canvas
 DEFAULT_SIZE = QSize(1280, 800)
 
 _GESTURES = [
@@ -97,6 +102,22 @@ def icon(name: str) -> QIcon:
     return QIcon(str(path)) if path.is_file() else QIcon()
 
 
+def show_overflow(toolbar: QToolBar) -> None:
+    """Make a toolbar's overflow button (») visible on the dark theme: Fusion draws it dark
+    on dark, so on a narrow window the actions that did not fit seemed gone. Qt resets its
+    icon when the toolbar turns, so it is set again then."""
+    button = toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    if button is None:
+        return
+
+    def mark(*_):
+        button.setIcon(icon("more"))
+        button.setToolTip("More: the actions that do not fit in this width")
+
+    mark()
+    toolbar.orientationChanged.connect(mark)
+
+
 class MainWindow(QMainWindow):
     """The gradcanvas window on a copy of ``document`` (a Graph) or, by default, the built-in
     example: e = (a*4 + 3) * (a + 2) at a = 3, already evaluated, so a.grad = 35 shows at once.
@@ -124,6 +145,9 @@ class MainWindow(QMainWindow):
         self._use_settings = use_settings
         doc_name = "Untitled"
         self._fitted_once = False
+        self._palette_tabbed = False  # the palette was made a tab by _share_width, not the user
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)
+        self._fit_timer.timeout.connect(self._share_width)
         self.last_error: str | None = None
         opened_from = Path(path).resolve() if path is not None and document is not None else None
         if document is None:
@@ -169,6 +193,7 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
 
         self.palette.opActivated.connect(self.add_at_view_centre)
+        self.view.needsWidth.connect(self._make_room_for_document)
         self.controller.message.connect(self.show_message)
         self.bridge.evaluated.connect(self._update_output_label)
         self.bridge.replaced.connect(self._update_output_label)
@@ -381,6 +406,7 @@ class MainWindow(QMainWindow):
         tb.addActions([self.act_set_output, self.act_evaluate, self.act_wire_grads])
         self.addToolBar(Qt.TopToolBarArea, tb)
         self.toolbar = tb
+        show_overflow(tb)
 
     def _make_status_bar(self):
         sb = self.statusBar()
@@ -450,6 +476,7 @@ class MainWindow(QMainWindow):
         """Add a toolbar on a row of its own under the main one."""
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        show_overflow(toolbar)
 
     # ------------------------------------------------------------------ status and title
 
@@ -968,21 +995,83 @@ class MainWindow(QMainWindow):
             self._share_width()
             QTimer.singleShot(0, self.view.show_document_readably)
 
+    def resizeEvent(self, event):  # noqa: N802 - Qt's virtual
+        super().resizeEvent(event)
+        if self._fitted_once and event.size().width() != event.oldSize().width():
+            self._fit_timer.start()  # once the resize settles: a drag sends dozens
+
+    def _dock_columns(self) -> dict:
+        """The docks that take width beside the canvas, per side: visible, docked (not
+        floating), the current tab of a tab group only."""
+        columns: dict = {}
+        for dock in self.findChildren(QDockWidget):
+            if dock.isVisible() and not dock.isFloating():
+                area = self.dockWidgetArea(dock)
+                if area in (Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea):
+                    columns.setdefault(area, []).append(dock)
+        return columns
+
     def _share_width(self):
-        """On a narrow window (800x600 screens) the docks' default widths left the canvas a
-        ~145 px strip: give the canvas at least half of the width. Below NARROW_WINDOW the
-        palette becomes a tab behind the inspector: beside it, even at 120 px (its names cut
-        off), it left a ~390 px canvas, too narrow for the built-in example's four columns at
-        a readable zoom, so the lesson's node `a` opened off-screen."""
+        """Keep the canvas at least CANVAS_SHARE of the window's width, whatever size the
+        window is made: the docks kept their widths as a window shrank (at 900x600 the canvas
+        got a third, at 600x400 about 50 px). The side columns shrink in proportion; below
+        NARROW_WINDOW the palette becomes a tab behind the inspector (one column instead of
+        two; it goes back to the left when the window is widened again). A user's own
+        layout is left alone while the canvas has its share."""
         w = self.width()
-        if w < 1100 and self.palette.isVisible() and self.inspector.isVisible():
-            if w < NARROW_WINDOW and not self.palette.isFloating():
-                self.tabifyDockWidget(self.inspector, self.palette)
-                self.inspector.raise_()
-                self.resizeDocks([self.inspector], [max(220, int(w * 0.3))], Qt.Horizontal)
-                return
-            sizes = [max(140, int(w * 0.2)), max(200, int(w * 0.28))]
-            self.resizeDocks([self.palette, self.inspector], sizes, Qt.Horizontal)
+        palette_docked = self.palette.isVisible() and not self.palette.isFloating()
+        if (
+            self._palette_tabbed
+            and w >= NARROW_WINDOW
+            and self.palette in self.tabifiedDockWidgets(self.inspector)
+        ):
+            self._palette_tabbed = False
+            self.addDockWidget(Qt.LeftDockWidgetArea, self.palette)  # out of the tab group
+            self.palette.show()
+        elif (
+            w < NARROW_WINDOW
+            and palette_docked
+            and self.inspector.isVisible()
+            and not self.inspector.isFloating()
+            and self.dockWidgetArea(self.palette) != self.dockWidgetArea(self.inspector)
+        ):
+            self.tabifyDockWidget(self.inspector, self.palette)
+            self.inspector.raise_()
+            self._palette_tabbed = True
+        columns = self._dock_columns()
+        if not columns:
+            return
+        room = int(w * (1 - CANVAS_SHARE)) - DOCK_SEPARATORS * len(columns)
+        widths = {area: max(d.width() for d in docks) for area, docks in columns.items()}
+        targets = dict(widths)
+        if w < SMALL_WINDOW:  # narrower than their defaults, as an 800x600 screen needs
+            if len(columns) == 1:
+                small = {a: max(220, int(w * 0.3)) for a in columns}
+            else:
+                small = {Qt.LeftDockWidgetArea: max(140, int(w * 0.2)),
+                         Qt.RightDockWidgetArea: max(200, int(w * 0.28))}
+            targets = {a: min(widths[a], small.get(a, widths[a])) for a in columns}
+        total = sum(targets.values())
+        if total > room:
+            targets = {a: max(MIN_DOCK_WIDTH, int(t * room / total)) for a, t in targets.items()}
+        if targets != widths:
+            self.resizeDocks([docks[0] for docks in columns.values()], list(targets.values()), Qt.Horizontal)
+
+    def _make_room_for_document(self, width: int) -> None:
+        """A document opening needs a ``width``-px canvas to be seen whole at a readable zoom:
+        when the palette's column is what it lacks, the palette becomes a tab behind the
+        inspector (one click brings it back). The perceptron at 1600x1000 and micrograd's
+        sanity graph in gui.show's 1280x800 window opened with their inputs off screen."""
+        p, i = self.palette, self.inspector
+        if not (p.isVisible() and i.isVisible()) or p.isFloating() or i.isFloating():
+            return
+        if self.dockWidgetArea(p) == self.dockWidgetArea(i) or p in self.tabifiedDockWidgets(i):
+            return
+        if self.view.viewport().width() + p.width() + DOCK_SEPARATORS < width:
+            return  # even then it would not fit: keep the palette
+        self.tabifyDockWidget(i, p)
+        i.raise_()
+        self.show_message("The palette is a tab behind the inspector, so the whole document fits", 6000)
 
     def closeEvent(self, event):  # noqa: N802 - Qt's virtual
         if not self.maybe_save():
