@@ -159,3 +159,219 @@ def test_an_edit_inside_a_definition_repaints_every_instance(qtbot):
     assert g.value("y") == 2.0 * 2 + 2.0 * 3
     check_numbers_current(w.scene)
     w.close()
+
+
+# ------------------------------------------------------------------ Ctrl+G and Ctrl+Shift+G
+
+
+def _active(qtbot, w):
+    with qtbot.waitActive(w):
+        w.activateWindow()
+    w.view.setFocus()
+
+
+def _numbers(g) -> dict:
+    """Value and gradient of every named node (the names survive grouping)."""
+    return {g.name(n): (g.value(n), g.grad(n)) for n in g.nodes() if g.name(n)}
+
+
+def test_ctrl_g_groups_the_selection_in_one_undo_step(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    flat = Graph.from_expression("z = x*w + b\nh = tanh(z)\nloss = h*h", x=0.5, w=-1.5, b=0.25)
+    w = _window(flat)
+    qtbot.addWidget(w)
+    g = w.document
+    before, numbers = g.to_dict(), _numbers(g)
+    w.ask_group_name = lambda default: "neuron"
+    w.scene.select_nodes([g.resolve("z"), g.resolve("h")])
+    _active(qtbot, w)
+    count = w.undo_stack.count()
+    QTest.keyClick(w.view.viewport(), Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    QApplication.processEvents()
+    assert w.undo_stack.count() == count + 1
+    insts = [n for n in g.nodes() if g.op(n) == "call"]
+    assert len(insts) == 1 and g.definition_of(insts[0]).name == "neuron"
+    assert w.scene.selected_node_ids() == insts
+    # the oracle: tanh(x*w + b)^2 and its gradients by hand, unchanged by grouping
+    h = math.tanh(0.5 * -1.5 + 0.25)
+    assert g.value("loss") == pytest.approx(h * h, rel=1e-12)
+    assert g.grad("w") == pytest.approx(2 * h * (1 - h * h) * 0.5, rel=1e-12)
+    for name in ("x", "w", "b", "loss"):
+        assert _numbers(g)[name] == pytest.approx(numbers[name], rel=1e-12)
+    check_numbers_current(w.scene)
+    w.undo_stack.undo()
+    QApplication.processEvents()
+    assert g.to_dict() == before
+    assert not any(g.op(n) == "call" for n in g.nodes())
+    check_numbers_current(w.scene)
+    w.undo_stack.redo()
+    QApplication.processEvents()
+    assert [n for n in g.nodes() if g.op(n) == "call"] == insts
+    check_numbers_current(w.scene)
+    w.close()
+
+
+def test_ctrl_shift_g_ungroups_one_instance_and_undo_puts_it_back(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    w = _window(Graph.load(EXAMPLES / "neuron_three_times.json"))
+    qtbot.addWidget(w)
+    g = w.document
+    before, numbers = g.to_dict(), _numbers(g)
+    h1 = g.resolve("h1")
+    w.scene.select_nodes([h1])
+    _active(qtbot, w)
+    QTest.keyClick(w.view.viewport(), Qt.Key.Key_G,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QApplication.processEvents()
+    assert h1 not in g.nx and len(g.instances("neuron")) == 2
+    assert w.scene.selected_node_ids() and all(g.op(n) != "call" for n in w.scene.selected_node_ids())
+    after = _numbers(g)
+    for name in ("w11", "w12", "b1", "x1", "loss", "h2", "o"):
+        assert after[name] == pytest.approx(numbers[name], rel=1e-12), name
+    check_numbers_current(w.scene)
+    w.undo_stack.undo()
+    QApplication.processEvents()
+    assert g.to_dict() == before
+    check_numbers_current(w.scene)
+    w.close()
+
+
+def test_ungrouping_the_last_instance_removes_its_definition_and_undo_restores_it(qtbot):
+    x = Value(0.5)
+    with engine.group("sq"):
+        y = x * x
+    w = _window(y.graph())
+    qtbot.addWidget(w)
+    g = w.document
+    before = g.to_dict()
+    inst = next(n for n in g.nodes() if g.op(n) == "call")
+    assert w.controller.ungroup([inst])
+    assert "sq" not in g.definitions
+    w.undo_stack.undo()
+    QApplication.processEvents()
+    assert g.to_dict() == before and "sq" in g.definitions
+    check_numbers_current(w.scene)
+    w.close()
+
+
+def test_grouping_that_would_make_a_cycle_is_refused_in_the_status_bar(qtbot):
+    from engine import GraphError
+
+    w = _window(Graph.from_expression("b = a*2\nc = b + a\nd = c*c", a=1.0))
+    qtbot.addWidget(w)
+    g = w.document
+    before = g.to_dict()
+    sel = [g.resolve("a"), g.resolve("c")]  # b leaves the selection and comes back into c
+    with pytest.raises(GraphError) as why:
+        g.check_group(sel, "f")
+    w.ask_group_name = lambda default: "f"
+    w.scene.select_nodes(sel)
+    count = w.undo_stack.count()
+    w.act_group.trigger()
+    assert w.statusBar().currentMessage() == str(why.value)
+    assert w.undo_stack.count() == count and g.to_dict() == before
+    w.scene.select_nodes([])
+    w.act_group.trigger()
+    assert "select the nodes to group" in w.statusBar().currentMessage().lower()
+    w.scene.select_nodes([g.resolve("a")])
+    w.act_ungroup.trigger()
+    assert "select an instance" in w.statusBar().currentMessage()
+    w.close()
+
+
+def test_group_and_ungroup_are_in_the_graph_menu_with_shortcuts_and_tooltips(qtbot):
+    w = _window()
+    qtbot.addWidget(w)
+    menu = w.menus["graph"].actions()
+    assert w.act_group in menu and w.act_ungroup in menu
+    assert w.act_group.shortcut().toString() == "Ctrl+G"
+    assert w.act_ungroup.shortcut().toString() == "Ctrl+Shift+G"
+    assert "Ctrl+G" in w.act_group.toolTip() and "port" in w.act_group.toolTip()
+    w.close()
+
+
+# ------------------------------------------------------------------ the instance's context menu
+
+
+def _menu_action(w, node, text):
+    menu = w.scene.node_menu(node, w.view)
+    for act in menu.actions():
+        if act.text() == text:
+            return act
+        if act.menu() is not None and act.text() == text.split(" ▸ ")[0]:
+            for sub in act.menu().actions():
+                if sub.text() == text.split(" ▸ ")[1]:
+                    return sub
+    raise AssertionError(f"no {text!r} in {[a.text() for a in menu.actions()]}")
+
+
+def test_make_unique_then_an_edit_inside_changes_that_instance_alone(qtbot):
+    w = _window(Graph.load(EXAMPLES / "weight_tying.json"))
+    qtbot.addWidget(w)
+    g = w.document
+    before = g.to_dict()
+    i1, i2 = g.instances("scale")
+    _menu_action(w, i1, "Make Unique").trigger()
+    QApplication.processEvents()
+    mine = g.definition_of(i1).name
+    assert mine != "scale" and g.instances("scale") == [i2]
+    w.controller.set_value(f"{mine}.w", 2.0)  # y = 2*a + 0.5*b by hand
+    QApplication.processEvents()
+    assert g.value("y") == 2.0 * 2 + 0.5 * 3
+    check_numbers_current(w.scene)
+    w.undo_stack.undo()
+    w.undo_stack.undo()
+    QApplication.processEvents()
+    assert g.to_dict() == before
+    check_numbers_current(w.scene)
+    w.close()
+
+
+def test_expose_as_input_gives_each_instance_its_own_weight_and_undo_takes_it_back(qtbot):
+    w = _window(Graph.load(EXAMPLES / "weight_tying.json"))
+    qtbot.addWidget(w)
+    g = w.document
+    before = g.to_dict()
+    i1, i2 = g.instances("scale")
+    _menu_action(w, i1, "Expose as Input ▸ scale.w").trigger()
+    QApplication.processEvents()
+    assert g.definitions["scale"].input_names == ["x", "w"]
+    for inst in (i1, i2):  # the items were drawn anew with the new port, fed by a new number
+        it = w.scene.node_item(inst)
+        assert [p.label for p in it.inputs] == ["x", "w"] and it.inputs[1].connected
+    feeder = g.inputs(i1)[1]
+    w.controller.set_value(feeder, 4.0)  # y = 4*a + 0.5*b by hand; only the first changes
+    QApplication.processEvents()
+    assert g.value("y") == 4.0 * 2 + 0.5 * 3
+    assert g.grad(feeder) == 2.0  # d y / d w1 = a
+    check_numbers_current(w.scene)
+    w.undo_stack.undo()
+    w.undo_stack.undo()
+    QApplication.processEvents()
+    assert g.to_dict() == before
+    assert [p.label for p in w.scene.node_item(i1).inputs] == ["x"]
+    check_numbers_current(w.scene)
+    w.close()
+
+
+def test_copy_paste_of_an_instance_brings_its_definition(qtbot):
+    from engine.io import document as doc
+
+    w = _window(Graph.from_expression("y = a * 2", a=1.0))
+    qtbot.addWidget(w)
+    g = w.document
+    before = g.to_dict()
+    other = Graph.load(EXAMPLES / "weight_tying.json")
+    new = w.controller.paste(doc.fragment(other, [other.resolve("a"), other.instances("scale")[0]]),
+                             at=(0.0, 400.0))
+    QApplication.processEvents()
+    inst = next(n for n in new if g.op(n) == "call")
+    assert g.definition_of(inst).name == "scale" and g.value(inst) == 0.5 * 2
+    check_numbers_current(w.scene)
+    w.undo_stack.undo()
+    assert g.to_dict() == before and not g.definitions
+    w.close()

@@ -569,6 +569,21 @@ class Composites:
             order.extend(leftovers)
         self._set_order(order)
 
+    def restore_order(self, order) -> None:
+        """List the nodes in ``order`` (every node once): the order files list them in. Undo
+        of an edit that removed and re-added nodes (the GUI's ungroup) puts it back with this,
+        so the document reads back as it was. No event: nothing drawn or computed changes.
+
+        >>> from engine import Graph
+        >>> g = Graph.from_expression("a*b", a=1, b=2)
+        >>> g.restore_order([3, 2, 1]); list(g.nx)
+        [3, 2, 1]
+        """
+        order = list(order)
+        if len(order) != len(self.nx) or set(order) != set(self.nx):
+            raise ValueError("restore_order needs every node of the graph exactly once")
+        self._set_order(order)
+
     def _set_order(self, order) -> None:
         """Reorder the graph's nodes (networkx keeps insertion order; the file lists nodes so)."""
         g = self.nx

@@ -36,6 +36,7 @@ ROW_H = 18.0  # one port row, the value row, the gradient row, an extra row
 PORT_ROW_H = ROW_H
 PAD = 5.0  # above the first row and below the last
 PORT_R = 5.0  # drawn radius of a port dot
+COLUMN_PITCH = 180.0  # the layout's column pitch (engine.drawing.layout.COLUMN): width plus gap
 PORT_HIT_R = 12.0  # hit radius: a 24 px target around each port (the issue asks >= 16 px)
 
 

@@ -69,8 +69,8 @@ def _problems(g, vals: dict) -> dict:
            if v is None or (not _is_finite(v) if type(v) is ndarray else (v != v or v == _INF or v == -_INF))]
     if not bad:
         return {}
-    tape = g.tape()
-    order_vals = [vals[n] for n in tape.order]
+    # every slot's value, those inlined from instances (keyed by instance path) too
+    tape, order_vals = g.evaluation()[:2]
     out = {}
     for n in bad:
         why = autodiff.problem(tape, order_vals, tape.index[n])
@@ -958,6 +958,36 @@ class GraphScene(QGraphicsScene):
         else:
             c.set_output(node_id)
 
+    def _instance_menu(self, menu: QMenu, node_id: int, targets) -> None:
+        """An instance's entries: Ungroup, Make Unique, and Expose as Input per named constant
+        of its definition."""
+        c, g = self._controller, self.graph
+        d = g.definition_of(node_id)
+        menu.addSeparator()
+        act = QAction("Ungroup", menu)
+        act.setShortcut("Ctrl+Shift+G")
+        act.setToolTip("Put the body back in its place, wired as before (one undo step)")
+        act.triggered.connect(lambda: self.select_nodes(c.ungroup(targets)))
+        menu.addAction(act)
+        shared = len(g.instances(d.name)) > 1
+        act = QAction("Make Unique", menu)
+        act.setEnabled(shared)
+        act.setToolTip(f"Give this instance its own copy of {d.name}, so edits inside change it alone"
+                       if shared else f"This is the only instance of {d.name}: it is unique already")
+        act.triggered.connect(lambda: c.make_unique(node_id))
+        menu.addAction(act)
+        consts = [n for n in d.constants()]
+        if consts:
+            sub = menu.addMenu("Expose as Input")
+            sub.setToolTipsVisible(True)
+            for n in consts:
+                label = g.label((d.name, n))
+                act = QAction(label, sub)
+                act.setToolTip(f"Make {label} an input port of every {d.name}, fed from a number holding "
+                               "its value: each instance can then have its own")
+                act.triggered.connect(lambda _=False, n=n: c.expose_as_input((d.name, n)))
+                sub.addAction(act)
+
     def node_menu(self, node_id: int, parent=None) -> QMenu:
         """The context menu of a node: Pin as Output (or Output Follows the Graph), Rename…,
         Edit value…, Duplicate, Delete.
@@ -993,6 +1023,8 @@ class GraphScene(QGraphicsScene):
                 act = QAction("Edit value…", menu)
                 act.triggered.connect(lambda: view.edit_value(node_id))
                 menu.addAction(act)
+        if node_id in g.nx and g.op(node_id) == CALL:
+            self._instance_menu(menu, node_id, targets)
         menu.addSeparator()
         act = QAction("Duplicate", menu)
         act.triggered.connect(lambda: self.select_nodes(c.duplicate(targets)))

@@ -3,8 +3,8 @@
 Every edit goes through the controller (so through the undo stack); the window only wires
 gestures, menus and files to it. Dialogs the tests must answer are methods that can be
 replaced on the instance: :meth:`MainWindow.ask_unsaved`, :meth:`MainWindow.show_error`,
-:meth:`MainWindow.ask_open_path`, :meth:`MainWindow.ask_save_path` and
-:meth:`MainWindow.ask_export_path`.
+:meth:`MainWindow.ask_open_path`, :meth:`MainWindow.ask_save_path`,
+:meth:`MainWindow.ask_export_path` and :meth:`MainWindow.ask_group_name`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -295,6 +296,13 @@ class MainWindow(QMainWindow):
                                    "Unpin the output: it becomes the node nothing consumes that depends "
                                    "on the most others, and moves as the graph grows")
         self.act_evaluate = a("&Evaluate", self.evaluate, "F5", "Run forward and backward again", "evaluate")
+        self.act_group = a("&Group Selection…", self.group_selection, "Ctrl+G",
+                           "Make the selected nodes one instance of a new definition (a function): "
+                           "every wire crossing the selection's edge becomes a port (one undo step)",
+                           canvas=True)
+        self.act_ungroup = a("&Ungroup", self.ungroup_selection, "Ctrl+Shift+G",
+                             "Put the selected instance's body back in its place, wired, named and "
+                             "placed as before (one undo step)", canvas=True)
         self.act_about = a("&About gradcanvas", self.show_about, None, "What gradcanvas is")
         self.act_about.setMenuRole(QAction.AboutRole)
         self.act_shortcuts = a("&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents,
@@ -351,6 +359,9 @@ class MainWindow(QMainWindow):
 
         m = mb.addMenu("&Graph")
         m.addActions([self.act_layout, self.act_set_output, self.act_follow_output, self.act_evaluate])
+        m.addSeparator()
+        m.addActions([self.act_group, self.act_ungroup])
+        m.setToolTipsVisible(True)
         self.menus["graph"] = m
 
         self.learn_menu = mb.addMenu("&Learn")  # filled by add_learn_action; hidden while empty
@@ -599,6 +610,31 @@ class MainWindow(QMainWindow):
             return False
         return bool(self.controller.set_output(ids[0]))
 
+    def group_selection(self) -> int | None:
+        """Group the selected nodes into one instance (Ctrl+G), named as :meth:`ask_group_name`
+        answers; returns the instance, or None (nothing selected, cancelled, or refused: the
+        status bar says why)."""
+        ids = self.selected()
+        if not ids:
+            self.show_message("Select the nodes to group first: Ctrl+G makes them one function", 5000)
+            return None
+        name = self.ask_group_name(self.controller.free_definition_name())
+        if name is None:
+            return None
+        inst = self.controller.group(ids, name)
+        if inst is not None:
+            self.scene.select_nodes([inst])
+            self.show_message(f"Grouped {len(ids)} nodes into {self.document.definition_of(inst).name}: "
+                              "Ctrl+Shift+G ungroups, Ctrl+Z undoes", 6000)
+        return inst
+
+    def ungroup_selection(self) -> list[int]:
+        """Put the selected instances' bodies back (Ctrl+Shift+G); returns the nodes put back."""
+        new = self.controller.ungroup(self.selected())
+        if new:
+            self.scene.select_nodes(new)
+        return new
+
     def follow_output(self) -> bool:
         """Unpin the output: it follows the graph again (one undo step)."""
         if self.document.pinned_output is None:
@@ -631,6 +667,12 @@ class MainWindow(QMainWindow):
             files.settings().setValue("view/wireGradients", bool(on))
 
     # ------------------------------------------------------------------ dialogs (replaceable in tests)
+
+    def ask_group_name(self, default: str) -> str | None:
+        """Ask the new definition's name (``default`` offered); None when cancelled."""
+        name, ok = QInputDialog.getText(self, "Group Selection", "Name of the new function (definition):",
+                                        text=default)
+        return name if ok else None
 
     def ask_unsaved(self) -> QMessageBox.StandardButton:
         """Ask whether to save changes; returns Save, Discard or Cancel."""
