@@ -375,3 +375,102 @@ def test_copy_paste_of_an_instance_brings_its_definition(qtbot):
     w.undo_stack.undo()
     assert g.to_dict() == before and not g.definitions
     w.close()
+
+
+# ------------------------------------------------------------------ entering an instance
+
+
+def _inside_rows(w) -> dict:
+    """{body id: (painted value texts, painted gradient texts)} of the entered instance."""
+    sc = w.canvas_area.scene_shown()
+    texts = painted_texts(sc)
+    out = {}
+    for n, it in sc.node_items().items():
+        vr, gr = it.mapRectToScene(it.value_rect()), it.mapRectToScene(it.grad_rect())
+        out[n] = ([t.text for t in texts if t.fill == VALUE and vr.contains(t.x + 1.0, t.y - 2.0)],
+                  [t.text for t in texts if t.fill == GRAD and gr.contains(t.x + 1.0, t.y - 2.0)])
+    return out
+
+
+def _assert_inside_is(w, g, path):
+    """Every body node of the entered instance paints this instance's value and gradient,
+    read from the document at the instance-path address (the engine's number for that one
+    instance), not from the body."""
+    rows = _inside_rows(w)
+    assert rows
+    for n, (vals, grads) in rows.items():
+        want_v, want_g = g.value(path + (n,)), g.grad(path + (n,))
+        assert len(vals) == 1 and agrees(vals[0], want_v), (n, vals, want_v)
+        assert len(grads) == 1 and agrees(grads[0], want_g), (n, grads, want_g)
+
+
+def test_tab_enters_the_selected_instance_and_escape_leaves(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    w = _window(Graph.load(EXAMPLES / "neuron_three_times.json"))
+    qtbot.addWidget(w)
+    g = w.document
+    o = g.resolve("o")
+    w.scene.select_nodes([o])
+    _active(qtbot, w)
+    QTest.keyClick(w.view, Qt.Key.Key_Tab)
+    QApplication.processEvents()
+    assert w.canvas_area.path == (o,)
+    assert w.canvas_area.crumb_texts() == ["One neuron, used three times", "o (neuron)"]
+    assert w.canvas_area.crumbs.isVisible()
+    _assert_inside_is(w, g, (o,))
+    # the port nodes carry the definition's port names, what comes in and what goes back out
+    sc = w.canvas_area.scene_shown()
+    names = {sc.node_item(n).name for n in sc.placeholders()}
+    assert names == {"x1", "x2", "w1", "w2", "b", "out1"}
+    # the gradient arriving at o's output, by hand: d loss / d o = 2 (o - t)
+    out = next(n for n, op in sc.placeholders().items() if op == "output")
+    assert agrees(_inside_rows(w)[out][1][0], 2 * (g.value(o) - g.value("t")))
+    QTest.keyClick(w.canvas_area.inside.viewport(), Qt.Key.Key_Escape)
+    QApplication.processEvents()
+    assert w.canvas_area.path == () and not w.canvas_area.crumbs.isVisible()
+    w.close()
+
+
+def test_double_click_enters_and_an_edit_outside_updates_the_inside(qtbot):
+    from tests.qt_helpers import double_click
+
+    w = _window(Graph.load(EXAMPLES / "neuron_three_times.json"))
+    qtbot.addWidget(w)
+    g = w.document
+    h2 = g.resolve("h2")
+    it = w.scene.node_item(h2)
+    w.view.centerOn(it)
+    double_click(w.view, it.mapToScene(it.value_rect().center()))
+    QApplication.processEvents()
+    assert w.canvas_area.path == (h2,)
+    _assert_inside_is(w, g, (h2,))
+    assert w.controller.set_value("x1", 0.25)  # an input of h2 changes: its inside follows
+    QApplication.processEvents()
+    _assert_inside_is(w, g, (h2,))
+    w.undo_stack.undo()
+    QApplication.processEvents()
+    assert w.canvas_area.path == (h2,)  # undo of an edit outside does not throw the user out
+    _assert_inside_is(w, g, (h2,))
+    w.canvas_area.crumb_buttons()[0].click()  # the breadcrumb takes the user back out
+    QApplication.processEvents()
+    assert w.canvas_area.path == ()
+    w.close()
+
+
+def test_undo_that_takes_the_entered_instance_away_brings_the_user_out(qtbot):
+    w = _window(Graph.from_expression("z = x*w + b\nh = tanh(z)", x=0.5, w=-1.5, b=0.25))
+    qtbot.addWidget(w)
+    g = w.document
+    inst = w.controller.group([g.resolve("z"), g.resolve("h")], "neuron")
+    assert w.enter_instance(inst)
+    _assert_inside_is(w, g, (inst,))
+    w.undo_stack.undo()
+    QApplication.processEvents()
+    assert w.canvas_area.path == () and w.canvas_area.stack.currentWidget() is w.view
+    w.undo_stack.redo()  # the instance is back; the user is where the redo left them
+    QApplication.processEvents()
+    assert w.enter_instance(inst)
+    _assert_inside_is(w, g, (inst,))
+    w.close()

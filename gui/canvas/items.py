@@ -220,6 +220,8 @@ def op_symbol(op: str) -> str:
         return OPS[op].symbol
     if op == CALL:
         return CALL_SYMBOL
+    if op in G.PLACEHOLDERS:
+        return "in" if op == "input" else "out"
     kind = kinds.KINDS.get(op)
     return (kind.symbol or kind.name) if kind is not None else op
 
@@ -230,6 +232,9 @@ def op_text(op: str) -> tuple[str, str]:
         return OPS[op].name, OPS[op].doc
     if op == CALL:
         return "instance", "a composite: one call of a definition (double-click or Tab enters it)"
+    if op in G.PLACEHOLDERS:
+        return (f"{op} port", "what comes in through this input of the instance (value) and goes back "
+                "out (gradient)" if op == "input" else "what leaves the instance through this output")
     kind = kinds.KINDS.get(op)
     return op, (kind.doc if kind is not None else "")
 
@@ -240,6 +245,8 @@ def _kind_ports(op: str) -> tuple[tuple, tuple]:
         return (), ()
     if op in OPS:
         return OPS[op].ports, ()
+    if op in G.PLACEHOLDERS:  # a definition's port, drawn inside an entered instance
+        return ("x",) * G.PLACEHOLDERS[op], ()
     kind = kinds.get(op)
     outs = tuple(kind.outputs({}))
     return tuple(kind.inputs({})), (outs if len(outs) > 1 else ())

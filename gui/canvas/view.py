@@ -115,6 +115,7 @@ class GraphView(QGraphicsView):
     """The canvas view for one GraphScene (see the module docstring)."""
 
     MIME_OP = "application/x-gradcanvas-op"
+    enterRequested = Signal(int)  # Tab or a double-click on an instance: show its inside
 
     # (key, modifiers) the canvas owns while it has focus
     _KEYS = {
@@ -537,7 +538,9 @@ class GraphView(QGraphicsView):
         it = self._node_at(event.position().toPoint())
         if it is not None and event.button() == Qt.MouseButton.LeftButton:
             local = it.mapFromScene(self.mapToScene(event.position().toPoint()))
-            if it.header_rect().contains(local) or it.op != NUMBER:
+            if it.op == G.CALL and not it.header_rect().contains(local):
+                self.enterRequested.emit(it.node_id)  # the header renames, the body enters
+            elif it.header_rect().contains(local) or it.op != NUMBER:
                 self.edit_name(it.node_id)
             else:
                 self.edit_value(it.node_id)
@@ -626,7 +629,11 @@ class GraphView(QGraphicsView):
         if t == QEvent.Type.KeyPress and event.key() == _K.Key_Tab and not (
             event.modifiers() & (_M.ControlModifier | _M.AltModifier | _M.ShiftModifier)
         ):
-            self.open_search()  # Tab would otherwise move focus to the next widget
+            ids = self.scene().selected_node_ids()
+            if len(ids) == 1 and self.scene().node_item(ids[0]).op == G.CALL:
+                self.enterRequested.emit(ids[0])  # Tab on an instance enters it (node editors' habit)
+            else:
+                self.open_search()  # Tab would otherwise move focus to the next widget
             return True
         return super().event(event)
 

@@ -44,6 +44,7 @@ from gui.canvas.view import GraphView
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
 from gui.shell import files
+from gui.shell.entered import SEP, CanvasArea
 from gui.shell.screen_fit import resize_to_screen
 from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 
@@ -145,7 +146,10 @@ class MainWindow(QMainWindow):
         self.scene = GraphScene(self.bridge, self, controller=self.controller)
         self.view = GraphView(self.scene, self)
         self.view.setObjectName("canvas")
-        self.setCentralWidget(self.view)
+        self.canvas_area = CanvasArea(self.bridge, self.view, self)
+        self.canvas_area.whereChanged.connect(self._say_where)
+        self.view.enterRequested.connect(self.enter_instance)
+        self.setCentralWidget(self.canvas_area)
 
         self.palette = Palette(self)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.palette)
@@ -634,6 +638,20 @@ class MainWindow(QMainWindow):
         if new:
             self.scene.select_nodes(new)
         return new
+
+    def enter_instance(self, path) -> bool:
+        """Show the inside of the instance at ``path`` with its live numbers (Tab or a
+        double-click on it); Tab, Escape or a breadcrumb leaves."""
+        return self.canvas_area.enter(path)
+
+    def leave_instance(self) -> None:
+        self.canvas_area.leave()
+
+    def _say_where(self) -> None:
+        area = self.canvas_area
+        if area.path:
+            self.show_message(f"Inside {SEP.join(area.crumb_texts()[1:])}: this instance's values and "
+                              "gradients. Tab or Escape leaves.", 6000)
 
     def follow_output(self) -> bool:
         """Unpin the output: it follows the graph again (one undo step)."""
