@@ -474,3 +474,34 @@ def test_undo_that_takes_the_entered_instance_away_brings_the_user_out(qtbot):
     assert w.enter_instance(inst)
     _assert_inside_is(w, g, (inst,))
     w.close()
+
+
+def test_an_edit_inside_changes_every_instance_and_undo_takes_the_user_back_inside(qtbot):
+    from tests.qt_helpers import double_click
+
+    w = _window(Graph.load(EXAMPLES / "weight_tying.json"))
+    qtbot.addWidget(w)
+    g = w.document
+    i1, i2 = g.instances("scale")
+    assert w.enter_instance(i1)
+    sc = w.canvas_area.scene_shown()
+    const = g.definitions["scale"].constants()[0]
+    w.canvas_area.ask_value = lambda label, current: "2"
+    it = sc.node_item(const)
+    w.canvas_area.inside.centerOn(it)
+    double_click(w.canvas_area.inside, it.mapToScene(it.value_rect().center()))
+    QApplication.processEvents()
+    # y = w*a + w*b with w = 2, a = 2, b = 3, by hand; every instance's drawn numbers follow
+    assert g.value("y") == 2.0 * 2 + 2.0 * 3 and g.value(i2) == 6.0
+    _assert_inside_is(w, g, (i1,))
+    check_numbers_current(w.scene)
+    w.leave_instance()
+    QApplication.processEvents()
+    assert w.canvas_area.path == ()
+    w.undo_stack.undo()  # the edit happened inside scale: undo takes the user there
+    QApplication.processEvents()
+    assert w.canvas_area.definition_shown() == "scale"
+    assert g.value("y") == 2.5
+    _assert_inside_is(w, g, w.canvas_area.path)
+    check_numbers_current(w.scene)
+    w.close()

@@ -243,10 +243,15 @@ class GroupCommand(EditCommand):
         self.instance = None
 
     def _do(self):
+        self.order = list(self.graph.nx)
         self.instance = self.graph.group(self.nodes, self.name, node_id=self.instance)
 
     def _undo(self):
         self.graph.ungroup(self.instance)
+        if set(self.order) == set(self.graph.nx):
+            # the nodes as they were listed: a redo then groups them into the very definition
+            # (its ports are ordered by first use, which follows the graph's order)
+            self.graph.restore_order(self.order)
 
 
 class UngroupCommand(EditCommand):
@@ -275,6 +280,9 @@ class UngroupCommand(EditCommand):
         g = self.graph
         for n in self.new_ids:
             g.remove_node(n)
+        for t, p, _sp in self.wires_out:  # an output fed straight from an input: wired outside now
+            if g.input_wires(t)[p] is not None:
+                g.disconnect(t, p)
         if self.definition not in g.definitions:
             g.add_definition(self.definition, self.data)
         s = self.spec
@@ -336,7 +344,7 @@ class ExposeAsInputCommand(EditCommand):
         self.info: dict = {}
 
     def _do(self):
-        self.info = self.graph.expose_as_input(self.constant)
+        self.info = self.graph.expose_as_input(self.constant, feeder_ids=self.info.get("feeders"))
 
     def _undo(self):
         i = self.info

@@ -13,6 +13,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView
 
+from engine import NUMBER
 from engine.core.composites import INPUT, OUTPUT
 from engine.drawing.geometry import CALL
 from gui import style as S
@@ -20,6 +21,9 @@ from gui.canvas.items import OUT_NONE, NodeItem, WireItem
 from gui.canvas.scene import _short
 
 MARGIN = 60.0
+# A body with more wires than this draws them as plain curves: routing a network's hundreds of
+# parameter wires round its nodes cost seconds per entry (benchmarks/composites_gui.py).
+ROUTED_WIRES = 150
 
 
 class InsideScene(QGraphicsScene):
@@ -69,11 +73,14 @@ class InsideScene(QGraphicsScene):
         body = v.graph
         port_names = {p.node: p.name for p in v.definition.inputs}
         port_names.update({p.node: p.name for p in v.definition.outputs})
+        pos = {n: (a["x"], a["y"]) for n, a in body.nx.nodes(data=True)}
+        if len(set(pos.values())) < len(pos):  # a body built from code has no places of its own:
+            pos = body.layout()  # drawn laid out (read only: the document keeps its positions)
         for n, a in body.nx.nodes(data=True):
             name = a.get("name") or port_names.get(n)
             it = NodeItem(n, a["op"], name, a.get("definition"))
             it.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, False)
-            it.setPos(a["x"], a["y"])
+            it.setPos(*pos[n])
             self._nodes[n] = it
         for s, t, p, sp in body.nx.edges(keys=True, data="source_port", default=0):
             w = WireItem(self._nodes[s], self._nodes[t], p, sp)
@@ -83,9 +90,13 @@ class InsideScene(QGraphicsScene):
             self._wires[(s, t, p)] = w
         for it in self._nodes.values():
             self.addItem(it)
+        plain = len(self._wires) > ROUTED_WIRES
         for w in self._wires.values():
             self.addItem(w)
-            w.place()
+            if plain:
+                w.set_plain()
+            else:
+                w.place()
         r = self.itemsBoundingRect()
         self.setSceneRect(r.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
         self.refresh()
@@ -132,10 +143,12 @@ class InsideScene(QGraphicsScene):
 
 class InsideView(QGraphicsView):
     """Shows an :class:`InsideScene`. Tab or Escape asks to leave (``leave``); a double-click
-    on an instance inside asks to enter it (``enter`` with its body id); the wheel zooms."""
+    on an instance inside asks to enter it (``enter`` with its body id), on a constant to edit
+    it (``editValue``); the wheel zooms."""
 
     leave = Signal()
     enter = Signal(int)
+    editValue = Signal(int)  # a double-click on a constant of the definition: edit it
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -174,6 +187,10 @@ class InsideView(QGraphicsView):
             if isinstance(it, NodeItem):
                 if it.op == CALL:
                     self.enter.emit(it.node_id)
+                    event.accept()
+                    return
+                if it.op == NUMBER:
+                    self.editValue.emit(it.node_id)
                     event.accept()
                     return
                 break

@@ -1029,6 +1029,10 @@ _ROUTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Past this many nodes wires are drawn as plain curves: routing every long wire of a document
 # that size costs seconds at open and tens of ms per drag step (benchmarks/gui_bench.py).
 ROUTE_LIMIT = 2000
+# ... and past this many wires: instances of a network with hundreds of ports each bring tens
+# of thousands of wires among a few hundred nodes (micrograd's MLP grouped: 35k wires routed
+# took 15 s of a 22 s open, benchmarks/composites_gui.py).
+ROUTE_WIRE_LIMIT = 10_000
 
 
 def _router(scene) -> routing.Router | None:
@@ -1040,7 +1044,8 @@ def _router(scene) -> routing.Router | None:
         known = getattr(scene, "_nodes", None)
         nodes = known.values() if isinstance(known, dict) else [
             it for it in scene.items() if isinstance(it, NodeItem)]
-        if len(nodes) > ROUTE_LIMIT:
+        wires = getattr(scene, "_wires", None)
+        if len(nodes) > ROUTE_LIMIT or (isinstance(wires, dict) and len(wires) > ROUTE_WIRE_LIMIT):
             r = _ROUTERS[scene] = False  # remembered until a node enters or leaves
         else:
             r = _ROUTERS[scene] = routing.Router({it: _body(it) for it in nodes})

@@ -504,8 +504,9 @@ class GraphScene(QGraphicsScene):
                 if t in self._nodes:
                     self._add_wire(s_, t, p, sp)
         if nodes:
-            self._shown = None  # the new items show nothing yet
-            self.refresh_labels()
+            # The new items show their numbers with the evaluation that follows the edit: the
+            # engine is mid-edit now (ports changed, wires to come), not to be evaluated.
+            self._shown = None
 
     def _on_name_changed(self, n: int, name) -> None:
         it = self._nodes.get(n)
@@ -537,7 +538,9 @@ class GraphScene(QGraphicsScene):
         shown, self._shown = self._shown, (tape, vals_l, grads_l, root_i, explicit)
         if shown is not None and shown[0] is tape and shown[3:] == (root_i, explicit):
             few = _changed_indices(shown[1], vals_l, shown[2], grads_l)
-            if few is not None:
+            # A slot inside an instance or a definition's constant changed: the instance's
+            # rows and the numbers around it follow from more than the slots' own nodes.
+            if few is not None and all(type(tape.order[i]) is int for i in few):
                 return self._refresh_some(g, tape, vals_l, grads_l, root_i, explicit, few)
         vals, grads = g.values(), g.grads()
         probs = _grad_problems(g, grads, _problems(g, vals))

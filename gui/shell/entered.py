@@ -10,12 +10,35 @@ still exists, never to an error.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.drawing.geometry import CALL
+from gui import style as S
 from gui.canvas.inside import InsideScene, InsideView
 
 SEP = " ▸ "
+
+
+def _definitions_edited(cmd) -> set:
+    """The definitions whose bodies an undo command (or macro, through its children) set
+    values in: its addresses ``(definition, id)``."""
+    if cmd is None:
+        return set()
+    out = set()
+    for k in range(cmd.childCount()):
+        out |= _definitions_edited(cmd.child(k))
+    for ref in getattr(cmd, "new", {}) or {}:
+        if isinstance(ref, tuple) and ref and isinstance(ref[0], str):
+            out.add(ref[0])
+    return out
 
 
 class CanvasArea(QWidget):
@@ -23,13 +46,18 @@ class CanvasArea(QWidget):
 
     whereChanged = Signal()
 
-    def __init__(self, bridge, view, parent=None):
+    def __init__(self, bridge, view, controller=None, parent=None):
         super().__init__(parent)
         self._bridge = bridge
+        self.controller = controller
         self.view = view
         self.inside = InsideView(self)
         self.inside.leave.connect(self.leave)
         self.inside.enter.connect(lambda n: self.enter(self.path + (n,)))
+        self.inside.editValue.connect(self.edit_constant)
+        if controller is not None:
+            self._index = controller.undo_stack.index()
+            controller.undo_stack.indexChanged.connect(self._after_step)
         self.crumbs = QWidget(self)
         self.crumbs.setObjectName("breadcrumbs")
         self._crumb_row = QHBoxLayout(self.crumbs)
@@ -117,6 +145,51 @@ class CanvasArea(QWidget):
                     self._fill_crumbs()  # a name may have changed
                 return
         self.leave_to(0)
+
+    # ---------------------------------------------------------------- edits inside
+
+    def definition_shown(self) -> str | None:
+        """The definition whose body is on screen (None at the document's top level)."""
+        if not self.path:
+            return None
+        g = self._bridge.graph
+        return g.definition_of(self.path[0] if len(self.path) == 1 else self.path).name
+
+    def edit_constant(self, n: int, text: str | None = None) -> bool:
+        """Set constant ``n`` of the definition shown (asked with :meth:`ask_value` unless
+        ``text`` is given): one undo step that changes every instance of the definition."""
+        d = self.definition_shown()
+        if d is None or self.controller is None:
+            return False
+        g = self._bridge.graph
+        if text is None:
+            text = self.ask_value(g.label((d, n)), S.format_number(g.value((d, n))))
+            if text is None:
+                return False
+        return self.controller.set_typed_value((d, n), text)
+
+    def ask_value(self, label: str, current: str) -> str | None:
+        """Ask a constant's new value (replaceable in tests); None when cancelled."""
+        text, ok = QInputDialog.getText(self, "Edit a constant of the definition",
+                                        f"{label} (every instance uses it):", text=current)
+        return text if ok else None
+
+    def _after_step(self, index: int) -> None:
+        """After an undo or redo of an edit inside a definition, show where it happened: the
+        user stays inside, or is taken into an instance of that definition."""
+        before, self._index = self._index, index
+        if index == before:
+            return
+        cmd = self.controller.undo_stack.command(min(index, before))
+        where = _definitions_edited(cmd)
+        if not where or self.definition_shown() in where:
+            return
+        g = self._bridge.graph
+        for d in where:
+            top = [i for i in g.instances(d) if isinstance(i, int)] if d in g.definitions else []
+            if top:
+                self.enter(top[0])
+                return
 
     # ---------------------------------------------------------------- breadcrumbs
 

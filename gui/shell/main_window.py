@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         self.scene = GraphScene(self.bridge, self, controller=self.controller)
         self.view = GraphView(self.scene, self)
         self.view.setObjectName("canvas")
-        self.canvas_area = CanvasArea(self.bridge, self.view, self)
+        self.canvas_area = CanvasArea(self.bridge, self.view, self.controller, self)
         self.canvas_area.whereChanged.connect(self._say_where)
         self.view.enterRequested.connect(self.enter_instance)
         self.setCentralWidget(self.canvas_area)
