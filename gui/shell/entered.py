@@ -180,7 +180,10 @@ class CanvasArea(QWidget):
         before, self._index = self._index, index
         if index == before:
             return
-        cmd = self.controller.undo_stack.command(min(index, before))
+        try:
+            cmd = self.controller.undo_stack.command(min(index, before))
+        except RuntimeError:  # the window is closing: its stack's clear() still signals
+            return
         where = _definitions_edited(cmd)
         if not where or self.definition_shown() in where:
             return
