@@ -505,3 +505,36 @@ def test_an_edit_inside_changes_every_instance_and_undo_takes_the_user_back_insi
     _assert_inside_is(w, g, w.canvas_area.path)
     check_numbers_current(w.scene)
     w.close()
+
+
+def test_hovering_an_instance_peeks_at_its_inside_live(qtbot):
+    from PySide6.QtCore import Qt
+
+    from tests.qt_helpers import mouse, view_point
+
+    w = _window(Graph.load(EXAMPLES / "weight_tying.json"))
+    qtbot.addWidget(w)
+    g = w.document
+    i1 = g.instances("scale")[0]
+    it = w.scene.node_item(i1)
+    w.view.centerOn(it)
+    far = w.scene.node_item(g.resolve("y"))
+    mouse(w.view, "move", view_point(w.view, far.mapToScene(far.body_rect().center())),
+          Qt.MouseButton.NoButton, buttons=Qt.MouseButton.NoButton)
+    mouse(w.view, "move", view_point(w.view, it.mapToScene(it.value_rect().center())),
+          Qt.MouseButton.NoButton, buttons=Qt.MouseButton.NoButton)
+    QApplication.processEvents()
+    peek = w.scene.peek_popup
+    assert peek is not None and peek.isVisible() and peek.node == i1
+    assert not peek.pixmap().isNull()
+    # the picture is of this instance's inside: its scene's rows are the engine's numbers for it
+    inside = peek.scene
+    const = g.definitions["scale"].constants()[0]
+    assert inside.node_item(const).value_text == "0.5"
+    out = next(n for n, op in inside.placeholders().items() if op == "output")
+    assert agrees(inside.node_item(out).value_text, g.value(i1))
+    mouse(w.view, "move", view_point(w.view, far.mapToScene(far.body_rect().center())),
+          Qt.MouseButton.NoButton, buttons=Qt.MouseButton.NoButton)
+    QApplication.processEvents()
+    assert not peek.isVisible()
+    w.close()

@@ -913,6 +913,10 @@ class NodeItem(QGraphicsItem):
     def hoverEnterEvent(self, event):  # noqa: N802
         if not self._tip_set:
             self._update_tooltip()
+        if self.op == CALL:
+            sc = self.scene()
+            if sc is not None and hasattr(sc, "peek"):
+                sc.peek(self.node_id, event.screenPos())  # a small live picture of the inside
         if self._editable():
             self._hovered = True  # offers "pin as output" (and takes its tag into the shape)
             self.update()
@@ -955,6 +959,10 @@ class NodeItem(QGraphicsItem):
         return self._node_tip
 
     def hoverLeaveEvent(self, event):  # noqa: N802
+        if self.op == CALL:
+            sc = self.scene()
+            if sc is not None and hasattr(sc, "end_peek"):
+                sc.end_peek()
         if self._hovered:
             self._hovered = False
             self.update()

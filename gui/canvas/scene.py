@@ -13,7 +13,7 @@ import gc
 
 import networkx as nx
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
@@ -208,6 +208,7 @@ class GraphScene(QGraphicsScene):
         self._controller = controller
         self._nodes: dict[int, NodeItem] = {}
         self._calls: dict[int, NodeItem] = {}  # the instances among them: they show more numbers
+        self._peek = None  # the hover peek's popup, made on first use
         self._wires: dict[tuple[int, int, int], WireItem] = {}
         self._show_wire_grads = False
         self._press_positions: dict[int, QPointF] = {}
@@ -482,6 +483,31 @@ class GraphScene(QGraphicsScene):
 
     # ---------------------------------------------------------------- bridge signals
     # value and output changes show up with the evaluation that follows them
+
+    # ---------------------------------------------------------------- hover peek
+
+    def peek(self, node: int, screen_pos) -> None:
+        """Show a small live picture of instance ``node``'s inside near ``screen_pos``."""
+        if self._controller is None or not self.views():
+            return
+        from gui.canvas.peek import Peek  # the inside's scene imports this module
+
+        if self._peek is None:
+            self._peek = Peek(self.views()[0])
+        try:
+            at = screen_pos.toPoint() if hasattr(screen_pos, "toPoint") else QPoint(screen_pos)
+            self._peek.show_for(self._bridge, node, at + QPoint(24, 16))
+        except Exception:  # noqa: BLE001 - a picture must never take the canvas down
+            self._peek.hide_peek()
+
+    def end_peek(self) -> None:
+        if self._peek is not None:
+            self._peek.hide_peek()
+
+    @property
+    def peek_popup(self):
+        """The hover peek's popup (None until an instance was first hovered)."""
+        return self._peek
 
     def _on_instances_changed(self, which) -> None:
         """An instance's ports changed (its definition's, or it switched definition): its item
