@@ -538,3 +538,40 @@ def test_hovering_an_instance_peeks_at_its_inside_live(qtbot):
     QApplication.processEvents()
     assert not peek.isVisible()
     w.close()
+
+
+def test_palette_lists_definitions_drops_instances_renames_and_refuses_deleting_a_used_one(qtbot):
+    from PySide6.QtCore import QPointF
+
+    from tests.qt_helpers import send_drop, view_point
+
+    w = _window(Graph.load(EXAMPLES / "weight_tying.json"))
+    qtbot.addWidget(w)
+    g = w.document
+    assert w.palette.definitions() == ["scale"]
+    mime = w.palette.list.mimeData([w.palette._defs[0]])  # what dragging the entry carries
+    at = QPointF(600.0, 500.0)
+    count = w.undo_stack.count()
+    drop = send_drop(w.view, mime, view_point(w.view, at))
+    assert drop.isAccepted() and w.undo_stack.count() == count + 1
+    assert len(g.instances("scale")) == 3
+    new = max(g.instances("scale"))
+    assert [p.label for p in w.scene.node_item(new).inputs] == ["x"]
+    # deleting a used definition is refused with the engine's words; nothing changes
+    w.palette.definition_menu("scale").actions()[1].trigger()
+    assert "used" in w.statusBar().currentMessage() and "scale" in g.definitions
+    # rename: the instances follow, the palette too; one undo step back
+    w.ask_group_name = lambda default: "times_w"
+    w.palette.definition_menu("scale").actions()[0].trigger()
+    QApplication.processEvents()
+    assert list(g.definitions) == ["times_w"] and w.palette.definitions() == ["times_w"]
+    assert w.scene.node_item(new).definition == "times_w"
+    w.undo_stack.undo()
+    w.undo_stack.undo()  # the drop
+    QApplication.processEvents()
+    assert w.palette.definitions() == ["scale"] and len(g.instances("scale")) == 2
+    # unused now (ungroup both): Delete removes it, undo brings it back
+    for inst in list(g.instances("scale")):
+        w.controller.ungroup([inst])
+    assert "scale" not in g.definitions  # ungroup of the last instance removed it
+    w.close()

@@ -349,3 +349,32 @@ class ExposeAsInputCommand(EditCommand):
     def _undo(self):
         i = self.info
         self.graph.unexpose_input(i["definition"], i["port"], value=i["value"], name=self.old_name)
+
+
+class RenameDefinitionCommand(EditCommand):
+    """Rename a definition (its instances follow); undo renames it back."""
+
+    def __init__(self, graph: Graph, old: str, new: str, text: str = "Rename definition"):
+        super().__init__(graph, text)
+        self.old, self.new = old, new
+
+    def _do(self):
+        self.graph.rename_definition(self.old, self.new)
+
+    def _undo(self):
+        self.graph.rename_definition(self.new, self.old)
+
+
+class RemoveDefinitionCommand(EditCommand):
+    """Delete an unused definition; undo adds it back from its data."""
+
+    def __init__(self, graph: Graph, name: str, text: str = "Delete definition"):
+        super().__init__(graph, text)
+        self.name = name
+        self.data = graph.definition_data(name)
+
+    def _do(self):
+        self.graph.remove_definition(self.name)
+
+    def _undo(self):
+        self.graph.add_definition(self.name, self.data)

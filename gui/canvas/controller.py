@@ -39,7 +39,9 @@ from gui.canvas.commands import (
     GroupCommand,
     MakeUniqueCommand,
     MoveCommand,
+    RemoveDefinitionCommand,
     RemoveNodeCommand,
+    RenameDefinitionCommand,
     SetNameCommand,
     SetOutputCommand,
     SetParamsCommand,
@@ -48,6 +50,7 @@ from gui.canvas.commands import (
     same_value,
 )
 
+INSTANCE_OF = "call:"  # palette key of a definition: "call:neuron" adds an instance of neuron
 CLIP_FORMAT = doc.FORMAT  # the clipboard holds a document fragment
 NEW_NUMBER_VALUE = 0.0  # a new number node's value (the palette's number tile shows it)
 PASTE_OFFSET = 30.0  # duplicate / paste without a target point lands this far down-right
@@ -268,6 +271,8 @@ class Controller(QObject):
         return self._guard(self._add_node, op, pos, value, name)
 
     def _add_node(self, op, pos, value, name):
+        if isinstance(op, str) and op.startswith(INSTANCE_OF):  # a definition from the palette
+            return self._add_instance(op[len(INSTANCE_OF):], pos)
         if not isinstance(op, str) or (op != NUMBER and op not in OPS):
             raise _Refused(f"unknown node kind {op!r}")
         x, y = _point(pos)
@@ -323,6 +328,37 @@ class Controller(QObject):
         cmd = GroupCommand(g, nodes, name, f"Group {len(nodes)} node{'s' * (len(nodes) != 1)} as {name}")
         self._push(cmd)
         return cmd.instance
+
+    def _add_instance(self, definition, pos):
+        g = self._graph
+        if definition not in g.definitions:
+            raise _Refused(f"there is no definition {definition!r} (it may have been deleted)")
+        x, y = _point(pos)
+        cmd = AddNodeCommand(g, {"op": CALL, "definition": definition, "name": None, "x": x, "y": y},
+                             f"Add {definition}")
+        self._push(cmd)
+        return cmd.node_id
+
+    def rename_definition(self, old: str, new: str) -> bool:
+        """Rename definition ``old`` to ``new`` (its instances follow), one undo step."""
+        return bool(self._guard(self._rename_definition, old, new, default=False))
+
+    def _rename_definition(self, old, new):
+        new = (new or "").strip()
+        if new == old:
+            return True
+        self._graph.check_rename_definition(old, new)
+        self._push(RenameDefinitionCommand(self._graph, old, new, f"Rename {old} to {new}"))
+        return True
+
+    def remove_definition(self, name: str) -> bool:
+        """Delete an unused definition (one undo step); refused, with a message, while used."""
+        return bool(self._guard(self._remove_definition, name, default=False))
+
+    def _remove_definition(self, name):
+        self._graph.check_remove_definition(name)
+        self._push(RemoveDefinitionCommand(self._graph, name, f"Delete definition {name}"))
+        return True
 
     def free_definition_name(self, base: str = "group") -> str:
         """``base``, else ``base2``, ``base3``...: the first name no definition has."""

@@ -600,7 +600,7 @@ class GraphView(QGraphicsView):
             op = ""
         p = self.mapToScene(event.position().toPoint())
         # centred on the cursor: the node lands where it was dropped, not down-right of it
-        w, h = G.node_size(op)
+        w, h = G.node_size(op)  # an instance's size comes with its ports: its top-left is here
         n = self.controller.add_node(op, (p.x() - w / 2, p.y() - h / 2))
         if n is not None:
             self.scene().select_nodes([n])

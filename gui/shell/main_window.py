@@ -174,6 +174,11 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
 
         self.palette.opActivated.connect(self.add_at_view_centre)
+        self.palette.renameDefinition.connect(self.rename_definition)
+        self.palette.removeDefinition.connect(self.controller.remove_definition)
+        for sig in (self.bridge.definitionChanged, self.bridge.replaced, self.bridge.reset):
+            sig.connect(lambda *_: self.palette.set_definitions(self.document.definitions))
+        self.palette.set_definitions(self.document.definitions)
         self.controller.message.connect(self.show_message)
         self.bridge.evaluated.connect(self._update_output_label)
         self.bridge.replaced.connect(self._update_output_label)
@@ -571,6 +576,8 @@ class MainWindow(QMainWindow):
         # A number has no inputs: telling the user to wire them sent them looking for ports.
         if op == NUMBER:
             return "Added a number: double-click it to type a value, drag from its output port to use it"
+        if op.startswith("call:"):
+            return f"Added an instance of {op[5:]}: wire its inputs; Tab or a double-click enters it"
         return f"Added {op}: wire its inputs by dragging from an output port"
 
     def selected(self) -> list[int]:
@@ -631,6 +638,11 @@ class MainWindow(QMainWindow):
             self.show_message(f"Grouped {len(ids)} nodes into {self.document.definition_of(inst).name}: "
                               "Ctrl+Shift+G ungroups, Ctrl+Z undoes", 6000)
         return inst
+
+    def rename_definition(self, name: str) -> bool:
+        """Ask a new name for definition ``name`` (:meth:`ask_group_name`) and rename it."""
+        new = self.ask_group_name(name)
+        return new is not None and self.controller.rename_definition(name, new)
 
     def ungroup_selection(self) -> list[int]:
         """Put the selected instances' bodies back (Ctrl+Shift+G); returns the nodes put back."""
