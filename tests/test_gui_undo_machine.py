@@ -200,7 +200,7 @@ class CanvasUndoMachine(RuleBasedStateMachine):
     def ungroup(self, data):
         inst = data.draw(st.sampled_from([n for n in self.g.nodes() if self.g.op(n) == "call"]))
         index = self.stack.index()
-        assert self.controller.ungroup([inst])
+        self.controller.ungroup([inst])  # may put back no node: a body that only passes through
         assert inst not in self.g.nx and self.stack.index() == index + 1
 
     def _instances(self):

@@ -244,10 +244,15 @@ class GroupCommand(EditCommand):
 
     def _do(self):
         self.order = list(self.graph.nx)
+        self.output = (self.graph.pinned_output, self.graph.output_port)
         self.instance = self.graph.group(self.nodes, self.name, node_id=self.instance)
 
     def _undo(self):
         self.graph.ungroup(self.instance)
+        if (self.graph.pinned_output, self.graph.output_port) != self.output:
+            # group may pin the output on the instance; the engine unpins it on ungroup only
+            # while no other group came in between, the undo stack's order says exactly what was
+            self.graph.set_output(*self.output)
         if set(self.order) == set(self.graph.nx):
             # the nodes as they were listed: a redo then groups them into the very definition
             # (its ports are ordered by first use, which follows the graph's order)
