@@ -594,6 +594,9 @@ class GraphScene(QGraphicsScene):
         # the slots inlined from instances (keyed by instance path or definition) have no item:
         # their instance's own slot says when it changed
         nodes = {n for n in (order[i] for i in idx) if type(n) is int}
+        # an instance's numbers are its ports' (a body that passes an input straight through
+        # shares its slot with the source): looked at after every change
+        nodes.update(self._calls)
         for n in list(nodes):  # a consumer's problem text names its inputs' values
             nodes.update(g.nx.successors(n))
         index = tape.index
@@ -608,6 +611,8 @@ class GraphScene(QGraphicsScene):
                 continue
             i = tape.index[n]
             v, gr = vals[i], grads[i]
+            if n in self._calls:  # its output 0's gradient, not its slot's (which it may share)
+                v, gr = g.value(n), g.grad(n)
             why = autodiff.problem(tape, vals, i) if not _is_finite(v) else None
             if why is None and not _is_finite(gr):
                 why = gradient_problem(g, n)
