@@ -18,7 +18,7 @@ from engine.core.composites import INPUT, OUTPUT
 from engine.drawing.geometry import CALL
 from gui import style as S
 from gui.canvas.items import OUT_NONE, NodeItem, WireItem
-from gui.canvas.scene import _short
+from gui.canvas.items import short_text as _short
 
 MARGIN = 60.0
 # A body with more wires than this draws them as plain curves: routing a network's hundreds of

@@ -17,6 +17,7 @@ from shiboken6 import isValid
 
 from engine import NUMBER, OPS
 from engine.core import kinds
+from engine.core.arrays import shape_text
 from engine.drawing import geometry as G
 from engine.drawing import routing
 from gui import style as S
@@ -212,6 +213,13 @@ _PORT_PLACES: dict = {}
 
 CALL = G.CALL  # an instance of a definition (a composite)
 CALL_SYMBOL = "ƒ"
+
+
+def short_text(v) -> str:
+    """A number as a row shows it; an array as its shape (its numbers are in the tooltip)."""
+    if type(v) is TV.np.ndarray:
+        return "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)
+    return S.format_number(v)
 
 
 def op_symbol(op: str) -> str:

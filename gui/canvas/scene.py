@@ -36,6 +36,9 @@ from gui.canvas.items import (
     forget_labels,
     text_legible,
 )
+from gui.canvas.items import (
+    short_text as _short,
+)
 
 # The scene rect is at least this big and grows (never shrinks) to hold every node plus
 # SCENE_MARGIN: set by hand, it costs no bounding-rect recomputation while dragging.
@@ -122,13 +125,6 @@ def _label_texts(it, v, gr, fmt) -> tuple[str, str, bool]:
         dims = "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)
         return dims, (dims if type(gr) is ndarray else fmt(gr)), changed
     return fmt(v), fmt(gr), changed
-
-
-def _short(v) -> str:
-    """A number as a row shows it; an array as its shape (its numbers are in the tooltip)."""
-    if type(v) is ndarray:
-        return "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)
-    return S.format_number(v)
 
 
 def _changed_indices(old_v, new_v, old_g, new_g) -> list | None:
