@@ -22,7 +22,10 @@ from engine.io.document import load
 from tests import baseline_layout
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
-EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.json") if p.name != "gallery.json")
+# The baseline layout (before issue 8) knows op rows only: documents with instances (issue 14)
+# are measured by the tests of instances' sizes, not against it.
+EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.json")
+                       if p.name != "gallery.json" and '"op": "call"' not in p.read_text(encoding="utf-8"))
 OLD_W, OLD_H, OLD_HEAD = 140.0, 70.0, 24.0
 
 
