@@ -17,6 +17,7 @@ from shiboken6 import isValid
 
 from engine import NUMBER, OPS
 from engine.core import kinds
+from engine.core.arrays import shape_text
 from engine.drawing import geometry as G
 from engine.drawing import routing
 from gui import style as S
@@ -215,12 +216,21 @@ CALL = G.CALL  # an instance of a definition (a composite)
 CALL_SYMBOL = "ƒ"
 
 
+def short_text(v) -> str:
+    """A number as a row shows it; an array as its shape (its numbers are in the tooltip)."""
+    if type(v) is TV.np.ndarray:
+        return "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)
+    return S.format_number(v)
+
+
 def op_symbol(op: str) -> str:
     """The header symbol of a node of ``op`` (a row's symbol, a node kind's short word)."""
     if op in OPS:
         return OPS[op].symbol
     if op == CALL:
         return CALL_SYMBOL
+    if op in G.PLACEHOLDERS:
+        return "in" if op == "input" else "out"
     kind = kinds.KINDS.get(op)
     return (kind.symbol or kind.name) if kind is not None else op
 
@@ -231,6 +241,9 @@ def op_text(op: str) -> tuple[str, str]:
         return OPS[op].name, OPS[op].doc
     if op == CALL:
         return "instance", "a composite: one call of a definition (double-click or Tab enters it)"
+    if op in G.PLACEHOLDERS:
+        return (f"{op} port", "what comes in through this input of the instance (value) and goes back "
+                "out (gradient)" if op == "input" else "what leaves the instance through this output")
     kind = kinds.KINDS.get(op)
     return op, (kind.doc if kind is not None else "")
 
@@ -241,6 +254,8 @@ def _kind_ports(op: str) -> tuple[tuple, tuple]:
         return (), ()
     if op in OPS:
         return OPS[op].ports, ()
+    if op in G.PLACEHOLDERS:  # a definition's port, drawn inside an entered instance
+        return ("x",) * G.PLACEHOLDERS[op], ()
     kind = kinds.get(op)
     outs = tuple(kind.outputs({}))
     return tuple(kind.inputs({})), (outs if len(outs) > 1 else ())
@@ -920,6 +935,10 @@ class NodeItem(QGraphicsItem):
     def hoverEnterEvent(self, event):  # noqa: N802
         if not self._tip_set:
             self._update_tooltip()
+        if self.op == CALL:
+            sc = self.scene()
+            if sc is not None and hasattr(sc, "peek"):
+                sc.peek(self.node_id, event.screenPos())  # a small live picture of the inside
         if self._editable():
             self._hovered = True  # offers "pin as output" (and takes its tag into the shape)
             self.update()
@@ -962,6 +981,10 @@ class NodeItem(QGraphicsItem):
         return self._node_tip
 
     def hoverLeaveEvent(self, event):  # noqa: N802
+        if self.op == CALL:
+            sc = self.scene()
+            if sc is not None and hasattr(sc, "end_peek"):
+                sc.end_peek()
         if self._hovered:
             self._hovered = False
             self.update()
@@ -1036,6 +1059,10 @@ _ROUTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Past this many nodes wires are drawn as plain curves: routing every long wire of a document
 # that size costs seconds at open and tens of ms per drag step (benchmarks/gui_bench.py).
 ROUTE_LIMIT = 2000
+# ... and past this many wires: instances of a network with hundreds of ports each bring tens
+# of thousands of wires among a few hundred nodes (micrograd's MLP grouped: 35k wires routed
+# took 15 s of a 22 s open, benchmarks/composites_gui.py).
+ROUTE_WIRE_LIMIT = 10_000
 
 
 def _router(scene) -> routing.Router | None:
@@ -1047,7 +1074,8 @@ def _router(scene) -> routing.Router | None:
         known = getattr(scene, "_nodes", None)
         nodes = known.values() if isinstance(known, dict) else [
             it for it in scene.items() if isinstance(it, NodeItem)]
-        if len(nodes) > ROUTE_LIMIT:
+        wires = getattr(scene, "_wires", None)
+        if len(nodes) > ROUTE_LIMIT or (isinstance(wires, dict) and len(wires) > ROUTE_WIRE_LIMIT):
             r = _ROUTERS[scene] = False  # remembered until a node enters or leaves
         else:
             r = _ROUTERS[scene] = routing.Router({it: _body(it) for it in nodes})
