@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import weakref
 
+import numpy as np
+
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
@@ -1239,6 +1241,20 @@ def node_box_parts(it, ports: bool = True) -> list[tuple]:
     return parts
 
 
+def _box_array(it, ports: bool) -> np.ndarray:
+    """node_box_parts as an (n, 4) array, kept on the item until it moves or its rows change:
+    a parameter bank has hundreds of port dots, and placing one label asks about it many times
+    (opening micrograd's grouped MLP spent seconds here)."""
+    b = _body(it)
+    key = (b, it.output_mark, ports, len(it.inputs), len(it.outputs))
+    cached = getattr(it, "_box_cache", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    boxes = np.array(node_box_parts(it, ports), dtype=float).reshape(-1, 4)
+    it._box_cache = (key, boxes)
+    return boxes
+
+
 def label_blocked(scene, box: QRectF, ignore=None, ports: bool = True, clear: float = _LABEL_CLEAR) -> bool:
     """Whether a label at ``box`` would cover a node (its body, port dots unless ``ports`` is
     False, or output tag) or another drawn label, or come nearer to one than ``clear``."""
@@ -1247,9 +1263,9 @@ def label_blocked(scene, box: QRectF, ignore=None, ports: bool = True, clear: fl
     nodes = _node_grid(scene)
     pad = G.PORT_R + 1.0  # the port dots stick out of the body's sides
     for it in nodes.query((x0 - pad, y0, x1 + pad, y1 + _OUT_TAG_H)):
-        for b0, b1, b2, b3 in node_box_parts(it, ports):
-            if b0 < x1 and x0 < b2 and b1 < y1 and y0 < b3:
-                return True
+        b = _box_array(it, ports)
+        if ((b[:, 0] < x1) & (x0 < b[:, 2]) & (b[:, 1] < y1) & (y0 < b[:, 3])).any():
+            return True
     grid = label_grid(scene)
     for k in grid.query((x0, y0, x1, y1)):
         if k is ignore:
