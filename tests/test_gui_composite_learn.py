@@ -330,3 +330,97 @@ def test_the_neuron_lesson_steps_into_o_as_it_says(qtbot):
     assert "✗" not in win.experiment.check.marks.values()
     assert win.experiment.check.marks[o] == "✓"
     win.close()
+
+
+# ---------------------------------------------------------------------------- F11 enters the instance
+
+
+def _key(qtbot, win, key, shift=False):
+    """A key press where the user's focus is: the canvas shown (the document's or the inside)."""
+    mod = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    qtbot.keyClick(win.canvas_area.stack.currentWidget(), key, mod)
+
+
+from tests.painted import agrees, painted_texts  # noqa: E402
+
+
+def _callout(scene, start):
+    """The painted texts (read from the scene's SVG) that begin with ``start``."""
+    return [t.text for t in painted_texts(scene) if t.text.startswith(start)]
+
+
+def test_f11_enters_the_instance_on_the_canvas_and_shift_f11_leaves(qtbot):
+    """F11 into the neuron example's o: the canvas shows o's inside (breadcrumb), the painted
+    ``processing`` callout names the inside node with the engine's gradient for this
+    instance (Graph.instance_view, not the stepper); Shift+F11 returns to the top level."""
+    from resources import EXAMPLES
+
+    win = _window(Graph.load(EXAMPLES / "neuron_three_times.json"))
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    g, step, area = win.document, win.experiment.step, win.canvas_area
+    o = g.resolve("o")
+    _key(qtbot, win, Qt.Key.Key_F8)
+    while step.steps[step.k][0] != o:
+        _key(qtbot, win, Qt.Key.Key_F10)  # F10 steps over: the canvas stays at the top level
+        assert area.path == ()
+    _key(qtbot, win, Qt.Key.Key_F11)
+    assert area.path == (o,) and area.stack.currentWidget() is area.inside
+    assert area.crumb_texts()[-1] == f"{g.name(o)} ({g.definition_of(o).name})"
+    assert [b.text() for b in area.crumb_buttons()][-1] == area.crumb_texts()[-1]
+    view = g.instance_view((o,))
+    scene = area.scene_shown()
+    seen = set()
+    while type(step.state().node) is tuple and step.state().node[0] == o:
+        node = step.state().node
+        body = node[-1]
+        name = g.label(node).rsplit("/", 1)[-1]
+        painted = _callout(scene, f"processing {name}: gradient ")
+        assert len(painted) == 1, painted
+        assert agrees(painted[0].rsplit(" ", 1)[1], view.grad(body)), (painted, view.grad(body))
+        assert scene.node_item(body).highlight
+        seen.add(body)
+        _key(qtbot, win, Qt.Key.Key_F10)
+        if type(step.state().node) is tuple and step.state().node[0] == o:
+            assert area.path == (o,)  # every step inside is drawn inside
+    assert len(seen) >= 4  # its output port, the tanh, the sums, a product ...
+    assert area.path == ()  # the step after the inside's last: back at the top level
+    # again, and out with Shift+F11 from the first step inside
+    _key(qtbot, win, Qt.Key.Key_Home)
+    while step.steps[step.k][0] != o:
+        _key(qtbot, win, Qt.Key.Key_F10)
+    _key(qtbot, win, Qt.Key.Key_F10)  # F10 steps over o: the canvas stays at the top level
+    assert area.path == () and step.state().node == o
+    win.close()
+
+
+def test_shift_f11_leaves_the_entered_instance_and_escape_ends_step_mode_at_the_top(qtbot):
+    from resources import EXAMPLES
+
+    win = _window(Graph.load(EXAMPLES / "neuron_three_times.json"))
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    g, step, area = win.document, win.experiment.step, win.canvas_area
+    o = g.resolve("o")
+    _key(qtbot, win, Qt.Key.Key_F8)
+    while step.steps[step.k][0] != o:
+        _key(qtbot, win, Qt.Key.Key_F10)
+    _key(qtbot, win, Qt.Key.Key_F11)
+    assert area.path == (o,)
+    _key(qtbot, win, Qt.Key.Key_F11, shift=True)
+    assert area.path == () and not area.crumbs.isVisible()
+    assert type(step.state().node) is tuple and g.op(step.state().node) == "input"  # o's input port
+    top = _callout(win.scene, f"inside {g.label(o)}: ")
+    assert top and step.active  # step mode continues on the top level, told on the closed o
+    # in again from the start, then Escape: step mode ends and the canvas is back at the top
+    _key(qtbot, win, Qt.Key.Key_Home)
+    while step.steps[step.k][0] != o:
+        _key(qtbot, win, Qt.Key.Key_F10)
+    _key(qtbot, win, Qt.Key.Key_F10)  # o is already stepped into: F10 takes its first inside step
+    assert area.path == (o,)
+    _key(qtbot, win, Qt.Key.Key_Escape)
+    assert not step.active and area.path == ()
+    assert not _callout(win.scene, "processing")
+    win.close()

@@ -57,6 +57,7 @@ class Experiment(QObject):
         self.window = window
         c, scene = window.controller, window.scene
         self.step = StepMode(c, scene, self)
+        self.step.set_canvas_area(window.canvas_area)  # F11 enters the instance on the canvas
         self.check = GradientCheckTool(c, scene, self)
         self.forward = ForwardModeTool(c, scene, self)
         self.exports = ExportActions(window)

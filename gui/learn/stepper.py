@@ -49,6 +49,7 @@ from engine.learn.stepper import (
 from gui.canvas.items import SLOT_EMPTY
 from gui.canvas.overlays import ABOVE, ACCENT, BELOW, OverlayLayer
 from gui.canvas.scene import summed_axes
+from gui.learn.step_inside import InsideStepView, draw_backward, draw_forward
 from gui.style import MINUS
 from gui.style import format_number as _format_number
 
@@ -132,11 +133,23 @@ class StepMode(QObject):
         self._labelled_wires: set = set()  # wires whose own label step mode set
         self._viewed: set = set()  # nodes whose rows step mode overrides
         self._into: list = []  # instances stepped into (F11): ids, instance paths when nested
+        self._inside: InsideStepView | None = None  # the canvas area F11 enters, when there is one
         self._timer = QTimer(self)
         self._timer.setInterval(DEFAULT_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
         controller.bridge.replaced.connect(self._on_document_replaced)
         controller.bridge.changed.connect(self._on_event)
+
+    def set_canvas_area(self, area) -> None:
+        """Enter instances stepped into on ``area`` (a :class:`gui.shell.entered.CanvasArea`)
+        and draw their inside's steps there; without one the steps are told in callouts on the
+        closed instance."""
+        self._inside = InsideStepView(area)
+
+    @property
+    def inside_overlay(self):
+        """The labels step mode shows on the entered instance (None when not inside)."""
+        return self._inside.overlay if self._inside is not None else None
 
     # ---------------------------------------------------------------- state
 
@@ -257,6 +270,8 @@ class StepMode(QObject):
         self._into = []
         self._k = self._fk = 0
         self._phase = BACKWARD
+        if self._inside is not None:
+            self._inside.leave()  # step mode took the canvas in: it brings it back out
         self.activeChanged.emit(False)
         self.changed.emit()
         if reason:
@@ -282,8 +297,9 @@ class StepMode(QObject):
     def step_into(self) -> bool:
         """F11: when the next step is an instance, step into it (its output ports, the nodes
         inside and its input ports become steps of their own) and take the first of them;
-        otherwise one step, as F10. The canvas is not entered: the inside's steps are told in
-        callouts on the instance. False at the end."""
+        otherwise one step, as F10. With a canvas area (:meth:`set_canvas_area`) the canvas
+        enters the instance and draws the inside's steps on its body; the closed instance's
+        callout tells them too. False at the end."""
         if not self._active:
             return self.start()
         g = self._controller.graph
@@ -572,6 +588,7 @@ class StepMode(QObject):
             self._show_forward()
         else:
             self._show_backward()
+        self._show_inside()
         self.changed.emit()
         self.message.emit(self.describe())
 
@@ -671,6 +688,21 @@ class StepMode(QObject):
                        f"{address_label(g, s.node)} sends")
         self.overlay.keep_only(keys)
         self._follow_callout(("node", top_node(s.node), ABOVE))
+
+    def _show_inside(self) -> None:
+        """The shown step on the entered instance when it is inside one stepped into."""
+        if self._inside is None:
+            return
+        g = self._controller.graph
+        if self._phase == FORWARD:
+            f = forward_state_after(self._fsteps, self._fk)
+            self._inside.show(f.node, self._into, lambda ctx, scene, overlay: draw_forward(
+                g, self._fsteps, f, ctx, scene, overlay, format_number))
+            return
+        s = state_after(self._steps, self._k)
+        node = s.node if s.k else self._steps[0][0]
+        self._inside.show(node, self._into, lambda ctx, scene, overlay: draw_backward(
+            g, self._steps, s, ctx, scene, overlay, format_number, growth_text, sent_text))
 
     def _follow_callout(self, key) -> None:
         """Scroll the step's main callout ("processing: …") into sight when it was placed
