@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from shiboken6 import isValid
 
-from engine.learn.stepper import OutputPort, step_context
+from engine.learn.stepper import OutputPort
 from gui.canvas.items import SLOT_EMPTY
 from gui.canvas.overlays import ABOVE, ACCENT, BELOW, OverlayLayer
 
@@ -41,11 +41,11 @@ class InsideStepView:
         """The labels on the entered instance (None when step mode is not drawing inside)."""
         return self._overlay if self._entered else None
 
-    def show(self, node, into, draw) -> None:
-        """The shown step is at ``node``; ``into`` are the instances stepped into; ``draw(ctx,
-        scene, overlay)`` puts the step on the inside when the canvas shows it."""
+    def show(self, ctx: tuple, into, draw) -> None:
+        """The shown step's wires lie in the body of instance path ``ctx`` (``()``: the top
+        level); ``into`` are the instances stepped into; ``draw(ctx, scene, overlay)`` puts the
+        step on the inside when the canvas shows it."""
         area = self._area
-        ctx = step_context(node) if node is not None else ()
         stepped = {a if type(a) is tuple else (a,) for a in into}
         if not ctx or ctx not in stepped:
             self.leave()

@@ -690,18 +690,23 @@ class StepMode(QObject):
         self._follow_callout(("node", top_node(s.node), ABOVE))
 
     def _show_inside(self) -> None:
-        """The shown step on the entered instance when it is inside one stepped into."""
+        """The shown step on the entered instance when its wires are inside one stepped into.
+        A step is drawn at the level of the wires it uses: an instance's input port sends
+        back (and, forward, reads) along the wire outside it, so it is drawn one level up,
+        on the closed instance; stepping out (Shift+F11) thus shows the outer level."""
         if self._inside is None:
             return
         g = self._controller.graph
         if self._phase == FORWARD:
             f = forward_state_after(self._fsteps, self._fk)
-            self._inside.show(f.node, self._into, lambda ctx, scene, overlay: draw_forward(
+            level = _level(f.node, [src for _p, src, _v in f.inputs])
+            self._inside.show(level, self._into, lambda ctx, scene, overlay: draw_forward(
                 g, self._fsteps, f, ctx, scene, overlay, format_number))
             return
         s = state_after(self._steps, self._k)
         node = s.node if s.k else self._steps[0][0]
-        self._inside.show(node, self._into, lambda ctx, scene, overlay: draw_backward(
+        level = _level(node, [src for _p, src, *_ in s.sends])
+        self._inside.show(level, self._into, lambda ctx, scene, overlay: draw_backward(
             g, self._steps, s, ctx, scene, overlay, format_number, growth_text, sent_text))
 
     def _follow_callout(self, key) -> None:
@@ -714,6 +719,13 @@ class StepMode(QObject):
         for view in self._scene.views():
             if not view.mapToScene(view.viewport().rect()).boundingRect().contains(box):
                 view.ensureVisible(box, 12, 12)
+
+
+def _level(node, sources) -> tuple:
+    """The instance path whose body holds the wires a step uses (``()``: the top level)."""
+    if node is None:
+        return ()
+    return step_context(sources[0]) if sources else step_context(node)
 
 
 def _port_words(g, f: ForwardState) -> str:
