@@ -420,3 +420,40 @@ def test_shift_f11_leaves_the_entered_instance_and_escape_ends_step_mode_at_the_
     assert not step.active and area.path == ()
     assert not _callout(win.scene, "processing")
     win.close()
+
+
+def test_the_forward_pass_enters_on_f11_and_shift_f11_comes_back_out(win, qtbot):
+    """Forward: F11 shows the inside at once (its input ports take the values coming in), each
+    body node's painted ``computing`` value is the engine's for this instance; Shift+F11 ends on
+    the output port, whose wire is outside: the top level again."""
+    g, step, area = win.document, win.experiment.step, win.canvas_area
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    win.experiment.act_step_forward_pass.trigger()
+    for _ in range(3):  # x, w1, w2
+        _key(qtbot, win, Qt.Key.Key_F10)
+    _key(qtbot, win, Qt.Key.Key_F11)
+    inst = step.forward_state().node[0]
+    assert area.path == (inst,) and g.op(step.forward_state().node) == "input"
+    view = g.instance_view((inst,))
+    port = step.forward_state().node
+    name = g.label(port).rsplit("/", 1)[-1]
+    assert name in ("x", "w")
+    (text,) = _callout(area.scene_shown(), f"{name} comes in: ")
+    assert agrees(text.rsplit(" ", 1)[1], {"x": X, "w": W1}[name])  # the top level's x and w1
+    computed = 0
+    while g.op(step.forward_state().node) != "output":
+        _key(qtbot, win, Qt.Key.Key_F10)
+        node = step.forward_state().node
+        if g.op(node) in ("mul", "add", "tanh"):
+            name = g.label(node).rsplit("/", 1)[-1]
+            (text,) = _callout(area.scene_shown(), f"computing {name}: ")
+            assert agrees(text.rsplit(" ", 1)[1], view.value(node[-1]))
+            computed += 1
+    assert computed == 3 and area.path == ()  # the output port: drawn on the closed instance
+    _key(qtbot, win, Qt.Key.Key_Home)
+    while type(step.forward_state().node) is not tuple:  # to the first step inside again
+        _key(qtbot, win, Qt.Key.Key_F10)
+    assert area.path == (inst,)
+    _key(qtbot, win, Qt.Key.Key_F11, shift=True)
+    assert area.path == () and step.active and g.op(step.forward_state().node) == "output"

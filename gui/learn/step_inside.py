@@ -128,8 +128,11 @@ def draw_forward(g, fsteps, f, ctx, scene, overlay, fmt) -> None:
         w.set_grad_text(None)  # no gradient yet in the forward pass
     if here is not None:
         name = g.label(f.node).rsplit("/", 1)[-1]
-        verb = "computing" if f.inputs else "given"
-        overlay.node_label(here, f"{verb} {name}: {fmt(f.value)}", ACCENT,
+        if g.op(f.node) == "input":
+            text = f"{name} comes in: {fmt(f.value)}"
+        else:
+            text = f"{'computing' if f.inputs else 'given'} {name}: {fmt(f.value)}"
+        overlay.node_label(here, text, ACCENT,
                            "forward pass: this node's value from the values arriving at its inputs",
                            ABOVE, True, True)
         keys.append(("node", here, ABOVE))

@@ -690,22 +690,20 @@ class StepMode(QObject):
         self._follow_callout(("node", top_node(s.node), ABOVE))
 
     def _show_inside(self) -> None:
-        """The shown step on the entered instance when its wires are inside one stepped into.
-        A step is drawn at the level of the wires it uses: an instance's input port sends
-        back (and, forward, reads) along the wire outside it, so it is drawn one level up,
-        on the closed instance; stepping out (Shift+F11) thus shows the outer level."""
+        """The shown step on the entered instance when it is inside one stepped into (see
+        :func:`_level`: the port a pass leaves an instance by is drawn outside it)."""
         if self._inside is None:
             return
         g = self._controller.graph
         if self._phase == FORWARD:
             f = forward_state_after(self._fsteps, self._fk)
-            level = _level(f.node, [src for _p, src, _v in f.inputs])
+            level = _level(g, f.node, "output")
             self._inside.show(level, self._into, lambda ctx, scene, overlay: draw_forward(
                 g, self._fsteps, f, ctx, scene, overlay, format_number))
             return
         s = state_after(self._steps, self._k)
         node = s.node if s.k else self._steps[0][0]
-        level = _level(node, [src for _p, src, *_ in s.sends])
+        level = _level(g, node, "input")
         self._inside.show(level, self._into, lambda ctx, scene, overlay: draw_backward(
             g, self._steps, s, ctx, scene, overlay, format_number, growth_text, sent_text))
 
@@ -721,11 +719,18 @@ class StepMode(QObject):
                 view.ensureVisible(box, 12, 12)
 
 
-def _level(node, sources) -> tuple:
-    """The instance path whose body holds the wires a step uses (``()``: the top level)."""
+def _level(g, node, exit_op: str) -> tuple:
+    """The instance path whose body a step is drawn on (``()``: the top level). A pass enters
+    an instance by one kind of port (forward its inputs, backward its outputs): drawn inside,
+    so F11 shows the inside at once; it leaves by the other (``exit_op``), whose wire lies
+    outside: drawn one level up, on the closed instance. Stepping out (Shift+F11) lands on an
+    exit port, so it shows the outer level, as a debugger returns to the caller."""
     if node is None:
         return ()
-    return step_context(sources[0]) if sources else step_context(node)
+    ctx = step_context(node)
+    if ctx and not isinstance(node, OutputPort) and g.op(node) == exit_op:
+        return ctx[:-1]
+    return ctx
 
 
 def _port_words(g, f: ForwardState) -> str:
