@@ -457,3 +457,35 @@ def test_the_forward_pass_enters_on_f11_and_shift_f11_comes_back_out(win, qtbot)
     assert area.path == (inst,)
     _key(qtbot, win, Qt.Key.Key_F11, shift=True)
     assert area.path == () and step.active and g.op(step.forward_state().node) == "output"
+
+
+def test_f11_twice_enters_a_nested_instance_and_its_input_port_sends_on_the_outer_body(qtbot):
+    """pair's body holds a neuron: F11 into pair, then into the neuron (breadcrumb two deep);
+    the neuron's input port step is drawn one level up, on pair's body, its wire carrying the
+    amount the engine's instance view gives for that wire."""
+    src = ("def neuron(x, w):\n    b = 0.5\n    return tanh(x * w + b)\n"
+           "def pair(a, c):\n    return a * neuron(c, a), a + c\np, q = pair(x, w1)\np * q + x\n")
+    win = _window(Graph.from_expression(src, x=X, w1=W1))
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    g, step, area = win.document, win.experiment.step, win.canvas_area
+    _key(qtbot, win, Qt.Key.Key_F8)
+    while not step.stepped_into or len(step.stepped_into) < 2:
+        nxt = step.steps[step.k][0]
+        is_call = type(nxt) in (int, tuple) and g.op(nxt) == "call"
+        _key(qtbot, win, Qt.Key.Key_F11 if is_call else Qt.Key.Key_F10)
+    (pair,) = _instances(g, "pair")
+    inner = step.stepped_into[1]
+    assert area.path == inner and len(area.crumb_texts()) == 3
+    while g.op(step.state().node) != "input":
+        _key(qtbot, win, Qt.Key.Key_F10)
+    assert area.path == (pair,)  # the neuron's input port: on pair's body, the neuron closed
+    port_node = step.state().node
+    k = [p.node for p in g.definition_of(inner).inputs].index(port_node[-1])
+    (src_,) = [s[1] for s in step.state().sends]
+    wire = (src_[-1], inner[-1], k)
+    text = step.inside_overlay.texts()[("wire", *wire)]
+    assert text in [t.text for t in painted_texts(area.scene_shown())]
+    assert agrees(text.removeprefix("← "), g.instance_view((pair,)).edge_grad(*wire))
+    win.close()

@@ -26,6 +26,17 @@ def local_id(addr, ctx: tuple):
     return None
 
 
+def exit_port(g, addr, ctx: tuple):
+    """For a port step of an instance nested in ``ctx`` (its address ``ctx + (instance,
+    placeholder)``): (the instance's body id, the port's index among the definition's inputs,
+    or None for an output); else None. Such a step is drawn on the closed instance."""
+    if isinstance(addr, OutputPort) or type(addr) is not tuple or addr[:-2] != ctx or len(addr) < 2:
+        return None
+    inst = addr[:-1]
+    ins = [p.node for p in g.definition_of(inst).inputs]
+    return addr[-2], (ins.index(addr[-1]) if addr[-1] in ins else None)
+
+
 class InsideStepView:
     """Draws step mode's state on the canvas area's entered instance; enters it when the
     shown step is inside an instance stepped into and leaves when it is not."""
@@ -84,11 +95,14 @@ def draw_backward(g, steps, s, ctx, scene, overlay, fmt, growth_text, sent_text)
             if t is not None and b is not None:
                 sent[(b, t, port)] = fmt(amount)
     here = local_id(s.node, ctx) if s.node is not None else None
+    exit_ = exit_port(g, s.node, ctx) if here is None and s.node is not None else None
+    if exit_ is not None:  # a nested instance's input port sends along the wire into it
+        here = exit_[0]
     _rows_and_light(scene, rows, here)
     for key, w in scene.wire_items().items():
         w.set_grad_text(sent.get(key))
     if here is not None:
-        name = g.label(s.node).rsplit("/", 1)[-1]
+        name = "/".join(g.label(s.node).split("/")[-2 if exit_ else -1:])
         overlay.node_label(here, f"processing {name}: gradient {fmt(s.grad)}", ACCENT,
                            "this node's gradient is final; it now sends gradient × local derivative "
                            "back along each input (Shift+F11 steps out)", ABOVE, True, True)
@@ -98,6 +112,8 @@ def draw_backward(g, steps, s, ctx, scene, overlay, fmt, growth_text, sent_text)
             b = local_id(src, ctx)
             if b is None:
                 continue
+            if exit_ is not None:
+                port = exit_[1]
             overlay.wire_label(b, here, port, f"← {sent_text(g, s, src, amount)}", ACCENT,
                                f"sends {fmt(amount)} back", bold=True)
             keys.append(("wire", b, here, port))
@@ -123,11 +139,14 @@ def draw_forward(g, fsteps, f, ctx, scene, overlay, fmt) -> None:
             rows[b] = (SLOT_EMPTY if n not in f.values else fmt(v[0] if type(v) is tuple else v),
                        SLOT_EMPTY, False)
     here = local_id(f.node, ctx) if f.node is not None else None
+    exit_ = exit_port(g, f.node, ctx) if here is None and f.node is not None else None
+    if exit_ is not None:  # a nested instance's output port: drawn on the instance
+        here = exit_[0]
     _rows_and_light(scene, rows, here)
     for w in scene.wire_items().values():
         w.set_grad_text(None)  # no gradient yet in the forward pass
     if here is not None:
-        name = g.label(f.node).rsplit("/", 1)[-1]
+        name = "/".join(g.label(f.node).split("/")[-2 if exit_ else -1:])
         if g.op(f.node) == "input":
             text = f"{name} comes in: {fmt(f.value)}"
         else:
