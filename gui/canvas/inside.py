@@ -133,6 +133,10 @@ class InsideScene(QGraphicsScene):
     def wire_items(self) -> dict:
         return dict(self._wires)
 
+    def wire_item(self, src, dst, port) -> WireItem | None:
+        """The wire into input ``port`` of body node ``dst`` (overlays place labels on it)."""
+        return self._wires.get((src, dst, port))
+
     def items_bounding_rect(self) -> QRectF:
         return self.itemsBoundingRect()
 
