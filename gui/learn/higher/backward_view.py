@@ -62,9 +62,7 @@ class InsertNodesCommand(EditCommand):
 
     def __init__(self, graph, source, nodes, text: str):
         super().__init__(graph, text)
-        self.specs = [source.node(n) for n in nodes]
-        for s in self.specs:
-            s["x"], s["y"] = source.position(s["id"])
+        self.specs = [source.node(n) for n in nodes]  # with their x and y
         new = set(nodes)
         self.wires = [w for w in source.wires() if w.target in new]
 
@@ -346,16 +344,18 @@ class BackwardGraphView(QObject):
         for k, w in want.items():
             if k not in self.dashes:
                 self.dashes[k] = SavedWireMark(w)
+        # both read every wire of the document: measured once for the label and the frame
+        saved = len(saved_values(g)) if back else 0
+        is_stale = bool(back) and self.stale()
         if back:
-            saved = len(saved_values(g))
-            stale = " · STALE: the forward graph changed, Rebuild (Ctrl+Alt+B)" if self.stale() else ""
+            stale = " · STALE: the forward graph changed, Rebuild (Ctrl+Alt+B)" if is_stale else ""
             self.label.setText(f"backward graph: {len(back)} nodes · {saved} saved forward values{stale}")
             self.label.setToolTip("The forward values the backward pass reads (dashed wires): what "
                                   "backprop has to keep in memory between the passes")
             self.label.show()
         else:
             self.label.hide()
-        self._place_frame()
+        self._place_frame(saved, is_stale)
 
     def show_step(self) -> None:
         """While stepping backward, mark the backward node that computes each amount the
@@ -380,7 +380,7 @@ class BackwardGraphView(QObject):
                 keys.append((b, "step"))
         self.step_marks.keep_only(keys)
 
-    def _place_frame(self) -> None:
+    def _place_frame(self, saved: int | None = None, stale: bool | None = None) -> None:
         g = self.bridge.graph
         items = [self.scene.node_item(n) for n in backward_nodes(g)]
         items = [it for it in items if it is not None]
@@ -395,8 +395,9 @@ class BackwardGraphView(QObject):
         if self.frame is None or not isValid(self.frame):
             self.frame = BackwardFrame()
             self.scene.addItem(self.frame)
-        saved = len(saved_values(g))
+        if saved is None:
+            saved = len(saved_values(g))
         title = f"Backward pass · {len(items)} nodes · reads {saved} saved forward values (dashed)"
-        if self.stale():
+        if self.stale() if stale is None else stale:
             title += " · stale"
         self.frame.set(box.adjusted(-24, -40, 24, 24), title)
