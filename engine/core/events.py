@@ -243,6 +243,7 @@ __all__ = [
     "NodeAdded",
     "NodeMoved",
     "NodeRemoved",
+    "NodesInserted",
     "OutputChanged",
     "ParamsChanged",
     "RoleChanged",
