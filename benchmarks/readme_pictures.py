@@ -212,15 +212,81 @@ def training_picture(folder) -> Path:
     return out
 
 
+def composites_picture(folder) -> Path:
+    """``composites.png``: micrograd's MLP (engine.nn, MLP(2, [3, 1]) on one point) collapsed
+    to its parameter bank and one instance, beside the inside of one of its neurons entered
+    with that neuron's live values and gradients."""
+    import random
+
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QPainter
+
+    from engine import Value
+    from engine.nn import MLP
+    from gui import style
+
+    random.seed(1337)
+    model = MLP(2, [3, 1])
+    score = model([Value(0.5), Value(-1.0)])
+    loss = (1 + -1 * score).relu()
+    loss.name = "loss"
+    g = loss.graph()
+    ensure_app()
+    apply_style(ensure_app())
+    w = MainWindow(g, use_settings=False)
+    w.resize(1400, 900)
+    w.show()
+    g = w.document
+    mlp = next(n for n in g.nodes() if g.op(n) == "call" and g.arity(n))
+    # the first hidden layer of this call of the network, and its first neuron
+    body = g.definition_of(mlp).body
+    layer = next(n for n in body.nodes() if body.op(n) == "call")
+    lbody = body.definition_of(layer).body
+    neuron = next(n for n in lbody.nodes() if lbody.op(n) == "call")
+    left = Path(folder) / "_composites_top.png"
+    right = Path(folder) / "_composites_neuron.png"
+    render_scene(w.scene, left, scale=1.0)
+    w.enter_instance((mlp, layer, neuron))
+    render_scene(w.canvas_area.scene_shown(), right, scale=1.0)
+    a, b = QImage(str(left)), QImage(str(right))
+    head = 40
+    out_img = QImage(a.width() + b.width() + 30, max(a.height(), b.height()) + head,
+                     QImage.Format.Format_RGB32)
+    out_img.fill(style.BACKGROUND)
+    p = QPainter(out_img)
+    p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    p.setPen(QColor("#e8eaee"))
+    p.setFont(QFont(p.font().family(), 13, QFont.Weight.Bold))
+    p.drawText(QRectF(12, 0, a.width(), head), Qt.AlignmentFlag.AlignVCenter,
+               "micrograd's MLP, collapsed: one parameter bank, one call of the network")
+    p.drawText(QRectF(a.width() + 42, 0, b.width(), head), Qt.AlignmentFlag.AlignVCenter,
+               "Tab in ▸ layer ▸ neuron: its live gradients")
+    p.drawImage(0, head, a)
+    p.fillRect(a.width() + 14, head, 2, out_img.height() - head, QColor("#454c58"))
+    p.drawImage(a.width() + 30, head, b)
+    p.end()
+    out = Path(folder) / "composites.png"
+    out_img.save(str(out))
+    left.unlink()
+    right.unlink()
+    w.ask_unsaved = lambda: None
+    w.close()
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs"))
-    parser.add_argument("--only", choices=["gif", "training", "backward"], help="write only this picture")
+    parser.add_argument("--only", choices=["gif", "training", "backward", "composites"],
+                        help="write only this picture")
     args = parser.parse_args(argv)
     ensure_app()
     out = Path(args.out)
     if args.only == "training":
         print(training_picture(out))
+        return 0
+    if args.only == "composites":
+        print(composites_picture(out))
         return 0
     if args.only == "backward":
         print(backward_graph_picture(out))
@@ -232,7 +298,8 @@ def main(argv=None) -> int:
     shot = render_window(out / "screenshot.png", select="a")
     step, descent = tour_pictures(out)
     tensors = tensor_pictures(out)
-    for p in (shot, step, descent, *tensors, training_picture(out), backward_graph_picture(out)):
+    for p in (shot, step, descent, *tensors, training_picture(out), backward_graph_picture(out),
+              composites_picture(out)):
         print(p)
     return 0
 

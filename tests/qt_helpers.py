@@ -117,8 +117,9 @@ def snapshot(graph) -> dict:
     nodes = {}
     for n in graph.nodes():
         d = graph.node(n)
-        nodes[n] = (d["op"], d["name"], d.get("value"), d["x"], d["y"])
-    return {"nodes": nodes, "edges": sorted(graph.edges()), "output": graph.output}
+        nodes[n] = (d["op"], d["name"], d.get("value"), d["x"], d["y"], d.get("definition"))
+    defs = {name: graph.definition_data(name) for name in getattr(graph, "definitions", {})}
+    return {"nodes": nodes, "edges": sorted(graph.edges()), "output": graph.output, "definitions": defs}
 
 
 def scene_matches(scene, graph) -> None:
@@ -130,6 +131,10 @@ def scene_matches(scene, graph) -> None:
         # QPointF compares fuzzily, so setPos may keep (0, 0) for (0, 1e-209): allow a hair
         x, y = graph.position(n)
         assert abs(it.pos().x() - x) <= 1e-6 and abs(it.pos().y() - y) <= 1e-6, n
+        # an instance has its definition's ports (a definition edit changes every instance's)
+        assert len(it.inputs) == graph.arity(n), n
+        if graph.op(n) == "call":
+            assert [p.label for p in it.outputs] == graph.definition_of(n).output_names, n
     wires = scene.wire_items()
     assert set(wires) == set(graph.edges())
     for (s, t, p), w in wires.items():

@@ -330,3 +330,162 @@ def test_the_neuron_lesson_steps_into_o_as_it_says(qtbot):
     assert "✗" not in win.experiment.check.marks.values()
     assert win.experiment.check.marks[o] == "✓"
     win.close()
+
+
+# ---------------------------------------------------------------------------- F11 enters the instance
+
+
+def _key(qtbot, win, key, shift=False):
+    """A key press where the user's focus is: the canvas shown (the document's or the inside)."""
+    mod = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    qtbot.keyClick(win.canvas_area.stack.currentWidget(), key, mod)
+
+
+from tests.painted import agrees, painted_texts  # noqa: E402
+
+
+def _callout(scene, start):
+    """The painted texts (read from the scene's SVG) that begin with ``start``."""
+    return [t.text for t in painted_texts(scene) if t.text.startswith(start)]
+
+
+def test_f11_enters_the_instance_on_the_canvas_and_shift_f11_leaves(qtbot):
+    """F11 into the neuron example's o: the canvas shows o's inside (breadcrumb), the painted
+    ``processing`` callout names the inside node with the engine's gradient for this
+    instance (Graph.instance_view, not the stepper); Shift+F11 returns to the top level."""
+    from resources import EXAMPLES
+
+    win = _window(Graph.load(EXAMPLES / "neuron_three_times.json"))
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    g, step, area = win.document, win.experiment.step, win.canvas_area
+    o = g.resolve("o")
+    _key(qtbot, win, Qt.Key.Key_F8)
+    while step.steps[step.k][0] != o:
+        _key(qtbot, win, Qt.Key.Key_F10)  # F10 steps over: the canvas stays at the top level
+        assert area.path == ()
+    _key(qtbot, win, Qt.Key.Key_F11)
+    assert area.path == (o,) and area.stack.currentWidget() is area.inside
+    assert area.crumb_texts()[-1] == f"{g.name(o)} ({g.definition_of(o).name})"
+    assert [b.text() for b in area.crumb_buttons()][-1] == area.crumb_texts()[-1]
+    view = g.instance_view((o,))
+    scene = area.scene_shown()
+    seen = set()
+    while area.path == (o,):
+        node = step.state().node
+        assert node[0] == o
+        body = node[-1]
+        name = g.label(node).rsplit("/", 1)[-1]
+        painted = _callout(scene, f"processing {name}: gradient ")
+        assert len(painted) == 1, painted
+        assert agrees(painted[0].rsplit(" ", 1)[1], view.grad(body)), (painted, view.grad(body))
+        assert scene.node_item(body).highlight
+        seen.add(body)
+        _key(qtbot, win, Qt.Key.Key_F10)
+    assert len(seen) >= 4  # its output port, the tanh, the sums, a product ...
+    # o's input ports send along the wires outside it: drawn on the top level again
+    assert step.state().node[0] == o and g.op(step.state().node) == "input"
+    assert _callout(win.scene, f"inside {g.label(o)}: ")
+    win.close()
+
+
+def test_shift_f11_leaves_the_entered_instance_and_escape_ends_step_mode_at_the_top(qtbot):
+    from resources import EXAMPLES
+
+    win = _window(Graph.load(EXAMPLES / "neuron_three_times.json"))
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    g, step, area = win.document, win.experiment.step, win.canvas_area
+    o = g.resolve("o")
+    _key(qtbot, win, Qt.Key.Key_F8)
+    while step.steps[step.k][0] != o:
+        _key(qtbot, win, Qt.Key.Key_F10)
+    _key(qtbot, win, Qt.Key.Key_F11)
+    assert area.path == (o,)
+    _key(qtbot, win, Qt.Key.Key_F11, shift=True)
+    assert area.path == () and not area.crumbs.isVisible()
+    assert type(step.state().node) is tuple and g.op(step.state().node) == "input"  # o's input port
+    top = _callout(win.scene, f"inside {g.label(o)}: ")
+    assert top and step.active  # step mode continues on the top level, told on the closed o
+    # in again from the start, then Escape: step mode ends and the canvas is back at the top
+    _key(qtbot, win, Qt.Key.Key_Home)
+    assert area.path == ()
+    while type(step.steps[step.k][0]) is not tuple:
+        _key(qtbot, win, Qt.Key.Key_F10)
+    _key(qtbot, win, Qt.Key.Key_F10)  # o is already stepped into: F10 takes its first inside step
+    assert area.path == (o,)
+    _key(qtbot, win, Qt.Key.Key_Escape)
+    assert not step.active and area.path == ()
+    assert not _callout(win.scene, "processing")
+    win.close()
+
+
+def test_the_forward_pass_enters_on_f11_and_shift_f11_comes_back_out(win, qtbot):
+    """Forward: F11 shows the inside at once (its input ports take the values coming in), each
+    body node's painted ``computing`` value is the engine's for this instance; Shift+F11 ends on
+    the output port, whose wire is outside: the top level again."""
+    g, step, area = win.document, win.experiment.step, win.canvas_area
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    win.experiment.act_step_forward_pass.trigger()
+    for _ in range(3):  # x, w1, w2
+        _key(qtbot, win, Qt.Key.Key_F10)
+    _key(qtbot, win, Qt.Key.Key_F11)
+    inst = step.forward_state().node[0]
+    assert area.path == (inst,) and g.op(step.forward_state().node) == "input"
+    view = g.instance_view((inst,))
+    port = step.forward_state().node
+    name = g.label(port).rsplit("/", 1)[-1]
+    assert name in ("x", "w")
+    (text,) = _callout(area.scene_shown(), f"{name} comes in: ")
+    assert agrees(text.rsplit(" ", 1)[1], {"x": X, "w": W1}[name])  # the top level's x and w1
+    computed = 0
+    while g.op(step.forward_state().node) != "output":
+        _key(qtbot, win, Qt.Key.Key_F10)
+        node = step.forward_state().node
+        if g.op(node) in ("mul", "add", "tanh"):
+            name = g.label(node).rsplit("/", 1)[-1]
+            (text,) = _callout(area.scene_shown(), f"computing {name}: ")
+            assert agrees(text.rsplit(" ", 1)[1], view.value(node[-1]))
+            computed += 1
+    assert computed == 3 and area.path == ()  # the output port: drawn on the closed instance
+    _key(qtbot, win, Qt.Key.Key_Home)
+    while type(step.forward_state().node) is not tuple:  # to the first step inside again
+        _key(qtbot, win, Qt.Key.Key_F10)
+    assert area.path == (inst,)
+    _key(qtbot, win, Qt.Key.Key_F11, shift=True)
+    assert area.path == () and step.active and g.op(step.forward_state().node) == "output"
+
+
+def test_f11_twice_enters_a_nested_instance_and_its_input_port_sends_on_the_outer_body(qtbot):
+    """pair's body holds a neuron: F11 into pair, then into the neuron (breadcrumb two deep);
+    the neuron's input port step is drawn one level up, on pair's body, its wire carrying the
+    amount the engine's instance view gives for that wire."""
+    src = ("def neuron(x, w):\n    b = 0.5\n    return tanh(x * w + b)\n"
+           "def pair(a, c):\n    return a * neuron(c, a), a + c\np, q = pair(x, w1)\np * q + x\n")
+    win = _window(Graph.from_expression(src, x=X, w1=W1))
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    g, step, area = win.document, win.experiment.step, win.canvas_area
+    _key(qtbot, win, Qt.Key.Key_F8)
+    while not step.stepped_into or len(step.stepped_into) < 2:
+        nxt = step.steps[step.k][0]
+        is_call = type(nxt) in (int, tuple) and g.op(nxt) == "call"
+        _key(qtbot, win, Qt.Key.Key_F11 if is_call else Qt.Key.Key_F10)
+    (pair,) = _instances(g, "pair")
+    inner = step.stepped_into[1]
+    assert area.path == inner and len(area.crumb_texts()) == 3
+    while g.op(step.state().node) != "input":
+        _key(qtbot, win, Qt.Key.Key_F10)
+    assert area.path == (pair,)  # the neuron's input port: on pair's body, the neuron closed
+    port_node = step.state().node
+    k = [p.node for p in g.definition_of(inner).inputs].index(port_node[-1])
+    (src_,) = [s[1] for s in step.state().sends]
+    wire = (src_[-1], inner[-1], k)
+    text = step.inside_overlay.texts()[("wire", *wire)]
+    assert text in [t.text for t in painted_texts(area.scene_shown())]
+    assert agrees(text.removeprefix("← "), g.instance_view((pair,)).edge_grad(*wire))
+    win.close()

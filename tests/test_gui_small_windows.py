@@ -6,7 +6,7 @@ column, and a toolbar action that no longer fits is in the toolbar's overflow (Â
 """
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox, QToolBar, QToolButton
 
 from gui.shell.app import apply_style
@@ -74,10 +74,14 @@ def test_widening_again_gives_the_palette_back_its_own_column(window, qtbot):
     qtbot.waitUntil(lambda: window.palette in window.tabifiedDockWidgets(window.inspector), timeout=3000)
     _resize(window, qtbot, 1600, 1000)
     qtbot.waitUntil(lambda: window.palette not in window.tabifiedDockWidgets(window.inspector), timeout=3000)
-    qtbot.waitUntil(lambda: window.palette.x() < window.view.x(), timeout=3000)
+    # the view sits inside the canvas area (breadcrumb above it): its x in the window's frame
+    def view_x():
+        return window.view.mapTo(window, QPoint(0, 0)).x()
+
+    qtbot.waitUntil(lambda: window.palette.x() < view_x(), timeout=3000)
     assert window.palette.isVisible()
     assert window.palette not in window.tabifiedDockWidgets(window.inspector)
-    assert window.palette.x() < window.view.x() < window.inspector.x()  # left, canvas, right
+    assert window.palette.x() < view_x() < window.inspector.x()  # left, canvas, right
     assert window.view.width() >= 0.6 * window.width()
 
 

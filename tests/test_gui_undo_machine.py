@@ -180,6 +180,61 @@ class CanvasUndoMachine(RuleBasedStateMachine):
         node = data.draw(st.none() | st.sampled_from(self.g.nodes())) if len(self.g) else None
         self.controller.set_output(node)
 
+    # ---------------------------------------------------------------- composites
+
+    @precondition(lambda self: len(self.g) > 0)
+    @rule(data=st.data(), name=st.sampled_from(["f", "neuron", ""]))
+    def group(self, data, name):
+        """Ctrl+G on a random selection: one undo step, or a refusal that changes nothing (a
+        selection that would make a cycle, a name taken)."""
+        nodes = self._nodes(data)
+        before, index = snapshot(self.g), self.stack.index()
+        inst = self.controller.group(nodes, name or None)
+        if inst is None:
+            assert snapshot(self.g) == before and self.stack.index() == index
+        else:
+            assert self.g.op(inst) == "call" and self.stack.index() == index + 1
+
+    @precondition(lambda self: any(self.g.op(n) == "call" for n in self.g.nodes()))
+    @rule(data=st.data())
+    def ungroup(self, data):
+        inst = data.draw(st.sampled_from([n for n in self.g.nodes() if self.g.op(n) == "call"]))
+        index = self.stack.index()
+        self.controller.ungroup([inst])  # may put back no node: a body that only passes through
+        assert inst not in self.g.nx and self.stack.index() == index + 1
+
+    def _instances(self):
+        return [n for n in self.g.nodes() if self.g.op(n) == "call"]
+
+    @precondition(lambda self: any(self.g.op(n) == "call" for n in self.g.nodes()))
+    @rule(data=st.data())
+    def make_unique(self, data):
+        inst = data.draw(st.sampled_from(self._instances()))
+        index = self.stack.index()
+        if self.controller.make_unique(inst) is not None:
+            assert self.stack.index() == index + 1
+            assert len(self.g.instances(self.g.definition_of(inst).name)) == 1
+
+    @precondition(lambda self: any(self.g.op(n) == "call" for n in self.g.nodes()))
+    @rule(data=st.data())
+    def expose_as_input(self, data):
+        inst = data.draw(st.sampled_from(self._instances()))
+        d = self.g.definition_of(inst)
+        if not d.constants():
+            return
+        n = data.draw(st.sampled_from(d.constants()))
+        arity, index = d.arity, self.stack.index()
+        if self.controller.expose_as_input((d.name, n)) is not None:
+            assert self.g.definitions[d.name].arity == arity + 1 and self.stack.index() == index + 1
+
+    @precondition(lambda self: any(self.g.op(n) == "call" for n in self.g.nodes()))
+    @rule(data=st.data(), value=values)
+    def edit_inside(self, data, value):
+        """A number inside a definition set from the outside: every instance changes."""
+        d = self.g.definition_of(data.draw(st.sampled_from(self._instances())))
+        if d.constants():
+            self.controller.set_value((d.name, data.draw(st.sampled_from(d.constants()))), value)
+
     @precondition(lambda self: self.stack.canUndo())
     @rule()
     def undo(self):

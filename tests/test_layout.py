@@ -95,6 +95,46 @@ def test_every_example_is_drawn_truthfully(name):
     check_truthful(g, *drawing(g))
 
 
+def long_wires(levels: int) -> Graph:
+    """One number x wired into every level of a chain, level_k = tanh(level_{k-1} * x + c_k):
+    the wires from x run past every node before their level (benchmarks/routing_bench.py)."""
+    g = Graph()
+    x = prev = g.add_number(0.5, name="x")
+    for k in range(levels):
+        c = g.add_number(0.01 * k)
+        m = g.add_op("mul")
+        g.connect(prev, m, 0)
+        g.connect(x, m, 1)
+        a = g.add_op("add")
+        g.connect(m, a, 0)
+        g.connect(c, a, 1)
+        prev = g.add_op("tanh")
+        g.connect(a, prev, 0)
+    return g
+
+
+def test_long_wires_past_many_nodes_still_go_round_every_node():
+    g = long_wires(30)
+    x = next(n for n in g.nodes() if g.name(n) == "x")
+    pos, routes, rects = drawing(g.nx)
+    check_truthful(g.nx, pos, routes, rects)
+    # the wires from x past more than routing.LONG nodes took the one-channel route: after
+    # the drop from x they hold one height (checked on what is drawn) until the climb to
+    # their target, below or above every node in between
+    long = [(k, segs) for k, segs in routes.items()
+            if k[0] == x and sum(pos[k[0]][0] < r[0] and r[2] < pos[k[1]][0] for r in rects.values())
+            > routing.LONG]
+    assert len(long) >= 5
+    for (s, t, _), segs in long:
+        run = [p for p in routing.flatten(segs) if rects[s][2] + 2 * routing.LEAD < p[0]
+               < rects[t][0] - 2 * routing.LEAD]
+        assert run and max(p[1] for p in run) - min(p[1] for p in run) < 1e-6, (s, t)
+        between = [r for r in rects.values() if rects[s][2] < r[0] and r[2] < rects[t][0]]
+        y = run[0][1]
+        assert all(y >= r[3] + routing.CLEAR - 1e-6 for r in between) or all(
+            y <= r[1] - routing.CLEAR + 1e-6 for r in between), (s, t, y)
+
+
 @pytest.mark.parametrize("seed", range(0, 200, 25))
 def test_random_graphs_are_drawn_truthfully(seed):
     for g in RANDOM[seed:seed + 25]:

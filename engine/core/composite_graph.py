@@ -569,6 +569,21 @@ class Composites:
             order.extend(leftovers)
         self._set_order(order)
 
+    def restore_order(self, order) -> None:
+        """List the nodes in ``order`` (every node once): the order files list them in. Undo
+        of an edit that removed and re-added nodes (the GUI's ungroup) puts it back with this,
+        so the document reads back as it was. No event: nothing drawn or computed changes.
+
+        >>> from engine import Graph
+        >>> g = Graph.from_expression("a*b", a=1, b=2)
+        >>> g.restore_order([3, 2, 1]); list(g.nx)
+        [3, 2, 1]
+        """
+        order = list(order)
+        if len(order) != len(self.nx) or set(order) != set(self.nx):
+            raise ValueError("restore_order needs every node of the graph exactly once")
+        self._set_order(order)
+
     def _set_order(self, order) -> None:
         """Reorder the graph's nodes (networkx keeps insertion order; the file lists nodes so)."""
         g = self.nx
@@ -901,12 +916,14 @@ class Composites:
             g._check_growth(1)
         return body, n, d, port_name
 
-    def expose_as_input(self, ref, name=None) -> dict:
+    def expose_as_input(self, ref, name=None, feeder_ids=None) -> dict:
         """Turn constant ``ref`` of a definition into a new last input port (named ``name``,
         else the constant's name); every instance is fed from a new number node holding the
         constant's value, so nothing changes numerically. Returns ``{"definition", "port",
         "node", "value", "feeders": {instance address: number address}}``; the inverse is
-        :meth:`unexpose_input`.
+        :meth:`unexpose_input`. ``feeder_ids`` ({instance address: id}, as a first call
+        returned them in ``"feeders"``) gives the new numbers those ids where free: a redo
+        makes the very nodes it made the first time.
         """
         body, n, d, port_name = self.check_expose_as_input(ref, name)
         a = dict(body.nx._node[n])
@@ -926,7 +943,9 @@ class Composites:
         for inst in self.instances(d.name):
             g, i = self._at(inst)
             ia = g.nx._node[i]
-            num = g._next_id
+            want = (feeder_ids or {}).get(inst)
+            want = want[-1] if isinstance(want, tuple) else want
+            num = want if isinstance(want, int) and want not in g.nx._node else g._next_id
             while num in g.nx._node:
                 num += 1
             g._insert(num, {"op": NUMBER, "name": None, "x": ia["x"] - 160.0, "y": ia["y"] + 40.0 * port,
@@ -1145,14 +1164,20 @@ class Composites:
             return memo[key]
         ctx, inst = path[:-1], path[-1]
         g = self._ctx_graph(ctx)
-        total = None
+        # Every output port's sum in one pass over the instance's wires (each port's terms in
+        # the same order as alone): a parameter bank has hundreds of outputs and wires to match.
+        totals: dict = {}
         for t, p, sp in _out_wires(g, inst):
-            if sp == m:
-                total = _add(total, self._amount_into(r, ctx, t, p))
-        if not ctx and r.root_ref == (inst, m):
-            total = _add(autodiff.output_seed(r.values[r.root]), total)
-        memo[key] = total
-        return total
+            totals[sp] = _add(totals.get(sp), self._amount_into(r, ctx, t, p))
+        ports = set(totals) | {m}
+        if not ctx and isinstance(r.root_ref, tuple) and r.root_ref[0] == inst:
+            ports.add(r.root_ref[1])
+        for port in ports:
+            total = totals.get(port)
+            if not ctx and r.root_ref == (inst, port):
+                total = _add(autodiff.output_seed(r.values[r.root]), total)
+            memo[("out", path, port)] = total
+        return memo[key]
 
     def _value_at(self, r, addr, port=0):
         slot = self._slot_at(r, addr, port)

@@ -36,7 +36,11 @@ ROW_H = 18.0  # one port row, the value row, the gradient row, an extra row
 PORT_ROW_H = ROW_H
 PAD = 5.0  # above the first row and below the last
 PORT_R = 5.0  # drawn radius of a port dot
+COLUMN_PITCH = 180.0  # the layout's column pitch (engine.drawing.layout.COLUMN): width plus gap
 PORT_HIT_R = 12.0  # hit radius: a 24 px target around each port (the issue asks >= 16 px)
+# A definition's body holds a placeholder per port: an input's (no inputs, one output) and an
+# output's (one input, one output: what leaves the instance there).
+PLACEHOLDERS = {"input": 0, "output": 1}
 
 
 def arity(op: str) -> int:
@@ -46,6 +50,8 @@ def arity(op: str) -> int:
     o = OPS.get(op)
     if o is not None:
         return o.arity
+    if op in PLACEHOLDERS:
+        return PLACEHOLDERS[op]
     kind = kinds.KINDS.get(op)
     if kind is None:
         return 0

@@ -38,7 +38,7 @@ import networkx as nx
 
 from . import geometry
 
-COLUMN = 180.0  # column pitch: a node's width plus the gap the wires bend in
+COLUMN = geometry.COLUMN_PITCH  # column pitch: a node's width plus the gap the wires bend in
 ROW_GAP = 20.0  # between two nodes of one column
 _SLOPE = 0.3  # a gap is at least this fraction of the tallest climb a wire makes in it ...
 _MAX_GAP = 120.0  # ... up to this

@@ -11,7 +11,10 @@ Routing, cheapest first:
    into slabs at every node edge, each slab's free heights are the gaps between its nodes,
    and a pass over the slabs picks the run with the least climbing (the layout leaves a gap
    wherever a long wire crosses a column, so this finds those channels); the waypoints are
-   then joined by the longest S-curves that still clear every node;
+   then joined by the longest S-curves that still clear every node. A long wire (past LONG
+   nodes in its way, where that search costs tens of ms) first tries one free horizontal
+   channel across its whole run, the nearest to its ends: a drop, a straight run, a climb
+   (checked like any route; the search runs when it does not clear);
 3. for a target left of its source, a loop: out to the right, along a free horizontal line
    above or below, and into the target from the left.
 
@@ -44,6 +47,11 @@ _EPS = 0.75  # a wire touching a node's border is not under it
 MARGINS = (160.0, 640.0, 2560.0)  # how far above and below its ends a forward route may look
 REACH = MARGINS[-1] + CLEAR  # so a forward route stays this close to its ends' heights
 FORWARD_MIN = 2 * LEAD + 4  # a target at least this far right of its source is routed forward
+# Past this many nodes in a forward route's way the slab search (linear in them, per wire, so
+# quadratic in a document of long wires) is tried after one straight channel
+# (benchmarks/routing_bench.py: 300 wires past up to 1,200 nodes each).
+LONG = 64
+CHANNELS = 3  # free lines a long wire tries before the slab search
 
 
 # ---------------------------------------------------------------------------------- curves
@@ -328,8 +336,8 @@ class Router:
             return plain
         forward = None
         if p1[0] - p0[0] >= FORWARD_MIN:
-            forward = self._forward(p0, p1, ends)
-            if forward is not None and not self.hits(forward, ends):
+            forward, clear = self._forward(p0, p1, ends)
+            if forward is not None and (clear or not self.hits(forward, ends)):
                 return forward
         loop = self._loop(p0, p1, ends)
         if loop is not None:
@@ -338,7 +346,8 @@ class Router:
 
     # -------------------------------------------------------------- left to right through gaps
 
-    def _forward(self, p0: Point, p1: Point, ends) -> list[Segment] | None:
+    def _forward(self, p0: Point, p1: Point, ends) -> tuple[list[Segment] | None, bool]:
+        """A route through the gaps (or None), and whether it is already known to be clear."""
         xa, xb = p0[0] + LEAD, p1[0] - LEAD
         lo, hi = min(p0[1], p1[1]), max(p0[1], p1[1])
         for margin in MARGINS:
@@ -353,18 +362,50 @@ class Router:
                     r = (x0, y0, x1, y1)
                 if r[0] < xb and xa < r[2]:
                     obstacles.append(r)
+            if len(obstacles) > LONG:
+                segs = self._channel(p0, p1, obstacles, box[1], box[3], ends)
+                if segs is not None:
+                    return segs, True
             ys = _slab_path(xa, xb, p0[1], p1[1], obstacles, box[1], box[3])
             if ys is not None:
                 break
         else:
-            return None
+            return None, False
         gaps = ys
         way = self._spread(xa, xb, p0[1], p1[1], gaps)
         hops = self._pull(way, ends)
         segs = [line(p0, (xa, p0[1]))] if xa > p0[0] else []
         segs += hops
         segs.append(line((xb, p1[1]), p1))
-        return segs
+        return segs, False
+
+    def _channel(self, p0: Point, p1: Point, obstacles, top, bottom, ends) -> list[Segment] | None:
+        """A long wire's route along one free horizontal line across its whole run: a drop
+        just after the source's lead, a straight run, a climb just before the target's. The
+        free lines nearest its ends' heights are tried first (a few: the climb may be blocked
+        near one end); None when none clears every node."""
+        xa, xb = p0[0] + LEAD, p1[0] - LEAD
+        y0, y1 = p0[1], p1[1]
+        heights = []
+        y = top
+        for a, b in _merge(sorted((r[1], r[3]) for r in obstacles), NARROW) + [[bottom, bottom]]:
+            if a > y:  # free from y to a across the whole run
+                lo_, hi_ = (y + 2.0, a - 2.0) if a - y > 4.0 else (y, a)
+                heights.append(min(max((y0 + y1) / 2, lo_), hi_))
+            y = max(y, b)
+        d = min(LEAD, (xb - xa) / 4)  # the drop and the climb: as steep as the leads
+        for c in sorted(heights, key=lambda c: abs(c - y0) + abs(c - y1))[:CHANNELS]:
+            way = [(xa, y0), (xa + d, c), (xb - d, c), (xb, y1)]
+            segs = [line(p0, (xa, y0))] if xa > p0[0] else []
+            for a, b in zip(way, way[1:]):
+                if a != b:
+                    segs.append(s_curve(a, b) if b[1] != a[1] else line(a, b))
+            segs.append(line((xb, y1), p1))
+            # piece by piece: the long straight run's thin box meets no node (the usual case)
+            # at the price of one grid query, where the whole route's box meets hundreds
+            if not any(self.hits([seg], ends) for seg in segs):
+                return segs
+        return None
 
     def _spread(self, xa, xb, y0, y1, gaps) -> list[Point]:
         """Waypoints near the straight line from start to end: in each slab the run climbs

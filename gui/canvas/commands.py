@@ -13,6 +13,7 @@ from PySide6.QtGui import QUndoCommand
 
 from engine import NUMBER, Graph
 from engine.core.arrays import ndarray
+from engine.drawing.geometry import CALL
 from gui.canvas.bridge import undoable_edit
 
 
@@ -60,6 +61,8 @@ class AddNodeCommand(EditCommand):
         where = {"name": s.get("name"), "x": s["x"], "y": s["y"], "node_id": s.get("id")}
         if s["op"] == NUMBER:
             s["id"] = self.graph.add_number(s["value"], **where)
+        elif s["op"] == CALL:
+            s["id"] = self.graph.add_instance(s["definition"], **where)
         else:
             s["id"] = self.graph.add_op(s["op"], params=s.get("params"), **where)
 
@@ -86,6 +89,8 @@ class RemoveNodeCommand(EditCommand):
         s = self.spec
         if s["op"] == NUMBER:
             self.graph.add_number(s["value"], name=s["name"], x=s["x"], y=s["y"], node_id=s["id"])
+        elif s["op"] == CALL:
+            self.graph.add_instance(s["definition"], name=s["name"], x=s["x"], y=s["y"], node_id=s["id"])
         else:
             self.graph.add_op(s["op"], name=s["name"], x=s["x"], y=s["y"], node_id=s["id"],
                               params=s.get("params"))
@@ -226,3 +231,155 @@ class SetOutputCommand(EditCommand):
 
     def _undo(self):
         self.graph.set_output(*self.old)
+
+
+class GroupCommand(EditCommand):
+    """Group ``nodes`` into an instance of a new definition ``name`` (Ctrl+G); undo is the
+    engine's exact inverse, ungroup, and redo groups the same nodes into the same instance id."""
+
+    def __init__(self, graph: Graph, nodes, name: str, text: str = "Group"):
+        super().__init__(graph, text)
+        self.nodes, self.name = list(nodes), name
+        self.instance = None
+
+    def _do(self):
+        self.order = list(self.graph.nx)
+        self.output = (self.graph.pinned_output, self.graph.output_port)
+        self.instance = self.graph.group(self.nodes, self.name, node_id=self.instance)
+
+    def _undo(self):
+        self.graph.ungroup(self.instance)
+        if (self.graph.pinned_output, self.graph.output_port) != self.output:
+            # group may pin the output on the instance; the engine unpins it on ungroup only
+            # while no other group came in between, the undo stack's order says exactly what was
+            self.graph.set_output(*self.output)
+        if set(self.order) == set(self.graph.nx):
+            # the nodes as they were listed: a redo then groups them into the very definition
+            # (its ports are ordered by first use, which follows the graph's order)
+            self.graph.restore_order(self.order)
+
+
+class UngroupCommand(EditCommand):
+    """Put an instance's body back in its place (Ctrl+Shift+G). Undo removes the inlined nodes
+    and puts the very instance back: its definition (re-added from its data if ungroup removed
+    it as unused), id, name, position, wires and the pinned output."""
+
+    def __init__(self, graph: Graph, instance: int, text: str = "Ungroup"):
+        super().__init__(graph, text)
+        self.instance = instance
+        self.spec = graph.node(instance)
+        self.definition = graph.definition_of(instance).name
+        self.data = graph.definition_data(self.definition)
+        self.wires_in = [(s, sp, p) for p, w in enumerate(graph.input_wires(instance)) if w is not None
+                         for s, sp in [w]]
+        self.wires_out = [(t, p, sp) for _s, t, p, sp in
+                          graph.nx.out_edges(instance, keys=True, data="source_port", default=0)]
+        self.output = (graph.pinned_output, graph.output_port)
+        self.order = list(graph.nx)
+        self.new_ids: list = []
+
+    def _do(self):
+        self.new_ids = list(self.graph.ungroup(self.instance).values())
+
+    def _undo(self):
+        g = self.graph
+        for n in self.new_ids:
+            g.remove_node(n)
+        for t, p, _sp in self.wires_out:  # an output fed straight from an input: wired outside now
+            if g.input_wires(t)[p] is not None:
+                g.disconnect(t, p)
+        if self.definition not in g.definitions:
+            g.add_definition(self.definition, self.data)
+        s = self.spec
+        g.add_instance(self.definition, name=s["name"], x=s["x"], y=s["y"], node_id=self.instance)
+        for src, sp, p in self.wires_in:
+            g.connect(src, self.instance, p, sp)
+        for t, p, sp in self.wires_out:
+            g.connect(self.instance, t, p, sp)
+        if (g.pinned_output, g.output_port) != self.output:
+            g.set_output(*self.output)
+        g.restore_order(self.order)  # the file lists the nodes as before
+
+
+class AdoptDefinitionsCommand(EditCommand):
+    """Bring the definitions a pasted fragment's instances need into the document; undo
+    removes the ones it added, last first. ``mapping`` is {their name: name here}."""
+
+    def __init__(self, graph: Graph, other: Graph, text: str = "Add definitions"):
+        super().__init__(graph, text)
+        self.other = other
+        self.mapping: dict = {}
+        self.added: list = []
+
+    def _do(self):
+        before = set(self.graph.definitions)
+        self.mapping = self.graph.adopt_definitions(self.other)
+        self.added = [n for n in self.mapping.values() if n not in before]
+
+    def _undo(self):
+        for name in reversed(self.added):
+            self.graph.remove_definition(name)
+
+
+class MakeUniqueCommand(EditCommand):
+    """Give one instance its own copy of its definition; undo shares the old one again (the
+    copy, left without instances, goes)."""
+
+    def __init__(self, graph: Graph, instance, text: str = "Make unique"):
+        super().__init__(graph, text)
+        self.instance = instance
+        self.old = graph.definition_of(instance).name
+        self.name = None
+
+    def _do(self):
+        self.name = self.graph.make_unique(self.instance, self.name)
+
+    def _undo(self):
+        self.graph.share_definition(self.instance, self.old)
+
+
+class ExposeAsInputCommand(EditCommand):
+    """Turn a constant of a definition into a new input port, each instance fed from a new
+    number holding its value; undo turns the port back into that constant."""
+
+    def __init__(self, graph: Graph, constant, text: str = "Expose as input"):
+        super().__init__(graph, text)
+        self.constant = graph.locate(constant)
+        self.old_name = graph.name(self.constant)
+        self.info: dict = {}
+
+    def _do(self):
+        self.info = self.graph.expose_as_input(self.constant, feeder_ids=self.info.get("feeders"))
+
+    def _undo(self):
+        i = self.info
+        self.graph.unexpose_input(i["definition"], i["port"], value=i["value"], name=self.old_name)
+
+
+class RenameDefinitionCommand(EditCommand):
+    """Rename a definition (its instances follow); undo renames it back."""
+
+    def __init__(self, graph: Graph, old: str, new: str, text: str = "Rename definition"):
+        super().__init__(graph, text)
+        self.old, self.new = old, new
+
+    def _do(self):
+        self.graph.rename_definition(self.old, self.new)
+
+    def _undo(self):
+        self.graph.rename_definition(self.new, self.old)
+
+
+class RemoveDefinitionCommand(EditCommand):
+    """Delete an unused definition; undo adds it back from its data."""
+
+    def __init__(self, graph: Graph, name: str, text: str = "Delete definition"):
+        super().__init__(graph, text)
+        self.name = name
+        self.data = graph.definition_data(name)
+
+    def _do(self):
+        self.graph.remove_definition(self.name)
+
+    def _undo(self):
+        self.graph.add_definition(self.name, self.data)

@@ -24,23 +24,33 @@ from PySide6.QtGui import QUndoStack
 from engine import NUMBER, OPS, DocumentError, Graph, GraphError, ParseError
 from engine.core.arrays import ndarray, to_jsonable
 from engine.core.graph import MAX_NAME, check_number
+from engine.drawing import geometry as G
+from engine.drawing.geometry import CALL
 from engine.io import document as doc
 from engine.io.parse import parse_value
 from gui import style  # noqa: F401 - pins the None refcount (gui._compat) before Qt is used
 from gui.canvas.bridge import DocumentBridge
 from gui.canvas.commands import (
     AddNodeCommand,
+    AdoptDefinitionsCommand,
     ConnectCommand,
     DisconnectCommand,
+    ExposeAsInputCommand,
+    GroupCommand,
+    MakeUniqueCommand,
     MoveCommand,
+    RemoveDefinitionCommand,
     RemoveNodeCommand,
+    RenameDefinitionCommand,
     SetNameCommand,
     SetOutputCommand,
     SetParamsCommand,
     SetValuesCommand,
+    UngroupCommand,
     same_value,
 )
 
+INSTANCE_OF = "call:"  # palette key of a definition: "call:neuron" adds an instance of neuron
 CLIP_FORMAT = doc.FORMAT  # the clipboard holds a document fragment
 NEW_NUMBER_VALUE = 0.0  # a new number node's value (the palette's number tile shows it)
 PASTE_OFFSET = 30.0  # duplicate / paste without a target point lands this far down-right
@@ -234,6 +244,8 @@ class Controller(QObject):
         g = self._graph
         name = g.name(n)
         op = g.op(n)
+        if op == CALL:
+            return name or g.definition_of(n).name
         return name or (op if op == NUMBER else OPS[op].symbol if op in OPS else op)
 
     # ---------------------------------------------------------------- document
@@ -259,6 +271,8 @@ class Controller(QObject):
         return self._guard(self._add_node, op, pos, value, name)
 
     def _add_node(self, op, pos, value, name):
+        if isinstance(op, str) and op.startswith(INSTANCE_OF):  # a definition from the palette
+            return self._add_instance(op[len(INSTANCE_OF):], pos)
         if not isinstance(op, str) or (op != NUMBER and op not in OPS):
             raise _Refused(f"unknown node kind {op!r}")
         x, y = _point(pos)
@@ -294,6 +308,116 @@ class Controller(QObject):
             if t is not None:
                 self._connect(n, t, port)
         return n
+
+    # ---------------------------------------------------------------- composites
+
+    def group(self, ids, name: str | None = None) -> int | None:
+        """Group the nodes ``ids`` into one instance of a new definition ``name`` (default: a
+        free name, ``group``, ``group2``, ...), as one undo step; returns the instance. A
+        refusal (nothing selected, a selection that would make a cycle, a name taken) is
+        said in the status bar with the engine's words."""
+        return self._guard(self._group, ids, name)
+
+    def _group(self, ids, name):
+        nodes = list(_iter_ids(ids))
+        if not nodes:
+            raise _Refused("select the nodes to group first (Ctrl+G groups the selection)")
+        g = self._graph
+        name = (name or "").strip() or self.free_definition_name()
+        g.check_group(nodes, name)
+        cmd = GroupCommand(g, nodes, name, f"Group {len(nodes)} node{'s' * (len(nodes) != 1)} as {name}")
+        self._push(cmd)
+        return cmd.instance
+
+    def _add_instance(self, definition, pos):
+        g = self._graph
+        if definition not in g.definitions:
+            raise _Refused(f"there is no definition {definition!r} (it may have been deleted)")
+        x, y = _point(pos)
+        cmd = AddNodeCommand(g, {"op": CALL, "definition": definition, "name": None, "x": x, "y": y},
+                             f"Add {definition}")
+        self._push(cmd)
+        return cmd.node_id
+
+    def rename_definition(self, old: str, new: str) -> bool:
+        """Rename definition ``old`` to ``new`` (its instances follow), one undo step."""
+        return bool(self._guard(self._rename_definition, old, new, default=False))
+
+    def _rename_definition(self, old, new):
+        new = (new or "").strip()
+        if new == old:
+            return True
+        self._graph.check_rename_definition(old, new)
+        self._push(RenameDefinitionCommand(self._graph, old, new, f"Rename {old} to {new}"))
+        return True
+
+    def remove_definition(self, name: str) -> bool:
+        """Delete an unused definition (one undo step); refused, with a message, while used."""
+        return bool(self._guard(self._remove_definition, name, default=False))
+
+    def _remove_definition(self, name):
+        self._graph.check_remove_definition(name)
+        self._push(RemoveDefinitionCommand(self._graph, name, f"Delete definition {name}"))
+        return True
+
+    def free_definition_name(self, base: str = "group") -> str:
+        """``base``, else ``base2``, ``base3``...: the first name no definition has."""
+        taken = set(self._graph.definitions)
+        k = 1
+        while (name := base if k == 1 else f"{base}{k}") in taken:
+            k += 1
+        return name
+
+    def ungroup(self, ids) -> list[int]:
+        """Put each instance among ``ids`` back as its body, inlined (one undo step); returns
+        the nodes put back. Refused, with a message, when no instance is among ``ids``."""
+        return self._guard(self._ungroup, ids, default=[])
+
+    def _ungroup(self, ids):
+        g = self._graph
+        insts = [n for n in _iter_ids(ids) if n in g.nx and g.op(n) == CALL]
+        if not insts:
+            raise _Refused("select an instance to ungroup (a node made with Ctrl+G, marked ƒ)")
+        for n in insts:
+            g.check_ungroup(n)
+        new = []
+        with self.macro(f"Ungroup {', '.join(self._label(n) for n in insts)}"):
+            for n in insts:
+                box = (*g.position(n), *G.size_of(g.nx.nodes[n]))
+                cmd = UngroupCommand(g, n)
+                self._push(cmd)
+                new.extend(cmd.new_ids)
+                self._move_nodes(room_for(g, cmd.new_ids, box), "Make room")
+        return new
+
+    def make_unique(self, instance) -> str | None:
+        """Give ``instance`` its own copy of its definition (one undo step): edits inside it
+        then change it alone. Returns the copy's name."""
+        return self._guard(self._make_unique, instance)
+
+    def _make_unique(self, instance):
+        g = self._graph
+        if instance not in g.nx or g.op(instance) != CALL:
+            raise _Refused("Make Unique applies to an instance (a node marked ƒ)")
+        g.check_make_unique(instance)
+        cmd = MakeUniqueCommand(g, instance, f"Make {self._label(instance)} unique")
+        self._push(cmd)
+        return cmd.name
+
+    def expose_as_input(self, constant) -> dict | None:
+        """Turn a constant of a definition (``("neuron", id)`` or ``"neuron.w"``) into a new
+        input port of every instance, fed from a new number holding its value (one undo
+        step): two instances can then have their own weights."""
+        return self._guard(self._expose_as_input, constant)
+
+    def _expose_as_input(self, constant):
+        g = self._graph
+        g.check_expose_as_input(constant)
+        with self.macro(f"Expose {g.label(constant)} as input"):
+            cmd = ExposeAsInputCommand(g, constant, f"Expose {g.label(constant)} as input")
+            self._push(cmd)
+            self._move_nodes(feeders_column(g, cmd.info), "Place the new inputs")
+        return cmd.info
 
     def insert_on_wire(self, op: str, wire, pos) -> int | None:
         """Put a new ``op`` node on the wire (source, target, port): the source (from the
@@ -585,12 +709,20 @@ class Controller(QObject):
                     "x": check_number(n["x"] + dx, "x"), "y": check_number(n["y"] + dy, "y")}
             if n["op"] == NUMBER:
                 spec["value"] = n["value"]
+            elif n["op"] == CALL:
+                spec["definition"] = n["definition"]  # renamed below if it comes in as name#2
             elif n.get("params") is not None:  # an op's axis, a dataset's recipe or points
                 spec["params"] = n["params"]
             specs.append((n["id"], spec))
         new_id = {}
         text = f"{verb} 1 node" if len(specs) == 1 else f"{verb} {len(specs)} nodes"
         with self.macro(text):
+            if frag.definitions:
+                adopt = AdoptDefinitionsCommand(g, frag)
+                self._push(adopt)
+                for _old, spec in specs:
+                    if spec["op"] == CALL:
+                        spec["definition"] = adopt.mapping.get(spec["definition"], spec["definition"])
             for old, spec in specs:
                 cmd = AddNodeCommand(g, spec)
                 self._push(cmd)  # the engine picks a fresh id; redo re-uses it
@@ -605,6 +737,49 @@ class Controller(QObject):
 
 
 # -------------------------------------------------------------------- helpers
+
+
+def feeders_column(g, info) -> dict:
+    """Positions for the numbers ``expose_as_input`` made to feed the new port: a column of
+    their own left of everything (nothing is covered), each level with its instance's port."""
+    feeders = {i: f for i, f in info.get("feeders", {}).items() if isinstance(f, int) and f in g.nx}
+    if not feeders:
+        return {}
+    others = [n for n in g.nx if n not in feeders.values()]
+    x = min((g.position(n)[0] for n in others), default=0.0) - G.COLUMN_PITCH
+    out = {}
+    for inst, f in feeders.items():
+        if isinstance(inst, int) and inst in g.nx:
+            y = g.position(inst)[1] + G.input_port_y(info["port"]) - G.output_port_offset(NUMBER)[1]
+            out[f] = (x, y)
+    return out
+
+
+def room_for(g, block, box) -> dict:
+    """Positions that put the nodes ``block`` (an ungrouped body) where the instance was, at
+    ``box`` (x, y, width, height), and move the rest out of their way, keeping every
+    arrangement: what lay right of the instance moves right by the body's extra width, what
+    lay below it in its column moves down by the extra height."""
+    if not block:
+        return {}
+    size = {n: G.size_of(g.nx.nodes[n]) for n in g.nx}
+    x0 = min(g.position(n)[0] for n in block)
+    y0 = min(g.position(n)[1] for n in block)
+    x1 = max(g.position(n)[0] + size[n][0] for n in block)
+    y1 = max(g.position(n)[1] + size[n][1] for n in block)
+    bx, by, bw, bh = box
+    dx, dy = max(x1 - x0 - bw, 0.0), max(y1 - y0 - bh, 0.0)
+    out = {n: (g.position(n)[0] - x0 + bx, g.position(n)[1] - y0 + by) for n in block}
+    inside = set(block)
+    for n in g.nx:
+        if n in inside:
+            continue
+        x, y = g.position(n)
+        if x >= bx + bw - 1.0:
+            out[n] = (x + dx, y)
+        elif x + size[n][0] > bx and y >= by:
+            out[n] = (x, y + dy)
+    return out
 
 
 def _history_number(v: float) -> str:

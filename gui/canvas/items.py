@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import weakref
 
+import numpy as np
+
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker
@@ -17,6 +19,7 @@ from shiboken6 import isValid
 
 from engine import NUMBER, OPS
 from engine.core import kinds
+from engine.core.arrays import shape_text
 from engine.drawing import geometry as G
 from engine.drawing import routing
 from gui import style as S
@@ -215,12 +218,21 @@ CALL = G.CALL  # an instance of a definition (a composite)
 CALL_SYMBOL = "ƒ"
 
 
+def short_text(v) -> str:
+    """A number as a row shows it; an array as its shape (its numbers are in the tooltip)."""
+    if type(v) is TV.np.ndarray:
+        return "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)
+    return S.format_number(v)
+
+
 def op_symbol(op: str) -> str:
     """The header symbol of a node of ``op`` (a row's symbol, a node kind's short word)."""
     if op in OPS:
         return OPS[op].symbol
     if op == CALL:
         return CALL_SYMBOL
+    if op in G.PLACEHOLDERS:
+        return "in" if op == "input" else "out"
     kind = kinds.KINDS.get(op)
     return (kind.symbol or kind.name) if kind is not None else op
 
@@ -231,6 +243,9 @@ def op_text(op: str) -> tuple[str, str]:
         return OPS[op].name, OPS[op].doc
     if op == CALL:
         return "instance", "a composite: one call of a definition (double-click or Tab enters it)"
+    if op in G.PLACEHOLDERS:
+        return (f"{op} port", "what comes in through this input of the instance (value) and goes back "
+                "out (gradient)" if op == "input" else "what leaves the instance through this output")
     kind = kinds.KINDS.get(op)
     return op, (kind.doc if kind is not None else "")
 
@@ -241,6 +256,8 @@ def _kind_ports(op: str) -> tuple[tuple, tuple]:
         return (), ()
     if op in OPS:
         return OPS[op].ports, ()
+    if op in G.PLACEHOLDERS:  # a definition's port, drawn inside an entered instance
+        return ("x",) * G.PLACEHOLDERS[op], ()
     kind = kinds.get(op)
     outs = tuple(kind.outputs({}))
     return tuple(kind.inputs({})), (outs if len(outs) > 1 else ())
@@ -920,6 +937,10 @@ class NodeItem(QGraphicsItem):
     def hoverEnterEvent(self, event):  # noqa: N802
         if not self._tip_set:
             self._update_tooltip()
+        if self.op == CALL:
+            sc = self.scene()
+            if sc is not None and hasattr(sc, "peek"):
+                sc.peek(self.node_id, event.screenPos())  # a small live picture of the inside
         if self._editable():
             self._hovered = True  # offers "pin as output" (and takes its tag into the shape)
             self.update()
@@ -962,6 +983,10 @@ class NodeItem(QGraphicsItem):
         return self._node_tip
 
     def hoverLeaveEvent(self, event):  # noqa: N802
+        if self.op == CALL:
+            sc = self.scene()
+            if sc is not None and hasattr(sc, "end_peek"):
+                sc.end_peek()
         if self._hovered:
             self._hovered = False
             self.update()
@@ -1036,6 +1061,10 @@ _ROUTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Past this many nodes wires are drawn as plain curves: routing every long wire of a document
 # that size costs seconds at open and tens of ms per drag step (benchmarks/gui_bench.py).
 ROUTE_LIMIT = 2000
+# ... and past this many wires: instances of a network with hundreds of ports each bring tens
+# of thousands of wires among a few hundred nodes (micrograd's MLP grouped: 35k wires routed
+# took 15 s of a 22 s open, benchmarks/composites_gui.py).
+ROUTE_WIRE_LIMIT = 10_000
 
 
 def _router(scene) -> routing.Router | None:
@@ -1047,7 +1076,8 @@ def _router(scene) -> routing.Router | None:
         known = getattr(scene, "_nodes", None)
         nodes = known.values() if isinstance(known, dict) else [
             it for it in scene.items() if isinstance(it, NodeItem)]
-        if len(nodes) > ROUTE_LIMIT:
+        wires = getattr(scene, "_wires", None)
+        if len(nodes) > ROUTE_LIMIT or (isinstance(wires, dict) and len(wires) > ROUTE_WIRE_LIMIT):
             r = _ROUTERS[scene] = False  # remembered until a node enters or leaves
         else:
             r = _ROUTERS[scene] = routing.Router({it: _body(it) for it in nodes})
@@ -1211,6 +1241,20 @@ def node_box_parts(it, ports: bool = True) -> list[tuple]:
     return parts
 
 
+def _box_array(it, ports: bool) -> np.ndarray:
+    """node_box_parts as an (n, 4) array, kept on the item until it moves or its rows change:
+    a parameter bank has hundreds of port dots, and placing one label asks about it many times
+    (opening micrograd's grouped MLP spent seconds here)."""
+    b = _body(it)
+    key = (b, it.output_mark, ports, len(it.inputs), len(it.outputs))
+    cached = getattr(it, "_box_cache", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    boxes = np.array(node_box_parts(it, ports), dtype=float).reshape(-1, 4)
+    it._box_cache = (key, boxes)
+    return boxes
+
+
 def label_blocked(scene, box: QRectF, ignore=None, ports: bool = True, clear: float = _LABEL_CLEAR) -> bool:
     """Whether a label at ``box`` would cover a node (its body, port dots unless ``ports`` is
     False, or output tag) or another drawn label, or come nearer to one than ``clear``."""
@@ -1219,9 +1263,9 @@ def label_blocked(scene, box: QRectF, ignore=None, ports: bool = True, clear: fl
     nodes = _node_grid(scene)
     pad = G.PORT_R + 1.0  # the port dots stick out of the body's sides
     for it in nodes.query((x0 - pad, y0, x1 + pad, y1 + _OUT_TAG_H)):
-        for b0, b1, b2, b3 in node_box_parts(it, ports):
-            if b0 < x1 and x0 < b2 and b1 < y1 and y0 < b3:
-                return True
+        b = _box_array(it, ports)
+        if ((b[:, 0] < x1) & (x0 < b[:, 2]) & (b[:, 1] < y1) & (y0 < b[:, 3])).any():
+            return True
     grid = label_grid(scene)
     for k in grid.query((x0, y0, x1, y1)):
         if k is ignore:

@@ -13,7 +13,7 @@ import gc
 
 import networkx as nx
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QPainter
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QGraphicsView, QMenu
 
@@ -35,6 +35,9 @@ from gui.canvas.items import (
     WireItem,
     forget_labels,
     text_legible,
+)
+from gui.canvas.items import (
+    short_text as _short,
 )
 
 # The scene rect is at least this big and grows (never shrinks) to hold every node plus
@@ -70,8 +73,8 @@ def _problems(g, vals: dict) -> dict:
            if v is None or (not _is_finite(v) if type(v) is ndarray else (v != v or v == _INF or v == -_INF))]
     if not bad:
         return {}
-    tape = g.tape()
-    order_vals = [vals[n] for n in tape.order]
+    # every slot's value, those inlined from instances (keyed by instance path) too
+    tape, order_vals = g.evaluation()[:2]
     out = {}
     for n in bad:
         why = autodiff.problem(tape, order_vals, tape.index[n])
@@ -123,13 +126,6 @@ def _label_texts(it, v, gr, fmt) -> tuple[str, str, bool]:
         dims = "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)
         return dims, (dims if type(gr) is ndarray else fmt(gr)), changed
     return fmt(v), fmt(gr), changed
-
-
-def _short(v) -> str:
-    """A number as a row shows it; an array as its shape (its numbers are in the tooltip)."""
-    if type(v) is ndarray:
-        return "×".join(map(str, v.shape)) if v.ndim > 1 else shape_text(v.shape)
-    return S.format_number(v)
 
 
 def _changed_indices(old_v, new_v, old_g, new_g) -> list | None:
@@ -212,6 +208,7 @@ class GraphScene(QGraphicsScene):
         self._controller = controller
         self._nodes: dict[int, NodeItem] = {}
         self._calls: dict[int, NodeItem] = {}  # the instances among them: they show more numbers
+        self._peek = None  # the hover peek's popup, made on first use
         self._wires: dict[tuple[int, int, int], WireItem] = {}
         self._wire_depth = 0  # wires added so far: each new one stacks under the others
         self._show_wire_grads = False
@@ -539,6 +536,31 @@ class GraphScene(QGraphicsScene):
     # ---------------------------------------------------------------- bridge signals
     # value and output changes show up with the evaluation that follows them
 
+    # ---------------------------------------------------------------- hover peek
+
+    def peek(self, node: int, screen_pos) -> None:
+        """Show a small live picture of instance ``node``'s inside near ``screen_pos``."""
+        if self._controller is None or not self.views():
+            return
+        from gui.canvas.peek import Peek  # the inside's scene imports this module
+
+        if self._peek is None:
+            self._peek = Peek(self.views()[0])
+        try:
+            at = screen_pos.toPoint() if hasattr(screen_pos, "toPoint") else QPoint(screen_pos)
+            self._peek.show_for(self._bridge, node, at + QPoint(24, 16))
+        except Exception:  # noqa: BLE001 - a picture must never take the canvas down
+            self._peek.hide_peek()
+
+    def end_peek(self) -> None:
+        if self._peek is not None:
+            self._peek.hide_peek()
+
+    @property
+    def peek_popup(self):
+        """The hover peek's popup (None until an instance was first hovered)."""
+        return self._peek
+
     def _on_instances_changed(self, which) -> None:
         """An instance's ports changed (its definition's, or it switched definition): its item
         is drawn anew, with its wires."""
@@ -560,8 +582,9 @@ class GraphScene(QGraphicsScene):
                 if t in self._nodes:
                     self._add_wire(s_, t, p, sp)
         if nodes:
-            self._shown = None  # the new items show nothing yet
-            self.refresh_labels()
+            # The new items show their numbers with the evaluation that follows the edit: the
+            # engine is mid-edit now (ports changed, wires to come), not to be evaluated.
+            self._shown = None
 
     def _on_name_changed(self, n: int, name) -> None:
         it = self._nodes.get(n)
@@ -593,7 +616,9 @@ class GraphScene(QGraphicsScene):
         shown, self._shown = self._shown, (tape, vals_l, grads_l, root_i, explicit)
         if shown is not None and shown[0] is tape and shown[3:] == (root_i, explicit):
             few = _changed_indices(shown[1], vals_l, shown[2], grads_l)
-            if few is not None:
+            # A slot inside an instance or a definition's constant changed: the instance's
+            # rows and the numbers around it follow from more than the slots' own nodes.
+            if few is not None and all(type(tape.order[i]) is int for i in few):
                 return self._refresh_some(g, tape, vals_l, grads_l, root_i, explicit, few)
         vals, grads = g.values(), g.grads()
         probs = _grad_problems(g, grads, _problems(g, vals))
@@ -621,6 +646,9 @@ class GraphScene(QGraphicsScene):
         # the slots inlined from instances (keyed by instance path or definition) have no item:
         # their instance's own slot says when it changed
         nodes = {n for n in (order[i] for i in idx) if type(n) is int}
+        # an instance's numbers are its ports' (a body that passes an input straight through
+        # shares its slot with the source): looked at after every change
+        nodes.update(self._calls)
         for n in list(nodes):  # a consumer's problem text names its inputs' values
             nodes.update(g.nx.successors(n))
         index = tape.index
@@ -635,6 +663,8 @@ class GraphScene(QGraphicsScene):
                 continue
             i = tape.index[n]
             v, gr = vals[i], grads[i]
+            if n in self._calls:  # its output 0's gradient, not its slot's (which it may share)
+                v, gr = g.value(n), g.grad(n)
             why = autodiff.problem(tape, vals, i) if not _is_finite(v) else None
             if why is None and not _is_finite(gr):
                 why = gradient_problem(g, n)
@@ -1014,6 +1044,36 @@ class GraphScene(QGraphicsScene):
         else:
             c.set_output(node_id)
 
+    def _instance_menu(self, menu: QMenu, node_id: int, targets) -> None:
+        """An instance's entries: Ungroup, Make Unique, and Expose as Input per named constant
+        of its definition."""
+        c, g = self._controller, self.graph
+        d = g.definition_of(node_id)
+        menu.addSeparator()
+        act = QAction("Ungroup", menu)
+        act.setShortcut("Ctrl+Shift+G")
+        act.setToolTip("Put the body back in its place, wired as before (one undo step)")
+        act.triggered.connect(lambda: self.select_nodes(c.ungroup(targets)))
+        menu.addAction(act)
+        shared = len(g.instances(d.name)) > 1
+        act = QAction("Make Unique", menu)
+        act.setEnabled(shared)
+        act.setToolTip(f"Give this instance its own copy of {d.name}, so edits inside change it alone"
+                       if shared else f"This is the only instance of {d.name}: it is unique already")
+        act.triggered.connect(lambda: c.make_unique(node_id))
+        menu.addAction(act)
+        consts = [n for n in d.constants()]
+        if consts:
+            sub = menu.addMenu("Expose as Input")
+            sub.setToolTipsVisible(True)
+            for n in consts:
+                label = g.label((d.name, n))
+                act = QAction(label, sub)
+                act.setToolTip(f"Make {label} an input port of every {d.name}, fed from a number holding "
+                               "its value: each instance can then have its own")
+                act.triggered.connect(lambda _=False, n=n: c.expose_as_input((d.name, n)))
+                sub.addAction(act)
+
     def node_menu(self, node_id: int, parent=None) -> QMenu:
         """The context menu of a node: Pin as Output (or Output Follows the Graph), Rename…,
         Edit value…, Duplicate, Delete.
@@ -1049,6 +1109,8 @@ class GraphScene(QGraphicsScene):
                 act = QAction("Edit value…", menu)
                 act.triggered.connect(lambda: view.edit_value(node_id))
                 menu.addAction(act)
+        if node_id in g.nx and g.op(node_id) == CALL:
+            self._instance_menu(menu, node_id, targets)
         menu.addSeparator()
         act = QAction("Duplicate", menu)
         act.triggered.connect(lambda: self.select_nodes(c.duplicate(targets)))

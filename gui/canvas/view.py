@@ -119,6 +119,7 @@ class GraphView(QGraphicsView):
     # The viewport width (px) a document being opened needs to be seen whole at a readable
     # zoom, when it has less: the window can make room (MainWindow tabs the palette).
     needsWidth = Signal(int)
+    enterRequested = Signal(int)  # Tab or a double-click on an instance: show its inside
 
     # (key, modifiers) the canvas owns while it has focus
     _KEYS = {
@@ -563,7 +564,9 @@ class GraphView(QGraphicsView):
         it = self._node_at(event.position().toPoint())
         if it is not None and event.button() == Qt.MouseButton.LeftButton:
             local = it.mapFromScene(self.mapToScene(event.position().toPoint()))
-            if it.header_rect().contains(local) or it.op != NUMBER:
+            if it.op == G.CALL and not it.header_rect().contains(local):
+                self.enterRequested.emit(it.node_id)  # the header renames, the body enters
+            elif it.header_rect().contains(local) or it.op != NUMBER:
                 self.edit_name(it.node_id)
             else:
                 self.edit_value(it.node_id)
@@ -623,7 +626,7 @@ class GraphView(QGraphicsView):
             op = ""
         p = self.mapToScene(event.position().toPoint())
         # centred on the cursor: the node lands where it was dropped, not down-right of it
-        w, h = G.node_size(op)
+        w, h = G.node_size(op)  # an instance's size comes with its ports: its top-left is here
         n = self.controller.add_node(op, (p.x() - w / 2, p.y() - h / 2))
         if n is not None:
             self.scene().select_nodes([n])
@@ -652,7 +655,11 @@ class GraphView(QGraphicsView):
         if t == QEvent.Type.KeyPress and event.key() == _K.Key_Tab and not (
             event.modifiers() & (_M.ControlModifier | _M.AltModifier | _M.ShiftModifier)
         ):
-            self.open_search()  # Tab would otherwise move focus to the next widget
+            ids = self.scene().selected_node_ids()
+            if len(ids) == 1 and self.scene().node_item(ids[0]).op == G.CALL:
+                self.enterRequested.emit(ids[0])  # Tab on an instance enters it (node editors' habit)
+            else:
+                self.open_search()  # Tab would otherwise move focus to the next widget
             return True
         return super().event(event)
 

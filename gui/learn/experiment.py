@@ -57,6 +57,7 @@ class Experiment(QObject):
         self.window = window
         c, scene = window.controller, window.scene
         self.step = StepMode(c, scene, self)
+        self.step.set_canvas_area(window.canvas_area)  # F11 enters the instance on the canvas
         self.check = GradientCheckTool(c, scene, self)
         self.forward = ForwardModeTool(c, scene, self)
         self.exports = ExportActions(window)
@@ -128,7 +129,7 @@ class Experiment(QObject):
                                   "Process the next node (an instance as one node: step over it)")
         self.act_step_into = a("Step &Into Instance", self._step_into, "F11",
                                "When the next step is an instance, step into it: the nodes inside, one at "
-                               "a time (told on the instance; the canvas stays where it is)")
+                               "a time, drawn inside it on the canvas (Shift+F11 comes back out)")
         self.act_step_out = a("Step O&ut of Instance", self.step.step_out, "Shift+F11",
                               "Run the rest of the instance being stepped through and stop after it")
         self.act_play = a("&Play", self.step.toggle_play, "F9", "Play or pause the pass being stepped")

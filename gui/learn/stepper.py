@@ -49,6 +49,7 @@ from engine.learn.stepper import (
 from gui.canvas.items import SLOT_EMPTY
 from gui.canvas.overlays import ABOVE, ACCENT, BELOW, OverlayLayer
 from gui.canvas.scene import summed_axes
+from gui.learn.step_inside import InsideStepView, draw_backward, draw_forward
 from gui.style import MINUS
 from gui.style import format_number as _format_number
 
@@ -132,11 +133,23 @@ class StepMode(QObject):
         self._labelled_wires: set = set()  # wires whose own label step mode set
         self._viewed: set = set()  # nodes whose rows step mode overrides
         self._into: list = []  # instances stepped into (F11): ids, instance paths when nested
+        self._inside: InsideStepView | None = None  # the canvas area F11 enters, when there is one
         self._timer = QTimer(self)
         self._timer.setInterval(DEFAULT_INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
         controller.bridge.replaced.connect(self._on_document_replaced)
         controller.bridge.changed.connect(self._on_event)
+
+    def set_canvas_area(self, area) -> None:
+        """Enter instances stepped into on ``area`` (a :class:`gui.shell.entered.CanvasArea`)
+        and draw their inside's steps there; without one the steps are told in callouts on the
+        closed instance."""
+        self._inside = InsideStepView(area)
+
+    @property
+    def inside_overlay(self):
+        """The labels step mode shows on the entered instance (None when not inside)."""
+        return self._inside.overlay if self._inside is not None else None
 
     # ---------------------------------------------------------------- state
 
@@ -257,6 +270,8 @@ class StepMode(QObject):
         self._into = []
         self._k = self._fk = 0
         self._phase = BACKWARD
+        if self._inside is not None:
+            self._inside.leave()  # step mode took the canvas in: it brings it back out
         self.activeChanged.emit(False)
         self.changed.emit()
         if reason:
@@ -282,8 +297,9 @@ class StepMode(QObject):
     def step_into(self) -> bool:
         """F11: when the next step is an instance, step into it (its output ports, the nodes
         inside and its input ports become steps of their own) and take the first of them;
-        otherwise one step, as F10. The canvas is not entered: the inside's steps are told in
-        callouts on the instance. False at the end."""
+        otherwise one step, as F10. With a canvas area (:meth:`set_canvas_area`) the canvas
+        enters the instance and draws the inside's steps on its body; the closed instance's
+        callout tells them too. False at the end."""
         if not self._active:
             return self.start()
         g = self._controller.graph
@@ -572,6 +588,7 @@ class StepMode(QObject):
             self._show_forward()
         else:
             self._show_backward()
+        self._show_inside()
         self.changed.emit()
         self.message.emit(self.describe())
 
@@ -672,6 +689,24 @@ class StepMode(QObject):
         self.overlay.keep_only(keys)
         self._follow_callout(("node", top_node(s.node), ABOVE))
 
+    def _show_inside(self) -> None:
+        """The shown step on the entered instance when it is inside one stepped into (see
+        :func:`_level`: the port a pass leaves an instance by is drawn outside it)."""
+        if self._inside is None:
+            return
+        g = self._controller.graph
+        if self._phase == FORWARD:
+            f = forward_state_after(self._fsteps, self._fk)
+            level = _level(g, f.node, "output")
+            self._inside.show(level, self._into, lambda ctx, scene, overlay: draw_forward(
+                g, self._fsteps, f, ctx, scene, overlay, format_number))
+            return
+        s = state_after(self._steps, self._k)
+        node = s.node if s.k else self._steps[0][0]
+        level = _level(g, node, "input")
+        self._inside.show(level, self._into, lambda ctx, scene, overlay: draw_backward(
+            g, self._steps, s, ctx, scene, overlay, format_number, growth_text, sent_text))
+
     def _follow_callout(self, key) -> None:
         """Scroll the step's main callout ("processing: …") into sight when it was placed
         beside its node, past the view's edge."""
@@ -682,6 +717,20 @@ class StepMode(QObject):
         for view in self._scene.views():
             if not view.mapToScene(view.viewport().rect()).boundingRect().contains(box):
                 view.ensureVisible(box, 12, 12)
+
+
+def _level(g, node, exit_op: str) -> tuple:
+    """The instance path whose body a step is drawn on (``()``: the top level). A pass enters
+    an instance by one kind of port (forward its inputs, backward its outputs): drawn inside,
+    so F11 shows the inside at once; it leaves by the other (``exit_op``), whose wire lies
+    outside: drawn one level up, on the closed instance. Stepping out (Shift+F11) lands on an
+    exit port, so it shows the outer level, as a debugger returns to the caller."""
+    if node is None:
+        return ()
+    ctx = step_context(node)
+    if ctx and not isinstance(node, OutputPort) and g.op(node) == exit_op:
+        return ctx[:-1]
+    return ctx
 
 
 def _port_words(g, f: ForwardState) -> str:

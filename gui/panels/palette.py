@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QVBoxLayout,
     QWidget,
 )
 
 from engine import NUMBER, OPS
 from gui import style
-from gui.canvas.controller import NEW_NUMBER_VALUE
+from gui.canvas.controller import INSTANCE_OF, NEW_NUMBER_VALUE
 from gui.style import format_number
 
 OP_ROLE = Qt.UserRole
@@ -117,6 +118,8 @@ class Palette(QDockWidget):
     """Dock with a filter box above the entry list. ``opActivated(op)`` on double-click/Enter."""
 
     opActivated = Signal(str)
+    renameDefinition = Signal(str)  # a definition's context menu: Rename…
+    removeDefinition = Signal(str)  # ... and Delete
 
     def __init__(self, parent=None):
         super().__init__("Palette", parent)
@@ -137,6 +140,10 @@ class Palette(QDockWidget):
         lay.addWidget(self.list, 1)
         self.setWidget(body)
         self._headers: list[tuple[QListWidgetItem, list[QListWidgetItem]]] = []
+        self._defs_header: QListWidgetItem | None = None
+        self._defs: list[QListWidgetItem] = []
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._definition_menu)
         self._fill()
         self.filter.textChanged.connect(self.apply_filter)
         self.filter.returnPressed.connect(self._activate_first)
@@ -186,6 +193,58 @@ class Palette(QDockWidget):
             "<i>Drag onto the canvas, or double-click to add it.</i>"
         )
 
+    # ------------------------------------------------------------------ definitions (composites)
+
+    def set_definitions(self, definitions: dict) -> None:
+        """List the document's definitions first, under DEFINITIONS: drag or double-click one
+        to add an instance; its context menu renames or deletes it."""
+        for it in self._defs:
+            self.list.takeItem(self.list.row(it))
+        self._defs = []
+        if self._defs_header is None:
+            self._defs_header = QListWidgetItem("DEFINITIONS")
+            self._defs_header.setFlags(Qt.NoItemFlags)
+            font = self._defs_header.font()
+            font.setBold(True)
+            font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
+            self._defs_header.setFont(font)
+            self._defs_header.setForeground(style.TEXT_DIM)
+            self.list.insertItem(0, self._defs_header)
+        for k, (name, d) in enumerate(sorted(definitions.items())):
+            ins, outs = ", ".join(d.input_names), ", ".join(d.output_names)
+            it = QListWidgetItem(symbol_icon("ƒ", "op"), f"{name}   ({ins}) → {outs}")
+            it.setData(OP_ROLE, INSTANCE_OF + name)
+            it.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+            it.setToolTip(f"<b>ƒ&nbsp;&nbsp;{name}</b>({ins}) → {outs}<br>a definition of this document<br>"
+                          "<i>Drag onto the canvas, or double-click, to add an instance; right-click to "
+                          "rename or delete it.</i>")
+            self.list.insertItem(1 + k, it)
+            self._defs.append(it)
+        self._defs_header.setHidden(not self._defs)
+        self.apply_filter(self.filter.text())
+
+    def definitions(self) -> list[str]:
+        """The definitions listed, in order."""
+        return [it.data(OP_ROLE)[len(INSTANCE_OF):] for it in self._defs]
+
+    def _definition_menu(self, pos) -> None:
+        it = self.list.itemAt(pos)
+        if it is None or it not in self._defs:
+            return
+        self.definition_menu(it.data(OP_ROLE)[len(INSTANCE_OF):]).exec(self.list.mapToGlobal(pos))
+
+    def definition_menu(self, name: str) -> QMenu:
+        """A definition's context menu: Rename…, Delete."""
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        act = menu.addAction("Rename…")
+        act.setToolTip("Rename the definition; every instance follows (one undo step)")
+        act.triggered.connect(lambda: self.renameDefinition.emit(name))
+        act = menu.addAction("Delete")
+        act.setToolTip("Delete the definition: only while no instance uses it (one undo step)")
+        act.triggered.connect(lambda: self.removeDefinition.emit(name))
+        return menu
+
     # ------------------------------------------------------------------ queries for tests and the window
 
     def ops(self) -> list[str]:
@@ -215,6 +274,10 @@ class Palette(QDockWidget):
     def apply_filter(self, text: str) -> None:
         """Show entries whose name, symbol or description contains ``text`` (case-insensitive)."""
         needle = text.strip().lower()
+        for it in self._defs:
+            it.setHidden(bool(needle) and needle not in it.text().lower())
+        if self._defs_header is not None:
+            self._defs_header.setHidden(all(it.isHidden() for it in self._defs))
         rows = {r[0]: r for r in entries()}
         for header, items in self._headers:
             shown = 0

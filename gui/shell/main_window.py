@@ -3,8 +3,8 @@
 Every edit goes through the controller (so through the undo stack); the window only wires
 gestures, menus and files to it. Dialogs the tests must answer are methods that can be
 replaced on the instance: :meth:`MainWindow.ask_unsaved`, :meth:`MainWindow.show_error`,
-:meth:`MainWindow.ask_open_path`, :meth:`MainWindow.ask_save_path` and
-:meth:`MainWindow.ask_export_path`.
+:meth:`MainWindow.ask_open_path`, :meth:`MainWindow.ask_save_path`,
+:meth:`MainWindow.ask_export_path` and :meth:`MainWindow.ask_group_name`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -44,6 +45,7 @@ from gui.canvas.view import GraphView
 from gui.panels.inspector import Inspector
 from gui.panels.palette import Palette
 from gui.shell import files
+from gui.shell.entered import SEP, CanvasArea
 from gui.shell.screen_fit import resize_to_screen
 from gui.shell.session import DocumentSession, Recovery, pending_recoveries
 
@@ -168,7 +170,10 @@ class MainWindow(QMainWindow):
         self.scene = GraphScene(self.bridge, self, controller=self.controller)
         self.view = GraphView(self.scene, self)
         self.view.setObjectName("canvas")
-        self.setCentralWidget(self.view)
+        self.canvas_area = CanvasArea(self.bridge, self.view, self.controller, self)
+        self.canvas_area.whereChanged.connect(self._say_where)
+        self.view.enterRequested.connect(self.enter_instance)
+        self.setCentralWidget(self.canvas_area)
 
         self.palette = Palette(self)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.palette)
@@ -194,6 +199,11 @@ class MainWindow(QMainWindow):
 
         self.palette.opActivated.connect(self.add_at_view_centre)
         self.view.needsWidth.connect(self._make_room_for_document)
+        self.palette.renameDefinition.connect(self.rename_definition)
+        self.palette.removeDefinition.connect(self.controller.remove_definition)
+        for sig in (self.bridge.definitionChanged, self.bridge.replaced, self.bridge.reset):
+            sig.connect(lambda *_: self.palette.set_definitions(self.document.definitions))
+        self.palette.set_definitions(self.document.definitions)
         self.controller.message.connect(self.show_message)
         self.bridge.evaluated.connect(self._update_output_label)
         self.bridge.replaced.connect(self._update_output_label)
@@ -324,6 +334,13 @@ class MainWindow(QMainWindow):
                                    "Unpin the output: it becomes the node nothing consumes that depends "
                                    "on the most others, and moves as the graph grows")
         self.act_evaluate = a("&Evaluate", self.evaluate, "F5", "Run forward and backward again", "evaluate")
+        self.act_group = a("&Group Selection…", self.group_selection, "Ctrl+G",
+                           "Make the selected nodes one instance of a new definition (a function): "
+                           "every wire crossing the selection's edge becomes a port (one undo step)",
+                           canvas=True)
+        self.act_ungroup = a("&Ungroup", self.ungroup_selection, "Ctrl+Shift+G",
+                             "Put the selected instance's body back in its place, wired, named and "
+                             "placed as before (one undo step)", canvas=True)
         self.act_about = a("&About gradcanvas", self.show_about, None, "What gradcanvas is")
         self.act_about.setMenuRole(QAction.AboutRole)
         self.act_shortcuts = a("&Keyboard Shortcuts", self.show_shortcuts, K.HelpContents,
@@ -380,6 +397,9 @@ class MainWindow(QMainWindow):
 
         m = mb.addMenu("&Graph")
         m.addActions([self.act_layout, self.act_set_output, self.act_follow_output, self.act_evaluate])
+        m.addSeparator()
+        m.addActions([self.act_group, self.act_ungroup])
+        m.setToolTipsVisible(True)
         self.menus["graph"] = m
 
         self.learn_menu = mb.addMenu("&Learn")  # filled by add_learn_action; hidden while empty
@@ -587,6 +607,8 @@ class MainWindow(QMainWindow):
         # A number has no inputs: telling the user to wire them sent them looking for ports.
         if op == NUMBER:
             return "Added a number: double-click it to type a value, drag from its output port to use it"
+        if op.startswith("call:"):
+            return f"Added an instance of {op[5:]}: wire its inputs; Tab or a double-click enters it"
         return f"Added {op}: wire its inputs by dragging from an output port"
 
     def selected(self) -> list[int]:
@@ -630,6 +652,50 @@ class MainWindow(QMainWindow):
             return False
         return bool(self.controller.set_output(ids[0]))
 
+    def group_selection(self) -> int | None:
+        """Group the selected nodes into one instance (Ctrl+G), named as :meth:`ask_group_name`
+        answers; returns the instance, or None (nothing selected, cancelled, or refused: the
+        status bar says why)."""
+        ids = self.selected()
+        if not ids:
+            self.show_message("Select the nodes to group first: Ctrl+G makes them one function", 5000)
+            return None
+        name = self.ask_group_name(self.controller.free_definition_name())
+        if name is None:
+            return None
+        inst = self.controller.group(ids, name)
+        if inst is not None:
+            self.scene.select_nodes([inst])
+            self.show_message(f"Grouped {len(ids)} nodes into {self.document.definition_of(inst).name}: "
+                              "Ctrl+Shift+G ungroups, Ctrl+Z undoes", 6000)
+        return inst
+
+    def rename_definition(self, name: str) -> bool:
+        """Ask a new name for definition ``name`` (:meth:`ask_group_name`) and rename it."""
+        new = self.ask_group_name(name)
+        return new is not None and self.controller.rename_definition(name, new)
+
+    def ungroup_selection(self) -> list[int]:
+        """Put the selected instances' bodies back (Ctrl+Shift+G); returns the nodes put back."""
+        new = self.controller.ungroup(self.selected())
+        if new:
+            self.scene.select_nodes(new)
+        return new
+
+    def enter_instance(self, path) -> bool:
+        """Show the inside of the instance at ``path`` with its live numbers (Tab or a
+        double-click on it); Tab, Escape or a breadcrumb leaves."""
+        return self.canvas_area.enter(path)
+
+    def leave_instance(self) -> None:
+        self.canvas_area.leave()
+
+    def _say_where(self) -> None:
+        area = self.canvas_area
+        if area.path:
+            self.show_message(f"Inside {SEP.join(area.crumb_texts()[1:])}: this instance's values and "
+                              "gradients. Tab or Escape leaves.", 6000)
+
     def follow_output(self) -> bool:
         """Unpin the output: it follows the graph again (one undo step)."""
         if self.document.pinned_output is None:
@@ -662,6 +728,12 @@ class MainWindow(QMainWindow):
             files.settings().setValue("view/wireGradients", bool(on))
 
     # ------------------------------------------------------------------ dialogs (replaceable in tests)
+
+    def ask_group_name(self, default: str) -> str | None:
+        """Ask the new definition's name (``default`` offered); None when cancelled."""
+        name, ok = QInputDialog.getText(self, "Group Selection", "Name of the new function (definition):",
+                                        text=default)
+        return name if ok else None
 
     def ask_unsaved(self) -> QMessageBox.StandardButton:
         """Ask whether to save changes; returns Save, Discard or Cancel."""
