@@ -4,8 +4,9 @@
 
 Goal (issue 16): the backward graph of a 1,000-node document built and drawn in <= 1 s, the
 median of ``--runs`` runs, printed with the load average. One run is what the action does in
-an open window: the engine's gradient_graph, the one undo step that inserts its nodes (the
-scene makes their items as the events arrive), the evaluation that follows, and one full
+an open window: the engine's gradient_graph, the one undo step that inserts its nodes (one
+Graph.insert_nodes edit, one NodesInserted event: the scene makes their items in one pass), the
+evaluation that follows, and one full
 frame of the canvas with the whole document in view (fit), as the event loop draws it.
 
 The peer, measured in the same run on the same document: one forward-and-backward evaluation

@@ -146,3 +146,28 @@ def test_step_through_marks_the_backward_node_of_each_amount(win):
     exp.step.stop()
     QApplication.processEvents()
     assert not any(t.text.startswith("computes ") for t in painted_texts(win.scene))
+
+
+def test_the_backward_graph_arrives_as_one_event_and_is_drawn_whole(win):
+    """Show Backward Graph is one engine event (the scene adds its items in one pass, not one
+    per node), and every node and wire of the document then has its item, painted."""
+    g, sc = win.document, win.scene
+    per_node, bulk = [], []
+    win.bridge.nodeAdded.connect(per_node.append)
+    win.bridge.inserted.connect(lambda nodes, wires: bulk.append((nodes, wires)))
+    key(win, Qt.Key.Key_B)
+    back = backward_nodes(g)
+    assert per_node == [] and len(bulk) == 1 and sorted(bulk[0][0]) == sorted(back)
+    assert sorted(sc.node_item(n).node_id for n in g.nx) == sorted(g.nx)
+    for s, t, p in g.nx.edges(keys=True):
+        w = sc.wire_item(s, t, p)
+        assert w is not None and w.scene() is sc and sc.node_item(t).inputs[p].connected
+    texts = [t.text for t in painted_texts(sc)]
+    assert any("∂y/∂x" in t for t in texts)
+    # undone and redone, the items follow the document both ways
+    win.undo_stack.undo()
+    QApplication.processEvents()
+    assert all(sc.node_item(n) is None for n in back)
+    win.undo_stack.redo()
+    QApplication.processEvents()
+    assert all(sc.node_item(n) is not None for n in back) and len(bulk) == 2

@@ -86,6 +86,18 @@ class EdgeRemoved(_EdgeEvent):
 
 
 @dataclass(frozen=True)
+class NodesInserted(Event):
+    """Many nodes and the wires into them added as one edit (:meth:`Graph.insert_nodes`): one
+    event instead of one per node and wire, so that views add them in one pass. ``wires`` are
+    (source, target, port, source_port)."""
+
+    kind: ClassVar[str] = "nodes_inserted"
+    nodes: tuple = ()
+    wires: tuple = ()
+    definition: str | None = _WHERE
+
+
+@dataclass(frozen=True)
 class ValueChanged(_NodeEvent):
     kind: ClassVar[str] = "value_changed"
     old: Any = None
@@ -231,6 +243,7 @@ __all__ = [
     "NodeAdded",
     "NodeMoved",
     "NodeRemoved",
+    "NodesInserted",
     "OutputChanged",
     "ParamsChanged",
     "RoleChanged",

@@ -22,8 +22,8 @@ from engine.core import events as E
 
 # Node and wire events say where they happened: ``definition`` None at the top level, else the
 # definition whose body changed.
-_PLACED = (E.NodeAdded, E.NodeRemoved, E.EdgeAdded, E.EdgeRemoved, E.ValueChanged, E.ParamsChanged,
-           E.NameChanged, E.NodeMoved, E.RoleChanged, E.InstanceChanged)
+_PLACED = (E.NodesInserted, E.NodeAdded, E.NodeRemoved, E.EdgeAdded, E.EdgeRemoved, E.ValueChanged,
+           E.ParamsChanged, E.NameChanged, E.NodeMoved, E.RoleChanged, E.InstanceChanged)
 
 _undo_depth = [0]  # > 0 while an undo command applies its edit (Qt is single-threaded)
 
@@ -46,6 +46,9 @@ class DocumentBridge(QObject):
     """
 
     nodeAdded = Signal(int)
+    # many nodes and the wires into them added as one edit (Graph.insert_nodes): the node ids
+    # and the (source, target, port, source_port) wires, drawn in one pass
+    inserted = Signal(object, object)
     nodeRemoved = Signal(int)
     edgeAdded = Signal(int, int, int, int)  # source, target, port, source_port
     edgeRemoved = Signal(int, int, int, int)
@@ -123,6 +126,8 @@ class DocumentBridge(QObject):
             self.instancesChanged.emit(ev.definition)
         elif isinstance(ev, (E.DefinitionAdded, E.DefinitionRemoved)):
             self.definitionChanged.emit(ev.definition)
+        elif isinstance(ev, E.NodesInserted):
+            self.inserted.emit(ev.nodes, ev.wires)
         elif isinstance(ev, E.NodeAdded):
             self.nodeAdded.emit(ev.node)
         elif isinstance(ev, E.NodeRemoved):

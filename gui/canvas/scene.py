@@ -231,6 +231,7 @@ class GraphScene(QGraphicsScene):
         bridge.replaced.connect(self.rebuild)
         bridge.reset.connect(self.rebuild)
         bridge.nodeAdded.connect(self._add_node_item)
+        bridge.inserted.connect(self._add_inserted)
         bridge.nodeRemoved.connect(self._remove_node_item)
         bridge.edgeAdded.connect(self._add_wire)
         bridge.edgeRemoved.connect(self._remove_wire)
@@ -458,6 +459,45 @@ class GraphScene(QGraphicsScene):
         if r.contains(b.adjusted(-SCENE_MARGIN / 2, -SCENE_MARGIN / 2, SCENE_MARGIN / 2, SCENE_MARGIN / 2)):
             return
         self.setSceneRect(r.united(b.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)))
+
+    def _add_inserted(self, nodes, wires) -> None:
+        """Items for many nodes added as one edit (a backward graph): made and connected
+        before they enter the scene, as rebuild makes them, the scene rect grown once and the
+        cyclic collector paused; what _add_node_item and _add_wire do per event, in one pass."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            new = {n: self._new_node_item(n) for n in nodes}
+            made = []
+            for s, t, p, sp in wires:
+                src = new.get(s) or self._nodes[s]
+                dst = new.get(t) or self._nodes[t]
+                w = WireItem(src, dst, p, sp)
+                src.wires.add(w)
+                dst.wires.add(w)
+                if t in new:
+                    dst.inputs[p].connected = True  # not drawn yet: nothing to repaint
+                else:
+                    dst.inputs[p].set_connected(True)
+                self._wire_depth += 1  # stacked under the wires already drawn, as _add_wire does
+                w.setZValue(w.zValue() - self._wire_depth * WIRE_Z_STEP)
+                made.append(w)
+            box = QRectF()
+            for n, it in new.items():
+                self.addItem(it)
+                self._nodes[n] = it
+                box = box.united(it.sceneBoundingRect())
+            if new and not self.sceneRect().contains(box.adjusted(-SCENE_MARGIN / 2, -SCENE_MARGIN / 2,
+                                                                  SCENE_MARGIN / 2, SCENE_MARGIN / 2)):
+                self.setSceneRect(self.sceneRect().united(
+                    box.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)))
+            for w in made:
+                self.addItem(w)
+                w.place()
+                self._wires[w.key] = w
+        finally:
+            if collecting:
+                gc.enable()
 
     def _remove_node_item(self, n: int) -> None:
         it = self._nodes.pop(n, None)

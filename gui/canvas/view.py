@@ -176,6 +176,7 @@ class GraphView(QGraphicsView):
         # the scrollbars must reach them. Only the node itself is measured, not the document.
         scene.bridge.nodeMoved.connect(self._reach)
         scene.bridge.nodeAdded.connect(self._reach)
+        scene.bridge.inserted.connect(self._reach_all)
         scene.bridge.layoutApplied.connect(self._update_scene_rect)
 
     @property
@@ -515,6 +516,18 @@ class GraphView(QGraphicsView):
         it = self.scene().node_item(n) if self._rect_set else None
         if it is not None and not self.sceneRect().contains(it.sceneBoundingRect()):
             self._update_scene_rect(it.sceneBoundingRect())
+
+    def _reach_all(self, nodes, _wires=()) -> None:
+        """_reach for many nodes added at once: the scene rect grown once."""
+        if not self._rect_set:
+            return
+        box = QRectF()
+        for n in nodes:
+            it = self.scene().node_item(n)
+            if it is not None:
+                box = box.united(it.sceneBoundingRect())
+        if not box.isNull() and not self.sceneRect().contains(box):
+            self._update_scene_rect(box)
 
     def _reset_scene_rect(self) -> None:
         """A new document: the scrollbars span it alone, not the old one as well."""
