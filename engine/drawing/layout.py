@@ -192,7 +192,17 @@ def _with_channels(g, order, layer):
         layers[layer[n]].append(n)
     ins: dict = {n: [] for n in order}
     outs: dict = {n: [] for n in order}
+    # A bundle (geometry.BUNDLE_MIN or more wires between the same two nodes) is drawn as
+    # its lowest-port wire: it alone reserves channels (a parameter bank's 337 wires into a
+    # model had stacked 337 channels in every column between them).
+    pairs: dict = {}
     for s, t, port in g.edges(keys=True):
+        pairs.setdefault((s, t), []).append(port)
+    drawn = {(s, t, p) for (s, t), ports in pairs.items()
+             for p in (ports if len(ports) < geometry.BUNDLE_MIN else [min(ports)])}
+    for s, t, port in g.edges(keys=True):
+        if (s, t, port) not in drawn:
+            continue
         prev = s
         for k in range(layer[s] + 1, layer[t]):
             slot = ("wire", s, t, port, k)
@@ -211,10 +221,9 @@ def _anchors(g, order, layers, ins, outs, ops) -> dict:
     ``port`` an input; a channel's wire runs through its middle."""
     anchor: dict = {}
     for n in order:
-        op = ops[n].get("op", "number")
         a = {"out": geometry.output_offset_of(ops[n])[1]}
         for _, port in ins[n]:
-            a[port] = geometry.input_port_offset(op, port)[1]
+            a[port] = geometry.input_offset_of(ops[n], port)[1]
         anchor[n] = a
     for members in layers:
         for n in members:

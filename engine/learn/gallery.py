@@ -621,6 +621,7 @@ def micrograd_mlp_moons(points: int = 8) -> Graph:
     """micrograd's demo network on a few moons points, built with engine.nn: grouped."""
     import random
 
+    from ..core.groups import run_grouped
     from ..nn import MLP
 
     xs, ys = moons(points)
@@ -634,7 +635,11 @@ def micrograd_mlp_moons(points: int = 8) -> Graph:
     scores = [model(x) for x in inputs]
     losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+    # The L2 term as one call too: 337 squares at the top level would bury the picture
+    # (the bank's 337 wires into it are drawn as one bundle, like those into the model).
+    params = model.parameters()
+    reg_loss = run_grouped(lambda ps: 1e-4 * sum(p * p for p in ps), "L2 penalty", (params,),
+                           inputs=params, input_names=model.parameter_names())
     loss = _named(data_loss + reg_loss, "loss")
     g = loss.graph()
     g.meta["title"] = "micrograd's MLP on the moons, grouped"

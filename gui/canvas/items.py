@@ -344,9 +344,9 @@ class NodeItem(QGraphicsItem):
         self.out_names = outs
         self.rows = G.instance_rows(k, len(outs))
         self._height = G.node_height(self.rows)
-        self.inputs = [Port(self, "in", i, label, QPointF(0.0, G.input_port_y(i)))
+        self.inputs = [Port(self, "in", i, label, QPointF(0.0, G.instance_input_y(k, i)))
                        for i, label in enumerate(ins)]
-        self.outputs = [Port(self, "out", j, label, QPointF(G.NODE_W, G.instance_output_y(k, j)))
+        self.outputs = [Port(self, "out", j, label, QPointF(G.NODE_W, G.instance_output_y(k, j, len(outs))))
                         for j, label in enumerate(outs)]
         self.output_port = self.outputs[0]
         self._init_common()
@@ -369,6 +369,24 @@ class NodeItem(QGraphicsItem):
     out_names: tuple = ()
     out_texts: tuple = ()
     in_grad_texts: tuple = ()
+
+    grad_norm_text = S.DASH  # a compact output side: the norm of its outputs' gradients
+
+    def compact_output_text(self) -> str:
+        """The summary row of a compact output side: "337 parameters" for a parameter bank
+        (an instance with no inputs), "337 outputs" otherwise."""
+        return f"{len(self.outputs)} {'parameters' if not self.inputs else 'outputs'}"
+
+    def compact_input_text(self) -> str:
+        """The summary row of a compact input side: how many inputs share it."""
+        return f"+ {self.arity - G.KEEP_INPUTS} inputs ({self.inputs[G.KEEP_INPUTS].label} …)"
+
+    def set_grad_norm(self, text: str) -> bool:
+        if text == self.grad_norm_text:
+            return False
+        self.grad_norm_text = text
+        self.update()
+        return True
 
     def set_instance_texts(self, outputs: tuple, in_grads: tuple) -> bool:
         """An instance's numbers beyond output 0's: ``outputs`` the (value, gradient) texts of
@@ -757,7 +775,10 @@ class NodeItem(QGraphicsItem):
 
         # input rows: a faint band with the port's name beside its dot, so a port never reads
         # as the value or gradient row
+        compact_from = G.KEEP_INPUTS if self.op == CALL and G.compact_inputs(self.arity) else None
         for p in self.inputs:
+            if compact_from is not None and p.index >= compact_from:
+                break  # the rest share one summary row, painted below
             r = self.port_row_rect(p.index)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(_PORT_ROW)
@@ -775,6 +796,14 @@ class NodeItem(QGraphicsItem):
                 painter.setFont(_F_NUM)
                 painter.setPen(S.GRAD)
                 self._text(painter, r.adjusted(0, 0, -10.0, 0), _ALIGN_R, self.in_grad_texts[p.index])
+        if compact_from is not None:
+            r = self.port_row_rect(compact_from)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(_PORT_ROW)
+            painter.drawRect(r.adjusted(1.0, 1.0, -1.0, -1.0))
+            painter.setFont(_F_PORT)
+            painter.setPen(S.TEXT)
+            self._text(painter, r.adjusted(G.PORT_R + 7.0, 0, 0, 0), _ALIGN_L, self.compact_input_text())
         if len(self.outputs) > 1 and self.op != CALL:  # a node kind's several outputs: each named on its row
             painter.setFont(_F_PORT)
             painter.setPen(S.TEXT)
@@ -828,15 +857,19 @@ class NodeItem(QGraphicsItem):
     def _instance_rows(self, grad_colour) -> list:
         """An instance's value and gradient rows, one pair per output, each value row labelled
         with the output's name (its port is on that row's right edge)."""
+        if G.compact_outputs(len(self.outputs)):
+            top = G.value_row_top(G.input_rows(self.arity))
+            return [("", self.compact_output_text(), S.TEXT, top),
+                    ("‖grad‖", self.grad_norm_text, grad_colour, top + G.ROW_H)]
         if len(self.outputs) == 1:
             label = self.out_names[0] if self.out_names and self.out_names[0] != "out1" else "value"
-            return [(label, self.shown_value(), S.VALUE, G.value_row_top(self.arity)),
+            return [(label, self.shown_value(), S.VALUE, G.value_row_top(G.input_rows(self.arity))),
                     ("grad", self.shown_grad(), grad_colour, self.grad_rect().top())]
         rows = []
         texts = ((self.shown_value(), self.shown_grad()), *self.out_texts)
         for j, name in enumerate(self.out_names):
             v, gr = texts[j] if j < len(texts) else (S.DASH, S.DASH)
-            top = G.value_row_top(self.arity) + 2 * j * G.ROW_H
+            top = G.value_row_top(G.input_rows(self.arity)) + 2 * j * G.ROW_H
             rows.append((name, v, S.VALUE, top))
             rows.append(("grad", gr, grad_colour if j == 0 else S.GRAD, top + G.ROW_H))
         return rows
@@ -1286,6 +1319,12 @@ class WireItem(QGraphicsItem):
 
     # Defaults as class attributes (an instance holds what differs: cheaper to build 127k)
     grad_text: str | None = None  # None: the label is hidden
+    # A bundle (engine.drawing.geometry.BUNDLE_MIN or more wires between the same two nodes,
+    # as a parameter bank feeds a model): the lowest-port wire draws them all, labelled with
+    # their count; ``bundle`` holds every member's input port, ``bundle_tip`` the gradient
+    # norm's line; the other members are hidden.
+    bundle: tuple = ()
+    bundle_tip = ""
     label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
     _segments: list | None = None  # the route drawn (engine.drawing.routing segments)
     # Its QPainterPath is built on first use (paint in detail, hit test): a big document
@@ -1445,7 +1484,22 @@ class WireItem(QGraphicsItem):
         return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 4.0
 
     def _full_label(self) -> str:
+        if self.bundle:
+            return self.bundle_label()
         return "← " + (self.grad_text or "")
+
+    def bundle_label(self) -> str:
+        return f"× {len(self.bundle)}"
+
+    def set_bundle(self, ports: tuple, tip: str = "") -> None:
+        """Draw this wire for ``ports`` (its own first; empty: for itself alone again)."""
+        ports = tuple(ports)
+        self.bundle_tip = tip
+        if ports == self.bundle:
+            return
+        self.bundle = ports
+        self.grad_text = None
+        self.set_grad_text(self.bundle_label() if ports else None)
 
     def _label_forms(self) -> list[str]:
         """The label's text, then shorter forms for a tight spot: three, then two significant
@@ -1453,6 +1507,8 @@ class WireItem(QGraphicsItem):
         value; the tooltip has all the digits). Between two columns there are only ~36 free
         units, which "← 0.1434" does not fit."""
         full = self._full_label()
+        if self.bundle:
+            return [full]
         try:  # the canvas's one formatter, so NaN reads "NaN" here too (it read "nan")
             x = float(self.grad_text.replace(S.MINUS, "-"))
         except (AttributeError, TypeError, ValueError):
@@ -1473,6 +1529,8 @@ class WireItem(QGraphicsItem):
 
     def set_grad_text(self, text: str | None) -> None:
         """Show (text) or hide (None) the gradient label, at a free place on the wire."""
+        if self.bundle:  # a bundle's label is its count, whatever one member carries
+            text = self.bundle_label()
         if text == self.grad_text:
             return
         old_w = self._label_w() if self.grad_text is not None else None
@@ -1490,7 +1548,9 @@ class WireItem(QGraphicsItem):
 
     def label_rect(self) -> QRectF | None:
         """Where the gradient label is (or would be) drawn; None: no free place on this wire,
-        so the label is left out and the wire's tooltip carries it."""
+        so the label is left out and the wire's tooltip carries it (or a hidden bundle member)."""
+        if not self.isVisible():
+            return None
         r = self._label_rect()
         return None if r.isEmpty() else r
 
@@ -1498,6 +1558,8 @@ class WireItem(QGraphicsItem):
         """The wire's tooltip from its number now: the gradient it carries when the label
         is left out, shortened or too small to read at the view's zoom (``legible`` False),
         "" when the label says it all."""
+        if self.bundle:
+            return self.bundle_tooltip()
         if self.grad_text is None:
             return ""
         at = self._label_at
@@ -1507,6 +1569,15 @@ class WireItem(QGraphicsItem):
         if at is not None and at.isEmpty():
             tip += "\n(no free room to show it on the wire)"
         return tip
+
+    def bundle_tooltip(self) -> str:
+        """A bundle's tooltip: how many wires, the first ports they feed, the gradient norm."""
+        names = [self.dst.inputs[p].label or f"in{p + 1}" for p in self.bundle[:6]]
+        more = f", … ({len(self.bundle) - len(names)} more)" if len(self.bundle) > len(names) else ""
+        src = self.src.name or self.src.definition or f"#{self.src.node_id}"
+        dst = self.dst.name or self.dst.definition or f"#{self.dst.node_id}"
+        tip = f"{len(self.bundle)} wires from {src} to {dst}, drawn as one\ninto {', '.join(names)}{more}"
+        return tip + (f"\n{self.bundle_tip}" if self.bundle_tip else "")
 
     def _label_rect(self) -> QRectF:
         if self._label_at is None:
