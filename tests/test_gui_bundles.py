@@ -92,3 +92,24 @@ def test_hovering_a_bundle_names_its_count_ports_and_gradient_norm(window):
         assert agrees(tip.rsplit("= ", 1)[1].strip(), norm), (tip, norm)
         return
     pytest.fail("no bundle had a free point to hover")
+
+
+def test_hovering_the_bank_row_reads_single_parameters(window):
+    """One parameter of the 337 reads without entering the bank: the summary row's tooltip
+    lists the first ones with the engine's value and gradient."""
+    g, scene, view = window.document, window.scene, window.view
+    bank = next(n for n in g.nodes() if g.op(n) == "call" and g.definition_of(n).name.endswith("parameters"))
+    item = scene.node_item(bank)
+    at = item.mapToScene(item.value_rect().center())
+    view.centerOn(at)
+    QApplication.processEvents()
+    vp = view.viewport()
+    p = view.mapFromScene(at)
+    QApplication.sendEvent(vp, QHelpEvent(QEvent.Type.ToolTip, p, vp.mapToGlobal(p)))
+    tip = QToolTip.text() if QToolTip.isVisible() else item.toolTip()
+    assert tip.startswith("337 outputs"), tip
+    line = next(t for t in tip.splitlines() if t.startswith("L1.n1.w2 = "))
+    value, grad = line.removeprefix("L1.n1.w2 = ").split(", grad ")
+    name = g.definition_of(bank).name
+    assert agrees(value, g.value(f"{name}.L1.n1.w2")) and agrees(grad, g.grad(f"{name}.L1.n1.w2")), line
+    assert "more" in tip.splitlines()[-1]

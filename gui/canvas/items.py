@@ -381,6 +381,54 @@ class NodeItem(QGraphicsItem):
         """The summary row of a compact input side: how many inputs share it."""
         return f"+ {self.arity - G.KEEP_INPUTS} inputs ({self.inputs[G.KEEP_INPUTS].label} …)"
 
+    COMPACT_TIP_ROWS = 12  # the ports a compact side's tooltip lists one by one
+
+    def compact_side_at(self, local: QPointF, port=None) -> str | None:
+        """"out" or "in" when ``local`` is on a compact side's summary (its rows or its shared
+        port), else None."""
+        if self.op != CALL:
+            return None
+        if G.compact_outputs(len(self.outputs)) and (
+                (port is not None and port.kind == "out")
+                or local.y() >= G.value_row_top(G.input_rows(self.arity))):
+            return "out"
+        if G.compact_inputs(self.arity) and (
+                (port is not None and port.kind == "in" and port.index >= G.KEEP_INPUTS)
+                or self.port_row_rect(G.KEEP_INPUTS).contains(local)):
+            return "in"
+        return None
+
+    def compact_tooltip(self, side: str) -> str:
+        """A compact side's ports one by one with the engine's numbers now (the first
+        COMPACT_TIP_ROWS): each parameter of a bank reads here without entering it."""
+        sc = self.scene()
+        g = getattr(sc, "numbers", None) if getattr(sc, "controller", None) is not None else None
+        g = g if g is not None else getattr(sc, "graph", None)
+        fmt = S.format_number
+        n = self.node_id
+        ports = self.outputs if side == "out" else self.inputs[G.KEEP_INPUTS:]
+        head = (f"{len(ports)} outputs of {self.display_name()}, one row" if side == "out"
+                else f"{len(ports)} inputs of {self.display_name()} on one row")
+        lines = [head]
+        live = g is not None and n in getattr(g, "nx", ())
+        wires = g.input_wires(n) if live and side == "in" else ()
+        for p in ports[: self.COMPACT_TIP_ROWS]:
+            if not live:
+                lines.append(p.label or "")
+            elif side == "out":
+                gr = g.grad(n, p.index)
+                lines.append(f"{p.label} = {fmt(g.value(n, p.index))}, grad "
+                             f"{fmt(gr) if gr is not None else 'none'}")
+            else:
+                w = wires[p.index] if p.index < len(wires) else None
+                sent = None if w is None else g.edge_grad(w[0], n, p.index)
+                v = "not connected" if w is None else fmt(g.value(*w))
+                lines.append(f"{p.label} = {v}, grad {fmt(sent) if sent is not None else 'none'}")
+        if len(ports) > self.COMPACT_TIP_ROWS:
+            lines.append(f"… {len(ports) - self.COMPACT_TIP_ROWS} more: enter the instance (Tab or a "
+                         "double-click) to see every one")
+        return "\n".join(lines)
+
     def set_grad_norm(self, text: str) -> bool:
         if text == self.grad_norm_text:
             return False
@@ -1003,6 +1051,9 @@ class NodeItem(QGraphicsItem):
         if not self._tip_set:
             self._update_tooltip()
         port = self.port_at(local)
+        compact = self.compact_side_at(local, port)
+        if compact:
+            return self.compact_tooltip(compact)
         if port is not None:
             return port.tooltip()
         if self._on_tag(local):
