@@ -4,9 +4,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "examples"
-# micrograd's MLP grouped, with its own gallery.json: the canvas draws its instances, but their
-# hundreds of parameter ports need wire bundles before the picture reads at gallery sizes
-COMPOSITE_EXAMPLES = EXAMPLES / "composites"
 ICONS = ROOT / "icons"
 
 

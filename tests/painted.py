@@ -182,11 +182,20 @@ def _cell(it, which: str, p: QPointF):
 def _instance_slot(it, p: QPointF):
     """Which row of instance item ``it`` scene point ``p`` is in: ("in", k) an input row
     (it shows the gradient leaving through input k), ("out", j) a row of output j."""
-    for k in range(len(it.inputs)):
+    for k in range(G.input_rows(len(it.inputs))):  # a compact side: its kept rows and the summary
         if it.mapRectToScene(it.port_row_rect(k)).contains(p):
             return ("in", k)
-    y = it.mapFromScene(p).y() - G.value_row_top(it.arity)
+    if G.compact_outputs(len(it.outputs)):
+        return ("norm", None)  # a compact output side paints one number: its gradients' norm
+    y = it.mapFromScene(p).y() - G.value_row_top(G.input_rows(it.arity))
     return ("out", min(max(int(y // (2 * G.ROW_H)), 0), len(it.outputs) - 1))
+
+
+def grad_norm(g, n) -> float | None:
+    """The 2-norm of the gradients of every output of instance ``n`` (None: none flows)."""
+    grads = [g.grad(n, p) for p in range(g.output_arity(n))]
+    grads = [float(v) for v in grads if v is not None]
+    return math.sqrt(sum(v * v for v in grads)) if grads else None
 
 
 def _check_node_text(g, n, it, t: Painted, p: QPointF) -> str | None:
@@ -194,6 +203,11 @@ def _check_node_text(g, n, it, t: Painted, p: QPointF) -> str | None:
     which = "value" if t.fill == VALUE else "grad"
     if it.op == "call" and not it.tensor_shape:  # an instance: a number per port row
         kind, k = _instance_slot(it, p)
+        if kind == "norm":
+            norm = grad_norm(g, n)
+            return None if which == "grad" and agrees(t.text, norm) else f"gradient norm = {norm!r}"
+        if kind == "in" and G.compact_inputs(len(it.inputs)) and k == G.KEEP_INPUTS:
+            return "a number on the summary row of compacted inputs"  # it paints none
         if kind == "in":
             wire = g.input_wires(n)[k]
             sent = None if wire is None else g.edge_grad(wire[0], n, k)
@@ -212,6 +226,10 @@ def _check_node_text(g, n, it, t: Painted, p: QPointF) -> str | None:
 
 def _check_wire_text(g, w, t: Painted) -> str | None:
     s, d, port = w.key
+    if t.text.startswith("×"):  # a bundle: the count of the wires between its two nodes
+        count = g.nx.number_of_edges(s, d)
+        ok = count >= G.BUNDLE_MIN and t.text == f"× {count}"
+        return None if ok else f"{count} wires between {s} and {d}"
     amount = g.edge_grad(s, d, port)
     text = t.text.removeprefix("← ").removeprefix("←")  # the tight form has no space
     if amount is None:
@@ -240,7 +258,7 @@ def _slot(scene, g, t: Painted, p: QPointF):
     owners = []
     for n, it in _node_owner(scene, p):
         if t.fill == DIM:
-            for k in range(len(it.inputs)):
+            for k in range(G.input_rows(len(it.inputs))):  # a compact side's rows only
                 if it.mapRectToScene(it.port_row_rect(k)).contains(p):
                     return ("note", n, k)
             continue
@@ -298,8 +316,12 @@ def check_numbers_current(scene, graph=None, wires_expected: bool | None = None)
         for k, src in enumerate(g.inputs(n)):
             if src is not None and expected_port_note(g, src, n) and (n, k) not in notes_seen:
                 wrong.append(f"port row {k} of {g.label(n)} lacks {expected_port_note(g, src, n)!r}")
+    def rows_due(n):  # a compact output side paints its gradients' norm, no value
+        it = scene.node_item(n)
+        return {GRAD} if it.op == "call" and G.compact_outputs(len(it.outputs)) else {VALUE, GRAD}
+
     missing = [g.label(n) for n in scene.node_items()
-               if type(g.value(n)) is not np.ndarray and rows_seen.get(n) != {VALUE, GRAD}]
+               if type(g.value(n)) is not np.ndarray and rows_seen.get(n) != rows_due(n)]
     assert not wrong, "stale or wrong numbers painted:\n" + "\n".join(wrong)
     assert not missing, f"nodes whose value or gradient row was not painted: {missing}"
     if wires_expected:

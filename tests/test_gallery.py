@@ -37,6 +37,7 @@ ORDER = [
     "diamond_ladder.json",
     "neuron_three_times.json",
     "weight_tying.json",
+    "micrograd_mlp_moons.json",
     "broadcast_bias.json",
     "linear_mse.json",
     "xor_mlp.json",

@@ -23,7 +23,7 @@ from tests.painted import GRAD, VALUE, agrees, check_numbers_current, painted_te
 
 pytestmark = pytest.mark.gui
 
-COMPOSITES = ["neuron_three_times.json", "weight_tying.json"]
+COMPOSITES = ["neuron_three_times.json", "weight_tying.json", "micrograd_mlp_moons.json"]
 
 
 def _window(graph=None) -> MainWindow:

@@ -49,9 +49,11 @@ RANDOM = [random_graph(random.Random(seed)) for seed in range(200)]
 
 
 def drawing(g: nx.MultiDiGraph):
+    """The layout and the wires the canvas draws now (a bundle: its one drawn wire)."""
     pos = layout.layered_positions(g)
     routes, rects = routing.route_graph(g, pos)
-    return pos, routes, rects
+    drawn = layout.drawn_edges(g)
+    return pos, {k: r for k, r in routes.items() if k in drawn}, rects
 
 
 def old_drawing(g: nx.MultiDiGraph):

@@ -133,20 +133,63 @@ def output_port_offset(op: str) -> tuple[float, float]:
 CALL = "call"
 
 
+COMPACT_PORTS = 48
+"""An instance with more ports than this on one side draws that side compactly: a parameter
+bank's 337 outputs (DESIGN.md §7, engine.nn) as one summary row, not 337 rows."""
+KEEP_INPUTS = 2
+"""A compact input side keeps its first inputs' rows (engine.nn puts the data inputs first,
+the parameters after them); every later input's port sits on one summary row under them."""
+BUNDLE_MIN = 4
+"""At least this many wires between the same two nodes are drawn as one bundle with a count."""
+
+
+def compact_inputs(n_inputs: int) -> bool:
+    return n_inputs > COMPACT_PORTS
+
+
+def compact_outputs(n_outputs: int) -> bool:
+    return n_outputs > COMPACT_PORTS
+
+
+def input_rows(n_inputs: int) -> int:
+    """Rows an instance's inputs take: one each, or when compact the kept ones plus a summary.
+
+    >>> input_rows(3), input_rows(339)
+    (3, 3)
+    """
+    return KEEP_INPUTS + 1 if compact_inputs(n_inputs) else n_inputs
+
+
+def instance_input_row(n_inputs: int, port: int) -> int:
+    """The row input ``port`` sits on (the summary row for every compacted input)."""
+    return min(port, KEEP_INPUTS) if compact_inputs(n_inputs) else port
+
+
 def instance_rows(n_inputs: int, n_outputs: int) -> int:
     """The ``n_inputs`` argument of :func:`node_height` for an instance: its input rows plus
-    the value and gradient rows of every output past the first."""
-    return n_inputs + 2 * max(n_outputs - 1, 0)
+    the value and gradient rows of every output past the first (a compact output side has
+    only the summary row, where the value row is, and the gradient norm's row under it)."""
+    extra = 0 if compact_outputs(n_outputs) else 2 * max(n_outputs - 1, 0)
+    return input_rows(n_inputs) + extra
 
 
-def instance_output_y(n_inputs: int, port: int) -> float:
+def instance_output_y(n_inputs: int, port: int, n_outputs: int = 1) -> float:
     """Centre height of output ``port`` of an instance with ``n_inputs`` inputs: level with
-    that output's value row.
+    that output's value row (every output of a compact side: level with the summary row).
 
     >>> instance_output_y(2, 0) == output_port_y(2), instance_output_y(2, 1) - instance_output_y(2, 0)
     (True, 36.0)
+    >>> instance_output_y(0, 200, 337) == instance_output_y(0, 0, 337)
+    True
     """
-    return value_row_top(n_inputs) + 2 * port * ROW_H + ROW_H / 2
+    if compact_outputs(n_outputs):
+        port = 0
+    return value_row_top(input_rows(n_inputs)) + 2 * port * ROW_H + ROW_H / 2
+
+
+def instance_input_y(n_inputs: int, port: int) -> float:
+    """Centre height of input ``port`` of an instance with ``n_inputs`` inputs."""
+    return input_port_y(instance_input_row(n_inputs, port))
 
 
 def ports_of(attrs) -> tuple[int, int]:
@@ -171,5 +214,13 @@ def size_of(attrs, shape=None) -> tuple[float, float]:
 def output_offset_of(attrs, port: int = 0) -> tuple[float, float]:
     """Offset of output ``port`` of the node with attributes ``attrs`` from its top-left."""
     if attrs.get("op") == CALL:
-        return NODE_W, instance_output_y(ports_of(attrs)[0], port)
+        k, m = ports_of(attrs)
+        return NODE_W, instance_output_y(k, port, m)
     return output_port_offset(attrs.get("op", "number"))
+
+
+def input_offset_of(attrs, port: int) -> tuple[float, float]:
+    """Offset of input ``port`` of the node with attributes ``attrs`` from its top-left."""
+    if attrs.get("op") == CALL:
+        return 0.0, instance_input_y(ports_of(attrs)[0], port)
+    return input_port_offset(attrs.get("op", "number"), port)

@@ -182,6 +182,23 @@ def _layers(g, order) -> dict:
     return layer
 
 
+def drawn_edges(g: nx.MultiDiGraph) -> set:
+    """The wires ``(source, target, port)`` drawn: all but the members of a bundle
+    (geometry.BUNDLE_MIN or more wires between the same two nodes), which its lowest-port
+    wire draws. Only drawn wires reserve channels: a parameter bank's 337 wires into a model
+    had stacked 337 channels in every column between them.
+
+    >>> g = nx.MultiDiGraph([(1, 2, p) for p in range(5)] + [(1, 3, 0), (1, 3, 1)])
+    >>> sorted(drawn_edges(g))
+    [(1, 2, 0), (1, 3, 0), (1, 3, 1)]
+    """
+    pairs: dict = {}
+    for s, t, port in g.edges(keys=True):
+        pairs.setdefault((s, t), []).append(port)
+    return {(s, t, p) for (s, t), ports in pairs.items()
+            for p in (ports if len(ports) < geometry.BUNDLE_MIN else [min(ports)])}
+
+
 def _with_channels(g, order, layer):
     """Columns of nodes plus one placeholder per column a wire crosses; and for every entry
     its neighbours one column left (``ins``) and right (``outs``), each with the port of the
@@ -192,7 +209,10 @@ def _with_channels(g, order, layer):
         layers[layer[n]].append(n)
     ins: dict = {n: [] for n in order}
     outs: dict = {n: [] for n in order}
+    drawn = drawn_edges(g)
     for s, t, port in g.edges(keys=True):
+        if (s, t, port) not in drawn:
+            continue
         prev = s
         for k in range(layer[s] + 1, layer[t]):
             slot = ("wire", s, t, port, k)
@@ -211,10 +231,9 @@ def _anchors(g, order, layers, ins, outs, ops) -> dict:
     ``port`` an input; a channel's wire runs through its middle."""
     anchor: dict = {}
     for n in order:
-        op = ops[n].get("op", "number")
         a = {"out": geometry.output_offset_of(ops[n])[1]}
         for _, port in ins[n]:
-            a[port] = geometry.input_port_offset(op, port)[1]
+            a[port] = geometry.input_offset_of(ops[n], port)[1]
         anchor[n] = a
     for members in layers:
         for n in members:

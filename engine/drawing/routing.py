@@ -686,7 +686,7 @@ def route_graph(g, pos: Mapping, node_size=None, router: Router | None = None) -
     routes = {}
     for s, t, port, sp in g.edges(keys=True, data="source_port", default=0):
         ox, oy = geometry.output_offset_of(g.nodes[s], sp)
-        ix, iy = geometry.input_port_offset(g.nodes[t].get("op", "number"), port)
+        ix, iy = geometry.input_offset_of(g.nodes[t], port)
         p0 = (pos[s][0] + ox, pos[s][1] + oy)
         p1 = (pos[t][0] + ix, pos[t][1] + iy)
         routes[(s, t, port)] = router.route(p0, p1, ends=(s, t))

@@ -621,6 +621,7 @@ def micrograd_mlp_moons(points: int = 8) -> Graph:
     """micrograd's demo network on a few moons points, built with engine.nn: grouped."""
     import random
 
+    from ..core.groups import run_grouped
     from ..nn import MLP
 
     xs, ys = moons(points)
@@ -634,16 +635,22 @@ def micrograd_mlp_moons(points: int = 8) -> Graph:
     scores = [model(x) for x in inputs]
     losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
     data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+    # The L2 term as one call too: 337 squares at the top level would bury the picture
+    # (the bank's 337 wires into it are drawn as one bundle, like those into the model).
+    params = model.parameters()
+    reg_loss = run_grouped(lambda ps: 1e-4 * sum(p * p for p in ps), "L2 penalty", (params,),
+                           inputs=params, input_names=model.parameter_names())
     loss = _named(data_loss + reg_loss, "loss")
     g = loss.graph()
     g.meta["title"] = "micrograd's MLP on the moons, grouped"
     g.meta["lesson"] = (
         "micrograd's demo network (two inputs, two hidden layers of sixteen ReLU neurons, one "
         "output), built with engine.nn: every call of the model is an instance of one definition, "
-        "each layer and neuron inside it too, and all weights come from one parameter bank. "
-        "The hinge loss over the points plus the L2 term is loss = 0.9313; enter an instance to "
-        "see that point's forward and backward pass, one neuron at a time."
+        "each layer and neuron inside it too, and all weights come from one parameter bank "
+        "(its 337 wires into each instance are drawn as one bundle, × 337; hover it for the "
+        "gradient norm they carry back). The hinge loss over the points plus the L2 penalty is "
+        "loss = 0.9313; enter an instance to see that point's forward and backward pass, one "
+        "neuron at a time."
     )
     return g
 
@@ -668,13 +675,8 @@ def moons(n: int, noise: float = 0.1, seed: int = 1) -> tuple[list, list]:
 
 
 def composite_gallery() -> list[Entry]:
-    """The examples with composites (definitions and instances): those of the main gallery,
-    then those kept in ``resources/examples/composites/`` with their own ``gallery.json``
-    (micrograd's MLP, whose hundreds of parameter ports want wire bundles first)."""
-    from resources import COMPOSITE_EXAMPLES
-
-    apart = gallery(COMPOSITE_EXAMPLES / "gallery.json")
-    return [e for e in gallery() if e.file in COMPOSITE_BUILDERS] + apart
+    """The examples with composites (definitions and instances) of the main gallery."""
+    return [e for e in gallery() if e.file in COMPOSITE_BUILDERS]
 
 
 COMPOSITE_BUILDERS = {
@@ -683,9 +685,6 @@ COMPOSITE_BUILDERS = {
     "micrograd_mlp_moons.json": micrograd_mlp_moons,
 }
 """The examples with composites (definitions and instances)."""
-
-APART = {"micrograd_mlp_moons.json"}
-"""Composite examples kept in ``examples/composites/`` (their own gallery), not the main one."""
 
 HIGHER_ORDER_BUILDERS = {
     "tanh_second_derivative.json": tanh_second_derivative,
@@ -725,7 +724,7 @@ def write_examples(folder=None) -> list[Path]:
         save(build(), p)
         paths.append(p)
     for file, build in {**TENSOR_BUILDERS, **HIGHER_ORDER_BUILDERS, **COMPOSITE_BUILDERS}.items():
-        p = Path(folder) / ("composites" if file in APART else "") / file
+        p = Path(folder) / file
         save(build(), p)
         paths.append(p)
     paths.extend(write_training_examples(folder))

@@ -345,9 +345,9 @@ class NodeItem(QGraphicsItem):
         self.out_names = outs
         self.rows = G.instance_rows(k, len(outs))
         self._height = G.node_height(self.rows)
-        self.inputs = [Port(self, "in", i, label, QPointF(0.0, G.input_port_y(i)))
+        self.inputs = [Port(self, "in", i, label, QPointF(0.0, G.instance_input_y(k, i)))
                        for i, label in enumerate(ins)]
-        self.outputs = [Port(self, "out", j, label, QPointF(G.NODE_W, G.instance_output_y(k, j)))
+        self.outputs = [Port(self, "out", j, label, QPointF(G.NODE_W, G.instance_output_y(k, j, len(outs))))
                         for j, label in enumerate(outs)]
         self.output_port = self.outputs[0]
         self._init_common()
@@ -370,6 +370,72 @@ class NodeItem(QGraphicsItem):
     out_names: tuple = ()
     out_texts: tuple = ()
     in_grad_texts: tuple = ()
+
+    grad_norm_text = S.DASH  # a compact output side: the norm of its outputs' gradients
+
+    def compact_output_text(self) -> str:
+        """The summary row of a compact output side: "337 parameters" for a parameter bank
+        (an instance with no inputs), "337 outputs" otherwise."""
+        return f"{len(self.outputs)} {'parameters' if not self.inputs else 'outputs'}"
+
+    def compact_input_text(self) -> str:
+        """The summary row of a compact input side: how many inputs share it."""
+        return f"+ {self.arity - G.KEEP_INPUTS} inputs ({self.inputs[G.KEEP_INPUTS].label} …)"
+
+    COMPACT_TIP_ROWS = 12  # the ports a compact side's tooltip lists one by one
+
+    def compact_side_at(self, local: QPointF, port=None) -> str | None:
+        """"out" or "in" when ``local`` is on a compact side's summary (its rows or its shared
+        port), else None."""
+        if self.op != CALL:
+            return None
+        if G.compact_outputs(len(self.outputs)) and (
+                (port is not None and port.kind == "out")
+                or local.y() >= G.value_row_top(G.input_rows(self.arity))):
+            return "out"
+        if G.compact_inputs(self.arity) and (
+                (port is not None and port.kind == "in" and port.index >= G.KEEP_INPUTS)
+                or self.port_row_rect(G.KEEP_INPUTS).contains(local)):
+            return "in"
+        return None
+
+    def compact_tooltip(self, side: str) -> str:
+        """A compact side's ports one by one with the engine's numbers now (the first
+        COMPACT_TIP_ROWS): each parameter of a bank reads here without entering it."""
+        sc = self.scene()
+        g = getattr(sc, "numbers", None) if getattr(sc, "controller", None) is not None else None
+        g = g if g is not None else getattr(sc, "graph", None)
+        fmt = S.format_number
+        n = self.node_id
+        ports = self.outputs if side == "out" else self.inputs[G.KEEP_INPUTS:]
+        head = (f"{len(ports)} outputs of {self.display_name()}, one row" if side == "out"
+                else f"{len(ports)} inputs of {self.display_name()} on one row")
+        lines = [head]
+        live = g is not None and n in getattr(g, "nx", ())
+        wires = g.input_wires(n) if live and side == "in" else ()
+        for p in ports[: self.COMPACT_TIP_ROWS]:
+            if not live:
+                lines.append(p.label or "")
+            elif side == "out":
+                gr = g.grad(n, p.index)
+                lines.append(f"{p.label} = {fmt(g.value(n, p.index))}, grad "
+                             f"{fmt(gr) if gr is not None else 'none'}")
+            else:
+                w = wires[p.index] if p.index < len(wires) else None
+                sent = None if w is None else g.edge_grad(w[0], n, p.index)
+                v = "not connected" if w is None else fmt(g.value(*w))
+                lines.append(f"{p.label} = {v}, grad {fmt(sent) if sent is not None else 'none'}")
+        if len(ports) > self.COMPACT_TIP_ROWS:
+            lines.append(f"… {len(ports) - self.COMPACT_TIP_ROWS} more: enter the instance (Tab or a "
+                         "double-click) to see every one")
+        return "\n".join(lines)
+
+    def set_grad_norm(self, text: str) -> bool:
+        if text == self.grad_norm_text:
+            return False
+        self.grad_norm_text = text
+        self.update()
+        return True
 
     def set_instance_texts(self, outputs: tuple, in_grads: tuple) -> bool:
         """An instance's numbers beyond output 0's: ``outputs`` the (value, gradient) texts of
@@ -758,7 +824,10 @@ class NodeItem(QGraphicsItem):
 
         # input rows: a faint band with the port's name beside its dot, so a port never reads
         # as the value or gradient row
+        compact_from = G.KEEP_INPUTS if self.op == CALL and G.compact_inputs(self.arity) else None
         for p in self.inputs:
+            if compact_from is not None and p.index >= compact_from:
+                break  # the rest share one summary row, painted below
             r = self.port_row_rect(p.index)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(_PORT_ROW)
@@ -776,6 +845,14 @@ class NodeItem(QGraphicsItem):
                 painter.setFont(_F_NUM)
                 painter.setPen(S.GRAD)
                 self._text(painter, r.adjusted(0, 0, -10.0, 0), _ALIGN_R, self.in_grad_texts[p.index])
+        if compact_from is not None:
+            r = self.port_row_rect(compact_from)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(_PORT_ROW)
+            painter.drawRect(r.adjusted(1.0, 1.0, -1.0, -1.0))
+            painter.setFont(_F_PORT)
+            painter.setPen(S.TEXT)
+            self._text(painter, r.adjusted(G.PORT_R + 7.0, 0, 0, 0), _ALIGN_L, self.compact_input_text())
         if len(self.outputs) > 1 and self.op != CALL:  # a node kind's several outputs: each named on its row
             painter.setFont(_F_PORT)
             painter.setPen(S.TEXT)
@@ -829,15 +906,19 @@ class NodeItem(QGraphicsItem):
     def _instance_rows(self, grad_colour) -> list:
         """An instance's value and gradient rows, one pair per output, each value row labelled
         with the output's name (its port is on that row's right edge)."""
+        if G.compact_outputs(len(self.outputs)):
+            top = G.value_row_top(G.input_rows(self.arity))
+            return [("", self.compact_output_text(), S.TEXT, top),
+                    ("‖grad‖", self.grad_norm_text, grad_colour, top + G.ROW_H)]
         if len(self.outputs) == 1:
             label = self.out_names[0] if self.out_names and self.out_names[0] != "out1" else "value"
-            return [(label, self.shown_value(), S.VALUE, G.value_row_top(self.arity)),
+            return [(label, self.shown_value(), S.VALUE, G.value_row_top(G.input_rows(self.arity))),
                     ("grad", self.shown_grad(), grad_colour, self.grad_rect().top())]
         rows = []
         texts = ((self.shown_value(), self.shown_grad()), *self.out_texts)
         for j, name in enumerate(self.out_names):
             v, gr = texts[j] if j < len(texts) else (S.DASH, S.DASH)
-            top = G.value_row_top(self.arity) + 2 * j * G.ROW_H
+            top = G.value_row_top(G.input_rows(self.arity)) + 2 * j * G.ROW_H
             rows.append((name, v, S.VALUE, top))
             rows.append(("grad", gr, grad_colour if j == 0 else S.GRAD, top + G.ROW_H))
         return rows
@@ -971,6 +1052,9 @@ class NodeItem(QGraphicsItem):
         if not self._tip_set:
             self._update_tooltip()
         port = self.port_at(local)
+        compact = self.compact_side_at(local, port)
+        if compact:
+            return self.compact_tooltip(compact)
         if port is not None:
             return port.tooltip()
         if self._on_tag(local):
@@ -1301,6 +1385,12 @@ class WireItem(QGraphicsItem):
 
     # Defaults as class attributes (an instance holds what differs: cheaper to build 127k)
     grad_text: str | None = None  # None: the label is hidden
+    # A bundle (engine.drawing.geometry.BUNDLE_MIN or more wires between the same two nodes,
+    # as a parameter bank feeds a model): the lowest-port wire draws them all, labelled with
+    # their count; ``bundle`` holds every member's input port, ``bundle_tip`` the gradient
+    # norm's line; the other members are hidden.
+    bundle: tuple = ()
+    bundle_tip = ""
     label_drawn = False  # whether the last paint drew the label (it reads at that zoom)
     _segments: list | None = None  # the route drawn (engine.drawing.routing segments)
     # Its QPainterPath is built on first use (paint in detail, hit test): a big document
@@ -1460,7 +1550,22 @@ class WireItem(QGraphicsItem):
         return _FM_SMALL.horizontalAdvance(text if text is not None else self._full_label()) + 4.0
 
     def _full_label(self) -> str:
+        if self.bundle:
+            return self.bundle_label()
         return "← " + (self.grad_text or "")
+
+    def bundle_label(self) -> str:
+        return f"× {len(self.bundle)}"
+
+    def set_bundle(self, ports: tuple, tip: str = "") -> None:
+        """Draw this wire for ``ports`` (its own first; empty: for itself alone again)."""
+        ports = tuple(ports)
+        self.bundle_tip = tip
+        if ports == self.bundle:
+            return
+        self.bundle = ports
+        self.grad_text = None
+        self.set_grad_text(self.bundle_label() if ports else None)
 
     def _label_forms(self) -> list[str]:
         """The label's text, then shorter forms for a tight spot: three, then two significant
@@ -1468,6 +1573,8 @@ class WireItem(QGraphicsItem):
         value; the tooltip has all the digits). Between two columns there are only ~36 free
         units, which "← 0.1434" does not fit."""
         full = self._full_label()
+        if self.bundle:
+            return [full]
         try:  # the canvas's one formatter, so NaN reads "NaN" here too (it read "nan")
             x = float(self.grad_text.replace(S.MINUS, "-"))
         except (AttributeError, TypeError, ValueError):
@@ -1488,6 +1595,8 @@ class WireItem(QGraphicsItem):
 
     def set_grad_text(self, text: str | None) -> None:
         """Show (text) or hide (None) the gradient label, at a free place on the wire."""
+        if self.bundle:  # a bundle's label is its count, whatever one member carries
+            text = self.bundle_label()
         if text == self.grad_text:
             return
         old_w = self._label_w() if self.grad_text is not None else None
@@ -1505,7 +1614,9 @@ class WireItem(QGraphicsItem):
 
     def label_rect(self) -> QRectF | None:
         """Where the gradient label is (or would be) drawn; None: no free place on this wire,
-        so the label is left out and the wire's tooltip carries it."""
+        so the label is left out and the wire's tooltip carries it (or a hidden bundle member)."""
+        if not self.isVisible():
+            return None
         r = self._label_rect()
         return None if r.isEmpty() else r
 
@@ -1513,6 +1624,8 @@ class WireItem(QGraphicsItem):
         """The wire's tooltip from its number now: the gradient it carries when the label
         is left out, shortened or too small to read at the view's zoom (``legible`` False),
         "" when the label says it all."""
+        if self.bundle:
+            return self.bundle_tooltip()
         if self.grad_text is None:
             return ""
         at = self._label_at
@@ -1522,6 +1635,15 @@ class WireItem(QGraphicsItem):
         if at is not None and at.isEmpty():
             tip += "\n(no free room to show it on the wire)"
         return tip
+
+    def bundle_tooltip(self) -> str:
+        """A bundle's tooltip: how many wires, the first ports they feed, the gradient norm."""
+        names = [self.dst.inputs[p].label or f"in{p + 1}" for p in self.bundle[:6]]
+        more = f", … ({len(self.bundle) - len(names)} more)" if len(self.bundle) > len(names) else ""
+        src = self.src.name or self.src.definition or f"#{self.src.node_id}"
+        dst = self.dst.name or self.dst.definition or f"#{self.dst.node_id}"
+        tip = f"{len(self.bundle)} wires from {src} to {dst}, drawn as one\ninto {', '.join(names)}{more}"
+        return tip + (f"\n{self.bundle_tip}" if self.bundle_tip else "")
 
     def _label_rect(self) -> QRectF:
         if self._label_at is None:

@@ -24,6 +24,7 @@ from engine.drawing import geometry as G
 from engine.learn.explain import gradient_problem
 from gui import style as S
 from gui.canvas.bridge import DocumentBridge
+from gui.canvas.bundles import grad_norm, rebundle
 from gui.canvas.items import (
     CALL,
     OUT_AUTO,
@@ -417,6 +418,7 @@ class GraphScene(QGraphicsScene):
         for w in wires.values():
             self.addItem(w)
             w.place()  # routed once in the scene: the route goes around the scene's nodes
+        self._rebundle()
         if show:
             self._refresh_wire_grads()
 
@@ -522,6 +524,11 @@ class GraphScene(QGraphicsScene):
         self.addItem(w)
         w.place()  # routed once in the scene: the route goes around the scene's nodes
         self._wires[(s, t, p)] = w
+        self._rebundle({(s, t)})
+
+    def _rebundle(self, pairs=None) -> None:
+        """Many wires between the same two nodes drawn as one bundle (gui.canvas.bundles)."""
+        rebundle(self._wires, self._numbers.edge_grad, S.format_number, pairs)
 
     def _remove_wire(self, s: int, t: int, p: int) -> None:
         w = self._wires.pop((s, t, p), None)
@@ -532,6 +539,8 @@ class GraphScene(QGraphicsScene):
         w.dst.inputs[p].set_connected(False)
         w.forget_label()  # its placed label leaves the scene's label grid with it
         self.removeItem(w)
+        if w.bundle or not w.isVisible():
+            self._rebundle({(s, t)})
 
     # ---------------------------------------------------------------- bridge signals
     # value and output changes show up with the evaluation that follows them
@@ -705,6 +714,11 @@ class GraphScene(QGraphicsScene):
                 amount = None if wire is None else g.edge_grad(wire[0], n, p)
                 ins.append(None if amount is None else _short(amount))
             changed += it.set_instance_texts(outs, tuple(ins))
+            if G.compact_outputs(len(it.outputs)):
+                changed += it.set_grad_norm(_short(grad_norm(g.grad(n, p) for p in range(len(it.outputs)))))
+        heads = {(w.src.node_id, w.dst.node_id) for w in self._wires.values() if w.bundle}
+        if heads:  # a bundle's tooltip carries the norm of what its wires send back now
+            self._rebundle(heads)
         return changed
 
     def _drop_port_notes(self) -> None:
