@@ -180,7 +180,7 @@ def _desktop(install: bool) -> int:
 
     try:
         done = desktop.install() if install else desktop.uninstall()
-    except OSError as e:
+    except (OSError, UnicodeError) as e:
         raise _Exit(2, f"cannot {'install' if install else 'uninstall'} the desktop entry: {e}") from None
     verb = "wrote" if install else "removed"
     for path in done:

@@ -138,3 +138,15 @@ def test_readme_install_line_mentions_the_desktop_entry():
     readme = (ROOT / "README.md").read_text()
     install = next(line for line in readme.splitlines() if "pip install" in line)
     assert "gradcanvas --install-desktop" in install
+
+
+def test_a_mimeapps_list_in_another_encoding_is_kept_byte_for_byte(data_home, capsys):
+    apps = data_home / "applications"
+    apps.mkdir(parents=True)
+    theirs = b"[Default Applications]\ntext/plain=caf\xe9.desktop;\n"
+    (apps / "mimeapps.list").write_bytes(theirs)
+    assert cli.main(["--install-desktop"]) == 0
+    written = (apps / "mimeapps.list").read_bytes()
+    assert b"text/plain=caf\xe9.desktop;" in written and b"application/x-gradcanvas=" in written
+    assert cli.main(["--uninstall-desktop"]) == 0
+    assert (apps / "mimeapps.list").read_bytes() == theirs

@@ -6,6 +6,7 @@ engine's edge gradients, normed here with numpy."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -113,3 +114,12 @@ def test_hovering_the_bank_row_reads_single_parameters(window):
     name = g.definition_of(bank).name
     assert agrees(value, g.value(f"{name}.L1.n1.w2")) and agrees(grad, g.grad(f"{name}.L1.n1.w2")), line
     assert "more" in tip.splitlines()[-1]
+
+
+def test_a_bundles_norm_neither_overflows_nor_underflows():
+    """By hand: √(2·(1e200)²) = √2·1e200; √((1e-200)²) = 1e-200 (squaring first gives inf / 0)."""
+    from gui.canvas.bundles import grad_norm
+
+    assert math.isclose(grad_norm([1e200, None, 1e200]), math.sqrt(2) * 1e200, rel_tol=1e-12)
+    assert math.isclose(grad_norm([1e-200]), 1e-200, rel_tol=1e-12)
+    assert grad_norm([None, None]) is None

@@ -575,3 +575,21 @@ def test_palette_lists_definitions_drops_instances_renames_and_refuses_deleting_
         w.controller.ungroup([inst])
     assert "scale" not in g.definitions  # ungroup of the last instance removed it
     w.close()
+
+
+def test_ok_on_a_constants_editor_keeps_its_exact_value(qtbot):
+    """The editor opens on the constant's exact value, not the 5-digit display: OK changes
+    nothing (it used to round 0.123456789 to 0.12346 in every instance)."""
+    w = _window(Graph.load(EXAMPLES / "weight_tying.json"))
+    qtbot.addWidget(w)
+    g = w.document
+    (i1, _i2) = g.instances("scale")
+    const = g.definitions["scale"].constants()[0]
+    w.controller.set_value(("scale", const), 0.123456789)
+    assert w.enter_instance(i1)
+    shown = []
+    w.canvas_area.ask_value = lambda label, current: shown.append(current) or current
+    assert w.canvas_area.edit_constant(const) is True
+    assert float(shown[0]) == 0.123456789
+    assert g.value(("scale", const)) == 0.123456789
+    w.close()

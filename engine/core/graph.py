@@ -813,7 +813,7 @@ class Graph(Composites):
         """
         added: list[int] = []
         made: list[tuple] = []
-        self._muted = True
+        was_muted, self._muted = self._muted, True  # a caller's mute outlives this insert
         try:
             for s in nodes:
                 x, y, nid = s.get("x", 0.0), s.get("y", 0.0), s.get("id")
@@ -841,7 +841,7 @@ class Graph(Composites):
                     self.disconnect(t, p)
             raise
         finally:
-            self._muted = False
+            self._muted = was_muted
         if added or made:
             self._emit(NodesInserted(tuple(added), tuple(made)))
         return added

@@ -8,23 +8,17 @@ and the others are hidden (each is still in the scene, with its own key, for edi
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
-import numpy as np
-
+from engine.core import gradsize
 from engine.drawing import geometry as G
 
 
 def grad_norm(amounts) -> float | None:
-    """The 2-norm of the gradients ``amounts`` (None entries carry none; None if all are)."""
-    total, seen = 0.0, False
-    for a in amounts:
-        if a is None:
-            continue
-        seen = True
-        total += float(np.sum(np.square(np.asarray(a, dtype=float))))
-    return math.sqrt(total) if seen else None
+    """The 2-norm of the gradients ``amounts`` (None entries carry none; None if all are):
+    engine.core.gradsize's, the one measure of a gradient's size."""
+    amounts = [a for a in amounts if a is not None]
+    return gradsize.norm(amounts) if amounts else None
 
 
 def norm_text(amounts, fmt) -> str:

@@ -551,7 +551,7 @@ class Controller(QObject):
         """Set a number node's value from typed text (see :func:`typed_value`) as one undo
         step; a refusal is said on :attr:`message` with the parser's reason."""
         g = self._graph
-        like = g.number(node) if node in g.nx and g.op(node) == NUMBER else None
+        like = g.number(node) if g.op(node) == NUMBER else None  # also (definition, id) constants
         try:
             value = typed_value(text, like)
         except ParseError as e:

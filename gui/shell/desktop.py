@@ -124,7 +124,10 @@ def _paths(home: Path) -> dict[str, Path]:
 
 def _association_lines(text: str, add: bool) -> str:
     """mimeapps.list with our default association added (or taken out); every other line kept."""
-    lines = [ln for ln in text.splitlines() if not ln.strip().startswith(f"{MIME_TYPE}=")]
+    ours = f"{MIME_TYPE}={DESKTOP_FILE};"
+    # installing replaces any default for our type; uninstalling takes out only our own line
+    lines = [ln for ln in text.splitlines()
+             if not (ln.strip().startswith(f"{MIME_TYPE}=") if add else ln.strip() == ours)]
     if add:
         if _MIMEAPPS_SECTION in (ln.strip() for ln in lines):
             at = next(i for i, ln in enumerate(lines) if ln.strip() == _MIMEAPPS_SECTION)
@@ -150,8 +153,11 @@ def install(home: Path | None = None, *, refresh: bool = True) -> list[Path]:
     ):
         p[key].parent.mkdir(parents=True, exist_ok=True)
         atomic.write_bytes(p[key], data)
-    old = p["mimeapps"].read_text(encoding="utf-8") if p["mimeapps"].is_file() else ""
-    atomic.write_bytes(p["mimeapps"], _association_lines(old, add=True).encode("utf-8"))
+    # a mimeapps.list written in another encoding is kept byte for byte
+    old = ""
+    if p["mimeapps"].is_file():
+        old = p["mimeapps"].read_text(encoding="utf-8", errors="surrogateescape")
+    atomic.write_bytes(p["mimeapps"], _association_lines(old, add=True).encode("utf-8", "surrogateescape"))
     if refresh:
         _refresh(home)
     return [p[k] for k in ("desktop", "icon", "mime_icon", "mime", "mimeapps")]
@@ -168,13 +174,13 @@ def uninstall(home: Path | None = None, *, refresh: bool = True) -> list[Path]:
             p[key].unlink()
             done.append(p[key])
     if p["mimeapps"].is_file():
-        old = p["mimeapps"].read_text(encoding="utf-8")
+        old = p["mimeapps"].read_text(encoding="utf-8", errors="surrogateescape")
         new = _association_lines(old, add=False)
         if new != old:
             if new.strip() in ("", _MIMEAPPS_SECTION):
                 p["mimeapps"].unlink()
             else:
-                atomic.write_bytes(p["mimeapps"], new.encode("utf-8"))
+                atomic.write_bytes(p["mimeapps"], new.encode("utf-8", "surrogateescape"))
             done.append(p["mimeapps"])
     if refresh:
         _refresh(home)

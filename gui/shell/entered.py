@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.drawing.geometry import CALL
-from gui import style as S
+from gui.canvas.controller import editable_text
 from gui.canvas.inside import InsideScene, InsideView
 
 SEP = " ▸ "
@@ -163,7 +163,8 @@ class CanvasArea(QWidget):
             return False
         g = self._bridge.graph
         if text is None:
-            text = self.ask_value(g.label((d, n)), S.format_number(g.value((d, n))))
+            # the exact value, not the 5-digit display: OK must not round the constant
+            text = self.ask_value(g.label((d, n)), editable_text(g.value((d, n))))
             if text is None:
                 return False
         return self.controller.set_typed_value((d, n), text)
