@@ -23,6 +23,11 @@ from tests import baseline_layout
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.json") if p.name != "gallery.json")
+# The comparison with the pre-issue-8 layout leaves out micrograd's MLP: that baseline knows no
+# bundles, so it routes all 3,109 wires of the parameter bank one by one (two minutes of the
+# suite) to compare against a picture nobody drew; the MLP's own layout is checked below with
+# every other example (no wire under a node, nothing overlapping).
+BASELINE_FILES = [n for n in EXAMPLE_FILES if n != "micrograd_mlp_moons.json"]
 OLD_W, OLD_H, OLD_HEAD = 140.0, 70.0, 24.0
 
 
@@ -153,7 +158,7 @@ def test_the_old_layout_did_put_wires_under_nodes():
 def test_crossings_no_worse_than_before_numbers(capsys):
     rows = []
     totals = {"before": [0, 0], "after": [0, 0]}
-    for label, graphs in (("examples", [load(EXAMPLES / n).nx for n in EXAMPLE_FILES]),
+    for label, graphs in (("examples", [load(EXAMPLES / n).nx for n in BASELINE_FILES]),
                           ("200 random graphs", [g.nx for g in RANDOM])):
         c = {"before": 0, "after": 0}
         u = {"before": 0, "after": 0}
