@@ -17,7 +17,7 @@ from gui._compat import pin_singletons  # noqa: E402
 pin_singletons()
 
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QColor, QFont, QPen  # noqa: E402
+from PySide6.QtGui import QColor, QFont, QPalette, QPen  # noqa: E402
 
 DASH = "—"  # shown where a node has no value (unconnected input) or no path to the output
 MINUS = "\u2212"
@@ -60,6 +60,19 @@ UNCONNECTED = QColor("#f5a623")
 HIGHLIGHT = QColor("#5ad1ff")
 BADGE = QColor("#c792ea")
 LABEL_BG = QColor(29, 32, 38, 215)
+
+
+def plot_surface(widget, min_w: int, min_h: int) -> None:
+    """Make ``widget`` a plot surface: the canvas's background, growing with its dock (the
+    Descend curve and the second-order views share this)."""
+    from PySide6.QtWidgets import QSizePolicy
+
+    widget.setMinimumSize(min_w, min_h)
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    widget.setAutoFillBackground(True)
+    pal = widget.palette()
+    pal.setColor(QPalette.ColorRole.Window, BACKGROUND)
+    widget.setPalette(pal)
 
 
 def font(point_size: float = 9.0, bold: bool = False, italic: bool = False, mono: bool = False) -> QFont:

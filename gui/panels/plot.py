@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QPainter, QPainterPath
+from PySide6.QtWidgets import QWidget
 
 from gui import style
 
@@ -26,12 +26,7 @@ class PlotWidget(QWidget):
         self.setObjectName("descentPlot")
         self._history: list[float] = []
         self.title = title
-        self.setMinimumSize(180, 110)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setAutoFillBackground(True)
-        pal = self.palette()
-        pal.setColor(QPalette.ColorRole.Window, style.BACKGROUND)
-        self.setPalette(pal)
+        style.plot_surface(self, 180, 110)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(260, 150)

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPalette
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -64,12 +63,7 @@ def cell_colour(v: float, scale: float) -> QColor:
 class _Canvas(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setMinimumSize(220, 180)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setAutoFillBackground(True)
-        pal = self.palette()
-        pal.setColor(QPalette.ColorRole.Window, style.BACKGROUND)
-        self.setPalette(pal)
+        style.plot_surface(self, 220, 180)
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(320, 280)
